@@ -1,1 +1,30 @@
-export {};
+import { Command, CommanderError } from "commander";
+import { registerRunCommand } from "./commands/run.js";
+import { registerValidateCommand } from "./commands/validate.js";
+import { UsageError } from "./errors.js";
+
+const program = new Command()
+  .name("gantry")
+  .description("Workflows as YAML in git: scheduled jobs, scripts, builds and deploys")
+  .version("0.1.0")
+  .showHelpAfterError("(run gantry help for usage)")
+  .exitOverride();
+
+registerRunCommand(program);
+registerValidateCommand(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  if (error instanceof CommanderError) {
+    process.exitCode = error.exitCode === 0 ? 0 : 2;
+  } else if (error instanceof UsageError) {
+    process.stderr.write(`gantry: ${error.message}\n`);
+    process.exitCode = error.exitCode;
+  } else {
+    // Unexpected: still one line for the user; the stack only when asked for.
+    process.stderr.write(`gantry: internal error: ${(error as Error).message}\n`);
+    if (process.env.GANTRY_DEBUG) process.stderr.write(`${(error as Error).stack}\n`);
+    process.exitCode = 70;
+  }
+}

@@ -1,0 +1,123 @@
+import { data, Evaluator, type Expr, Lexer, Parser } from "@actions/expressions";
+import type { FunctionDefinition } from "@actions/expressions/funcs/info";
+import { fromExpressionData, interpolationString, toExpressionData } from "./data.js";
+import { findExpressions, wholeExpression } from "./template.js";
+
+/** Every context name an expression may read. Which are filled depends on where it is evaluated. */
+export const CONTEXT_NAMES = [
+  "inputs",
+  "steps",
+  "env",
+  "secrets",
+  "vars",
+  "run",
+  "trigger",
+  "github",
+  "item",
+] as const;
+
+export const STATUS_FUNCTIONS = ["success", "failure", "always", "cancelled"] as const;
+
+const statusFunctionInfo = STATUS_FUNCTIONS.map((name) => ({ name, minArgs: 0, maxArgs: 0 }));
+
+/** The status functions' answers for the step being evaluated; the planner computes them. */
+export interface StatusFlags {
+  success: boolean;
+  failure: boolean;
+  cancelled: boolean;
+}
+
+export interface EvaluationContext {
+  contexts: Record<string, unknown>;
+  status?: StatusFlags;
+}
+
+export class ExpressionSyntaxError extends Error {
+  constructor(
+    message: string,
+    /** 0-based column inside the expression text. */
+    readonly column: number,
+  ) {
+    super(message);
+  }
+}
+
+export class ExpressionEvaluationFailure extends Error {}
+
+// Workflows evaluate the same few expressions many times (a `for_each` step, every retry): parse each once.
+const parsed = new Map<string, Expr>();
+const MAX_CACHED = 10_000;
+
+export function parseExpression(expr: string): Expr {
+  const cached = parsed.get(expr);
+  if (cached) return cached;
+  let tree: Expr;
+  try {
+    const lexed = new Lexer(expr).lex();
+    tree = new Parser(lexed.tokens, [...CONTEXT_NAMES], statusFunctionInfo).parse();
+  } catch (error) {
+    const pos = (error as { pos?: { column?: number } }).pos;
+    throw new ExpressionSyntaxError((error as Error).message, pos?.column ?? 0);
+  }
+  if (parsed.size >= MAX_CACHED) parsed.clear();
+  parsed.set(expr, tree);
+  return tree;
+}
+
+function statusFunctions(flags: StatusFlags | undefined): Map<string, FunctionDefinition> {
+  const fixed = (name: string, value: boolean): [string, FunctionDefinition] => [
+    name,
+    { name, minArgs: 0, maxArgs: 0, call: () => new data.BooleanData(value) },
+  ];
+  return new Map([
+    fixed("success", flags?.success ?? true),
+    fixed("failure", flags?.failure ?? false),
+    fixed("cancelled", flags?.cancelled ?? false),
+    fixed("always", true),
+  ]);
+}
+
+/** Evaluates one expression (the inside of `${{ }}`) to a plain value. */
+export function evaluateExpression(expr: string, ctx: EvaluationContext): unknown {
+  const tree = parseExpression(expr);
+  const contextData = toExpressionData(ctx.contexts) as data.Dictionary;
+  try {
+    return fromExpressionData(new Evaluator(tree, contextData, statusFunctions(ctx.status)).evaluate());
+  } catch (error) {
+    throw new ExpressionEvaluationFailure(`\${{${expr}}}: ${(error as Error).message}`);
+  }
+}
+
+/**
+ * Evaluates `${{ }}` inside a value. A string that is exactly one expression keeps the expression's type;
+ * expressions inside a longer string are interpolated. Lists and maps are evaluated member by member.
+ */
+export function evaluateTemplate(value: unknown, ctx: EvaluationContext): unknown {
+  if (typeof value === "string") return evaluateString(value, ctx);
+  if (Array.isArray(value)) return value.map((v) => evaluateTemplate(v, ctx));
+  if (value !== null && typeof value === "object") {
+    const out: Record<string, unknown> = {};
+    for (const [key, v] of Object.entries(value)) out[key] = evaluateTemplate(v, ctx);
+    return out;
+  }
+  return value;
+}
+
+function evaluateString(text: string, ctx: EvaluationContext): unknown {
+  if (!text.includes("${{")) return text;
+  const whole = wholeExpression(text);
+  if (whole) return evaluateExpression(whole.expr, ctx);
+  let out = "";
+  let from = 0;
+  for (const found of findExpressions(text)) {
+    if (found.end < 0) throw new ExpressionEvaluationFailure(`unterminated \${{ in '${text}'`);
+    out += text.slice(from, found.start) + interpolationString(evaluateExpression(found.expr, ctx));
+    from = found.end;
+  }
+  return out + text.slice(from);
+}
+
+/** True when a string contains at least one `${{ }}`. */
+export function hasExpression(value: unknown): boolean {
+  return typeof value === "string" && value.includes("${{");
+}

@@ -1,0 +1,120 @@
+/** The workflow and action format, as the schema in ../schema describes it, after parsing. */
+
+export const INPUT_TYPES = [
+  "string",
+  "number",
+  "integer",
+  "boolean",
+  "array",
+  "object",
+  "secret",
+  "choice",
+] as const;
+export type InputType = (typeof INPUT_TYPES)[number];
+
+export interface InputSpec {
+  type: InputType;
+  description?: string;
+  default?: unknown;
+  required?: boolean;
+  enum?: unknown[];
+  minimum?: number;
+  maximum?: number;
+  pattern?: string;
+  items?: Record<string, unknown>;
+}
+
+export const SHELLS = ["bash", "sh", "python", "node"] as const;
+export type Shell = (typeof SHELLS)[number];
+
+export const BACKOFFS = ["constant", "exponential"] as const;
+export type Backoff = (typeof BACKOFFS)[number];
+
+export interface RetrySpec {
+  /** Every try counts, the first included: `attempts: 3` means at most two retries. */
+  attempts: number;
+  delay?: string | number;
+  backoff?: Backoff;
+}
+
+export interface RunnerSpec {
+  type?: string;
+  labels?: string[];
+  [key: string]: unknown;
+}
+
+export interface StepSpec {
+  name?: string;
+  needs?: string | string[];
+  uses?: string;
+  run?: string;
+  shell?: Shell;
+  with?: Record<string, unknown>;
+  env?: Record<string, unknown>;
+  if?: string | boolean;
+  retry?: RetrySpec;
+  timeout?: string | number;
+  for_each?: string | unknown[];
+  continue_on_error?: boolean | string;
+  working_directory?: string;
+  runner?: RunnerSpec;
+}
+
+export interface OutputSpec {
+  value: unknown;
+  description?: string;
+}
+
+export interface WorkflowDefaults {
+  shell?: Shell;
+  timeout?: string | number;
+  working_directory?: string;
+  retry?: RetrySpec;
+  runner?: RunnerSpec;
+}
+
+export interface WorkflowSpec {
+  name?: string;
+  description?: string;
+  inputs?: Record<string, InputSpec>;
+  outputs?: Record<string, unknown>;
+  env?: Record<string, unknown>;
+  secrets?: Record<string, string>;
+  defaults?: WorkflowDefaults;
+  on?: Record<string, unknown>;
+  concurrency?: { group: string; policy?: "queue" | "cancel-running" | "skip" };
+  steps: Record<string, StepSpec>;
+}
+
+export const ACTION_LANGUAGES = ["bash", "sh", "python", "node", "exec"] as const;
+export type ActionLanguage = (typeof ACTION_LANGUAGES)[number];
+
+export interface ActionRuns {
+  using: ActionLanguage;
+  /** A script file inside the action folder. */
+  script?: string;
+  /** An inline script. */
+  run?: string;
+  /** For `exec`: the program and its arguments. A program with a slash is relative to the action folder. */
+  command?: string | string[];
+}
+
+export interface ActionSpec {
+  name?: string;
+  description?: string;
+  inputs?: Record<string, InputSpec>;
+  outputs?: Record<string, { description?: string } | null>;
+  runs: ActionRuns;
+}
+
+/** A problem found in a file, with a 1-based position. */
+export interface Problem {
+  file: string;
+  line: number;
+  col: number;
+  message: string;
+}
+
+export function formatProblem(p: Problem): string {
+  return `${p.file}:${p.line}:${p.col}: ${p.message}`;
+}

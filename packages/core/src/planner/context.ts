@@ -1,0 +1,61 @@
+import { type EvaluationContext, evaluateTemplate, type StatusFlags } from "../expressions/evaluate.js";
+import type { StepSpec, WorkflowSpec } from "../format/types.js";
+import type { RunInfo, RunState } from "./state.js";
+
+/** `steps.<id>` as expressions see it. */
+export function stepsContext(state: RunState): Record<string, unknown> {
+  const steps: Record<string, unknown> = {};
+  for (const [id, s] of Object.entries(state.steps)) {
+    if (s.status === "pending") continue;
+    steps[id] = {
+      outputs: s.outputs,
+      result: s.result ?? null,
+      outcome: s.outcome ?? null,
+      status: s.status,
+    };
+  }
+  return steps;
+}
+
+/** The status functions' answers for a step, from the results of every step it depends on. */
+export function statusFlags(state: RunState, ancestors: Iterable<string>): StatusFlags {
+  let allSucceeded = true;
+  let anyFailed = false;
+  for (const id of ancestors) {
+    const result = state.steps[id]?.result;
+    if (result !== "success") allSucceeded = false;
+    if (result === "failure") anyFailed = true;
+  }
+  return {
+    success: allSucceeded && !state.cancelRequested,
+    failure: anyFailed,
+    cancelled: state.cancelRequested,
+  };
+}
+
+/** Everything an expression in a step can read, for a given item. */
+export function stepContext(
+  wf: WorkflowSpec,
+  info: RunInfo,
+  state: RunState,
+  step: StepSpec | undefined,
+  extra: { item?: unknown; status?: StatusFlags } = {},
+): EvaluationContext {
+  const contexts: Record<string, unknown> = {
+    inputs: info.inputs,
+    steps: stepsContext(state),
+    secrets: info.secrets ?? {},
+    vars: info.vars ?? {},
+    run: { id: info.id, workflow: info.workflow, attempt: info.attempt, trigger: info.trigger.type },
+    trigger: info.trigger,
+    github: info.github ?? {},
+    item: extra.item ?? null,
+    env: {},
+  };
+  const base: EvaluationContext = { contexts, ...(extra.status ? { status: extra.status } : {}) };
+  const workflowEnv = evaluateTemplate(wf.env ?? {}, base) as Record<string, unknown>;
+  contexts.env = workflowEnv;
+  if (step?.env)
+    contexts.env = { ...workflowEnv, ...(evaluateTemplate(step.env, base) as Record<string, unknown>) };
+  return base;
+}

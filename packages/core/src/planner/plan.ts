@@ -1,0 +1,244 @@
+import { truthy } from "../expressions/data.js";
+import { evaluateExpression, evaluateTemplate, parseExpression } from "../expressions/evaluate.js";
+import { expressionFacts } from "../expressions/references.js";
+import { wholeExpression } from "../expressions/template.js";
+import type { StepSpec, WorkflowSpec } from "../format/types.js";
+import { ancestorsOf, needsOf } from "../graph/dag.js";
+import { statusFlags, stepContext } from "./context.js";
+import { retryDelayMs } from "./retry.js";
+import {
+  type ItemState,
+  type RunInfo,
+  type RunState,
+  type StepState,
+  type Task,
+  type TaskOutcome,
+  TERMINAL_ITEM,
+  TERMINAL_STEP,
+} from "./state.js";
+
+/**
+ * The planner: pure functions from a run's state and an event to the next state and the tasks to start.
+ * It mutates the state it is given (callers own it: a local run keeps it in memory, a worker reads and
+ * writes it under a lock on the run row) and never does I/O, reads a clock or draws random numbers.
+ */
+export class Planner {
+  private readonly ancestors: Map<string, Set<string>>;
+
+  constructor(
+    readonly workflow: WorkflowSpec,
+    readonly info: RunInfo,
+  ) {
+    this.ancestors = ancestorsOf(workflow.steps);
+  }
+
+  /** A new run: every step pending, then the first ready ones queued. */
+  start(): { state: RunState; tasks: Task[] } {
+    const state: RunState = { status: "running", cancelRequested: false, steps: {}, outputs: {} };
+    for (const id of Object.keys(this.workflow.steps)) {
+      state.steps[id] = { status: "pending", fanOut: false, items: [], outputs: {} };
+    }
+    return { state, tasks: this.advance(state) };
+  }
+
+  /**
+   * The engine is about to start a task. False when it must not: the run was cancelled, or the task is
+   * stale (a retry that was superseded). This is what makes at-least-once delivery safe to act on.
+   */
+  claim(state: RunState, task: Task, startedAt?: number): boolean {
+    const item = state.steps[task.step]?.items[task.index];
+    if (item?.status !== "queued" || item.attempts !== task.attempt) return false;
+    item.status = "running";
+    item.startedAt ??= startedAt;
+    return true;
+  }
+
+  /** Records how an attempt ended and returns the tasks that are now ready (a retry, or dependents). */
+  finish(state: RunState, task: Task, outcome: TaskOutcome): Task[] {
+    const step = state.steps[task.step];
+    const item = step?.items[task.index];
+    if (!step || !item || item.attempts !== task.attempt || TERMINAL_ITEM.has(item.status)) return [];
+    item.exitCode = outcome.exitCode ?? null;
+    item.outputs = outcome.outputs ?? {};
+    if (outcome.finishedAt !== undefined) item.finishedAt = outcome.finishedAt;
+    if (outcome.error !== undefined) item.error = outcome.error;
+    else delete item.error;
+    const spec = this.workflow.steps[task.step] as StepSpec;
+    const retry = spec.retry ?? this.workflow.defaults?.retry;
+    const failed = outcome.status === "failed" || outcome.status === "timed_out";
+    if (
+      failed &&
+      retry &&
+      item.attempts < retry.attempts &&
+      !state.cancelRequested &&
+      outcome.retryable !== false
+    ) {
+      item.attempts += 1;
+      item.status = "queued";
+      return [
+        {
+          step: task.step,
+          index: task.index,
+          attempt: item.attempts,
+          delayMs: retryDelayMs(retry, item.attempts),
+        },
+      ];
+    }
+    item.status = outcome.status;
+    this.settleStep(step);
+    return this.advance(state);
+  }
+
+  /**
+   * Cancels the run. Queued tasks are dropped at once; the returned `kill` list names the running ones,
+   * which the engine stops and then reports as cancelled. Steps whose `if` asks for `always()` or
+   * `cancelled()` still run, as clean-up does in GitHub Actions.
+   */
+  cancel(state: RunState): { kill: Task[]; tasks: Task[] } {
+    if (state.status !== "running") return { kill: [], tasks: [] };
+    state.cancelRequested = true;
+    const kill: Task[] = [];
+    for (const [id, step] of Object.entries(state.steps)) {
+      step.items.forEach((item, index) => {
+        if (item.status === "queued") item.status = "cancelled";
+        else if (item.status === "running")
+          kill.push({ step: id, index, attempt: item.attempts, delayMs: 0 });
+      });
+      if (step.status === "running") this.settleStep(step);
+    }
+    return { kill, tasks: this.advance(state) };
+  }
+
+  /** Decides every pending step whose needs are done, until nothing changes; finishes the run at the end. */
+  advance(state: RunState): Task[] {
+    const tasks: Task[] = [];
+    let changed = true;
+    while (changed && state.status === "running") {
+      changed = false;
+      for (const [id, step] of Object.entries(state.steps)) {
+        if (step.status !== "pending") continue;
+        const needs = needsOf(this.workflow.steps[id]);
+        if (!needs.every((n) => TERMINAL_STEP.has(state.steps[n]?.status ?? "pending"))) continue;
+        this.decide(state, id, step, tasks);
+        changed = true;
+      }
+    }
+    if (state.status === "running" && Object.values(state.steps).every((s) => TERMINAL_STEP.has(s.status))) {
+      this.finishRun(state);
+    }
+    return tasks;
+  }
+
+  private decide(state: RunState, id: string, step: StepState, tasks: Task[]): void {
+    const spec = this.workflow.steps[id] as StepSpec;
+    const flags = statusFlags(state, this.ancestors.get(id) ?? []);
+    let run: boolean;
+    try {
+      run = this.condition(spec, flags, state);
+    } catch (error) {
+      failBeforeStart(step, `if: ${(error as Error).message}`);
+      return;
+    }
+    if (!run) {
+      step.status = state.cancelRequested ? "cancelled" : "skipped";
+      step.result = step.outcome = state.cancelRequested ? "cancelled" : "skipped";
+      return;
+    }
+    let items: unknown[] | undefined;
+    try {
+      const ctx = stepContext(this.workflow, this.info, state, spec, { status: flags });
+      if (spec.for_each !== undefined) {
+        const list = evaluateTemplate(spec.for_each, ctx);
+        if (!Array.isArray(list)) {
+          failBeforeStart(step, `for_each must give a list, got ${JSON.stringify(list)}`);
+          return;
+        }
+        items = list;
+      }
+      step.continueOnError = truthy(evaluateTemplate(spec.continue_on_error ?? false, ctx));
+    } catch (error) {
+      failBeforeStart(step, (error as Error).message);
+      return;
+    }
+    step.fanOut = items !== undefined;
+    step.items = (items ?? [undefined]).map(
+      (item): ItemState => ({
+        ...(step.fanOut ? { item } : {}),
+        status: "queued",
+        attempts: 1,
+        outputs: {},
+      }),
+    );
+    step.status = "running";
+    if (step.items.length === 0) {
+      this.settleStep(step);
+      return;
+    }
+    step.items.forEach((_, index) => {
+      tasks.push({ step: id, index, attempt: 1, delayMs: 0 });
+    });
+  }
+
+  /** GitHub's rule: an `if` without a status function means `success() && (if)`. */
+  private condition(spec: StepSpec, flags: ReturnType<typeof statusFlags>, state: RunState): boolean {
+    const cond = spec.if;
+    if (cond === undefined || typeof cond === "boolean") return flags.success && cond !== false;
+    const expr = wholeExpression(cond)?.expr ?? cond;
+    if (!expressionFacts(parseExpression(expr)).usesStatusFunction && !flags.success) return false;
+    const ctx = stepContext(this.workflow, this.info, state, spec, { status: flags });
+    return truthy(evaluateExpression(expr, ctx));
+  }
+
+  /** When every item of a step has ended, the step ends: its status, result and (listed) outputs. */
+  private settleStep(step: StepState): void {
+    if (!step.items.every((i) => TERMINAL_ITEM.has(i.status))) return;
+    const failing = step.items.filter((i) => i.status === "failed" || i.status === "timed_out");
+    if (failing.length > 0) {
+      step.status = failing.every((i) => i.status === "timed_out") ? "timed_out" : "failed";
+      step.outcome = "failure";
+      step.result = step.continueOnError ? "success" : "failure";
+    } else if (step.items.some((i) => i.status === "cancelled")) {
+      step.status = "cancelled";
+      step.outcome = step.result = "cancelled";
+    } else {
+      step.status = "succeeded";
+      step.outcome = step.result = "success";
+    }
+    step.outputs = step.fanOut ? listOutputs(step.items) : (step.items[0]?.outputs ?? {});
+  }
+
+  private finishRun(state: RunState): void {
+    const failing = Object.values(state.steps).filter((s) => s.result === "failure");
+    if (state.cancelRequested) state.status = "cancelled";
+    else if (failing.length === 0) state.status = "succeeded";
+    else state.status = failing.every((s) => s.status === "timed_out") ? "timed_out" : "failed";
+    try {
+      const ctx = stepContext(this.workflow, this.info, state, undefined);
+      for (const [name, spec] of Object.entries(this.workflow.outputs ?? {})) {
+        const value = isOutputObject(spec) ? spec.value : spec;
+        state.outputs[name] = evaluateTemplate(value, ctx);
+      }
+    } catch (error) {
+      state.error = `outputs: ${(error as Error).message}`;
+      if (state.status === "succeeded") state.status = "failed";
+    }
+  }
+}
+
+function failBeforeStart(step: StepState, error: string): void {
+  step.status = "failed";
+  step.result = step.outcome = "failure";
+  step.error = error;
+}
+
+/** A `for_each` step's outputs: each output name maps to the list of the items' values, in item order. */
+function listOutputs(items: ItemState[]): Record<string, unknown[]> {
+  const names = new Set(items.flatMap((i) => Object.keys(i.outputs)));
+  const outputs: Record<string, unknown[]> = {};
+  for (const name of names) outputs[name] = items.map((i) => i.outputs[name] ?? null);
+  return outputs;
+}
+
+function isOutputObject(spec: unknown): spec is { value: unknown } {
+  return spec !== null && typeof spec === "object" && !Array.isArray(spec) && "value" in spec;
+}

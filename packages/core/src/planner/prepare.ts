@@ -1,0 +1,134 @@
+import { interpolationString } from "../expressions/data.js";
+import { evaluateTemplate } from "../expressions/evaluate.js";
+import { parseDuration } from "../format/duration.js";
+import type { ActionSpec, Shell, StepSpec, WorkflowSpec } from "../format/types.js";
+import { coerceInputs } from "../inputs/coerce.js";
+import { statusFlags, stepContext } from "./context.js";
+import type { RunInfo, RunState, Task } from "./state.js";
+
+/** What to execute: an inline script, a script file of an action, or a program. */
+export type Program =
+  | { kind: "inline"; shell: Shell; script: string }
+  | { kind: "file"; shell: Shell; path: string }
+  | { kind: "exec"; command: string[] };
+
+/** A task with every expression evaluated: all a runner needs, and nothing it must evaluate itself. */
+export interface PreparedTask extends Task {
+  name: string;
+  program: Program;
+  /** Evaluated `with`, with an action's defaults applied and its types checked. */
+  inputs: Record<string, unknown>;
+  env: Record<string, string>;
+  timeoutMs?: number;
+  workingDirectory?: string;
+  item?: unknown;
+  /** Values the runner must mask in logs: the secret inputs given to this step. */
+  secrets: string[];
+}
+
+export class PrepareError extends Error {}
+
+/**
+ * Evaluates a task's step for its item and attempt. `action` is the loaded action for a `uses:` step.
+ * Throws PrepareError with a message naming the field when an expression or an input is wrong.
+ */
+export function prepareTask(
+  wf: WorkflowSpec,
+  info: RunInfo,
+  state: RunState,
+  task: Task,
+  ancestors: Iterable<string>,
+  action?: ActionSpec,
+): PreparedTask {
+  const spec = wf.steps[task.step] as StepSpec;
+  const item = state.steps[task.step]?.items[task.index]?.item;
+  const where = `steps.${task.step}`;
+  const ctx = attempt(where, () =>
+    stepContext(wf, info, state, spec, { item, status: statusFlags(state, ancestors) }),
+  );
+  const withValues = attempt(
+    `${where}.with`,
+    () => (evaluateTemplate(spec.with ?? {}, ctx) ?? {}) as Record<string, unknown>,
+  );
+  let inputs = withValues;
+  const secrets: string[] = [];
+  if (action) {
+    const coerced = coerceInputs(action.inputs, withValues);
+    if (coerced.errors.length > 0) {
+      throw new PrepareError(`${where}.with: ${coerced.errors.map((e) => e.message).join("; ")}`);
+    }
+    inputs = coerced.values;
+    for (const [name, input] of Object.entries(action.inputs ?? {})) {
+      if (input.type === "secret" && typeof inputs[name] === "string") secrets.push(inputs[name] as string);
+    }
+  }
+  for (const [name, input] of Object.entries(wf.inputs ?? {})) {
+    const value = info.inputs[name];
+    if (input.type === "secret" && typeof value === "string" && value !== "") secrets.push(value);
+  }
+  secrets.push(...Object.values(info.secrets ?? {}).filter((s) => s !== ""));
+
+  const env: Record<string, string> = {};
+  for (const [key, value] of Object.entries(ctx.contexts.env as Record<string, unknown>)) {
+    env[key] = interpolationString(value);
+  }
+  const timeout = spec.timeout ?? wf.defaults?.timeout;
+  const workingDirectory = spec.working_directory ?? wf.defaults?.working_directory;
+  const prepared: PreparedTask = {
+    ...task,
+    name: spec.name ? String(attempt(`${where}.name`, () => evaluateTemplate(spec.name, ctx))) : task.step,
+    program: program(wf, spec, action, ctx, inputs, where),
+    inputs,
+    env,
+    secrets,
+    ...(timeout !== undefined ? { timeoutMs: parseDuration(timeout) } : {}),
+    ...(workingDirectory !== undefined
+      ? {
+          workingDirectory: String(
+            attempt(`${where}.working_directory`, () => evaluateTemplate(workingDirectory, ctx)),
+          ),
+        }
+      : {}),
+    ...(state.steps[task.step]?.fanOut ? { item } : {}),
+  };
+  return prepared;
+}
+
+function program(
+  wf: WorkflowSpec,
+  spec: StepSpec,
+  action: ActionSpec | undefined,
+  ctx: ReturnType<typeof stepContext>,
+  inputs: Record<string, unknown>,
+  where: string,
+): Program {
+  if (!action) {
+    const script = attempt(`${where}.run`, () => interpolationString(evaluateTemplate(spec.run ?? "", ctx)));
+    return { kind: "inline", shell: spec.shell ?? wf.defaults?.shell ?? "bash", script };
+  }
+  const runs = action.runs;
+  // An action sees its own inputs, not the calling workflow's.
+  const actionCtx = { contexts: { inputs, env: ctx.contexts.env, run: ctx.contexts.run } };
+  if (runs.using === "exec") {
+    const command = typeof runs.command === "string" ? [runs.command] : (runs.command ?? []);
+    return {
+      kind: "exec",
+      command: command.map((c) =>
+        interpolationString(attempt(`${where} (action command)`, () => evaluateTemplate(c, actionCtx))),
+      ),
+    };
+  }
+  if (runs.script !== undefined) return { kind: "file", shell: runs.using, path: runs.script };
+  const script = attempt(`${where} (action run)`, () =>
+    interpolationString(evaluateTemplate(runs.run ?? "", actionCtx)),
+  );
+  return { kind: "inline", shell: runs.using, script };
+}
+
+function attempt<T>(where: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (error) {
+    throw new PrepareError(`${where}: ${(error as Error).message}`);
+  }
+}

@@ -1,0 +1,94 @@
+/** The state of a run, as the planner reads and updates it. Plain JSON, so a store can keep it as it is. */
+
+export type ItemStatus = "queued" | "running" | "succeeded" | "failed" | "timed_out" | "cancelled";
+export type StepStatus =
+  | "pending"
+  | "running"
+  | "succeeded"
+  | "failed"
+  | "timed_out"
+  | "cancelled"
+  | "skipped";
+/** What dependents see in `steps.<id>.result`: a failure under continue_on_error reads as success. */
+export type StepResult = "success" | "failure" | "cancelled" | "skipped";
+export type RunStatus = "running" | "succeeded" | "failed" | "cancelled" | "timed_out";
+
+/** One execution unit: a step, or one item of a `for_each` step. */
+export interface ItemState {
+  item?: unknown;
+  status: ItemStatus;
+  /** Attempts started or queued so far; the first try is attempt 1. */
+  attempts: number;
+  outputs: Record<string, unknown>;
+  exitCode?: number | null;
+  error?: string;
+  /** Times the engine reported, in ms since the epoch (core has no clock of its own). */
+  startedAt?: number;
+  finishedAt?: number;
+}
+
+export interface StepState {
+  status: StepStatus;
+  result?: StepResult;
+  /** The result before continue_on_error, as GitHub's `steps.<id>.outcome`. */
+  outcome?: StepResult;
+  continueOnError?: boolean;
+  fanOut: boolean;
+  items: ItemState[];
+  outputs: Record<string, unknown>;
+  error?: string;
+}
+
+export interface RunState {
+  status: RunStatus;
+  cancelRequested: boolean;
+  steps: Record<string, StepState>;
+  outputs: Record<string, unknown>;
+  error?: string;
+}
+
+/** Facts about the run that expressions can read; fixed for the run's life. */
+export interface RunInfo {
+  id: string;
+  workflow: string;
+  /** 1 for the first run, 2 for its first re-run, and so on. */
+  attempt: number;
+  trigger: { type: string; [key: string]: unknown };
+  inputs: Record<string, unknown>;
+  secrets?: Record<string, string>;
+  vars?: Record<string, unknown>;
+  github?: Record<string, unknown>;
+}
+
+/** A task the engine should start: an item of a step, at an attempt, after a delay (for retries). */
+export interface Task {
+  step: string;
+  index: number;
+  attempt: number;
+  delayMs: number;
+}
+
+export interface TaskOutcome {
+  status: "succeeded" | "failed" | "timed_out" | "cancelled";
+  exitCode?: number | null;
+  outputs?: Record<string, unknown>;
+  error?: string;
+  startedAt?: number;
+  finishedAt?: number;
+  /** False for failures that a retry cannot fix, such as an expression that does not evaluate. */
+  retryable?: boolean;
+}
+
+export const TERMINAL_ITEM: ReadonlySet<ItemStatus> = new Set([
+  "succeeded",
+  "failed",
+  "timed_out",
+  "cancelled",
+]);
+export const TERMINAL_STEP: ReadonlySet<StepStatus> = new Set([
+  "succeeded",
+  "failed",
+  "timed_out",
+  "cancelled",
+  "skipped",
+]);

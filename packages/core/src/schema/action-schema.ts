@@ -1,0 +1,26 @@
+import { actionRuns, IDENTIFIER_PATTERN, inputSpec, inputs } from "./definitions.js";
+
+/** JSON Schema (draft-07) of an `action.yaml`. */
+export const actionSchema = {
+  $schema: "http://json-schema.org/draft-07/schema#",
+  title: "Gantry action",
+  type: "object",
+  additionalProperties: false,
+  required: ["runs"],
+  properties: {
+    name: { type: "string" },
+    description: { type: "string" },
+    inputs,
+    outputs: {
+      type: "object",
+      propertyNames: { pattern: IDENTIFIER_PATTERN },
+      additionalProperties: {
+        type: ["object", "null"],
+        additionalProperties: false,
+        properties: { description: { type: "string" } },
+      },
+    },
+    runs: actionRuns,
+  },
+  definitions: { input: inputSpec },
+} as const;

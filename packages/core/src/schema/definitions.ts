@@ -1,0 +1,102 @@
+import { DURATION_PATTERN } from "../format/duration.js";
+import { ACTION_LANGUAGES, BACKOFFS, INPUT_TYPES, SHELLS } from "../format/types.js";
+
+/** Names of steps, inputs and outputs: they are used in expressions and environment variable names. */
+export const IDENTIFIER_PATTERN = "^[A-Za-z_][A-Za-z0-9_-]*$";
+
+export const duration = {
+  description: "A number of seconds, or a duration like 500ms, 30s, 10m, 1h30m, 1d",
+  anyOf: [
+    { type: "number", minimum: 0 },
+    { type: "string", pattern: DURATION_PATTERN },
+  ],
+} as const;
+
+const expressionOrBoolean = {
+  type: ["boolean", "string"],
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: the text shows users the expression syntax.
+  description: "true/false, or an expression such as ${{ inputs.dry_run }}",
+} as const;
+
+export const inputSpec = {
+  type: "object",
+  additionalProperties: false,
+  required: ["type"],
+  properties: {
+    type: { enum: [...INPUT_TYPES], description: "The input's type; `secret` is masked and never stored" },
+    description: { type: "string" },
+    title: { type: "string" },
+    default: {},
+    required: { type: "boolean" },
+    enum: { type: "array", minItems: 1 },
+    minimum: { type: "number" },
+    maximum: { type: "number" },
+    pattern: { type: "string" },
+    items: { type: "object" },
+  },
+} as const;
+
+export const inputs = {
+  type: "object",
+  propertyNames: { pattern: IDENTIFIER_PATTERN },
+  additionalProperties: { $ref: "#/definitions/input" },
+} as const;
+
+export const retry = {
+  type: "object",
+  additionalProperties: false,
+  required: ["attempts"],
+  properties: {
+    attempts: { type: "integer", minimum: 1, description: "Every try counts, the first included" },
+    delay: duration,
+    backoff: { enum: [...BACKOFFS] },
+  },
+} as const;
+
+export const runner = {
+  type: "object",
+  properties: {
+    type: { enum: ["local", "docker", "kubernetes"] },
+    labels: { type: "array", items: { type: "string" } },
+  },
+} as const;
+
+const scalarMap = {
+  type: "object",
+  additionalProperties: { type: ["string", "number", "boolean", "null"] },
+} as const;
+
+export const step = {
+  type: "object",
+  additionalProperties: false,
+  properties: {
+    name: { type: "string" },
+    needs: { type: ["string", "array"], items: { type: "string" } },
+    uses: { type: "string", description: "./path (same repository) or library/path@ref" },
+    run: { type: "string" },
+    shell: { enum: [...SHELLS] },
+    with: { type: "object" },
+    env: scalarMap,
+    if: expressionOrBoolean,
+    retry,
+    timeout: duration,
+    for_each: { type: ["string", "array"], description: "A list, or an expression giving one" },
+    continue_on_error: expressionOrBoolean,
+    working_directory: { type: "string" },
+    runner,
+  },
+} as const;
+
+export const actionRuns = {
+  type: "object",
+  additionalProperties: false,
+  required: ["using"],
+  properties: {
+    using: { enum: [...ACTION_LANGUAGES] },
+    script: { type: "string", description: "A script file in the action's folder" },
+    run: { type: "string", description: "An inline script" },
+    command: { type: ["string", "array"], items: { type: "string" } },
+  },
+} as const;
+
+export { scalarMap };

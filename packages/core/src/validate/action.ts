@@ -1,0 +1,55 @@
+import type { ActionSpec, Problem } from "../format/types.js";
+import { actionSchema } from "../schema/action-schema.js";
+import { parseYamlFile, type SourceFile } from "../yaml/parse.js";
+import { checkExpressions } from "./expressions.js";
+import { inputSpecProblems } from "./inputs.js";
+import { schemaProblems } from "./schema-problems.js";
+import { isMap, sortProblems } from "./workflow.js";
+
+export interface ActionValidation {
+  action?: ActionSpec;
+  source?: SourceFile;
+  problems: Problem[];
+}
+
+/** Parses and checks an `action.yaml`. `action` is set only when there is no problem. */
+export function validateActionText(file: string, text: string): ActionValidation {
+  const parsed = parseYamlFile(file, text);
+  if (!parsed.source) return { problems: parsed.problems };
+  const source = parsed.source;
+  if (!isMap(source.value)) {
+    return {
+      source,
+      problems: [{ file, line: 1, col: 1, message: "an action must be a YAML map with a 'runs' key" }],
+    };
+  }
+  const problems = schemaProblems(source, actionSchema);
+  const spec = source.value as unknown as ActionSpec;
+  problems.push(...inputSpecProblems(source, spec.inputs));
+  if (isMap(spec.runs)) {
+    const runs = spec.runs;
+    const at = { file, ...source.locate(["runs"], { key: true }) };
+    if (runs.using === "exec") {
+      if (runs.command === undefined)
+        problems.push({ ...at, message: "runs: 'exec' needs 'command' (the program and its arguments)" });
+      if (runs.script !== undefined || runs.run !== undefined) {
+        problems.push({ ...at, message: "runs: 'exec' takes 'command', not 'script' or 'run'" });
+      }
+    } else if (runs.using !== undefined) {
+      if ((runs.script === undefined) === (runs.run === undefined)) {
+        problems.push({
+          ...at,
+          message: `runs: '${runs.using}' needs exactly one of 'script' (a file in the action's folder) or 'run' (inline)`,
+        });
+      }
+      if (runs.command !== undefined)
+        problems.push({ ...at, message: "runs: 'command' is only for using: exec" });
+    }
+    const inputs = new Set(Object.keys(isMap(spec.inputs) ? spec.inputs : {}));
+    const scope = { inputs, item: false, contexts: new Set(["inputs", "env", "run"]) };
+    problems.push(...checkExpressions(source, ["runs", "run"], runs.run, scope));
+    problems.push(...checkExpressions(source, ["runs", "command"], runs.command, scope));
+  }
+  sortProblems(problems);
+  return problems.length === 0 ? { action: spec, source, problems } : { source, problems };
+}

@@ -1,0 +1,181 @@
+import {
+  addMaskCommand,
+  ancestorsOf,
+  Masker,
+  Planner,
+  type PreparedTask,
+  PrepareError,
+  prepareTask,
+  type RunInfo,
+  type RunState,
+  type StepStatus,
+  type Task,
+  type TaskOutcome,
+} from "@gantry/core";
+import type { LoadedWorkflow } from "../loader/load-workflow.js";
+import type { RunnerLike } from "../runners/types.js";
+import type { RunEvent } from "./events.js";
+import { type RunReport, runReport } from "./report.js";
+
+export interface RunOptions {
+  runner: RunnerLike;
+  info: RunInfo;
+  /** How many tasks may run at once. */
+  parallel: number;
+  onEvent?: (event: RunEvent) => void;
+  /** Aborting cancels the run: running steps are killed, clean-up steps (`always()`) still run. */
+  signal?: AbortSignal;
+}
+
+/**
+ * Drives one run on this machine: asks the planner what is ready, starts it on the runner (at most
+ * `parallel` at once), feeds results back, and reports events. The planner decides; this only executes.
+ */
+export async function runWorkflow(
+  loaded: LoadedWorkflow,
+  options: RunOptions,
+): Promise<{ report: RunReport; state: RunState }> {
+  const { runner, info } = options;
+  const planner = new Planner(loaded.workflow, info);
+  const ancestors = ancestorsOf(loaded.workflow.steps);
+  const emit = options.onEvent ?? (() => {});
+  const masker = new Masker();
+  for (const secret of Object.values(info.secrets ?? {})) masker.add(secret);
+
+  const ready: Task[] = [];
+  const running = new Map<string, { task: Task; abort: AbortController }>();
+  const timers = new Set<NodeJS.Timeout>();
+  const key = (t: Task) => `${t.step}#${t.index}`;
+
+  const { state, tasks } = planner.start();
+  let statuses = snapshot(state);
+  let wake: () => void = () => {};
+
+  const reportStatusChanges = () => {
+    const now = snapshot(state);
+    for (const [step, status] of Object.entries(now)) {
+      if (statuses[step] !== status) {
+        const error = state.steps[step]?.error;
+        emit({ type: "step-status", step, status, ...(error ? { error } : {}), at: Date.now() });
+      }
+    }
+    statuses = now;
+  };
+  const schedule = (next: Task[]) => {
+    for (const task of next) {
+      if (task.delayMs <= 0) ready.push(task);
+      else {
+        const timer = setTimeout(() => {
+          timers.delete(timer);
+          ready.push(task);
+          wake();
+        }, task.delayMs);
+        timers.add(timer);
+      }
+    }
+    reportStatusChanges();
+  };
+  const cancel = () => {
+    const { kill, tasks: cleanup } = planner.cancel(state);
+    for (const t of kill) running.get(key(t))?.abort.abort();
+    schedule(cleanup);
+    wake();
+  };
+  options.signal?.addEventListener("abort", cancel, { once: true });
+  if (options.signal?.aborted) cancel();
+  reportStatusChanges();
+  schedule(tasks);
+
+  const execute = async (task: Task, abort: AbortController): Promise<void> => {
+    let prepared: PreparedTask | undefined;
+    let outcome: TaskOutcome;
+    const action = loaded.actions[task.step];
+    try {
+      prepared = prepareTask(
+        loaded.workflow,
+        info,
+        state,
+        task,
+        ancestors.get(task.step) ?? [],
+        action?.spec,
+      );
+      for (const secret of prepared.secrets) masker.add(secret);
+      emit({ type: "task-started", task: prepared, at: Date.now() });
+      const result = await runner.run({
+        task: prepared,
+        runId: info.id,
+        ...(action ? { actionDir: action.dir } : {}),
+        signal: abort.signal,
+        onLine: (stream, raw) => {
+          const mask = addMaskCommand(raw);
+          if (mask !== undefined) return void masker.add(mask);
+          const line = masker.mask(raw);
+          emit({
+            type: "line",
+            step: task.step,
+            index: task.index,
+            attempt: task.attempt,
+            stream,
+            line,
+            at: Date.now(),
+          });
+        },
+      });
+      outcome = { ...result, ...(result.error ? { error: masker.mask(result.error) } : {}) };
+    } catch (error) {
+      const message = masker.mask((error as Error).message);
+      outcome = {
+        status: "failed",
+        error: message,
+        retryable: !(error instanceof PrepareError),
+        finishedAt: Date.now(),
+      };
+    }
+    running.delete(key(task));
+    const next = planner.finish(state, task, outcome);
+    const retry = next.find((t) => t.step === task.step && t.index === task.index);
+    if (prepared || outcome.error) {
+      emit({
+        type: "task-finished",
+        task: prepared ?? {
+          ...task,
+          name: task.step,
+          program: { kind: "exec", command: [] },
+          inputs: {},
+          env: {},
+          secrets: [],
+        },
+        status: outcome.status,
+        exitCode: outcome.exitCode ?? null,
+        ...(outcome.error ? { error: outcome.error } : {}),
+        ...(retry ? { retryInMs: retry.delayMs } : {}),
+        at: Date.now(),
+      });
+    }
+    schedule(next);
+    wake();
+  };
+
+  while (state.status === "running" || running.size > 0) {
+    while (ready.length > 0 && running.size < options.parallel) {
+      const task = ready.shift() as Task;
+      if (!planner.claim(state, task, Date.now())) continue;
+      const abort = new AbortController();
+      running.set(key(task), { task, abort });
+      void execute(task, abort);
+    }
+    if (state.status !== "running" && running.size === 0) break;
+    await new Promise<void>((resolve) => {
+      wake = resolve;
+    });
+  }
+  for (const timer of timers) clearTimeout(timer);
+  options.signal?.removeEventListener("abort", cancel);
+  reportStatusChanges();
+  emit({ type: "run-finished", state, at: Date.now() });
+  return { report: runReport(info.id, state), state };
+}
+
+function snapshot(state: RunState): Record<string, StepStatus> {
+  return Object.fromEntries(Object.entries(state.steps).map(([id, s]) => [id, s.status]));
+}
