@@ -4,7 +4,11 @@ import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
 let instance: Ajv | undefined;
 
 export function ajv(): Ajv {
-  instance ??= new Ajv({ allErrors: true, allowUnionTypes: true, strict: false, verbose: true });
+  if (!instance) {
+    instance = new Ajv({ allErrors: true, allowUnionTypes: true, strict: false, verbose: true });
+    // A secret input is a string shown as a password field; the format only informs forms.
+    instance.addFormat("password", true);
+  }
   return instance;
 }
 

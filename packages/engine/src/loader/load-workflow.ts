@@ -36,7 +36,7 @@ const ACTION_FILES = ["action.yaml", "action.yml"];
 
 /** Reads, validates and resolves a workflow file with its local actions. Problems carry file:line:col. */
 export async function loadWorkflow(file: string): Promise<LoadResult> {
-  const shown = path.relative(process.cwd(), file) || file;
+  const shown = displayPath(file);
   let text: string;
   try {
     text = await readFile(file, "utf8");
@@ -110,7 +110,7 @@ async function loadAction(
 
 /** Reads and validates one action file, including that its script exists inside its folder. */
 export async function loadActionFile(file: string): Promise<{ action?: LoadedAction; problems: Problem[] }> {
-  const shown = path.relative(process.cwd(), file) || file;
+  const shown = displayPath(file);
   const dir = path.dirname(file);
   let text: string;
   try {
@@ -136,6 +136,12 @@ export async function loadActionFile(file: string): Promise<{ action?: LoadedAct
     }
   }
   return { action: { spec, dir, file }, problems: [] };
+}
+
+/** How a problem names a file: relative to the working folder when inside it, else absolute. */
+function displayPath(file: string): string {
+  const absolute = path.resolve(file);
+  return isInside(process.cwd(), absolute) ? path.relative(process.cwd(), absolute) : absolute;
 }
 
 function readError(error: unknown): string {

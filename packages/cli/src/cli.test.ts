@@ -1,0 +1,212 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+// These tests run the built CLI as a user would; `npm test` builds it first.
+const repo = fileURLToPath(new URL("../../../", import.meta.url));
+const bin = path.join(repo, "packages/cli/bin/gantry.js");
+const example = (name: string) => path.join(repo, "examples", name);
+
+interface Result {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function gantry(
+  args: string[],
+  options: { onStdout?: (text: string, child: ChildProcess) => void } = {},
+): Promise<Result> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [bin, ...args], {
+      cwd: repo,
+      env: { ...process.env, NO_COLOR: "1" },
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d: Buffer) => {
+      stdout += d;
+      options.onStdout?.(stdout, child);
+    });
+    child.stderr.on("data", (d: Buffer) => {
+      stderr += d;
+    });
+    child.on("close", (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+const noStackTrace = (text: string) => expect(text).not.toMatch(/^\s+at .+:\d+:\d+\)?$/m);
+
+describe("gantry CLI", () => {
+  let tmp: string;
+  beforeAll(() => {
+    if (!existsSync(path.join(repo, "packages/cli/dist/main.js"))) {
+      throw new Error(
+        "packages/cli/dist is missing: run `npm run build` (npm test does it) before these tests",
+      );
+    }
+    tmp = mkdtempSync(path.join(os.tmpdir(), "gantry-cli-"));
+  });
+  afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+  it("run --json prints one JSON document with the run and its steps", async () => {
+    const r = await gantry(["run", example("dag-languages.yaml"), "--json", "--input", "count=4"]);
+    expect(r.code).toBe(0);
+    const report = JSON.parse(r.stdout);
+    expect(Object.keys(report).sort()).toEqual(["id", "outputs", "status", "steps"]);
+    expect(report.status).toBe("succeeded");
+    expect(report.outputs).toEqual({ total: "10", summary: "total 10" });
+    expect(Object.keys(report.steps).sort()).toEqual(["numbers", "report", "squares", "sum"]);
+    expect(report.steps.squares).toMatchObject({
+      status: "succeeded",
+      result: "success",
+      attempts: 1,
+      outputs: { squares: "[1,4,9,16]" },
+      exit_code: 0,
+    });
+    expect(report.steps.sum.duration_ms).toBeGreaterThan(0);
+    // Progress goes to stderr so stdout stays parseable.
+    expect(r.stderr).toContain("sum of 1..4 is 10");
+  });
+
+  it("prints live lines with a prefix per step, then a summary table", async () => {
+    const r = await gantry(["run", example("cleanup-always.yaml")]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/^migrate\s+! migration 0042 failed: column exists$/m);
+    expect(r.stdout).toMatch(/^teardown\s+\| dropping scratch database \(migrate was failure\)$/m);
+    expect(r.stdout).toMatch(/^STEP\s+RESULT\s+ATTEMPTS\s+DURATION$/m);
+    expect(r.stdout).toMatch(/^smoke-test\s+skipped\s+0\s+-$/m);
+    expect(r.stdout).toMatch(/^Run \S+ failed in /m);
+  });
+
+  it("fans out with for_each and lists outputs in item order", async () => {
+    const r = await gantry([
+      "run",
+      example("fan-out.yaml"),
+      "--json",
+      "-i",
+      '["b","a","c"]'.replace(/^/, "regions="),
+    ]);
+    expect(r.code).toBe(0);
+    const report = JSON.parse(r.stdout);
+    expect(report.outputs.urls).toEqual([
+      "https://b.example.com",
+      "https://a.example.com",
+      "https://c.example.com",
+    ]);
+    expect(report.steps.deploy.items.map((i: { item: string }) => i.item)).toEqual(["b", "a", "c"]);
+  });
+
+  it("retries a flaky step and counts attempts", async () => {
+    const r = await gantry(["run", example("flaky-retry.yaml"), "--json"]);
+    expect(r.code).toBe(0);
+    const report = JSON.parse(r.stdout);
+    expect(report.steps.flaky.attempts).toBe(3);
+    expect(report.outputs.attempts).toBe("3");
+  });
+
+  it("runs a local action with typed inputs", async () => {
+    const r = await gantry([
+      "run",
+      example("local-action.yaml"),
+      "--json",
+      "-i",
+      "name=Grace",
+      "-i",
+      "excited=false",
+    ]);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).outputs.greeting).toBe("Hello, Grace.");
+  });
+
+  it("takes inputs from a JSON file, with --input winning", async () => {
+    const file = path.join(tmp, "inputs.json");
+    writeFileSync(file, JSON.stringify({ who: "file", extra: 1 }));
+    const bad = await gantry(["run", example("hello.yaml"), "--inputs-file", file]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("unknown input 'extra' (declared: who)");
+    writeFileSync(file, JSON.stringify({ who: "file" }));
+    const r = await gantry(["run", example("hello.yaml"), "--inputs-file", file, "--input", "who=flag"]);
+    expect(r.stdout).toContain("Hello, flag!");
+  });
+
+  it("explains bad inputs in one line each, without a stack trace", async () => {
+    const r = await gantry(["run", example("dag-languages.yaml"), "-i", "count=many", "-i", "novalue"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim()).toBe("gantry: --input 'novalue': expected NAME=VALUE");
+    const r2 = await gantry(["run", example("dag-languages.yaml"), "-i", "count=0"]);
+    expect(r2.code).toBe(2);
+    expect(r2.stderr).toContain("input 'count': 0 is less than the minimum 1");
+    const r3 = await gantry([
+      "run",
+      example("dag-languages.yaml"),
+      "--inputs-file",
+      path.join(tmp, "missing.json"),
+    ]);
+    expect(r3.stderr.trim()).toMatch(/missing\.json: file not found$/);
+    for (const x of [r, r2, r3]) noStackTrace(x.stderr);
+  });
+
+  it("validate prints file:line:col for each problem and exits non-zero", async () => {
+    const file = path.join(tmp, "broken.yaml");
+    writeFileSync(
+      file,
+      "steps:\n  build:\n    run: make\n    nedds: [test]\n  test:\n    needs: [build, nope]\n    run: make test\n",
+    );
+    const r = await gantry(["validate", file]);
+    expect(r.code).toBe(1);
+    const lines = r.stdout.trim().split("\n");
+    expect(lines).toEqual([
+      `${file}:4:5: steps.build: unknown key 'nedds' (did you mean 'needs'?)`,
+      `${file}:6:20: steps.test.needs: unknown step 'nope'`,
+    ]);
+    noStackTrace(r.stderr);
+  });
+
+  it("validate accepts every example and says so", async () => {
+    const r = await gantry(["validate", path.join(repo, "examples")]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe("");
+    expect(r.stderr).toMatch(/✓ \d+ files valid/);
+  });
+
+  it("validate and run name a missing file", async () => {
+    const r = await gantry(["validate", "no/such/file.yaml"]);
+    expect(r.code).toBe(1);
+    expect(r.stdout.trim()).toBe("no/such/file.yaml:1:1: file or folder not found");
+    const r2 = await gantry(["run", "no/such/file.yaml"]);
+    expect(r2.code).toBe(2);
+    expect(r2.stderr.trim()).toBe("no/such/file.yaml:1:1: file not found");
+  });
+
+  it("Ctrl-C cancels the run, kills the running step and still runs clean-up", async () => {
+    const file = path.join(tmp, "long.yaml");
+    writeFileSync(
+      file,
+      'steps:\n  long:\n    run: echo started; sleep 60\n  cleanup:\n    needs: long\n    if: ${{ always() }}\n    run: echo "cleanup after ${{ steps.long.result }}"\n',
+    );
+    let sent = false;
+    const started = Date.now();
+    const r = await gantry(["run", file], {
+      onStdout: (text, child) => {
+        if (!sent && text.includes("started")) {
+          sent = true;
+          child.kill("SIGINT");
+        }
+      },
+    });
+    expect(r.code).toBe(1);
+    expect(Date.now() - started).toBeLessThan(20_000);
+    expect(r.stdout).toContain("cleanup after cancelled");
+    expect(r.stdout).toMatch(/^Run \S+ cancelled in /m);
+  });
+
+  it("rejects an unknown command with usage help", async () => {
+    const r = await gantry(["frobnicate"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("unknown command 'frobnicate'");
+  });
+});

@@ -1,0 +1,233 @@
+import { existsSync, readFileSync } from "node:fs";
+import path from "node:path";
+import type { PreparedTask, Program } from "@gantry/core";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { tempDir } from "../../testing/temp-dir.js";
+import type { RunnerResult, Stream } from "../types.js";
+import { LocalRunner } from "./local-runner.js";
+
+function task(program: Program, extra: Partial<PreparedTask> = {}): PreparedTask {
+  return {
+    step: "s",
+    index: 0,
+    attempt: 1,
+    delayMs: 0,
+    name: "s",
+    program,
+    inputs: {},
+    env: {},
+    secrets: [],
+    ...extra,
+  };
+}
+
+const bash = (script: string): Program => ({ kind: "inline", shell: "bash", script });
+
+async function run(
+  runner: LocalRunner,
+  t: PreparedTask,
+  options: { signal?: AbortSignal; actionDir?: string } = {},
+): Promise<{ result: RunnerResult; lines: Array<[Stream, string]> }> {
+  const lines: Array<[Stream, string]> = [];
+  const result = await runner.run({
+    task: t,
+    runId: "run-1",
+    onLine: (stream, line) => lines.push([stream, line]),
+    signal: options.signal ?? new AbortController().signal,
+    ...(options.actionDir ? { actionDir: options.actionDir } : {}),
+  });
+  return { result, lines };
+}
+
+describe("LocalRunner", () => {
+  let tmp: ReturnType<typeof tempDir>;
+  let runner: LocalRunner;
+  beforeEach(() => {
+    tmp = tempDir();
+    runner = new LocalRunner({ tmpRoot: tmp.dir, killGraceMs: 500 });
+  });
+  afterEach(() => tmp.cleanup());
+
+  it("runs bash, sh, python and node scripts and reads their outputs", async () => {
+    const programs: Record<string, Program> = {
+      bash: bash('echo "x=from bash" >> "$GANTRY_OUTPUT"'),
+      sh: { kind: "inline", shell: "sh", script: 'echo "x=from sh" >> "$GITHUB_OUTPUT"' },
+      python: {
+        kind: "inline",
+        shell: "python",
+        script: 'import os\nopen(os.environ["GANTRY_OUTPUT"], "a").write("x=from python\\n")',
+      },
+      // CommonJS, so require works in inline node scripts.
+      node: {
+        kind: "inline",
+        shell: "node",
+        script: 'require("fs").appendFileSync(process.env.GANTRY_OUTPUT, "x=from node\\n")',
+      },
+    };
+    for (const [name, program] of Object.entries(programs)) {
+      const { result } = await run(runner, task(program));
+      expect(result.status, name).toBe("succeeded");
+      expect(result.outputs, name).toEqual({ x: `from ${name}` });
+    }
+  });
+
+  it("reads multi-line outputs in GitHub's heredoc syntax", async () => {
+    const { result } = await run(
+      runner,
+      task(bash('printf "notes<<END\\nline 1\\nline 2\\nEND\\n" >> "$GANTRY_OUTPUT"')),
+    );
+    expect(result.outputs).toEqual({ notes: "line 1\nline 2" });
+  });
+
+  it("gives inputs as INPUT_<NAME> and as JSON in $GANTRY_INPUTS", async () => {
+    const t = task(bash('echo "$INPUT_TARGET_ENV|$INPUT_REPLICAS|$INPUT_TAGS"; cat "$GANTRY_INPUTS"'), {
+      inputs: { "target-env": "prod", replicas: 3, tags: ["a", "b"] },
+    });
+    const { result, lines } = await run(runner, t);
+    expect(result.status).toBe("succeeded");
+    expect(lines[0]).toEqual(["stdout", 'prod|3|["a","b"]']);
+    expect(JSON.parse(lines[1]?.[1] ?? "")).toEqual({ "target-env": "prod", replicas: 3, tags: ["a", "b"] });
+  });
+
+  it("lets a step see only PATH, HOME, GANTRY_* and what it is given", async () => {
+    process.env.GANTRY_TEST_VISIBLE = "yes";
+    process.env.SOME_HOST_SECRET = "must-not-leak";
+    try {
+      const { lines } = await run(runner, task(bash("env | cut -d= -f1 | sort"), { env: { GIVEN: "1" } }));
+      const names = lines.map(([, l]) => l);
+      expect(names).toContain("PATH");
+      expect(names).toContain("GIVEN");
+      expect(names).toContain("GANTRY_TEST_VISIBLE");
+      expect(names).not.toContain("SOME_HOST_SECRET");
+      const unexpected = names.filter(
+        (n) => !/^(PATH|HOME|GIVEN|GANTRY_.*|GITHUB_OUTPUT|PWD|SHLVL|_|OLDPWD)$/.test(n),
+      );
+      expect(unexpected).toEqual([]);
+    } finally {
+      delete process.env.GANTRY_TEST_VISIBLE;
+      delete process.env.SOME_HOST_SECRET;
+    }
+  });
+
+  it("runs each step in its own temporary folder and removes it afterwards", async () => {
+    const { lines } = await run(runner, task(bash('pwd; ls -A | wc -l; echo "$GANTRY_WORKSPACE"')));
+    const cwd = lines[0]?.[1] as string;
+    expect(lines[1]?.[1]?.trim()).toBe("0");
+    expect(lines[2]?.[1]).toBe(cwd);
+    expect(cwd.startsWith(tmp.dir)).toBe(true);
+    expect(existsSync(cwd)).toBe(false);
+  });
+
+  it("makes working_directory inside the step folder", async () => {
+    const { lines, result } = await run(runner, task(bash("pwd"), { workingDirectory: "sub/dir" }));
+    expect(result.status).toBe("succeeded");
+    expect(lines[0]?.[1]?.endsWith(path.join("work", "sub", "dir"))).toBe(true);
+  });
+
+  it("reports a failing exit code and keeps both streams apart", async () => {
+    const { result, lines } = await run(runner, task(bash("echo out; echo err >&2; exit 7")));
+    expect(result.status).toBe("failed");
+    expect(result.exitCode).toBe(7);
+    expect(lines).toContainEqual(["stdout", "out"]);
+    expect(lines).toContainEqual(["stderr", "err"]);
+  });
+
+  it("fails a bash script at the first failing command, as GitHub Actions does", async () => {
+    const { result, lines } = await run(runner, task(bash("false\necho after")));
+    expect(result.status).toBe("failed");
+    expect(lines).toEqual([]);
+  });
+
+  it("joins a line printed in pieces", async () => {
+    const { lines } = await run(
+      runner,
+      task(bash('printf "par"; sleep 0.05; printf "tial\\n"; printf "no newline"')),
+    );
+    expect(lines).toEqual([
+      ["stdout", "partial"],
+      ["stdout", "no newline"],
+    ]);
+  });
+
+  it("kills the whole process group on timeout", async () => {
+    const pidFile = path.join(tmp.dir, "child.pid");
+    const t = task(bash(`sleep 30 & echo $! > ${pidFile}; wait`), { timeoutMs: 300 });
+    const started = Date.now();
+    const { result } = await run(runner, t);
+    expect(result.status).toBe("timed_out");
+    expect(Date.now() - started).toBeLessThan(5000);
+    const child = Number(readFileSync(pidFile, "utf8"));
+    await waitFor(() => !isAlive(child));
+  });
+
+  it("kills the process group on cancel, even a process that ignores SIGTERM", async () => {
+    const abort = new AbortController();
+    const t = task(bash("trap '' TERM; echo ready; sleep 30"));
+    const lines: string[] = [];
+    const pending = runner.run({
+      task: t,
+      runId: "r",
+      signal: abort.signal,
+      onLine: (_s, line) => {
+        lines.push(line);
+        if (line === "ready") abort.abort();
+      },
+    });
+    const result = await pending;
+    expect(result.status).toBe("cancelled");
+    expect(lines).toEqual(["ready"]);
+  });
+
+  it("ends background processes a step leaves behind", async () => {
+    const pidFile = path.join(tmp.dir, "bg.pid");
+    const { result } = await run(runner, task(bash(`sleep 30 & echo $! > ${pidFile}`)));
+    expect(result.status).toBe("succeeded");
+    const pid = Number(readFileSync(pidFile, "utf8"));
+    await waitFor(() => !isAlive(pid));
+  });
+
+  it("runs an exec action's program relative to the action folder", async () => {
+    const tool = tmp.write("action/bin/tool.sh", '#!/bin/sh\necho "args: $*"\n');
+    const { chmodSync } = await import("node:fs");
+    chmodSync(tool, 0o755);
+    const { result, lines } = await run(
+      runner,
+      task({ kind: "exec", command: ["./bin/tool.sh", "a", "b c"] }),
+      {
+        actionDir: path.join(tmp.dir, "action"),
+      },
+    );
+    expect(result.status).toBe("succeeded");
+    expect(lines).toEqual([["stdout", "args: a b c"]]);
+  });
+
+  it("says clearly when a program is missing", async () => {
+    const { result } = await run(runner, task({ kind: "exec", command: ["no-such-program-xyz"] }));
+    expect(result.status).toBe("failed");
+    expect(result.error).toMatch(/cannot start 'no-such-program-xyz': not found/);
+  });
+
+  it("fails a step whose output file is malformed", async () => {
+    const { result } = await run(runner, task(bash('echo "just text" >> "$GANTRY_OUTPUT"')));
+    expect(result.status).toBe("failed");
+    expect(result.error).toMatch(/invalid \$GANTRY_OUTPUT/);
+  });
+});
+
+/** A killed process whose parent is gone stays a zombie until PID 1 reaps it (if ever, in a container). */
+function isAlive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2)[0] !== "Z";
+  } catch {
+    return false;
+  }
+}
+
+async function waitFor(condition: () => boolean, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error("condition not met in time");
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
