@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: workflows in these tests are full of ${{ }}.
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
@@ -18,12 +19,12 @@ interface Result {
 
 function gantry(
   args: string[],
-  options: { onStdout?: (text: string, child: ChildProcess) => void } = {},
+  options: { onStdout?: (text: string, child: ChildProcess) => void; env?: Record<string, string> } = {},
 ): Promise<Result> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [bin, ...args], {
       cwd: repo,
-      env: { ...process.env, NO_COLOR: "1" },
+      env: { ...process.env, NO_COLOR: "1", ...options.env },
     });
     let stdout = "";
     let stderr = "";
@@ -208,5 +209,62 @@ describe("gantry CLI", () => {
     const r = await gantry(["frobnicate"]);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain("unknown command 'frobnicate'");
+  });
+
+  describe("secrets", () => {
+    const sops = path.join(repo, "packages/engine/src/secrets/testdata/sops");
+    const env = { GANTRY_SOPS_PGP_KEY_FILE: path.join(sops, "pgp-test-key.asc") };
+
+    it("run resolves a workflow's secrets from a sops file and masks them in the output", async () => {
+      const file = path.join(tmp, "secrets.yaml");
+      writeFileSync(
+        file,
+        [
+          "secrets:",
+          `  password: ref+sops://${path.join(sops, "example.enc.yaml")}#/app2/db/password`,
+          "steps:",
+          "  use:",
+          "    run: |",
+          '      echo "password is ${{ secrets.password }}"',
+          '      [ "$PW" = "c4r1b0u" ] && echo "the step got the real value"',
+          "    env:",
+          "      PW: ${{ secrets.password }}",
+          "",
+        ].join("\n"),
+      );
+      const r = await gantry(["run", file], { env });
+      expect(r.code).toBe(0);
+      expect(r.stdout).toContain("password is ***");
+      expect(r.stdout).toContain("the step got the real value");
+      expect(r.stdout).not.toContain("c4r1b0u");
+    });
+
+    it("run names the reference and the reason when a secret cannot be resolved, never a value", async () => {
+      const file = path.join(tmp, "bad-secret.yaml");
+      writeFileSync(
+        file,
+        `secrets:\n  x: ref+sops://${path.join(sops, "example.enc.yaml")}#/no/such/key\nsteps:\n  a: {run: "true"}\n`,
+      );
+      const r = await gantry(["run", file], { env });
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/secrets: ref\+sops:\/\/.*#\/no\/such\/key: /);
+      noStackTrace(r.stderr);
+    });
+
+    it("secrets get prints a value and secrets check lists references without values", async () => {
+      const ref = `ref+sops://${path.join(sops, "example.enc.yaml")}#/myapp1`;
+      const got = await gantry(["secrets", "get", ref], { env });
+      expect(got.stdout).toBe("t00m4nys3cr3tzupdated\n");
+      const file = path.join(tmp, "check.yaml");
+      writeFileSync(
+        file,
+        `secrets:\n  a: ${ref}\n  b: ref+env://GANTRY_TEST_MISSING_VAR\nsteps:\n  s: {run: "true"}\n`,
+      );
+      const checked = await gantry(["secrets", "check", file], { env });
+      expect(checked.code).toBe(1);
+      expect(checked.stdout).toMatch(/^ok\s+ref\+sops:/m);
+      expect(checked.stdout).toMatch(/^FAIL\s+ref\+env:\/\/GANTRY_TEST_MISSING_VAR: /m);
+      expect(checked.stdout).not.toContain("t00m4nys3cr3tzupdated");
+    });
   });
 });

@@ -1,5 +1,6 @@
 import { Command, CommanderError } from "commander";
 import { registerRunCommand } from "./commands/run.js";
+import { registerSecretsCommands } from "./commands/secrets.js";
 import { registerValidateCommand } from "./commands/validate.js";
 import { UsageError } from "./errors.js";
 
@@ -12,6 +13,7 @@ const program = new Command()
 
 registerRunCommand(program);
 registerValidateCommand(program);
+registerSecretsCommands(program);
 
 try {
   await program.parseAsync(process.argv);

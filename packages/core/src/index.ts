@@ -17,5 +17,6 @@ export * from "./planner/state.js";
 export * from "./schema/action-schema.js";
 export * from "./schema/workflow-schema.js";
 export * from "./validate/action.js";
+export { newAjv } from "./validate/ajv.js";
 export * from "./validate/workflow.js";
 export * from "./yaml/parse.js";

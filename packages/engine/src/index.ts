@@ -3,6 +3,8 @@ export * from "./loader/repository-root.js";
 export * from "./run/events.js";
 export * from "./run/report.js";
 export * from "./run/run-workflow.js";
+export * from "./run/task-secrets.js";
 export * from "./runners/lines.js";
 export * from "./runners/local/local-runner.js";
 export * from "./runners/types.js";
+export * from "./secrets/index.js";

@@ -1,6 +1,12 @@
 import { randomUUID } from "node:crypto";
 import { coerceInputs, formatProblem } from "@gantry/core";
-import { LocalRunner, loadWorkflow, runWorkflow } from "@gantry/engine";
+import {
+  createSecretCache,
+  LocalRunner,
+  loadWorkflow,
+  resolveWorkflowSecrets,
+  runWorkflow,
+} from "@gantry/engine";
 import type { Command } from "commander";
 import { UsageError } from "../errors.js";
 import { LivePrinter } from "../output/live-printer.js";
@@ -43,6 +49,14 @@ async function runCommand(file: string, flags: RunFlags): Promise<number> {
     for (const e of inputs.errors) process.stderr.write(`${file}: ${e.message}\n`);
     return 2;
   }
+  const cache = createSecretCache(300_000);
+  let secrets: Record<string, string>;
+  try {
+    secrets = await resolveWorkflowSecrets(loaded.workflow, { baseDir: loaded.root, cache });
+  } catch (error) {
+    // The message names the reference and the reason, never a value.
+    throw new UsageError(`${file}: secrets: ${(error as Error).message}`);
+  }
   const out = flags.json ? process.stderr : process.stdout;
   const printer = new LivePrinter(Object.keys(loaded.workflow.steps), (text) => out.write(text));
   const abort = new AbortController();
@@ -66,12 +80,14 @@ async function runCommand(file: string, flags: RunFlags): Promise<number> {
     runner: new LocalRunner(),
     parallel,
     signal: abort.signal,
+    secrets: { cache },
     info: {
       id: randomUUID(),
       workflow: name,
       attempt: 1,
       trigger: { type: "manual" },
       inputs: inputs.values,
+      secrets,
     },
     onEvent: (event) => printer.handle(event),
   });

@@ -56,12 +56,24 @@ export function parseExpression(expr: string): Expr {
     const lexed = new Lexer(expr).lex();
     tree = new Parser(lexed.tokens, [...CONTEXT_NAMES], statusFunctionInfo).parse();
   } catch (error) {
-    const pos = (error as { pos?: { column?: number } }).pos;
-    throw new ExpressionSyntaxError((error as Error).message, pos?.column ?? 0);
+    // The library repeats the position and the expression in its message; our caller shows both already.
+    const message = (error as Error).message.replace(/\. Located at position \d+ within expression:.*$/s, "");
+    throw new ExpressionSyntaxError(message, syntaxErrorColumn(error as Error));
   }
   if (parsed.size >= MAX_CACHED) parsed.clear();
   parsed.set(expr, tree);
   return tree;
+}
+
+/**
+ * The parser's errors carry a `pos`; the lexer's (a stray `&`, an unclosed quote) carry none and give a
+ * 1-based "position N" in their message instead. Without reading it, those errors point at column 0.
+ */
+function syntaxErrorColumn(error: Error): number {
+  const column = (error as { pos?: { column?: number } }).pos?.column;
+  if (column !== undefined) return column;
+  const position = /Located at position (\d+)/.exec(error.message)?.[1];
+  return position === undefined ? 0 : Math.max(0, Number(position) - 1);
 }
 
 function statusFunctions(flags: StatusFlags | undefined): Map<string, FunctionDefinition> {

@@ -6,7 +6,7 @@ export function needsOf(step: StepSpec | undefined): string[] {
   return typeof needs === "string" ? [needs] : needs;
 }
 
-/** The first dependency cycle found, as step ids with the first repeated at the end (`a -> b -> a`). */
+/** The first dependency cycle found, each step followed by one it needs, the first repeated at the end. */
 export function findCycle(steps: Record<string, StepSpec>): string[] | undefined {
   const state = new Map<string, "visiting" | "done">();
   const stack: string[] = [];
@@ -27,7 +27,7 @@ export function findCycle(steps: Record<string, StepSpec>): string[] | undefined
   };
   for (const id of Object.keys(steps)) {
     const cycle = visit(id);
-    if (cycle) return cycle.reverse();
+    if (cycle) return cycle;
   }
   return undefined;
 }

@@ -60,7 +60,8 @@ export function checkValue(spec: InputSpec, value: unknown): string | undefined 
   if (validate(value)) return undefined;
   const error = validate.errors?.[0];
   if (!error) return "is not valid";
-  const shown = spec.type === "secret" ? "the value" : JSON.stringify(value);
+  const secret = spec.type === "secret";
+  const shown = secret ? "the value" : JSON.stringify(value);
   switch (error.keyword) {
     case "enum":
       return `${shown} is not one of the allowed values: ${(spec.enum ?? []).map((v) => JSON.stringify(v)).join(", ")}`;
@@ -71,7 +72,8 @@ export function checkValue(spec: InputSpec, value: unknown): string | undefined 
     case "pattern":
       return `${shown} does not match the pattern ${spec.pattern}`;
     case "type":
-      return `must be ${typeName(spec)}, got ${JSON.stringify(value)}`;
+      // A secret given as a number or a map (JSON from the API, a YAML scalar) must not be echoed either.
+      return `must be ${typeName(spec)}, got ${secret ? describeType(value) : JSON.stringify(value)}`;
     default:
       return `${shown} ${error.message ?? "is not valid"}`;
   }
@@ -127,6 +129,12 @@ function typeName(spec: InputSpec): string {
     default:
       return `a ${spec.type}`;
   }
+}
+
+function describeType(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "a list";
+  return typeof value === "object" ? "a map" : `a ${typeof value}`;
 }
 
 function describeAllowed(spec: InputSpec): string {

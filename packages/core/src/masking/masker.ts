@@ -11,6 +11,13 @@ export class Masker {
   private pattern: RegExp | undefined;
 
   add(secret: string): void {
+    // Logs are masked a line at a time, so each line of a multi-line secret (a PEM key) is a secret too.
+    if (secret.includes("\n")) {
+      for (const line of secret.split(/\r?\n/)) this.add(line.trim());
+    }
+    // The length rule is about the secret: a 2-character secret's base64 form ("YWI=") is long enough to
+    // pass it, but masking it hides nothing and would cut into unrelated base64 in the logs.
+    if (secret.length < MIN_MASKED_LENGTH) return;
     for (const form of encodedForms(secret)) {
       if (form.length >= MIN_MASKED_LENGTH && !this.values.has(form)) {
         this.values.add(form);

@@ -42,6 +42,30 @@ export class Planner {
   }
 
   /**
+   * A re-run from the failed steps: steps that succeeded before (and whose whole ancestry did) keep
+   * their results and outputs; everything else runs again.
+   */
+  startFrom(previous: Record<string, StepState>): { state: RunState; tasks: Task[] } {
+    const state: RunState = { status: "running", cancelRequested: false, steps: {}, outputs: {} };
+    for (const id of Object.keys(this.workflow.steps)) {
+      const before = previous[id];
+      const keep =
+        before?.status === "succeeded" &&
+        [...(this.ancestors.get(id) ?? [])].every((a) => previous[a]?.status === "succeeded");
+      state.steps[id] =
+        keep && before
+          ? structuredClone(before)
+          : { status: "pending", fanOut: false, items: [], outputs: {} };
+    }
+    return { state, tasks: this.advance(state) };
+  }
+
+  /** Every step a step depends on, directly or further up. */
+  ancestorsOf(step: string): ReadonlySet<string> {
+    return this.ancestors.get(step) ?? new Set();
+  }
+
+  /**
    * The engine is about to start a task. False when it must not: the run was cancelled, or the task is
    * stale (a retry that was superseded). This is what makes at-least-once delivery safe to act on.
    */
@@ -50,6 +74,17 @@ export class Planner {
     if (item?.status !== "queued" || item.attempts !== task.attempt) return false;
     item.status = "running";
     item.startedAt ??= startedAt;
+    return true;
+  }
+
+  /**
+   * Gives a started task back without counting it as an attempt: a worker shutting down hands back what
+   * it could not finish, and the same attempt runs again elsewhere.
+   */
+  release(state: RunState, task: Task): boolean {
+    const item = state.steps[task.step]?.items[task.index];
+    if (item?.status !== "running" || item.attempts !== task.attempt) return false;
+    item.status = "queued";
     return true;
   }
 
@@ -209,9 +244,13 @@ export class Planner {
 
   private finishRun(state: RunState): void {
     const failing = Object.values(state.steps).filter((s) => s.result === "failure");
+    // A step can end cancelled without a cancel of the run (a worker stopping mid-task); its dependents
+    // were skipped, so the run did not succeed.
+    const anyCancelled = Object.values(state.steps).some((s) => s.result === "cancelled");
     if (state.cancelRequested) state.status = "cancelled";
-    else if (failing.length === 0) state.status = "succeeded";
-    else state.status = failing.every((s) => s.status === "timed_out") ? "timed_out" : "failed";
+    else if (failing.length > 0)
+      state.status = failing.every((s) => s.status === "timed_out") ? "timed_out" : "failed";
+    else state.status = anyCancelled ? "cancelled" : "succeeded";
     try {
       const ctx = stepContext(this.workflow, this.info, state, undefined);
       for (const [name, spec] of Object.entries(this.workflow.outputs ?? {})) {

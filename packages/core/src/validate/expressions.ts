@@ -1,6 +1,6 @@
 import { ExpressionSyntaxError, parseExpression } from "../expressions/evaluate.js";
 import { expressionFacts } from "../expressions/references.js";
-import { findExpressions } from "../expressions/template.js";
+import { findExpressions, wholeExpression } from "../expressions/template.js";
 import type { Problem } from "../format/types.js";
 import { type Path, positionOfOffset, type SourceFile } from "../yaml/parse.js";
 import { didYouMean } from "./did-you-mean.js";
@@ -38,6 +38,16 @@ export function checkExpressions(
     return [];
   }
   const found = findExpressions(value);
+  if (options.bare && found.length > 0 && !wholeExpression(value)) {
+    // `if: ${{ a }} == 'b'` renders to the text "x == 'b'", which is always true: GitHub's classic trap.
+    const at = position(source, path, 0);
+    return [
+      {
+        ...at,
+        message: `${path.map(String).join(".")}: write the whole condition inside one \${{ }} (text outside it makes the condition always true)`,
+      },
+    ];
+  }
   const pieces =
     options.bare && found.length === 0 && value.trim() !== ""
       ? [{ expr: value, exprStart: 0, end: value.length }]

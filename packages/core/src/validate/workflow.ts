@@ -109,7 +109,7 @@ function graphProblems(source: SourceFile, steps: Record<string, StepSpec>): Pro
     problems.push({
       file: source.file,
       ...source.locate(["steps", first, "needs"]),
-      message: `steps.${first}.needs: dependency cycle: ${cycle.join(" -> ")}`,
+      message: `steps.${first}.needs: dependency cycle: ${cycle.join(" -> ")} (each needs the next)`,
     });
   }
   return problems;

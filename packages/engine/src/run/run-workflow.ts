@@ -14,8 +14,10 @@ import {
 } from "@gantry/core";
 import type { LoadedWorkflow } from "../loader/load-workflow.js";
 import type { RunnerLike } from "../runners/types.js";
+import { createSecretCache, type ResolveOptions } from "../secrets/index.js";
 import type { RunEvent } from "./events.js";
 import { type RunReport, runReport } from "./report.js";
+import { resolveTaskSecrets } from "./task-secrets.js";
 
 export interface RunOptions {
   runner: RunnerLike;
@@ -25,7 +27,12 @@ export interface RunOptions {
   onEvent?: (event: RunEvent) => void;
   /** Aborting cancels the run: running steps are killed, clean-up steps (`always()`) still run. */
   signal?: AbortSignal;
+  /** How references in steps' `env` and `with` resolve; relative paths start at the repository root. */
+  secrets?: Partial<ResolveOptions>;
 }
+
+/** A run resolves each reference once; five minutes keeps a long run from using a rotated secret forever. */
+const SECRET_CACHE_TTL_MS = 300_000;
 
 /**
  * Drives one run on this machine: asks the planner what is ready, starts it on the runner (at most
@@ -40,6 +47,11 @@ export async function runWorkflow(
   const ancestors = ancestorsOf(loaded.workflow.steps);
   const emit = options.onEvent ?? (() => {});
   const masker = new Masker();
+  const secretOptions: ResolveOptions = {
+    baseDir: loaded.root,
+    cache: createSecretCache(SECRET_CACHE_TTL_MS),
+    ...options.secrets,
+  };
   for (const secret of Object.values(info.secrets ?? {})) masker.add(secret);
 
   const ready: Task[] = [];
@@ -99,6 +111,7 @@ export async function runWorkflow(
         ancestors.get(task.step) ?? [],
         action?.spec,
       );
+      prepared = await resolveTaskSecrets(prepared, secretOptions);
       for (const secret of prepared.secrets) masker.add(secret);
       emit({ type: "task-started", task: prepared, at: Date.now() });
       const result = await runner.run({

@@ -1,0 +1,57 @@
+import { describe, expect, it } from "vitest";
+import type { StepSpec } from "../format/types.js";
+import { ancestorsOf, findCycle, needsOf } from "./dag.js";
+
+const steps = (needs: Record<string, string[] | string | undefined>): Record<string, StepSpec> =>
+  Object.fromEntries(
+    Object.entries(needs).map(([id, n]) => [id, n === undefined ? { run: id } : { run: id, needs: n }]),
+  );
+
+describe("needsOf", () => {
+  it("reads a single need, a list, and none", () => {
+    expect(needsOf({ needs: "a" })).toEqual(["a"]);
+    expect(needsOf({ needs: ["a", "b"] })).toEqual(["a", "b"]);
+    expect(needsOf({})).toEqual([]);
+    expect(needsOf(undefined)).toEqual([]);
+  });
+});
+
+describe("findCycle", () => {
+  it("finds none in a DAG, even with diamonds and unknown needs", () => {
+    expect(findCycle(steps({ a: undefined, b: "a", c: "a", d: ["b", "c", "ghost"] }))).toBeUndefined();
+  });
+
+  it("names a two-step cycle with the first step repeated", () => {
+    expect(findCycle(steps({ a: "b", b: "a" }))).toEqual(["a", "b", "a"]);
+  });
+
+  it("names only the steps in the cycle, each one needing the one after it", () => {
+    const graph = steps({ start: undefined, a: ["start", "c"], b: "a", c: "b", after: "c" });
+    const cycle = findCycle(graph) as string[];
+    expect(cycle).toHaveLength(4);
+    expect(cycle[0]).toBe(cycle[3]);
+    expect(new Set(cycle)).toEqual(new Set(["a", "b", "c"]));
+    for (let i = 1; i < cycle.length; i++) {
+      expect(needsOf(graph[cycle[i - 1] as string]), `${cycle[i - 1]} -> ${cycle[i]}`).toContain(cycle[i]);
+    }
+  });
+
+  it("finds a step that needs itself", () => {
+    expect(findCycle(steps({ a: "a" }))).toEqual(["a", "a"]);
+  });
+});
+
+describe("ancestorsOf", () => {
+  it("collects every step a step depends on, directly or not", () => {
+    const anc = ancestorsOf(steps({ a: undefined, b: "a", c: "a", d: ["b", "c"], e: "d", lone: undefined }));
+    expect([...(anc.get("e") ?? [])].sort()).toEqual(["a", "b", "c", "d"]);
+    expect([...(anc.get("d") ?? [])].sort()).toEqual(["a", "b", "c"]);
+    expect([...(anc.get("b") ?? [])]).toEqual(["a"]);
+    expect(anc.get("a")?.size).toBe(0);
+    expect(anc.get("lone")?.size).toBe(0);
+  });
+
+  it("ignores needs that name no step", () => {
+    expect([...(ancestorsOf(steps({ a: ["ghost"], b: "a" })).get("b") ?? [])]).toEqual(["a"]);
+  });
+});

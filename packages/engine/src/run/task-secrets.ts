@@ -1,0 +1,48 @@
+import type { PreparedTask, WorkflowSpec } from "@gantry/core";
+import { type ResolveOptions, resolveRefsDeep, resolveSecretRef } from "../secrets/index.js";
+
+/**
+ * Resolves the workflow's `secrets:` block (name -> reference) for `${{ secrets.NAME }}`. Values that
+ * are not text become JSON, as an environment variable would carry them.
+ */
+export async function resolveWorkflowSecrets(
+  workflow: WorkflowSpec,
+  options: ResolveOptions,
+): Promise<Record<string, string>> {
+  const entries = await Promise.all(
+    Object.entries(workflow.secrets ?? {}).map(
+      async ([name, ref]) => [name, await resolveSecretRef(ref, { ...options, as: "string" })] as const,
+    ),
+  );
+  return Object.fromEntries(entries);
+}
+
+/**
+ * Resolves references written directly in a step's `env` and `with` (`ref+vault://…`), just before the
+ * step runs, and lists every resolved value as a secret of the task so it is masked.
+ */
+export async function resolveTaskSecrets(task: PreparedTask, options: ResolveOptions): Promise<PreparedTask> {
+  const before = JSON.stringify([task.env, task.inputs]);
+  if (!before.includes("ref+")) return task;
+  const secrets = [...task.secrets];
+  const collect = (value: unknown): unknown => {
+    if (typeof value === "string") secrets.push(value);
+    else if (value !== null && typeof value === "object") Object.values(value).forEach(collect);
+    return value;
+  };
+  const resolve = async (record: Record<string, unknown>) => {
+    const out: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(record)) {
+      const resolved = await resolveRefsDeep(value, options);
+      out[key] = resolved === value ? value : collect(resolved);
+    }
+    return out;
+  };
+  const env = Object.fromEntries(
+    Object.entries(await resolve(task.env)).map(([k, v]) => [
+      k,
+      typeof v === "string" ? v : JSON.stringify(v),
+    ]),
+  );
+  return { ...task, env, inputs: await resolve(task.inputs), secrets };
+}

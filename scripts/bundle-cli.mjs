@@ -1,0 +1,24 @@
+// Bundles the compiled CLI (tsc output) into one file. Node 20 has no module compile cache, and
+// resolving and parsing some 300 small ES modules cost more than the work of a short `gantry run`;
+// one file halves start-up (numbers in bench/README.md). Heavy clients that adapters load lazily stay
+// external, so they are read from node_modules only when a workflow needs them.
+import { build } from "esbuild";
+
+const lazyExternals = ["@aws-sdk/*", "@smithy/*", "@google-cloud/*", "openpgp", "age-encryption"];
+
+await build({
+  entryPoints: { gantry: "packages/cli/dist/main.js" },
+  outdir: "packages/cli/dist/bundle",
+  bundle: true,
+  splitting: true,
+  format: "esm",
+  platform: "node",
+  target: "node20",
+  external: lazyExternals,
+  sourcemap: true,
+  logLevel: "warning",
+  // Some dependencies are CommonJS and call require(); give the ES module bundle one.
+  banner: {
+    js: "import { createRequire as __gantryRequire } from 'node:module'; const require = __gantryRequire(import.meta.url);",
+  },
+});
