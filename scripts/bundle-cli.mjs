@@ -4,7 +4,20 @@
 // external, so they are read from node_modules only when a workflow needs them.
 import { build } from "esbuild";
 
-const lazyExternals = ["@aws-sdk/*", "@smithy/*", "@google-cloud/*", "openpgp", "age-encryption"];
+// Also external: native addons (better-sqlite3) and libraries that locate files or spawn worker threads
+// relative to their own folder (pino through fastify), which a bundle would break.
+const lazyExternals = [
+  "@aws-sdk/*",
+  "@smithy/*",
+  "@google-cloud/*",
+  "openpgp",
+  "age-encryption",
+  "better-sqlite3",
+  "pg",
+  "fastify",
+  "@fastify/*",
+  "prom-client",
+];
 
 await build({
   entryPoints: { gantry: "packages/cli/dist/main.js" },

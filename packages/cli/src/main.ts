@@ -1,4 +1,5 @@
 import { Command, CommanderError } from "commander";
+import { registerRoleCommands } from "./commands/roles.js";
 import { registerRunCommand } from "./commands/run.js";
 import { registerSecretsCommands } from "./commands/secrets.js";
 import { registerValidateCommand } from "./commands/validate.js";
@@ -14,6 +15,7 @@ const program = new Command()
 registerRunCommand(program);
 registerValidateCommand(program);
 registerSecretsCommands(program);
+registerRoleCommands(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -18,5 +18,6 @@ export * from "./schema/action-schema.js";
 export * from "./schema/workflow-schema.js";
 export * from "./validate/action.js";
 export { newAjv } from "./validate/ajv.js";
+export { schemaProblems } from "./validate/schema-problems.js";
 export * from "./validate/workflow.js";
 export * from "./yaml/parse.js";

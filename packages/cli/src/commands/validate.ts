@@ -1,14 +1,8 @@
-import { readdir, stat } from "node:fs/promises";
 import path from "node:path";
 import { formatProblem, type Problem } from "@gantry/core";
-import { loadActionFile, loadWorkflow } from "@gantry/engine";
+import { ACTION_FILE, findYamlFiles, loadActionFile, loadWorkflow } from "@gantry/engine";
 import type { Command } from "commander";
 import { pc } from "../output/colors.js";
-
-const ACTION_FILE = /^action\.ya?ml$/;
-const CONFIG_FILE = /^gantry\.ya?ml$/;
-const YAML_FILE = /\.ya?ml$/;
-const SKIPPED_DIRS = new Set(["node_modules", "dist"]);
 
 export function registerValidateCommand(program: Command): void {
   program
@@ -24,7 +18,7 @@ async function validateCommand(paths: string[]): Promise<number> {
   const problems: Problem[] = [];
   const files: string[] = [];
   for (const p of paths) {
-    const found = await yamlFiles(p);
+    const found = await findYamlFiles(p);
     if (found === undefined) problems.push({ file: p, line: 1, col: 1, message: "file or folder not found" });
     else files.push(...found);
   }
@@ -44,27 +38,4 @@ async function validateCommand(paths: string[]): Promise<number> {
         );
   process.stderr.write(`${summary}\n`);
   return problems.length === 0 ? 0 : 1;
-}
-
-async function yamlFiles(p: string): Promise<string[] | undefined> {
-  let info: Awaited<ReturnType<typeof stat>>;
-  try {
-    info = await stat(p);
-  } catch {
-    return undefined;
-  }
-  if (!info.isDirectory()) return [p];
-  const out: string[] = [];
-  for (const entry of (await readdir(p, { withFileTypes: true })).sort((a, b) =>
-    a.name.localeCompare(b.name),
-  )) {
-    const full = path.join(p, entry.name);
-    if (entry.isDirectory()) {
-      if (!entry.name.startsWith(".") && !SKIPPED_DIRS.has(entry.name))
-        out.push(...((await yamlFiles(full)) ?? []));
-    } else if (YAML_FILE.test(entry.name) && !CONFIG_FILE.test(entry.name)) {
-      out.push(full);
-    }
-  }
-  return out;
 }

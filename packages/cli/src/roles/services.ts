@@ -1,0 +1,52 @@
+import { mkdirSync } from "node:fs";
+import path from "node:path";
+import {
+  LocalNotifier,
+  migrate,
+  type NotifierLike,
+  openDatabase,
+  PgNotifier,
+  SecretBox,
+  type ServiceContext,
+} from "@gantry/engine";
+import type { Config } from "./config.js";
+
+/** Opens the store (migrating it), the wake-up channel and the secret box that every role shares. */
+export async function openServices(
+  config: Config,
+  log: (line: string) => void,
+  options: { requirePostgres?: boolean } = {},
+): Promise<ServiceContext & { close(): Promise<void> }> {
+  const location = config.database ?? path.join(config.data, "gantry.db");
+  if (options.requirePostgres && !/^postgres(ql)?:\/\//.test(location)) {
+    throw new Error(
+      `--database must be a postgres:// URL for separate servers and workers (got '${location}')`,
+    );
+  }
+  if (!config.database) mkdirSync(config.data, { recursive: true });
+  const database = await openDatabase(location);
+  await migrate(database);
+  let notifier: NotifierLike;
+  if (database.pool && database.url) {
+    notifier = await PgNotifier.start(database.url, database.pool, (state, error) =>
+      log(
+        state === "connected"
+          ? "database notifications connected"
+          : `database notifications lost: ${error?.message}; reconnecting`,
+      ),
+    );
+  } else {
+    notifier = new LocalNotifier();
+  }
+  const box = SecretBox.fromConfig(config.encryptionKey, config.data);
+  return {
+    database,
+    notifier,
+    box,
+    now: () => Date.now(),
+    async close() {
+      await notifier.close();
+      await database.close();
+    },
+  };
+}

@@ -1,0 +1,35 @@
+import { EventEmitter } from "node:events";
+
+/** The channels processes wake each other on. */
+export type Channel = "jobs" | "cancel";
+
+/**
+ * Wakes idle workers and carries cancellations: Postgres LISTEN/NOTIFY between processes, or an
+ * in-process emitter for the embedded SQLite mode. Polling remains only as a slow fallback.
+ */
+export interface NotifierLike {
+  notify(channel: Channel, payload?: string): Promise<void>;
+  subscribe(channel: Channel, handler: (payload: string) => void): () => void;
+  close(): Promise<void>;
+}
+
+export class LocalNotifier implements NotifierLike {
+  private readonly emitter = new EventEmitter();
+
+  constructor() {
+    this.emitter.setMaxListeners(0);
+  }
+
+  async notify(channel: Channel, payload = ""): Promise<void> {
+    this.emitter.emit(channel, payload);
+  }
+
+  subscribe(channel: Channel, handler: (payload: string) => void): () => void {
+    this.emitter.on(channel, handler);
+    return () => this.emitter.off(channel, handler);
+  }
+
+  async close(): Promise<void> {
+    this.emitter.removeAllListeners();
+  }
+}

@@ -1,0 +1,22 @@
+import type { NotifierLike } from "../queue/notifier.js";
+import type { Database } from "../store/database.js";
+import type { SecretBox } from "./secret-box.js";
+
+/** What the run operations share: the store, the secret box, the wake-up channel and a clock. */
+export interface ServiceContext {
+  database: Database;
+  box: SecretBox;
+  notifier: NotifierLike;
+  now: () => number;
+}
+
+export class NotFoundError extends Error {}
+
+/** Bad input from a caller: each entry names the field and what is wrong. */
+export class InvalidInputError extends Error {
+  constructor(readonly errors: Array<{ field: string; message: string }>) {
+    super(errors.map((e) => e.message).join("; "));
+  }
+}
+
+export class ConflictError extends Error {}

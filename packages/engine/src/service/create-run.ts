@@ -1,0 +1,161 @@
+import { randomUUID } from "node:crypto";
+import {
+  coerceInputs,
+  evaluateTemplate,
+  interpolationString,
+  Planner,
+  type RunInfo,
+  type RunState,
+  type StepState,
+} from "@gantry/core";
+import type { Selectable } from "kysely";
+import { enqueueJobs } from "../store/queries/enqueue-jobs.js";
+import { getWorkflow } from "../store/queries/get-workflow.js";
+import { insertRun } from "../store/queries/insert-run.js";
+import type { Db } from "../store/queries/types.js";
+import type { WorkflowsTable } from "../store/tables.js";
+import { activeInGroup, cancelRunInTx } from "./cancel-run.js";
+import { InvalidInputError, NotFoundError, type ServiceContext } from "./context.js";
+import type { WorkflowDefinition } from "./definition.js";
+import { definitionAt } from "./definitions.js";
+import { jobsFor } from "./jobs.js";
+import { runInfo } from "./run-record.js";
+
+export interface CreateRunRequest {
+  workflow: string;
+  inputs?: Record<string, unknown>;
+  trigger?: RunInfo["trigger"];
+  /** Run this revision instead of the workflow's current one (re-runs). */
+  revision?: string;
+  parentRunId?: string;
+  attempt?: number;
+  /** Steps already done (a re-run from the failed steps keeps the ones that succeeded). */
+  keep?: Record<string, StepState>;
+}
+
+/**
+ * Creates a run: checks and coerces its inputs, applies the workflow's concurrency policy, plans the
+ * first steps and queues them, all in one transaction. Secret inputs are stored only encrypted.
+ */
+export async function createRun(
+  ctx: ServiceContext,
+  request: CreateRunRequest,
+): Promise<{ id: string; status: string }> {
+  const { db } = ctx.database;
+  const row = await getWorkflow(db, request.workflow);
+  if (!row) throw new NotFoundError(`unknown workflow '${request.workflow}'`);
+  const revision = request.revision ?? row.revision;
+  const definition = await definitionAt(db, revision);
+  const spec = definition.workflow;
+  const inputs = coerceInputs(spec.inputs, request.inputs ?? {});
+  if (inputs.errors.length > 0) throw new InvalidInputError(inputs.errors);
+
+  const secretNames = Object.entries(spec.inputs ?? {})
+    .filter(([, s]) => s.type === "secret")
+    .map(([n]) => n);
+  const publicInputs = Object.fromEntries(
+    Object.entries(inputs.values).filter(([n]) => !secretNames.includes(n)),
+  );
+  const secretInputs = Object.fromEntries(
+    Object.entries(inputs.values).filter(([n]) => secretNames.includes(n)),
+  );
+  const id = randomUUID();
+  const trigger = request.trigger ?? { type: "manual" };
+  const info: RunInfo = {
+    id,
+    workflow: row.name,
+    attempt: request.attempt ?? 1,
+    trigger,
+    inputs: inputs.values,
+  };
+  const group = concurrencyGroup(definition, info);
+  const now = ctx.now();
+
+  const status = await db.transaction().execute(async (tx) => {
+    let start = true;
+    if (group) {
+      const active = await activeInGroup(tx, group.name);
+      if (active.length > 0) {
+        if (group.policy === "skip") start = false;
+        else if (group.policy === "cancel-running")
+          for (const other of active) await cancelRunInTx(ctx, tx, other.id);
+        else start = false;
+      }
+    }
+    const skipped = !start && group?.policy === "skip";
+    const planned = start ? plan(definition, info, request.keep) : undefined;
+    const state: RunState | null = planned?.state ?? null;
+    await insertRun(tx, {
+      id,
+      workflow: row.name,
+      revision,
+      status: skipped
+        ? "skipped"
+        : start
+          ? state?.status === "running"
+            ? "queued"
+            : (state?.status ?? "queued")
+          : "pending",
+      trigger_json: JSON.stringify(trigger),
+      inputs_json: JSON.stringify(publicInputs),
+      secret_inputs: secretNames.length > 0 ? ctx.box.seal(JSON.stringify(secretInputs)) : null,
+      info_json: JSON.stringify({ ...info, inputs: publicInputs }),
+      state_json: JSON.stringify(state),
+      outputs_json: state && state.status !== "running" ? JSON.stringify(state.outputs) : null,
+      error: skipped ? `skipped: a run of concurrency group '${group?.name}' is active` : null,
+      attempt: info.attempt,
+      parent_run_id: request.parentRunId ?? null,
+      concurrency_group: group?.name ?? null,
+      cancel_requested: 0,
+      created_at: now,
+      started_at: null,
+      finished_at: skipped || (state && state.status !== "running") ? now : null,
+    });
+    if (planned) await enqueueJobs(tx, jobsFor(id, spec, planned.tasks, now));
+    return skipped ? "skipped" : start ? "queued" : "pending";
+  });
+  if (status === "queued") await ctx.notifier.notify("jobs");
+  return { id, status };
+}
+
+function plan(definition: WorkflowDefinition, info: RunInfo, keep?: Record<string, StepState>) {
+  const planner = new Planner(definition.workflow, info);
+  return keep ? planner.startFrom(keep) : planner.start();
+}
+
+/** Starts the oldest run waiting in a concurrency group, when the group has no active run left. */
+export async function startNextInGroup(ctx: ServiceContext, tx: Db, group: string): Promise<boolean> {
+  if ((await activeInGroup(tx, group)).length > 0) return false;
+  const next = await tx
+    .selectFrom("runs")
+    .selectAll()
+    .where("concurrency_group", "=", group)
+    .where("status", "=", "pending")
+    .orderBy("created_at")
+    .limit(1)
+    .executeTakeFirst();
+  if (!next) return false;
+  const definition = await definitionAt(tx, next.revision);
+  const info = runInfo(next, ctx.box);
+  const { state, tasks } = plan(definition, info);
+  const now = ctx.now();
+  await tx
+    .updateTable("runs")
+    .set({ status: state.status === "running" ? "queued" : state.status, state_json: JSON.stringify(state) })
+    .where("id", "=", next.id)
+    .execute();
+  await enqueueJobs(tx, jobsFor(next.id, definition.workflow, tasks, now));
+  return true;
+}
+
+function concurrencyGroup(definition: WorkflowDefinition, info: RunInfo) {
+  const spec = definition.workflow.concurrency;
+  if (!spec) return undefined;
+  const run = { id: info.id, workflow: info.workflow, attempt: info.attempt };
+  const contexts = { inputs: info.inputs, run, trigger: info.trigger, github: {} };
+  const name = interpolationString(evaluateTemplate(spec.group, { contexts }));
+  // Groups are global, as in GitHub Actions: a deploy and a rollback workflow can share one.
+  return { name, policy: spec.policy ?? "queue" };
+}
+
+export type WorkflowRow = Selectable<WorkflowsTable>;

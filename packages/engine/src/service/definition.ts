@@ -1,0 +1,66 @@
+import { createHash } from "node:crypto";
+import { readdir, readFile, stat } from "node:fs/promises";
+import path from "node:path";
+import type { ActionSpec, WorkflowSpec } from "@gantry/core";
+import type { LoadedWorkflow } from "../loader/load-workflow.js";
+
+/** What a worker needs to run any step of a workflow revision, with action code referenced by hash. */
+export interface WorkflowDefinition {
+  name: string;
+  /** The repository root it was loaded from: where relative secret references (sops files) resolve. */
+  root: string;
+  workflow: WorkflowSpec;
+  actions: Record<string, { spec: ActionSpec; bundle: string }>;
+}
+
+export interface BundleFile {
+  path: string;
+  mode: number;
+  base64: string;
+}
+
+/** Every file of an action folder, in a stable order, and its content hash. */
+export async function bundleFolder(dir: string): Promise<{ hash: string; content: string }> {
+  const files: BundleFile[] = [];
+  const walk = async (rel: string) => {
+    const entries = await readdir(path.join(dir, rel), { withFileTypes: true });
+    for (const entry of entries.sort((a, b) => a.name.localeCompare(b.name))) {
+      const relPath = path.posix.join(rel, entry.name);
+      if (entry.isDirectory()) {
+        if (entry.name !== ".git" && entry.name !== "node_modules") await walk(relPath);
+      } else if (entry.isFile()) {
+        const full = path.join(dir, relPath);
+        const [data, info] = await Promise.all([readFile(full), stat(full)]);
+        files.push({ path: relPath, mode: info.mode & 0o777, base64: data.toString("base64") });
+      }
+    }
+  };
+  await walk("");
+  const content = JSON.stringify(files);
+  return { hash: sha256(content), content };
+}
+
+export function sha256(text: string): string {
+  return createHash("sha256").update(text).digest("hex");
+}
+
+/** Turns a loaded workflow into a definition plus the bundles it references. */
+export async function definitionOf(
+  name: string,
+  loaded: LoadedWorkflow,
+): Promise<{ definition: WorkflowDefinition; bundles: Map<string, string> }> {
+  const bundles = new Map<string, string>();
+  const byDir = new Map<string, string>();
+  const actions: WorkflowDefinition["actions"] = {};
+  for (const [step, action] of Object.entries(loaded.actions)) {
+    let hash = byDir.get(action.dir);
+    if (!hash) {
+      const bundle = await bundleFolder(action.dir);
+      hash = bundle.hash;
+      bundles.set(hash, bundle.content);
+      byDir.set(action.dir, hash);
+    }
+    actions[step] = { spec: action.spec, bundle: hash };
+  }
+  return { definition: { name, root: loaded.root, workflow: loaded.workflow, actions }, bundles };
+}

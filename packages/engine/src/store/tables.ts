@@ -1,0 +1,99 @@
+import type { Generated } from "kysely";
+
+/**
+ * The store's tables. Times are milliseconds since the epoch (a bigint column), JSON is text: the same
+ * on SQLite and PostgreSQL, so one set of queries serves both.
+ */
+export interface WorkflowsTable {
+  name: string;
+  /** Where it was loaded from: a folder, or a git source name. */
+  source: string;
+  file: string;
+  revision: string;
+  /** WorkflowSpec plus its actions, as loaded: what a worker needs to run a step. */
+  definition_json: string;
+  input_schema_json: string;
+  description: string | null;
+  updated_at: number;
+}
+
+export interface RunsTable {
+  id: string;
+  workflow: string;
+  revision: string;
+  status: string;
+  trigger_json: string;
+  /** Inputs without secret-typed ones; those are only in `secret_inputs`. */
+  inputs_json: string;
+  /** AES-256-GCM of the secret-typed inputs (JSON), or null. */
+  secret_inputs: string | null;
+  /** RunInfo without secrets, for the planner. */
+  info_json: string;
+  /** The planner's RunState. */
+  state_json: string;
+  outputs_json: string | null;
+  error: string | null;
+  attempt: number;
+  parent_run_id: string | null;
+  concurrency_group: string | null;
+  cancel_requested: number;
+  created_at: number;
+  started_at: number | null;
+  finished_at: number | null;
+}
+
+export interface JobsTable {
+  id: Generated<number>;
+  run_id: string;
+  step: string;
+  item_index: number;
+  attempt: number;
+  /** queued | running */
+  status: string;
+  priority: number;
+  available_at: number;
+  /** JSON list of labels a worker must all have. */
+  labels_json: string;
+  worker_id: string | null;
+  lease_until: number | null;
+  created_at: number;
+}
+
+export interface StepAttemptsTable {
+  run_id: string;
+  step: string;
+  item_index: number;
+  attempt: number;
+  status: string;
+  exit_code: number | null;
+  worker_id: string | null;
+  error: string | null;
+  started_at: number | null;
+  finished_at: number | null;
+}
+
+export interface WorkersTable {
+  id: string;
+  labels_json: string;
+  capacity: number;
+  hostname: string;
+  started_at: number;
+  heartbeat_at: number;
+}
+
+export interface BundlesTable {
+  /** sha256 of the content. */
+  hash: string;
+  /** JSON: [{path, mode, base64}] of every file in the action folder. */
+  content: string;
+  created_at: number;
+}
+
+export interface Tables {
+  workflows: WorkflowsTable;
+  runs: RunsTable;
+  jobs: JobsTable;
+  step_attempts: StepAttemptsTable;
+  workers: WorkersTable;
+  bundles: BundlesTable;
+}

@@ -1,0 +1,293 @@
+import os from "node:os";
+import { addMaskCommand, Masker, Planner, PrepareError, prepareTask, type TaskOutcome } from "@gantry/core";
+import { resolveTaskSecrets, resolveWorkflowSecrets } from "../run/task-secrets.js";
+import type { RunnerLike, Stream } from "../runners/types.js";
+import { createSecretCache, type SecretCache } from "../secrets/index.js";
+import type { ServiceContext } from "../service/context.js";
+import { definitionAt } from "../service/definitions.js";
+import { runState } from "../service/run-record.js";
+import { type ClaimedTask, finishTask, type Job, startTask } from "../service/tasks.js";
+import { claimJob } from "../store/queries/claim-job.js";
+import { lockRun } from "../store/queries/lock-run.js";
+import { renewLeases } from "../store/queries/renew-leases.js";
+import { updateRun } from "../store/queries/update-run.js";
+import { upsertWorker } from "../store/queries/upsert-worker.js";
+import { BundleCache } from "./bundle-cache.js";
+
+const SECRET_CACHE_TTL_MS = 300_000;
+
+export interface WorkerOptions {
+  id?: string;
+  labels?: string[];
+  /** How many steps this worker runs at once. */
+  concurrency?: number;
+  /** A claim is a lease for this long; the worker renews it every third of it. */
+  leaseMs?: number;
+  /** Idle workers are woken by notifications; this poll is only the fallback. */
+  pollMs?: number;
+  /** On stop, how long running steps get to finish before they are handed back. */
+  graceMs?: number;
+  cacheDir: string;
+  runner: RunnerLike;
+  onLine?: (line: {
+    runId: string;
+    step: string;
+    index: number;
+    attempt: number;
+    stream: Stream;
+    line: string;
+  }) => void;
+  onError?: (error: Error) => void;
+  /** Called when an attempt ends, for metrics. */
+  onFinished?: (seconds: number, status: string) => void;
+  /** Called on each claim with how long the job waited after it became ready, for metrics. */
+  onClaimed?: (waitedSeconds: number) => void;
+}
+
+/**
+ * The worker's life, one state at a time:
+ * - `starting`: registering itself;
+ * - `running`: claiming jobs up to its concurrency, woken by notifications (polling every `pollMs` as
+ *   the fallback), renewing its leases;
+ * - `draining`: claims nothing more; running steps get `graceMs` to finish, then are handed back;
+ * - `stopped`.
+ */
+export type WorkerState = "starting" | "running" | "draining" | "stopped";
+
+interface Active {
+  job: Job;
+  abort: AbortController;
+  handedBack: boolean;
+  done: Promise<void>;
+}
+
+export class Worker {
+  readonly id: string;
+  state: WorkerState = "starting";
+  private readonly labels: string[];
+  private readonly concurrency: number;
+  private readonly leaseMs: number;
+  private readonly pollMs: number;
+  private readonly graceMs: number;
+  private readonly bundles: BundleCache;
+  private readonly active = new Map<number, Active>();
+  private wakeUp: () => void = () => {};
+  private loop: Promise<void> | undefined;
+  private heartbeat: NodeJS.Timeout | undefined;
+  private unsubscribe: Array<() => void> = [];
+  private readonly secretCaches = new Map<string, SecretCache>();
+
+  constructor(
+    private readonly ctx: ServiceContext,
+    private readonly options: WorkerOptions,
+  ) {
+    this.id = options.id ?? `${os.hostname()}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+    this.labels = options.labels ?? [];
+    this.concurrency = options.concurrency ?? 4;
+    this.leaseMs = options.leaseMs ?? 30_000;
+    this.pollMs = options.pollMs ?? 5_000;
+    this.graceMs = options.graceMs ?? 30_000;
+    this.bundles = new BundleCache(ctx.database.db, options.cacheDir);
+  }
+
+  async start(): Promise<void> {
+    await this.register();
+    this.unsubscribe.push(
+      this.ctx.notifier.subscribe("jobs", () => this.wakeUp()),
+      this.ctx.notifier.subscribe("cancel", (runId) => this.cancelRun(runId)),
+    );
+    this.heartbeat = setInterval(() => void this.beat(), Math.max(50, Math.floor(this.leaseMs / 3)));
+    this.state = "running";
+    this.loop = this.claimLoop();
+  }
+
+  /** Graceful stop (SIGTERM): claim nothing more, let running steps finish within the grace period. */
+  async stop(): Promise<void> {
+    if (this.state === "stopped") return;
+    this.state = "draining";
+    this.wakeUp();
+    await this.loop;
+    const deadline = new Promise<void>((resolve) => setTimeout(resolve, this.graceMs).unref());
+    await Promise.race([Promise.all([...this.active.values()].map((a) => a.done)), deadline]);
+    for (const active of this.active.values()) {
+      active.handedBack = true;
+      active.abort.abort();
+    }
+    await Promise.all([...this.active.values()].map((a) => a.done));
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    for (const off of this.unsubscribe) off();
+    this.state = "stopped";
+  }
+
+  private async register(): Promise<void> {
+    const now = this.ctx.now();
+    await upsertWorker(this.ctx.database.db, {
+      id: this.id,
+      labels_json: JSON.stringify(this.labels),
+      capacity: this.concurrency,
+      hostname: os.hostname(),
+      started_at: now,
+      heartbeat_at: now,
+    });
+  }
+
+  private async beat(): Promise<void> {
+    try {
+      await renewLeases(this.ctx.database.db, this.id, this.ctx.now() + this.leaseMs);
+      await this.register();
+      // The fallback for a cancel notification that never arrived (a dropped LISTEN connection).
+      const runIds = [...new Set([...this.active.values()].map((a) => a.job.run_id))];
+      if (runIds.length > 0) {
+        const cancelled = await this.ctx.database.db
+          .selectFrom("runs")
+          .select("id")
+          .where("id", "in", runIds)
+          .where("cancel_requested", "=", 1)
+          .execute();
+        for (const r of cancelled) this.cancelRun(r.id);
+      }
+    } catch (error) {
+      this.options.onError?.(error as Error);
+    }
+  }
+
+  /** One cache per run: its references resolve once, and a rotated secret is picked up by the next run. */
+  private secretCache(runId: string): SecretCache {
+    let cache = this.secretCaches.get(runId);
+    if (!cache) {
+      cache = createSecretCache(SECRET_CACHE_TTL_MS);
+      this.secretCaches.set(runId, cache);
+      // Bounded: a long-lived worker forgets the oldest runs' caches.
+      if (this.secretCaches.size > 1000)
+        this.secretCaches.delete(this.secretCaches.keys().next().value as string);
+    }
+    return cache;
+  }
+
+  private cancelRun(runId: string): void {
+    for (const active of this.active.values()) if (active.job.run_id === runId) active.abort.abort();
+  }
+
+  private async claimLoop(): Promise<void> {
+    while (this.state === "running") {
+      let claimed = false;
+      if (this.active.size < this.concurrency) {
+        try {
+          const now = this.ctx.now();
+          const job = await claimJob(
+            this.ctx.database.db,
+            this.ctx.database.dialect,
+            { id: this.id, labels: this.labels },
+            now,
+            now + this.leaseMs,
+          );
+          if (job) {
+            claimed = true;
+            this.options.onClaimed?.(Math.max(0, now - job.available_at) / 1000);
+            this.begin(job);
+          }
+        } catch (error) {
+          this.options.onError?.(error as Error);
+        }
+      }
+      if (!claimed && this.state === "running")
+        await this.sleep(this.active.size < this.concurrency ? this.pollMs : 60_000);
+    }
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wakeUp = done;
+    });
+  }
+
+  private begin(job: Job): void {
+    const abort = new AbortController();
+    const active: Active = { job, abort, handedBack: false, done: Promise.resolve() };
+    active.done = this.execute(active)
+      .catch((error: Error) => this.options.onError?.(error))
+      .finally(() => {
+        this.active.delete(job.id);
+        this.wakeUp();
+      });
+    this.active.set(job.id, active);
+  }
+
+  private async execute(active: Active): Promise<void> {
+    const claimed = await startTask(this.ctx, active.job, this.id);
+    if (!claimed) return;
+    const outcome = await this.run(claimed, active.abort.signal);
+    if (active.handedBack) return this.handBack(claimed);
+    if (outcome.startedAt !== undefined && outcome.finishedAt !== undefined) {
+      this.options.onFinished?.((outcome.finishedAt - outcome.startedAt) / 1000, outcome.status);
+    }
+    await finishTask(this.ctx, active.job, outcome, this.id);
+  }
+
+  private async run(claimed: ClaimedTask, signal: AbortSignal): Promise<TaskOutcome> {
+    const { definition, info, state, task, job } = claimed;
+    const planner = new Planner(definition.workflow, info);
+    const action = definition.actions[task.step];
+    const masker = new Masker();
+    try {
+      const secretOptions = { baseDir: definition.root, cache: this.secretCache(job.run_id) };
+      info.secrets = await resolveWorkflowSecrets(definition.workflow, secretOptions);
+      const prepared = await resolveTaskSecrets(
+        prepareTask(definition.workflow, info, state, task, planner.ancestorsOf(task.step), action?.spec),
+        secretOptions,
+      );
+      for (const secret of prepared.secrets) masker.add(secret);
+      const actionDir = action ? await this.bundles.folder(action.bundle) : undefined;
+      const result = await this.options.runner.run({
+        task: prepared,
+        runId: job.run_id,
+        ...(actionDir ? { actionDir } : {}),
+        signal,
+        onLine: (stream, raw) => {
+          const mask = addMaskCommand(raw);
+          if (mask !== undefined) return void masker.add(mask);
+          this.options.onLine?.({
+            runId: job.run_id,
+            step: task.step,
+            index: task.index,
+            attempt: task.attempt,
+            stream,
+            line: masker.mask(raw),
+          });
+        },
+      });
+      return { ...result, ...(result.error ? { error: masker.mask(result.error) } : {}) };
+    } catch (error) {
+      return {
+        status: "failed",
+        exitCode: null,
+        error: masker.mask((error as Error).message),
+        retryable: !(error instanceof PrepareError),
+        finishedAt: this.ctx.now(),
+      };
+    }
+  }
+
+  /** Puts a task this worker could not finish back in the queue, as the same attempt. */
+  private async handBack(claimed: ClaimedTask): Promise<void> {
+    await this.ctx.database.db.transaction().execute(async (tx) => {
+      const run = await lockRun(tx, this.ctx.database.dialect, claimed.job.run_id);
+      if (!run) return;
+      const definition = await definitionAt(tx, run.revision);
+      const state = runState(run);
+      new Planner(definition.workflow, claimed.info).release(state, claimed.task);
+      await updateRun(tx, run.id, { state_json: JSON.stringify(state) });
+      await tx
+        .updateTable("jobs")
+        .set({ status: "queued", worker_id: null, lease_until: null, available_at: this.ctx.now() })
+        .where("id", "=", claimed.job.id)
+        .execute();
+    });
+    await this.ctx.notifier.notify("jobs");
+  }
+}

@@ -1,0 +1,93 @@
+/** JSON Schemas of the API's bodies and replies: Fastify validates with them and the OpenAPI document shows them. */
+
+export const errorReply = {
+  type: "object",
+  properties: {
+    error: { type: "string" },
+    errors: {
+      type: "array",
+      items: { type: "object", properties: { field: { type: "string" }, message: { type: "string" } } },
+    },
+  },
+  required: ["error"],
+} as const;
+
+const jsonValue = {} as const;
+
+export const runSummary = {
+  type: "object",
+  properties: {
+    id: { type: "string" },
+    workflow: { type: "string" },
+    status: {
+      type: "string",
+      enum: ["pending", "queued", "running", "succeeded", "failed", "cancelled", "timed_out", "skipped"],
+    },
+    trigger: { type: "object", additionalProperties: true },
+    created_at: { type: "string", format: "date-time" },
+    started_at: { type: ["string", "null"], format: "date-time" },
+    finished_at: { type: ["string", "null"], format: "date-time" },
+  },
+  required: ["id", "workflow", "status", "trigger", "created_at", "started_at", "finished_at"],
+} as const;
+
+export const stepReport = {
+  type: "object",
+  properties: {
+    status: { type: "string" },
+    result: { type: ["string", "null"] },
+    attempts: { type: "integer" },
+    outputs: { type: "object", additionalProperties: true },
+    exit_code: { type: ["integer", "null"] },
+    duration_ms: { type: ["integer", "null"] },
+    error: { type: "string" },
+    items: { type: "array", items: { type: "object", additionalProperties: true } },
+  },
+} as const;
+
+export const runDetail = {
+  type: "object",
+  properties: {
+    ...runSummary.properties,
+    revision: { type: "string" },
+    attempt: { type: "integer" },
+    parent_run_id: { type: ["string", "null"] },
+    inputs: { type: "object", additionalProperties: true, description: "Without secret-typed inputs" },
+    outputs: { type: "object", additionalProperties: true },
+    error: { type: ["string", "null"] },
+    steps: { type: "object", additionalProperties: stepReport },
+  },
+  required: [...runSummary.required, "inputs", "outputs", "steps"],
+} as const;
+
+export const workflowSummary = {
+  type: "object",
+  properties: {
+    name: { type: "string" },
+    description: { type: ["string", "null"] },
+    source: { type: "string" },
+    file: { type: "string" },
+    revision: { type: "string" },
+    updated_at: { type: "string", format: "date-time" },
+    input_schema: {
+      type: "object",
+      additionalProperties: true,
+      description: "JSON Schema of the run inputs",
+    },
+    triggers: { type: "object", additionalProperties: true },
+    steps: {
+      type: "array",
+      items: {
+        type: "object",
+        properties: {
+          id: { type: "string" },
+          name: { type: "string" },
+          needs: { type: "array", items: { type: "string" } },
+        },
+      },
+    },
+  },
+  required: ["name", "source", "revision", "input_schema", "steps"],
+} as const;
+
+export { jsonValue };

@@ -1,0 +1,73 @@
+import { createRun, NotFoundError, store } from "@gantry/engine";
+import type { FastifyInstance } from "fastify";
+import type { ServerContext } from "../context.js";
+import { errorReply, workflowSummary } from "./schemas.js";
+import { workflowView } from "./views.js";
+
+export function workflowRoutes(app: FastifyInstance, ctx: ServerContext): void {
+  const { db } = ctx.service.database;
+
+  app.get(
+    "/api/v1/workflows",
+    {
+      schema: {
+        summary: "List workflows with their input schemas",
+        tags: ["workflows"],
+        response: {
+          200: { type: "object", properties: { workflows: { type: "array", items: workflowSummary } } },
+        },
+      },
+    },
+    async () => ({ workflows: (await store.listWorkflows(db)).map(workflowView) }),
+  );
+
+  app.get<{ Params: { name: string } }>(
+    "/api/v1/workflows/:name",
+    {
+      schema: {
+        summary: "One workflow",
+        tags: ["workflows"],
+        params: { type: "object", properties: { name: { type: "string" } }, required: ["name"] },
+        response: { 200: workflowSummary, 404: errorReply },
+      },
+    },
+    async (request) => {
+      const row = await store.getWorkflow(db, request.params.name);
+      if (!row) throw new NotFoundError(`unknown workflow '${request.params.name}'`);
+      return workflowView(row);
+    },
+  );
+
+  app.post<{ Params: { name: string }; Body: { inputs?: Record<string, unknown> } }>(
+    "/api/v1/workflows/:name/runs",
+    {
+      schema: {
+        summary: "Start a run; inputs are coerced and checked against the workflow's input schema",
+        tags: ["runs"],
+        params: { type: "object", properties: { name: { type: "string" } }, required: ["name"] },
+        body: {
+          type: "object",
+          additionalProperties: false,
+          properties: { inputs: { type: "object", additionalProperties: true } },
+        },
+        response: {
+          201: {
+            type: "object",
+            properties: { id: { type: "string" }, status: { type: "string" } },
+            required: ["id"],
+          },
+          400: errorReply,
+          404: errorReply,
+        },
+      },
+    },
+    async (request, reply) => {
+      const run = await createRun(ctx.service, {
+        workflow: request.params.name,
+        inputs: request.body?.inputs ?? {},
+        trigger: { type: "api" },
+      });
+      return reply.code(201).send(run);
+    },
+  );
+}
