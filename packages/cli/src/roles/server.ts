@@ -2,6 +2,7 @@ import { formatProblem } from "@gantry/core";
 import { reapExpiredJobs, registerFolder, type ServiceContext } from "@gantry/engine";
 import { buildApp, createMetrics } from "@gantry/server";
 import type { FastifyInstance } from "fastify";
+import { UsageError } from "../errors.js";
 import type { Config } from "./config.js";
 
 export const VERSION = "0.1.0";
@@ -29,7 +30,16 @@ export async function startServerRole(
   }
   const metrics = createMetrics(service);
   const app = await buildApp({ service, metrics, registry: metrics.registry, version: VERSION });
-  const address = await app.listen({ host: config.server.host, port: config.server.port });
+  let address: string;
+  try {
+    address = await app.listen({ host: config.server.host, port: config.server.port });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "EADDRINUSE") {
+      throw new UsageError(`port ${config.server.port} on ${config.server.host} is in use: pass --port (0 picks a free one)`);
+    }
+    throw error;
+  }
   const reaper = setInterval(() => {
     reapExpiredJobs(service).catch((error: Error) => log(`reaper: ${error.message}`));
   }, REAP_EVERY_MS);

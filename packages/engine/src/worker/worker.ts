@@ -15,6 +15,8 @@ import { upsertWorker } from "../store/queries/upsert-worker.js";
 import { BundleCache } from "./bundle-cache.js";
 
 const SECRET_CACHE_TTL_MS = 300_000;
+/** 100 ms doubling to 5 s: about 30 s of retrying, the default lease. */
+const FINISH_RETRIES = 10;
 
 export interface WorkerOptions {
   id?: string;
@@ -219,14 +221,16 @@ export class Worker {
   }
 
   private async execute(active: Active): Promise<void> {
-    const claimed = await startTask(this.ctx, active.job, this.id);
+    const claimed = await this.persistently(() => startTask(this.ctx, active.job, this.id));
     if (!claimed) return;
     const outcome = await this.run(claimed, active.abort.signal);
     if (active.handedBack) return this.handBack(claimed);
     if (outcome.startedAt !== undefined && outcome.finishedAt !== undefined) {
       this.options.onFinished?.((outcome.finishedAt - outcome.startedAt) / 1000, outcome.status);
     }
-    await finishTask(this.ctx, active.job, outcome, this.id);
+    // The result must not be lost to a dropped database connection: retry until the store takes it
+    // (finishTask is safe to repeat: a second call finds its job gone and does nothing).
+    await this.persistently(() => finishTask(this.ctx, active.job, outcome, this.id));
   }
 
   private async run(claimed: ClaimedTask, signal: AbortSignal): Promise<TaskOutcome> {
@@ -270,6 +274,19 @@ export class Worker {
         retryable: !(error instanceof PrepareError),
         finishedAt: this.ctx.now(),
       };
+    }
+  }
+
+  private async persistently<T>(operation: () => Promise<T>): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await operation();
+      } catch (error) {
+        // Past the lease the reaper hands the step to another worker anyway; stop trying then.
+        if (attempt >= FINISH_RETRIES) throw error;
+        this.options.onError?.(error as Error);
+        await new Promise((resolve) => setTimeout(resolve, Math.min(5_000, 100 * 2 ** attempt)));
+      }
     }
   }
 
