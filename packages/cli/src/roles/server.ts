@@ -36,7 +36,9 @@ export async function startServerRole(
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === "EADDRINUSE") {
-      throw new UsageError(`port ${config.server.port} on ${config.server.host} is in use: pass --port (0 picks a free one)`);
+      throw new UsageError(
+        `port ${config.server.port} on ${config.server.host} is in use: pass --port (0 picks a free one)`,
+      );
     }
     throw error;
   }
