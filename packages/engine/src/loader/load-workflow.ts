@@ -36,13 +36,8 @@ const ACTION_FILES = ["action.yaml", "action.yml"];
 
 /** Reads, validates and resolves a workflow file with its local actions. Problems carry file:line:col. */
 export async function loadWorkflow(file: string): Promise<LoadResult> {
-  const shown = displayPath(file);
-  let text: string;
-  try {
-    text = await readFile(file, "utf8");
-  } catch (error) {
-    return { problems: [{ file: shown, line: 1, col: 1, message: readError(error) }] };
-  }
+  const { shown, text, problem } = await readSource(file);
+  if (problem) return { problems: [problem] };
   const validation = validateWorkflowText(shown, text);
   const root = repositoryRoot(file);
   const actions: Record<string, LoadedAction> = {};
@@ -110,14 +105,9 @@ async function loadAction(
 
 /** Reads and validates one action file, including that its script exists inside its folder. */
 export async function loadActionFile(file: string): Promise<{ action?: LoadedAction; problems: Problem[] }> {
-  const shown = displayPath(file);
   const dir = path.dirname(file);
-  let text: string;
-  try {
-    text = await readFile(file, "utf8");
-  } catch (error) {
-    return { problems: [{ file: shown, line: 1, col: 1, message: readError(error) }] };
-  }
+  const { shown, text, problem } = await readSource(file);
+  if (problem) return { problems: [problem] };
   const validation = validateActionText(shown, text);
   const spec = validation.action;
   if (!spec) return { problems: validation.problems };
@@ -136,6 +126,16 @@ export async function loadActionFile(file: string): Promise<{ action?: LoadedAct
     }
   }
   return { action: { spec, dir, file }, problems: [] };
+}
+
+/** A file's text, or the problem that kept it from being read, with the name problems use for it. */
+async function readSource(file: string): Promise<{ shown: string; text: string; problem?: Problem }> {
+  const shown = displayPath(file);
+  try {
+    return { shown, text: await readFile(file, "utf8") };
+  } catch (error) {
+    return { shown, text: "", problem: { file: shown, line: 1, col: 1, message: readError(error) } };
+  }
 }
 
 /** How a problem names a file: relative to the working folder when inside it, else absolute. */
