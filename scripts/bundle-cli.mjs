@@ -17,6 +17,7 @@ const lazyExternals = [
   "fastify",
   "@fastify/*",
   "prom-client",
+  "ws",
 ];
 
 await build({

@@ -1,4 +1,5 @@
 import { Command, CommanderError } from "commander";
+import { registerLogsCommand } from "./commands/logs.js";
 import { registerRoleCommands } from "./commands/roles.js";
 import { registerRunCommand } from "./commands/run.js";
 import { registerSecretsCommands } from "./commands/secrets.js";
@@ -16,6 +17,7 @@ registerRunCommand(program);
 registerValidateCommand(program);
 registerSecretsCommands(program);
 registerRoleCommands(program);
+registerLogsCommand(program);
 
 try {
   await program.parseAsync(process.argv);

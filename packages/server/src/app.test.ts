@@ -1,8 +1,9 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: workflows in these tests are full of ${{ }}.
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import {
+  LocalLogArchive,
   LocalNotifier,
   LocalRunner,
   migrate,
@@ -15,6 +16,7 @@ import {
 import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildApp } from "./app.js";
+import { LogTails } from "./log-tails.js";
 import { createMetrics } from "./metrics.js";
 
 const WORKFLOWS: Record<string, string> = {
@@ -59,6 +61,7 @@ describe("REST API", () => {
   let service: ServiceContext;
   let app: FastifyInstance;
   let worker: Worker;
+  let logTails: LogTails;
 
   beforeAll(async () => {
     dir = mkdtempSync(path.join(os.tmpdir(), "gantry-api-"));
@@ -66,11 +69,25 @@ describe("REST API", () => {
     for (const [name, text] of Object.entries(WORKFLOWS)) writeFileSync(path.join(dir, "flows", name), text);
     const database = await openDatabase(path.join(dir, "gantry.db"));
     await migrate(database);
-    service = { database, notifier: new LocalNotifier(), box: SecretBox.fromConfig(undefined, dir), now: () => Date.now() };
+    service = {
+      database,
+      notifier: new LocalNotifier(),
+      box: SecretBox.fromConfig(undefined, dir),
+      now: () => Date.now(),
+    };
     const { problems } = await registerFolder(service, path.join(dir, "flows"));
     expect(problems).toEqual([]);
     const metrics = createMetrics(service);
-    app = await buildApp({ service, metrics, registry: metrics.registry, version: "test" });
+    const logArchive = new LocalLogArchive(path.join(dir, "logs"));
+    logTails = new LogTails(service, logArchive);
+    app = await buildApp({
+      service,
+      metrics,
+      registry: metrics.registry,
+      version: "test",
+      logArchive,
+      logTails,
+    });
     worker = new Worker(service, {
       cacheDir: path.join(dir, "cache"),
       runner: new LocalRunner({ killGraceMs: 500 }),
@@ -83,6 +100,7 @@ describe("REST API", () => {
 
   afterAll(async () => {
     await worker.stop();
+    logTails.close();
     await app.close();
     await service.database.close();
     rmSync(dir, { recursive: true, force: true });
@@ -121,11 +139,20 @@ describe("REST API", () => {
     expect(run.status).toBe("succeeded");
     expect(run.inputs).toEqual({ who: "Ada", times: 2 });
     expect(run.outputs).toEqual({ msg: "hello Ada" });
-    expect(run.steps.hello).toMatchObject({ status: "succeeded", result: "success", attempts: 1, exit_code: 0 });
+    expect(run.steps.hello).toMatchObject({
+      status: "succeeded",
+      result: "success",
+      attempts: 1,
+      exit_code: 0,
+    });
     // A step output carrying a secret is masked before it is stored.
     expect(run.steps.hello.outputs.tok).toBe("***");
     expect(JSON.stringify(run)).not.toContain("s3cr3t-value");
-    const raw = await service.database.db.selectFrom("runs").selectAll().where("id", "=", run.id).executeTakeFirstOrThrow();
+    const raw = await service.database.db
+      .selectFrom("runs")
+      .selectAll()
+      .where("id", "=", run.id)
+      .executeTakeFirstOrThrow();
     expect(JSON.stringify(raw)).not.toContain("s3cr3t-value");
     expect(run.trigger).toEqual({ type: "api" });
     expect(Date.parse(run.finished_at)).toBeGreaterThanOrEqual(Date.parse(run.started_at));
@@ -138,9 +165,16 @@ describe("REST API", () => {
       payload: { inputs: { times: 9, colour: "red" } },
     });
     expect(bad.statusCode).toBe(400);
-    const fields = bad.json().errors.map((e: { field: string }) => e.field).sort();
+    const fields = bad
+      .json()
+      .errors.map((e: { field: string }) => e.field)
+      .sort();
     expect(fields).toEqual(["colour", "times", "who"]);
-    const wrongBody = await app.inject({ method: "POST", url: "/api/v1/workflows/greet/runs", payload: { input: {} } });
+    const wrongBody = await app.inject({
+      method: "POST",
+      url: "/api/v1/workflows/greet/runs",
+      payload: { input: {} },
+    });
     expect(wrongBody.statusCode).toBe(400);
     expect(wrongBody.json().errors[0].field).toBe("input");
     const missing = await app.inject({ method: "POST", url: "/api/v1/workflows/nope/runs", payload: {} });
@@ -150,12 +184,18 @@ describe("REST API", () => {
 
   it("pages runs newest first with a cursor and filters them", async () => {
     for (let i = 0; i < 3; i++) {
-      await app.inject({ method: "POST", url: "/api/v1/workflows/greet/runs", payload: { inputs: { who: `p${i}` } } });
+      await app.inject({
+        method: "POST",
+        url: "/api/v1/workflows/greet/runs",
+        payload: { inputs: { who: `p${i}` } },
+      });
     }
     const first = (await app.inject({ url: "/api/v1/runs?workflow=greet&limit=2" })).json();
     expect(first.runs).toHaveLength(2);
     expect(first.next_cursor).toEqual(expect.any(String));
-    const second = (await app.inject({ url: `/api/v1/runs?workflow=greet&limit=2&cursor=${first.next_cursor}` })).json();
+    const second = (
+      await app.inject({ url: `/api/v1/runs?workflow=greet&limit=2&cursor=${first.next_cursor}` })
+    ).json();
     const ids = [...first.runs, ...second.runs].map((r: { id: string }) => r.id);
     expect(new Set(ids).size).toBe(ids.length);
     const all = (await app.inject({ url: "/api/v1/runs?workflow=greet&limit=100" })).json().runs;
@@ -168,7 +208,9 @@ describe("REST API", () => {
   });
 
   it("cancels a running run within 5 seconds", async () => {
-    const { id } = (await app.inject({ method: "POST", url: "/api/v1/workflows/slow/runs", payload: {} })).json();
+    const { id } = (
+      await app.inject({ method: "POST", url: "/api/v1/workflows/slow/runs", payload: {} })
+    ).json();
     await waitForRun(id, (s) => s === "running");
     const started = Date.now();
     const res = await app.inject({ method: "POST", url: `/api/v1/runs/${id}/cancel` });
@@ -181,10 +223,16 @@ describe("REST API", () => {
 
   it("re-runs a whole run, or only from its failed steps", async () => {
     const mark = path.join(dir, "mark");
-    const { id } = (await app.inject({ method: "POST", url: "/api/v1/workflows/flaky/runs", payload: { inputs: { mark } } })).json();
+    const { id } = (
+      await app.inject({ method: "POST", url: "/api/v1/workflows/flaky/runs", payload: { inputs: { mark } } })
+    ).json();
     const failed = await waitForRun(id);
     expect(failed.status).toBe("failed");
-    const again = await app.inject({ method: "POST", url: `/api/v1/runs/${id}/rerun`, payload: { from_failed: true } });
+    const again = await app.inject({
+      method: "POST",
+      url: `/api/v1/runs/${id}/rerun`,
+      payload: { from_failed: true },
+    });
     expect(again.statusCode).toBe(201);
     const rerun = await waitForRun(again.json().id);
     expect(rerun.status).toBe("succeeded");
@@ -214,6 +262,7 @@ describe("REST API", () => {
       "/api/v1/runs",
       "/api/v1/runs/{id}",
       "/api/v1/runs/{id}/cancel",
+      "/api/v1/runs/{id}/logs",
       "/api/v1/runs/{id}/rerun",
       "/api/v1/workflows",
       "/api/v1/workflows/{name}",

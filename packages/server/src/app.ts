@@ -1,8 +1,10 @@
 import swagger from "@fastify/swagger";
+import websocket from "@fastify/websocket";
 import Fastify, { type FastifyInstance } from "fastify";
 import type { ServerContext } from "./context.js";
 import { registerErrorHandler } from "./errors.js";
 import { healthRoutes } from "./routes/health.js";
+import { logRoutes } from "./routes/logs.js";
 import { runRoutes } from "./routes/runs.js";
 import { workflowRoutes } from "./routes/workflows.js";
 
@@ -22,10 +24,12 @@ export async function buildApp(
       info: { title: "Gantry API", version: ctx.version, description: "Workflows, runs and their steps" },
     },
   });
+  await app.register(websocket);
   registerErrorHandler(app);
   healthRoutes(app, ctx);
   workflowRoutes(app, ctx);
   runRoutes(app, ctx);
+  logRoutes(app, ctx);
   app.get("/api/v1/openapi.json", { schema: { hide: true } }, async () => app.swagger());
   return app;
 }

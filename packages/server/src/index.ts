@@ -1,3 +1,4 @@
 export * from "./app.js";
 export * from "./context.js";
+export * from "./log-tails.js";
 export * from "./metrics.js";

@@ -1,7 +1,7 @@
 import { readFile } from "node:fs/promises";
 import path from "node:path";
-import { formatProblem, parseYamlFile, schemaProblems } from "@gantry/core";
-import { resolveRefsDeep } from "@gantry/engine";
+import { DURATION_PATTERN, formatProblem, parseDuration, parseYamlFile, schemaProblems } from "@gantry/core";
+import { resolveRefsDeep, type S3ArchiveOptions } from "@gantry/engine";
 import { UsageError } from "../errors.js";
 
 /**
@@ -17,6 +17,7 @@ import { UsageError } from "../errors.js";
  * | worker labels      | worker.labels        | GANTRY_WORKER_LABELS     | --labels        | (none)               |
  * | worker concurrency | worker.concurrency   | GANTRY_WORKER_CONCURRENCY| --concurrency   | 4                    |
  * | encryption key     | encryption_key       | GANTRY_ENCRYPTION_KEY    |                 | generated in <data>  |
+ * | retention          | retention.runs/.logs |                          |                 | keep forever         |
  */
 export interface Config {
   database?: string;
@@ -25,6 +26,9 @@ export interface Config {
   server: { host: string; port: number };
   worker: { labels: string[]; concurrency: number; leaseMs: number; pollMs: number; graceMs: number };
   encryptionKey?: string;
+  logs: { s3?: S3ArchiveOptions };
+  /** How long finished runs and their logs are kept; undefined keeps them forever. */
+  retention: { runsMs?: number; logsMs?: number };
 }
 
 export interface ConfigFlags {
@@ -62,11 +66,36 @@ const configSchema = {
         grace: { type: "number", minimum: 0, description: "seconds" },
       },
     },
-    // Later issues add their sections (sources, libraries, auth, logs); accepted and ignored here.
+    retention: {
+      type: "object",
+      additionalProperties: false,
+      properties: {
+        runs: { type: "string", pattern: DURATION_PATTERN, description: "e.g. 30d" },
+        logs: { type: "string", pattern: DURATION_PATTERN, description: "e.g. 7d" },
+      },
+    },
+    // Later issues add their sections (sources, libraries, auth); accepted and ignored here.
     sources: {},
     libraries: {},
     auth: {},
-    logs: {},
+    logs: {
+      type: "object",
+      additionalProperties: false,
+      properties: {
+        s3: {
+          type: "object",
+          additionalProperties: false,
+          required: ["bucket"],
+          properties: {
+            bucket: { type: "string" },
+            prefix: { type: "string" },
+            endpoint: { type: "string" },
+            region: { type: "string" },
+            force_path_style: { type: "boolean" },
+          },
+        },
+      },
+    },
   },
 } as const;
 
@@ -77,6 +106,10 @@ interface FileConfig {
   encryption_key?: string;
   server?: { host?: string; port?: number };
   worker?: { labels?: string[]; concurrency?: number; lease?: number; poll?: number; grace?: number };
+  logs?: {
+    s3?: { bucket: string; prefix?: string; endpoint?: string; region?: string; force_path_style?: boolean };
+  };
+  retention?: { runs?: string; logs?: string };
 }
 
 export async function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.env): Promise<Config> {
@@ -124,6 +157,21 @@ export async function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = pr
       graceMs: (resolved.worker?.grace ?? 30) * 1000,
     },
     ...(encryptionKey ? { encryptionKey } : {}),
+    logs: resolved.logs?.s3 ? { s3: s3Options(resolved.logs.s3) } : {},
+    retention: {
+      ...(resolved.retention?.runs ? { runsMs: parseDuration(resolved.retention.runs) } : {}),
+      ...(resolved.retention?.logs ? { logsMs: parseDuration(resolved.retention.logs) } : {}),
+    },
+  };
+}
+
+function s3Options(s3: NonNullable<NonNullable<FileConfig["logs"]>["s3"]>): S3ArchiveOptions {
+  return {
+    bucket: s3.bucket,
+    ...(s3.prefix ? { prefix: s3.prefix } : {}),
+    ...(s3.endpoint ? { endpoint: s3.endpoint } : {}),
+    ...(s3.region ? { region: s3.region } : {}),
+    ...(s3.force_path_style !== undefined ? { forcePathStyle: s3.force_path_style } : {}),
   };
 }
 

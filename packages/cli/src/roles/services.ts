@@ -1,13 +1,17 @@
 import { mkdirSync } from "node:fs";
 import path from "node:path";
 import {
+  LocalLogArchive,
   LocalNotifier,
+  type LogArchiveLike,
   migrate,
   type NotifierLike,
   openDatabase,
   PgNotifier,
+  S3LogArchive,
   SecretBox,
   type ServiceContext,
+  s3OptionsFromEnv,
 } from "@gantry/engine";
 import type { Config } from "./config.js";
 
@@ -49,4 +53,10 @@ export async function openServices(
       await database.close();
     },
   };
+}
+
+/** Where finished logs go: S3 when GANTRY_LOGS_S3_BUCKET (or logs.s3 in gantry.yaml) is set, else <data>/logs. */
+export function logArchiveFor(config: Config): LogArchiveLike {
+  const s3 = s3OptionsFromEnv() ?? config.logs.s3;
+  return s3 ? new S3LogArchive(s3) : new LocalLogArchive(path.join(config.data, "logs"));
 }

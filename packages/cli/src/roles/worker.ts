@@ -1,6 +1,7 @@
 import path from "node:path";
-import { LocalRunner, type ServiceContext, Worker } from "@gantry/engine";
+import { LocalRunner, LogArchiver, type ServiceContext, Worker } from "@gantry/engine";
 import type { Config } from "./config.js";
+import { logArchiveFor } from "./services.js";
 
 /** A worker running steps on this machine with the local runner. */
 export async function startWorkerRole(
@@ -12,7 +13,16 @@ export async function startWorkerRole(
     claimLatency?: (seconds: number) => void;
   },
 ): Promise<Worker> {
+  const archiver = new LogArchiver(
+    service,
+    logArchiveFor(config),
+    path.join(config.data, "spool", "logs"),
+    (error) => log(`logs: ${error.message}`),
+  );
+  // Logs a previous run of this worker could not upload are sent now.
+  await archiver.flushSpool().catch((error: Error) => log(`logs: spool not uploaded yet: ${error.message}`));
   const worker = new Worker(service, {
+    logs: { archiver },
     labels: config.worker.labels,
     concurrency: config.worker.concurrency,
     leaseMs: config.worker.leaseMs,

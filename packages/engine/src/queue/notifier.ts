@@ -1,7 +1,7 @@
 import { EventEmitter } from "node:events";
 
 /** The channels processes wake each other on. */
-export type Channel = "jobs" | "cancel";
+export type Channel = "jobs" | "cancel" | "logs";
 
 /**
  * Wakes idle workers and carries cancellations: Postgres LISTEN/NOTIFY between processes, or an

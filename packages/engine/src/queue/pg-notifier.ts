@@ -43,7 +43,7 @@ export class PgNotifier implements NotifierLike {
     client.on("error", (error) => this.lost(error));
     client.on("end", () => this.lost(new Error("LISTEN connection ended")));
     await client.connect();
-    await client.query(`LISTEN ${PREFIX}jobs; LISTEN ${PREFIX}cancel`);
+    await client.query(`LISTEN ${PREFIX}jobs; LISTEN ${PREFIX}cancel; LISTEN ${PREFIX}logs`);
     this.client = client;
     this.attempt = 0;
     this.onState("connected");

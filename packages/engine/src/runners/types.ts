@@ -11,6 +11,8 @@ export interface RunnerTask {
   /** Called for each complete line a step prints, without its newline. */
   onLine: (stream: Stream, line: string) => void;
   signal: AbortSignal;
+  /** Back-pressure: while `full`, the runner stops reading the step's output until `waitForRoom`. */
+  flow?: { readonly full: boolean; waitForRoom(): Promise<void> };
 }
 
 export interface RunnerResult {

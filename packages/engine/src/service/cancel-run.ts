@@ -1,14 +1,24 @@
 import { Planner } from "@gantry/core";
 import { deleteJob } from "../store/queries/delete-job.js";
 import { enqueueJobs } from "../store/queries/enqueue-jobs.js";
+import { getRun } from "../store/queries/get-run.js";
 import { lockRun } from "../store/queries/lock-run.js";
 import { runJobs } from "../store/queries/run-jobs.js";
 import type { Db } from "../store/queries/types.js";
 import { updateRun } from "../store/queries/update-run.js";
 import { NotFoundError, type ServiceContext } from "./context.js";
+import { startNextInGroup } from "./create-run.js";
 import { definitionAt } from "./definitions.js";
+import { groupToLock, lockGroup } from "./group-lock.js";
 import { jobsFor } from "./jobs.js";
-import { ACTIVE_RUN_STATUSES, runInfo, runState, saveState, TERMINAL_RUN_STATUSES } from "./run-record.js";
+import {
+  ACTIVE_RUN_STATUSES,
+  runInfo,
+  runState,
+  saveState,
+  secretMasker,
+  TERMINAL_RUN_STATUSES,
+} from "./run-record.js";
 
 export async function activeInGroup(db: Db, group: string) {
   return db
@@ -24,7 +34,18 @@ export async function activeInGroup(db: Db, group: string) {
  * them cancelled), and steps whose `if` asks for always() or cancelled() are queued as clean-up.
  */
 export async function cancelRun(ctx: ServiceContext, id: string): Promise<{ status: string }> {
-  const status = await ctx.database.db.transaction().execute((tx) => cancelRunInTx(ctx, tx, id));
+  const { dialect } = ctx.database;
+  const status = await ctx.database.db.transaction().execute(async (tx) => {
+    const lockedGroup = await groupToLock(tx, dialect, id);
+    if (lockedGroup) await lockGroup(tx, dialect, lockedGroup);
+    const status = await cancelRunInTx(ctx, tx, id);
+    // A run that ends at once (none of its steps was running) frees its concurrency group here: no
+    // finishTask will come to start the run waiting behind it.
+    const group = lockedGroup ?? (await getRun(tx, id))?.concurrency_group;
+    if (group && (TERMINAL_RUN_STATUSES as readonly string[]).includes(status))
+      await startNextInGroup(ctx, tx, group);
+    return status;
+  });
   await ctx.notifier.notify("cancel", id);
   await ctx.notifier.notify("jobs");
   return { status };
@@ -41,7 +62,8 @@ export async function cancelRunInTx(ctx: ServiceContext, tx: Db, id: string): Pr
     return "cancelled";
   }
   const definition = await definitionAt(tx, row.revision);
-  const planner = new Planner(definition.workflow, runInfo(row, ctx.box));
+  const info = runInfo(row, ctx.box);
+  const planner = new Planner(definition.workflow, info);
   const state = runState(row);
   const { tasks } = planner.cancel(state);
   for (const job of await runJobs(tx, id)) {
@@ -49,6 +71,7 @@ export async function cancelRunInTx(ctx: ServiceContext, tx: Db, id: string): Pr
   }
   await enqueueJobs(tx, jobsFor(id, definition.workflow, tasks, now));
   await updateRun(tx, id, { cancel_requested: 1 });
-  await saveState(tx, row, state, now);
+  // A cancel can end the run (nothing was running), and then the workflow outputs are evaluated.
+  await saveState(tx, row, state, now, { masker: secretMasker(definition.workflow, info) });
   return state.status === "running" ? "cancelling" : state.status;
 }

@@ -18,8 +18,9 @@ import { activeInGroup, cancelRunInTx } from "./cancel-run.js";
 import { InvalidInputError, NotFoundError, type ServiceContext } from "./context.js";
 import type { WorkflowDefinition } from "./definition.js";
 import { definitionAt } from "./definitions.js";
+import { lockGroup } from "./group-lock.js";
 import { jobsFor } from "./jobs.js";
-import { runInfo } from "./run-record.js";
+import { maskedJson, maskedStateJson, runInfo, secretMasker } from "./run-record.js";
 
 export interface CreateRunRequest {
   workflow: string;
@@ -70,21 +71,28 @@ export async function createRun(
   };
   const group = concurrencyGroup(definition, info);
   const now = ctx.now();
+  const cancelled: string[] = [];
 
   const status = await db.transaction().execute(async (tx) => {
     let start = true;
     if (group) {
+      await lockGroup(tx, ctx.database.dialect, group.name);
       const active = await activeInGroup(tx, group.name);
       if (active.length > 0) {
         if (group.policy === "skip") start = false;
         else if (group.policy === "cancel-running")
-          for (const other of active) await cancelRunInTx(ctx, tx, other.id);
+          for (const other of active) {
+            await cancelRunInTx(ctx, tx, other.id);
+            cancelled.push(other.id);
+          }
         else start = false;
       }
     }
     const skipped = !start && group?.policy === "skip";
     const planned = start ? plan(definition, info, request.keep) : undefined;
     const state: RunState | null = planned?.state ?? null;
+    // A run can end as it starts (every step kept or skipped): its outputs may then quote a secret input.
+    const masker = secretMasker(spec, info);
     await insertRun(tx, {
       id,
       workflow: row.name,
@@ -100,8 +108,8 @@ export async function createRun(
       inputs_json: JSON.stringify(publicInputs),
       secret_inputs: secretNames.length > 0 ? ctx.box.seal(JSON.stringify(secretInputs)) : null,
       info_json: JSON.stringify({ ...info, inputs: publicInputs }),
-      state_json: JSON.stringify(state),
-      outputs_json: state && state.status !== "running" ? JSON.stringify(state.outputs) : null,
+      state_json: maskedStateJson(state, masker),
+      outputs_json: state && state.status !== "running" ? maskedJson(state.outputs, masker) : null,
       error: skipped ? `skipped: a run of concurrency group '${group?.name}' is active` : null,
       attempt: info.attempt,
       parent_run_id: request.parentRunId ?? null,
@@ -114,7 +122,10 @@ export async function createRun(
     if (planned) await enqueueJobs(tx, jobsFor(id, spec, planned.tasks, now));
     return skipped ? "skipped" : start ? "queued" : "pending";
   });
-  if (status === "queued") await ctx.notifier.notify("jobs");
+  // Workers stop the cancelled runs' steps on this notification, as after cancelRun; without it they
+  // would notice only at their next heartbeat (a third of the lease: 10 s by default).
+  for (const other of cancelled) await ctx.notifier.notify("cancel", other);
+  if (status === "queued" || cancelled.length > 0) await ctx.notifier.notify("jobs");
   return { id, status };
 }
 
@@ -141,7 +152,10 @@ export async function startNextInGroup(ctx: ServiceContext, tx: Db, group: strin
   const now = ctx.now();
   await tx
     .updateTable("runs")
-    .set({ status: state.status === "running" ? "queued" : state.status, state_json: JSON.stringify(state) })
+    .set({
+      status: state.status === "running" ? "queued" : state.status,
+      state_json: maskedStateJson(state, secretMasker(definition.workflow, info)),
+    })
     .where("id", "=", next.id)
     .execute();
   await enqueueJobs(tx, jobsFor(next.id, definition.workflow, tasks, now));

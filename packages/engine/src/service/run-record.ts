@@ -1,4 +1,4 @@
-import type { RunInfo, RunState } from "@gantry/core";
+import { Masker, type RunInfo, type RunState, type WorkflowSpec } from "@gantry/core";
 import type { Selectable } from "kysely";
 import type { Db } from "../store/queries/types.js";
 import { updateRun } from "../store/queries/update-run.js";
@@ -20,13 +20,44 @@ export function runState(row: Selectable<RunsTable>): RunState {
   return JSON.parse(row.state_json) as RunState;
 }
 
+/** A masker for the run's secret-typed inputs: what the store keeps must never show them in clear. */
+export function secretMasker(workflow: WorkflowSpec, info: RunInfo): Masker {
+  const masker = new Masker();
+  for (const [name, spec] of Object.entries(workflow.inputs ?? {})) {
+    const value = info.inputs[name];
+    if (spec.type === "secret" && typeof value === "string") masker.add(value);
+  }
+  return masker;
+}
+
+/** JSON of a value with the secrets masked in every string. */
+export function maskedJson(value: unknown, masker: Masker | undefined): string {
+  if (!masker || masker.size === 0) return JSON.stringify(value);
+  return JSON.stringify(value, (_key, v: unknown) => (typeof v === "string" ? masker.mask(v) : v));
+}
+
+/**
+ * The run state's JSON with the workflow outputs and the run error masked. The planner evaluates
+ * workflow outputs with the secret inputs in scope (`outputs: {t: ${{ inputs.token }}}`), so they can
+ * carry a secret that no step output did (those are masked as they arrive, in finishTask). The rest of
+ * the state is left as it is: later tasks are prepared from it.
+ */
+export function maskedStateJson(state: RunState | null, masker: Masker | undefined): string {
+  if (!state || !masker || masker.size === 0) return JSON.stringify(state);
+  return JSON.stringify({
+    ...state,
+    outputs: JSON.parse(maskedJson(state.outputs, masker)),
+    ...(state.error !== undefined ? { error: masker.mask(state.error) } : {}),
+  });
+}
+
 /** Writes the planner's state back, with the run's status and times derived from it. */
 export async function saveState(
   db: Db,
   row: Selectable<RunsTable>,
   state: RunState,
   now: number,
-  options: { started?: boolean } = {},
+  options: { started?: boolean; masker?: Masker } = {},
 ): Promise<void> {
   const finished = state.status !== "running";
   const status = finished
@@ -35,11 +66,15 @@ export async function saveState(
       ? "running"
       : row.status;
   await updateRun(db, row.id, {
-    state_json: JSON.stringify(state),
+    state_json: maskedStateJson(state, options.masker),
     status,
     ...(options.started && row.started_at === null ? { started_at: now } : {}),
     ...(finished
-      ? { finished_at: now, outputs_json: JSON.stringify(state.outputs), error: state.error ?? null }
+      ? {
+          finished_at: now,
+          outputs_json: maskedJson(state.outputs, options.masker),
+          error: state.error === undefined ? null : (options.masker?.mask(state.error) ?? state.error),
+        }
       : {}),
   });
 }

@@ -1,4 +1,4 @@
-import { Masker, Planner, type RunInfo, type RunState, type Task, type TaskOutcome } from "@gantry/core";
+import { Planner, type RunInfo, type RunState, type Task, type TaskOutcome } from "@gantry/core";
 import type { Selectable } from "kysely";
 import { deleteJob } from "../store/queries/delete-job.js";
 import { enqueueJobs } from "../store/queries/enqueue-jobs.js";
@@ -9,8 +9,9 @@ import type { ServiceContext } from "./context.js";
 import { startNextInGroup } from "./create-run.js";
 import type { WorkflowDefinition } from "./definition.js";
 import { definitionAt } from "./definitions.js";
+import { groupToLock, lockGroup } from "./group-lock.js";
 import { jobsFor } from "./jobs.js";
-import { runInfo, runState, saveState } from "./run-record.js";
+import { runInfo, runState, saveState, secretMasker } from "./run-record.js";
 
 export type Job = Selectable<JobsTable>;
 
@@ -85,6 +86,9 @@ export async function finishTask(
 ): Promise<void> {
   let notify = false;
   await ctx.database.db.transaction().execute(async (tx) => {
+    // The run may end here and start the next run of its group: lock the group first (see lockGroup).
+    const group = await groupToLock(tx, ctx.database.dialect, job.run_id);
+    if (group) await lockGroup(tx, ctx.database.dialect, group);
     const run = await lockRun(tx, ctx.database.dialect, job.run_id);
     // Gone already: a reaper took this job from a worker it thought lost, or the reverse. First one wins.
     if (!(await deleteJob(tx, job.id))) return;
@@ -92,11 +96,7 @@ export async function finishTask(
     const definition = await definitionAt(tx, run.revision);
     const info = runInfo(run, ctx.box);
     // Outputs that carry a secret are masked before they are stored, as GitHub Actions redacts them.
-    const masker = new Masker();
-    for (const [name, spec] of Object.entries(definition.workflow.inputs ?? {})) {
-      const value = info.inputs[name];
-      if (spec.type === "secret" && typeof value === "string") masker.add(value);
-    }
+    const masker = secretMasker(definition.workflow, info);
     const safe: TaskOutcome = {
       ...outcome,
       outputs: Object.fromEntries(
@@ -124,7 +124,7 @@ export async function finishTask(
       finished_at: outcome.finishedAt ?? now,
     });
     await enqueueJobs(tx, jobsFor(run.id, definition.workflow, next, now));
-    await saveState(tx, run, state, now);
+    await saveState(tx, run, state, now, { masker });
     notify = next.length > 0;
     if (state.status !== "running" && run.concurrency_group) {
       notify = (await startNextInGroup(ctx, tx, run.concurrency_group)) || notify;

@@ -37,6 +37,8 @@ export interface RunsTable {
   parent_run_id: string | null;
   concurrency_group: string | null;
   cancel_requested: number;
+  /** How many log lines the run has: the next line's offset. */
+  log_seq: Generated<number>;
   created_at: number;
   started_at: number | null;
   finished_at: number | null;
@@ -89,6 +91,31 @@ export interface BundlesTable {
   created_at: number;
 }
 
+export interface LogChunksTable {
+  run_id: string;
+  first_offset: number;
+  step: string;
+  item_index: number;
+  attempt: number;
+  line_count: number;
+  /** JSON: [[stream, ts, text], ...] */
+  lines_json: string;
+  created_at: number;
+}
+
+export interface LogArchivesTable {
+  run_id: string;
+  step: string;
+  item_index: number;
+  attempt: number;
+  object_key: string;
+  first_offset: number | null;
+  last_offset: number | null;
+  line_count: number;
+  bytes: number;
+  created_at: number;
+}
+
 export interface Tables {
   workflows: WorkflowsTable;
   runs: RunsTable;
@@ -96,4 +123,6 @@ export interface Tables {
   step_attempts: StepAttemptsTable;
   workers: WorkersTable;
   bundles: BundlesTable;
+  log_chunks: LogChunksTable;
+  log_archives: LogArchivesTable;
 }

@@ -1,5 +1,7 @@
 import os from "node:os";
 import { addMaskCommand, Masker, Planner, PrepareError, prepareTask, type TaskOutcome } from "@gantry/core";
+import type { LogArchiver } from "../logs/archiver.js";
+import { type LogWriterOptions, TaskLogWriter } from "../logs/writer.js";
 import { resolveTaskSecrets, resolveWorkflowSecrets } from "../run/task-secrets.js";
 import type { RunnerLike, Stream } from "../runners/types.js";
 import { createSecretCache, type SecretCache } from "../secrets/index.js";
@@ -9,6 +11,7 @@ import { runState } from "../service/run-record.js";
 import { type ClaimedTask, finishTask, type Job, startTask } from "../service/tasks.js";
 import { claimJob } from "../store/queries/claim-job.js";
 import { lockRun } from "../store/queries/lock-run.js";
+import { nextAvailableAt } from "../store/queries/next-available.js";
 import { renewLeases } from "../store/queries/renew-leases.js";
 import { updateRun } from "../store/queries/update-run.js";
 import { upsertWorker } from "../store/queries/upsert-worker.js";
@@ -42,6 +45,8 @@ export interface WorkerOptions {
   onError?: (error: Error) => void;
   /** Called when an attempt ends, for metrics. */
   onFinished?: (seconds: number, status: string) => void;
+  /** Where step logs go: batched into the store while the step runs, archived when it ends. */
+  logs?: { archiver: LogArchiver; writer?: LogWriterOptions };
   /** Called on each claim with how long the job waited after it became ready, for metrics. */
   onClaimed?: (waitedSeconds: number) => void;
 }
@@ -60,6 +65,8 @@ interface Active {
   job: Job;
   abort: AbortController;
   handedBack: boolean;
+  /** A clean-up step (`if: always()`) queued by the run's cancel: that cancel must not stop it. */
+  cleanup: boolean;
   done: Promise<void>;
 }
 
@@ -73,7 +80,13 @@ export class Worker {
   private readonly graceMs: number;
   private readonly bundles: BundleCache;
   private readonly active = new Map<number, Active>();
-  private wakeUp: () => void = () => {};
+  /**
+   * Set by every wake-up (a notification, a task ending, stop). The claim loop clears it before each
+   * claim and does not sleep when it was set meanwhile: a notification that arrives while a claim is in
+   * flight announces a job that claim may not have seen, and must not wait for the next poll.
+   */
+  private woken = false;
+  private endSleep: (() => void) | undefined;
   private loop: Promise<void> | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
   private unsubscribe: Array<() => void> = [];
@@ -167,12 +180,20 @@ export class Worker {
   }
 
   private cancelRun(runId: string): void {
-    for (const active of this.active.values()) if (active.job.run_id === runId) active.abort.abort();
+    for (const active of this.active.values())
+      if (active.job.run_id === runId && !active.cleanup) active.abort.abort();
+  }
+
+  private wakeUp(): void {
+    this.woken = true;
+    this.endSleep?.();
   }
 
   private async claimLoop(): Promise<void> {
     while (this.state === "running") {
+      this.woken = false;
       let claimed = false;
+      let sleepMs = this.active.size < this.concurrency ? this.pollMs : 60_000;
       if (this.active.size < this.concurrency) {
         try {
           const now = this.ctx.now();
@@ -187,30 +208,36 @@ export class Worker {
             claimed = true;
             this.options.onClaimed?.(Math.max(0, now - job.available_at) / 1000);
             this.begin(job);
+          } else {
+            // A retry waiting out its delay was announced when it was queued, not when it becomes due:
+            // wake for it then, not at the next fallback poll (5 s by default, far beyond most delays).
+            const next = await nextAvailableAt(this.ctx.database.db, now);
+            if (next !== undefined) sleepMs = Math.min(sleepMs, Math.max(0, next - this.ctx.now()));
           }
         } catch (error) {
           this.options.onError?.(error as Error);
         }
       }
-      if (!claimed && this.state === "running")
-        await this.sleep(this.active.size < this.concurrency ? this.pollMs : 60_000);
+      if (!claimed && this.state === "running") await this.sleep(sleepMs);
     }
   }
 
   private sleep(ms: number): Promise<void> {
+    if (this.woken) return Promise.resolve();
     return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done() {
+      const done = () => {
         clearTimeout(timer);
+        this.endSleep = undefined;
         resolve();
-      }
-      this.wakeUp = done;
+      };
+      const timer = setTimeout(done, ms);
+      this.endSleep = done;
     });
   }
 
   private begin(job: Job): void {
     const abort = new AbortController();
-    const active: Active = { job, abort, handedBack: false, done: Promise.resolve() };
+    const active: Active = { job, abort, handedBack: false, cleanup: false, done: Promise.resolve() };
     active.done = this.execute(active)
       .catch((error: Error) => this.options.onError?.(error))
       .finally(() => {
@@ -223,6 +250,12 @@ export class Worker {
   private async execute(active: Active): Promise<void> {
     const claimed = await this.persistently(() => startTask(this.ctx, active.job, this.id));
     if (!claimed) return;
+    if (claimed.state.cancelRequested) {
+      // Only clean-up steps (`if: always()` or `cancelled()`) are started after a cancel. The cancel's
+      // notification, or the heartbeat's cancel_requested check, must not stop them as well.
+      active.cleanup = true;
+      if (active.abort.signal.aborted && !active.handedBack) active.abort = new AbortController();
+    }
     const outcome = await this.run(claimed, active.abort.signal);
     if (active.handedBack) return this.handBack(claimed);
     if (outcome.startedAt !== undefined && outcome.finishedAt !== undefined) {
@@ -234,6 +267,24 @@ export class Worker {
   }
 
   private async run(claimed: ClaimedTask, signal: AbortSignal): Promise<TaskOutcome> {
+    const { job } = claimed;
+    const key = { run_id: job.run_id, step: job.step, item_index: job.item_index, attempt: job.attempt };
+    const writer = new TaskLogWriter(this.ctx, key, this.options.logs?.writer, (error) =>
+      this.options.onError?.(new Error(`logs of ${job.step}: ${error.message}`)),
+    );
+    const outcome = await this.runStep(claimed, signal, writer);
+    // Why a step failed before or outside its process (an input, a secret) belongs in its log too.
+    if (outcome.error && outcome.exitCode === null) writer.line("stderr", `gantry: ${outcome.error}`);
+    await writer.close();
+    await this.options.logs?.archiver.archiveTask(key).catch((error: Error) => this.options.onError?.(error));
+    return outcome;
+  }
+
+  private async runStep(
+    claimed: ClaimedTask,
+    signal: AbortSignal,
+    writer: TaskLogWriter,
+  ): Promise<TaskOutcome> {
     const { definition, info, state, task, job } = claimed;
     const planner = new Planner(definition.workflow, info);
     const action = definition.actions[task.step];
@@ -252,16 +303,19 @@ export class Worker {
         runId: job.run_id,
         ...(actionDir ? { actionDir } : {}),
         signal,
+        flow: writer,
         onLine: (stream, raw) => {
           const mask = addMaskCommand(raw);
           if (mask !== undefined) return void masker.add(mask);
+          const line = masker.mask(raw);
+          writer.line(stream, line);
           this.options.onLine?.({
             runId: job.run_id,
             step: task.step,
             index: task.index,
             attempt: task.attempt,
             stream,
-            line: masker.mask(raw),
+            line,
           });
         },
       });

@@ -28,7 +28,7 @@ export class LocalRunner implements RunnerLike {
     this.killGraceMs = options.killGraceMs ?? 5000;
   }
 
-  async run({ task, runId, actionDir, onLine, signal }: RunnerTask): Promise<RunnerResult> {
+  async run({ task, runId, actionDir, onLine, signal, flow }: RunnerTask): Promise<RunnerResult> {
     const startedAt = Date.now();
     const base = await mkdtemp(path.join(this.tmpRoot, "gantry-step-"));
     const fail = (error: string): RunnerResult => ({
@@ -64,6 +64,7 @@ export class LocalRunner implements RunnerLike {
         task.timeoutMs,
         signal,
         onLine,
+        flow,
       );
       if (exit.spawnError) return fail(exit.spawnError);
       const parsed = parseOutputFile(await readFile(files.output, "utf8"));
@@ -104,6 +105,7 @@ export class LocalRunner implements RunnerLike {
     timeoutMs: number | undefined,
     signal: AbortSignal,
     onLine: RunnerTask["onLine"],
+    flow?: RunnerTask["flow"],
   ): Promise<ExitInfo> {
     return new Promise((resolve) => {
       let child: ChildProcess;
@@ -131,8 +133,25 @@ export class LocalRunner implements RunnerLike {
       signal.addEventListener("abort", onAbort, { once: true });
       const out = new LineSplitter((line) => onLine("stdout", line));
       const err = new LineSplitter((line) => onLine("stderr", line));
-      child.stdout?.on("data", (chunk: Buffer) => out.write(chunk));
-      child.stderr?.on("data", (chunk: Buffer) => err.write(chunk));
+      // When the log store falls behind, stop reading: the step blocks on a full pipe instead of the
+      // worker buffering its output without bound.
+      const throttle = () => {
+        if (!flow?.full) return;
+        child.stdout?.pause();
+        child.stderr?.pause();
+        void flow.waitForRoom().then(() => {
+          child.stdout?.resume();
+          child.stderr?.resume();
+        });
+      };
+      child.stdout?.on("data", (chunk: Buffer) => {
+        out.write(chunk);
+        throttle();
+      });
+      child.stderr?.on("data", (chunk: Buffer) => {
+        err.write(chunk);
+        throttle();
+      });
       // Background processes a step left behind would hold its output open forever: end them with it.
       child.on("exit", () => killGroup(child, "SIGKILL"));
       child.on("error", (error: NodeJS.ErrnoException) => {

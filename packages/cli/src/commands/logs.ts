@@ -1,0 +1,78 @@
+import type { Command } from "commander";
+import { UsageError } from "../errors.js";
+import { pc } from "../output/colors.js";
+
+interface LogsFlags {
+  step?: string;
+  follow?: boolean;
+  server?: string;
+  after?: string;
+}
+
+interface LogMessage {
+  step: string;
+  item: number;
+  stream: "stdout" | "stderr";
+  offset: number;
+  text: string;
+}
+
+export function registerLogsCommand(program: Command): void {
+  program
+    .command("logs")
+    .description("Print a run's log from a server; --follow streams it live until the run ends")
+    .argument("<run-id>", "the run")
+    .option("-s, --step <step>", "only this step")
+    .option("-f, --follow", "stream new lines until the run ends")
+    .option("--after <offset>", "only lines after this offset")
+    .option("--server <url>", "the Gantry server (default $GANTRY_URL or http://127.0.0.1:8080)")
+    .action(async (runId: string, flags: LogsFlags) => {
+      const base = (flags.server ?? process.env.GANTRY_URL ?? "http://127.0.0.1:8080").replace(/\/$/, "");
+      const query = new URLSearchParams();
+      if (flags.step) query.set("step", flags.step);
+      if (flags.after) query.set("after", flags.after);
+      const url = `${base}/api/v1/runs/${encodeURIComponent(runId)}/logs${query.size ? `?${query}` : ""}`;
+      process.exitCode = flags.follow
+        ? await follow(url.replace(/^http/, "ws"), flags.step !== undefined)
+        : await fetchText(url);
+    });
+}
+
+async function fetchText(url: string): Promise<number> {
+  let res: Response;
+  try {
+    res = await fetch(url);
+  } catch (error) {
+    throw new UsageError(
+      `cannot reach ${new URL(url).origin}: ${(error as Error).cause ?? (error as Error).message}`,
+    );
+  }
+  if (!res.ok)
+    throw new UsageError(
+      `${res.status}: ${((await res.json()) as { error?: string }).error ?? res.statusText}`,
+      1,
+    );
+  process.stdout.write(await res.text());
+  return 0;
+}
+
+async function follow(url: string, oneStep: boolean): Promise<number> {
+  const { WebSocket } = await import("ws");
+  return new Promise((resolve, reject) => {
+    const socket = new WebSocket(url);
+    socket.on("message", (data) => {
+      const line = JSON.parse(String(data)) as LogMessage;
+      const prefix = oneStep
+        ? ""
+        : `${pc.cyan(line.item > 0 ? `${line.step}[${line.item}]` : line.step)} ${line.stream === "stderr" ? pc.red("!") : pc.dim("|")} `;
+      process.stdout.write(`${prefix}${line.text}\n`);
+    });
+    socket.on("unexpected-response", (_req, res) => {
+      reject(
+        new UsageError(`${res.statusCode}: ${res.statusCode === 404 ? "unknown run" : res.statusMessage}`, 1),
+      );
+    });
+    socket.on("error", (error) => reject(new UsageError(`cannot follow ${url}: ${error.message}`)));
+    socket.on("close", () => resolve(0));
+  });
+}

@@ -1,0 +1,4 @@
+import { sqliteDatabase } from "../testing/databases.js";
+import { describeService } from "./service-suite.js";
+
+describeService("SQLite", sqliteDatabase);

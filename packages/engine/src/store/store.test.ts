@@ -1,0 +1,4 @@
+import { sqliteDatabase } from "../testing/databases.js";
+import { describeStore } from "./store-suite.js";
+
+describeStore("SQLite", sqliteDatabase);

@@ -1,0 +1,247 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import {
+  LocalLogArchive,
+  LocalNotifier,
+  type LogArchiveLike,
+  LogArchiver,
+  type LogLine,
+  migrate,
+  type NotifierLike,
+  openDatabase,
+  SecretBox,
+  type ServiceContext,
+  store,
+  TaskLogWriter,
+} from "@gantry/engine";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { type Follower, LogTails } from "./log-tails.js";
+
+/** An archive whose reads can be held, to make a follower arrive while a read is in flight. */
+class GatedArchive implements LogArchiveLike {
+  gets = 0;
+  /** How many of the next reads fail. */
+  failures = 0;
+  private held: { entered: () => void; release: Promise<void> } | undefined;
+
+  constructor(private readonly inner: LogArchiveLike) {}
+
+  /** Holds the next read; resolves `entered` once a read waits, and lets it go on `release()`. */
+  hold(): { entered: Promise<void>; release: () => void } {
+    let release!: () => void;
+    let entered!: () => void;
+    const enteredPromise = new Promise<void>((resolve) => {
+      entered = resolve;
+    });
+    this.held = { entered, release: new Promise<void>((resolve) => (release = resolve)) };
+    return { entered: enteredPromise, release };
+  }
+
+  async get(key: string): Promise<string | undefined> {
+    this.gets++;
+    if (this.failures > 0) {
+      this.failures--;
+      throw new Error("archive unreachable");
+    }
+    const held = this.held;
+    if (held) {
+      this.held = undefined;
+      held.entered();
+      await held.release;
+    }
+    return this.inner.get(key);
+  }
+
+  put(key: string, body: string): Promise<void> {
+    return this.inner.put(key, body);
+  }
+
+  delete(keys: string[]): Promise<void> {
+    return this.inner.delete(keys);
+  }
+}
+
+interface Collected {
+  lines: LogLine[];
+  ended: Promise<void>;
+  stop: () => void;
+}
+
+function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    promise,
+    new Promise<T>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
+
+/** Checks `condition` every 10 ms until it holds; fails after `ms`. */
+async function until(condition: () => boolean, what: string, ms = 5000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+describe("LogTails", () => {
+  let dir: string;
+  let service: ServiceContext;
+  let archive: GatedArchive;
+  let tails: LogTails;
+
+  beforeEach(async () => {
+    dir = mkdtempSync(path.join(os.tmpdir(), "gantry-tails-"));
+    const database = await openDatabase(path.join(dir, "gantry.db"));
+    await migrate(database);
+    service = {
+      database,
+      notifier: new LocalNotifier(),
+      box: SecretBox.fromConfig(undefined, dir),
+      now: () => Date.now(),
+    };
+    archive = new GatedArchive(new LocalLogArchive(path.join(dir, "logs")));
+    tails = new LogTails(service, archive);
+  });
+
+  afterEach(async () => {
+    tails.close();
+    await service.notifier.close();
+    await service.database.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  async function insertRun(status: string): Promise<string> {
+    const id = `run-${Math.random().toString(36).slice(2)}`;
+    const now = Date.now();
+    await store.insertRun(service.database.db, {
+      id,
+      workflow: "w",
+      revision: "r",
+      status,
+      trigger_json: "{}",
+      inputs_json: "{}",
+      secret_inputs: null,
+      info_json: "{}",
+      state_json: "{}",
+      outputs_json: null,
+      error: null,
+      attempt: 1,
+      parent_run_id: null,
+      concurrency_group: null,
+      cancel_requested: 0,
+      created_at: now,
+      started_at: now,
+      finished_at: status === "running" ? null : now,
+    });
+    return id;
+  }
+
+  async function writeLines(
+    ctx: ServiceContext,
+    runId: string,
+    step: string,
+    texts: string[],
+  ): Promise<void> {
+    const writer = new TaskLogWriter(ctx, { run_id: runId, step, item_index: 0, attempt: 1 });
+    for (const text of texts) writer.line("stdout", text);
+    await writer.close();
+  }
+
+  function collect(runId: string, after = -1, step?: string): Collected {
+    const lines: LogLine[] = [];
+    let ended!: () => void;
+    const endedPromise = new Promise<void>((resolve) => {
+      ended = resolve;
+    });
+    const follower: Follower = {
+      after,
+      ...(step !== undefined ? { step } : {}),
+      send: (batch) => lines.push(...batch),
+      end: () => ended(),
+    };
+    return { lines, ended: endedPromise, stop: tails.follow(runId, follower) };
+  }
+
+  it("gives a follower that joins during another's read the whole log", async () => {
+    const runId = await insertRun("running");
+    await writeLines(service, runId, "a", ["a0", "a1", "a2", "a3", "a4"]);
+    await new LogArchiver(service, archive, path.join(dir, "spool")).archiveTask({
+      run_id: runId,
+      step: "a",
+      item_index: 0,
+      attempt: 1,
+    });
+    await writeLines(service, runId, "b", ["b5", "b6"]);
+    await store.updateRun(service.database.db, runId, { status: "succeeded", finished_at: Date.now() });
+
+    // The first follower's read waits in the archive while the second one, from the start, joins.
+    const held = archive.hold();
+    const ahead = collect(runId, 2);
+    await within(held.entered, 5000, "the first read to reach the archive");
+    const behind = collect(runId);
+    held.release();
+    await within(Promise.all([ahead.ended, behind.ended]), 5000, "both followers to be ended");
+
+    expect(ahead.lines.map((l) => l.text)).toEqual(["a3", "a4", "b5", "b6"]);
+    expect(behind.lines.map((l) => l.offset)).toEqual([0, 1, 2, 3, 4, 5, 6]);
+    expect(behind.lines.map((l) => l.text)).toEqual(["a0", "a1", "a2", "a3", "a4", "b5", "b6"]);
+  });
+
+  it("does not end a finished run's followers after a failed read, and serves them on the next poll", async () => {
+    const runId = await insertRun("running");
+    await writeLines(service, runId, "a", ["kept", "whole"]);
+    await new LogArchiver(service, archive, path.join(dir, "spool")).archiveTask({
+      run_id: runId,
+      step: "a",
+      item_index: 0,
+      attempt: 1,
+    });
+    await store.updateRun(service.database.db, runId, { status: "succeeded", finished_at: Date.now() });
+    archive.failures = 1;
+    const follower = collect(runId);
+    await within(follower.ended, 5000, "the follower to be ended");
+    expect(archive.failures).toBe(0);
+    expect(follower.lines.map((l) => l.text)).toEqual(["kept", "whole"]);
+  });
+
+  it("serves many followers of one run from a shared read", async () => {
+    const runId = await insertRun("running");
+    await writeLines(service, runId, "a", ["one", "two"]);
+    await new LogArchiver(service, archive, path.join(dir, "spool")).archiveTask({
+      run_id: runId,
+      step: "a",
+      item_index: 0,
+      attempt: 1,
+    });
+    await store.updateRun(service.database.db, runId, { status: "succeeded", finished_at: Date.now() });
+    const followers = Array.from({ length: 20 }, () => collect(runId));
+    await within(Promise.all(followers.map((f) => f.ended)), 5000, "every follower to be ended");
+    for (const f of followers) expect(f.lines.map((l) => l.text)).toEqual(["one", "two"]);
+    // One read for the first follower, one more for everyone who joined meanwhile: not one each.
+    expect(archive.gets).toBeLessThanOrEqual(3);
+  });
+
+  it("follows live lines announced on the notifier, and finds unannounced ones by polling", async () => {
+    const runId = await insertRun("running");
+    const live = collect(runId, -1, "a");
+    await writeLines(service, runId, "a", ["announced"]);
+    await until(() => live.lines.length >= 1, "the announced line");
+    expect(live.lines.map((l) => l.text)).toEqual(["announced"]);
+
+    // A lost notification: only the fallback poll (every second) can deliver this line.
+    const silent: NotifierLike = { notify: async () => {}, subscribe: () => () => {}, close: async () => {} };
+    await writeLines({ ...service, notifier: silent }, runId, "a", ["unannounced"]);
+    await writeLines({ ...service, notifier: silent }, runId, "other", ["not for this follower"]);
+    await until(() => live.lines.length >= 2, "the poll to find the unannounced line");
+    expect(live.lines.map((l) => l.text)).toEqual(["announced", "unannounced"]);
+
+    await store.updateRun(service.database.db, runId, { status: "failed", finished_at: Date.now() });
+    await service.notifier.notify("logs", runId);
+    await within(live.ended, 5000, "the follower to be ended when the run ends");
+    expect(live.lines.map((l) => l.text)).toEqual(["announced", "unannounced"]);
+  });
+});
