@@ -42,8 +42,21 @@ export class PgNotifier implements NotifierLike {
     });
     client.on("error", (error) => this.lost(error));
     client.on("end", () => this.lost(new Error("LISTEN connection ended")));
-    await client.connect();
-    await client.query(`LISTEN ${PREFIX}jobs; LISTEN ${PREFIX}cancel; LISTEN ${PREFIX}logs`);
+    try {
+      await client.connect();
+      await client.query(`LISTEN ${PREFIX}jobs; LISTEN ${PREFIX}cancel; LISTEN ${PREFIX}logs`);
+    } catch (error) {
+      // Never leave a half-open connection behind: the next attempt opens a new one.
+      client.removeAllListeners();
+      await client.end().catch(() => {});
+      throw error;
+    }
+    if (this.closed) {
+      // close() ran while this reconnect was under way.
+      client.removeAllListeners();
+      await client.end().catch(() => {});
+      return;
+    }
     this.client = client;
     this.attempt = 0;
     this.onState("connected");

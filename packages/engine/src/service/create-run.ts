@@ -20,7 +20,7 @@ import type { WorkflowDefinition } from "./definition.js";
 import { definitionAt } from "./definitions.js";
 import { lockGroup } from "./group-lock.js";
 import { jobsFor } from "./jobs.js";
-import { maskedJson, maskedStateJson, runInfo, secretMasker } from "./run-record.js";
+import { maskedJson, maskedStateJson, runInfo, saveState, secretMasker } from "./run-record.js";
 
 export interface CreateRunRequest {
   workflow: string;
@@ -137,29 +137,29 @@ function plan(definition: WorkflowDefinition, info: RunInfo, keep?: Record<strin
 /** Starts the oldest run waiting in a concurrency group, when the group has no active run left. */
 export async function startNextInGroup(ctx: ServiceContext, tx: Db, group: string): Promise<boolean> {
   if ((await activeInGroup(tx, group)).length > 0) return false;
-  const next = await tx
-    .selectFrom("runs")
-    .selectAll()
-    .where("concurrency_group", "=", group)
-    .where("status", "=", "pending")
-    .orderBy("created_at")
-    .limit(1)
-    .executeTakeFirst();
-  if (!next) return false;
-  const definition = await definitionAt(tx, next.revision);
-  const info = runInfo(next, ctx.box);
-  const { state, tasks } = plan(definition, info);
-  const now = ctx.now();
-  await tx
-    .updateTable("runs")
-    .set({
-      status: state.status === "running" ? "queued" : state.status,
-      state_json: maskedStateJson(state, secretMasker(definition.workflow, info)),
-    })
-    .where("id", "=", next.id)
-    .execute();
-  await enqueueJobs(tx, jobsFor(next.id, definition.workflow, tasks, now));
-  return true;
+  let started = false;
+  for (;;) {
+    const next = await tx
+      .selectFrom("runs")
+      .selectAll()
+      .where("concurrency_group", "=", group)
+      .where("status", "=", "pending")
+      .orderBy("created_at")
+      .limit(1)
+      .executeTakeFirst();
+    if (!next) return started;
+    const definition = await definitionAt(tx, next.revision);
+    const info = runInfo(next, ctx.box);
+    const { state, tasks } = plan(definition, info);
+    const now = ctx.now();
+    await saveState(tx, { ...next, status: "queued" }, state, now, {
+      masker: secretMasker(definition.workflow, info),
+    });
+    await enqueueJobs(tx, jobsFor(next.id, definition.workflow, tasks, now));
+    started = true;
+    // A run that ended as it started (every step skipped) frees the group for the one after it.
+    if (state.status === "running") return true;
+  }
 }
 
 function concurrencyGroup(definition: WorkflowDefinition, info: RunInfo) {

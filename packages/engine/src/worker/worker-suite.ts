@@ -101,6 +101,16 @@ steps:
 `,
       ]),
     ),
+    "conc-skip-all.yaml": `
+name: conc-skip-all
+inputs:
+  key: { type: string, default: a }
+concurrency: { group: "queue-\${{ inputs.key }}", policy: queue }
+steps:
+  never:
+    if: false
+    run: "true"
+`,
     "reap.yaml": `
 name: reap
 steps:
@@ -399,6 +409,19 @@ runs:
       await h.worker();
       expect((await h.waitForRun(second.id, ["succeeded", "failed", "cancelled"])).status).toBe("succeeded");
       expect((await getRun(h.database.db, first.id))?.status).toBe("cancelled");
+    });
+
+    it("concurrency queue: a waiting run that ends as it starts frees the group for the next one", async () => {
+      const first = await createRun(h.ctx, { workflow: "conc-queue", inputs: { key: "e" } });
+      // Groups are global: another workflow waits in the same group, and every step of it is skipped.
+      const instant = await createRun(h.ctx, { workflow: "conc-skip-all", inputs: { key: "e" } });
+      const third = await createRun(h.ctx, { workflow: "conc-queue", inputs: { key: "e" } });
+      expect([first.status, instant.status, third.status]).toEqual(["queued", "pending", "pending"]);
+      await cancelRun(h.ctx, first.id);
+      const ended = await getRun(h.database.db, instant.id);
+      expect(ended).toMatchObject({ status: "succeeded" });
+      expect(ended?.finished_at).not.toBeNull();
+      expect((await getRun(h.database.db, third.id))?.status).toBe("queued");
     });
 
     it("reaps a job whose lease ran out as a failed attempt, and a second worker finishes the run", async () => {
