@@ -1,5 +1,6 @@
 // `npm run bench`: each workload run through `gantry run` and through its floor (the same programs,
-// no orchestration), warmed up once, repeated, reported as medians. See bench/README.md.
+// no orchestration), warmed up once, repeated, reported as medians; then the service workloads (gantry
+// up, server and workers: latency, throughput, idle load), each measuring itself. See bench/README.md.
 import { execFileSync } from "node:child_process";
 import { accessSync, constants, existsSync } from "node:fs";
 import { mkdir, rm } from "node:fs/promises";
@@ -22,6 +23,13 @@ const ANCHORS = [
   ["Temporal", 2.967],
   ["Kestra", 6.044],
   ["Airflow", 116],
+];
+
+// Published for the service workloads (issue 3), also from other machines.
+const SERVICE_ANCHORS = [
+  ["Kestra (open source, 4 vCPUs)", "1500 executions per minute at 0.9 s latency"],
+  ["Windmill", "about 50 ms overhead per job"],
+  ["Windmill (users' reports)", "about 400 transactions per second on an idle database"],
 ];
 
 const USAGE = `usage: node bench/run.mjs [--repeat N | --quick] [--only ${workloads.map((w) => w.id).join("|")}] [--json]`;
@@ -59,7 +67,7 @@ function parseOptions(argv) {
     );
   }
   const selected = ids.length > 0 ? workloads.filter((w) => ids.includes(w.id)) : workloads;
-  return { repeat, selected, json: values.json };
+  return { repeat, quick: values.quick, selected, json: values.json };
 }
 
 /** The first `python3` on PATH, as a child process would find it. */
@@ -92,23 +100,28 @@ function environment() {
 const log = (text) => process.stderr.write(`${text}\n`);
 
 async function measure(workload, ctx, repeat) {
-  if (workload.prepare) await workload.prepare(ctx);
-  // One untimed run first, so disk caches and python's first start do not land in sample 1.
-  log(`${workload.name}: warm-up`);
-  await workload.run({ ...ctx, sample: 0 });
   const gantry = [];
   const floor = [];
   const gantryCpu = [];
   const floorCpu = [];
-  for (let i = 1; i <= repeat; i++) {
-    const sample = await workload.run({ ...ctx, sample: i });
-    gantry.push(sample.gantrySeconds);
-    floor.push(sample.floorSeconds);
-    if (typeof sample.gantryCpuSeconds === "number") gantryCpu.push(sample.gantryCpuSeconds);
-    if (typeof sample.floorCpuSeconds === "number") floorCpu.push(sample.floorCpuSeconds);
-    log(
-      `${workload.name}: ${i}/${repeat} gantry ${formatSeconds(sample.gantrySeconds)} s, floor ${formatSeconds(sample.floorSeconds)} s`,
-    );
+  try {
+    if (workload.prepare) await workload.prepare(ctx);
+    // One untimed run first, so disk caches and python's first start do not land in sample 1.
+    log(`${workload.name}: warm-up`);
+    await workload.run({ ...ctx, sample: 0 });
+    for (let i = 1; i <= repeat; i++) {
+      const sample = await workload.run({ ...ctx, sample: i });
+      gantry.push(sample.gantrySeconds);
+      floor.push(sample.floorSeconds);
+      if (typeof sample.gantryCpuSeconds === "number") gantryCpu.push(sample.gantryCpuSeconds);
+      if (typeof sample.floorCpuSeconds === "number") floorCpu.push(sample.floorCpuSeconds);
+      log(
+        `${workload.name}: ${i}/${repeat} gantry ${formatSeconds(sample.gantrySeconds)} s, floor ${formatSeconds(sample.floorSeconds)} s`,
+      );
+    }
+  } finally {
+    // A workload that started a service stops it here, whether or not the samples went well.
+    if (workload.teardown) await workload.teardown(ctx);
   }
   const gantrySeconds = median(gantry);
   const floorSeconds = median(floor);
@@ -117,6 +130,8 @@ async function measure(workload, ctx, repeat) {
     id: workload.id,
     name: workload.name,
     tasks: workload.tasks ?? null,
+    // False where gantry's CLI does not start per sample (a run through the API of a running service).
+    cliStartup: workload.cliStartup ?? true,
     gantrySeconds,
     floorSeconds,
     ratio,
@@ -146,15 +161,18 @@ function overheadTable(results) {
           : r.gantryCpuSeconds - r.floorCpuSeconds;
       const perTask = (seconds, fixed) =>
         seconds === null || fixed === null ? "-" : (((seconds - fixed) / r.tasks) * 1000).toFixed(1);
+      // Through the API there is no CLI start-up to take out: the per-task cost is all there is.
+      const wallFixed = r.cliStartup ? (startup ? startup.gantrySeconds : null) : 0;
+      const cpuFixed = r.cliStartup ? (startup?.gantryCpuSeconds ?? null) : 0;
       return [
         r.name,
         formatSeconds(wall),
         perTask(wall, 0),
-        perTask(wall, startup ? startup.gantrySeconds : null),
+        perTask(wall, wallFixed),
         formatSeconds(r.gantryCpuSeconds),
         formatSeconds(r.floorCpuSeconds),
         perTask(cpu, 0),
-        perTask(cpu, startup?.gantryCpuSeconds ?? null),
+        perTask(cpu, cpuFixed),
       ];
     });
   if (rows.length === 0) return null;
@@ -173,69 +191,135 @@ function overheadTable(results) {
   );
 }
 
-function printReport(env, repeat, results) {
+/** A service workload's value as text: whole numbers for large ones, else one or two decimals. */
+function formatValue(value) {
+  if (typeof value !== "number" || !Number.isFinite(value)) return "-";
+  if (Number.isInteger(value) || Math.abs(value) >= 100) return value.toFixed(0);
+  return Math.abs(value) >= 10 ? value.toFixed(1) : value.toFixed(2);
+}
+
+function serviceReport(services) {
+  const out = [];
+  out.push(
+    renderTable(
+      [
+        { title: "service workload" },
+        { title: "backend" },
+        { title: "measure" },
+        { title: "value", align: "right" },
+        { title: "target", align: "right" },
+        { title: "result" },
+      ],
+      services.flatMap((s) => [
+        ...s.rows.map((r) => [
+          r.workload,
+          r.backend,
+          r.measure,
+          formatValue(r.value),
+          r.target ?? "-",
+          r.met === null || r.met === undefined ? "" : r.met ? "ok" : "MISSED",
+        ]),
+        ...(s.skipped ?? []).map((reason) => [s.name, reason, "", "-", "-", "SKIPPED"]),
+      ]),
+    ),
+  );
+  for (const detail of services.flatMap((s) => s.details ?? [])) {
+    if (detail.rows.length === 0) continue;
+    out.push("", `${detail.title}:`, renderTable(detail.columns, detail.rows));
+    for (const note of detail.notes ?? []) out.push(note);
+  }
+  out.push("", "published anchors for the service workloads (other machines, other setups):");
+  out.push(
+    renderTable(
+      [{ title: "system" }, { title: "reported" }],
+      SERVICE_ANCHORS.map(([name, text]) => [name, text]),
+    ),
+  );
+  return out;
+}
+
+function printReport(env, repeat, results, services) {
   const out = [];
   out.push(
     `python3 ${env.python3} (${env.python3Version}, ${env.python3Executable}) · node ${env.node} · ${env.cpus} CPUs (${env.cpuModel}) · ${env.platform}`,
   );
   const load = (values) => values.map((n) => n.toFixed(2)).join(" ");
-  out.push(
-    `median of ${repeat} run${repeat === 1 ? "" : "s"} after one warm-up; seconds of wall time; ` +
-      `load average ${load(env.loadAverage)} at start, ${load(env.loadAverageAtEnd)} at end`,
-  );
-  out.push("");
-  out.push(
-    renderTable(
-      [
-        { title: "workload" },
-        { title: "gantry s", align: "right" },
-        { title: "floor s", align: "right" },
-        { title: "ratio", align: "right" },
-        { title: "target", align: "right" },
-        { title: "result" },
-      ],
-      results.map((r) => [
-        r.name,
-        formatSeconds(r.gantrySeconds),
-        formatSeconds(r.floorSeconds),
-        r.ratio.toFixed(2),
-        r.target === null ? "-" : `<= ${r.target}`,
-        r.met === null ? "" : r.met ? "ok" : "MISSED",
-      ]),
-    ),
-  );
-  const overhead = overheadTable(results);
-  if (overhead) out.push("", overhead);
-  out.push("", "published anchors (other machines):");
-  out.push(
-    renderTable(
-      [{ title: "system" }, { title: "seconds", align: "right" }],
-      ANCHORS.map(([name, s]) => [name, formatSeconds(s)]),
-    ),
-  );
+  const how =
+    results.length > 0
+      ? `median of ${repeat} run${repeat === 1 ? "" : "s"} after one warm-up; seconds of wall time`
+      : "service workloads: each warms up and samples by itself";
+  out.push(`${how}; load average ${load(env.loadAverage)} at start, ${load(env.loadAverageAtEnd)} at end`);
+  if (results.length > 0) {
+    out.push("");
+    out.push(
+      renderTable(
+        [
+          { title: "workload" },
+          { title: "gantry s", align: "right" },
+          { title: "floor s", align: "right" },
+          { title: "ratio", align: "right" },
+          { title: "target", align: "right" },
+          { title: "result" },
+        ],
+        results.map((r) => [
+          r.name,
+          formatSeconds(r.gantrySeconds),
+          formatSeconds(r.floorSeconds),
+          r.ratio.toFixed(2),
+          r.target === null ? "-" : `<= ${r.target}`,
+          r.met === null ? "" : r.met ? "ok" : "MISSED",
+        ]),
+      ),
+    );
+    const overhead = overheadTable(results);
+    if (overhead) out.push("", overhead);
+    out.push("", "published anchors (other machines):");
+    out.push(
+      renderTable(
+        [{ title: "system" }, { title: "seconds", align: "right" }],
+        ANCHORS.map(([name, s]) => [name, formatSeconds(s)]),
+      ),
+    );
+  }
+  if (services.length > 0) out.push("", ...serviceReport(services));
   process.stdout.write(`${out.join("\n")}\n`);
 }
 
 async function main() {
-  const { repeat, selected, json } = parseOptions(process.argv.slice(2));
-  if (!existsSync(path.join(root, "packages", "cli", "dist", "main.js"))) {
-    throw new BenchError(
-      "packages/cli/dist/main.js is missing: run `npm run build` (or use `npm run bench`)",
-    );
+  const { repeat, quick, selected, json } = parseOptions(process.argv.slice(2));
+  // bin/gantry.js (what the bench starts) runs the bundle; dist/main.js is what the bundle is made of.
+  for (const built of ["main.js", path.join("bundle", "gantry.js")]) {
+    if (!existsSync(path.join(root, "packages", "cli", "dist", built))) {
+      throw new BenchError(
+        `packages/cli/dist/${built} is missing: run \`npm run build\` (or use \`npm run bench\`)`,
+      );
+    }
   }
   const env = environment();
   await rm(workDir, { recursive: true, force: true });
   await mkdir(workDir, { recursive: true });
-  const ctx = { root, workDir };
+  const ctx = { root, workDir, quick, log };
   const results = [];
-  for (const workload of selected) results.push(await measure(workload, ctx, repeat));
+  const services = [];
+  for (const workload of selected) {
+    if (workload.kind === "service") {
+      // A service workload does its own warm-up and repeats; it reports rows, not gantry/floor pairs.
+      log(`${workload.name}: starting`);
+      services.push({ id: workload.id, name: workload.name, ...(await workload.measure(ctx)) });
+    } else {
+      results.push(await measure(workload, ctx, repeat));
+    }
+  }
   // A busy machine (a build next door) slows python starts on both sides but not equally: say so.
   env.loadAverageAtEnd = os.loadavg().map((n) => Number(n.toFixed(2)));
   if (json) {
     const anchors = Object.fromEntries(ANCHORS);
-    process.stdout.write(`${JSON.stringify({ environment: env, repeat, results, anchors }, null, 2)}\n`);
+    const serviceAnchors = Object.fromEntries(SERVICE_ANCHORS);
+    process.stdout.write(
+      `${JSON.stringify({ environment: env, repeat, quick, results, services, anchors, serviceAnchors }, null, 2)}\n`,
+    );
   } else {
-    printReport(env, repeat, results);
+    printReport(env, repeat, results, services);
   }
 }
 

@@ -71,3 +71,60 @@ export function timeProcess(program, args, options = {}) {
     });
   });
 }
+
+/** The nearest-rank percentile (`p` in 0..100) of a non-empty list: a value that was measured. */
+export function percentile(values, p) {
+  if (values.length === 0) throw new Error("percentile of an empty list");
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length, Math.max(1, Math.ceil((p / 100) * sorted.length))) - 1];
+}
+
+/**
+ * CPU seconds of a running process, `self` (utime + stime of /proc/PID/stat) and `children` (cutime +
+ * cstime: the children it has reaped, for a gantry worker the steps it ran). Null without /proc or once
+ * the process is gone.
+ */
+export function processCpuSeconds(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return {
+      self: (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS,
+      children: (Number(fields[13]) + Number(fields[14])) / CLOCK_TICKS,
+    };
+  } catch {
+    return null;
+  }
+}
+
+/** The whole machine's CPU time so far, busy and total (all CPUs), in seconds; null without /proc. */
+export function machineCpuSeconds() {
+  try {
+    const line = readFileSync("/proc/stat", "utf8").split("\n")[0];
+    const ticks = line.trim().split(/\s+/).slice(1).map(Number);
+    const total = ticks.reduce((a, b) => a + b, 0);
+    // idle and iowait are the time no one used.
+    const idle = (ticks[3] ?? 0) + (ticks[4] ?? 0);
+    return { busy: (total - idle) / CLOCK_TICKS, total: total / CLOCK_TICKS };
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * A wall clock (milliseconds since the epoch, fractional) to compare with timestamps other processes
+ * take: Date.now() is only whole milliseconds, so this pins the monotonic performance.now() to the
+ * moment Date.now() ticks. Any delay between the two readings makes the offset too small, never too
+ * large, so the largest of a few tries is the closest. Make a fresh one per phase of a workload, so NTP
+ * slewing cannot add up.
+ */
+export function wallClock() {
+  let offset = Number.NEGATIVE_INFINITY;
+  for (let i = 0; i < 5; i++) {
+    const first = Date.now();
+    let now = Date.now();
+    while (now === first) now = Date.now();
+    offset = Math.max(offset, now - performance.now());
+  }
+  return () => offset + performance.now();
+}
