@@ -99,4 +99,48 @@ export const actionRuns = {
   },
 } as const;
 
+/**
+ * One `on.schedule` entry. The cron expression and the time zone are checked beyond their type by the
+ * engine's loader (core has no cron parser), with the same file:line:col problems.
+ */
+export const scheduleEntry = {
+  type: "object",
+  additionalProperties: false,
+  required: ["cron"],
+  properties: {
+    cron: {
+      type: "string",
+      minLength: 1,
+      description:
+        "minute hour day-of-month month day-of-week (5 fields), seconds first (6 fields), or @yearly, @monthly, @weekly, @daily, @hourly",
+    },
+    name: {
+      type: "string",
+      pattern: IDENTIFIER_PATTERN,
+      description: "Names the schedule (id <workflow>:<name>); without it the id is <workflow>:<index>",
+    },
+    timezone: {
+      type: "string",
+      minLength: 1,
+      description: "An IANA time zone such as Europe/Berlin; default UTC",
+    },
+    inputs: { type: "object", description: "The inputs of each run this schedule starts" },
+    concurrency: {
+      enum: ["allow", "forbid", "replace"],
+      description:
+        "While a run of this schedule is active: allow another (default), forbid (skip the fire), replace (cancel it)",
+    },
+    starting_deadline: {
+      ...duration,
+      description: "A fire that cannot start within this long after its time is recorded as missed",
+    },
+    catch_up: {
+      enum: ["none", "latest", "all"],
+      description:
+        "Fires missed while no scheduler ran: none, the latest one (default), or all (at most 100)",
+    },
+    suspend: { type: "boolean", description: "true: the schedule does not fire until resumed" },
+  },
+} as const;
+
 export { scalarMap };

@@ -6,10 +6,24 @@ import {
   retry,
   runner,
   scalarMap,
+  scheduleEntry,
   step,
 } from "./definitions.js";
 
 const triggerList = { type: ["array", "object"] } as const;
+
+/**
+ * A list of schedule entries, or one entry as a map. `items` constrains only the list form and
+ * `required`/`properties` only the map form, so both get precise problems without an anyOf (whose
+ * failure would explain itself in one vague line).
+ */
+const scheduleList = {
+  type: ["array", "object"],
+  items: { $ref: "#/definitions/schedule" },
+  additionalProperties: scheduleEntry.additionalProperties,
+  required: scheduleEntry.required,
+  properties: scheduleEntry.properties,
+} as const;
 
 /** JSON Schema (draft-07, which yaml-language-server and Ajv both speak) of a workflow file. */
 export const workflowSchema = {
@@ -48,7 +62,7 @@ export const workflowSchema = {
       additionalProperties: false,
       properties: {
         manual: { type: ["object", "null"] },
-        schedule: triggerList,
+        schedule: scheduleList,
         push: { type: ["object", "null"] },
         pull_request: { type: ["object", "null"] },
         webhook: triggerList,
@@ -73,5 +87,5 @@ export const workflowSchema = {
       additionalProperties: { $ref: "#/definitions/step" },
     },
   },
-  definitions: { input: inputSpec, step },
+  definitions: { input: inputSpec, step, schedule: scheduleEntry },
 } as const;

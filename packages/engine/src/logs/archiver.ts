@@ -37,6 +37,8 @@ export class LogArchiver {
 
   async archiveTask(key: TaskKey): Promise<void> {
     const chunks = await taskLogChunks(this.ctx.database.db, key);
+    // A step that printed nothing has no log to keep: no object, no record, three statements saved.
+    if (chunks.length === 0) return;
     const lines = linesOfChunks(chunks);
     const objectKey = archiveKey(key.run_id, key.step, key.item_index, key.attempt);
     const body = encodeArchive(lines);
