@@ -110,7 +110,8 @@ export const scheduleEntry = {
   properties: {
     cron: {
       type: "string",
-      minLength: 1,
+      // A pattern rather than minLength: Ajv's standalone code for minLength needs require().
+      pattern: "\\S",
       description:
         "minute hour day-of-month month day-of-week (5 fields), seconds first (6 fields), or @yearly, @monthly, @weekly, @daily, @hourly",
     },
@@ -121,7 +122,8 @@ export const scheduleEntry = {
     },
     timezone: {
       type: "string",
-      minLength: 1,
+      // A pattern rather than minLength: Ajv's standalone code for minLength needs require().
+      pattern: "\\S",
       description: "An IANA time zone such as Europe/Berlin; default UTC",
     },
     inputs: { type: "object", description: "The inputs of each run this schedule starts" },
@@ -130,10 +132,8 @@ export const scheduleEntry = {
       description:
         "While a run of this schedule is active: allow another (default), forbid (skip the fire), replace (cancel it)",
     },
-    starting_deadline: {
-      ...duration,
-      description: "A fire that cannot start within this long after its time is recorded as missed",
-    },
+    // A fire that cannot start within this long after its time is recorded as missed.
+    starting_deadline: duration,
     catch_up: {
       enum: ["none", "latest", "all"],
       description:
