@@ -237,6 +237,7 @@ describe("REST API", () => {
     const rerun = await waitForRun(again.json().id);
     expect(rerun.status).toBe("succeeded");
     expect(rerun.parent_run_id).toBe(id);
+    expect(rerun.trigger).toEqual({ type: "api", rerun_of: id });
     expect(rerun.attempt).toBe(2);
     expect(rerun.inputs).toEqual({ mark });
     const attempts = await service.database.db

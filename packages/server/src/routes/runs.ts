@@ -108,7 +108,8 @@ export function runRoutes(app: FastifyInstance, ctx: ServerContext): void {
         workflow: original.workflow,
         revision: original.revision,
         inputs: info.inputs,
-        trigger: { type: "rerun", run: original.id, ...(JSON.parse(original.trigger_json) as object) },
+        // A re-run keeps its run's trigger (as GitHub re-runs keep the event), marked with where it came from.
+        trigger: { ...(JSON.parse(original.trigger_json) as { type: string }), rerun_of: original.id },
         parentRunId: original.id,
         attempt: original.attempt + 1,
         ...(request.body?.from_failed && previous ? { keep: previous.steps } : {}),
