@@ -148,7 +148,9 @@ export class Worker {
 
   private async beat(): Promise<void> {
     try {
-      await renewLeases(this.ctx.database.db, this.id, this.ctx.now() + this.leaseMs);
+      // An idle worker holds no lease: skipping the renewal keeps an idle cluster's database quiet.
+      if (this.active.size > 0)
+        await renewLeases(this.ctx.database.db, this.id, this.ctx.now() + this.leaseMs);
       await this.register();
       // The fallback for a cancel notification that never arrived (a dropped LISTEN connection).
       const runIds = [...new Set([...this.active.values()].map((a) => a.job.run_id))];
