@@ -76,4 +76,13 @@ describe("positionOfOffset", () => {
     expect(positionOfOffset("ab\ncd\n", 4)).toEqual({ line: 2, col: 2 });
     expect(positionOfOffset("ab\ncd\n", 6)).toEqual({ line: 3, col: 1 });
   });
+
+  it("locates list entries named by a string index, as JSON pointers give them", () => {
+    const { source } = parseYamlFile(
+      "f.yaml",
+      "on:\n  schedule:\n    - {cron: a}\n    - {cron: b, concurrency: x}\n",
+    );
+    expect(source?.locate(["on", "schedule", "1", "concurrency"])).toEqual({ line: 4, col: 30 });
+    expect(source?.locate(["on", "schedule", 1, "concurrency"])).toEqual({ line: 4, col: 30 });
+  });
 });

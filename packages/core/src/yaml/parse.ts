@@ -70,8 +70,9 @@ export function parseYamlFile(file: string, text: string): ParseResult {
         if (!pair) return node as Node;
         keyNode = pair.key;
         node = pair.value ?? pair.key;
-      } else if (isSeq(node) && typeof segment === "number" && node.items[segment] !== undefined) {
-        node = node.items[segment];
+      } else if (isSeq(node) && node.items[Number(segment)] !== undefined && /^\d+$/.test(String(segment))) {
+        // Schema errors name list entries by JSON pointer, so their indexes arrive as strings ("0").
+        node = node.items[Number(segment)];
       } else {
         return node as Node | undefined;
       }
