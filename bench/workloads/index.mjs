@@ -13,7 +13,8 @@ import idle from "./idle.mjs";
 import latency from "./latency.mjs";
 import light from "./light-tasks.mjs";
 import long from "./long-tasks.mjs";
+import scheduler from "./scheduler.mjs";
 import startup from "./startup.mjs";
 import throughput from "./throughput.mjs";
 
-export const workloads = [light, long, startup, apiLight, latency, throughput, idle];
+export const workloads = [light, long, startup, apiLight, latency, throughput, idle, scheduler];

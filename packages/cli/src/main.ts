@@ -2,6 +2,7 @@ import { Command, CommanderError } from "commander";
 import { registerLogsCommand } from "./commands/logs.js";
 import { registerRoleCommands } from "./commands/roles.js";
 import { registerRunCommand } from "./commands/run.js";
+import { registerSchedulesCommand } from "./commands/schedules.js";
 import { registerSecretsCommands } from "./commands/secrets.js";
 import { registerValidateCommand } from "./commands/validate.js";
 import { UsageError } from "./errors.js";
@@ -18,6 +19,7 @@ registerValidateCommand(program);
 registerSecretsCommands(program);
 registerRoleCommands(program);
 registerLogsCommand(program);
+registerSchedulesCommand(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -16,6 +16,7 @@ export * from "./run/task-secrets.js";
 export * from "./runners/lines.js";
 export * from "./runners/local/local-runner.js";
 export * from "./runners/types.js";
+export * from "./scheduler/index.js";
 export * from "./secrets/index.js";
 export * from "./service/cancel-run.js";
 export * from "./service/context.js";

@@ -6,6 +6,7 @@ import { registerErrorHandler } from "./errors.js";
 import { healthRoutes } from "./routes/health.js";
 import { logRoutes } from "./routes/logs.js";
 import { runRoutes } from "./routes/runs.js";
+import { scheduleRoutes } from "./routes/schedules.js";
 import { workflowRoutes } from "./routes/workflows.js";
 
 /** The HTTP API. Built without listening, so tests call it in-process with `inject`. */
@@ -30,6 +31,7 @@ export async function buildApp(
   workflowRoutes(app, ctx);
   runRoutes(app, ctx);
   logRoutes(app, ctx);
+  scheduleRoutes(app, ctx);
   app.get("/api/v1/openapi.json", { schema: { hide: true } }, async () => app.swagger());
   return app;
 }

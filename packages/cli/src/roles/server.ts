@@ -1,5 +1,12 @@
 import { formatProblem } from "@gantry/core";
-import { applyRetention, reapExpiredJobs, registerFolder, type ServiceContext } from "@gantry/engine";
+import {
+  applyRetention,
+  describeSchedulerEvent,
+  reapExpiredJobs,
+  registerFolder,
+  Scheduler,
+  type ServiceContext,
+} from "@gantry/engine";
 import { buildApp, createMetrics, LogTails } from "@gantry/server";
 import type { FastifyInstance } from "fastify";
 import { UsageError } from "../errors.js";
@@ -54,6 +61,14 @@ export async function startServerRole(
     }
     throw error;
   }
+  // One scheduler per server; on Postgres the one holding the lease fires, the others stand by.
+  const scheduler = new Scheduler(service, {
+    onEvent: (event) => {
+      const line = describeSchedulerEvent(event);
+      if (line) log(line);
+    },
+  });
+  await scheduler.start();
   const reaper = setInterval(() => {
     reapExpiredJobs(service).catch((error: Error) => log(`reaper: ${error.message}`));
   }, REAP_EVERY_MS);
@@ -72,6 +87,7 @@ export async function startServerRole(
     url: address,
     metrics,
     async stop() {
+      await scheduler.stop();
       clearInterval(reaper);
       if (retention) clearInterval(retention);
       logTails.close();

@@ -9,6 +9,7 @@ import {
   validateWorkflowText,
   type WorkflowSpec,
 } from "@gantry/core";
+import { scheduleProblems } from "../scheduler/validate.js";
 import { isInside, repositoryRoot } from "./repository-root.js";
 
 export interface LoadedAction {
@@ -41,7 +42,7 @@ export async function loadWorkflow(file: string): Promise<LoadResult> {
   const validation = validateWorkflowText(shown, text);
   const root = repositoryRoot(file);
   const actions: Record<string, LoadedAction> = {};
-  const problems = [...validation.problems];
+  const problems = [...validation.problems, ...(await scheduleProblems(validation.source))];
   // Each action folder is read once, however many steps use it.
   const byDir = new Map<string, Promise<{ action?: LoadedAction; problems: Problem[] }>>();
   await Promise.all(

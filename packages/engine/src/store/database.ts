@@ -3,6 +3,7 @@ import { Kysely, type Migration, Migrator, PostgresDialect, SqliteDialect } from
 import type pg from "pg";
 import * as initial from "./migrations/0001-initial.js";
 import * as logs from "./migrations/0002-logs.js";
+import * as schedules from "./migrations/0003-schedules.js";
 import type { Tables } from "./tables.js";
 
 export type Dialect = "sqlite" | "postgres";
@@ -20,6 +21,7 @@ export interface Database {
 const MIGRATIONS: Record<string, (dialect: Dialect) => Migration> = {
   "0001-initial": (dialect) => ({ up: (db) => initial.up(db, dialect) }),
   "0002-logs": (dialect) => ({ up: (db) => logs.up(db, dialect) }),
+  "0003-schedules": (dialect) => ({ up: (db) => schedules.up(db, dialect) }),
 };
 
 /**

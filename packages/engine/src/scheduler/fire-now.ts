@@ -1,0 +1,51 @@
+import { ConflictError, NotFoundError, type ServiceContext } from "../service/context.js";
+import { createRun } from "../service/create-run.js";
+import { getSchedule } from "../store/queries/schedule-get.js";
+import { insertScheduleFires } from "../store/queries/schedule-insert-fires.js";
+import { isUniqueViolation, scheduleTrigger } from "./fire.js";
+import { contextInTransaction } from "./in-transaction.js";
+
+/**
+ * "Fire now": starts a run of the schedule at once, recorded in its history as a manual fire, as
+ * `kubectl create job --from=cronjob/…` does. It runs on any server (no lease needed), also while the
+ * schedule is suspended, ignores the schedule's own concurrency policy (the workflow's concurrency
+ * group still applies) and leaves the cron times' progress alone.
+ */
+export async function fireScheduleNow(
+  ctx: ServiceContext,
+  id: string,
+): Promise<{ runId: string; status: string; scheduledAt: number }> {
+  const at = ctx.now();
+  let flush: (() => Promise<void>) | undefined;
+  try {
+    const run = await ctx.database.db.transaction().execute(async (tx) => {
+      const row = await getSchedule(tx, id);
+      if (!row) throw new NotFoundError(`unknown schedule '${id}'`);
+      const inTx = contextInTransaction(ctx, tx);
+      flush = inTx.flush;
+      const run = await createRun(inTx.ctx, {
+        workflow: row.workflow,
+        inputs: JSON.parse(row.inputs_json) as Record<string, unknown>,
+        trigger: scheduleTrigger(id, at, true),
+      });
+      await insertScheduleFires(tx, [
+        {
+          schedule_id: id,
+          scheduled_at: at,
+          kind: "manual",
+          status: "fired",
+          run_id: run.id,
+          reason: null,
+          recorded_at: at,
+        },
+      ]);
+      return run;
+    });
+    await flush?.();
+    return { runId: run.id, status: run.status, scheduledAt: at };
+  } catch (error) {
+    if (isUniqueViolation(error))
+      throw new ConflictError(`schedule '${id}' was fired by hand this very millisecond`);
+    throw error;
+  }
+}
