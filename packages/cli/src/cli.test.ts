@@ -205,6 +205,24 @@ describe("gantry CLI", () => {
     expect(r.stdout).toMatch(/^Run \S+ cancelled in /m);
   });
 
+  it("says which database it cannot open, without its password", async () => {
+    const r = await gantry([
+      "server",
+      "--database",
+      "postgres://bob:hunter2@127.0.0.1:1/gantry",
+      "--port",
+      "0",
+    ]);
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim()).toMatch(
+      /^gantry: cannot open the database postgres:\/\/bob:\*\*\*@127\.0\.0\.1:1\/gantry: /,
+    );
+    expect(r.stderr).not.toContain("hunter2");
+    const sqlite = await gantry(["worker", "--database", path.join(tmp, "x.db")]);
+    expect(sqlite.code).toBe(2);
+    expect(sqlite.stderr).toContain("--database must be a postgres:// URL");
+  });
+
   it("rejects an unknown command with usage help", async () => {
     const r = await gantry(["frobnicate"]);
     expect(r.code).toBe(2);

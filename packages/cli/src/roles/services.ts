@@ -13,6 +13,7 @@ import {
   type ServiceContext,
   s3OptionsFromEnv,
 } from "@gantry/engine";
+import { UsageError } from "../errors.js";
 import type { Config } from "./config.js";
 
 /** Opens the store (migrating it), the wake-up channel and the secret box that every role shares. */
@@ -23,13 +24,18 @@ export async function openServices(
 ): Promise<ServiceContext & { close(): Promise<void> }> {
   const location = config.database ?? path.join(config.data, "gantry.db");
   if (options.requirePostgres && !/^postgres(ql)?:\/\//.test(location)) {
-    throw new Error(
-      `--database must be a postgres:// URL for separate servers and workers (got '${location}')`,
+    throw new UsageError(
+      `--database must be a postgres:// URL for separate servers and workers (got '${redactUrl(location)}')`,
     );
   }
   if (!config.database) mkdirSync(config.data, { recursive: true });
   const database = await openDatabase(location);
-  await migrate(database);
+  try {
+    await migrate(database);
+  } catch (error) {
+    await database.close().catch(() => {});
+    throw new UsageError(`cannot open the database ${redactUrl(location)}: ${(error as Error).message}`, 1);
+  }
   let notifier: NotifierLike;
   if (database.pool && database.url) {
     notifier = await PgNotifier.start(database.url, database.pool, (state, error) =>
@@ -53,6 +59,17 @@ export async function openServices(
       await database.close();
     },
   };
+}
+
+/** A connection string as it may be shown: without its password. */
+export function redactUrl(location: string): string {
+  try {
+    const url = new URL(location);
+    if (url.password) url.password = "***";
+    return url.toString();
+  } catch {
+    return location;
+  }
 }
 
 /** Where finished logs go: S3 when GANTRY_LOGS_S3_BUCKET (or logs.s3 in gantry.yaml) is set, else <data>/logs. */

@@ -88,7 +88,10 @@ export async function migrate(database: Database): Promise<void> {
   });
   const { error, results } = await migrator.migrateToLatest();
   if (error) {
-    const failed = results?.find((r) => r.status === "Error")?.migrationName ?? "unknown";
-    throw new Error(`database migration ${failed} failed: ${(error as Error).message}`);
+    const failed = results?.find((r) => r.status === "Error")?.migrationName;
+    // No failed migration: the database could not be reached or locked at all.
+    throw new Error(
+      failed ? `database migration ${failed} failed: ${(error as Error).message}` : (error as Error).message,
+    );
   }
 }
