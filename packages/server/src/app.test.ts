@@ -1,23 +1,9 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: workflows in these tests are full of ${{ }}.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import os from "node:os";
 import path from "node:path";
-import {
-  LocalLogArchive,
-  LocalNotifier,
-  LocalRunner,
-  migrate,
-  openDatabase,
-  registerFolder,
-  SecretBox,
-  type ServiceContext,
-  Worker,
-} from "@gantry/engine";
+import { LocalRunner, type ServiceContext, Worker } from "@gantry/engine";
 import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildApp } from "./app.js";
-import { LogTails } from "./log-tails.js";
-import { createMetrics } from "./metrics.js";
+import { openTestApp, type TestApp } from "./testing/test-app.js";
 
 const WORKFLOWS: Record<string, string> = {
   "greet.yaml": `
@@ -61,33 +47,11 @@ describe("REST API", () => {
   let service: ServiceContext;
   let app: FastifyInstance;
   let worker: Worker;
-  let logTails: LogTails;
+  let stack: TestApp;
 
   beforeAll(async () => {
-    dir = mkdtempSync(path.join(os.tmpdir(), "gantry-api-"));
-    mkdirSync(path.join(dir, "flows"));
-    for (const [name, text] of Object.entries(WORKFLOWS)) writeFileSync(path.join(dir, "flows", name), text);
-    const database = await openDatabase(path.join(dir, "gantry.db"));
-    await migrate(database);
-    service = {
-      database,
-      notifier: new LocalNotifier(),
-      box: SecretBox.fromConfig(undefined, dir),
-      now: () => Date.now(),
-    };
-    const { problems } = await registerFolder(service, path.join(dir, "flows"));
-    expect(problems).toEqual([]);
-    const metrics = createMetrics(service);
-    const logArchive = new LocalLogArchive(path.join(dir, "logs"));
-    logTails = new LogTails(service, logArchive);
-    app = await buildApp({
-      service,
-      metrics,
-      registry: metrics.registry,
-      version: "test",
-      logArchive,
-      logTails,
-    });
+    stack = await openTestApp("gantry-api-", WORKFLOWS);
+    ({ dir, service, app } = stack);
     worker = new Worker(service, {
       cacheDir: path.join(dir, "cache"),
       runner: new LocalRunner({ killGraceMs: 500 }),
@@ -100,10 +64,7 @@ describe("REST API", () => {
 
   afterAll(async () => {
     await worker.stop();
-    logTails.close();
-    await app.close();
-    await service.database.close();
-    rmSync(dir, { recursive: true, force: true });
+    await stack.close();
   });
 
   async function waitForRun(id: string, done = (s: string) => !["pending", "queued", "running"].includes(s)) {

@@ -1,27 +1,12 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: workflows in these tests are full of ${{ }}.
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import os from "node:os";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import {
-  LocalLogArchive,
-  LocalNotifier,
-  LocalRunner,
-  LogArchiver,
-  type LogLine,
-  migrate,
-  openDatabase,
-  registerFolder,
-  SecretBox,
-  type ServiceContext,
-  Worker,
-} from "@gantry/engine";
+import { LocalRunner, LogArchiver, type LogLine, type ServiceContext, Worker } from "@gantry/engine";
 import type { FastifyInstance } from "fastify";
 import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
-import { buildApp } from "./app.js";
-import { LogTails } from "./log-tails.js";
-import { createMetrics } from "./metrics.js";
+import { openTestApp, type TestApp } from "./testing/test-app.js";
 
 /** A step waits for its gate file (at most 30 s), so the test decides when it goes on. */
 const waitGate = 'for i in $(seq 600); do [ -f "$GATE" ] && break; sleep 0.05; done';
@@ -94,36 +79,15 @@ describe("run logs over HTTP and WebSocket", () => {
   let app: FastifyInstance;
   let base: string;
   let worker: Worker;
-  let logTails: LogTails;
+  let stack: TestApp | undefined;
   let archiver: LogArchiver;
   const errors: Error[] = [];
   const sockets: WebSocket[] = [];
 
   beforeAll(async () => {
-    dir = mkdtempSync(path.join(os.tmpdir(), "gantry-logs-api-"));
-    mkdirSync(path.join(dir, "flows"));
-    for (const [name, text] of Object.entries(WORKFLOWS)) writeFileSync(path.join(dir, "flows", name), text);
-    const database = await openDatabase(path.join(dir, "gantry.db"));
-    await migrate(database);
-    service = {
-      database,
-      notifier: new LocalNotifier(),
-      box: SecretBox.fromConfig(undefined, dir),
-      now: () => Date.now(),
-    };
-    const { problems } = await registerFolder(service, path.join(dir, "flows"));
-    expect(problems).toEqual([]);
-    const metrics = createMetrics(service);
-    const logArchive = new LocalLogArchive(path.join(dir, "logs"));
-    logTails = new LogTails(service, logArchive);
-    app = await buildApp({
-      service,
-      metrics,
-      registry: metrics.registry,
-      version: "test",
-      logArchive,
-      logTails,
-    });
+    stack = await openTestApp("gantry-logs-api-", WORKFLOWS);
+    ({ dir, service, app } = stack);
+    const { logArchive } = stack;
     base = (await app.listen({ port: 0, host: "127.0.0.1" })).replace(/^http/, "ws");
     archiver = new LogArchiver(service, logArchive, path.join(dir, "spool"), (e) => errors.push(e));
     worker = new Worker(service, {
@@ -142,11 +106,7 @@ describe("run logs over HTTP and WebSocket", () => {
     for (const socket of sockets) socket.terminate();
     await worker?.stop();
     archiver?.stop();
-    logTails?.close();
-    await app?.close();
-    await service?.notifier.close();
-    await service?.database.close();
-    rmSync(dir, { recursive: true, force: true });
+    await stack?.close();
   });
 
   async function startRun(workflow: string, inputs: Record<string, unknown> = {}): Promise<string> {

@@ -1,21 +1,7 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import os from "node:os";
-import path from "node:path";
-import {
-  LocalLogArchive,
-  LocalNotifier,
-  migrate,
-  openDatabase,
-  registerFolder,
-  Scheduler,
-  SecretBox,
-  type ServiceContext,
-} from "@gantry/engine";
+import { Scheduler, type ServiceContext } from "@gantry/engine";
 import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildApp } from "../app.js";
-import { LogTails } from "../log-tails.js";
-import { createMetrics } from "../metrics.js";
+import { openTestApp, type TestApp } from "../testing/test-app.js";
 
 const T0 = Date.parse("2026-03-02T10:00:00Z");
 
@@ -32,47 +18,22 @@ steps:
 `;
 
 describe("schedules API", () => {
-  let dir: string;
   let service: ServiceContext;
   let app: FastifyInstance;
-  let logTails: LogTails;
+  let stack: TestApp;
   let scheduler: Scheduler;
   const clock = { t: T0 };
 
   beforeAll(async () => {
-    dir = mkdtempSync(path.join(os.tmpdir(), "gantry-schedules-api-"));
-    mkdirSync(path.join(dir, "flows"));
-    writeFileSync(path.join(dir, "flows", "nightly.yaml"), NIGHTLY);
-    const database = await openDatabase(path.join(dir, "gantry.db"));
-    await migrate(database);
-    service = {
-      database,
-      notifier: new LocalNotifier(),
-      box: SecretBox.fromConfig(undefined, dir),
-      now: () => clock.t,
-    };
-    expect((await registerFolder(service, path.join(dir, "flows"))).problems).toEqual([]);
-    const metrics = createMetrics(service);
-    const logArchive = new LocalLogArchive(path.join(dir, "logs"));
-    logTails = new LogTails(service, logArchive);
-    app = await buildApp({
-      service,
-      metrics,
-      registry: metrics.registry,
-      version: "test",
-      logArchive,
-      logTails,
-    });
+    stack = await openTestApp("gantry-schedules-api-", { "nightly.yaml": NIGHTLY }, { now: () => clock.t });
+    ({ service, app } = stack);
     scheduler = new Scheduler(service, { timer: { set: () => undefined, clear: () => {} } });
     await scheduler.start();
   });
 
   afterAll(async () => {
     await scheduler.stop();
-    logTails.close();
-    await app.close();
-    await service.database.close();
-    rmSync(dir, { recursive: true, force: true });
+    await stack.close();
   });
 
   it("lists every schedule with its expression, time zone, state and next fire times", async () => {

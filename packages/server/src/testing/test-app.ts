@@ -1,0 +1,75 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import {
+  LocalLogArchive,
+  LocalNotifier,
+  migrate,
+  openDatabase,
+  registerFolder,
+  SecretBox,
+  type ServiceContext,
+} from "@gantry/engine";
+import type { FastifyInstance } from "fastify";
+import { buildApp } from "../app.js";
+import { LogTails } from "../log-tails.js";
+import { createMetrics } from "../metrics.js";
+
+export interface TestApp {
+  dir: string;
+  service: ServiceContext;
+  app: FastifyInstance;
+  logArchive: LocalLogArchive;
+  logTails: LogTails;
+  /** Closes the app, the store and the notifier, and removes the folder. */
+  close(): Promise<void>;
+}
+
+/**
+ * The API as `gantry up` builds it, in-process for tests: a SQLite store in a temporary folder, the given
+ * workflow files registered (any problem fails the set-up), local log archive, no worker (tests add theirs).
+ */
+export async function openTestApp(
+  prefix: string,
+  workflows: Record<string, string>,
+  options: { now?: () => number } = {},
+): Promise<TestApp> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), prefix));
+  mkdirSync(path.join(dir, "flows"));
+  for (const [name, text] of Object.entries(workflows)) writeFileSync(path.join(dir, "flows", name), text);
+  const database = await openDatabase(path.join(dir, "gantry.db"));
+  await migrate(database);
+  const service: ServiceContext = {
+    database,
+    notifier: new LocalNotifier(),
+    box: SecretBox.fromConfig(undefined, dir),
+    now: options.now ?? (() => Date.now()),
+  };
+  const { problems } = await registerFolder(service, path.join(dir, "flows"));
+  if (problems.length > 0) throw new Error(`test workflows: ${JSON.stringify(problems)}`);
+  const metrics = createMetrics(service);
+  const logArchive = new LocalLogArchive(path.join(dir, "logs"));
+  const logTails = new LogTails(service, logArchive);
+  const app = await buildApp({
+    service,
+    metrics,
+    registry: metrics.registry,
+    version: "test",
+    logArchive,
+    logTails,
+  });
+  return {
+    dir,
+    service,
+    app,
+    logArchive,
+    logTails,
+    async close() {
+      logTails.close();
+      await app.close();
+      await service.notifier.close();
+      await database.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
