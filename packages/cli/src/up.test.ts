@@ -1,58 +1,23 @@
-import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { gantry, startGantryUp } from "./testing/gantry-process.js";
 
 // `gantry up` as the README's first command starts it: SQLite, the examples, a port it prints.
-const repo = fileURLToPath(new URL("../../../", import.meta.url));
-const bin = path.join(repo, "packages/cli/bin/gantry.js");
-
-function gantry(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [bin, ...args], {
-      cwd: repo,
-      env: { ...process.env, NO_COLOR: "1" },
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => {
-      stdout += d;
-    });
-    child.stderr.on("data", (d: Buffer) => {
-      stderr += d;
-    });
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
 describe("gantry up, then gantry logs", () => {
   let data: string;
-  let up: ChildProcess;
+  let up: Awaited<ReturnType<typeof startGantryUp>>;
   let url: string;
 
   beforeAll(async () => {
     data = mkdtempSync(path.join(os.tmpdir(), "gantry-up-"));
-    up = spawn(process.execPath, [bin, "up", "--port", "0", "--data", data], {
-      cwd: repo,
-      env: { ...process.env, NO_COLOR: "1" },
-    });
-    url = await new Promise<string>((resolve, reject) => {
-      let text = "";
-      up.stderr?.on("data", (d: Buffer) => {
-        text += d;
-        const match = /Gantry is up: (http:\/\/\S+)/.exec(text);
-        if (match) resolve(match[1] as string);
-      });
-      up.on("exit", (code) => reject(new Error(`gantry up exited with ${code}: ${text}`)));
-    });
+    up = await startGantryUp(["--data", data]);
+    url = up.url;
   });
 
   afterAll(async () => {
-    const exited = new Promise((resolve) => up.on("exit", resolve));
-    up.kill("SIGTERM");
-    await exited;
+    await up.stop();
     rmSync(data, { recursive: true, force: true });
   });
 

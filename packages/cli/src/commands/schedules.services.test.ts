@@ -2,14 +2,12 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { bin } from "../testing/gantry-process.js";
 
 // Two `gantry server` processes on one PostgreSQL database, as in production: one fires, the other
 // stands by; SIGKILL the one that fires and the other takes over within the lease time (15 s).
-const repo = fileURLToPath(new URL("../../../../", import.meta.url));
-const bin = path.join(repo, "packages/cli/bin/gantry.js");
 const PG_BASE = process.env.GANTRY_TEST_PG_URL ?? "postgres://postgres@127.0.0.1:5432";
 const dbName = `gantry_schedules_${process.pid}`;
 const dbUrl = `${PG_BASE}/${dbName}`;

@@ -1,35 +1,13 @@
-import { type ChildProcess, spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { gantry, startGantryUp } from "../testing/gantry-process.js";
 
 // The built `gantry` binary: `gantry up` fires the schedules, `gantry schedules …` talks to its API.
-const repo = fileURLToPath(new URL("../../../../", import.meta.url));
-const bin = path.join(repo, "packages/cli/bin/gantry.js");
-
-function gantry(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [bin, ...args], {
-      cwd: repo,
-      env: { ...process.env, NO_COLOR: "1" },
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => {
-      stdout += d;
-    });
-    child.stderr.on("data", (d: Buffer) => {
-      stderr += d;
-    });
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
 describe("gantry schedules (against gantry up)", () => {
   let dir: string;
-  let up: ChildProcess;
+  let up: Awaited<ReturnType<typeof startGantryUp>>;
   let url: string;
 
   beforeAll(async () => {
@@ -46,26 +24,12 @@ steps:
   a: {run: "true"}
 `,
     );
-    up = spawn(
-      process.execPath,
-      [bin, "up", "--port", "0", "--data", path.join(dir, "data"), "--dir", path.join(dir, "flows")],
-      { cwd: dir, env: { ...process.env, NO_COLOR: "1" } },
-    );
-    url = await new Promise<string>((resolve, reject) => {
-      let text = "";
-      up.stderr?.on("data", (d: Buffer) => {
-        text += d;
-        const match = /Gantry is up: (http:\/\/\S+)/.exec(text);
-        if (match) resolve(match[1] as string);
-      });
-      up.on("exit", (code) => reject(new Error(`gantry up exited with ${code}: ${text}`)));
-    });
+    up = await startGantryUp(["--data", path.join(dir, "data"), "--dir", path.join(dir, "flows")], dir);
+    url = up.url;
   });
 
   afterAll(async () => {
-    const exited = new Promise((resolve) => up.on("exit", resolve));
-    up.kill("SIGTERM");
-    await exited;
+    await up.stop();
     rmSync(dir, { recursive: true, force: true });
   });
 
