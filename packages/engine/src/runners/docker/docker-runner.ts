@@ -1,0 +1,302 @@
+import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { parseOutputFile, type ResolvedRunnerSpec } from "@gantry/core";
+import Docker from "dockerode";
+import { CONTAINER_PATHS, containerCommand } from "../container/command.js";
+import { containerEnvironment, envList } from "../container/environment.js";
+import { containerName, MANAGED_LABEL, stepLabels, WORKER_LABEL } from "../container/labels.js";
+import { parseCpus, parseMemory } from "../container/quantity.js";
+import { LineSplitter } from "../lines.js";
+import type { RunnerLike, RunnerResult, RunnerTask } from "../types.js";
+import { Demuxer } from "./demux.js";
+
+export interface DockerRunnerOptions {
+  /** A client; by default one from DOCKER_HOST (unix socket, tcp), as the docker CLI reads it. */
+  docker?: Docker;
+  /**
+   * Where step folders are made. The engine must see this path (they are bind-mounted), so with a remote
+   * engine or a worker in a container it must be a folder shared with the engine at the same path.
+   */
+  tmpRoot?: string;
+  /** After `docker stop`'s SIGTERM, seconds before SIGKILL. */
+  killGraceSeconds?: number;
+  /**
+   * For `docker: true` steps: the engine's socket as the engine's host sees it (bind-mounted into the
+   * step). By default the socket of DOCKER_HOST; set it when the worker reaches the engine another way.
+   */
+  engineSocket?: string;
+  /** Labels containers when the task names no worker (`gantry run`). */
+  workerId?: string;
+}
+
+/** The socket path inside a step with `docker: true`, where the docker CLI looks by default. */
+const INNER_SOCKET = "/var/run/docker.sock";
+/** How long the log stream may lag the container's exit before it is cut. */
+const LOG_DRAIN_MS = 5_000;
+
+/**
+ * Runs each task in a container through the Docker Engine API (Docker, Podman, a remote engine). The
+ * step's folder (its script, inputs, output file and working folder) is bind-mounted at /gantry and the
+ * action's folder read-only at /gantry/action, so scripts, actions and outputs work as on the local
+ * runner. The container is removed when the step ends, however it ends.
+ */
+export class DockerRunner implements RunnerLike {
+  readonly types = ["docker"] as const;
+  private readonly docker: Docker;
+  private readonly tmpRoot: string;
+  private readonly killGraceSeconds: number;
+  private readonly workerId: string;
+
+  constructor(private readonly options: DockerRunnerOptions = {}) {
+    this.docker = options.docker ?? new Docker();
+    this.tmpRoot = options.tmpRoot ?? os.tmpdir();
+    this.killGraceSeconds = options.killGraceSeconds ?? 5;
+    this.workerId = options.workerId ?? `${os.hostname()}-${process.pid}`;
+  }
+
+  async run(runnerTask: RunnerTask): Promise<RunnerResult> {
+    const { task, runId, actionDir, signal } = runnerTask;
+    const startedAt = Date.now();
+    const spec = task.runner as ResolvedRunnerSpec;
+    const fail = (error: string, status: RunnerResult["status"] = "failed"): RunnerResult => ({
+      status,
+      exitCode: null,
+      outputs: {},
+      error,
+      startedAt,
+      finishedAt: Date.now(),
+    });
+    if (!spec?.image) return fail("runner type docker needs an 'image'");
+    const base = await mkdtemp(path.join(this.tmpRoot, "gantry-step-"));
+    let container: Docker.Container | undefined;
+    try {
+      const command = containerCommand(task.program);
+      const workingDir = task.workingDirectory
+        ? path.posix.resolve(CONTAINER_PATHS.work, task.workingDirectory)
+        : CONTAINER_PATHS.work;
+      const hostWork = path.join(base, "work");
+      const relativeDir = path.posix.relative(CONTAINER_PATHS.root, workingDir);
+      if (relativeDir.startsWith("..")) {
+        return fail(`working_directory '${task.workingDirectory}' leaves the step's folder`);
+      }
+      await mkdir(path.join(base, relativeDir), { recursive: true });
+      await mkdir(path.join(base, "action"), { recursive: true });
+      await Promise.all([
+        writeFile(path.join(base, "inputs.json"), JSON.stringify(task.inputs)),
+        writeFile(path.join(base, "output"), ""),
+        command.script ? writeFile(path.join(base, command.script.name), command.script.text) : undefined,
+      ]);
+      // The container's user may not be the worker's: everyone may write the step's folder.
+      await openUp(base, hostWork);
+      if (signal.aborted) return fail("cancelled before it started", "cancelled");
+
+      await this.ensureImage(spec, (line) => runnerTask.onLine("stderr", line));
+      if (signal.aborted) return fail("cancelled before it started", "cancelled");
+
+      const binds = [`${base}:${CONTAINER_PATHS.root}`, ...(spec.volumes ?? [])];
+      if (actionDir) binds.push(`${actionDir}:${CONTAINER_PATHS.action}:ro`);
+      const extraEnv: Record<string, string> = { GANTRY_HOST_WORKSPACE: hostWork };
+      if (spec.docker) Object.assign(extraEnv, this.engineAccess(binds));
+      const env = containerEnvironment(task, runId, actionDir !== undefined, extraEnv);
+      container = await this.docker.createContainer({
+        name: containerName(task, runId),
+        Image: spec.image,
+        ...(command.entrypoint ? { Entrypoint: command.entrypoint } : {}),
+        ...(command.cmd ? { Cmd: command.cmd } : {}),
+        Env: envList(env),
+        WorkingDir: workingDir,
+        Labels: stepLabels(task, runId, runnerTask.workerId ?? this.workerId),
+        ...(spec.user !== undefined ? { User: String(spec.user) } : {}),
+        Tty: false,
+        OpenStdin: false,
+        AttachStdout: true,
+        AttachStderr: true,
+        HostConfig: {
+          Binds: binds,
+          ...(spec.network ? { NetworkMode: spec.network } : {}),
+          ...(spec.cpus !== undefined ? { NanoCpus: Math.round(parseCpus(spec.cpus) * 1e9) } : {}),
+          ...(spec.memory !== undefined ? { Memory: parseMemory(spec.memory) } : {}),
+        },
+      });
+      const exit = await this.runContainer(container, runnerTask);
+      const parsed = parseOutputFile(await readFile(path.join(base, "output"), "utf8"));
+      const finishedAt = Date.now();
+      if (exit.reason) {
+        const error = exit.reason === "timed_out" ? `timed out after ${task.timeoutMs} ms` : "cancelled";
+        return {
+          status: exit.reason,
+          exitCode: exit.code,
+          outputs: parsed.outputs,
+          startedAt,
+          finishedAt,
+          error,
+        };
+      }
+      if (parsed.errors.length > 0) {
+        return { ...fail(`invalid $GANTRY_OUTPUT: ${parsed.errors.join("; ")}`), exitCode: exit.code };
+      }
+      const status = exit.code === 0 ? "succeeded" : "failed";
+      return {
+        status,
+        exitCode: exit.code,
+        outputs: parsed.outputs,
+        startedAt,
+        finishedAt,
+        ...(status === "failed" ? { error: `exited with code ${exit.code}${exitHint(exit.code)}` } : {}),
+      };
+    } catch (error) {
+      return fail(dockerError(error, spec.image));
+    } finally {
+      if (container) await container.remove({ force: true, v: true }).catch(() => undefined);
+      await rm(base, { recursive: true, force: true }).catch(() => undefined);
+    }
+  }
+
+  /** Removes containers (running or not) labelled with a worker that is no longer alive. */
+  async removeOrphans(isAlive: (workerId: string) => Promise<boolean>): Promise<number> {
+    const containers = await this.docker.listContainers({
+      all: true,
+      filters: { label: [`${MANAGED_LABEL}=true`] },
+    });
+    let removed = 0;
+    for (const info of containers) {
+      const worker = info.Labels?.[WORKER_LABEL];
+      if (worker !== undefined && (await isAlive(worker))) continue;
+      await this.docker
+        .getContainer(info.Id)
+        .remove({ force: true, v: true })
+        .then(() => removed++)
+        .catch(() => undefined);
+    }
+    return removed;
+  }
+
+  /** Pulls the image as its `pull` policy says (default if-missing), logging in with `credentials`. */
+  private async ensureImage(spec: ResolvedRunnerSpec, log: (line: string) => void): Promise<void> {
+    const image = spec.image as string;
+    const policy = spec.pull ?? "if-missing";
+    if (policy !== "always") {
+      const present = await this.docker
+        .getImage(image)
+        .inspect()
+        .then(() => true)
+        .catch((error: { statusCode?: number }) => {
+          if (error.statusCode === 404) return false;
+          throw error;
+        });
+      if (present) return;
+      if (policy === "never") throw new Error(`image '${image}' is not on the engine and pull is 'never'`);
+    }
+    log(`gantry: pulling ${image}`);
+    const auth = spec.credentials
+      ? {
+          authconfig: {
+            username: spec.credentials.username,
+            password: spec.credentials.password,
+            ...(spec.credentials.server ? { serveraddress: spec.credentials.server } : {}),
+          },
+        }
+      : {};
+    const stream = await this.docker.pull(image, auth);
+    await new Promise<void>((resolve, reject) => {
+      this.docker.modem.followProgress(stream, (error: Error | null, events: Array<{ error?: string }>) => {
+        const failed = error?.message ?? events?.find((e) => e.error)?.error;
+        if (failed) reject(new Error(`cannot pull '${image}': ${failed}`));
+        else resolve();
+      });
+    });
+  }
+
+  /** `docker: true`: the engine's socket (or TCP address) for the step, and DOCKER_HOST pointing at it. */
+  private engineAccess(binds: string[]): Record<string, string> {
+    const modem = this.docker.modem as {
+      socketPath?: string;
+      host?: string;
+      port?: string | number;
+      protocol?: string;
+    };
+    const socket = this.options.engineSocket ?? modem.socketPath;
+    if (socket) {
+      binds.push(`${socket}:${INNER_SOCKET}`);
+      return { DOCKER_HOST: `unix://${INNER_SOCKET}` };
+    }
+    if (modem.host) return { DOCKER_HOST: `tcp://${modem.host}:${modem.port ?? 2375}` };
+    throw new Error("docker: true needs the engine's socket: set the runner's engineSocket");
+  }
+
+  /**
+   * Starts the container, streams its output line by line, and waits for it. A timeout or a cancel
+   * stops it (`docker stop`: SIGTERM, SIGKILL after the grace period); the caller removes it.
+   */
+  private async runContainer(
+    container: Docker.Container,
+    { task, signal, onLine, flow }: RunnerTask,
+  ): Promise<{ code: number | null; reason?: "timed_out" | "cancelled" }> {
+    let reason: "timed_out" | "cancelled" | undefined;
+    const stop = (why: "timed_out" | "cancelled") => {
+      if (reason) return;
+      reason = why;
+      void container.stop({ t: this.killGraceSeconds }).catch(() => undefined);
+    };
+    const onAbort = () => stop("cancelled");
+    signal.addEventListener("abort", onAbort, { once: true });
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await container.start();
+      if (task.timeoutMs !== undefined) timer = setTimeout(() => stop("timed_out"), task.timeoutMs);
+      if (signal.aborted) stop("cancelled");
+      const logs = await container.logs({ follow: true, stdout: true, stderr: true });
+      const splitters = {
+        stdout: new LineSplitter((line) => onLine("stdout", line)),
+        stderr: new LineSplitter((line) => onLine("stderr", line)),
+      };
+      const demux = new Demuxer((stream, payload) => splitters[stream].write(payload));
+      const drained = new Promise<void>((resolve) => {
+        logs.on("data", (chunk: Buffer) => {
+          demux.write(chunk);
+          // When the log store falls behind, stop reading: the engine buffers, not this process.
+          if (flow?.full) {
+            logs.pause();
+            void flow.waitForRoom().then(() => logs.resume());
+          }
+        });
+        logs.on("end", resolve);
+        logs.on("close", resolve);
+        logs.on("error", () => resolve());
+      });
+      const result = (await container.wait()) as { StatusCode?: number };
+      await Promise.race([drained, new Promise((r) => setTimeout(r, LOG_DRAIN_MS).unref())]);
+      (logs as unknown as { destroy?: () => void }).destroy?.();
+      splitters.stdout.end();
+      splitters.stderr.end();
+      return { code: result.StatusCode ?? null, ...(reason ? { reason } : {}) };
+    } finally {
+      if (timer) clearTimeout(timer);
+      signal.removeEventListener("abort", onAbort);
+    }
+  }
+}
+
+/** Step folders are made 0700 by mkdtemp; a container running as another user must reach them. */
+async function openUp(base: string, work: string): Promise<void> {
+  await chmod(base, 0o777);
+  await chmod(work, 0o777);
+  await chmod(path.join(base, "output"), 0o666);
+}
+
+function exitHint(code: number | null): string {
+  if (code === 127) return " (command not found in the image)";
+  if (code === 137) return " (killed: out of memory or stopped)";
+  return "";
+}
+
+/** The engine's own message ("No such image", "executable file not found") rather than an HTTP status. */
+function dockerError(error: unknown, image: string | undefined): string {
+  const e = error as { json?: { message?: string }; message?: string; code?: string; address?: string };
+  if (e.code === "ENOENT" || e.code === "ECONNREFUSED") {
+    return `cannot reach the container engine at ${e.address ?? "DOCKER_HOST"} (${e.code}): is it running, and is DOCKER_HOST set?`;
+  }
+  const message = e.json?.message ?? e.message ?? String(error);
+  return image ? `${message} (image ${image})` : message;
+}
