@@ -1,0 +1,67 @@
+import { evaluateTemplate } from "../expressions/evaluate.js";
+
+/** The event triggers Gantry listens for, as named under `on:` in a workflow. */
+export const EVENT_TRIGGER_KINDS = ["rabbitmq", "kinesis", "postgres", "mqtt", "nats", "workflow"] as const;
+export type EventTriggerKind = (typeof EVENT_TRIGGER_KINDS)[number];
+
+/**
+ * An event's body as a run sees it in `trigger.payload`: parsed JSON when the text is JSON, the text
+ * otherwise. A body that merely starts like JSON but does not parse stays text (a log line `[warn] …`).
+ */
+export function decodePayload(text: string): unknown {
+  const trimmed = text.trim();
+  if (trimmed === "") return text;
+  const first = trimmed[0];
+  const jsonish =
+    first === "{" ||
+    first === "[" ||
+    first === '"' ||
+    trimmed === "true" ||
+    trimmed === "false" ||
+    trimmed === "null" ||
+    /^-?\d/.test(trimmed);
+  if (!jsonish) return text;
+  try {
+    return JSON.parse(trimmed) as unknown;
+  } catch {
+    return text;
+  }
+}
+
+/**
+ * The `trigger` record of a run an event starts: its type, the trigger's id, the payload, and the
+ * source's metadata (queue, routing key, headers, shard, sequence number, topic, subject, ...). The
+ * metadata cannot overwrite `type`, `trigger` or `payload`.
+ */
+export function eventTrigger(
+  type: EventTriggerKind,
+  trigger: string,
+  payload: unknown,
+  meta: Record<string, unknown> = {},
+): { type: string; trigger: string; payload: unknown; [key: string]: unknown } {
+  return { ...meta, type, trigger, payload };
+}
+
+export class EventMappingError extends Error {}
+
+/**
+ * A trigger entry's `inputs:` evaluated against the event: each value may use `${{ trigger.payload.x }}`
+ * (and `trigger.<metadata>`); a value that is one whole expression keeps its type. Throws
+ * EventMappingError naming the input whose expression failed.
+ */
+export function mapEventInputs(
+  mapping: Record<string, unknown> | undefined,
+  trigger: Record<string, unknown>,
+): Record<string, unknown> {
+  const inputs: Record<string, unknown> = {};
+  for (const [name, template] of Object.entries(mapping ?? {})) {
+    try {
+      const value = evaluateTemplate(template, { contexts: { trigger } });
+      // An expression that found nothing (a missing payload field) leaves the input to its default.
+      if (value !== null && value !== undefined) inputs[name] = value;
+    } catch (error) {
+      throw new EventMappingError(`inputs.${name}: ${(error as Error).message}`);
+    }
+  }
+  return inputs;
+}

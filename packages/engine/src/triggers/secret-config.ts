@@ -1,0 +1,13 @@
+import process from "node:process";
+import { resolveRefsDeep } from "../secrets/resolve.js";
+
+/**
+ * Resolves the secret references in a trigger's entry (`url: ref+env://AMQP_URL`) just before it
+ * connects, every time it connects (a rotated secret is picked up at the next reconnect). The resolved
+ * values stay in the listener's memory: the store and the API keep the references.
+ */
+export async function resolveTriggerConfig(
+  config: Record<string, unknown>,
+): Promise<Record<string, unknown>> {
+  return (await resolveRefsDeep(config, { baseDir: process.cwd() })) as Record<string, unknown>;
+}
