@@ -1,0 +1,58 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { loadConfig } from "./config.js";
+
+describe("gantry.yaml sources", () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(path.join(os.tmpdir(), "gantry-config-"));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  const load = (text: string, env: NodeJS.ProcessEnv = {}) => {
+    const file = path.join(dir, "gantry.yaml");
+    writeFileSync(file, text);
+    return loadConfig({ config: file }, env);
+  };
+
+  it("reads sources with defaults, keeping secret references for each use", async () => {
+    const config = await load(`sources:
+  - name: app
+    url: https://github.com/acme/app.git
+    ref: release
+    path: .gantry
+    interval: 5m
+    credentials: {token: ref+env://GIT_TOKEN}
+    github: {repository: acme/app, secret: ref+env://GITHUB_WEBHOOK_SECRET}
+  - name: local
+    url: ./repo
+`);
+    expect(config.sources).toEqual([
+      {
+        name: "app",
+        url: "https://github.com/acme/app.git",
+        ref: "release",
+        path: ".gantry",
+        intervalMs: 300_000,
+        credentials: { token: "ref+env://GIT_TOKEN" },
+        github: { repository: "acme/app", secret: "ref+env://GITHUB_WEBHOOK_SECRET" },
+      },
+      { name: "local", url: path.join(dir, "repo"), ref: "main", path: "", intervalMs: 60_000 },
+    ]);
+    expect(config.configDir).toBe(dir);
+  });
+
+  it("names the key of a bad source", async () => {
+    await expect(load("sources:\n  - name: app\n    url: x\n    interval: soon\n")).rejects.toThrow(
+      /gantry\.yaml:4:15: .*interval/,
+    );
+    await expect(load("sources:\n  - {name: a, url: x, github: {repository: acme}}\n")).rejects.toThrow(
+      /gantry\.yaml:2:.*secret/,
+    );
+    await expect(load("sources:\n  - {name: a, url: x}\n  - {name: a, url: y}\n")).rejects.toThrow(
+      "sources[1].name: 'a' is used by another source",
+    );
+  });
+});

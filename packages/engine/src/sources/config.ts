@@ -1,0 +1,41 @@
+import type { GitCredentials } from "../git/credentials.js";
+import { isSecretRef, resolveSecretRef } from "../secrets/index.js";
+
+/**
+ * A source as gantry.yaml declares it. Credentials and the webhook secret stay references
+ * (`ref+env://…`) here and are resolved at each use, so a rotated token needs no restart and no
+ * secret is held longer than a sync.
+ */
+export interface SourceConfig {
+  name: string;
+  /** https://, ssh:// (or scp-like user@host:path) or file:// (or a local path). */
+  url: string;
+  /** Branch, tag or full commit id; default main. */
+  ref: string;
+  /** The folder of workflows inside the repository; default the whole repository. */
+  path: string;
+  /** Polling interval; 0 polls never (webhooks and POST …/sync only). */
+  intervalMs: number;
+  credentials?: { token?: string; username?: string; ssh_key?: string };
+  github?: { repository: string; secret: string };
+}
+
+/** Where relative `ref+file://` and `ref+sops://` references in the config resolve (the config's folder). */
+export type SecretResolver = (value: string) => Promise<string>;
+
+export function secretResolver(baseDir: string, env: NodeJS.ProcessEnv = process.env): SecretResolver {
+  return async (value) =>
+    isSecretRef(value) ? resolveSecretRef(value, { baseDir, env, as: "string" }) : value;
+}
+
+export async function resolveCredentials(
+  credentials: SourceConfig["credentials"],
+  resolve: SecretResolver,
+): Promise<GitCredentials | undefined> {
+  if (!credentials) return undefined;
+  return {
+    ...(credentials.token ? { token: await resolve(credentials.token) } : {}),
+    ...(credentials.username ? { username: await resolve(credentials.username) } : {}),
+    ...(credentials.ssh_key ? { sshKey: await resolve(credentials.ssh_key) } : {}),
+  };
+}

@@ -1,0 +1,159 @@
+import { createHmac, timingSafeEqual } from "node:crypto";
+import { pushPayloadPaths } from "@gantry/core";
+import type { ServiceContext } from "../service/context.js";
+import { claimDelivery, claimGitEvent } from "../store/queries/git-event-insert.js";
+import type { SourceConfig } from "./config.js";
+import { type StartedRun, startGitEventRuns } from "./git-triggers.js";
+import type { SourceSyncer } from "./syncer.js";
+
+export interface WebhookRequest {
+  /** X-GitHub-Event */
+  event: string | undefined;
+  /** X-GitHub-Delivery */
+  delivery: string | undefined;
+  /** X-Hub-Signature-256: `sha256=<hex>` */
+  signature: string | undefined;
+  contentType: string | undefined;
+  /** The body exactly as received: the signature is over these bytes. */
+  body: Buffer;
+}
+
+export interface WebhookReply {
+  status: number;
+  body: Record<string, unknown>;
+}
+
+export interface SourceResult {
+  name: string;
+  state: "ok" | "error";
+  active_commit: string | null;
+  errors: string[];
+  runs: StartedRun[];
+  /** Set when this source started nothing because the poller had already fired this push. */
+  already_seen?: boolean;
+}
+
+/** The HMAC GitHub sends, and a comparison that takes as long whichever byte differs. */
+export function signatureMatches(secret: string, body: Buffer, header: string | undefined): boolean {
+  if (!header) return false;
+  const expected = Buffer.from(`sha256=${createHmac("sha256", secret).update(body).digest("hex")}`);
+  const given = Buffer.from(header);
+  // The length is no secret (always 71 bytes); timingSafeEqual needs equal lengths.
+  return given.length === expected.length && timingSafeEqual(given, expected);
+}
+
+/**
+ * Handles a GitHub webhook delivery: finds the sources following the payload's repository, accepts it
+ * only with a valid X-Hub-Signature-256 for one of them, drops a repeated delivery, answers ping, and
+ * for push and pull_request syncs each of those sources at once and starts its matching workflows.
+ */
+export async function handleGithubWebhook(
+  ctx: ServiceContext,
+  syncer: SourceSyncer,
+  request: WebhookRequest,
+): Promise<WebhookReply> {
+  const payload = parsePayload(request);
+  if (!payload) return { status: 400, body: { error: "the body is not a GitHub webhook payload (JSON)" } };
+  const repository = String((payload.repository as Record<string, unknown> | undefined)?.full_name ?? "");
+  const candidates = repository ? syncer.sourcesForRepository(repository) : [];
+  const verified: SourceConfig[] = [];
+  for (const source of candidates) {
+    const secret = source.github?.secret;
+    if (!secret) continue;
+    let value: string;
+    try {
+      value = await syncer.secret(secret);
+    } catch {
+      continue;
+    }
+    if (signatureMatches(value, request.body, request.signature)) verified.push(source);
+  }
+  if (verified.length === 0) {
+    // One answer for a wrong signature and an unknown repository: a caller learns nothing about which.
+    return { status: 401, body: { error: "X-Hub-Signature-256 does not match the secret of any source" } };
+  }
+  const event = request.event ?? "";
+  if (request.delivery && !(await claimDelivery(ctx.database.db, request.delivery, event, ctx.now()))) {
+    return { status: 200, body: { status: "duplicate", delivery: request.delivery } };
+  }
+  const names = verified.map((s) => s.name);
+  if (event === "ping")
+    return { status: 200, body: { status: "pong", zen: payload.zen ?? null, sources: names } };
+  if (event !== "push" && event !== "pull_request") {
+    return {
+      status: 202,
+      body: { status: "ignored", event, reason: "only push, pull_request and ping start anything" },
+    };
+  }
+  const results: SourceResult[] = [];
+  for (const source of verified)
+    results.push(await handleEvent(ctx, syncer, source, event, payload, request));
+  return {
+    status: 202,
+    body: { status: "accepted", event, delivery: request.delivery ?? null, sources: results },
+  };
+}
+
+async function handleEvent(
+  ctx: ServiceContext,
+  syncer: SourceSyncer,
+  source: SourceConfig,
+  event: "push" | "pull_request",
+  payload: Record<string, unknown>,
+  request: WebhookRequest,
+): Promise<SourceResult> {
+  const outcome = await syncer.sync(source.name, { firePush: false });
+  const result: SourceResult = {
+    name: source.name,
+    state: outcome.state,
+    active_commit: outcome.activeCommit,
+    errors: outcome.errors,
+    runs: [],
+  };
+  let changedPaths: string[] | undefined;
+  if (event === "push") {
+    const ref = String(payload.ref ?? "");
+    const sha = String(payload.after ?? "");
+    const claimed = await claimGitEvent(ctx.database.db, {
+      source: source.name,
+      ref,
+      sha,
+      seenBy: "webhook",
+      now: ctx.now(),
+    });
+    if (!claimed) return { ...result, already_seen: true };
+    changedPaths =
+      pushPayloadPaths(payload) ?? (await diff(syncer, source, String(payload.before ?? ""), sha));
+  } else {
+    const pr = (payload.pull_request ?? {}) as Record<string, Record<string, unknown>>;
+    changedPaths = await diff(syncer, source, String(pr.base?.sha ?? ""), String(pr.head?.sha ?? ""));
+  }
+  result.runs = await startGitEventRuns(ctx, {
+    source: source.name,
+    name: event,
+    payload,
+    delivery: request.delivery ?? null,
+    ...(changedPaths ? { changedPaths } : {}),
+  });
+  return result;
+}
+
+async function diff(syncer: SourceSyncer, source: SourceConfig, from: string, to: string) {
+  if (!/^[0-9a-f]{40}$/.test(from) || !/^[0-9a-f]{40}$/.test(to) || /^0+$/.test(from)) return undefined;
+  return syncer.cache.changedPaths(source.url, from, to);
+}
+
+/** JSON bodies, or GitHub's form encoding (`payload=<json>`). */
+function parsePayload(request: WebhookRequest): Record<string, unknown> | undefined {
+  try {
+    let text = request.body.toString("utf8");
+    if (request.contentType?.startsWith("application/x-www-form-urlencoded"))
+      text = new URLSearchParams(text).get("payload") ?? "";
+    const value = JSON.parse(text) as unknown;
+    return value !== null && typeof value === "object" && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}

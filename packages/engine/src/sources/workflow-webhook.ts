@@ -1,0 +1,250 @@
+import { createHash, createHmac, timingSafeEqual } from "node:crypto";
+import {
+  decodePayload,
+  type EventTriggerKind,
+  findWebhook,
+  parseDuration,
+  type WebhookEntry,
+} from "@gantry/core";
+import { createSecretCache, resolveSecretRef } from "../secrets/index.js";
+import type { ServiceContext } from "../service/context.js";
+import { definitionAt } from "../service/definitions.js";
+import { getRun } from "../store/queries/get-run.js";
+import { getWorkflow } from "../store/queries/get-workflow.js";
+import { deliverEvent } from "../triggers/deliver.js";
+
+/** A request to `POST /api/v1/hooks/<workflow>/<name>`, as the HTTP layer hands it over. */
+export interface HookRequest {
+  workflow: string;
+  name: string;
+  /** Lower-case header names, as Node gives them. */
+  headers: Record<string, string | undefined>;
+  /** The query string's parameters (`wait` is Gantry's; the rest reach the run as `trigger.query`). */
+  query: Record<string, string>;
+  /** The body exactly as received: the signature is over these bytes. */
+  body: Buffer;
+  /** Stops `?wait` early (the client went away). */
+  signal?: AbortSignal;
+}
+
+export interface HookReply {
+  status: number;
+  body: Record<string, unknown>;
+  /** For the server's log only (why a secret could not be resolved): never sent to the caller. */
+  log?: string;
+}
+
+/** How far X-Gantry-Timestamp may be from the server's clock: Stripe's and Slack's five minutes. */
+export const HOOK_TIMESTAMP_TOLERANCE_MS = 5 * 60_000;
+/** The longest `?wait=` honoured: a proxy in front usually cuts a request off before. */
+export const HOOK_MAX_WAIT_MS = 5 * 60_000;
+/** While waiting, the run is re-read on each wake-up and at least this often (the slow fallback). */
+const WAIT_POLL_MS = 500;
+
+const SIGNATURE_HEADERS = ["x-gantry-signature-256", "x-hub-signature-256"];
+const DELIVERY_HEADERS = ["x-gantry-delivery", "idempotency-key", "x-github-delivery"];
+/** Never copied into `trigger.headers`: credentials, and what only authenticates the request. */
+const HIDDEN_HEADERS = new Set(["authorization", "cookie", "x-hub-signature", ...SIGNATURE_HEADERS]);
+
+/**
+ * Resolved secrets are kept a minute: a busy hook must not hit Vault or decrypt a sops file on every
+ * request, and a rotated secret is picked up within that minute.
+ */
+const secretCache = createSecretCache(60_000);
+
+/**
+ * Handles a call of a workflow's generic webhook (`on.webhook`): checks the caller (an HMAC-SHA256
+ * signature of the body, or a bearer token, both compared in constant time), refuses a stale
+ * X-Gantry-Timestamp, starts the run once per delivery id, and with `?wait=` answers the run's outputs
+ * once it ends.
+ */
+export async function handleWorkflowHook(ctx: ServiceContext, request: HookRequest): Promise<HookReply> {
+  const { db } = ctx.database;
+  const notFound = {
+    status: 404,
+    body: { error: `workflow '${request.workflow}' has no webhook named '${request.name}'` },
+  };
+  const row = await getWorkflow(db, request.workflow);
+  if (!row) return notFound;
+  const definition = await definitionAt(db, row.revision);
+  const entry = findWebhook(definition.workflow, request.name);
+  if (!entry) return notFound;
+
+  let wait: number | undefined;
+  if (request.query.wait !== undefined) {
+    try {
+      wait = Math.min(parseDuration(request.query.wait), HOOK_MAX_WAIT_MS);
+    } catch {
+      return { status: 400, body: { error: `?wait=${request.query.wait}: not a duration (30s, 2m)` } };
+    }
+  }
+
+  const id = `${request.workflow}:webhook:${request.name}`;
+  const ref = entry.secret ?? entry.token;
+  if (!ref) return { status: 500, body: { error: "the webhook has neither secret nor token" } };
+  let key: string;
+  try {
+    key = await resolveSecretRef(ref, { baseDir: definition.root, cache: secretCache, as: "string" });
+  } catch (error) {
+    // The reference's name is no business of an unauthenticated caller; the server log has the reason.
+    return {
+      status: 503,
+      body: { error: "the webhook's secret cannot be resolved now" },
+      log: `${id}: ${(error as Error).message}`,
+    };
+  }
+  const denied = checkCaller(entry, key, request, ctx.now());
+  if (denied) return { status: 401, body: { error: denied } };
+
+  const payload = parseBody(request);
+  if ("error" in payload) return { status: 400, body: { error: payload.error } };
+
+  const delivery = DELIVERY_HEADERS.map((h) => request.headers[h]).find((v) => v !== undefined && v !== "");
+  const { wait: _wait, ...query } = request.query;
+  const delivered = await deliverEvent(
+    ctx,
+    // deliverEvent uses the kind only as `trigger.type`; webhooks have no listener, so they are not
+    // one of the listener kinds (EVENT_TRIGGER_KINDS).
+    { id, workflow: request.workflow, kind: "webhook" as EventTriggerKind, inputs: entry.inputs ?? {} },
+    {
+      payload: payload.value,
+      meta: {
+        webhook: request.name,
+        delivery: delivery ?? null,
+        headers: shownHeaders(request.headers),
+        query,
+      },
+      ...(delivery ? { key: `delivery:${delivery}` } : {}),
+    },
+  );
+  if (delivered.status === "failed") return { status: 422, body: { error: delivered.error } };
+  if (delivered.status === "duplicate")
+    return { status: 200, body: { status: "duplicate", delivery, run_id: delivered.runId } };
+  const runId = delivered.runId;
+  if (wait === undefined) {
+    const run = await getRun(db, runId);
+    return {
+      status: 202,
+      body: { run_id: runId, workflow: request.workflow, status: run?.status ?? "queued" },
+    };
+  }
+  return waitForRun(ctx, runId, request.workflow, wait, request.signal);
+}
+
+/** Undefined when the caller proved it knows the secret or token; else why not (one line, no secret). */
+export function checkCaller(
+  entry: WebhookEntry,
+  key: string,
+  request: Pick<HookRequest, "headers" | "body">,
+  now: number,
+): string | undefined {
+  if (entry.token !== undefined) {
+    const given = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? "")?.[1];
+    if (!given) return "send the webhook's token as Authorization: Bearer <token>";
+    // Digests have one length whatever was sent, so neither the comparison nor its length leaks.
+    return timingSafeEqual(digest(given), digest(key)) ? undefined : "wrong token";
+  }
+  const header = SIGNATURE_HEADERS.map((h) => request.headers[h]).find((v) => v !== undefined);
+  if (!header)
+    return "sign the body: X-Gantry-Signature-256: sha256=<hex HMAC-SHA256 of the body with the secret>";
+  const timestamp = request.headers["x-gantry-timestamp"];
+  let signed: Buffer = request.body;
+  if (timestamp !== undefined) {
+    const seconds = Number(timestamp);
+    if (!/^\d{1,12}$/.test(timestamp) || Math.abs(now - seconds * 1000) > HOOK_TIMESTAMP_TOLERANCE_MS)
+      return `X-Gantry-Timestamp must be the Unix time in seconds, within ${HOOK_TIMESTAMP_TOLERANCE_MS / 1000} s of the server's clock (a replayed or delayed request)`;
+    signed = Buffer.concat([Buffer.from(`${timestamp}.`), request.body]);
+  }
+  const expected = Buffer.from(`sha256=${createHmac("sha256", key).update(signed).digest("hex")}`);
+  const given = Buffer.from(header.trim().toLowerCase());
+  // The length is public (always 71 bytes); timingSafeEqual needs equal lengths.
+  const ok = given.length === expected.length && timingSafeEqual(given, expected);
+  return ok
+    ? undefined
+    : `X-Gantry-Signature-256 does not match the body${timestamp !== undefined ? " (signed as <timestamp>.<body>)" : ""}`;
+}
+
+function digest(text: string): Buffer {
+  return createHash("sha256").update(text).digest();
+}
+
+/** JSON for JSON content types (400 when it does not parse), form fields as a map, other text as it comes. */
+function parseBody(request: HookRequest): { value: unknown } | { error: string } {
+  const text = request.body.toString("utf8");
+  const type = (request.headers["content-type"] ?? "").split(";")[0]?.trim().toLowerCase() ?? "";
+  if (text.trim() === "") return { value: null };
+  if (type === "application/json" || type.endsWith("+json")) {
+    try {
+      return { value: JSON.parse(text) as unknown };
+    } catch (error) {
+      return { error: `the body is not valid JSON: ${(error as Error).message}` };
+    }
+  }
+  if (type === "application/x-www-form-urlencoded")
+    return { value: Object.fromEntries(new URLSearchParams(text)) };
+  return { value: decodePayload(text) };
+}
+
+function shownHeaders(headers: HookRequest["headers"]): Record<string, string> {
+  const shown: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers))
+    if (value !== undefined && !HIDDEN_HEADERS.has(name)) shown[name] = value;
+  return shown;
+}
+
+/**
+ * Waits until the run ends or `ms` pass: re-reads the run when a worker wakes others (a step done, a
+ * log written) and every half second as the fallback (a run's end sends no notification of its own).
+ */
+async function waitForRun(
+  ctx: ServiceContext,
+  runId: string,
+  workflow: string,
+  ms: number,
+  signal: AbortSignal | undefined,
+): Promise<HookReply> {
+  const deadline = ctx.now() + ms;
+  let wake: () => void = () => {};
+  const unsubscribe = [
+    ctx.notifier.subscribe("jobs", () => wake()),
+    ctx.notifier.subscribe("logs", (id) => {
+      if (id === runId) wake();
+    }),
+  ];
+  const onAbort = () => wake();
+  signal?.addEventListener("abort", onAbort);
+  try {
+    for (;;) {
+      const run = await getRun(ctx.database.db, runId);
+      if (run && run.finished_at !== null) {
+        return {
+          status: 200,
+          body: {
+            run_id: runId,
+            workflow,
+            status: run.status,
+            finished: true,
+            outputs: run.outputs_json ? (JSON.parse(run.outputs_json) as unknown) : {},
+            ...(run.error ? { error: run.error } : {}),
+          },
+        };
+      }
+      const left = deadline - ctx.now();
+      if (left <= 0 || signal?.aborted)
+        return {
+          status: 202,
+          body: { run_id: runId, workflow, status: run?.status ?? "queued", finished: false },
+        };
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, Math.min(left, WAIT_POLL_MS));
+        wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+    }
+  } finally {
+    for (const off of unsubscribe) off();
+    signal?.removeEventListener("abort", onAbort);
+  }
+}

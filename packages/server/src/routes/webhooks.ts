@@ -1,0 +1,77 @@
+import { handleGithubWebhook, handleWorkflowHook } from "@gantry/engine";
+import type { FastifyInstance } from "fastify";
+import type { ServerContext } from "../context.js";
+
+/** GitHub sends up to 25 MB; a payload that large is a push of thousands of commits. */
+const BODY_LIMIT = 25 * 1024 * 1024;
+/** A generic webhook's body becomes `trigger.payload`, stored with the run: 1 MB is plenty for an event. */
+const HOOK_BODY_LIMIT = 1024 * 1024;
+
+/**
+ * `POST /api/v1/webhooks/github`. Open to everyone (no API credentials): the signature over the raw
+ * body is the authentication, so this scope keeps the body as bytes instead of parsing JSON.
+ */
+export async function webhookRoutes(app: FastifyInstance, ctx: ServerContext): Promise<void> {
+  await app.register(async (scope) => {
+    scope.removeAllContentTypeParsers();
+    scope.addContentTypeParser("*", { parseAs: "buffer", bodyLimit: BODY_LIMIT }, (_request, body, done) =>
+      done(null, body),
+    );
+    scope.post(
+      "/api/v1/webhooks/github",
+      {
+        bodyLimit: BODY_LIMIT,
+        schema: {
+          summary:
+            "GitHub webhook (push, pull_request, ping): signed with the source's github.secret; syncs the source and starts matching workflows",
+          tags: ["sources"],
+        },
+      },
+      async (request, reply) => {
+        if (!ctx.sources) return reply.code(404).send({ error: "no git sources are configured" });
+        const header = (name: string) => {
+          const value = request.headers[name];
+          return Array.isArray(value) ? value[0] : value;
+        };
+        const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
+        const result = await handleGithubWebhook(ctx.service, ctx.sources, {
+          event: header("x-github-event"),
+          delivery: header("x-github-delivery"),
+          signature: header("x-hub-signature-256"),
+          contentType: header("content-type"),
+          body,
+        });
+        return reply.code(result.status).send(result.body);
+      },
+    );
+    scope.post<{ Params: { workflow: string; name: string }; Querystring: Record<string, string> }>(
+      "/api/v1/hooks/:workflow/:name",
+      {
+        bodyLimit: HOOK_BODY_LIMIT,
+        schema: {
+          summary:
+            "A workflow's webhook (on.webhook): signed with X-Gantry-Signature-256 (HMAC-SHA256 of the body) or Authorization: Bearer <token>; starts a run with the body as trigger.payload. ?wait=30s answers the run's outputs once it ends",
+          tags: ["runs"],
+        },
+      },
+      async (request, reply) => {
+        const headers: Record<string, string | undefined> = {};
+        for (const [name, value] of Object.entries(request.headers))
+          headers[name] = Array.isArray(value) ? value[0] : value;
+        // The client hanging up ends a ?wait early (the run goes on).
+        const abort = new AbortController();
+        reply.raw.once("close", () => abort.abort());
+        const result = await handleWorkflowHook(ctx.service, {
+          workflow: request.params.workflow,
+          name: request.params.name,
+          headers,
+          query: { ...request.query },
+          body: Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0),
+          signal: abort.signal,
+        });
+        if (result.log) request.log.error(result.log);
+        return reply.code(result.status).send(result.body);
+      },
+    );
+  });
+}
