@@ -1,0 +1,16 @@
+import { withAuthTables } from "./auth-tables.js";
+import type { Db } from "./types.js";
+
+export interface AuditEntry {
+  at: number;
+  actor: string;
+  actor_name: string;
+  action: string;
+  target: string | null;
+  detail_json: string | null;
+  ip: string | null;
+}
+
+export async function insertAudit(db: Db, entry: AuditEntry): Promise<void> {
+  await withAuthTables(db).insertInto("audit_log").values(entry).execute();
+}

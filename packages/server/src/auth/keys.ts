@@ -1,0 +1,99 @@
+import { createHash, randomBytes, randomUUID } from "node:crypto";
+import { store } from "@gantry/engine";
+import { checkScope } from "./scope.js";
+import { isRole, ROLES, type Role } from "./types.js";
+
+type Db = store.Db;
+
+/** Keys start with this, so secret scanners (and people) recognise a leaked one. */
+export const KEY_PREFIX = "gantry_";
+
+export function sha256(text: string): string {
+  return createHash("sha256").update(text).digest("hex");
+}
+
+export interface NewKey {
+  name: string;
+  role: Role;
+  scope?: string | null;
+  expiresAt?: number | null;
+  createdBy: string;
+}
+
+export interface KeyView {
+  id: string;
+  name: string;
+  role: Role;
+  scope: string | null;
+  hint: string;
+  created_by: string;
+  created_at: string;
+  expires_at: string | null;
+  last_used_at: string | null;
+  revoked_at: string | null;
+  /** active | expired | revoked */
+  state: "active" | "expired" | "revoked";
+}
+
+/**
+ * Creates an API key and returns it in clear together with its record: the only time the key exists
+ * outside the caller's hands. 32 random bytes (256 bits) make a plain SHA-256 a safe thing to store.
+ */
+export async function createApiKey(
+  db: Db,
+  input: NewKey,
+  now: number,
+): Promise<{ key: string; view: KeyView }> {
+  if (!isRole(input.role)) throw new Error(`role '${input.role}' must be one of ${ROLES.join(", ")}`);
+  const name = input.name.trim();
+  if (!name || name.length > 100) throw new Error("name must be 1 to 100 characters");
+  const scope = input.scope ? checkScope(input.scope, "scope") : null;
+  if (input.expiresAt != null && input.expiresAt <= now) throw new Error("expiry must be in the future");
+  const key = `${KEY_PREFIX}${randomBytes(32).toString("base64url")}`;
+  const row = {
+    id: randomUUID(),
+    name,
+    role: input.role,
+    scope,
+    hash: sha256(key),
+    hint: `${key.slice(0, KEY_PREFIX.length + 4)}…`,
+    created_by: input.createdBy,
+    created_at: now,
+    expires_at: input.expiresAt ?? null,
+    last_used_at: null,
+    revoked_at: null,
+  };
+  await store.insertApiKey(db, row);
+  return { key, view: keyView(row, now) };
+}
+
+export function keyView(row: store.ApiKeyRow, now: number): KeyView {
+  const iso = (ms: number | null) => (ms === null ? null : new Date(Number(ms)).toISOString());
+  return {
+    id: row.id,
+    name: row.name,
+    role: row.role as Role,
+    scope: row.scope,
+    hint: row.hint,
+    created_by: row.created_by,
+    created_at: new Date(Number(row.created_at)).toISOString(),
+    expires_at: iso(row.expires_at),
+    last_used_at: iso(row.last_used_at),
+    revoked_at: iso(row.revoked_at),
+    state:
+      row.revoked_at !== null
+        ? "revoked"
+        : row.expires_at !== null && Number(row.expires_at) <= now
+          ? "expired"
+          : "active",
+  };
+}
+
+/** The live key a bearer token names, or undefined (unknown, revoked or expired: callers can't tell). */
+export async function verifyApiKey(db: Db, token: string, now: number): Promise<store.ApiKeyRow | undefined> {
+  if (!token.startsWith(KEY_PREFIX)) return undefined;
+  const row = await store.findApiKeyByHash(db, sha256(token));
+  if (!row || row.revoked_at !== null) return undefined;
+  if (row.expires_at !== null && Number(row.expires_at) <= now) return undefined;
+  return row;
+}

@@ -1,0 +1,201 @@
+import { store } from "@gantry/engine";
+import type { FastifyInstance, FastifyRequest } from "fastify";
+import type { ServerContext } from "../context.js";
+import { audit } from "./audit.js";
+import { sha256 } from "./keys.js";
+import { OidcClient, roleFromClaims } from "./oidc.js";
+import { clearSessionCookie, csrfMatches, SESSION_COOKIE, startSession } from "./sessions.js";
+import type { AuthOptions } from "./types.js";
+
+/** A sign-in must come back from the IdP within this time. */
+const LOGIN_TTL_MS = 10 * 60_000;
+
+/**
+ * `/auth/login` → the IdP → `/auth/callback` → a new session cookie and back to `return_to`;
+ * `POST /auth/logout`; `GET /auth/me` (who am I, and the CSRF token the UI sends with changes).
+ */
+export function authRoutes(app: FastifyInstance, ctx: ServerContext, options: AuthOptions): void {
+  const db = ctx.service.database.db;
+  const oidc = options.oidc ? new OidcClient(options.oidc) : undefined;
+  const base = (request: FastifyRequest) =>
+    (options.publicUrl ?? `${request.protocol}://${request.host}`).replace(/\/$/, "");
+  const redirectUri = (request: FastifyRequest) => `${base(request)}/auth/callback`;
+
+  app.get<{ Querystring: { return_to?: string } }>(
+    "/auth/login",
+    {
+      schema: {
+        summary: "Start signing in: redirects to the OpenID Provider",
+        tags: ["auth"],
+        querystring: { type: "object", properties: { return_to: { type: "string" } } },
+      },
+    },
+    async (request, reply) => {
+      if (!oidc) return reply.code(404).send({ error: "OIDC sign-in is not configured (auth.oidc)" });
+      const returnTo = safeReturnTo(request.query.return_to);
+      let start: Awaited<ReturnType<OidcClient["start"]>>;
+      try {
+        start = await oidc.start(redirectUri(request));
+      } catch (error) {
+        request.log.error({ err: error }, "OIDC discovery failed");
+        return reply.code(502).send({
+          error: `the identity provider ${options.oidc?.issuer} cannot be reached: ${(error as Error).message}`,
+        });
+      }
+      await store.insertLogin(db, {
+        state: start.state,
+        code_verifier: start.verifier,
+        nonce: start.nonce,
+        return_to: returnTo,
+        expires_at: ctx.service.now() + LOGIN_TTL_MS,
+      });
+      return reply.redirect(start.url, 302);
+    },
+  );
+
+  app.get<{ Querystring: Record<string, string> }>(
+    "/auth/callback",
+    { schema: { summary: "Where the OpenID Provider sends the browser back", tags: ["auth"] } },
+    async (request, reply) => {
+      if (!oidc || !options.oidc) return reply.code(404).send({ error: "OIDC sign-in is not configured" });
+      const now = ctx.service.now();
+      const { state, error, error_description } = request.query;
+      const pending = state ? await store.takeLogin(db, state, now) : undefined;
+      if (!pending) {
+        return reply
+          .code(400)
+          .send({ error: "unknown, used or expired sign-in state; start again at /auth/login" });
+      }
+      if (error)
+        return reply
+          .code(401)
+          .send({ error: `sign-in refused by the identity provider: ${error_description ?? error}` });
+      const url = new URL(redirectUri(request));
+      url.search = new URL(request.url, "http://x").search;
+      let result: Awaited<ReturnType<OidcClient["finish"]>>;
+      try {
+        result = await oidc.finish(url, {
+          state: pending.state,
+          nonce: pending.nonce,
+          verifier: pending.code_verifier,
+        });
+      } catch (err) {
+        request.log.warn({ err }, "OIDC callback failed");
+        return reply.code(401).send({ error: `sign-in failed: ${(err as Error).message}` });
+      }
+      const { claims } = result;
+      const subject = String(claims.sub);
+      const name = String(claims.name ?? claims.preferred_username ?? claims.email ?? subject);
+      const granted = roleFromClaims(options.oidc, claims);
+      if (!granted) {
+        await audit(
+          ctx,
+          request,
+          { kind: "user", id: `user:${subject}`, name, role: "viewer", scope: null },
+          "auth.refused",
+          null,
+          {
+            reason: `no role for claim ${options.oidc.roleClaim}`,
+          },
+        );
+        return reply.code(403).send({
+          error: `${name} has no Gantry role: no value of the '${options.oidc.roleClaim}' claim is mapped to one`,
+        });
+      }
+      // Rotation: whatever session the browser had ends; the new one gets a new id and CSRF token.
+      // Sign-ins are rare: a good moment to drop expired sessions and abandoned sign-ins.
+      await store.deleteExpiredSessions(db, now);
+      const old = request.cookies[SESSION_COOKIE];
+      if (old) await store.deleteSession(db, sha256(old));
+      await startSession(
+        db,
+        options,
+        request,
+        reply,
+        {
+          subject,
+          name,
+          email: typeof claims.email === "string" ? claims.email : null,
+          role: granted.role,
+          scope: granted.scope,
+          idToken: result.idToken ?? null,
+        },
+        now,
+      );
+      await audit(
+        ctx,
+        request,
+        { kind: "user", id: `user:${subject}`, name, ...granted },
+        "auth.login",
+        null,
+        {
+          role: granted.role,
+          ...(granted.scope ? { scope: granted.scope } : {}),
+        },
+      );
+      return reply.redirect(pending.return_to, 302);
+    },
+  );
+
+  app.post(
+    "/auth/logout",
+    {
+      schema: {
+        summary: "Sign out: ends the session; answers the IdP's logout URL when it has one",
+        tags: ["auth"],
+      },
+    },
+    async (request, reply) => {
+      const principal = request.principal;
+      if (principal?.sessionHash && principal.csrf) {
+        if (!csrfMatches(request, principal.csrf))
+          return reply
+            .code(403)
+            .send({ error: "missing or wrong X-CSRF-Token header (get it from GET /auth/me)" });
+        const row = await store.deleteSession(db, principal.sessionHash);
+        await audit(ctx, request, principal, "auth.logout", null);
+        clearSessionCookie(options, request, reply);
+        const logoutUrl = oidc
+          ? await oidc.endSessionUrl(row?.id_token ?? null, `${base(request)}/`)
+          : undefined;
+        return { logged_out: true, logout_url: logoutUrl ?? null };
+      }
+      clearSessionCookie(options, request, reply);
+      return { logged_out: false, logout_url: null };
+    },
+  );
+
+  app.get(
+    "/auth/me",
+    { schema: { summary: "Who am I: name, role, scope and how I signed in", tags: ["auth"] } },
+    async (request, reply) => {
+      const p = request.principal;
+      if (!p) {
+        return reply.code(401).send({
+          error: "not signed in",
+          authenticated: false,
+          auth_mode: options.mode,
+          login_url: options.mode === "oidc" ? "/auth/login" : null,
+        });
+      }
+      return {
+        authenticated: true,
+        kind: p.kind,
+        id: p.id,
+        name: p.name,
+        email: p.email ?? null,
+        role: p.role,
+        scope: p.scope,
+        auth_mode: options.mode,
+        csrf_token: p.csrf ?? null,
+        login_url: options.mode === "oidc" ? "/auth/login" : null,
+      };
+    },
+  );
+}
+
+/** Only a path on this server: `//evil.example` and absolute URLs would make an open redirect. */
+function safeReturnTo(value: string | undefined): string {
+  if (!value?.startsWith("/") || value.startsWith("//") || value.includes("\\")) return "/";
+  return value;
+}

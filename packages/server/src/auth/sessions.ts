@@ -1,0 +1,101 @@
+import { randomBytes, timingSafeEqual } from "node:crypto";
+import { store } from "@gantry/engine";
+import type { FastifyReply, FastifyRequest } from "fastify";
+import { sha256 } from "./keys.js";
+import type { AuthOptions, Principal, Role } from "./types.js";
+
+/**
+ * Sessions are server-side: the cookie holds 32 random bytes, the store holds only their SHA-256 and
+ * the person's name, role and CSRF token. So logout and expiry take effect at once on every server,
+ * and a stolen database yields no usable cookie.
+ */
+export const SESSION_COOKIE = "gantry_session";
+
+/**
+ * "auto": Secure when browsers reach Gantry over https: the request came over TLS, or public_url says
+ * https (a TLS-terminating proxy in front sends plain http to Gantry).
+ */
+export function secureCookie(options: AuthOptions, request: FastifyRequest): boolean {
+  if (options.secureCookies !== "auto") return options.secureCookies;
+  return request.protocol === "https" || (options.publicUrl?.startsWith("https://") ?? false);
+}
+
+export interface SessionPerson {
+  subject: string;
+  name: string;
+  email: string | null;
+  role: Role;
+  scope: string | null;
+  idToken: string | null;
+}
+
+/** A new session (a new id every sign-in: no fixation), its cookie set on the reply. */
+export async function startSession(
+  db: store.Db,
+  options: AuthOptions,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  person: SessionPerson,
+  now: number,
+): Promise<void> {
+  const id = randomBytes(32).toString("base64url");
+  await store.insertSession(db, {
+    id_hash: sha256(id),
+    subject: person.subject,
+    name: person.name,
+    email: person.email,
+    role: person.role,
+    scope: person.scope,
+    csrf: randomBytes(24).toString("base64url"),
+    id_token: person.idToken,
+    created_at: now,
+    expires_at: now + options.sessionTtlMs,
+  });
+  reply.setCookie(SESSION_COOKIE, id, {
+    path: "/",
+    httpOnly: true,
+    sameSite: "lax",
+    secure: secureCookie(options, request),
+    maxAge: Math.floor(options.sessionTtlMs / 1000),
+  });
+}
+
+export function clearSessionCookie(options: AuthOptions, request: FastifyRequest, reply: FastifyReply): void {
+  reply.clearCookie(SESSION_COOKIE, {
+    path: "/",
+    httpOnly: true,
+    sameSite: "lax",
+    secure: secureCookie(options, request),
+  });
+}
+
+/** The person the session cookie names, if it is a live session. */
+export async function sessionPrincipal(
+  db: store.Db,
+  request: FastifyRequest,
+  now: number,
+): Promise<Principal | undefined> {
+  const id = request.cookies?.[SESSION_COOKIE];
+  if (!id) return undefined;
+  const row = await store.getSession(db, sha256(id), now);
+  if (!row) return undefined;
+  return {
+    kind: "user",
+    id: `user:${row.subject}`,
+    name: row.name,
+    email: row.email,
+    role: row.role as Role,
+    scope: row.scope,
+    csrf: row.csrf,
+    sessionHash: row.id_hash,
+  };
+}
+
+/** Compares the X-CSRF-Token header with the session's token in constant time. */
+export function csrfMatches(request: FastifyRequest, expected: string): boolean {
+  const sent = request.headers["x-csrf-token"];
+  if (typeof sent !== "string") return false;
+  const a = Buffer.from(sent);
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
