@@ -1,0 +1,103 @@
+import {
+  Background,
+  Controls,
+  type Edge,
+  Handle,
+  type Node,
+  type NodeProps,
+  Position,
+  ReactFlow,
+} from "@xyflow/react";
+import "@xyflow/react/dist/style.css";
+import { useMemo } from "react";
+import { statusColor } from "@/components/status-badge";
+import { cn } from "@/lib/utils";
+import { type DagStep, layoutSteps, NODE_HEIGHT, NODE_WIDTH } from "./layout";
+
+type StepNodeData = { label: string; status?: string; selected: boolean };
+type StepNode = Node<StepNodeData, "step">;
+
+function StepNodeView({ data }: NodeProps<StepNode>) {
+  return (
+    <div
+      className={cn(
+        "flex items-center gap-2 rounded-md border bg-card px-3 text-sm shadow-sm",
+        data.selected && "ring-2 ring-ring",
+      )}
+      style={{
+        width: NODE_WIDTH,
+        height: NODE_HEIGHT,
+        borderLeft: `4px solid ${statusColor(data.status ?? "")}`,
+      }}
+      data-step-status={data.status ?? "none"}
+    >
+      <Handle type="target" position={Position.Left} className="!bg-muted-foreground" />
+      <span className="truncate font-medium">{data.label}</span>
+      {data.status ? (
+        <span className="ml-auto text-xs text-muted-foreground">{data.status.replace("_", " ")}</span>
+      ) : null}
+      <Handle type="source" position={Position.Right} className="!bg-muted-foreground" />
+    </div>
+  );
+}
+
+const nodeTypes = { step: StepNodeView };
+
+/** The workflow's DAG, left to right; with statuses, each step is coloured by its live state. */
+export function WorkflowDag({
+  steps,
+  statuses,
+  selected,
+  onSelect,
+}: {
+  steps: DagStep[];
+  statuses?: Record<string, string>;
+  selected?: string | undefined;
+  onSelect?: (step: string) => void;
+}) {
+  const positions = useMemo(() => layoutSteps(steps), [steps]);
+  const nodes: StepNode[] = steps.map((step) => ({
+    id: step.id,
+    type: "step",
+    position: positions.get(step.id) ?? { x: 0, y: 0 },
+    data: {
+      label: step.name,
+      selected: step.id === selected,
+      ...(statuses?.[step.id] ? { status: statuses[step.id] } : {}),
+    },
+    draggable: false,
+    connectable: false,
+    ariaLabel: `Step ${step.name}${statuses?.[step.id] ? `, ${statuses[step.id]}` : ""}`,
+  }));
+  const edges: Edge[] = steps.flatMap((step) =>
+    step.needs.map((need) => ({
+      id: `${need}->${step.id}`,
+      source: need,
+      target: step.id,
+      animated: statuses?.[need] === "running" || statuses?.[step.id] === "running",
+    })),
+  );
+  const height = Math.min(
+    480,
+    Math.max(160, Math.max(...[...positions.values()].map((p) => p.y), 0) + NODE_HEIGHT + 60),
+  );
+  return (
+    <figure className="w-full rounded-md border" style={{ height }} aria-label="Workflow graph">
+      <ReactFlow
+        nodes={nodes}
+        edges={edges}
+        nodeTypes={nodeTypes}
+        fitView
+        fitViewOptions={{ maxZoom: 1 }}
+        nodesDraggable={false}
+        nodesConnectable={false}
+        onNodeClick={(_, node) => onSelect?.(node.id)}
+        proOptions={{ hideAttribution: true }}
+        colorMode={document.documentElement.classList.contains("dark") ? "dark" : "light"}
+      >
+        <Background />
+        <Controls showInteractive={false} />
+      </ReactFlow>
+    </figure>
+  );
+}

@@ -1,0 +1,84 @@
+import { act, cleanup, renderHook } from "@testing-library/react";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { useLogStream } from "./use-log-stream";
+
+/** A WebSocket the test drives: jsdom has no server to talk to (the end-to-end tests use a real one). */
+class FakeSocket {
+  static all: FakeSocket[] = [];
+  onopen: (() => void) | null = null;
+  onmessage: ((event: { data: string }) => void) | null = null;
+  onclose: ((event: { code: number }) => void) | null = null;
+  closed = false;
+  constructor(readonly url: string) {
+    FakeSocket.all.push(this);
+  }
+  close() {
+    this.closed = true;
+  }
+  open() {
+    this.onopen?.();
+  }
+  send(offsets: number[]) {
+    const lines = offsets.map((offset) => ({
+      step: "build",
+      item: 0,
+      attempt: 1,
+      stream: "stdout",
+      offset,
+      ts: 0,
+      text: `line ${offset}`,
+    }));
+    this.onmessage?.({ data: JSON.stringify(lines) });
+  }
+  drop(code: number) {
+    this.onclose?.({ code });
+  }
+}
+
+describe("useLogStream", () => {
+  beforeEach(() => {
+    FakeSocket.all = [];
+    vi.useFakeTimers();
+    vi.stubGlobal("WebSocket", FakeSocket);
+    vi.stubGlobal("requestAnimationFrame", (fn: () => void) => setTimeout(fn, 16));
+    vi.stubGlobal("cancelAnimationFrame", (id: number) => clearTimeout(id));
+  });
+  afterEach(() => {
+    cleanup();
+    vi.useRealTimers();
+    vi.unstubAllGlobals();
+  });
+
+  it("asks for batches of one step, resumes after the last offset when dropped, and ends on 1000", () => {
+    const { result } = renderHook(() => useLogStream("run-1", "build"));
+    const first = FakeSocket.all[0]!;
+    expect(first.url).toBe("ws://localhost:3000/api/v1/runs/run-1/logs?batch=true&step=build");
+    act(() => {
+      first.open();
+      first.send([0, 1, 2]);
+      vi.advanceTimersByTime(20);
+    });
+    expect(result.current.state).toBe("live");
+    expect(result.current.lines.map((l) => l.offset)).toEqual([0, 1, 2]);
+
+    act(() => {
+      first.drop(1006);
+    });
+    expect(result.current.state).toBe("reconnecting");
+    act(() => {
+      vi.advanceTimersByTime(500);
+    });
+    const second = FakeSocket.all[1]!;
+    expect(second.url).toContain("after=2");
+    act(() => {
+      second.open();
+      // A line sent twice around the reconnect is kept once.
+      second.send([2, 3]);
+      vi.advanceTimersByTime(20);
+      second.drop(1000);
+    });
+    expect(result.current.lines.map((l) => l.offset)).toEqual([0, 1, 2, 3]);
+    expect(result.current.state).toBe("ended");
+    expect(FakeSocket.all).toHaveLength(2);
+  });
+});

@@ -1,0 +1,85 @@
+import { useEffect, useRef, useState } from "react";
+
+export interface LogLine {
+  step: string;
+  item: number;
+  attempt: number;
+  stream: "stdout" | "stderr" | string;
+  offset: number;
+  ts: number;
+  text: string;
+}
+
+export type StreamState = "connecting" | "live" | "ended" | "reconnecting";
+
+/**
+ * Follows a run's log over the WebSocket: the server replays what exists, then streams live lines until
+ * the run ends and closes with 1000. Lines are kept in a ref and published at most once per animation
+ * frame, so a step printing thousands of lines a second costs one render per frame, not one per line.
+ * A dropped socket reconnects with `?after=<last offset>`: no gap, no duplicate.
+ */
+export function useLogStream(runId: string, step: string | undefined) {
+  const lines = useRef<LogLine[]>([]);
+  const [version, setVersion] = useState(0);
+  const [state, setState] = useState<StreamState>("connecting");
+
+  useEffect(() => {
+    lines.current = [];
+    setVersion((v) => v + 1);
+    setState("connecting");
+    let socket: WebSocket | undefined;
+    let frame = 0;
+    let retry: ReturnType<typeof setTimeout> | undefined;
+    let attempts = 0;
+    let stopped = false;
+    const publish = () => {
+      frame = 0;
+      setVersion((v) => v + 1);
+    };
+    const connect = () => {
+      const last = lines.current.at(-1)?.offset ?? -1;
+      // Batches: one message per batch of lines rather than per line. A browser pays per WebSocket message
+      // (measured: a million one-line messages took 96 s in Chromium; the server sent them in 4 s).
+      const params = new URLSearchParams({ batch: "true" });
+      if (step) params.set("step", step);
+      if (last >= 0) params.set("after", String(last));
+      const scheme = location.protocol === "https:" ? "wss" : "ws";
+      socket = new WebSocket(
+        `${scheme}://${location.host}/api/v1/runs/${encodeURIComponent(runId)}/logs?${params}`,
+      );
+      socket.onopen = () => {
+        attempts = 0;
+        setState("live");
+      };
+      socket.onmessage = (event) => {
+        const batch = JSON.parse(String(event.data)) as LogLine[];
+        const buffer = lines.current;
+        for (const line of batch) {
+          const previous = buffer.at(-1);
+          if (!previous || line.offset > previous.offset) buffer.push(line);
+        }
+        if (!frame) frame = requestAnimationFrame(publish);
+      };
+      socket.onclose = (event) => {
+        if (stopped) return;
+        if (event.code === 1000) {
+          setState("ended");
+          publish();
+          return;
+        }
+        // Backoff with a cap: 0.5 s, 1 s, 2 s, … 10 s.
+        setState("reconnecting");
+        retry = setTimeout(connect, Math.min(10_000, 500 * 2 ** attempts++));
+      };
+    };
+    connect();
+    return () => {
+      stopped = true;
+      if (frame) cancelAnimationFrame(frame);
+      if (retry) clearTimeout(retry);
+      socket?.close();
+    };
+  }, [runId, step]);
+
+  return { lines: lines.current, version, state };
+}

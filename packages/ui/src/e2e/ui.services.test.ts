@@ -1,0 +1,268 @@
+import { existsSync } from "node:fs";
+import { writeFile } from "node:fs/promises";
+import path from "node:path";
+import type { Browser, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { repo, startGantryUp } from "../../../cli/src/testing/gantry-process.js";
+import { tempDir } from "../../../engine/src/testing/temp-dir.js";
+import { launchChromium } from "../../../server/src/testing/chromium.js";
+import { accessibilityViolations, Screenshots } from "./browser.js";
+
+// End to end: the built UI, served by a real `gantry up` (SQLite, local runner), driven in Chromium.
+const WORKFLOWS: Record<string, string> = {
+  "deploy-form.yaml": `
+name: deploy-form
+description: A form with every input type
+inputs:
+  service: { type: string, required: true, description: The service to deploy }
+  environment: { type: choice, enum: [staging, production], default: staging }
+  replicas: { type: integer, minimum: 1, maximum: 9, default: 2 }
+  verbose: { type: boolean, default: false }
+  token: { type: secret }
+  labels: { type: object, default: { team: core } }
+steps:
+  build:
+    timeout: 2m
+    run: |
+      printf '\\033[32mbuilding\\033[0m %s\\n' "\${{ inputs.service }}"
+      for i in 1 2 3; do echo "progress $i of 3"; done
+      echo "token is \${{ inputs.token }}"
+      # Held here until the test has seen the lines live; the test then creates the gate file.
+      # (Steps inherit the host's GANTRY_* variables.)
+      while [ ! -f "$GANTRY_E2E_GATE" ]; do sleep 0.05; done
+      echo "image=\${{ inputs.service }}:\${{ inputs.replicas }}-\${{ inputs.environment }}" >> "$GANTRY_OUTPUT"
+  test:
+    needs: build
+    run: echo "testing \${{ steps.build.outputs.image }}"
+  publish:
+    needs: [build, test]
+    run: echo published
+outputs:
+  image: \${{ steps.build.outputs.image }}
+`,
+  "long.yaml": `
+name: long
+description: Runs until cancelled
+steps:
+  wait:
+    run: sleep 600
+`,
+  "nightly.yaml": `
+name: nightly
+on:
+  schedule:
+    - { cron: "0 */3 * * *", timezone: Europe/Berlin }
+steps:
+  report:
+    run: echo report
+`,
+};
+
+const SECRET = "hunter2-e2e-secret";
+
+describe("web UI, end to end", () => {
+  let gantry: { url: string; stop(): Promise<void> };
+  let browser: Browser;
+  let page: Page;
+  let gate: string;
+  let cleanup = () => {};
+  const shots = new Screenshots(path.join(repo, "test-results", "ui-screenshots"));
+  const pageErrors: string[] = [];
+
+  beforeAll(async () => {
+    const temp = tempDir("gantry-e2e-");
+    cleanup = temp.cleanup;
+    const dir = temp.dir;
+    for (const [file, text] of Object.entries(WORKFLOWS)) temp.write(file, text);
+    gate = path.join(dir, "gate");
+    gantry = await startGantryUp(["--dir", dir, "--data", path.join(dir, "data")], dir, {
+      GANTRY_E2E_GATE: gate,
+    });
+    browser = await launchChromium();
+    page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+    page.setDefaultTimeout(15_000);
+    page.on("pageerror", (error) => pageErrors.push(error.message));
+  }, 60_000);
+
+  afterAll(async () => {
+    // Opens the gate even when a test failed before it, so the held step ends and `gantry up` stops at once.
+    if (gate && !existsSync(gate)) await writeFile(gate, "go");
+    await browser?.close();
+    await gantry?.stop();
+    cleanup();
+    console.log(`UI screenshots (${shots.taken.length}) in ${shots.folder}`);
+  }, 60_000);
+
+  it("opens the dashboard and finds a workflow in the list", async () => {
+    await page.goto(gantry.url);
+    await page.getByRole("heading", { name: "Dashboard" }).waitFor();
+    await page.getByText("Next scheduled runs").waitFor();
+    await shots.take(page, "dashboard");
+    await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Workflows" }).click();
+    await page.getByLabel("Filter workflows").fill("deploy");
+    await expect.poll(() => page.locator("[data-workflow]").count()).toBe(1);
+    await shots.take(page, "workflows");
+    await page.getByRole("link", { name: "deploy-form" }).click();
+    await page.waitForURL(/\/workflows\/deploy-form$/);
+  });
+
+  it("draws the workflow's DAG and generates its run form from the inputs", async () => {
+    await expect.poll(() => page.locator(".react-flow__node").count()).toBe(3);
+    await expect.poll(() => page.locator(".react-flow__edge").count()).toBe(3);
+    const form = page.getByRole("region", { name: "Run deploy-form" });
+    expect(await form.getByLabel(/^service/).getAttribute("required")).not.toBeNull();
+    expect(await form.getByLabel(/^environment/).evaluate((e) => e.tagName)).toBe("SELECT");
+    expect(await form.getByLabel(/^replicas/).inputValue()).toBe("2");
+    expect(await form.getByLabel(/^token/).getAttribute("type")).toBe("password");
+    expect(await form.getByRole("switch").getAttribute("aria-checked")).toBe("false");
+    expect(await form.getByLabel(/^labels/).inputValue()).toContain('"team": "core"');
+    await shots.take(page, "workflow");
+    // Nothing is sent while the required input is empty: the message shows, the URL stays.
+    await form.getByRole("button", { name: "Run" }).click();
+    await form.getByText(/must have required property/).waitFor();
+    expect(page.url()).toMatch(/\/workflows\/deploy-form$/);
+    await shots.take(page, "form-validation");
+  });
+
+  it("runs it from the form, streams the log live, then shows success and the outputs", async () => {
+    const form = page.getByRole("region", { name: "Run deploy-form" });
+    await form.getByLabel(/^service/).fill("billing");
+    await form.getByLabel(/^environment/).selectOption({ label: "production" });
+    await form.getByLabel(/^replicas/).fill("3");
+    await form.getByRole("switch").click();
+    await form.getByLabel(/^token/).fill(SECRET);
+    await form.getByRole("button", { name: "Run" }).click();
+    await page.waitForURL(/\/runs\/[0-9a-f-]{36}$/);
+
+    // The step is held at the gate: these lines can only have arrived live.
+    const log = page.getByRole("log");
+    await log.getByText("progress 3 of 3").waitFor();
+    expect(existsSync(gate)).toBe(false);
+    expect(await page.locator("h1 [data-status]").getAttribute("data-status")).toBe("running");
+    // `\033[32m` drawn in the log's terminal green.
+    const green = log.getByText("building", { exact: true });
+    expect(await green.evaluate((e) => getComputedStyle(e).color)).toBe("rgb(35, 209, 139)");
+    expect(await log.textContent()).toContain("token is ***");
+    await page.locator('.react-flow__node [data-step-status="running"]').waitFor();
+    await shots.take(page, "run-live");
+
+    await writeFile(gate, "go");
+    await page.locator('h1 [data-status="succeeded"]').waitFor({ timeout: 30_000 });
+    await page.locator('[data-value-name="image"]').getByText("billing:3-production").waitFor();
+    const text = await page.locator("body").textContent();
+    expect(text).not.toContain(SECRET);
+    expect(await page.locator('[data-step="publish"] [data-status]').getAttribute("data-status")).toBe(
+      "succeeded",
+    );
+    expect(await page.locator('.react-flow__node [data-step-status="succeeded"]').count()).toBe(3);
+    await shots.take(page, "run-succeeded");
+
+    await page.locator('[data-step="test"] button').click();
+    await log.getByText("testing billing:3-production").waitFor();
+    expect(new URL(page.url()).searchParams.get("step")).toBe("test");
+  });
+
+  it("cancels a long run from its page", async () => {
+    const started = await fetch(`${gantry.url}/api/v1/workflows/long/runs`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: "{}",
+    });
+    const { id } = (await started.json()) as { id: string };
+    await page.goto(`${gantry.url}/runs/${id}`);
+    await page.locator('h1 [data-status="running"]').waitFor({ timeout: 30_000 });
+    await page.getByRole("button", { name: "Cancel" }).click();
+    await page.locator('h1 [data-status="cancelled"]').waitFor({ timeout: 30_000 });
+    await page.getByRole("button", { name: "Re-run", exact: true }).waitFor();
+    await page.locator('.react-flow__node [data-step-status="cancelled"]').waitFor();
+    await shots.take(page, "run-cancelled");
+  });
+
+  it("lists runs with filters kept in the URL", async () => {
+    await page.goto(`${gantry.url}/runs`);
+    await expect.poll(() => page.locator("[data-run-id]").count()).toBe(2);
+    await page.getByLabel("Status").selectOption("cancelled");
+    await expect.poll(() => page.locator("[data-run-id]").count()).toBe(1);
+    expect(new URL(page.url()).searchParams.get("status")).toBe("cancelled");
+    await shots.take(page, "runs-filtered");
+  });
+
+  it("shows schedules with their next 24 hours", async () => {
+    await page.goto(`${gantry.url}/schedules`);
+    await page.locator('[data-calendar-row="nightly:0"]').waitFor();
+    // Every 3 hours in Berlin: 8 fires in any 24-hour window (the first hour column starts before now).
+    const ticks = await page.locator('[data-calendar-row="nightly:0"] [aria-label^="fires at"]').count();
+    expect(ticks).toBeGreaterThanOrEqual(7);
+    expect(ticks).toBeLessThanOrEqual(8);
+    await shots.take(page, "schedules");
+  });
+
+  it("creates an API key, shows it once, and revokes it; the audit log records both", async () => {
+    await page.goto(`${gantry.url}/keys`);
+    await page.getByLabel(/^Name/).fill("ci-bot");
+    await page.getByLabel("Role").selectOption("viewer");
+    await page.getByRole("button", { name: "Create key" }).click();
+    const secret = await page.locator("[data-new-key]").textContent();
+    expect(secret).toMatch(/^gantry_/);
+    const check = await fetch(`${gantry.url}/api/v1/runs`, {
+      headers: { authorization: `Bearer ${secret}` },
+    });
+    expect(check.status).toBe(200);
+    await page.locator('[data-key="ci-bot"]').getByText("active").waitFor();
+    await shots.take(page, "api-keys");
+    page.once("dialog", (dialog) => dialog.accept());
+    await page.getByRole("button", { name: "Revoke ci-bot" }).click();
+    await page.locator('[data-key="ci-bot"]').getByText("revoked").waitFor();
+    await page.reload();
+    expect(await page.locator("[data-new-key]").count()).toBe(0);
+    await page.goto(`${gantry.url}/audit`);
+    await page.locator('[data-audit-action="key.revoke"]').waitFor();
+    await page.locator('[data-audit-action="key.create"]').waitFor();
+    await shots.take(page, "audit-log");
+  });
+
+  it("has no serious accessibility problem on any page, light or dark (axe-core, WCAG 2 AA)", async () => {
+    const pages = [
+      "/",
+      "/workflows",
+      "/workflows/deploy-form",
+      "/runs",
+      "/schedules",
+      "/triggers",
+      "/sources",
+      "/workers",
+      "/keys",
+      "/audit",
+    ];
+    const found: Record<string, unknown> = {};
+    for (const theme of ["light", "dark"]) {
+      await page.evaluate((t) => localStorage.setItem("gantry-theme", t), theme);
+      for (const url of pages) {
+        await page.goto(gantry.url + url);
+        await page.locator("main h1").waitFor();
+        await page.locator("main [aria-hidden].animate-pulse").first().waitFor({ state: "detached" });
+        const violations = await accessibilityViolations(page);
+        if (violations.length > 0) found[`${theme} ${url}`] = violations;
+      }
+    }
+    expect(found).toEqual({});
+  });
+
+  it("jumps anywhere from the command palette, and switches to dark mode", async () => {
+    await page.evaluate(() => localStorage.setItem("gantry-theme", "light"));
+    await page.reload();
+    // The shortcut exists once the shell is drawn (after the session is known).
+    await page.locator("main h1").waitFor();
+    await page.keyboard.press("Control+k");
+    await page.getByPlaceholder("Workflow name or run id…").fill("long");
+    await page.getByRole("option", { name: "long" }).first().waitFor();
+    expect(await page.locator('[cmdk-item][aria-selected="true"]').textContent()).toBe("long");
+    await page.keyboard.press("Enter");
+    await page.waitForURL(/\/workflows\/long$/);
+    await page.getByRole("button", { name: "Switch to dark mode" }).click();
+    expect(await page.evaluate(() => document.documentElement.classList.contains("dark"))).toBe(true);
+    await page.locator(".react-flow__node").first().waitFor();
+    await shots.take(page, "dark-mode");
+    expect(pageErrors).toEqual([]);
+  });
+});

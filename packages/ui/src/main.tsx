@@ -1,0 +1,50 @@
+import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
+import { StrictMode } from "react";
+import { createRoot } from "react-dom/client";
+import { createBrowserRouter, RouterProvider } from "react-router";
+import { AppShell } from "@/components/layout/app-shell";
+import "./index.css";
+
+const queryClient = new QueryClient({ defaultOptions: { queries: { staleTime: 2000, retry: 1 } } });
+
+// Each page is its own chunk: the first load carries only the shell and the page it opens.
+const router = createBrowserRouter([
+  {
+    path: "/",
+    Component: AppShell,
+    children: [
+      { index: true, lazy: () => import("./pages/dashboard").then((m) => ({ Component: m.DashboardPage })) },
+      {
+        path: "workflows",
+        lazy: () => import("./pages/workflows").then((m) => ({ Component: m.WorkflowsPage })),
+      },
+      {
+        path: "workflows/:name",
+        lazy: () => import("./pages/workflow").then((m) => ({ Component: m.WorkflowPage })),
+      },
+      { path: "runs", lazy: () => import("./pages/runs").then((m) => ({ Component: m.RunsPage })) },
+      { path: "runs/:id", lazy: () => import("./pages/run").then((m) => ({ Component: m.RunPage })) },
+      {
+        path: "schedules",
+        lazy: () => import("./pages/schedules").then((m) => ({ Component: m.SchedulesPage })),
+      },
+      {
+        path: "triggers",
+        lazy: () => import("./pages/triggers").then((m) => ({ Component: m.TriggersPage })),
+      },
+      { path: "workers", lazy: () => import("./pages/workers").then((m) => ({ Component: m.WorkersPage })) },
+      { path: "sources", lazy: () => import("./pages/sources").then((m) => ({ Component: m.SourcesPage })) },
+      { path: "keys", lazy: () => import("./pages/keys").then((m) => ({ Component: m.KeysPage })) },
+      { path: "audit", lazy: () => import("./pages/audit").then((m) => ({ Component: m.AuditPage })) },
+      { path: "*", lazy: () => import("./pages/not-found").then((m) => ({ Component: m.NotFoundPage })) },
+    ],
+  },
+]);
+
+createRoot(document.getElementById("root")!).render(
+  <StrictMode>
+    <QueryClientProvider client={queryClient}>
+      <RouterProvider router={router} />
+    </QueryClientProvider>
+  </StrictMode>,
+);

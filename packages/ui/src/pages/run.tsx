@@ -1,0 +1,262 @@
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { Ban, RotateCcw } from "lucide-react";
+import { lazy, Suspense, useMemo } from "react";
+import { Link, useNavigate, useParams, useSearchParams } from "react-router";
+import { canOperate, useSession } from "@/components/layout/session";
+import { LogViewer } from "@/components/logs/log-viewer";
+import { ErrorNote, PageHeader } from "@/components/page-header";
+import { StatusBadge } from "@/components/status-badge";
+import { Button } from "@/components/ui/button";
+import { Card, CardContent, CardHeader, CardTitle } from "@/components/ui/card";
+import { Skeleton } from "@/components/ui/skeleton";
+import { Table, TableBody, TableCell, TableHead, TableHeader, TableRow } from "@/components/ui/table";
+import { endpoints, FINISHED, type RunDetail, type WorkflowStep } from "@/lib/api";
+import { formatDuration, formatTime, runDuration, triggerLabel } from "@/lib/format";
+import { useNow } from "@/lib/use-now";
+import { cn } from "@/lib/utils";
+
+const WorkflowDag = lazy(() =>
+  import("@/components/dag/workflow-dag").then((m) => ({ default: m.WorkflowDag })),
+);
+
+export function RunPage() {
+  const { id = "" } = useParams();
+  const [params, setParams] = useSearchParams();
+  const now = useNow();
+  const run = useQuery({
+    queryKey: ["run", id],
+    queryFn: () => endpoints.run(id),
+    // Poll while it runs; a finished run never changes.
+    refetchInterval: (query) => (query.state.data && FINISHED.has(query.state.data.status) ? false : 1000),
+  });
+  const workflow = useQuery({
+    queryKey: ["workflow", run.data?.workflow],
+    queryFn: () => endpoints.workflow(run.data!.workflow),
+    enabled: !!run.data,
+  });
+  const steps = useMemo(() => dagSteps(run.data, workflow.data?.steps), [run.data, workflow.data]);
+  if (run.error) return <ErrorNote error={run.error} />;
+  const r = run.data;
+  if (!r) return <Skeleton className="h-64" />;
+  const selected = params.get("step") ?? defaultStep(r, steps);
+  const select = (step: string) => setParams({ step }, { replace: true });
+  const statuses = Object.fromEntries(Object.entries(r.steps).map(([step, report]) => [step, report.status]));
+  return (
+    <>
+      <PageHeader
+        title={
+          <span className="flex items-center gap-3">
+            <Link to={`/workflows/${encodeURIComponent(r.workflow)}`} className="hover:underline">
+              {r.workflow}
+            </Link>
+            <StatusBadge status={r.status} />
+          </span>
+        }
+        description={<span className="font-mono text-xs">{r.id}</span>}
+        actions={<RunActions run={r} />}
+      />
+      <dl className="mb-4 grid grid-cols-2 gap-4 text-sm md:grid-cols-5">
+        <Fact label="Trigger">{triggerLabel(r.trigger)}</Fact>
+        <Fact label="Created">{formatTime(r.created_at)}</Fact>
+        <Fact label="Duration">{formatDuration(runDuration(r, now))}</Fact>
+        <Fact label="Revision">
+          <span className="font-mono text-xs">{r.revision.slice(0, 12)}</span>
+        </Fact>
+        <Fact label="Attempt">
+          {r.attempt}
+          {r.parent_run_id ? (
+            <>
+              {" "}
+              (re-run of{" "}
+              <Link className="font-mono text-xs underline" to={`/runs/${r.parent_run_id}`}>
+                {r.parent_run_id.slice(0, 8)}
+              </Link>
+              )
+            </>
+          ) : null}
+        </Fact>
+      </dl>
+      {r.error ? <ErrorNote error={r.error} /> : null}
+      <Card className="mt-4">
+        <CardHeader>
+          <CardTitle>Graph</CardTitle>
+        </CardHeader>
+        <CardContent>
+          <Suspense fallback={<Skeleton className="h-40" />}>
+            <WorkflowDag steps={steps} statuses={statuses} selected={selected} onSelect={select} />
+          </Suspense>
+        </CardContent>
+      </Card>
+      <div className="mt-4 grid gap-4 xl:grid-cols-[22rem_1fr]">
+        <Card>
+          <CardHeader>
+            <CardTitle>Steps</CardTitle>
+          </CardHeader>
+          <CardContent>
+            <Table>
+              <TableHeader>
+                <TableRow>
+                  <TableHead>Step</TableHead>
+                  <TableHead>Status</TableHead>
+                  <TableHead className="text-right">Tries</TableHead>
+                  <TableHead className="text-right">Time</TableHead>
+                </TableRow>
+              </TableHeader>
+              <TableBody>
+                {steps.map((step) => {
+                  const report = r.steps[step.id];
+                  return (
+                    <TableRow
+                      key={step.id}
+                      className={cn(step.id === selected && "bg-accent")}
+                      data-step={step.id}
+                    >
+                      <TableCell>
+                        <button
+                          type="button"
+                          className="text-left font-medium hover:underline focus-visible:outline-none focus-visible:ring-2 focus-visible:ring-ring"
+                          aria-current={step.id === selected ? "true" : undefined}
+                          onClick={() => select(step.id)}
+                        >
+                          {step.name}
+                        </button>
+                        {report?.error ? <p className="text-xs text-destructive">{report.error}</p> : null}
+                      </TableCell>
+                      <TableCell>
+                        <StatusBadge status={report?.status ?? "pending"} />
+                      </TableCell>
+                      <TableCell className="text-right tabular-nums">{report?.attempts ?? 0}</TableCell>
+                      <TableCell className="text-right tabular-nums">
+                        {formatDuration(report?.duration_ms)}
+                      </TableCell>
+                    </TableRow>
+                  );
+                })}
+              </TableBody>
+            </Table>
+          </CardContent>
+        </Card>
+        <Card className="min-w-0">
+          <CardHeader>
+            <CardTitle>Log{selected ? ` · ${selected}` : ""}</CardTitle>
+          </CardHeader>
+          <CardContent>
+            <LogViewer key={`${r.id}:${selected}`} runId={r.id} step={selected} />
+          </CardContent>
+        </Card>
+      </div>
+      <div className="mt-4 grid gap-4 lg:grid-cols-2">
+        <ValuesCard title="Inputs" values={r.inputs} empty="No inputs (secret inputs are never shown)." />
+        <ValuesCard
+          title="Outputs"
+          values={r.outputs}
+          empty={FINISHED.has(r.status) ? "No outputs." : "Not finished yet."}
+        />
+      </div>
+    </>
+  );
+}
+
+function RunActions({ run }: { run: RunDetail }) {
+  const me = useSession();
+  const navigate = useNavigate();
+  const client = useQueryClient();
+  const cancel = useMutation({
+    mutationFn: () => endpoints.cancel(run.id),
+    onSuccess: () => client.invalidateQueries({ queryKey: ["run", run.id] }),
+  });
+  const rerun = useMutation({
+    mutationFn: (fromFailed: boolean) => endpoints.rerun(run.id, fromFailed),
+    onSuccess: (next) => navigate(`/runs/${next.id}`),
+  });
+  const finished = FINISHED.has(run.status);
+  if (!canOperate(me)) return null;
+  return (
+    <div className="flex flex-col items-end gap-2">
+      <div className="flex gap-2">
+        {!finished ? (
+          <Button variant="destructive" onClick={() => cancel.mutate()} disabled={cancel.isPending}>
+            <Ban aria-hidden />
+            Cancel
+          </Button>
+        ) : null}
+        {finished && run.status !== "succeeded" ? (
+          <Button variant="outline" onClick={() => rerun.mutate(true)} disabled={rerun.isPending}>
+            <RotateCcw aria-hidden />
+            Re-run failed
+          </Button>
+        ) : null}
+        {finished ? (
+          <Button onClick={() => rerun.mutate(false)} disabled={rerun.isPending}>
+            <RotateCcw aria-hidden />
+            Re-run
+          </Button>
+        ) : null}
+      </div>
+      {cancel.error ? <ErrorNote error={cancel.error} /> : null}
+      {rerun.error ? <ErrorNote error={rerun.error} /> : null}
+    </div>
+  );
+}
+
+function Fact({ label, children }: { label: string; children: React.ReactNode }) {
+  return (
+    <div>
+      <dt className="text-xs text-muted-foreground">{label}</dt>
+      <dd className="mt-0.5">{children}</dd>
+    </div>
+  );
+}
+
+function ValuesCard({
+  title,
+  values,
+  empty,
+}: {
+  title: string;
+  values: Record<string, unknown>;
+  empty: string;
+}) {
+  const entries = Object.entries(values);
+  return (
+    <Card>
+      <CardHeader>
+        <CardTitle>{title}</CardTitle>
+      </CardHeader>
+      <CardContent>
+        {entries.length === 0 ? (
+          <p className="text-sm text-muted-foreground">{empty}</p>
+        ) : (
+          <dl className="grid grid-cols-[auto_1fr] gap-x-4 gap-y-1 text-sm" aria-label={title}>
+            {entries.map(([key, value]) => (
+              <div key={key} className="contents" data-value-name={key}>
+                <dt className="font-mono text-xs text-muted-foreground">{key}</dt>
+                <dd className="break-all font-mono text-xs">
+                  {typeof value === "string" ? value : JSON.stringify(value)}
+                </dd>
+              </div>
+            ))}
+          </dl>
+        )}
+      </CardContent>
+    </Card>
+  );
+}
+
+/** The graph's steps: the workflow's edges, plus any step the run has that the current definition lost. */
+function dagSteps(run: RunDetail | undefined, defined: WorkflowStep[] | undefined): WorkflowStep[] {
+  const steps = [...(defined ?? [])];
+  const known = new Set(steps.map((s) => s.id));
+  for (const id of Object.keys(run?.steps ?? {})) if (!known.has(id)) steps.push({ id, name: id, needs: [] });
+  return steps;
+}
+
+/** Open the step worth looking at: the one running, else the first that failed, else the first. */
+function defaultStep(run: RunDetail, steps: WorkflowStep[]): string | undefined {
+  const entries = Object.entries(run.steps);
+  return (
+    entries.find(([, s]) => s.status === "running")?.[0] ??
+    entries.find(([, s]) => s.status === "failed" || s.status === "timed_out")?.[0] ??
+    steps[0]?.id
+  );
+}
