@@ -6,6 +6,7 @@ const src = (pkg: string) => fileURLToPath(new URL(`./packages/${pkg}/src/index.
 // Tests import the workspace packages from source, so a test never runs against a stale dist/.
 // CLI tests spawn the built CLI instead, which is why `npm test` builds first.
 const alias = { "@gantry/core": src("core"), "@gantry/engine": src("engine") };
+const uiAlias = { "@": fileURLToPath(new URL("./packages/ui/src", import.meta.url)) };
 
 export default defineConfig({
   resolve: { alias },
@@ -16,7 +17,19 @@ export default defineConfig({
         test: {
           name: "unit",
           include: ["packages/*/src/**/*.test.ts", "bench/**/*.test.ts"],
-          exclude: ["**/*.services.test.ts", "**/node_modules/**", "**/dist/**"],
+          exclude: ["**/*.services.test.ts", "**/node_modules/**", "**/dist/**", "packages/ui/**"],
+          testTimeout: 20_000,
+        },
+      },
+      {
+        // The UI's component tests: React in jsdom, no server (the end-to-end tests use a real one).
+        resolve: { alias: uiAlias },
+        test: {
+          name: "ui",
+          include: ["packages/ui/src/**/*.test.{ts,tsx}"],
+          exclude: ["**/*.services.test.ts", "**/node_modules/**"],
+          environment: "jsdom",
+          setupFiles: ["packages/ui/src/testing/jsdom-setup.ts"],
           testTimeout: 20_000,
         },
       },
@@ -25,6 +38,8 @@ export default defineConfig({
         test: {
           name: "services",
           include: ["packages/*/src/**/*.services.test.ts"],
+          // Ends every browser and server the end-to-end tests started, even when a test fails.
+          teardownTimeout: 30_000,
           testTimeout: 60_000,
           fileParallelism: false,
         },

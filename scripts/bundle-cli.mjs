@@ -18,6 +18,14 @@ const lazyExternals = [
   "@fastify/*",
   "prom-client",
   "ws",
+  // Runner and trigger clients, loaded when a step or a listener first needs them.
+  "dockerode",
+  "@kubernetes/client-node",
+  "amqplib",
+  "mqtt",
+  "nats",
+  "pg-logical-replication",
+  "openid-client",
 ];
 
 await build({

@@ -2,6 +2,7 @@
 // The server is GANTRY_BENCH_POSTGRES, default postgres://postgres@127.0.0.1:5432 (trust auth).
 import { execFileSync } from "node:child_process";
 import { onExit } from "./service.mjs";
+import { processCpuSeconds } from "./timing.mjs";
 
 export const POSTGRES_URL = process.env.GANTRY_BENCH_POSTGRES ?? "postgres://postgres@127.0.0.1:5432";
 
@@ -87,4 +88,28 @@ export async function transactionCount(client, name) {
   );
   if (rows.length === 0) throw new Error(`pg_stat_database has no row for ${name}`);
   return Number(rows[0].n);
+}
+
+/**
+ * CPU seconds the server processes of database `name` used so far (from /proc, on this machine),
+ * by backend pid: what one run costs Postgres, which the transaction count alone does not say.
+ * Null without /proc.
+ */
+export async function backendCpuSeconds(client, name) {
+  const { rows } = await client.query("select pid from pg_stat_activity where datname = $1", [name]);
+  const byPid = new Map();
+  for (const { pid } of rows) {
+    const cpu = processCpuSeconds(pid);
+    if (cpu === null) return null;
+    byPid.set(pid, cpu.self);
+  }
+  return byPid;
+}
+
+/** The CPU seconds between two backendCpuSeconds samples (a backend that started meanwhile counts whole). */
+export function backendCpuBetween(before, after) {
+  if (!before || !after) return Number.NaN;
+  let total = 0;
+  for (const [pid, seconds] of after) total += seconds - (before.get(pid) ?? 0);
+  return total;
 }

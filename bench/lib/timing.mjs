@@ -1,7 +1,7 @@
 // Clock and process helpers shared by every workload. Times come from the monotonic hrtime clock,
 // never Date.now(), so an NTP step during a long run cannot bend a sample.
 import { execFileSync, spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 
 /** Seconds elapsed since `start` (a value of `process.hrtime.bigint()`). */
 export function secondsSince(start) {
@@ -95,6 +95,34 @@ export function processCpuSeconds(pid) {
   } catch {
     return null;
   }
+}
+
+/**
+ * CPU seconds of the live child processes of `pid` (each one's own, and of the children it reaped):
+ * a worker's step spawner helper, whose steps are its children, not the worker's. Zero without /proc.
+ */
+export function childProcessesCpuSeconds(pid) {
+  let self = 0;
+  let children = 0;
+  let entries = [];
+  try {
+    entries = readdirSync("/proc");
+  } catch {
+    return { self, children };
+  }
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      if (Number(fields[1]) !== pid) continue;
+      self += (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+      children += (Number(fields[13]) + Number(fields[14])) / CLOCK_TICKS;
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  return { self, children };
 }
 
 /** The whole machine's CPU time so far, busy and total (all CPUs), in seconds; null without /proc. */

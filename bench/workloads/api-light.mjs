@@ -8,7 +8,7 @@ import { BenchError } from "../lib/errors.mjs";
 import { runFloorScript } from "../lib/gantry.mjs";
 import { fib, fibProgram, floorScript, stepIds, workflowYaml } from "../lib/sequential-python.mjs";
 import { apiClient, epochMs, startUp, waitForRun, writeConfig } from "../lib/service.mjs";
-import { processCpuSeconds, wallClock } from "../lib/timing.mjs";
+import { childProcessesCpuSeconds, processCpuSeconds, wallClock } from "../lib/timing.mjs";
 
 const TASKS = 40;
 const K = 10;
@@ -16,10 +16,15 @@ const WORKFLOW = "bench-api-light";
 
 let service;
 
-/** CPU seconds of `gantry up` and of the steps it ran (and reaped); null without /proc. */
+/**
+ * CPU seconds of `gantry up`, of its step spawner helper (a live child) and of the steps they ran (and
+ * reaped); null without /proc.
+ */
 function serviceCpu(pid) {
   const cpu = processCpuSeconds(pid);
-  return cpu ? cpu.self + cpu.children : null;
+  if (!cpu) return null;
+  const helper = childProcessesCpuSeconds(pid);
+  return cpu.self + cpu.children + helper.self + helper.children;
 }
 
 async function viaApi() {

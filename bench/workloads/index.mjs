@@ -9,12 +9,29 @@
 // A service workload is { id, name, kind: "service", measure(ctx) -> Promise<{rows, details?, skipped?}> }:
 // it warms up and samples by itself (see bench/README.md, "Service workloads").
 import apiLight from "./api-light.mjs";
+import dockerStep from "./docker-step.mjs";
 import idle from "./idle.mjs";
 import latency from "./latency.mjs";
 import light from "./light-tasks.mjs";
+import logs from "./logs.mjs";
 import long from "./long-tasks.mjs";
+import rabbitmqTrigger from "./rabbitmq-trigger.mjs";
 import scheduler from "./scheduler.mjs";
 import startup from "./startup.mjs";
 import throughput from "./throughput.mjs";
+import ui from "./ui.mjs";
 
-export const workloads = [light, long, startup, apiLight, latency, throughput, idle, scheduler];
+export const workloads = [
+  light,
+  long,
+  startup,
+  apiLight,
+  latency,
+  throughput,
+  idle,
+  scheduler,
+  logs,
+  dockerStep,
+  rabbitmqTrigger,
+  ui,
+];

@@ -7,9 +7,22 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { BenchError } from "../lib/errors.mjs";
-import { adminClient, createDatabase, postgresUnavailable, transactionCount } from "../lib/postgres.mjs";
+import {
+  adminClient,
+  backendCpuBetween,
+  backendCpuSeconds,
+  createDatabase,
+  postgresUnavailable,
+  transactionCount,
+} from "../lib/postgres.mjs";
 import { ACTIVE_STATUSES, apiClient, epochMs, sleep, startCluster, writeConfig } from "../lib/service.mjs";
-import { machineCpuSeconds, percentile, processCpuSeconds, wallClock } from "../lib/timing.mjs";
+import {
+  childProcessesCpuSeconds,
+  machineCpuSeconds,
+  percentile,
+  processCpuSeconds,
+  wallClock,
+} from "../lib/timing.mjs";
 
 const P95_LIMIT_SECONDS = 0.5;
 const TARGET_PER_MINUTE = 3000;
@@ -93,14 +106,20 @@ async function drain(api, workflow, roles, timeoutMs) {
   return false;
 }
 
-/** CPU seconds so far: the server's, the workers' own, the steps' (reaped by the workers), the machine's. */
+/**
+ * CPU seconds so far: the server's, the workers' own, their step spawner helpers' (a worker's live
+ * children), the steps' (reaped by the workers or their helpers), the machine's.
+ */
 function cpuSnapshot(cluster) {
   const cpu = (role) => processCpuSeconds(role.pid) ?? { self: Number.NaN, children: Number.NaN };
   const workers = cluster.workers.map(cpu);
+  const helpers = cluster.workers.map((role) => childProcessesCpuSeconds(role.pid));
+  const sum = (list, key) => list.reduce((total, x) => total + x[key], 0);
   return {
     server: cpu(cluster.server).self,
-    workers: workers.reduce((sum, w) => sum + w.self, 0),
-    steps: workers.reduce((sum, w) => sum + w.children, 0),
+    workers: sum(workers, "self"),
+    spawners: sum(helpers, "self"),
+    steps: sum(workers, "children") + sum(helpers, "children"),
     machine: machineCpuSeconds(),
   };
 }
@@ -110,11 +129,13 @@ async function runLevel(ctx, cluster, api, stats, rate, seconds) {
   const clock = wallClock();
   const cpuBefore = cpuSnapshot(cluster);
   const xactBefore = await stats.count();
+  const pgBefore = await stats.backendCpu();
   ctx.log(`throughput: ${rate} runs/s for ${seconds} s`);
   const sent = await offer(api, workflow, rate, seconds, clock);
   const drained = await drain(api, workflow, cluster.roles, ctx.quick ? 10_000 : 20_000);
   const cpuAfter = cpuSnapshot(cluster);
   const xactAfter = await stats.count();
+  const pgAfter = await stats.backendCpu();
   const runs = await api.listRuns(workflow);
   const latencies = [];
   let succeeded = 0;
@@ -160,6 +181,8 @@ async function runLevel(ctx, cluster, api, stats, rate, seconds) {
     // CPU milliseconds per run: what one run costs each part.
     serverCpuMs: ((cpuAfter.server - cpuBefore.server) / sent.count) * 1000,
     workersCpuMs: ((cpuAfter.workers - cpuBefore.workers) / sent.count) * 1000,
+    spawnersCpuMs: ((cpuAfter.spawners - cpuBefore.spawners) / sent.count) * 1000,
+    postgresCpuMs: (backendCpuBetween(pgBefore, pgAfter) / sent.count) * 1000,
     stepsCpuMs: ((cpuAfter.steps - cpuBefore.steps) / sent.count) * 1000,
     machineCpuPercent: machine,
     transactionsPerRun: (xactAfter - xactBefore) / sent.count,
@@ -197,7 +220,10 @@ export default {
     const admin = await adminClient();
     // Transactions in the bench's database, to report what one run costs the database.
     // (asked on the maintenance database, so asking does not count).
-    const stats = { count: () => transactionCount(admin, database.name) };
+    const stats = {
+      count: () => transactionCount(admin, database.name),
+      backendCpu: () => backendCpuSeconds(admin, database.name),
+    };
     const results = [];
     try {
       const cluster = await startCluster(ctx, { url: database.url, dir: wfDir, config, data: dir });
@@ -251,7 +277,9 @@ export default {
             { title: "max s", align: "right" },
             { title: "cpu ms/run: server", align: "right" },
             { title: "workers", align: "right" },
+            { title: "spawners", align: "right" },
             { title: "steps", align: "right" },
+            { title: "postgres", align: "right" },
             { title: "machine busy %", align: "right" },
             { title: "db xact/run", align: "right" },
             { title: "p95 < 0.5 s" },
@@ -268,13 +296,16 @@ export default {
             seconds(l.max),
             l.serverCpuMs.toFixed(1),
             l.workersCpuMs.toFixed(1),
+            l.spawnersCpuMs.toFixed(1),
             l.stepsCpuMs.toFixed(1),
+            l.postgresCpuMs.toFixed(1),
             l.machineCpuPercent.toFixed(0),
             l.transactionsPerRun.toFixed(1),
             l.ok ? "ok" : "no",
           ]),
           notes: [
-            "cpu ms/run: CPU time per run of the server, of the two workers themselves, and of the steps' processes;",
+            "cpu ms/run: CPU time per run of the server, of the two workers themselves, of their step spawner helpers,",
+            "  of the steps' processes, and of the database's Postgres backends (from /proc: Postgres on this machine);",
             "machine busy %: of all CPUs, Postgres and anything else running included;",
             "db xact/run: from pg_stat_database, approximate (Postgres publishes a connection's counts up to 10 s late).",
             ...(sustained

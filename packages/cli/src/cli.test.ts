@@ -189,6 +189,12 @@ describe("gantry CLI", () => {
     const sqlite = await gantry(["worker", "--database", path.join(tmp, "x.db")]);
     expect(sqlite.code).toBe(2);
     expect(sqlite.stderr).toContain("--database must be a postgres:// URL");
+    // No URL anywhere: one line naming the three places it can come from.
+    const none = await gantry(["server"], { cwd: tmp });
+    expect(none.code).toBe(2);
+    expect(none.stderr.trim()).toBe(
+      "gantry: a postgres:// URL is required for separate servers and workers: --database, GANTRY_DATABASE or database: in gantry.yaml",
+    );
   });
 
   it("rejects an unknown command with usage help", async () => {

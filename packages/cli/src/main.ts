@@ -1,4 +1,5 @@
 import { Command, CommanderError } from "commander";
+import { registerKeysCommand } from "./commands/keys.js";
 import { registerLogsCommand } from "./commands/logs.js";
 import { registerRoleCommands } from "./commands/roles.js";
 import { registerRunCommand } from "./commands/run.js";
@@ -19,6 +20,7 @@ registerValidateCommand(program);
 registerSecretsCommands(program);
 registerRoleCommands(program);
 registerLogsCommand(program);
+registerKeysCommand(program);
 registerSchedulesCommand(program);
 
 try {

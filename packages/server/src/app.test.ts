@@ -221,6 +221,11 @@ describe("REST API", () => {
     const doc = (await app.inject({ url: "/api/v1/openapi.json" })).json();
     expect(doc.openapi).toBe("3.1.0");
     expect(Object.keys(doc.paths).sort()).toEqual([
+      "/api/v1/audit",
+      "/api/v1/dashboard",
+      "/api/v1/hooks/{workflow}/{name}",
+      "/api/v1/keys",
+      "/api/v1/keys/{id}",
       "/api/v1/runs",
       "/api/v1/runs/{id}",
       "/api/v1/runs/{id}/cancel",
@@ -232,9 +237,19 @@ describe("REST API", () => {
       "/api/v1/schedules/{id}/fires",
       "/api/v1/schedules/{id}/resume",
       "/api/v1/schedules/{id}/suspend",
+      "/api/v1/sources",
+      "/api/v1/sources/{name}/sync",
+      "/api/v1/triggers",
+      "/api/v1/triggers/{id}",
+      "/api/v1/webhooks/github",
+      "/api/v1/workers",
       "/api/v1/workflows",
       "/api/v1/workflows/{name}",
       "/api/v1/workflows/{name}/runs",
+      "/auth/callback",
+      "/auth/login",
+      "/auth/logout",
+      "/auth/me",
     ]);
   });
 });

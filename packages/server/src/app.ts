@@ -1,12 +1,21 @@
 import swagger from "@fastify/swagger";
 import websocket from "@fastify/websocket";
 import Fastify, { type FastifyInstance } from "fastify";
+import { registerAuth } from "./auth/index.js";
 import type { ServerContext } from "./context.js";
 import { registerErrorHandler } from "./errors.js";
+import { auditRoutes } from "./routes/audit.js";
+import { dashboardRoutes } from "./routes/dashboard.js";
 import { healthRoutes } from "./routes/health.js";
+import { keyRoutes } from "./routes/keys.js";
 import { logRoutes } from "./routes/logs.js";
 import { runRoutes } from "./routes/runs.js";
 import { scheduleRoutes } from "./routes/schedules.js";
+import { sourceRoutes } from "./routes/sources.js";
+import { triggerRoutes } from "./routes/triggers.js";
+import { uiRoutes } from "./routes/ui.js";
+import { workerRoutes } from "./routes/workers.js";
+import { webhookRoutes } from "./routes/webhooks.js";
 import { workflowRoutes } from "./routes/workflows.js";
 
 /** The HTTP API. Built without listening, so tests call it in-process with `inject`. */
@@ -23,15 +32,33 @@ export async function buildApp(
     openapi: {
       openapi: "3.1.0",
       info: { title: "Gantry API", version: ctx.version, description: "Workflows, runs and their steps" },
+      // Who may call each route is in auth/rules.ts; these say how to present credentials.
+      components: {
+        securitySchemes: {
+          apiKey: { type: "http", scheme: "bearer", description: "an API key: gantry keys create" },
+          session: { type: "apiKey", in: "cookie", name: "gantry_session", description: "after /auth/login" },
+        },
+      },
+      security: [{ apiKey: [] }, { session: [] }],
     },
   });
   await app.register(websocket);
   registerErrorHandler(app);
+  // Before every route: it collects them and decides each request from the table in auth/rules.ts.
+  await registerAuth(app, ctx);
+  keyRoutes(app, ctx);
+  auditRoutes(app, ctx);
   healthRoutes(app, ctx);
   workflowRoutes(app, ctx);
   runRoutes(app, ctx);
   logRoutes(app, ctx);
   scheduleRoutes(app, ctx);
+  sourceRoutes(app, ctx);
+  triggerRoutes(app, ctx);
+  await webhookRoutes(app, ctx);
+  dashboardRoutes(app, ctx);
+  workerRoutes(app, ctx);
+  await uiRoutes(app, ctx.uiDir);
   app.get("/api/v1/openapi.json", { schema: { hide: true } }, async () => app.swagger());
   return app;
 }

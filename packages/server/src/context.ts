@@ -1,5 +1,6 @@
-import type { LogArchiveLike, ServiceContext } from "@gantry/engine";
+import type { LogArchiveLike, ServiceContext, SourceSyncer } from "@gantry/engine";
 import type { Registry } from "prom-client";
+import type { AuthOptions } from "./auth/types.js";
 import type { LogTails } from "./log-tails.js";
 import type { Metrics } from "./metrics.js";
 
@@ -11,4 +12,10 @@ export interface ServerContext {
   version: string;
   logArchive: LogArchiveLike;
   logTails: LogTails;
+  /** The built web UI (packages/ui/dist); without it `/` says how to build it. */
+  uiDir?: string;
+  /** How callers are authenticated; undefined: local single-user mode (everyone is the local admin). */
+  auth?: AuthOptions;
+  /** The git sources' syncer; undefined when gantry.yaml declares no sources. */
+  sources?: SourceSyncer;
 }

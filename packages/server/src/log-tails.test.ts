@@ -1,7 +1,9 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import type { Readable } from "node:stream";
 import {
+  type ByteRange,
   LocalLogArchive,
   LocalNotifier,
   type LogArchiveLike,
@@ -38,7 +40,17 @@ class GatedArchive implements LogArchiveLike {
     return { entered: enteredPromise, release };
   }
 
+  async open(key: string, range?: ByteRange): Promise<Readable | undefined> {
+    await this.gate();
+    return this.inner.open(key, range);
+  }
+
   async get(key: string): Promise<string | undefined> {
+    await this.gate();
+    return this.inner.get(key);
+  }
+
+  private async gate(): Promise<void> {
     this.gets++;
     if (this.failures > 0) {
       this.failures--;
@@ -50,11 +62,14 @@ class GatedArchive implements LogArchiveLike {
       held.entered();
       await held.release;
     }
-    return this.inner.get(key);
   }
 
   put(key: string, body: string): Promise<void> {
     return this.inner.put(key, body);
+  }
+
+  putFile(key: string, file: string, bytes: number): Promise<void> {
+    return this.inner.putFile(key, file, bytes);
   }
 
   delete(keys: string[]): Promise<void> {
@@ -223,6 +238,42 @@ describe("LogTails", () => {
     for (const f of followers) expect(f.lines.map((l) => l.text)).toEqual(["one", "two"]);
     // One read for the first follower, one more for everyone who joined meanwhile: not one each.
     expect(archive.gets).toBeLessThanOrEqual(3);
+  });
+
+  it("hands followers level with the read the same batch, so it is serialised once", async () => {
+    const runId = await insertRun("running");
+    await writeLines(
+      service,
+      runId,
+      "a",
+      Array.from({ length: 5000 }, (_, i) => `line ${i}`),
+    );
+    await store.updateRun(service.database.db, runId, { status: "succeeded", finished_at: Date.now() });
+    const batches = new Set<LogLine[]>();
+    let sends = 0;
+    const followers = Array.from({ length: 10 }, () => {
+      const lines: LogLine[] = [];
+      let ended!: () => void;
+      const done = new Promise<void>((resolve) => {
+        ended = resolve;
+      });
+      const follower: Follower = {
+        after: -1,
+        send: (batch) => {
+          sends++;
+          batches.add(batch);
+          lines.push(...batch);
+        },
+        end: () => ended(),
+      };
+      return { lines, done, follower };
+    });
+    // All join before the first read starts (it starts on the next tick).
+    for (const f of followers) tails.follow(runId, f.follower);
+    await within(Promise.all(followers.map((f) => f.done)), 5000, "every follower to be ended");
+    for (const f of followers)
+      expect(f.lines.map((l) => l.offset)).toEqual(Array.from({ length: 5000 }, (_, i) => i));
+    expect(batches.size).toBeLessThan(sends / 5);
   });
 
   it("follows live lines announced on the notifier, and finds unannounced ones by polling", async () => {

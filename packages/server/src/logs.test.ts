@@ -147,7 +147,8 @@ describe("run logs over HTTP and WebSocket", () => {
     const socket = new WebSocket(`${base}/api/v1/runs/${id}/logs${query}`);
     sockets.push(socket);
     const messages: LogLine[] = [];
-    socket.on("message", (data) => messages.push(JSON.parse(String(data)) as LogLine));
+    // With ?batch=true a message is an array of lines.
+    socket.on("message", (data) => messages.push(...([] as LogLine[]).concat(JSON.parse(String(data)))));
     const closed = new Promise<{ code: number; reason: string }>((resolve) =>
       socket.on("close", (code, reason) => resolve({ code, reason: String(reason) })),
     );
@@ -236,6 +237,15 @@ describe("run logs over HTTP and WebSocket", () => {
     const firstOffset = onlyFirst.messages[0]!.offset;
     expect(await text(id, `?after=${firstOffset}`)).toBe("first | first b\nsecond | second a\n");
     expect(await text(id, "?step=nothing")).toBe("");
+    // A range: `limit` lines after `after`.
+    expect(await text(id, "?limit=1")).toBe("first | first a\n");
+    expect(await text(id, `?after=${firstOffset}&limit=1`)).toBe("first | first b\n");
+    expect(await text(id, "?tail=2&limit=1")).toBe("first | first b\n");
+
+    // Batches: the same lines, fewer messages.
+    const batched = await follow(id, "?batch=true");
+    expect((await batched.closed).code).toBe(1000);
+    expect(batched.messages.map((m) => m.text)).toEqual(["first a", "first b", "second a"]);
 
     const missing = await app.inject({ url: "/api/v1/runs/no-such-run/logs" });
     expect(missing.statusCode).toBe(404);

@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { UsageError } from "../errors.js";
 import { pc } from "../output/colors.js";
+import { authHeaders, authHint } from "./server-auth.js";
 
 interface LogsFlags {
   step?: string;
@@ -41,7 +42,7 @@ export function registerLogsCommand(program: Command): void {
 async function fetchText(url: string): Promise<number> {
   let res: Response;
   try {
-    res = await fetch(url);
+    res = await fetch(url, { headers: authHeaders() });
   } catch (error) {
     throw new UsageError(
       `cannot reach ${new URL(url).origin}: ${(error as Error).cause ?? (error as Error).message}`,
@@ -49,7 +50,7 @@ async function fetchText(url: string): Promise<number> {
   }
   if (!res.ok)
     throw new UsageError(
-      `${res.status}: ${((await res.json()) as { error?: string }).error ?? res.statusText}`,
+      `${res.status}: ${((await res.json()) as { error?: string }).error ?? res.statusText}${authHint(res.status)}`,
       1,
     );
   process.stdout.write(await res.text());
@@ -59,7 +60,7 @@ async function fetchText(url: string): Promise<number> {
 async function follow(url: string, oneStep: boolean): Promise<number> {
   const { WebSocket } = await import("ws");
   return new Promise((resolve, reject) => {
-    const socket = new WebSocket(url);
+    const socket = new WebSocket(url, { headers: authHeaders() });
     socket.on("message", (data) => {
       const line = JSON.parse(String(data)) as LogMessage;
       const prefix = oneStep
@@ -69,7 +70,10 @@ async function follow(url: string, oneStep: boolean): Promise<number> {
     });
     socket.on("unexpected-response", (_req, res) => {
       reject(
-        new UsageError(`${res.statusCode}: ${res.statusCode === 404 ? "unknown run" : res.statusMessage}`, 1),
+        new UsageError(
+          `${res.statusCode}: ${res.statusCode === 404 ? "unknown run" : res.statusMessage}${authHint(res.statusCode ?? 0)}`,
+          1,
+        ),
       );
     });
     socket.on("error", (error) => reject(new UsageError(`cannot follow ${url}: ${error.message}`)));

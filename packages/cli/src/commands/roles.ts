@@ -27,14 +27,16 @@ export function registerRoleCommands(program: Command): void {
     .option("--database <url>", "postgres:// URL or SQLite file (default <data>/gantry.db)")
     .option("--host <host>", "address to listen on (default 127.0.0.1)")
     .option("--port <port>", "port to listen on (default 8080; 0 picks a free one)")
+    .option("--insecure", "allow listening on a non-loopback address without authentication")
     .option("--concurrency <n>", "steps run at once (default 4)")
     .option("--config <file>", "configuration file (default ./gantry.yaml)")
     .action(async (flags: ConfigFlags) => {
       const { loadConfig, openServices, startServerRole, startWorkerRole, onShutdown } = await roles();
       const config = await loadConfig(flags);
-      if (!config.dir && existsSync("examples")) config.dir = "examples";
+      // With git sources configured, the workflows come from them, not from the examples.
+      if (!config.dir && config.sources.length === 0 && existsSync("examples")) config.dir = "examples";
       const service = await openServices(config, log);
-      const server = await startServerRole(service, config, log);
+      const server = await startServerRole(service, config, log, { insecure: flags.insecure === true });
       const worker = await startWorkerRole(service, config, log, {
         stepDuration: (seconds, status) => server.metrics.stepDuration.observe({ status }, seconds),
         claimLatency: (seconds) => server.metrics.claimLatency.observe(seconds),
@@ -52,17 +54,21 @@ export function registerRoleCommands(program: Command): void {
   program
     .command("server")
     .description("The API and the singletons, on PostgreSQL; run several behind a load balancer")
-    .requiredOption("--database <url>", "postgres:// URL")
+    .option(
+      "--database <url>",
+      "postgres:// URL (or GANTRY_DATABASE, which keeps it out of the process list)",
+    )
     .option("--dir <dir>", "folder of workflows to load")
     .option("--host <host>", "address to listen on (default 127.0.0.1)")
     .option("--port <port>", "port to listen on (default 8080)")
+    .option("--insecure", "allow listening on a non-loopback address without authentication")
     .option("--data <dir>", "data folder (default ./.gantry)")
     .option("--config <file>", "configuration file (default ./gantry.yaml)")
     .action(async (flags: ConfigFlags) => {
       const { loadConfig, openServices, startServerRole, onShutdown } = await roles();
       const config = await loadConfig(flags);
       const service = await openServices(config, log, { requirePostgres: true });
-      const server = await startServerRole(service, config, log);
+      const server = await startServerRole(service, config, log, { insecure: flags.insecure === true });
       log(`Gantry server listening on ${server.url}`);
       onShutdown(async () => {
         await server.stop();
@@ -73,8 +79,12 @@ export function registerRoleCommands(program: Command): void {
   program
     .command("worker")
     .description("Claims and runs steps from the PostgreSQL queue")
-    .requiredOption("--database <url>", "postgres:// URL")
+    .option(
+      "--database <url>",
+      "postgres:// URL (or GANTRY_DATABASE, which keeps it out of the process list)",
+    )
     .option("--labels <a,b>", "labels this worker offers; a step's runner.labels must all be among them")
+    .option("--runners <a,b>", "runner types this worker offers: local, docker, kubernetes (default local)")
     .option("--concurrency <n>", "steps run at once (default 4)")
     .option("--data <dir>", "data folder for the action cache (default ./.gantry)")
     .option("--config <file>", "configuration file (default ./gantry.yaml)")

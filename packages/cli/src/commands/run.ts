@@ -1,8 +1,8 @@
 import { randomUUID } from "node:crypto";
 import { coerceInputs, formatProblem } from "@gantry/core";
 import {
+  createRunners,
   createSecretCache,
-  LocalRunner,
   loadWorkflow,
   resolveWorkflowSecrets,
   runWorkflow,
@@ -77,7 +77,8 @@ async function runCommand(file: string, flags: RunFlags): Promise<number> {
   const startedAt = Date.now();
   const name = loaded.workflow.name ?? file;
   const { report, state } = await runWorkflow(loaded, {
-    runner: new LocalRunner(),
+    // Docker and Kubernetes clients load only when a step asks for that runner.
+    runner: createRunners(["local", "docker", "kubernetes"]),
     parallel,
     signal: abort.signal,
     secrets: { cache },

@@ -2,6 +2,7 @@ import type { Command } from "commander";
 import { UsageError } from "../errors.js";
 import { pc } from "../output/colors.js";
 import { renderTable } from "../output/table.js";
+import { authHeaders, authHint } from "./server-auth.js";
 
 interface ServerFlags {
   server?: string;
@@ -132,12 +133,13 @@ async function call(flags: ServerFlags, method: "GET" | "POST", route: string): 
   const base = (flags.server ?? process.env.GANTRY_URL ?? "http://127.0.0.1:8080").replace(/\/$/, "");
   let res: Response;
   try {
-    res = await fetch(`${base}${route}`, { method });
+    res = await fetch(`${base}${route}`, { method, headers: authHeaders() });
   } catch (error) {
     throw new UsageError(`cannot reach ${base}: ${(error as Error).cause ?? (error as Error).message}`);
   }
   const body = (await res.json().catch(() => ({}))) as { error?: string };
-  if (!res.ok) throw new UsageError(`${res.status}: ${body.error ?? res.statusText}`, 1);
+  if (!res.ok)
+    throw new UsageError(`${res.status}: ${body.error ?? res.statusText}${authHint(res.status)}`, 1);
   return body;
 }
 

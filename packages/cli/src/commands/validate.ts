@@ -1,20 +1,34 @@
 import path from "node:path";
 import { formatProblem, type Problem } from "@gantry/core";
-import { ACTION_FILE, findYamlFiles, loadActionFile, loadWorkflow } from "@gantry/engine";
+import {
+  ACTION_FILE,
+  findYamlFiles,
+  GitCache,
+  type LoadOptions,
+  libraryResolver,
+  loadActionFile,
+  loadWorkflow,
+  secretResolver,
+} from "@gantry/engine";
 import type { Command } from "commander";
 import { pc } from "../output/colors.js";
+import { readConfigFile } from "../roles/config.js";
 
 export function registerValidateCommand(program: Command): void {
   program
     .command("validate")
     .description("Check workflow and action files; print each problem as file:line:col: message")
     .argument("<paths...>", "files or folders (folders are searched for .yaml/.yml files)")
-    .action(async (paths: string[]) => {
-      process.exitCode = await validateCommand(paths);
+    .option(
+      "--config <file>",
+      "gantry.yaml whose libraries resolve `uses: <library>/<path>@<ref>` (default: $GANTRY_CONFIG, else ./gantry.yaml when present)",
+    )
+    .action(async (paths: string[], options: { config?: string }) => {
+      process.exitCode = await validateCommand(paths, options);
     });
 }
 
-async function validateCommand(paths: string[]): Promise<number> {
+async function validateCommand(paths: string[], options: { config?: string }): Promise<number> {
   const problems: Problem[] = [];
   const files: string[] = [];
   for (const p of paths) {
@@ -22,10 +36,11 @@ async function validateCommand(paths: string[]): Promise<number> {
     if (found === undefined) problems.push({ file: p, line: 1, col: 1, message: "file or folder not found" });
     else files.push(...found);
   }
+  const load = await loadOptions(options.config);
   for (const file of files) {
     const result = ACTION_FILE.test(path.basename(file))
       ? await loadActionFile(file)
-      : await loadWorkflow(file);
+      : await loadWorkflow(file, load);
     problems.push(...result.problems);
   }
   for (const p of problems) process.stdout.write(`${formatProblem(p)}\n`);
@@ -38,4 +53,29 @@ async function validateCommand(paths: string[]): Promise<number> {
         );
   process.stderr.write(`${summary}\n`);
   return problems.length === 0 ? 0 : 1;
+}
+
+/**
+ * The config's `libraries:`, fetched into the same cache the server uses (`<data>/git`), so a library
+ * action is checked at the commit its ref names now, as the server would pin it. Without a config,
+ * library steps are reported as not configured.
+ */
+async function loadOptions(flag: string | undefined): Promise<LoadOptions> {
+  const file = flag ?? process.env.GANTRY_CONFIG ?? "gantry.yaml";
+  const config = await readConfigFile(file, flag !== undefined || process.env.GANTRY_CONFIG !== undefined);
+  const libraries = config.libraries ?? [];
+  if (libraries.length === 0) return {};
+  const configDir = path.dirname(path.resolve(file));
+  const data = process.env.GANTRY_DATA ?? config.data ?? ".gantry";
+  return {
+    libraries: libraryResolver(
+      new GitCache(path.resolve(data, "git")),
+      libraries.map((l) => ({
+        ...l,
+        // A local path is relative to the config file, as for the server.
+        url: /^\.{0,2}\//.test(l.url) ? path.resolve(configDir, l.url) : l.url,
+      })),
+      secretResolver(configDir),
+    ),
+  };
 }

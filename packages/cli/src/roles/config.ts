@@ -1,8 +1,22 @@
 import { readFile } from "node:fs/promises";
 import path from "node:path";
-import { DURATION_PATTERN, formatProblem, parseDuration, parseYamlFile, schemaProblems } from "@gantry/core";
-import { resolveRefsDeep, type S3ArchiveOptions } from "@gantry/engine";
+import {
+  DURATION_PATTERN,
+  formatProblem,
+  parseDuration,
+  parseYamlFile,
+  RUNNER_TYPES,
+  type RunnerType,
+  schemaProblems,
+} from "@gantry/core";
+import {
+  type LibraryConfig,
+  resolveRefsDeep,
+  type S3ArchiveOptions,
+  type SourceConfig,
+} from "@gantry/engine";
 import { UsageError } from "../errors.js";
+import { type AuthOptions, authOptionsOf, authSchema, type FileAuth } from "./auth.js";
 
 /**
  * Gantry's settings, from three places; later ones win: `gantry.yaml` (or --config), then GANTRY_*
@@ -15,20 +29,48 @@ import { UsageError } from "../errors.js";
  * | listen address     | server.host          | GANTRY_HOST              | --host          | 127.0.0.1            |
  * | listen port        | server.port          | GANTRY_PORT              | --port          | 8080                 |
  * | worker labels      | worker.labels        | GANTRY_WORKER_LABELS     | --labels        | (none)               |
+ * | worker runners     | worker.runners       | GANTRY_WORKER_RUNNERS    | --runners       | local                |
  * | worker concurrency | worker.concurrency   | GANTRY_WORKER_CONCURRENCY| --concurrency   | 4                    |
  * | encryption key     | encryption_key       | GANTRY_ENCRYPTION_KEY    |                 | generated in <data>  |
  * | retention          | retention.runs/.logs |                          |                 | keep forever         |
+ * | singleton lease    | singletons.lease     |                          |                 | 30 (seconds)         |
+ * | git sources        | sources              |                          |                 | (none)               |
+ * | authentication     | auth (see auth.ts)   | GANTRY_AUTH_REQUIRED     | --insecure      | local single-user    |
+ *
+ * Secret references under `sources` are resolved at each use (each sync, each webhook), not here.
  */
 export interface Config {
   database?: string;
   data: string;
   dir?: string;
   server: { host: string; port: number };
-  worker: { labels: string[]; concurrency: number; leaseMs: number; pollMs: number; graceMs: number };
+  worker: {
+    labels: string[];
+    concurrency: number;
+    leaseMs: number;
+    pollMs: number;
+    graceMs: number;
+    /** Runner types this worker offers; steps of other types go to other workers. */
+    runners: RunnerType[];
+    /** worker.docker in gantry.yaml: the engine comes from DOCKER_HOST. */
+    docker?: { engineSocket?: string; tmp?: string };
+    /** worker.kubernetes in gantry.yaml: in-cluster or kubeconfig authentication. */
+    kubernetes?: { kubeconfig?: string; namespace?: string; initImage?: string };
+  };
   encryptionKey?: string;
   logs: { s3?: S3ArchiveOptions };
   /** How long finished runs and their logs are kept; undefined keeps them forever. */
   retention: { runsMs?: number; logsMs?: number };
+  /** The lease of the scheduler and of each trigger listener: a dead leader is replaced within it. */
+  singletonLeaseMs?: number;
+  /** Git sources, their secret references unresolved. */
+  sources: SourceConfig[];
+  /** Action libraries (`uses: <name>/<path>@<ref>`), their secret references unresolved. */
+  libraries: LibraryConfig[];
+  /** How callers authenticate: local single-user mode unless auth is configured or required. */
+  auth: AuthOptions;
+  /** The config file's folder: where relative ref+file:// and ref+sops:// references resolve. */
+  configDir: string;
 }
 
 export interface ConfigFlags {
@@ -39,8 +81,50 @@ export interface ConfigFlags {
   host?: string;
   port?: string;
   labels?: string;
+  runners?: string;
   concurrency?: string;
+  /** Serve another address than loopback without authentication. */
+  insecure?: boolean;
 }
+
+const NONEMPTY = "\\S";
+
+const sourceSchema = {
+  type: "object",
+  additionalProperties: false,
+  required: ["name", "url"],
+  properties: {
+    name: { type: "string", pattern: "^[A-Za-z0-9_.-]+$", description: "letters, digits, _ . -" },
+    url: {
+      type: "string",
+      pattern: NONEMPTY,
+      description: "https://, ssh:// or file:// URL of the repository",
+    },
+    ref: { type: "string", pattern: NONEMPTY, description: "branch, tag or commit (default main)" },
+    path: { type: "string", description: "folder of workflows in the repository (default: all of it)" },
+    interval: {
+      anyOf: [
+        { type: "string", pattern: DURATION_PATTERN },
+        { type: "number", minimum: 0 },
+      ],
+      description: "polling interval, e.g. 60s (default); 0 polls never",
+    },
+    credentials: {
+      type: "object",
+      additionalProperties: false,
+      properties: { token: { type: "string" }, username: { type: "string" }, ssh_key: { type: "string" } },
+    },
+    github: {
+      type: "object",
+      additionalProperties: false,
+      required: ["repository", "secret"],
+      properties: {
+        repository: { type: "string", pattern: "^[^/\\s]+/[^/\\s]+$", description: "owner/name" },
+        secret: { type: "string", pattern: NONEMPTY, description: "the webhook secret (a ref+… reference)" },
+      },
+    },
+  },
+} as const;
 
 const configSchema = {
   type: "object",
@@ -60,10 +144,42 @@ const configSchema = {
       additionalProperties: false,
       properties: {
         labels: { type: "array", items: { type: "string" } },
+        runners: { type: "array", items: { enum: [...RUNNER_TYPES] } },
+        docker: {
+          type: "object",
+          additionalProperties: false,
+          properties: {
+            engine_socket: {
+              type: "string",
+              description: "the engine's socket as its host sees it (docker: true)",
+            },
+            tmp: { type: "string", description: "folder for step files, shared with the engine" },
+          },
+        },
+        kubernetes: {
+          type: "object",
+          additionalProperties: false,
+          properties: {
+            kubeconfig: { type: "string" },
+            namespace: { type: "string" },
+            init_image: { type: "string" },
+          },
+        },
         concurrency: { type: "integer", minimum: 1 },
         lease: { type: "number", minimum: 1, description: "seconds" },
         poll: { type: "number", minimum: 1, description: "seconds" },
         grace: { type: "number", minimum: 0, description: "seconds" },
+      },
+    },
+    singletons: {
+      type: "object",
+      additionalProperties: false,
+      properties: {
+        lease: {
+          type: "number",
+          minimum: 2,
+          description: "seconds a scheduler or trigger leader holds its lease unrenewed (fail-over time)",
+        },
       },
     },
     retention: {
@@ -74,10 +190,21 @@ const configSchema = {
         logs: { type: "string", pattern: DURATION_PATTERN, description: "e.g. 7d" },
       },
     },
-    // Later issues add their sections (sources, libraries, auth); accepted and ignored here.
-    sources: {},
-    libraries: {},
-    auth: {},
+    sources: { type: "array", items: sourceSchema },
+    libraries: {
+      type: "array",
+      items: {
+        type: "object",
+        additionalProperties: false,
+        required: ["name", "url"],
+        properties: {
+          name: sourceSchema.properties.name,
+          url: sourceSchema.properties.url,
+          credentials: sourceSchema.properties.credentials,
+        },
+      },
+    },
+    auth: authSchema,
     logs: {
       type: "object",
       additionalProperties: false,
@@ -99,25 +226,49 @@ const configSchema = {
   },
 } as const;
 
-interface FileConfig {
+export interface FileConfig {
   database?: string;
   data?: string;
   dir?: string;
   encryption_key?: string;
   server?: { host?: string; port?: number };
-  worker?: { labels?: string[]; concurrency?: number; lease?: number; poll?: number; grace?: number };
+  worker?: {
+    labels?: string[];
+    concurrency?: number;
+    lease?: number;
+    poll?: number;
+    grace?: number;
+    runners?: RunnerType[];
+    docker?: { engine_socket?: string; tmp?: string };
+    kubernetes?: { kubeconfig?: string; namespace?: string; init_image?: string };
+  };
   logs?: {
     s3?: { bucket: string; prefix?: string; endpoint?: string; region?: string; force_path_style?: boolean };
   };
   retention?: { runs?: string; logs?: string };
+  singletons?: { lease?: number };
+  sources?: FileSource[];
+  libraries?: LibraryConfig[];
+  auth?: FileAuth;
+}
+
+interface FileSource {
+  name: string;
+  url: string;
+  ref?: string;
+  path?: string;
+  interval?: string | number;
+  credentials?: SourceConfig["credentials"];
+  github?: SourceConfig["github"];
 }
 
 export async function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.env): Promise<Config> {
   const file = flags.config ?? env.GANTRY_CONFIG ?? "gantry.yaml";
   const fromFile = await readConfigFile(file, flags.config !== undefined || env.GANTRY_CONFIG !== undefined);
-  const resolved = (await resolveRefsDeep(fromFile, {
-    baseDir: path.dirname(path.resolve(file)),
-  })) as FileConfig;
+  const configDir = path.dirname(path.resolve(file));
+  // Sources keep their references: they are resolved at each sync, so a rotated token needs no restart.
+  const { sources: fileSources, libraries: fileLibraries, ...rest } = fromFile;
+  const resolved = (await resolveRefsDeep(rest, { baseDir: configDir })) as FileConfig;
   const pick = <T>(flag: T | undefined, envValue: T | undefined, fileValue: T | undefined) =>
     flag ?? envValue ?? fileValue;
   const number = (name: string, text: string | undefined): number | undefined => {
@@ -155,6 +306,35 @@ export async function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = pr
       leaseMs: (resolved.worker?.lease ?? 30) * 1000,
       pollMs: (resolved.worker?.poll ?? 5) * 1000,
       graceMs: (resolved.worker?.grace ?? 30) * 1000,
+      runners: runnerTypes(
+        pick(labels(flags.runners), labels(env.GANTRY_WORKER_RUNNERS), resolved.worker?.runners) ?? ["local"],
+        flags.runners !== undefined ? "--runners" : "GANTRY_WORKER_RUNNERS",
+      ),
+      ...(resolved.worker?.docker
+        ? {
+            docker: {
+              ...(resolved.worker.docker.engine_socket
+                ? { engineSocket: resolved.worker.docker.engine_socket }
+                : {}),
+              ...(resolved.worker.docker.tmp ? { tmp: resolved.worker.docker.tmp } : {}),
+            },
+          }
+        : {}),
+      ...(resolved.worker?.kubernetes
+        ? {
+            kubernetes: {
+              ...(resolved.worker.kubernetes.kubeconfig
+                ? { kubeconfig: resolved.worker.kubernetes.kubeconfig }
+                : {}),
+              ...(resolved.worker.kubernetes.namespace
+                ? { namespace: resolved.worker.kubernetes.namespace }
+                : {}),
+              ...(resolved.worker.kubernetes.init_image
+                ? { initImage: resolved.worker.kubernetes.init_image }
+                : {}),
+            },
+          }
+        : {}),
     },
     ...(encryptionKey ? { encryptionKey } : {}),
     logs: resolved.logs?.s3 ? { s3: s3Options(resolved.logs.s3) } : {},
@@ -162,7 +342,52 @@ export async function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = pr
       ...(resolved.retention?.runs ? { runsMs: parseDuration(resolved.retention.runs) } : {}),
       ...(resolved.retention?.logs ? { logsMs: parseDuration(resolved.retention.logs) } : {}),
     },
+    ...(resolved.singletons?.lease ? { singletonLeaseMs: resolved.singletons.lease * 1000 } : {}),
+    sources: sourcesOf(fileSources ?? [], configDir),
+    libraries: (fileLibraries ?? []).map((l) => ({
+      ...l,
+      url: /^\.{0,2}\//.test(l.url) ? path.resolve(configDir, l.url) : l.url,
+    })),
+    auth: authOptionsOf(resolved.auth, env),
+    configDir,
   };
+}
+
+/** Checks runner type names from a flag or the environment (the file's are checked by its schema). */
+function runnerTypes(names: string[], where: string): RunnerType[] {
+  for (const name of names) {
+    if (!(RUNNER_TYPES as readonly string[]).includes(name)) {
+      throw new UsageError(`${where}: unknown runner type '${name}' (allowed: ${RUNNER_TYPES.join(", ")})`);
+    }
+  }
+  return [...new Set(names)] as RunnerType[];
+}
+
+/** Default interval: a minute, as Argo CD and Flux poll; webhooks make a push immediate anyway. */
+const DEFAULT_SOURCE_INTERVAL_MS = 60_000;
+
+function sourcesOf(sources: FileSource[], configDir: string): SourceConfig[] {
+  const seen = new Set<string>();
+  return sources.map((s, i) => {
+    if (seen.has(s.name)) throw new UsageError(`sources[${i}].name: '${s.name}' is used by another source`);
+    seen.add(s.name);
+    const interval =
+      s.interval === undefined
+        ? DEFAULT_SOURCE_INTERVAL_MS
+        : typeof s.interval === "number"
+          ? s.interval * 1000
+          : parseDuration(s.interval);
+    return {
+      name: s.name,
+      // A local path is relative to the config file, not to wherever git runs (the cache).
+      url: /^\.{0,2}\//.test(s.url) ? path.resolve(configDir, s.url) : s.url,
+      ref: s.ref ?? "main",
+      path: s.path ?? "",
+      intervalMs: interval,
+      ...(s.credentials ? { credentials: s.credentials } : {}),
+      ...(s.github ? { github: s.github } : {}),
+    };
+  });
 }
 
 function s3Options(s3: NonNullable<NonNullable<FileConfig["logs"]>["s3"]>): S3ArchiveOptions {
@@ -175,7 +400,7 @@ function s3Options(s3: NonNullable<NonNullable<FileConfig["logs"]>["s3"]>): S3Ar
   };
 }
 
-async function readConfigFile(file: string, required: boolean): Promise<FileConfig> {
+export async function readConfigFile(file: string, required: boolean): Promise<FileConfig> {
   let text: string;
   try {
     text = await readFile(file, "utf8");

@@ -1,15 +1,25 @@
+import path from "node:path";
+import { fileURLToPath } from "node:url";
 import { formatProblem } from "@gantry/core";
 import {
   applyRetention,
   describeSchedulerEvent,
+  describeTriggerEvent,
+  GitCache,
+  libraryResolver,
   reapExpiredJobs,
   registerFolder,
   Scheduler,
   type ServiceContext,
+  SourceSyncer,
+  type SyncerEvent,
+  secretResolver,
+  TriggerListeners,
 } from "@gantry/engine";
 import { buildApp, createMetrics, LogTails } from "@gantry/server";
 import type { FastifyInstance } from "fastify";
 import { UsageError } from "../errors.js";
+import { checkExposure } from "./auth.js";
 import type { Config } from "./config.js";
 import { logArchiveFor } from "./services.js";
 
@@ -27,17 +37,51 @@ export interface ServerRole {
   stop(): Promise<void>;
 }
 
+/**
+ * The built UI: packages/ui/dist beside this package (the same three levels up from dist/roles and from
+ * dist/bundle), or GANTRY_UI_DIR for an install that puts it elsewhere (the container image).
+ */
+function uiDirectory(): string {
+  return process.env.GANTRY_UI_DIR ?? fileURLToPath(new URL("../../../ui/dist", import.meta.url));
+}
+
 /** The API, the workflows of `--dir`, and the reaper. */
 export async function startServerRole(
   service: ServiceContext,
   config: Config,
   log: (line: string) => void,
+  options: { insecure?: boolean } = {},
 ): Promise<ServerRole> {
+  // Before anything starts: an exposed server without authentication refuses to come up.
+  const exposure = checkExposure(config.auth, config.server.host, options.insecure ?? false);
   if (config.dir) {
-    const { registered, problems } = await registerFolder(service, config.dir);
+    // Library actions (`uses: lib/path@ref`) of the folder's workflows are fetched into the same cache.
+    const options =
+      config.libraries.length > 0
+        ? {
+            libraries: libraryResolver(
+              new GitCache(path.join(config.data, "git")),
+              config.libraries,
+              secretResolver(config.configDir),
+            ),
+          }
+        : {};
+    const { registered, problems } = await registerFolder(service, config.dir, undefined, options);
     log(`loaded ${registered.length} workflow${registered.length === 1 ? "" : "s"} from ${config.dir}`);
     for (const p of problems) log(`  ${formatProblem(p)}`);
   }
+  // Git sources sync in the background: a slow remote must not hold the API back. GET /api/v1/sources
+  // shows each one's state meanwhile.
+  const sources =
+    config.sources.length > 0
+      ? new SourceSyncer(service, {
+          sources: config.sources,
+          libraries: config.libraries,
+          cacheDir: path.join(config.data, "git"),
+          resolveSecret: secretResolver(config.configDir),
+          onEvent: (event) => log(describeSyncerEvent(event)),
+        })
+      : undefined;
   const metrics = createMetrics(service);
   const logArchive = logArchiveFor(config);
   const logTails = new LogTails(service, logArchive);
@@ -48,6 +92,9 @@ export async function startServerRole(
     version: VERSION,
     logArchive,
     logTails,
+    uiDir: uiDirectory(),
+    auth: { ...config.auth, ...(options.insecure ? { insecure: true } : {}) },
+    ...(sources ? { sources } : {}),
   });
   let address: string;
   try {
@@ -61,22 +108,39 @@ export async function startServerRole(
     }
     throw error;
   }
+  log(exposure);
   // One scheduler per server; on Postgres the one holding the lease fires, the others stand by.
+  const lease = config.singletonLeaseMs ? { leaseMs: config.singletonLeaseMs } : {};
   const scheduler = new Scheduler(service, {
+    ...lease,
     onEvent: (event) => {
       const line = describeSchedulerEvent(event);
       if (line) log(line);
     },
   });
   await scheduler.start();
+  // One listener per event trigger (on.rabbitmq, kinesis, postgres, mqtt, nats, workflow); on Postgres
+  // each is consumed by the one server holding its lease, the others stand by.
+  const triggers = new TriggerListeners(service, {
+    ...lease,
+    onEvent: (event) => {
+      const line = describeTriggerEvent(event);
+      if (line) log(line);
+    },
+  });
+  await triggers.start();
+  sources?.start().catch((error: Error) => log(`sources: ${error.message}`));
   const reaper = setInterval(() => {
     reapExpiredJobs(service).catch((error: Error) => log(`reaper: ${error.message}`));
   }, REAP_EVERY_MS);
   const { runsMs, logsMs } = config.retention;
   const sweep = () =>
     applyRetention(service, logArchive, config.retention)
-      .then(({ runs, logs }) => {
-        if (runs || logs) log(`retention: deleted ${runs} runs and the logs of ${logs} step attempts`);
+      .then(({ runs, logs, history }) => {
+        if (runs || logs || history)
+          log(
+            `retention: deleted ${runs} runs, the logs of ${logs} step attempts and ${history} schedule fires and trigger events`,
+          );
       })
       .catch((error: Error) => log(`retention: ${error.message}`));
   const retention =
@@ -87,11 +151,24 @@ export async function startServerRole(
     url: address,
     metrics,
     async stop() {
+      await sources?.stop();
       await scheduler.stop();
+      await triggers.stop();
       clearInterval(reaper);
       if (retention) clearInterval(retention);
       logTails.close();
       await app.close();
     },
   };
+}
+
+function describeSyncerEvent(event: SyncerEvent): string {
+  if (event.type === "activated")
+    return `source ${event.source}: activated ${event.commit.slice(0, 12)} (${event.workflows} workflow${event.workflows === 1 ? "" : "s"})`;
+  if (event.type === "invalid")
+    return [
+      `source ${event.source}: ${event.commit ? `commit ${event.commit.slice(0, 12)} not activated` : "sync failed"}`,
+      ...event.errors.map((e) => `  ${e}`),
+    ].join("\n");
+  return `source ${event.source}: push started ${event.runs.map((r) => r.workflow).join(", ")}`;
 }

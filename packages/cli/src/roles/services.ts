@@ -23,6 +23,11 @@ export async function openServices(
   options: { requirePostgres?: boolean } = {},
 ): Promise<ServiceContext & { close(): Promise<void> }> {
   const location = config.database ?? path.join(config.data, "gantry.db");
+  if (options.requirePostgres && !config.database) {
+    throw new UsageError(
+      "a postgres:// URL is required for separate servers and workers: --database, GANTRY_DATABASE or database: in gantry.yaml",
+    );
+  }
   if (options.requirePostgres && !/^postgres(ql)?:\/\//.test(location)) {
     throw new UsageError(
       `--database must be a postgres:// URL for separate servers and workers (got '${redactUrl(location)}')`,

@@ -1,9 +1,9 @@
 import path from "node:path";
-import { LocalRunner, LogArchiver, type ServiceContext, Worker } from "@gantry/engine";
+import { createRunners, LogArchiver, type ServiceContext, Worker } from "@gantry/engine";
 import type { Config } from "./config.js";
 import { logArchiveFor } from "./services.js";
 
-/** A worker running steps on this machine with the local runner. */
+/** A worker running steps with the runners it offers (`--runners local,docker,kubernetes`). */
 export async function startWorkerRole(
   service: ServiceContext,
   config: Config,
@@ -29,14 +29,30 @@ export async function startWorkerRole(
     pollMs: config.worker.pollMs,
     graceMs: config.worker.graceMs,
     cacheDir: path.join(config.data, "cache", "actions"),
-    runner: new LocalRunner(),
+    // Docker and Kubernetes clients load when a step first needs them (or at start, for clean-up).
+    runner: createRunners(config.worker.runners, {
+      // A long-lived worker starts steps through a small helper process: forking itself for each step
+      // would block its event loop for milliseconds every time (see engine runners/local/spawner.ts).
+      local: { spawner: "helper" },
+      docker: {
+        ...(config.worker.docker?.engineSocket ? { engineSocket: config.worker.docker.engineSocket } : {}),
+        ...(config.worker.docker?.tmp ? { tmpRoot: config.worker.docker.tmp } : {}),
+      },
+      kubernetes: {
+        ...(config.worker.kubernetes?.kubeconfig
+          ? { kubeconfigPath: config.worker.kubernetes.kubeconfig }
+          : {}),
+        ...(config.worker.kubernetes?.namespace ? { namespace: config.worker.kubernetes.namespace } : {}),
+        ...(config.worker.kubernetes?.initImage ? { initImage: config.worker.kubernetes.initImage } : {}),
+      },
+    }),
     onError: (error) => log(`worker: ${error.message}`),
     ...(observe?.stepDuration ? { onFinished: observe.stepDuration } : {}),
     ...(observe?.claimLatency ? { onClaimed: observe.claimLatency } : {}),
   });
   await worker.start();
   log(
-    `worker ${worker.id} started (concurrency ${config.worker.concurrency}${config.worker.labels.length ? `, labels ${config.worker.labels.join(",")}` : ""})`,
+    `worker ${worker.id} started (concurrency ${config.worker.concurrency}, runners ${config.worker.runners.join(",")}${config.worker.labels.length ? `, labels ${config.worker.labels.join(",")}` : ""})`,
   );
   return worker;
 }

@@ -40,10 +40,14 @@ export function gantry(
 }
 
 /** `gantry up ARGS` on a free port: resolves with its URL once it says so; `stop()` ends it with SIGTERM. */
-export function startGantryUp(args: string[], cwd = repo): Promise<{ url: string; stop(): Promise<void> }> {
+export function startGantryUp(
+  args: string[],
+  cwd = repo,
+  env: Record<string, string> = {},
+): Promise<{ url: string; stop(): Promise<void> }> {
   const up = spawn(process.execPath, [bin, "up", "--port", "0", ...args], {
     cwd,
-    env: { ...process.env, NO_COLOR: "1" },
+    env: { ...process.env, NO_COLOR: "1", ...env },
   });
   const exited = new Promise<void>((resolve) => up.on("exit", () => resolve()));
   return new Promise((resolve, reject) => {

@@ -37,10 +37,38 @@ export interface RetrySpec {
   backoff?: Backoff;
 }
 
+export const RUNNER_TYPES = ["local", "docker", "kubernetes"] as const;
+export type RunnerType = (typeof RUNNER_TYPES)[number];
+export const PULL_POLICIES = ["always", "if-missing", "never"] as const;
+export type PullPolicy = (typeof PULL_POLICIES)[number];
+
+/**
+ * Where a step runs (`runner:` on a step, in `defaults`, or in an action). `type` and `labels` route the
+ * step to a worker; the rest configures the container (docker) or pod (kubernetes). See format/runner.ts.
+ */
 export interface RunnerSpec {
-  type?: string;
+  type?: RunnerType;
   labels?: string[];
-  [key: string]: unknown;
+  image?: string;
+  pull?: PullPolicy;
+  env?: Record<string, string | number | boolean | null>;
+  /** `host-path:container-path[:ro]` (docker). */
+  volumes?: string[];
+  network?: string;
+  user?: string | number;
+  cpus?: number | string;
+  /** Bytes, or `512m`, `1g`, `2Gi`. */
+  memory?: number | string;
+  /** Registry login, usually secret references. */
+  credentials?: { username: string; password: string; server?: string };
+  /** Docker-in-Docker: the step gets the container engine (docker), or a dind sidecar (kubernetes). */
+  docker?: boolean;
+  namespace?: string;
+  service_account?: string;
+  resources?: { requests?: Record<string, string | number>; limits?: Record<string, string | number> };
+  node_selector?: Record<string, string>;
+  tolerations?: Array<Record<string, unknown>>;
+  image_pull_secrets?: string[];
 }
 
 export interface StepSpec {
@@ -86,7 +114,7 @@ export interface WorkflowSpec {
   steps: Record<string, StepSpec>;
 }
 
-export const ACTION_LANGUAGES = ["bash", "sh", "python", "node", "exec"] as const;
+export const ACTION_LANGUAGES = ["bash", "sh", "python", "node", "exec", "container"] as const;
 export type ActionLanguage = (typeof ACTION_LANGUAGES)[number];
 
 export interface ActionRuns {
@@ -95,8 +123,15 @@ export interface ActionRuns {
   script?: string;
   /** An inline script. */
   run?: string;
-  /** For `exec`: the program and its arguments. A program with a slash is relative to the action folder. */
+  /**
+   * For `exec`: the program and its arguments. A program with a slash is relative to the action folder.
+   * For `container`: the arguments given to the image (its CMD); without it the image's own CMD runs.
+   */
   command?: string | string[];
+  /** For `container`: the image to run. */
+  image?: string;
+  /** For `container`: replaces the image's ENTRYPOINT. */
+  entrypoint?: string | string[];
 }
 
 export interface ActionSpec {
@@ -105,6 +140,8 @@ export interface ActionSpec {
   inputs?: Record<string, InputSpec>;
   outputs?: Record<string, { description?: string } | null>;
   runs: ActionRuns;
+  /** Where the action runs unless the step says otherwise. */
+  runner?: RunnerSpec;
 }
 
 /** A problem found in a file, with a 1-based position. */

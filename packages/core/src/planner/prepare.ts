@@ -1,6 +1,7 @@
 import { interpolationString } from "../expressions/data.js";
 import { evaluateTemplate } from "../expressions/evaluate.js";
 import { parseDuration } from "../format/duration.js";
+import { type ResolvedRunnerSpec, runnerSpecFor } from "../format/runner.js";
 import type { ActionSpec, Shell, StepSpec, WorkflowSpec } from "../format/types.js";
 import { coerceInputs } from "../inputs/coerce.js";
 import { statusFlags, stepContext } from "./context.js";
@@ -10,7 +11,9 @@ import type { RunInfo, RunState, Task } from "./state.js";
 export type Program =
   | { kind: "inline"; shell: Shell; script: string }
   | { kind: "file"; shell: Shell; path: string }
-  | { kind: "exec"; command: string[] };
+  | { kind: "exec"; command: string[] }
+  /** A container action: the image (in `runner.image`) runs with these arguments, or its own CMD. */
+  | { kind: "container"; command?: string[]; entrypoint?: string[] };
 
 /** A task with every expression evaluated: all a runner needs, and nothing it must evaluate itself. */
 export interface PreparedTask extends Task {
@@ -24,6 +27,8 @@ export interface PreparedTask extends Task {
   item?: unknown;
   /** Values the runner must mask in logs: the secret inputs given to this step. */
   secrets: string[];
+  /** Where it runs, with expressions evaluated; absent means the local runner with no options. */
+  runner?: ResolvedRunnerSpec;
 }
 
 export class PrepareError extends Error {}
@@ -91,6 +96,15 @@ export function prepareTask(
       : {}),
     ...(state.steps[task.step]?.fanOut ? { item } : {}),
   };
+  const runner = runnerSpecFor(wf, task.step, action);
+  if (runner.type !== "local" || Object.keys(runner).length > 1) {
+    prepared.runner = preparedRunner(runner, ctx, where);
+  }
+  if (prepared.program.kind === "container" && runner.type === "local") {
+    throw new PrepareError(
+      `${where}: a container action runs on runner type docker or kubernetes, not local`,
+    );
+  }
   return prepared;
 }
 
@@ -109,6 +123,21 @@ function program(
   const runs = action.runs;
   // An action sees its own inputs, not the calling workflow's.
   const actionCtx = { contexts: { inputs, env: ctx.contexts.env, run: ctx.contexts.run } };
+  if (runs.using === "container") {
+    const list = (value: string | string[] | undefined, what: string) =>
+      value === undefined
+        ? undefined
+        : (typeof value === "string" ? [value] : value).map((c) =>
+            interpolationString(attempt(`${where} (action ${what})`, () => evaluateTemplate(c, actionCtx))),
+          );
+    const command = list(runs.command, "command");
+    const entrypoint = list(runs.entrypoint, "entrypoint");
+    return {
+      kind: "container",
+      ...(command ? { command } : {}),
+      ...(entrypoint ? { entrypoint } : {}),
+    };
+  }
   if (runs.using === "exec") {
     const command = typeof runs.command === "string" ? [runs.command] : (runs.command ?? []);
     return {
@@ -123,6 +152,27 @@ function program(
     interpolationString(evaluateTemplate(runs.run ?? "", actionCtx)),
   );
   return { kind: "inline", shell: runs.using, script };
+}
+
+/** Evaluates the runner's values (`image: node:${{ inputs.node }}`); type and labels stay literal. */
+function preparedRunner(
+  spec: ResolvedRunnerSpec,
+  ctx: ReturnType<typeof stepContext>,
+  where: string,
+): ResolvedRunnerSpec {
+  const { type, labels, ...rest } = spec;
+  const evaluated = attempt(`${where}.runner`, () =>
+    evaluateTemplate(rest, ctx),
+  ) as Partial<ResolvedRunnerSpec>;
+  if (evaluated.env) {
+    evaluated.env = Object.fromEntries(
+      Object.entries(evaluated.env).map(([k, v]) => [k, v === null ? "" : interpolationString(v)]),
+    );
+  }
+  if ((type === "docker" || type === "kubernetes") && typeof evaluated.image !== "string") {
+    throw new PrepareError(`${where}.runner: runner type ${type} needs an 'image' (e.g. image: node:20)`);
+  }
+  return { ...evaluated, type, ...(labels ? { labels } : {}) };
 }
 
 function attempt<T>(where: string, fn: () => T): T {

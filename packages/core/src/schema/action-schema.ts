@@ -1,4 +1,4 @@
-import { actionRuns, IDENTIFIER_PATTERN, inputSpec, inputs } from "./definitions.js";
+import { actionRuns, IDENTIFIER_PATTERN, inputSpec, inputs, runner } from "./definitions.js";
 
 /** JSON Schema (draft-07) of an `action.yaml`. */
 export const actionSchema = {
@@ -21,6 +21,7 @@ export const actionSchema = {
       },
     },
     runs: actionRuns,
+    runner,
   },
   definitions: { input: inputSpec },
 } as const;

@@ -1,5 +1,12 @@
 import { DURATION_PATTERN } from "../format/duration.js";
-import { ACTION_LANGUAGES, BACKOFFS, INPUT_TYPES, SHELLS } from "../format/types.js";
+import {
+  ACTION_LANGUAGES,
+  BACKOFFS,
+  INPUT_TYPES,
+  PULL_POLICIES,
+  RUNNER_TYPES,
+  SHELLS,
+} from "../format/types.js";
 
 /** Names of steps, inputs and outputs: they are used in expressions and environment variable names. */
 export const IDENTIFIER_PATTERN = "^[A-Za-z_][A-Za-z0-9_-]*$";
@@ -53,11 +60,50 @@ export const retry = {
   },
 } as const;
 
+const stringMap = { type: "object", additionalProperties: { type: "string" } } as const;
+const quantities = { type: "object", additionalProperties: { type: ["string", "number"] } } as const;
+
+/** `runner:`; which keys apply to which type is checked in validate/runner.ts, with clearer messages. */
 export const runner = {
   type: "object",
+  additionalProperties: false,
   properties: {
-    type: { enum: ["local", "docker", "kubernetes"] },
-    labels: { type: "array", items: { type: "string" } },
+    type: { enum: [...RUNNER_TYPES], description: "Where the step runs (default local)" },
+    labels: { type: "array", items: { type: "string" }, description: "Labels the worker must all have" },
+    image: { type: "string", description: "The container image (docker, kubernetes)" },
+    pull: { enum: [...PULL_POLICIES], description: "When to pull the image (default if-missing)" },
+    env: {
+      type: "object",
+      additionalProperties: { type: ["string", "number", "boolean", "null"] },
+      description: "Environment of the container, besides the step's env",
+    },
+    volumes: {
+      type: "array",
+      items: { type: "string", pattern: "^[^:]+:/[^:]*(:(ro|rw))?$" },
+      description: "host-path:container-path[:ro] (docker)",
+    },
+    network: { type: "string", description: "The container network (docker)" },
+    user: { type: ["string", "integer"], description: "uid[:gid] or a user name" },
+    cpus: { type: ["number", "string"], description: "CPU limit, e.g. 1.5 or 500m" },
+    memory: { type: ["number", "string"], description: "Memory limit in bytes, or e.g. 512m, 2Gi" },
+    credentials: {
+      type: "object",
+      additionalProperties: false,
+      required: ["username", "password"],
+      properties: { username: { type: "string" }, password: { type: "string" }, server: { type: "string" } },
+      description: "Registry login; use secret references (ref+env://...)",
+    },
+    docker: { type: "boolean", description: "Docker-in-Docker: give the step a container engine" },
+    namespace: { type: "string", description: "Kubernetes namespace" },
+    service_account: { type: "string", description: "Kubernetes service account" },
+    resources: {
+      type: "object",
+      additionalProperties: false,
+      properties: { requests: quantities, limits: quantities },
+    },
+    node_selector: stringMap,
+    tolerations: { type: "array", items: { type: "object" } },
+    image_pull_secrets: { type: "array", items: { type: "string" } },
   },
 } as const;
 
@@ -96,6 +142,8 @@ export const actionRuns = {
     script: { type: "string", description: "A script file in the action's folder" },
     run: { type: "string", description: "An inline script" },
     command: { type: ["string", "array"], items: { type: "string" } },
+    image: { type: "string", description: "For using: container, the image to run" },
+    entrypoint: { type: ["string", "array"], items: { type: "string" } },
   },
 } as const;
 
@@ -144,3 +192,60 @@ export const scheduleEntry = {
 } as const;
 
 export { scalarMap };
+
+const patternList = {
+  type: "array",
+  items: { type: "string" },
+  description: "GitHub Actions filter patterns (*, **, ?, +, [a-z]; !pattern excludes in include lists)",
+} as const;
+
+/** `on.push`: GitHub Actions' filters. Using both a list and its `-ignore` list is refused by the validator. */
+export const pushTrigger = {
+  type: ["object", "null"],
+  additionalProperties: false,
+  properties: {
+    branches: patternList,
+    "branches-ignore": patternList,
+    tags: patternList,
+    "tags-ignore": patternList,
+    paths: patternList,
+    "paths-ignore": patternList,
+  },
+} as const;
+
+export const PULL_REQUEST_TYPES = [
+  "assigned",
+  "unassigned",
+  "labeled",
+  "unlabeled",
+  "opened",
+  "edited",
+  "closed",
+  "reopened",
+  "synchronize",
+  "converted_to_draft",
+  "ready_for_review",
+  "locked",
+  "unlocked",
+  "review_requested",
+  "review_request_removed",
+  "auto_merge_enabled",
+  "auto_merge_disabled",
+  "milestoned",
+  "demilestoned",
+  "enqueued",
+  "dequeued",
+] as const;
+
+/** `on.pull_request`: branches filter the base branch; types default to opened, synchronize, reopened. */
+export const pullRequestTrigger = {
+  type: ["object", "null"],
+  additionalProperties: false,
+  properties: {
+    branches: patternList,
+    "branches-ignore": patternList,
+    paths: patternList,
+    "paths-ignore": patternList,
+    types: { type: "array", items: { enum: [...PULL_REQUEST_TYPES] } },
+  },
+} as const;

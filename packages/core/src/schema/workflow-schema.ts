@@ -1,16 +1,27 @@
 import {
+  entryList,
+  eventTriggerDefinitions,
+  kinesisEntry,
+  mqttEntry,
+  natsEntry,
+  postgresEntry,
+  rabbitmqEntry,
+  workflowEntry,
+} from "../triggers/event-schema.js";
+import { webhookEntry } from "../triggers/webhook.js";
+import {
   duration,
   IDENTIFIER_PATTERN,
   inputSpec,
   inputs,
+  pullRequestTrigger,
+  pushTrigger,
   retry,
   runner,
   scalarMap,
   scheduleEntry,
   step,
 } from "./definitions.js";
-
-const triggerList = { type: ["array", "object"] } as const;
 
 /**
  * A list of schedule entries, or one entry as a map. `items` constrains only the list form and
@@ -63,15 +74,16 @@ export const workflowSchema = {
       properties: {
         manual: { type: ["object", "null"] },
         schedule: scheduleList,
-        push: { type: ["object", "null"] },
-        pull_request: { type: ["object", "null"] },
-        webhook: triggerList,
-        rabbitmq: triggerList,
-        kinesis: triggerList,
-        postgres: triggerList,
-        mqtt: triggerList,
-        nats: triggerList,
-        workflow_run: triggerList,
+        push: pushTrigger,
+        pull_request: pullRequestTrigger,
+        webhook: entryList("webhook_trigger", webhookEntry),
+        rabbitmq: entryList("rabbitmq_trigger", rabbitmqEntry),
+        kinesis: entryList("kinesis_trigger", kinesisEntry),
+        postgres: entryList("postgres_trigger", postgresEntry),
+        mqtt: entryList("mqtt_trigger", mqttEntry),
+        nats: entryList("nats_trigger", natsEntry),
+        workflow: entryList("workflow_trigger", workflowEntry),
+        workflow_run: entryList("workflow_trigger", workflowEntry),
       },
     },
     concurrency: {
@@ -87,5 +99,11 @@ export const workflowSchema = {
       additionalProperties: { $ref: "#/definitions/step" },
     },
   },
-  definitions: { input: inputSpec, step, schedule: scheduleEntry },
+  definitions: {
+    input: inputSpec,
+    step,
+    schedule: scheduleEntry,
+    ...eventTriggerDefinitions,
+    webhook_trigger: webhookEntry,
+  },
 } as const;

@@ -3,6 +3,7 @@ import { actionSchema } from "../schema/action-schema.js";
 import { parseYamlFile, type SourceFile } from "../yaml/parse.js";
 import { checkExpressions } from "./expressions.js";
 import { inputSpecProblems } from "./inputs.js";
+import { runnerProblems } from "./runner.js";
 import { schemaProblems } from "./schema-problems.js";
 import { isMap, sortProblems } from "./workflow.js";
 
@@ -29,7 +30,21 @@ export function validateActionText(file: string, text: string): ActionValidation
   if (isMap(spec.runs)) {
     const runs = spec.runs;
     const at = { file, ...source.locate(["runs"], { key: true }) };
-    if (runs.using === "exec") {
+    if (runs.using === "container") {
+      if (typeof runs.image !== "string")
+        problems.push({ ...at, message: "runs: 'container' needs 'image' (the image to run)" });
+      if (runs.script !== undefined || runs.run !== undefined) {
+        problems.push({
+          ...at,
+          message: "runs: 'container' takes 'image', 'command' and 'entrypoint', not 'script' or 'run'",
+        });
+      }
+    } else if (runs.image !== undefined || runs.entrypoint !== undefined) {
+      problems.push({ ...at, message: "runs: 'image' and 'entrypoint' are only for using: container" });
+    }
+    if (runs.using === "container") {
+      // Its command is optional: without one the image's own CMD runs.
+    } else if (runs.using === "exec") {
       if (runs.command === undefined)
         problems.push({ ...at, message: "runs: 'exec' needs 'command' (the program and its arguments)" });
       if (runs.script !== undefined || runs.run !== undefined) {
@@ -49,6 +64,20 @@ export function validateActionText(file: string, text: string): ActionValidation
     const scope = { inputs, item: false, contexts: new Set(["inputs", "env", "run"]) };
     problems.push(...checkExpressions(source, ["runs", "run"], runs.run, scope));
     problems.push(...checkExpressions(source, ["runs", "command"], runs.command, scope));
+    problems.push(...checkExpressions(source, ["runs", "entrypoint"], runs.entrypoint, scope));
+    problems.push(...checkExpressions(source, ["runs", "image"], runs.image, scope));
+  }
+  if (isMap(spec.runner)) {
+    const type =
+      spec.runner.type ?? (isMap(spec.runs) && spec.runs.using === "container" ? "docker" : "local");
+    problems.push(...runnerProblems(source, ["runner"], spec.runner, type));
+    if (isMap(spec.runs) && spec.runs.using === "container" && type === "local") {
+      problems.push({
+        file,
+        ...source.locate(["runner", "type"]),
+        message: "runner.type: a container action runs on docker or kubernetes, not local",
+      });
+    }
   }
   sortProblems(problems);
   return problems.length === 0 ? { action: spec, source, problems } : { source, problems };

@@ -1,11 +1,14 @@
 import { CONTEXT_NAMES } from "../expressions/evaluate.js";
-import type { Problem, StepSpec, WorkflowSpec } from "../format/types.js";
+import type { Problem, RunnerSpec, StepSpec, WorkflowSpec } from "../format/types.js";
 import { ancestorsOf, findCycle, needsOf } from "../graph/dag.js";
 import { workflowSchema } from "../schema/workflow-schema.js";
+import { gitFilterProblems } from "../triggers/git-events.js";
+import { webhookProblems } from "../triggers/webhook.js";
 import { parseYamlFile, type SourceFile } from "../yaml/parse.js";
 import { didYouMean } from "./did-you-mean.js";
 import { checkExpressions, type ExpressionScope } from "./expressions.js";
 import { inputSpecProblems } from "./inputs.js";
+import { runnerProblems } from "./runner.js";
 import { schemaProblems } from "./schema-problems.js";
 
 /** A `uses:` that names something outside this file, for the engine to resolve (core does no I/O). */
@@ -24,6 +27,8 @@ export interface WorkflowValidation {
 
 const LOCAL_USES = /^\.\.?\//;
 const LIBRARY_USES = /^[A-Za-z0-9_.-]+\/[^@\s]+@[^@\s]+$/;
+/** `gantry/<name>`: an action that comes with Gantry (the engine knows which). */
+const BUILTIN_USES = /^gantry\/[a-z0-9-]+$/;
 
 /** Parses and checks a workflow file. `workflow` is set only when there is no problem at all. */
 export function validateWorkflowText(file: string, text: string): WorkflowValidation {
@@ -44,12 +49,22 @@ export function validateWorkflowText(file: string, text: string): WorkflowValida
   const steps = isMap(spec.steps) ? (spec.steps as Record<string, StepSpec>) : {};
   problems.push(...graphProblems(source, steps));
   problems.push(...expressionProblems(source, spec, steps));
+  problems.push(...webhookProblems(source));
+  for (const event of ["push", "pull_request"] as const) {
+    const filter = isMap(spec.on) ? (spec.on as Record<string, unknown>)[event] : undefined;
+    for (const [at, message] of gitFilterProblems(
+      event,
+      isMap(filter) ? (filter as Record<string, unknown>) : null,
+    ))
+      problems.push({ file, ...source.locate(at, { key: true }), message });
+  }
   for (const [id, step] of Object.entries(steps)) {
     if (!isMap(step)) continue;
     problems.push(...stepShapeProblems(source, id, step));
+    problems.push(...stepRunnerProblems(source, id, step, spec.defaults?.runner));
     if (typeof step.uses === "string") {
       const problemAt = { file, ...source.locate(["steps", id, "uses"]) };
-      if (LOCAL_USES.test(step.uses) || LIBRARY_USES.test(step.uses))
+      if (LOCAL_USES.test(step.uses) || LIBRARY_USES.test(step.uses) || BUILTIN_USES.test(step.uses))
         uses.push({ step: id, uses: step.uses, problemAt });
       else {
         problems.push({
@@ -59,8 +74,42 @@ export function validateWorkflowText(file: string, text: string): WorkflowValida
       }
     }
   }
+  if (isMap(spec.defaults) && isMap(spec.defaults.runner)) {
+    problems.push(
+      ...runnerProblems(
+        source,
+        ["defaults", "runner"],
+        spec.defaults.runner,
+        spec.defaults.runner.type ?? null,
+      ),
+    );
+  }
   sortProblems(problems);
   return problems.length === 0 ? { workflow: spec, source, uses, problems } : { source, uses, problems };
+}
+
+/** A step's `runner:` for its effective type, and an image for a `run:` step in a container. */
+function stepRunnerProblems(
+  source: SourceFile,
+  id: string,
+  step: StepSpec,
+  defaults: RunnerSpec | undefined,
+): Problem[] {
+  const own = isMap(step.runner) ? step.runner : undefined;
+  const inherited = isMap(defaults) ? defaults : undefined;
+  // An action may still choose the type (and bring the image) of a `uses:` step.
+  const type = own?.type ?? inherited?.type ?? (step.uses === undefined ? "local" : null);
+  const problems = runnerProblems(source, ["steps", id, "runner"], own, type);
+  const sameType = own?.type === undefined || own.type === inherited?.type;
+  const image = own?.image ?? (sameType ? inherited?.image : undefined);
+  if (step.run !== undefined && (type === "docker" || type === "kubernetes") && image === undefined) {
+    problems.push({
+      file: source.file,
+      ...source.locate(own ? ["steps", id, "runner"] : ["steps", id], { key: true }),
+      message: `steps.${id}.runner: runner type ${type} needs an 'image' (on the step or in defaults.runner)`,
+    });
+  }
+  return problems;
 }
 
 function stepShapeProblems(source: SourceFile, id: string, step: StepSpec): Problem[] {
@@ -133,6 +182,7 @@ function expressionProblems(
   const problems = [
     ...checkExpressions(source, ["env"], spec.env, workflowScope),
     ...checkExpressions(source, ["concurrency", "group"], spec.concurrency?.group, workflowScope),
+    ...checkExpressions(source, ["defaults", "runner"], spec.defaults?.runner, workflowScope),
     ...checkExpressions(source, ["outputs"], spec.outputs, {
       ...workflowScope,
       steps: allSteps,
@@ -163,6 +213,7 @@ function expressionProblems(
       ...checkExpressions(source, at("run"), step.run, scope),
       ...checkExpressions(source, at("working_directory"), step.working_directory, scope),
       ...checkExpressions(source, at("name"), step.name, scope),
+      ...checkExpressions(source, at("runner"), step.runner, scope),
     );
   }
   return problems;

@@ -9,10 +9,32 @@ import {
   validateWorkflowText,
   type WorkflowSpec,
 } from "@gantry/core";
+import { BUILTIN_USES, builtinActionDir, builtinActionNames } from "../git/builtin-actions.js";
 import { scheduleProblems } from "../scheduler/validate.js";
+import { eventTriggerProblems } from "../triggers/validate.js";
 import { isInside, repositoryRoot } from "./repository-root.js";
 
+/** Where a library action came from: `uses: <library>/<path>@<ref>` and the commit the ref named. */
+export interface LibraryPin {
+  library: string;
+  path: string;
+  ref: string;
+  commit: string;
+}
+
+/** Finds a library action's folder (fetching the library); an error says why it cannot. */
+export type LibraryResolver = (
+  uses: Omit<LibraryPin, "commit">,
+) => Promise<{ dir: string; root: string; pin: LibraryPin } | { error: string }>;
+
+export interface LoadOptions {
+  /** Resolves `uses: <library>/<path>@<ref>`; without it such a step is a problem. */
+  libraries?: LibraryResolver;
+}
+
 export interface LoadedAction {
+  /** Set for a library action: the pin a run records. */
+  pin?: LibraryPin;
   spec: ActionSpec;
   /** The action's folder: scripts are relative to it. */
   dir: string;
@@ -36,18 +58,22 @@ export interface LoadResult {
 const ACTION_FILES = ["action.yaml", "action.yml"];
 
 /** Reads, validates and resolves a workflow file with its local actions. Problems carry file:line:col. */
-export async function loadWorkflow(file: string): Promise<LoadResult> {
+export async function loadWorkflow(file: string, options: LoadOptions = {}): Promise<LoadResult> {
   const { shown, text, problem } = await readSource(file);
   if (problem) return { problems: [problem] };
   const validation = validateWorkflowText(shown, text);
   const root = repositoryRoot(file);
   const actions: Record<string, LoadedAction> = {};
-  const problems = [...validation.problems, ...(await scheduleProblems(validation.source))];
+  const problems = [
+    ...validation.problems,
+    ...(await scheduleProblems(validation.source)),
+    ...eventTriggerProblems(validation.source),
+  ];
   // Each action folder is read once, however many steps use it.
   const byDir = new Map<string, Promise<{ action?: LoadedAction; problems: Problem[] }>>();
   await Promise.all(
     validation.uses.map(async (ref) => {
-      const resolved = resolveUses(ref, root);
+      const resolved = await resolveUses(ref, root, options);
       if ("problem" in resolved) {
         problems.push(resolved.problem);
         return;
@@ -58,7 +84,8 @@ export async function loadWorkflow(file: string): Promise<LoadResult> {
         byDir.set(resolved.dir, pending);
       }
       const result = await pending;
-      if (result.action) actions[ref.step] = result.action;
+      if (result.action)
+        actions[ref.step] = "pin" in resolved ? { ...result.action, pin: resolved.pin } : result.action;
       // Report an action's own problems once, not once per step using it.
       else if (!problems.includes(result.problems[0] as Problem)) problems.push(...result.problems);
     }),
@@ -67,9 +94,41 @@ export async function loadWorkflow(file: string): Promise<LoadResult> {
   return { loaded: { file: path.resolve(file), root, workflow: validation.workflow, actions }, problems };
 }
 
-function resolveUses(ref: UsesReference, root: string): { dir: string } | { problem: Problem } {
+async function resolveUses(
+  ref: UsesReference,
+  root: string,
+  options: LoadOptions,
+): Promise<{ dir: string; pin?: LibraryPin } | { problem: Problem }> {
+  const builtin = BUILTIN_USES.exec(ref.uses)?.[1];
+  if (builtin !== undefined) {
+    const dir = await builtinActionDir(builtin);
+    if (dir) return { dir };
+    return {
+      problem: {
+        ...ref.problemAt,
+        message: `steps.${ref.step}.uses: '${ref.uses}' is not a built-in action (built-in: ${builtinActionNames()
+          .map((n) => `gantry/${n}`)
+          .join(", ")})`,
+      },
+    };
+  }
   if (!ref.uses.startsWith("./") && !ref.uses.startsWith("../")) {
-    const library = ref.uses.split("/")[0];
+    const library = ref.uses.split("/")[0] as string;
+    if (options.libraries) {
+      const at = ref.uses.lastIndexOf("@");
+      const found = await options.libraries({
+        library,
+        path: ref.uses.slice(library.length + 1, at),
+        ref: ref.uses.slice(at + 1),
+      });
+      if ("error" in found)
+        return { problem: { ...ref.problemAt, message: `steps.${ref.step}.uses: ${found.error}` } };
+      if (!isInside(found.root, found.dir))
+        return {
+          problem: { ...ref.problemAt, message: `steps.${ref.step}.uses: '${ref.uses}' leaves the library` },
+        };
+      return { dir: found.dir, pin: found.pin };
+    }
     return {
       problem: {
         ...ref.problemAt,

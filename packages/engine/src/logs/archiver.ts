@@ -1,12 +1,17 @@
+import { once } from "node:events";
+import { createWriteStream } from "node:fs";
 import { mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
+import { finished } from "node:stream/promises";
 import type { ServiceContext } from "../service/context.js";
 import { insertLogArchive } from "../store/queries/log-archives.js";
 import { deleteTaskLogChunks, type TaskKey, taskLogChunks } from "../store/queries/log-chunks.js";
-import { encodeArchive, linesOfChunks } from "./lines-codec.js";
+import { encodeChunks } from "./lines-codec.js";
 import { archiveKey, type LogArchiveLike } from "./types.js";
 
 const RECORD = ".record.json";
+/** Chunks read per query while archiving: 16 × at most 64 KiB, so about 1 MiB of log in memory at once. */
+const PAGE_CHUNKS = 16;
 
 type SpoolRecord = TaskKey & {
   object_key: string;
@@ -36,29 +41,61 @@ export class LogArchiver {
   ) {}
 
   async archiveTask(key: TaskKey): Promise<void> {
-    const chunks = await taskLogChunks(this.ctx.database.db, key);
-    // A step that printed nothing has no log to keep: no object, no record, three statements saved.
-    if (chunks.length === 0) return;
-    const lines = linesOfChunks(chunks);
     const objectKey = archiveKey(key.run_id, key.step, key.item_index, key.attempt);
-    const body = encodeArchive(lines);
-    const record = {
-      ...key,
-      object_key: objectKey,
-      first_offset: lines[0]?.offset ?? null,
-      last_offset: lines.at(-1)?.offset ?? null,
-      line_count: lines.length,
-      bytes: Buffer.byteLength(body),
-    };
-    // The body, then its record beside it: a spool entry counts only once its record exists.
     const spoolFile = path.join(this.spoolDir, objectKey.replace(/\//g, "__"));
     await mkdir(this.spoolDir, { recursive: true });
-    await writeFile(spoolFile, body);
+    const written = await this.spool(key, spoolFile);
+    // A step that printed nothing has no log to keep: no object, no record, three statements saved.
+    if (!written) {
+      await rm(spoolFile, { force: true });
+      return;
+    }
+    const record = { ...key, object_key: objectKey, ...written };
+    // The body, then its record beside it: a spool entry counts only once its record exists.
     await writeFile(`${spoolFile}${RECORD}`, JSON.stringify(record));
-    await this.upload(spoolFile, record, body).catch((error: Error) => {
+    await this.upload(spoolFile, record).catch((error: Error) => {
       this.onError(new Error(`log archive unreachable, keeping ${objectKey} in the spool: ${error.message}`));
       this.scheduleRetry();
     });
+  }
+
+  /**
+   * Writes the attempt's lines to `file` a page of chunks at a time, waiting for the disk when it is
+   * slower than the database: memory holds one page (about 1 MiB), not the whole log.
+   */
+  private async spool(
+    key: TaskKey,
+    file: string,
+  ): Promise<Pick<SpoolRecord, "first_offset" | "last_offset" | "line_count" | "bytes"> | undefined> {
+    const out = createWriteStream(file);
+    const done = finished(out);
+    let first: number | null = null;
+    let last: number | null = null;
+    let count = 0;
+    let bytes = 0;
+    try {
+      let startingAfter: number | undefined;
+      for (;;) {
+        const page = await taskLogChunks(this.ctx.database.db, key, {
+          ...(startingAfter !== undefined ? { startingAfter } : {}),
+          limit: PAGE_CHUNKS,
+        });
+        if (page.length === 0) break;
+        const end = page.at(-1) as (typeof page)[number];
+        startingAfter = Number(end.first_offset);
+        first ??= Number(page[0]?.first_offset);
+        last = Number(end.first_offset) + end.line_count - 1;
+        for (const chunk of page) count += chunk.line_count;
+        const body = encodeChunks(page);
+        bytes += Buffer.byteLength(body);
+        // `once` rejects on the stream's "error" (a full disk), so a failed write cannot hang here.
+        if (!out.write(body)) await once(out, "drain");
+      }
+    } finally {
+      out.end();
+      await done;
+    }
+    return count === 0 ? undefined : { first_offset: first, last_offset: last, line_count: count, bytes };
   }
 
   /** Uploads everything left in the spool (at start, and while the archive was unreachable). */
@@ -73,7 +110,7 @@ export class LogArchiver {
     for (const name of files.filter((f) => f.endsWith(RECORD))) {
       const file = path.join(this.spoolDir, name.slice(0, -RECORD.length));
       const record = JSON.parse(await readFile(path.join(this.spoolDir, name), "utf8")) as SpoolRecord;
-      await this.upload(file, record, await readFile(file, "utf8"));
+      await this.upload(file, record);
       uploaded++;
     }
     return uploaded;
@@ -85,8 +122,8 @@ export class LogArchiver {
     if (this.retryTimer) clearTimeout(this.retryTimer);
   }
 
-  private async upload(spoolFile: string, record: SpoolRecord, body: string): Promise<void> {
-    await this.archive.put(record.object_key, body);
+  private async upload(spoolFile: string, record: SpoolRecord): Promise<void> {
+    await this.archive.putFile(record.object_key, spoolFile, record.bytes);
     await this.ctx.database.db.transaction().execute(async (tx) => {
       await insertLogArchive(tx, { ...record, created_at: this.ctx.now() });
       await deleteTaskLogChunks(tx, record);

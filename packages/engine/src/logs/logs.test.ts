@@ -1,5 +1,6 @@
 import { readdirSync } from "node:fs";
 import path from "node:path";
+import type { Readable } from "node:stream";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { taskLogChunks } from "../store/queries/log-chunks.js";
 import { insertTestRun, nextNotification, sqliteContext, taskKey } from "../testing/log-fixtures.js";
@@ -9,7 +10,7 @@ import { LogArchiver } from "./archiver.js";
 import { decodeArchive } from "./lines-codec.js";
 import { LocalLogArchive } from "./local-archive.js";
 import { readLogLines } from "./reader.js";
-import { archiveKey, type LogArchiveLike } from "./types.js";
+import { archiveKey, type ByteRange, type LogArchiveLike } from "./types.js";
 import { TaskLogWriter } from "./writer.js";
 
 type Context = Awaited<ReturnType<typeof sqliteContext>>;
@@ -274,16 +275,29 @@ class FlakyArchive implements LogArchiveLike {
   constructor(private readonly inner: LogArchiveLike) {}
 
   async put(key: string, body: string): Promise<void> {
+    this.reach();
+    await this.inner.put(key, body);
+  }
+
+  async putFile(key: string, file: string, bytes: number): Promise<void> {
+    this.reach();
+    await this.inner.putFile(key, file, bytes);
+  }
+
+  private reach(): void {
     if (this.down) {
       this.failures++;
       throw new Error("connection refused");
     }
     this.puts++;
-    await this.inner.put(key, body);
   }
 
   get(key: string): Promise<string | undefined> {
     return this.inner.get(key);
+  }
+
+  open(key: string, range?: ByteRange): Promise<Readable | undefined> {
+    return this.inner.open(key, range);
   }
 
   delete(keys: string[]): Promise<void> {

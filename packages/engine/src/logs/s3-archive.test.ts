@@ -1,4 +1,4 @@
-import { readdirSync } from "node:fs";
+import { readdirSync, statSync, writeFileSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
 import S3rver from "s3rver";
@@ -8,7 +8,7 @@ import { insertTestRun, sqliteContext, taskKey } from "../testing/log-fixtures.j
 import { tempDir } from "../testing/temp-dir.js";
 import { LogArchiver } from "./archiver.js";
 import { decodeArchive } from "./lines-codec.js";
-import { readLogLines } from "./reader.js";
+import { readLogLines, tailLogLines } from "./reader.js";
 import { S3LogArchive, s3OptionsFromEnv } from "./s3-archive.js";
 import { archiveKey } from "./types.js";
 import { TaskLogWriter } from "./writer.js";
@@ -129,6 +129,64 @@ describe("S3LogArchive against s3rver", () => {
       expect(decodeArchive(body ?? "")).toEqual(before);
       expect(await readLogLines(ctx.database.db, archive, runId)).toEqual(before);
       expect(await archiver.flushSpool()).toBe(0);
+    } finally {
+      archiver.stop();
+      await ctx.close();
+    }
+  });
+});
+
+describe("S3LogArchive streaming", () => {
+  it("uploads a file in one streamed PutObject or in parts, and reads byte ranges and tails back", async () => {
+    const file = path.join(tmp.dir, "big.jsonl");
+    // 12 MiB of numbered lines: over the (lowered) multipart threshold, three parts of 5 MiB at most.
+    const line = (i: number) => `${JSON.stringify({ offset: i, text: "y".repeat(90) })}\n`;
+    const lines = Array.from({ length: Math.floor((12 * 1024 * 1024) / line(0).length) }, (_, i) => line(i));
+    writeFileSync(file, lines.join(""));
+    const bytes = statSync(file).size;
+    const parts = new S3LogArchive({
+      bucket: BUCKET,
+      endpoint: `http://127.0.0.1:${s3!.port}`,
+      forcePathStyle: true,
+      multipartAboveBytes: 6 * 1024 * 1024,
+      partBytes: 5 * 1024 * 1024,
+    });
+    await parts.putFile("run-2/big.jsonl", file, bytes);
+    const single = archiveOn(s3!.port);
+    await single.putFile("run-2/single.jsonl", file, bytes);
+    for (const key of ["run-2/big.jsonl", "run-2/single.jsonl"]) {
+      const stream = await single.open(key);
+      let length = 0;
+      for await (const chunk of stream as AsyncIterable<Buffer>) length += chunk.length;
+      expect(length).toBe(bytes);
+      const range = await single.open(key, { start: line(0).length, end: 2 * line(0).length });
+      let text = "";
+      for await (const chunk of range as AsyncIterable<Buffer>) text += chunk.toString("utf8");
+      expect(text).toBe(line(1));
+    }
+    expect(await single.open("run-2/none.jsonl")).toBeUndefined();
+  });
+
+  it("archives a step and serves tails and resumes from S3 with range reads", async () => {
+    const ctx = await sqliteContext();
+    const archive = archiveOn(s3!.port);
+    const archiver = new LogArchiver(ctx, archive, path.join(tmp.dir, "spool"));
+    try {
+      const runId = await insertTestRun(ctx);
+      const key = taskKey(runId, "big");
+      const writer = new TaskLogWriter(ctx, key);
+      for (let i = 0; i < 30_000; i++) writer.line("stdout", `line ${i} ${"z".repeat(30)}`);
+      await writer.close();
+      await archiver.archiveTask(key);
+      expect(await taskLogChunks(ctx.database.db, key)).toEqual([]);
+      const tail = await tailLogLines(ctx.database.db, archive, runId, { lines: 2 });
+      expect(tail.map((l) => l.text)).toEqual([
+        `line 29998 ${"z".repeat(30)}`,
+        `line 29999 ${"z".repeat(30)}`,
+      ]);
+      const resumed = await readLogLines(ctx.database.db, archive, runId, { after: 29_000 });
+      expect(resumed.map((l) => l.offset)).toEqual(Array.from({ length: 999 }, (_, i) => 29_001 + i));
+      expect(await readLogLines(ctx.database.db, archive, runId)).toHaveLength(30_000);
     } finally {
       archiver.stop();
       await ctx.close();

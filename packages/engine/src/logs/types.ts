@@ -1,3 +1,4 @@
+import type { Readable } from "node:stream";
 import type { Stream } from "../runners/types.js";
 
 /** One line of a step's output, as stored, archived, served and streamed. */
@@ -14,11 +15,25 @@ export interface LogLine {
   text: string;
 }
 
-/** Where finished steps' logs are kept: a local folder, or S3 (or MinIO). */
+/** Bytes `start` to `end - 1` of an object (`end` omitted: to its end). */
+export interface ByteRange {
+  start: number;
+  end?: number;
+}
+
+/**
+ * Where finished steps' logs are kept: a local folder, or S3 (or MinIO). A log can be hundreds of MB,
+ * so the worker and the server move it with `putFile` and `open`, which stream; `put` and `get` hold
+ * the whole object and are for small ones (tests, tools).
+ */
 export interface LogArchiveLike {
   put(key: string, body: string): Promise<void>;
+  /** Uploads the file at `file`, `bytes` long, as the object `key` without reading it into memory. */
+  putFile(key: string, file: string, bytes: number): Promise<void>;
   /** Undefined when there is no such object. */
   get(key: string): Promise<string | undefined>;
+  /** The object's bytes (or those of `range`) as a stream; undefined when there is no such object. */
+  open(key: string, range?: ByteRange): Promise<Readable | undefined>;
   delete(keys: string[]): Promise<void>;
 }
 

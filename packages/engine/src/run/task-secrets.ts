@@ -18,11 +18,11 @@ export async function resolveWorkflowSecrets(
 }
 
 /**
- * Resolves references written directly in a step's `env` and `with` (`ref+vault://…`), just before the
+ * Resolves references written directly in a step's `env`, `with` and `runner` (`ref+vault://…`), just before the
  * step runs, and lists every resolved value as a secret of the task so it is masked.
  */
 export async function resolveTaskSecrets(task: PreparedTask, options: ResolveOptions): Promise<PreparedTask> {
-  const before = JSON.stringify([task.env, task.inputs]);
+  const before = JSON.stringify([task.env, task.inputs, task.runner]);
   if (!before.includes("ref+")) return task;
   const secrets = [...task.secrets];
   const collect = (value: unknown): unknown => {
@@ -44,5 +44,12 @@ export async function resolveTaskSecrets(task: PreparedTask, options: ResolveOpt
       typeof v === "string" ? v : JSON.stringify(v),
     ]),
   );
-  return { ...task, env, inputs: await resolve(task.inputs), secrets };
+  // The runner's env and registry credentials (`password: ref+env://REGISTRY_TOKEN`) too; type stays.
+  const runner = task.runner
+    ? ({
+        ...(await resolve(task.runner as unknown as Record<string, unknown>)),
+        type: task.runner.type,
+      } as typeof task.runner)
+    : undefined;
+  return { ...task, env, inputs: await resolve(task.inputs), secrets, ...(runner ? { runner } : {}) };
 }

@@ -1,4 +1,4 @@
-import type { PreparedTask } from "@gantry/core";
+import type { PreparedTask, RunnerType } from "@gantry/core";
 
 export type Stream = "stdout" | "stderr";
 
@@ -13,6 +13,8 @@ export interface RunnerTask {
   signal: AbortSignal;
   /** Back-pressure: while `full`, the runner stops reading the step's output until `waitForRoom`. */
   flow?: { readonly full: boolean; waitForRoom(): Promise<void> };
+  /** The worker running it: containers and pods are labelled with it, for clean-up after a crash. */
+  workerId?: string;
 }
 
 export interface RunnerResult {
@@ -27,4 +29,11 @@ export interface RunnerResult {
 /** A place where steps run: the local machine, a container engine, a Kubernetes cluster. */
 export interface RunnerLike {
   run(task: RunnerTask): Promise<RunnerResult>;
+  /** The runner types it can run (`runner.type`); a worker offers these. Absent: only `local`. */
+  readonly types?: readonly RunnerType[];
+  /**
+   * Removes containers or pods whose worker is gone (crashed without cleaning up), given a check of
+   * whether a worker id is still alive. Returns how many it removed.
+   */
+  removeOrphans?(isAlive: (workerId: string) => Promise<boolean>): Promise<number>;
 }

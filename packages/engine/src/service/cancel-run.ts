@@ -69,7 +69,7 @@ export async function cancelRunInTx(ctx: ServiceContext, tx: Db, id: string): Pr
   for (const job of await runJobs(tx, id)) {
     if (job.status === "queued") await deleteJob(tx, job.id);
   }
-  await enqueueJobs(tx, jobsFor(id, definition.workflow, tasks, now));
+  await enqueueJobs(tx, jobsFor(id, definition.workflow, tasks, now, definition.actions));
   await updateRun(tx, id, { cancel_requested: 1 });
   // A cancel can end the run (nothing was running), and then the workflow outputs are evaluated.
   await saveState(tx, row, state, now, { masker: secretMasker(definition.workflow, info) });

@@ -12,6 +12,7 @@ import type { Selectable } from "kysely";
 import { enqueueJobs } from "../store/queries/enqueue-jobs.js";
 import { getWorkflow } from "../store/queries/get-workflow.js";
 import { insertRun } from "../store/queries/insert-run.js";
+import { insertRunWithJobs } from "../store/queries/insert-run-with-jobs.js";
 import type { Db } from "../store/queries/types.js";
 import type { WorkflowsTable } from "../store/tables.js";
 import { activeInGroup, cancelRunInTx } from "./cancel-run.js";
@@ -26,6 +27,8 @@ export interface CreateRunRequest {
   workflow: string;
   inputs?: Record<string, unknown>;
   trigger?: RunInfo["trigger"];
+  /** The `github` context of a run a GitHub event started. */
+  github?: Record<string, unknown>;
   /** Run this revision instead of the workflow's current one (re-runs). */
   revision?: string;
   parentRunId?: string;
@@ -68,10 +71,47 @@ export async function createRun(
     attempt: request.attempt ?? 1,
     trigger,
     inputs: inputs.values,
+    ...(request.github ? { github: request.github } : {}),
   };
   const group = concurrencyGroup(definition, info);
   const now = ctx.now();
   const cancelled: string[] = [];
+
+  if (!group) {
+    // No concurrency group: nothing to decide under a lock, so the run and its first jobs go in as
+    // one statement on Postgres (see insertRunWithJobs).
+    const planned = plan(definition, info, request.keep);
+    const masker = secretMasker(spec, info);
+    const finished = planned.state.status !== "running";
+    await insertRunWithJobs(
+      db,
+      ctx.database.dialect,
+      {
+        ...runRow(ctx, {
+          id,
+          row,
+          revision,
+          trigger,
+          publicInputs,
+          secretNames,
+          secretInputs,
+          info,
+          definition,
+          parentRunId: request.parentRunId ?? null,
+        }),
+        status: finished ? planned.state.status : "queued",
+        state_json: maskedStateJson(planned.state, masker),
+        outputs_json: finished ? maskedJson(planned.state.outputs, masker) : null,
+        error: null,
+        concurrency_group: null,
+        created_at: now,
+        finished_at: finished ? now : null,
+      },
+      jobsFor(id, spec, planned.tasks, now, definition.actions),
+    );
+    await ctx.notifier.notify("jobs");
+    return { id, status: "queued" };
+  }
 
   const status = await db.transaction().execute(async (tx) => {
     let start = true;
@@ -94,9 +134,18 @@ export async function createRun(
     // A run can end as it starts (every step kept or skipped): its outputs may then quote a secret input.
     const masker = secretMasker(spec, info);
     await insertRun(tx, {
-      id,
-      workflow: row.name,
-      revision,
+      ...runRow(ctx, {
+        id,
+        row,
+        revision,
+        trigger,
+        publicInputs,
+        secretNames,
+        secretInputs,
+        info,
+        definition,
+        parentRunId: request.parentRunId ?? null,
+      }),
       status: skipped
         ? "skipped"
         : start
@@ -104,22 +153,14 @@ export async function createRun(
             ? "queued"
             : (state?.status ?? "queued")
           : "pending",
-      trigger_json: JSON.stringify(trigger),
-      inputs_json: JSON.stringify(publicInputs),
-      secret_inputs: secretNames.length > 0 ? ctx.box.seal(JSON.stringify(secretInputs)) : null,
-      info_json: JSON.stringify({ ...info, inputs: publicInputs }),
       state_json: maskedStateJson(state, masker),
       outputs_json: state && state.status !== "running" ? maskedJson(state.outputs, masker) : null,
       error: skipped ? `skipped: a run of concurrency group '${group?.name}' is active` : null,
-      attempt: info.attempt,
-      parent_run_id: request.parentRunId ?? null,
       concurrency_group: group?.name ?? null,
-      cancel_requested: 0,
       created_at: now,
-      started_at: null,
       finished_at: skipped || (state && state.status !== "running") ? now : null,
     });
-    if (planned) await enqueueJobs(tx, jobsFor(id, spec, planned.tasks, now));
+    if (planned) await enqueueJobs(tx, jobsFor(id, spec, planned.tasks, now, definition.actions));
     return skipped ? "skipped" : start ? "queued" : "pending";
   });
   // Workers stop the cancelled runs' steps on this notification, as after cancelRun; without it they
@@ -127,6 +168,40 @@ export async function createRun(
   for (const other of cancelled) await ctx.notifier.notify("cancel", other);
   if (status === "queued" || cancelled.length > 0) await ctx.notifier.notify("jobs");
   return { id, status };
+}
+
+/** The columns of a new run that do not depend on how it starts. */
+function runRow(
+  ctx: ServiceContext,
+  r: {
+    id: string;
+    row: WorkflowRow;
+    revision: string;
+    trigger: RunInfo["trigger"];
+    publicInputs: Record<string, unknown>;
+    secretNames: string[];
+    secretInputs: Record<string, unknown>;
+    info: RunInfo;
+    definition: WorkflowDefinition;
+    parentRunId: string | null;
+  },
+) {
+  return {
+    id: r.id,
+    workflow: r.row.name,
+    revision: r.revision,
+    trigger_json: JSON.stringify(r.trigger),
+    inputs_json: JSON.stringify(r.publicInputs),
+    secret_inputs: r.secretNames.length > 0 ? ctx.box.seal(JSON.stringify(r.secretInputs)) : null,
+    info_json: JSON.stringify({ ...r.info, inputs: r.publicInputs }),
+    attempt: r.info.attempt,
+    parent_run_id: r.parentRunId,
+    // The revision pins the commit too (a definition names its commit), so a re-run keeps both.
+    source: r.definition.source?.name ?? null,
+    commit_sha: r.definition.source?.commit ?? null,
+    cancel_requested: 0,
+    started_at: null,
+  };
 }
 
 function plan(definition: WorkflowDefinition, info: RunInfo, keep?: Record<string, StepState>) {
@@ -155,7 +230,7 @@ export async function startNextInGroup(ctx: ServiceContext, tx: Db, group: strin
     await saveState(tx, { ...next, status: "queued" }, state, now, {
       masker: secretMasker(definition.workflow, info),
     });
-    await enqueueJobs(tx, jobsFor(next.id, definition.workflow, tasks, now));
+    await enqueueJobs(tx, jobsFor(next.id, definition.workflow, tasks, now, definition.actions));
     started = true;
     // A run that ended as it started (every step skipped) frees the group for the one after it.
     if (state.status === "running") return true;
@@ -166,7 +241,7 @@ function concurrencyGroup(definition: WorkflowDefinition, info: RunInfo) {
   const spec = definition.workflow.concurrency;
   if (!spec) return undefined;
   const run = { id: info.id, workflow: info.workflow, attempt: info.attempt };
-  const contexts = { inputs: info.inputs, run, trigger: info.trigger, github: {} };
+  const contexts = { inputs: info.inputs, run, trigger: info.trigger, github: info.github ?? {} };
   const name = interpolationString(evaluateTemplate(spec.group, { contexts }));
   // Groups are global, as in GitHub Actions: a deploy and a rollback workflow can share one.
   return { name, policy: spec.policy ?? "queue" };

@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { readdir, readFile, stat } from "node:fs/promises";
 import path from "node:path";
 import type { ActionSpec, WorkflowSpec } from "@gantry/core";
-import type { LoadedWorkflow } from "../loader/load-workflow.js";
+import type { LibraryPin, LoadedWorkflow } from "../loader/load-workflow.js";
 
 /** What a worker needs to run any step of a workflow revision, with action code referenced by hash. */
 export interface WorkflowDefinition {
@@ -10,7 +10,10 @@ export interface WorkflowDefinition {
   /** The repository root it was loaded from: where relative secret references (sops files) resolve. */
   root: string;
   workflow: WorkflowSpec;
-  actions: Record<string, { spec: ActionSpec; bundle: string }>;
+  /** `pin`: for a library action, the library, path, ref and the commit the ref named when loaded. */
+  actions: Record<string, { spec: ActionSpec; bundle: string; pin?: LibraryPin }>;
+  /** The git source and commit it was loaded from (absent for a folder): runs record them, re-runs keep them. */
+  source?: { name: string; commit: string; url: string };
 }
 
 export interface BundleFile {
@@ -48,6 +51,7 @@ export function sha256(text: string): string {
 export async function definitionOf(
   name: string,
   loaded: LoadedWorkflow,
+  source?: WorkflowDefinition["source"],
 ): Promise<{ definition: WorkflowDefinition; bundles: Map<string, string> }> {
   const bundles = new Map<string, string>();
   const byDir = new Map<string, string>();
@@ -60,7 +64,16 @@ export async function definitionOf(
       bundles.set(hash, bundle.content);
       byDir.set(action.dir, hash);
     }
-    actions[step] = { spec: action.spec, bundle: hash };
+    actions[step] = { spec: action.spec, bundle: hash, ...(action.pin ? { pin: action.pin } : {}) };
   }
-  return { definition: { name, root: loaded.root, workflow: loaded.workflow, actions }, bundles };
+  return {
+    definition: {
+      name,
+      root: loaded.root,
+      workflow: loaded.workflow,
+      actions,
+      ...(source ? { source } : {}),
+    },
+    bundles,
+  };
 }

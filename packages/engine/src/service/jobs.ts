@@ -1,17 +1,20 @@
-import type { Task, WorkflowSpec } from "@gantry/core";
+import { type ActionSpec, jobLabels, runnerSpecFor, type Task, type WorkflowSpec } from "@gantry/core";
 import type { Insertable } from "kysely";
 import type { JobsTable } from "../store/tables.js";
 
-/** Queue rows for planner tasks: labels come from the step's runner (or the workflow's default). */
+/**
+ * Queue rows for planner tasks: labels come from the step's runner (merged with the action's and the
+ * workflow's default), plus `runner:<type>` so only a worker offering that runner type claims the job.
+ */
 export function jobsFor(
   runId: string,
   workflow: WorkflowSpec,
   tasks: Task[],
   now: number,
+  actions: Record<string, { spec: ActionSpec }> = {},
 ): Insertable<JobsTable>[] {
   return tasks.map((task) => {
-    const step = workflow.steps[task.step];
-    const labels = step?.runner?.labels ?? workflow.defaults?.runner?.labels ?? [];
+    const labels = jobLabels(runnerSpecFor(workflow, task.step, actions[task.step]?.spec));
     return {
       run_id: runId,
       step: task.step,

@@ -1,7 +1,7 @@
 import path from "node:path";
 import { inputsJsonSchema, type Problem } from "@gantry/core";
 import { findWorkflowFiles } from "../loader/find-files.js";
-import { loadWorkflow } from "../loader/load-workflow.js";
+import { type LoadOptions, loadWorkflow } from "../loader/load-workflow.js";
 import { putBundle } from "../store/queries/bundles.js";
 import { upsertWorkflow } from "../store/queries/upsert-workflow.js";
 import type { ServiceContext } from "./context.js";
@@ -20,6 +20,7 @@ export async function registerFolder(
   ctx: ServiceContext,
   dir: string,
   source = `dir:${path.resolve(dir)}`,
+  options: LoadOptions = {},
 ): Promise<RegisterResult> {
   const files = await findWorkflowFiles(dir);
   if (!files)
@@ -28,7 +29,7 @@ export async function registerFolder(
   const registered: string[] = [];
   const seen = new Map<string, string>();
   for (const file of files) {
-    const { loaded, problems: found } = await loadWorkflow(file);
+    const { loaded, problems: found } = await loadWorkflow(file, options);
     if (!loaded) {
       problems.push(...found);
       continue;

@@ -5,6 +5,8 @@ import { LocalLogArchive } from "../logs/local-archive.js";
 import { readLogLines } from "../logs/reader.js";
 import { archiveKey, type LogArchiveLike } from "../logs/types.js";
 import { TaskLogWriter } from "../logs/writer.js";
+import { withScheduleTables } from "../store/queries/schedule-tables.js";
+import { withTriggerTables } from "../store/queries/trigger-tables.js";
 import { insertTestRun, sqliteContext, taskKey } from "../testing/log-fixtures.js";
 import { tempDir } from "../testing/temp-dir.js";
 import { applyRetention } from "./retention.js";
@@ -128,7 +130,7 @@ describe("applyRetention", () => {
     expect(logsExpiredBefore).toHaveLength(5);
 
     // Deleted: old (build, test, lost) and oldFailed (build), then logsExpired's build, test and lost.
-    expect(await applyRetention(ctx, archive, POLICY)).toEqual({ runs: 2, logs: 7 });
+    expect(await applyRetention(ctx, archive, POLICY)).toEqual({ runs: 2, logs: 7, history: 0 });
 
     const gone = { runs: 0, jobs: 0, step_attempts: 0, log_chunks: 0, log_archives: 0, objects: 0 };
     expect(await holdings(old, ["build", "test"])).toEqual(gone);
@@ -166,7 +168,7 @@ describe("applyRetention", () => {
     ]);
 
     // A second sweep finds nothing more.
-    expect(await applyRetention(ctx, archive, POLICY)).toEqual({ runs: 0, logs: 0 });
+    expect(await applyRetention(ctx, archive, POLICY)).toEqual({ runs: 0, logs: 0, history: 0 });
   });
 
   it("measures age on the injected clock, from when a run finished", async () => {
@@ -179,41 +181,82 @@ describe("applyRetention", () => {
     });
     await log(id, "build", ["hello"]);
     await archiver.archiveTask(taskKey(id, "build"));
-    expect(await applyRetention(ctx, archive, POLICY)).toEqual({ runs: 0, logs: 0 });
+    expect(await applyRetention(ctx, archive, POLICY)).toEqual({ runs: 0, logs: 0, history: 0 });
 
     ctx.clock.ms += 3 * DAY;
-    expect(await applyRetention(ctx, archive, POLICY)).toEqual({ runs: 0, logs: 1 });
+    expect(await applyRetention(ctx, archive, POLICY)).toEqual({ runs: 0, logs: 1, history: 0 });
     expect((await holdings(id)).runs).toBe(1);
     expect((await holdings(id)).objects).toBe(0);
 
     ctx.clock.ms += 23 * DAY;
-    expect(await applyRetention(ctx, archive, POLICY)).toEqual({ runs: 1, logs: 0 });
+    expect(await applyRetention(ctx, archive, POLICY)).toEqual({ runs: 1, logs: 0, history: 0 });
     expect((await holdings(id)).runs).toBe(0);
   });
 
   it("keeps everything without a policy, and only logs or only runs with one of the two", async () => {
     const old = await run(100);
-    expect(await applyRetention(ctx, archive, {})).toEqual({ runs: 0, logs: 0 });
+    expect(await applyRetention(ctx, archive, {})).toEqual({ runs: 0, logs: 0, history: 0 });
     expect((await holdings(old)).objects).toBe(1);
-    expect(await applyRetention(ctx, archive, { logsMs: 7 * DAY })).toEqual({ runs: 0, logs: 1 });
+    expect(await applyRetention(ctx, archive, { logsMs: 7 * DAY })).toEqual({ runs: 0, logs: 1, history: 0 });
     expect(await holdings(old)).toMatchObject({ runs: 1, log_archives: 0, objects: 0 });
     const other = await run(100);
-    expect(await applyRetention(ctx, archive, { runsMs: 30 * DAY })).toEqual({ runs: 2, logs: 1 });
+    expect(await applyRetention(ctx, archive, { runsMs: 30 * DAY })).toEqual({
+      runs: 2,
+      logs: 1,
+      history: 0,
+    });
     expect((await holdings(other)).runs).toBe(0);
+  });
+
+  it("deletes schedule fires and trigger events older than the runs' retention, keeping recent ones", async () => {
+    const { db } = ctx.database;
+    const at = (days: number) => ctx.clock.ms - days * DAY;
+    const fire = (days: number) => ({
+      schedule_id: "nightly:0",
+      scheduled_at: at(days),
+      kind: "cron",
+      status: "fired",
+      run_id: null,
+      reason: null,
+      recorded_at: at(days),
+    });
+    await withScheduleTables(db)
+      .insertInto("schedule_fires")
+      .values([fire(40), fire(2)])
+      .execute();
+    const event = (key: string, days: number) => ({
+      trigger_id: "orders:rabbitmq:0",
+      event_key: key,
+      status: "started",
+      run_id: null,
+      error: null,
+      received_at: at(days),
+    });
+    await withTriggerTables(db)
+      .insertInto("trigger_events")
+      .values([event("old", 35), event("new", 1)])
+      .execute();
+    expect(await applyRetention(ctx, archive, POLICY)).toEqual({ runs: 0, logs: 0, history: 2 });
+    const fires = await withScheduleTables(db).selectFrom("schedule_fires").select("scheduled_at").execute();
+    expect(fires).toEqual([{ scheduled_at: at(2) }]);
+    const events = await withTriggerTables(db).selectFrom("trigger_events").select("event_key").execute();
+    expect(events).toEqual([{ event_key: "new" }]);
   });
 
   it("keeps the rows when the archive cannot delete, and finishes the job on the next sweep", async () => {
     const old = await run(40);
     const failing: LogArchiveLike = {
       put: (key, body) => archive.put(key, body),
+      putFile: (key, file, bytes) => archive.putFile(key, file, bytes),
       get: (key) => archive.get(key),
+      open: (key, range) => archive.open(key, range),
       delete: async () => {
         throw new Error("archive unreachable");
       },
     };
     await expect(applyRetention(ctx, failing, POLICY)).rejects.toThrow("archive unreachable");
     expect(await holdings(old)).toMatchObject({ runs: 1, log_archives: 1, objects: 1 });
-    expect(await applyRetention(ctx, archive, POLICY)).toEqual({ runs: 1, logs: 1 });
+    expect(await applyRetention(ctx, archive, POLICY)).toEqual({ runs: 1, logs: 1, history: 0 });
     expect(await holdings(old)).toMatchObject({ runs: 0, log_archives: 0, objects: 0 });
   });
 
@@ -228,7 +271,7 @@ describe("applyRetention", () => {
       .where("run_id", "=", old)
       .execute();
     await archive.put(key, "{}\n");
-    expect(await applyRetention(ctx, archive, POLICY)).toEqual({ runs: 0, logs: 1 });
+    expect(await applyRetention(ctx, archive, POLICY)).toEqual({ runs: 0, logs: 1, history: 0 });
     expect(await archive.get(key)).toBeUndefined();
     expect(await holdings(old)).toMatchObject({ log_archives: 0 });
   });
@@ -238,7 +281,11 @@ describe("applyRetention", () => {
     for (let i = 0; i < 450; i++)
       ids.push(await insertTestRun(ctx, { status: "succeeded", finished_at: ctx.clock.ms - 40 * DAY }));
     const keep = await insertTestRun(ctx, { status: "succeeded", finished_at: ctx.clock.ms - DAY });
-    expect(await applyRetention(ctx, archive, { runsMs: 30 * DAY })).toEqual({ runs: 450, logs: 0 });
+    expect(await applyRetention(ctx, archive, { runsMs: 30 * DAY })).toEqual({
+      runs: 450,
+      logs: 0,
+      history: 0,
+    });
     const left = await ctx.database.db.selectFrom("runs").select("id").execute();
     expect(left.map((r) => r.id)).toEqual([keep]);
   });

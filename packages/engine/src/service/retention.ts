@@ -8,12 +8,16 @@ import {
   runsWithExpiredLogs,
   storedLogsOfRuns,
 } from "../store/queries/retention.js";
+import { deleteOldHistory } from "../store/queries/retention-history.js";
 import type { Db } from "../store/queries/types.js";
 import type { ServiceContext } from "./context.js";
 import { TERMINAL_RUN_STATUSES } from "./run-record.js";
 
 export interface RetentionPolicy {
-  /** Finished runs older than this are deleted with their steps and logs. Unset: kept forever. */
+  /**
+   * Finished runs older than this are deleted with their steps and logs, and so are schedule fires and
+   * trigger events recorded before it. Unset: kept forever.
+   */
   runsMs?: number;
   /** The logs of finished runs older than this are deleted; the runs are kept. Unset: kept forever. */
   logsMs?: number;
@@ -37,12 +41,15 @@ export async function applyRetention(
   ctx: ServiceContext,
   archive: LogArchiveLike,
   policy: RetentionPolicy,
-): Promise<{ runs: number; logs: number }> {
+): Promise<{ runs: number; logs: number; history: number }> {
   const { db } = ctx.database;
   const now = ctx.now();
   let runs = 0;
   let logs = 0;
+  let history = 0;
   if (policy.runsMs !== undefined) {
+    const { fires, events } = await deleteOldHistory(db, now - policy.runsMs);
+    history = fires + events;
     const filter: ExpiryFilter = {
       before: now - policy.runsMs,
       statuses: TERMINAL_RUN_STATUSES,
@@ -72,7 +79,7 @@ export async function applyRetention(
       if (ids.length < BATCH) break;
     }
   }
-  return { runs, logs };
+  return { runs, logs, history };
 }
 
 /** Deletes the archived objects of these runs, then their rows with `deleteRows`; counts step attempts. */

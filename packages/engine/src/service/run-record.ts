@@ -1,5 +1,5 @@
 import { Masker, type RunInfo, type RunState, type WorkflowSpec } from "@gantry/core";
-import type { Selectable } from "kysely";
+import type { Selectable, Updateable } from "kysely";
 import type { Db } from "../store/queries/types.js";
 import { updateRun } from "../store/queries/update-run.js";
 import type { RunsTable } from "../store/tables.js";
@@ -59,13 +59,23 @@ export async function saveState(
   now: number,
   options: { started?: boolean; masker?: Masker } = {},
 ): Promise<void> {
+  await updateRun(db, row.id, stateChanges(row, state, now, options));
+}
+
+/** The run's columns saveState writes: the state, and the status and times derived from it. */
+export function stateChanges(
+  row: Selectable<RunsTable>,
+  state: RunState,
+  now: number,
+  options: { started?: boolean; masker?: Masker } = {},
+): Updateable<RunsTable> {
   const finished = state.status !== "running";
   const status = finished
     ? state.status
     : options.started || row.status === "running"
       ? "running"
       : row.status;
-  await updateRun(db, row.id, {
+  return {
     state_json: maskedStateJson(state, options.masker),
     status,
     ...(options.started && row.started_at === null ? { started_at: now } : {}),
@@ -76,5 +86,5 @@ export async function saveState(
           error: state.error === undefined ? null : (options.masker?.mask(state.error) ?? state.error),
         }
       : {}),
-  });
+  };
 }

@@ -4,6 +4,10 @@ import type pg from "pg";
 import * as initial from "./migrations/0001-initial.js";
 import * as logs from "./migrations/0002-logs.js";
 import * as schedules from "./migrations/0003-schedules.js";
+import * as sources from "./migrations/0004-sources.js";
+import * as auth from "./migrations/0005-auth.js";
+import * as triggers from "./migrations/0006-triggers.js";
+import * as runTriggerType from "./migrations/0007-run-trigger-type.js";
 import type { Tables } from "./tables.js";
 
 export type Dialect = "sqlite" | "postgres";
@@ -22,6 +26,10 @@ const MIGRATIONS: Record<string, (dialect: Dialect) => Migration> = {
   "0001-initial": (dialect) => ({ up: (db) => initial.up(db, dialect) }),
   "0002-logs": (dialect) => ({ up: (db) => logs.up(db, dialect) }),
   "0003-schedules": (dialect) => ({ up: (db) => schedules.up(db, dialect) }),
+  "0004-sources": (dialect) => ({ up: (db) => sources.up(db, dialect) }),
+  "0005-auth": (dialect) => ({ up: (db) => auth.up(db, dialect) }),
+  "0006-triggers": (dialect) => ({ up: (db) => triggers.up(db, dialect) }),
+  "0007-run-trigger-type": (dialect) => ({ up: (db) => runTriggerType.up(db, dialect) }),
 };
 
 /**

@@ -42,6 +42,11 @@ export interface RunsTable {
   created_at: number;
   started_at: number | null;
   finished_at: number | null;
+  /** The git source the workflow came from and its commit (null for a folder's workflows). */
+  source?: string | null;
+  commit_sha?: string | null;
+  /** `trigger.type`, kept apart so the runs list can filter by it on an index. */
+  trigger_type?: string | null;
 }
 
 export interface JobsTable {

@@ -8,6 +8,8 @@ import type {
   UnknownRow,
 } from "kysely";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { LocalRunner } from "../runners/local/local-runner.js";
+import { RunnerRouter } from "../runners/router.js";
 import { cancelRun } from "../service/cancel-run.js";
 import { createRun } from "../service/create-run.js";
 import { reapExpiredJobs } from "../service/reaper.js";
@@ -52,6 +54,17 @@ steps:
     needs: anywhere
     runner: { labels: [gpu] }
     run: echo "ok=1" >> "$GANTRY_OUTPUT"
+`,
+    "runner-types.yaml": `
+name: runner-types
+defaults:
+  runner: { type: docker, image: localhost/busybox:latest }
+steps:
+  boxed:
+    run: echo "where=docker" >> "$GANTRY_OUTPUT"
+  here:
+    runner: { type: local }
+    run: echo "where=local" >> "$GANTRY_OUTPUT"
 `,
     "retry.yaml": `
 name: retry
@@ -235,11 +248,93 @@ export function describeWorker(name: string, open: () => Promise<Database>): voi
         what: "the unlabelled step",
       });
       const [waiting] = await runJobs(h.database.db, id);
-      expect(waiting).toMatchObject({ step: "on-gpu", status: "queued", labels_json: '["gpu"]' });
+      expect(waiting).toMatchObject({
+        step: "on-gpu",
+        status: "queued",
+        labels_json: '["gpu","runner:local"]',
+      });
       const gpu = await h.worker({ labels: ["gpu", "linux"] });
       const row = await h.waitForRun(id, ["succeeded", "failed"]);
       expect(row.status).toBe("succeeded");
       expect((await h.attempts(id, "on-gpu"))[0]?.worker_id).toBe(gpu.id);
+    });
+
+    it("runs a step's successor on the worker that finished it, without a trip through the queue", async () => {
+      const workers = [await h.worker(), await h.worker()];
+      const ids = await Promise.all(
+        [1, 2, 3, 4, 5].map(
+          async (n) => (await createRun(h.ctx, { workflow: "greet", inputs: { who: `w${n}` } })).id,
+        ),
+      );
+      for (const id of ids) {
+        expect((await h.waitForRun(id, ["succeeded", "failed"])).status).toBe("succeeded");
+        const [hello, shout] = await h.attempts(id);
+        // Taken in finishTask, in the transaction that recorded hello: never queued for the other worker.
+        expect(shout?.worker_id).toBe(hello?.worker_id);
+      }
+      expect(workers.map((w) => w.state)).toEqual(["running", "running"]);
+      expect(h.errors).toEqual([]);
+    });
+
+    it("sends a step only to a worker offering its runner type", async () => {
+      await h.worker();
+      const { id } = await createRun(h.ctx, { workflow: "runner-types" });
+      await waitFor(async () => (await h.attempts(id, "here"))[0]?.status === "succeeded", {
+        what: "the local step",
+      });
+      const [waiting] = await runJobs(h.database.db, id);
+      expect(waiting).toMatchObject({ step: "boxed", status: "queued", labels_json: '["runner:docker"]' });
+      // A stand-in for the docker runner (the real one is tested against Podman in runners/docker):
+      // what is checked here is the routing, by the types a worker declares.
+      const local = new LocalRunner({ tmpRoot: h.tmp.dir, killGraceMs: 500 });
+      const docker = await h.worker({ runner: new RunnerRouter({ docker: local }) });
+      const row = await h.waitForRun(id, ["succeeded", "failed"]);
+      expect(row.status).toBe("succeeded");
+      expect((await h.attempts(id, "boxed"))[0]?.worker_id).toBe(docker.id);
+      const registered = await h.database.db
+        .selectFrom("workers")
+        .select("labels_json")
+        .where("id", "=", docker.id)
+        .executeTakeFirstOrThrow();
+      expect(JSON.parse(registered.labels_json)).toEqual(["runner:docker"]);
+    });
+
+    it("asks its runner to remove what crashed workers left, judging them by their heartbeats", async () => {
+      const now = Date.now();
+      const register = (id: string, heartbeat: number) =>
+        h.database.db
+          .insertInto("workers")
+          .values({
+            id,
+            labels_json: "[]",
+            capacity: 1,
+            hostname: "h",
+            started_at: heartbeat,
+            heartbeat_at: heartbeat,
+          })
+          .execute();
+      await register("fresh", now);
+      await register("stale", now - 3600_000);
+      const asked = new Map<string, boolean>();
+      const local = new LocalRunner({ tmpRoot: h.tmp.dir, killGraceMs: 500 });
+      const worker = await h.worker({
+        runner: {
+          run: (task) => local.run(task),
+          async removeOrphans(isAlive) {
+            for (const id of ["fresh", "stale", "never-seen", "self"]) asked.set(id, await isAlive(id));
+            return 0;
+          },
+        },
+        id: "self",
+      });
+      await waitFor(() => asked.size === 4, { what: "the sweep at start" });
+      expect(Object.fromEntries(asked)).toEqual({
+        fresh: true,
+        stale: false,
+        "never-seen": false,
+        self: true,
+      });
+      expect(worker.id).toBe("self");
     });
 
     it("runs a `uses: ./action` step from the bundle in the store, not from the original folder", async () => {
@@ -431,7 +526,7 @@ runs:
       const lost = await claimJob(
         h.database.db,
         h.database.dialect,
-        { id: "lost-worker", labels: [] },
+        { id: "lost-worker", labels: ["runner:local"] },
         now,
         now + 200,
       );
@@ -459,7 +554,13 @@ runs:
     it("fails the step of a reaped job when no attempts remain", async () => {
       const { id } = await createRun(h.ctx, { workflow: "reap-once" });
       const now = Date.now();
-      await claimJob(h.database.db, h.database.dialect, { id: "lost-worker", labels: [] }, now, now + 100);
+      await claimJob(
+        h.database.db,
+        h.database.dialect,
+        { id: "lost-worker", labels: ["runner:local"] },
+        now,
+        now + 100,
+      );
       await waitFor(async () => (await reapExpiredJobs(h.ctx)) === 1, { what: "the reaper to take the job" });
       const row = (await getRun(h.database.db, id))!;
       expect(row.status).toBe("failed");

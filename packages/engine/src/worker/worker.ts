@@ -1,5 +1,13 @@
 import os from "node:os";
-import { addMaskCommand, Masker, Planner, PrepareError, prepareTask, type TaskOutcome } from "@gantry/core";
+import {
+  addMaskCommand,
+  Masker,
+  Planner,
+  PrepareError,
+  prepareTask,
+  runnerTypeLabel,
+  type TaskOutcome,
+} from "@gantry/core";
 import type { LogArchiver } from "../logs/archiver.js";
 import { type LogWriterOptions, TaskLogWriter } from "../logs/writer.js";
 import { resolveTaskSecrets, resolveWorkflowSecrets } from "../run/task-secrets.js";
@@ -9,7 +17,7 @@ import type { ServiceContext } from "../service/context.js";
 import { definitionAt } from "../service/definitions.js";
 import { runState } from "../service/run-record.js";
 import { type ClaimedTask, finishTask, type Job, startTask } from "../service/tasks.js";
-import { claimJob } from "../store/queries/claim-job.js";
+import { claimJobs } from "../store/queries/claim-jobs.js";
 import { lockRun } from "../store/queries/lock-run.js";
 import { nextAvailableAt } from "../store/queries/next-available.js";
 import { renewLeases } from "../store/queries/renew-leases.js";
@@ -20,6 +28,8 @@ import { BundleCache } from "./bundle-cache.js";
 const SECRET_CACHE_TTL_MS = 300_000;
 /** 100 ms doubling to 5 s: about 30 s of retrying, the default lease. */
 const FINISH_RETRIES = 10;
+/** How often containers and pods of crashed workers are looked for (and once at start). */
+const ORPHAN_SWEEP_MS = 60_000;
 
 export interface WorkerOptions {
   id?: string;
@@ -33,6 +43,10 @@ export interface WorkerOptions {
   /** On stop, how long running steps get to finish before they are handed back. */
   graceMs?: number;
   cacheDir: string;
+  /**
+   * Runs the steps. The worker offers the runner types it declares in `types` (only `local` when it
+   * declares none) and claims only jobs of those types; see runners/index.ts createRunners.
+   */
   runner: RunnerLike;
   onLine?: (line: {
     runId: string;
@@ -73,6 +87,7 @@ interface Active {
 export class Worker {
   readonly id: string;
   state: WorkerState = "starting";
+  /** The operator's labels plus `runner:<type>` for each runner type offered: what claims match. */
   private readonly labels: string[];
   private readonly concurrency: number;
   private readonly leaseMs: number;
@@ -86,9 +101,17 @@ export class Worker {
    * flight announces a job that claim may not have seen, and must not wait for the next poll.
    */
   private woken = false;
+  /**
+   * Whether the queue must be asked when the soonest delayed job becomes due: at start, and after a
+   * fallback poll (a notification may have been lost). Notifications of delayed jobs carry the time.
+   */
+  private askNextDue = true;
+  /** When the soonest delayed job a notification announced becomes due. */
+  private nextDue = Number.POSITIVE_INFINITY;
   private endSleep: (() => void) | undefined;
   private loop: Promise<void> | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
+  private orphanSweep: NodeJS.Timeout | undefined;
   private unsubscribe: Array<() => void> = [];
   private readonly secretCaches = new Map<string, SecretCache>();
 
@@ -97,7 +120,8 @@ export class Worker {
     private readonly options: WorkerOptions,
   ) {
     this.id = options.id ?? `${os.hostname()}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
-    this.labels = options.labels ?? [];
+    const types = options.runner.types ?? ["local"];
+    this.labels = [...new Set([...(options.labels ?? []), ...types.map(runnerTypeLabel)])];
     this.concurrency = options.concurrency ?? 4;
     this.leaseMs = options.leaseMs ?? 30_000;
     this.pollMs = options.pollMs ?? 5_000;
@@ -108,10 +132,15 @@ export class Worker {
   async start(): Promise<void> {
     await this.register();
     this.unsubscribe.push(
-      this.ctx.notifier.subscribe("jobs", () => this.wakeUp()),
+      this.ctx.notifier.subscribe("jobs", (payload) => this.jobsQueued(payload)),
       this.ctx.notifier.subscribe("cancel", (runId) => this.cancelRun(runId)),
     );
     this.heartbeat = setInterval(() => void this.beat(), Math.max(50, Math.floor(this.leaseMs / 3)));
+    if (this.options.runner.removeOrphans) {
+      void this.removeOrphans();
+      this.orphanSweep = setInterval(() => void this.removeOrphans(), ORPHAN_SWEEP_MS);
+      this.orphanSweep.unref();
+    }
     this.state = "running";
     this.loop = this.claimLoop();
   }
@@ -130,6 +159,7 @@ export class Worker {
     }
     await Promise.all([...this.active.values()].map((a) => a.done));
     if (this.heartbeat) clearInterval(this.heartbeat);
+    if (this.orphanSweep) clearInterval(this.orphanSweep);
     for (const off of this.unsubscribe) off();
     this.state = "stopped";
   }
@@ -150,7 +180,9 @@ export class Worker {
     try {
       // An idle worker holds no lease: skipping the renewal keeps an idle cluster's database quiet.
       if (this.active.size > 0)
-        await renewLeases(this.ctx.database.db, this.id, this.ctx.now() + this.leaseMs);
+        await renewLeases(this.ctx.database.db, this.id, this.ctx.now() + this.leaseMs, [
+          ...this.active.keys(),
+        ]);
       await this.register();
       // The fallback for a cancel notification that never arrived (a dropped LISTEN connection).
       const runIds = [...new Set([...this.active.values()].map((a) => a.job.run_id))];
@@ -165,6 +197,30 @@ export class Worker {
       }
     } catch (error) {
       this.options.onError?.(error as Error);
+    }
+  }
+
+  /**
+   * Removes containers and pods whose worker crashed: a worker is alive while its heartbeat is younger
+   * than three leases (the reaper has handed its steps to others by then).
+   */
+  async removeOrphans(): Promise<number> {
+    try {
+      const since = this.ctx.now() - 3 * this.leaseMs;
+      const removed =
+        (await this.options.runner.removeOrphans?.(async (workerId) => {
+          if (workerId === this.id) return true;
+          const row = await this.ctx.database.db
+            .selectFrom("workers")
+            .select("heartbeat_at")
+            .where("id", "=", workerId)
+            .executeTakeFirst();
+          return row !== undefined && row.heartbeat_at >= since;
+        })) ?? 0;
+      return removed;
+    } catch (error) {
+      this.options.onError?.(new Error(`removing orphaned containers: ${(error as Error).message}`));
+      return 0;
     }
   }
 
@@ -191,66 +247,94 @@ export class Worker {
     this.endSleep?.();
   }
 
+  /** A "jobs" notification: its payload, when set, is when a delayed job becomes due (epoch ms). */
+  private jobsQueued(payload: string): void {
+    const due = payload === "" ? Number.NaN : Number(payload);
+    if (Number.isFinite(due)) this.nextDue = Math.min(this.nextDue, due);
+    this.wakeUp();
+  }
+
   private async claimLoop(): Promise<void> {
     while (this.state === "running") {
       this.woken = false;
-      let claimed = false;
+      let filled = false;
       let sleepMs = this.active.size < this.concurrency ? this.pollMs : 60_000;
       if (this.active.size < this.concurrency) {
         try {
           const now = this.ctx.now();
-          const job = await claimJob(
+          // Every free slot at once: fewer jobs than asked means the queue is empty for now, with no
+          // second claim to find that out.
+          const free = this.concurrency - this.active.size;
+          const jobs = await claimJobs(
             this.ctx.database.db,
             this.ctx.database.dialect,
             { id: this.id, labels: this.labels },
             now,
             now + this.leaseMs,
+            free,
           );
-          if (job) {
-            claimed = true;
+          for (const job of jobs) {
             this.options.onClaimed?.(Math.max(0, now - job.available_at) / 1000);
             this.begin(job);
-          } else {
+          }
+          filled = jobs.length === free;
+          if (!filled) {
             // A retry waiting out its delay was announced when it was queued, not when it becomes due:
             // wake for it then, not at the next fallback poll (5 s by default, far beyond most delays).
-            const next = await nextAvailableAt(this.ctx.database.db, now);
-            if (next !== undefined) sleepMs = Math.min(sleepMs, Math.max(0, next - this.ctx.now()));
+            // Its notification carried that time; the queue is asked only at start and after a poll,
+            // not after every notification (one statement per run saved under load).
+            if (this.nextDue <= now) this.nextDue = Number.POSITIVE_INFINITY;
+            if (this.askNextDue) {
+              this.askNextDue = false;
+              const next = await nextAvailableAt(this.ctx.database.db, now);
+              if (next !== undefined) this.nextDue = Math.min(this.nextDue, next);
+            }
+            if (this.nextDue !== Number.POSITIVE_INFINITY)
+              sleepMs = Math.min(sleepMs, Math.max(0, this.nextDue - this.ctx.now()));
           }
         } catch (error) {
           this.options.onError?.(error as Error);
         }
       }
-      if (!claimed && this.state === "running") await this.sleep(sleepMs);
+      if (!filled && this.state === "running") {
+        // Slept the full fallback poll: a notification may have been lost, so ask the queue again.
+        if ((await this.sleep(sleepMs)) && sleepMs >= this.pollMs) this.askNextDue = true;
+      }
     }
   }
 
-  private sleep(ms: number): Promise<void> {
-    if (this.woken) return Promise.resolve();
+  /** Resolves true when the time ran out, false when woken. */
+  private sleep(ms: number): Promise<boolean> {
+    if (this.woken) return Promise.resolve(false);
     return new Promise((resolve) => {
-      const done = () => {
+      const done = (timedOut: boolean) => {
         clearTimeout(timer);
         this.endSleep = undefined;
-        resolve();
+        resolve(timedOut);
       };
-      const timer = setTimeout(done, ms);
-      this.endSleep = done;
+      const timer = setTimeout(() => done(true), ms);
+      this.endSleep = () => done(false);
     });
   }
 
-  private begin(job: Job): void {
+  /** Runs a claimed job; `claimed` when it was started already (taken over by finishTask). */
+  private begin(job: Job, claimed?: ClaimedTask): void {
     const abort = new AbortController();
     const active: Active = { job, abort, handedBack: false, cleanup: false, done: Promise.resolve() };
-    active.done = this.execute(active)
+    active.done = this.execute(active, claimed)
       .catch((error: Error) => this.options.onError?.(error))
       .finally(() => {
         this.active.delete(job.id);
-        this.wakeUp();
+        // A slot opened in a full worker: its loop stopped claiming, so wake it. A worker with slots to
+        // spare found the queue empty at its last claim and is woken by the next notification: claiming
+        // after every step would cost a statement each (measured: 4 claims per two-step run, now 2).
+        if (this.active.size === this.concurrency - 1 || this.state !== "running") this.wakeUp();
       });
     this.active.set(job.id, active);
   }
 
-  private async execute(active: Active): Promise<void> {
-    const claimed = await this.persistently(() => startTask(this.ctx, active.job, this.id));
+  private async execute(active: Active, started?: ClaimedTask): Promise<void> {
+    const claimed = started ?? (await this.persistently(() => startTask(this.ctx, active.job, this.id)));
     if (!claimed) return;
     if (claimed.state.cancelRequested) {
       // Only clean-up steps (`if: always()` or `cancelled()`) are started after a cancel. The cancel's
@@ -265,7 +349,20 @@ export class Worker {
     }
     // The result must not be lost to a dropped database connection: retry until the store takes it
     // (finishTask is safe to repeat: a second call finds its job gone and does nothing).
-    await this.persistently(() => finishTask(this.ctx, active.job, outcome, this.id));
+    // While running, this worker takes a successor that became ready itself (see FinishOptions.take).
+    const taken = await this.persistently(() =>
+      finishTask(this.ctx, active.job, outcome, this.id, {
+        group: claimed.run.concurrency_group,
+        ...(this.state === "running"
+          ? { take: { workerId: this.id, labels: this.labels, leaseUntil: this.ctx.now() + this.leaseMs } }
+          : {}),
+      }),
+    );
+    if (!taken) return;
+    // Stopping began meanwhile: the successor goes back to the queue for another worker.
+    if (this.state !== "running") return this.handBack(taken);
+    this.options.onClaimed?.(0);
+    this.begin(taken.job, taken);
   }
 
   private async run(claimed: ClaimedTask, signal: AbortSignal): Promise<TaskOutcome> {
@@ -278,7 +375,12 @@ export class Worker {
     // Why a step failed before or outside its process (an input, a secret) belongs in its log too.
     if (outcome.error && outcome.exitCode === null) writer.line("stderr", `gantry: ${outcome.error}`);
     await writer.close();
-    await this.options.logs?.archiver.archiveTask(key).catch((error: Error) => this.options.onError?.(error));
+    // A step that printed nothing has no chunks to archive (an attempt runs again only after a hand-back,
+    // which archived its chunks first): skipping saves a query and a spool file per quiet step.
+    if (writer.lines > 0)
+      await this.options.logs?.archiver
+        .archiveTask(key)
+        .catch((error: Error) => this.options.onError?.(error));
     return outcome;
   }
 
@@ -306,6 +408,7 @@ export class Worker {
         ...(actionDir ? { actionDir } : {}),
         signal,
         flow: writer,
+        workerId: this.id,
         onLine: (stream, raw) => {
           const mask = addMaskCommand(raw);
           if (mask !== undefined) return void masker.add(mask);

@@ -10,7 +10,9 @@ const idParams = { type: "object", properties: { id: { type: "string" } }, requi
 export function runRoutes(app: FastifyInstance, ctx: ServerContext): void {
   const { db } = ctx.service.database;
 
-  app.get<{ Querystring: { workflow?: string; status?: string; limit?: number; cursor?: string } }>(
+  app.get<{
+    Querystring: { workflow?: string; status?: string; trigger?: string; limit?: number; cursor?: string };
+  }>(
     "/api/v1/runs",
     {
       schema: {
@@ -22,6 +24,7 @@ export function runRoutes(app: FastifyInstance, ctx: ServerContext): void {
           properties: {
             workflow: { type: "string" },
             status: { type: "string" },
+            trigger: { type: "string", description: "trigger type: manual, api, schedule, push, …" },
             limit: { type: "integer", minimum: 1, maximum: 500, default: 50 },
             cursor: { type: "string", description: "next_cursor of the previous page" },
           },
@@ -44,6 +47,7 @@ export function runRoutes(app: FastifyInstance, ctx: ServerContext): void {
       const rows = await store.listRuns(db, {
         ...(request.query.workflow ? { workflow: request.query.workflow } : {}),
         ...(request.query.status ? { status: request.query.status } : {}),
+        ...(request.query.trigger ? { trigger: request.query.trigger } : {}),
         ...(before ? { before } : {}),
         limit: limit + 1,
       });
@@ -108,6 +112,7 @@ export function runRoutes(app: FastifyInstance, ctx: ServerContext): void {
         workflow: original.workflow,
         revision: original.revision,
         inputs: info.inputs,
+        ...(info.github ? { github: info.github } : {}),
         // A re-run keeps its run's trigger (as GitHub re-runs keep the event), marked with where it came from.
         trigger: { ...(JSON.parse(original.trigger_json) as { type: string }), rerun_of: original.id },
         parentRunId: original.id,

@@ -50,6 +50,8 @@ export const runDetail = {
   properties: {
     ...runSummary.properties,
     revision: { type: "string" },
+    source: { type: ["string", "null"], description: "The git source the workflow came from" },
+    commit: { type: ["string", "null"], description: "The source's commit this run (and its re-runs) used" },
     attempt: { type: "integer" },
     parent_run_id: { type: ["string", "null"] },
     inputs: { type: "object", additionalProperties: true, description: "Without secret-typed inputs" },
@@ -75,6 +77,7 @@ export const workflowSummary = {
       description: "JSON Schema of the run inputs",
     },
     triggers: { type: "object", additionalProperties: true },
+    last_run: { anyOf: [runSummary, { type: "null" }], description: "The newest run (in the list only)" },
     steps: {
       type: "array",
       items: {

@@ -26,6 +26,8 @@ export function runDetailView(row: RunRow) {
   return {
     ...runSummaryView(row),
     revision: row.revision,
+    source: row.source ?? null,
+    commit: row.commit_sha ?? null,
     attempt: row.attempt,
     parent_run_id: row.parent_run_id,
     inputs: JSON.parse(row.inputs_json) as object,
@@ -35,9 +37,10 @@ export function runDetailView(row: RunRow) {
   };
 }
 
-export function workflowView(row: WorkflowRow) {
+export function workflowView(row: WorkflowRow, lastRun?: SummaryRow | null) {
   const definition = JSON.parse(row.definition_json) as WorkflowDefinition;
   return {
+    ...(lastRun !== undefined ? { last_run: lastRun ? runSummaryView(lastRun) : null } : {}),
     name: row.name,
     description: row.description,
     source: row.source,

@@ -18,7 +18,10 @@ export function workflowRoutes(app: FastifyInstance, ctx: ServerContext): void {
         },
       },
     },
-    async () => ({ workflows: (await store.listWorkflows(db)).map(workflowView) }),
+    async () => {
+      const [rows, latest] = await Promise.all([store.listWorkflows(db), store.latestRunPerWorkflow(db)]);
+      return { workflows: rows.map((row) => workflowView(row, latest.get(row.name) ?? null)) };
+    },
   );
 
   app.get<{ Params: { name: string } }>(

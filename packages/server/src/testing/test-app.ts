@@ -9,9 +9,11 @@ import {
   registerFolder,
   SecretBox,
   type ServiceContext,
+  type SourceSyncer,
 } from "@gantry/engine";
 import type { FastifyInstance } from "fastify";
 import { buildApp } from "../app.js";
+import type { AuthOptions } from "../auth/types.js";
 import { LogTails } from "../log-tails.js";
 import { createMetrics } from "../metrics.js";
 
@@ -32,7 +34,14 @@ export interface TestApp {
 export async function openTestApp(
   prefix: string,
   workflows: Record<string, string>,
-  options: { now?: () => number } = {},
+  options: {
+    now?: () => number;
+    auth?: AuthOptions;
+    /** Git sources' syncer, made from the test's service (stopped by close()). */
+    sources?: (service: ServiceContext, dir: string) => SourceSyncer;
+    /** A built UI folder to serve at `/`. */
+    uiDir?: string;
+  } = {},
 ): Promise<TestApp> {
   const dir = mkdtempSync(path.join(os.tmpdir(), prefix));
   mkdirSync(path.join(dir, "flows"));
@@ -47,6 +56,7 @@ export async function openTestApp(
   };
   const { problems } = await registerFolder(service, path.join(dir, "flows"));
   if (problems.length > 0) throw new Error(`test workflows: ${JSON.stringify(problems)}`);
+  const sources = options.sources?.(service, dir);
   const metrics = createMetrics(service);
   const logArchive = new LocalLogArchive(path.join(dir, "logs"));
   const logTails = new LogTails(service, logArchive);
@@ -57,6 +67,9 @@ export async function openTestApp(
     version: "test",
     logArchive,
     logTails,
+    ...(options.auth ? { auth: options.auth } : {}),
+    ...(sources ? { sources } : {}),
+    ...(options.uiDir ? { uiDir: options.uiDir } : {}),
   });
   return {
     dir,
@@ -66,6 +79,7 @@ export async function openTestApp(
     logTails,
     async close() {
       logTails.close();
+      await sources?.stop();
       await app.close();
       await service.notifier.close();
       await database.close();

@@ -43,5 +43,7 @@ export function commandFor(program: Program, workDir: string, actionDir?: string
       const executable = first.includes("/") ? path.resolve(actionDir ?? workDir, first) : first;
       return { program: executable, args };
     }
+    case "container":
+      throw new Error("a container action runs on runner type docker or kubernetes, not local");
   }
 }

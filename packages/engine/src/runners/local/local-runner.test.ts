@@ -39,14 +39,18 @@ async function run(
   return { result, lines };
 }
 
-describe("LocalRunner", () => {
+// Every behaviour holds whoever starts the processes: this process, or the spawner helper of workers.
+describe.each(["inline", "helper"] as const)("LocalRunner (%s spawner)", (spawner) => {
   let tmp: ReturnType<typeof tempDir>;
   let runner: LocalRunner;
   beforeEach(() => {
     tmp = tempDir();
-    runner = new LocalRunner({ tmpRoot: tmp.dir, killGraceMs: 500 });
+    runner = new LocalRunner({ tmpRoot: tmp.dir, killGraceMs: 500, spawner });
   });
-  afterEach(() => tmp.cleanup());
+  afterEach(() => {
+    runner.close();
+    tmp.cleanup();
+  });
 
   it("runs bash, sh, python and node scripts and reads their outputs", async () => {
     const programs: Record<string, Program> = {

@@ -1,4 +1,3 @@
-import { type ChildProcess, spawn } from "node:child_process";
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -7,12 +6,19 @@ import { LineSplitter } from "../lines.js";
 import type { RunnerLike, RunnerResult, RunnerTask } from "../types.js";
 import { commandFor } from "./command.js";
 import { stepEnvironment } from "./environment.js";
+import { HelperSpawner, InlineSpawner, type SpawnerLike, type StepProcess } from "./spawner.js";
 
 export interface LocalRunnerOptions {
   /** Where step folders are made; the OS temporary folder by default. */
   tmpRoot?: string;
   /** After SIGTERM, how long a step has to exit before SIGKILL. */
   killGraceMs?: number;
+  /**
+   * Who starts the steps' processes: this process (`inline`, the default: nothing more to start, right
+   * for `gantry run`), or a small helper process (`helper`: a worker's event loop is not blocked by a
+   * fork of itself for each step; see spawner.ts).
+   */
+  spawner?: "inline" | "helper";
 }
 
 /**
@@ -22,10 +28,17 @@ export interface LocalRunnerOptions {
 export class LocalRunner implements RunnerLike {
   private readonly tmpRoot: string;
   private readonly killGraceMs: number;
+  private readonly spawner: SpawnerLike;
 
   constructor(options: LocalRunnerOptions = {}) {
     this.tmpRoot = options.tmpRoot ?? os.tmpdir();
     this.killGraceMs = options.killGraceMs ?? 5000;
+    this.spawner = options.spawner === "helper" ? new HelperSpawner() : new InlineSpawner();
+  }
+
+  /** Stops the spawner helper, if any (it also exits by itself with this process). */
+  close(): void {
+    this.spawner.close();
   }
 
   async run({ task, runId, actionDir, onLine, signal, flow }: RunnerTask): Promise<RunnerResult> {
@@ -108,13 +121,7 @@ export class LocalRunner implements RunnerLike {
     flow?: RunnerTask["flow"],
   ): Promise<ExitInfo> {
     return new Promise((resolve) => {
-      let child: ChildProcess;
-      try {
-        child = spawn(program, args, { ...options, detached: true, stdio: ["ignore", "pipe", "pipe"] });
-      } catch (error) {
-        resolve({ code: null, spawnError: `cannot start ${program}: ${(error as Error).message}` });
-        return;
-      }
+      const child: StepProcess = this.spawner.spawn({ program, args, ...options });
       let reason: ExitInfo["reason"];
       let message: string | undefined;
       let killTimer: NodeJS.Timeout | undefined;
@@ -122,8 +129,8 @@ export class LocalRunner implements RunnerLike {
         if (reason) return;
         reason = why;
         message = text;
-        killGroup(child, "SIGTERM");
-        killTimer = setTimeout(() => killGroup(child, "SIGKILL"), this.killGraceMs);
+        child.kill("SIGTERM");
+        killTimer = setTimeout(() => child.kill("SIGKILL"), this.killGraceMs);
       };
       const timer =
         timeoutMs !== undefined
@@ -135,41 +142,38 @@ export class LocalRunner implements RunnerLike {
       const err = new LineSplitter((line) => onLine("stderr", line));
       // When the log store falls behind, stop reading: the step blocks on a full pipe instead of the
       // worker buffering its output without bound.
+      let paused = false;
       const throttle = () => {
-        if (!flow?.full) return;
-        child.stdout?.pause();
-        child.stderr?.pause();
+        if (!flow?.full || paused) return;
+        paused = true;
+        child.pause();
         void flow.waitForRoom().then(() => {
-          child.stdout?.resume();
-          child.stderr?.resume();
+          paused = false;
+          child.resume();
         });
       };
-      child.stdout?.on("data", (chunk: Buffer) => {
-        out.write(chunk);
+      child.onOutput((stream, chunk) => {
+        (stream === "stdout" ? out : err).write(chunk);
         throttle();
       });
-      child.stderr?.on("data", (chunk: Buffer) => {
-        err.write(chunk);
-        throttle();
-      });
-      // Background processes a step left behind would hold its output open forever: end them with it.
-      child.on("exit", () => killGroup(child, "SIGKILL"));
-      child.on("error", (error: NodeJS.ErrnoException) => {
-        cleanup();
-        const what = error.code === "ENOENT" ? "not found (is it installed and on PATH?)" : error.message;
-        resolve({ code: null, spawnError: `cannot start '${program}': ${what}` });
-      });
-      child.on("close", (code, sig) => {
-        cleanup();
-        out.end();
-        err.end();
-        resolve({ code: code ?? (sig ? 128 + signalNumber(sig) : null), reason, message });
-      });
-      function cleanup() {
+      void child.ended.then((end) => {
         if (timer) clearTimeout(timer);
         if (killTimer) clearTimeout(killTimer);
         signal.removeEventListener("abort", onAbort);
-      }
+        if ("error" in end) {
+          const what =
+            end.error.code === "ENOENT" ? "not found (is it installed and on PATH?)" : end.error.message;
+          resolve({ code: null, spawnError: `cannot start '${program}': ${what}` });
+          return;
+        }
+        out.end();
+        err.end();
+        resolve({
+          code: end.code ?? (end.signal ? 128 + signalNumber(end.signal) : null),
+          reason,
+          message,
+        });
+      });
     });
   }
 }
@@ -179,15 +183,6 @@ interface ExitInfo {
   reason?: "timed_out" | "cancelled" | undefined;
   message?: string | undefined;
   spawnError?: string;
-}
-
-function killGroup(child: ChildProcess, sig: NodeJS.Signals): void {
-  if (child.pid === undefined) return;
-  try {
-    process.kill(-child.pid, sig);
-  } catch {
-    // ESRCH: the group is already gone.
-  }
 }
 
 function signalNumber(sig: NodeJS.Signals): number {

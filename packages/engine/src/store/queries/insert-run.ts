@@ -3,5 +3,9 @@ import type { RunsTable } from "../tables.js";
 import type { Db } from "./types.js";
 
 export async function insertRun(db: Db, row: Insertable<RunsTable>): Promise<void> {
-  await db.insertInto("runs").values(row).execute();
+  const triggerType = (JSON.parse(row.trigger_json) as { type?: string }).type ?? null;
+  await db
+    .insertInto("runs")
+    .values({ trigger_type: triggerType, ...row })
+    .execute();
 }

@@ -5,6 +5,8 @@ import type { Db } from "./types.js";
 export interface RunFilter {
   workflow?: string;
   status?: string;
+  /** `trigger.type`: manual, api, schedule, push, … */
+  trigger?: string;
   /** Keyset cursor: runs strictly older than this (created_at, id). */
   before?: { createdAt: number; id: string };
   limit: number;
@@ -25,6 +27,7 @@ export async function listRuns(db: Db, filter: RunFilter): Promise<RunSummaryRow
     .limit(filter.limit);
   if (filter.workflow) query = query.where("workflow", "=", filter.workflow);
   if (filter.status) query = query.where("status", "=", filter.status);
+  if (filter.trigger) query = query.where("trigger_type", "=", filter.trigger);
   const before = filter.before;
   if (before) {
     query = query.where((eb) =>

@@ -25,19 +25,67 @@ export async function appendLogChunk(db: Db, chunk: Omit<LogChunkRow, "first_off
   return first;
 }
 
-/** Live chunks of a run ending after `after`, in offset order. */
+/**
+ * Live chunks of a run ending after `after`, in offset order. `startingAfter` (a chunk's first_offset)
+ * and `limit` page through them: a page is at most `limit` chunks of at most 64 KiB each.
+ */
 export async function readLogChunks(
   db: Db,
   runId: string,
-  options: { after?: number; step?: string } = {},
+  options: { after?: number; step?: string; startingAfter?: number; limit?: number } = {},
 ): Promise<LogChunkRow[]> {
   let query = db.selectFrom("log_chunks").selectAll().where("run_id", "=", runId);
   if (options.after !== undefined) {
     const after = options.after;
+    // Chunks of a run hold disjoint offset ranges, so every line after `after` is in the chunk holding
+    // `after + 1` or a later one. Finding that chunk is one step down the primary key; without this
+    // bound the condition below was evaluated on every chunk of the run, reading each one's text: a
+    // follower's read of the newest lines of a 50 MB log read all 50 MB, at every notification.
+    const floor = await db
+      .selectFrom("log_chunks")
+      .select("first_offset")
+      .where("run_id", "=", runId)
+      .where("first_offset", "<=", after + 1)
+      .orderBy("first_offset", "desc")
+      .limit(1)
+      .executeTakeFirst();
+    if (floor) query = query.where("first_offset", ">=", floor.first_offset);
     query = query.where((eb) => eb(eb("first_offset", "+", eb.ref("line_count")), ">", after + 1));
   }
+  // A range on the primary key (run_id, first_offset): each page costs its own rows, not the ones before.
+  if (options.startingAfter !== undefined) query = query.where("first_offset", ">", options.startingAfter);
   if (options.step !== undefined) query = query.where("step", "=", options.step);
-  return query.orderBy("first_offset").execute();
+  query = query.orderBy("first_offset");
+  if (options.limit !== undefined) query = query.limit(options.limit);
+  return query.execute();
+}
+
+/**
+ * The last chunks of a run (at least `lines` lines of them, when there are), newest first: what a
+ * tail of the live log needs, without reading the rest.
+ */
+export async function lastLogChunks(
+  db: Db,
+  runId: string,
+  options: { lines: number; step?: string },
+): Promise<LogChunkRow[]> {
+  const out: LogChunkRow[] = [];
+  let count = 0;
+  let before: number | undefined;
+  while (count < options.lines) {
+    let query = db.selectFrom("log_chunks").selectAll().where("run_id", "=", runId);
+    if (before !== undefined) query = query.where("first_offset", "<", before);
+    if (options.step !== undefined) query = query.where("step", "=", options.step);
+    const page = await query.orderBy("first_offset", "desc").limit(16).execute();
+    for (const chunk of page) {
+      out.push(chunk);
+      count += chunk.line_count;
+      if (count >= options.lines) break;
+    }
+    if (page.length < 16) break;
+    before = Number(page.at(-1)?.first_offset);
+  }
+  return out;
 }
 
 export interface TaskKey {
@@ -47,17 +95,26 @@ export interface TaskKey {
   attempt: number;
 }
 
-/** The live chunks of one step attempt, to archive them. */
-export async function taskLogChunks(db: Db, key: TaskKey): Promise<LogChunkRow[]> {
-  return db
+/**
+ * The live chunks of one step attempt, to archive them; `startingAfter` (a chunk's first_offset) and
+ * `limit` page through them, so a 200 MB log is never read at once.
+ */
+export async function taskLogChunks(
+  db: Db,
+  key: TaskKey,
+  page: { startingAfter?: number; limit?: number } = {},
+): Promise<LogChunkRow[]> {
+  let query = db
     .selectFrom("log_chunks")
     .selectAll()
     .where("run_id", "=", key.run_id)
     .where("step", "=", key.step)
     .where("item_index", "=", key.item_index)
-    .where("attempt", "=", key.attempt)
-    .orderBy("first_offset")
-    .execute();
+    .where("attempt", "=", key.attempt);
+  if (page.startingAfter !== undefined) query = query.where("first_offset", ">", page.startingAfter);
+  query = query.orderBy("first_offset");
+  if (page.limit !== undefined) query = query.limit(page.limit);
+  return query.execute();
 }
 
 export async function deleteTaskLogChunks(db: Db, key: TaskKey): Promise<void> {

@@ -1,10 +1,15 @@
-import type { Insertable } from "kysely";
-import type { StepAttemptsTable } from "../tables.js";
+import type { Insertable, QueryCreator } from "kysely";
+import type { StepAttemptsTable, Tables } from "../tables.js";
 import type { Db } from "./types.js";
 
 /** Inserts or completes the history row of one attempt of one step item. */
 export async function recordAttempt(db: Db, row: Insertable<StepAttemptsTable>): Promise<void> {
-  await db
+  await attemptUpsert(db, row).execute();
+}
+
+/** The statement of recordAttempt, also for use inside a WITH (see writeStep). */
+export function attemptUpsert(db: QueryCreator<Tables>, row: Insertable<StepAttemptsTable>) {
+  return db
     .insertInto("step_attempts")
     .values(row)
     .onConflict((oc) =>
@@ -15,6 +20,5 @@ export async function recordAttempt(db: Db, row: Insertable<StepAttemptsTable>):
         finished_at: row.finished_at ?? null,
         worker_id: row.worker_id ?? null,
       }),
-    )
-    .execute();
+    );
 }

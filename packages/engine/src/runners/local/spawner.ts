@@ -1,0 +1,247 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import type { Stream } from "../types.js";
+
+/** A step's process as the local runner drives it, whoever started it. */
+export interface StepProcess {
+  onOutput(handler: (stream: Stream, chunk: Buffer) => void): void;
+  /** Stops reading the output (back-pressure: the step then blocks on a full pipe) and goes on. */
+  pause(): void;
+  resume(): void;
+  /** Signals the step's whole process group (it runs in a session of its own). */
+  kill(signal: NodeJS.Signals): void;
+  /** Resolves once the process ended and its output was read to the end, or it could not start. */
+  readonly ended: Promise<ProcessEnd>;
+}
+
+export type ProcessEnd =
+  | { code: number | null; signal: NodeJS.Signals | null }
+  | { error: { code?: string | undefined; message: string } };
+
+export interface SpawnRequest {
+  program: string;
+  args: string[];
+  cwd: string;
+  env: Record<string, string>;
+}
+
+export interface SpawnerLike {
+  spawn(request: SpawnRequest): StepProcess;
+  close(): void;
+}
+
+/**
+ * Starts steps from this process. Node forks the whole process to start one (libuv's fork + exec), so
+ * each start blocks the event loop for as long as copying this process's page tables takes: 3–8 ms for
+ * a worker (measured on this 2-core machine, more under load), during which nothing else in it runs.
+ * Right for `gantry run`, which starts few steps and must not pay for a helper's start.
+ */
+export class InlineSpawner implements SpawnerLike {
+  spawn(request: SpawnRequest): StepProcess {
+    let child: ChildProcess;
+    try {
+      child = spawn(request.program, request.args, {
+        cwd: request.cwd,
+        env: request.env,
+        detached: true,
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+    } catch (error) {
+      return failed({ message: (error as Error).message });
+    }
+    let output: ((stream: Stream, chunk: Buffer) => void) | undefined;
+    child.stdout?.on("data", (chunk: Buffer) => output?.("stdout", chunk));
+    child.stderr?.on("data", (chunk: Buffer) => output?.("stderr", chunk));
+    // Background processes a step left behind would hold its output open forever: end them with it.
+    child.on("exit", () => killGroup(child.pid, "SIGKILL"));
+    const ended = new Promise<ProcessEnd>((resolve) => {
+      child.on("error", (error: NodeJS.ErrnoException) =>
+        resolve({ error: { code: error.code, message: error.message } }),
+      );
+      child.on("close", (code, signal) => resolve({ code, signal }));
+    });
+    return {
+      onOutput: (handler) => {
+        output = handler;
+      },
+      pause: () => {
+        child.stdout?.pause();
+        child.stderr?.pause();
+      },
+      resume: () => {
+        child.stdout?.resume();
+        child.stderr?.resume();
+      },
+      kill: (signal) => killGroup(child.pid, signal),
+      ended,
+    };
+  }
+
+  close(): void {}
+}
+
+function failed(error: { code?: string; message: string }): StepProcess {
+  return {
+    onOutput: () => {},
+    pause: () => {},
+    resume: () => {},
+    kill: () => {},
+    ended: Promise.resolve({ error }),
+  };
+}
+
+function killGroup(pid: number | undefined, signal: NodeJS.Signals): void {
+  if (pid === undefined) return;
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // ESRCH: the group is already gone.
+  }
+}
+
+/**
+ * The helper: a small Node process (about 40 MB, no modules of its own) that starts steps when asked
+ * over its IPC channel and sends their output and exit back. Plain CommonJS in a string, run with
+ * `node -e`, so it needs no file of its own beside the compiled code (nor a build step in tests).
+ * It exits when its channel closes: when the worker exits, however it exits.
+ */
+const HELPER_SOURCE = `"use strict";
+const { spawn } = require("node:child_process");
+const children = new Map();
+const send = (message) => { if (process.connected) process.send(message); };
+const killGroup = (pid, signal) => { if (pid === undefined) return; try { process.kill(-pid, signal); } catch {} };
+process.on("disconnect", () => process.exit(0));
+process.on("message", (m) => {
+  const child = children.get(m.id);
+  if (m.op === "kill") return child && killGroup(child.pid, m.signal);
+  if (m.op === "pause") return child && (child.stdout.pause(), child.stderr.pause());
+  if (m.op === "resume") return child && (child.stdout.resume(), child.stderr.resume());
+  if (m.op !== "spawn") return;
+  let c;
+  try {
+    c = spawn(m.program, m.args, { cwd: m.cwd, env: m.env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+  } catch (error) {
+    return send({ op: "end", id: m.id, error: { code: error.code, message: error.message } });
+  }
+  children.set(m.id, c);
+  let done = false;
+  const end = (message) => { if (done) return; done = true; children.delete(m.id); send(message); };
+  c.stdout.on("data", (data) => send({ op: "out", id: m.id, fd: 1, data }));
+  c.stderr.on("data", (data) => send({ op: "out", id: m.id, fd: 2, data }));
+  c.on("exit", () => killGroup(c.pid, "SIGKILL"));
+  c.on("error", (error) => end({ op: "end", id: m.id, error: { code: error.code, message: error.message } }));
+  c.on("close", (code, signal) => end({ op: "end", id: m.id, code, signal }));
+});
+`;
+
+type HelperMessage =
+  | { op: "out"; id: number; fd: 1 | 2; data: Uint8Array }
+  | {
+      op: "end";
+      id: number;
+      code?: number | null;
+      signal?: NodeJS.Signals | null;
+      error?: { code?: string; message: string };
+    };
+
+interface Pending {
+  output?: (stream: Stream, chunk: Buffer) => void;
+  resolve: (end: ProcessEnd) => void;
+}
+
+/**
+ * Starts steps through the helper process, so the worker never forks itself: its event loop keeps
+ * claiming, finishing and streaming logs while steps start (measured in bench/: throughput, the
+ * workers' CPU per run). The helper's own fork is of a small process. Started on first use; when it
+ * dies, the steps it was running fail (as when a worker loses a step) and the next step starts a new one.
+ */
+export class HelperSpawner implements SpawnerLike {
+  private helper: Helper | undefined;
+  private nextId = 1;
+
+  spawn(request: SpawnRequest): StepProcess {
+    const helper = this.start();
+    const id = this.nextId++;
+    const entry: Pending = { resolve: () => {} };
+    const ended = new Promise<ProcessEnd>((resolve) => {
+      entry.resolve = resolve;
+    });
+    helper.pending.set(id, entry);
+    // While steps run, the channel keeps this process alive; idle, it must not.
+    if (helper.pending.size === 1) helper.process.channel?.ref();
+    const send = (message: object) => {
+      if (helper.process.connected) helper.process.send(message);
+    };
+    send({ op: "spawn", id, ...request });
+    return {
+      onOutput: (handler) => {
+        entry.output = handler;
+      },
+      pause: () => send({ op: "pause", id }),
+      resume: () => send({ op: "resume", id }),
+      kill: (signal) => send({ op: "kill", id, signal }),
+      ended,
+    };
+  }
+
+  /** The helper's pid while it runs (for tests and diagnostics). */
+  get helperPid(): number | undefined {
+    return this.helper?.process.pid;
+  }
+
+  close(): void {
+    const helper = this.helper;
+    this.helper = undefined;
+    if (helper?.process.connected) helper.process.disconnect();
+  }
+
+  private start(): Helper {
+    if (this.helper?.process.connected) return this.helper;
+    const child = spawn(process.execPath, ["-e", HELPER_SOURCE], {
+      stdio: ["ignore", "ignore", "inherit", "ipc"],
+      // Buffers cross as bytes, not as JSON arrays of numbers.
+      serialization: "advanced",
+      // NODE_OPTIONS of the worker (a --require, a --cpu-prof) are not the helper's business.
+      env: { ...process.env, NODE_OPTIONS: "" },
+    });
+    const helper: Helper = { process: child, pending: new Map() };
+    child.unref();
+    child.channel?.unref();
+    child.on("message", (message: HelperMessage) => received(helper, message));
+    // The steps this helper was running are lost with it (a new helper serves the next ones).
+    const lost = (why: string) => {
+      if (this.helper === helper) this.helper = undefined;
+      for (const [id, entry] of helper.pending) {
+        helper.pending.delete(id);
+        entry.resolve({ error: { message: `the step spawner process ${why}` } });
+      }
+    };
+    child.on("exit", (code, signal) => lost(`exited (${signal ?? `code ${code}`})`));
+    child.on("error", (error) => lost(`failed: ${error.message}`));
+    this.helper = helper;
+    return helper;
+  }
+}
+
+interface Helper {
+  process: ChildProcess;
+  /** Its steps that have not ended, by id. */
+  pending: Map<number, Pending>;
+}
+
+function received(helper: Helper, message: HelperMessage): void {
+  const entry = helper.pending.get(message.id);
+  if (!entry) return;
+  if (message.op === "out") {
+    const { data } = message;
+    entry.output?.(
+      message.fd === 1 ? "stdout" : "stderr",
+      Buffer.from(data.buffer, data.byteOffset, data.byteLength),
+    );
+    return;
+  }
+  helper.pending.delete(message.id);
+  if (helper.pending.size === 0) helper.process.channel?.unref();
+  entry.resolve(
+    message.error ? { error: message.error } : { code: message.code ?? null, signal: message.signal ?? null },
+  );
+}
