@@ -14,8 +14,8 @@ import { scheduleRoutes } from "./routes/schedules.js";
 import { sourceRoutes } from "./routes/sources.js";
 import { triggerRoutes } from "./routes/triggers.js";
 import { uiRoutes } from "./routes/ui.js";
-import { workerRoutes } from "./routes/workers.js";
 import { webhookRoutes } from "./routes/webhooks.js";
+import { workerRoutes } from "./routes/workers.js";
 import { workflowRoutes } from "./routes/workflows.js";
 
 /** The HTTP API. Built without listening, so tests call it in-process with `inject`. */

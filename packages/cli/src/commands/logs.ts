@@ -33,8 +33,11 @@ export function registerLogsCommand(program: Command): void {
       if (flags.step) query.set("step", flags.step);
       if (flags.after) query.set("after", flags.after);
       const url = `${base}/api/v1/runs/${encodeURIComponent(runId)}/logs${query.size ? `?${query}` : ""}`;
+      // Following asks for batches (one message per batch of lines): a fast step's million lines then
+      // cost a few hundred messages, not a million.
+      const batched = `${url}${query.size ? "&" : "?"}batch=true`;
       process.exitCode = flags.follow
-        ? await follow(url.replace(/^http/, "ws"), flags.step !== undefined)
+        ? await follow(batched.replace(/^http/, "ws"), flags.step !== undefined)
         : await fetchText(url);
     });
 }
@@ -62,11 +65,14 @@ async function follow(url: string, oneStep: boolean): Promise<number> {
   return new Promise((resolve, reject) => {
     const socket = new WebSocket(url, { headers: authHeaders() });
     socket.on("message", (data) => {
-      const line = JSON.parse(String(data)) as LogMessage;
-      const prefix = oneStep
-        ? ""
-        : `${pc.cyan(line.item > 0 ? `${line.step}[${line.item}]` : line.step)} ${line.stream === "stderr" ? pc.red("!") : pc.dim("|")} `;
-      process.stdout.write(`${prefix}${line.text}\n`);
+      let out = "";
+      for (const line of JSON.parse(String(data)) as LogMessage[]) {
+        const prefix = oneStep
+          ? ""
+          : `${pc.cyan(line.item > 0 ? `${line.step}[${line.item}]` : line.step)} ${line.stream === "stderr" ? pc.red("!") : pc.dim("|")} `;
+        out += `${prefix}${line.text}\n`;
+      }
+      process.stdout.write(out);
     });
     socket.on("unexpected-response", (_req, res) => {
       reject(

@@ -11,10 +11,10 @@ export interface S3ArchiveOptions {
   forcePathStyle?: boolean;
   /**
    * Files larger than this go up in parts (multipart upload); smaller ones in one PutObject. Either
-   * way the file is streamed from disk, one part at a time. Default 64 MiB.
+   * way the file is streamed from disk, one part at a time. Default 16 MiB.
    */
   multipartAboveBytes?: number;
-  /** The size of each part: at least 5 MiB on S3 (the last excepted); at most 10,000 parts. Default 16 MiB. */
+  /** The size of each part: at least 5 MiB on S3 (the last excepted); at most 10,000 parts. Default 8 MiB. */
   partBytes?: number;
 }
 
@@ -69,7 +69,7 @@ export class S3LogArchive implements LogArchiveLike {
     const { s3, sdk } = await this.connect();
     const Bucket = this.options.bucket;
     const Key = this.key(key);
-    if (bytes <= (this.options.multipartAboveBytes ?? 64 * 1024 * 1024)) {
+    if (bytes <= (this.options.multipartAboveBytes ?? 16 * 1024 * 1024)) {
       // A file stream with its length: the SDK sends it as it reads it.
       await s3.send(
         new sdk.PutObjectCommand({
@@ -82,9 +82,9 @@ export class S3LogArchive implements LogArchiveLike {
       );
       return;
     }
-    // PutObject takes at most 5 GB and retries a failure from the start: past 64 MiB, parts.
+    // PutObject takes at most 5 GB and retries a failure from the start: past 16 MiB, parts.
     // (@aws-sdk/lib-storage would do this, but is not a dependency; these are its three calls.)
-    const partBytes = Math.max(this.options.partBytes ?? 16 * 1024 * 1024, Math.ceil(bytes / 10_000));
+    const partBytes = Math.max(this.options.partBytes ?? 8 * 1024 * 1024, Math.ceil(bytes / 10_000));
     const { UploadId } = await s3.send(
       new sdk.CreateMultipartUploadCommand({ Bucket, Key, ContentType: CONTENT_TYPE }),
     );
