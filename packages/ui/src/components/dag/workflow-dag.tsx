@@ -11,6 +11,7 @@ import {
 import "@xyflow/react/dist/style.css";
 import { useMemo } from "react";
 import { statusColor } from "@/components/status-badge";
+import { useDarkMode } from "@/lib/use-dark-mode";
 import { cn } from "@/lib/utils";
 import { type DagStep, layoutSteps, NODE_HEIGHT, NODE_WIDTH } from "./layout";
 
@@ -56,6 +57,7 @@ export function WorkflowDag({
   onSelect?: (step: string) => void;
 }) {
   const positions = useMemo(() => layoutSteps(steps), [steps]);
+  const dark = useDarkMode();
   const nodes: StepNode[] = steps.map((step) => ({
     id: step.id,
     type: "step",
@@ -93,7 +95,7 @@ export function WorkflowDag({
         nodesConnectable={false}
         onNodeClick={(_, node) => onSelect?.(node.id)}
         proOptions={{ hideAttribution: true }}
-        colorMode={document.documentElement.classList.contains("dark") ? "dark" : "light"}
+        colorMode={dark ? "dark" : "light"}
       >
         <Background />
         <Controls showInteractive={false} />
