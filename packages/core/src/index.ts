@@ -21,6 +21,7 @@ export * from "./triggers/event-payload.js";
 export * from "./triggers/event-schema.js";
 export * from "./triggers/filter-pattern.js";
 export * from "./triggers/git-events.js";
+export * from "./triggers/input-mapping.js";
 export * from "./triggers/webhook.js";
 export * from "./validate/action.js";
 export { newAjv } from "./validate/ajv.js";

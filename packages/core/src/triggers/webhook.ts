@@ -1,5 +1,6 @@
 import type { Problem, WorkflowSpec } from "../format/types.js";
 import type { SourceFile } from "../yaml/parse.js";
+import { inputMappingProblems } from "./input-mapping.js";
 
 /**
  * `on.webhook`: each entry gives the workflow a URL, `POST /api/v1/hooks/<workflow>/<name>`, that
@@ -104,23 +105,7 @@ export function webhookProblems(source: SourceFile | undefined): Problem[] {
           message: `${where(key)}: must be a secret reference such as ref+env://HOOK_${key.toUpperCase()}, not the ${key} itself (the workflow is stored and shown by the API)`,
         });
     }
-    const mapping = isMap(entry.inputs) ? entry.inputs : {};
-    for (const name of Object.keys(mapping)) {
-      if (!(name in declared))
-        problems.push({
-          ...at(["inputs", name], true),
-          message: `${where("inputs")}: '${name}' is not an input of this workflow${
-            Object.keys(declared).length > 0 ? ` (inputs: ${Object.keys(declared).join(", ")})` : ""
-          }`,
-        });
-    }
-    for (const [name, spec] of Object.entries(declared)) {
-      if (isMap(spec) && spec.required === true && spec.default === undefined && !(name in mapping))
-        problems.push({
-          ...at(isMap(entry.inputs) ? ["inputs"] : [], !isMap(entry.inputs)),
-          message: `${where("inputs")}: input '${name}' is required: map it from the request, e.g. ${name}: \${{ trigger.payload.${name} }}`,
-        });
-    }
+    problems.push(...inputMappingProblems(entry, declared, { where, at }, "request"));
   });
   return problems;
 }

@@ -1,4 +1,10 @@
-import { EVENT_TRIGGER_KINDS, type Problem, type SourceFile, type WorkflowSpec } from "@gantry/core";
+import {
+  EVENT_TRIGGER_KINDS,
+  inputMappingProblems,
+  type Problem,
+  type SourceFile,
+  type WorkflowSpec,
+} from "@gantry/core";
 
 /**
  * What the JSON Schema cannot check in the event trigger entries: a postgres entry names a channel or
@@ -47,23 +53,7 @@ export function eventTriggerProblems(source: SourceFile | undefined): Problem[] 
             message: `${where("operations")}: 'operations' applies to 'table' (logical replication), not to 'channel'`,
           });
       }
-      const mapping = isMap(entry.inputs) ? entry.inputs : {};
-      for (const name of Object.keys(mapping)) {
-        if (!(name in declared))
-          problems.push({
-            ...at(["inputs", name], true),
-            message: `${where("inputs")}: '${name}' is not an input of this workflow${
-              Object.keys(declared).length > 0 ? ` (inputs: ${Object.keys(declared).join(", ")})` : ""
-            }`,
-          });
-      }
-      for (const [name, spec] of Object.entries(declared)) {
-        if (isMap(spec) && spec.required === true && spec.default === undefined && !(name in mapping))
-          problems.push({
-            ...at(isMap(entry.inputs) ? ["inputs"] : [], !isMap(entry.inputs)),
-            message: `${where("inputs")}: input '${name}' is required: map it from the event, e.g. ${name}: \${{ trigger.payload.${name} }}`,
-          });
-      }
+      problems.push(...inputMappingProblems(entry, declared, { where, at }, "event"));
     });
   }
   return problems.sort((a, b) => a.line - b.line || a.col - b.col);
