@@ -1,5 +1,12 @@
 import { EventEmitter } from "node:events";
 
+/**
+ * The "jobs" payload a notifier sends its own subscribers after its LISTEN connection came back:
+ * notifications sent meanwhile are lost, so workers look at the whole queue again (the jobs that are
+ * due, and when the delayed ones become due).
+ */
+export const RECONNECTED = "reconnected";
+
 /** The channels processes wake each other on. */
 export type Channel = "jobs" | "cancel" | "logs";
 

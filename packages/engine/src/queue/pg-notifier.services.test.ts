@@ -2,7 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { Database } from "../store/database.js";
 import { admin, postgresDatabase } from "../testing/databases.js";
 import { waitFor } from "../testing/wait-for.js";
-import type { Channel } from "./notifier.js";
+import { type Channel, RECONNECTED } from "./notifier.js";
 import { PgNotifier } from "./pg-notifier.js";
 
 describe("PgNotifier", () => {
@@ -88,7 +88,7 @@ describe("PgNotifier", () => {
     expect(newPid).toBeDefined();
     expect(newPid).not.toBe(pid);
     // A reconnect wakes the workers once: notifications sent while it was away are lost.
-    expect(received).toContainEqual(["jobs", ""]);
+    expect(received).toContainEqual(["jobs", RECONNECTED]);
 
     await notifier.notify("jobs", "after-reconnect");
     await waitFor(() => received.some(([, p]) => p === "after-reconnect"), {

@@ -1,6 +1,6 @@
 import { EventEmitter } from "node:events";
 import type pg from "pg";
-import type { Channel, NotifierLike } from "./notifier.js";
+import { type Channel, type NotifierLike, RECONNECTED } from "./notifier.js";
 
 const PREFIX = "gantry_";
 
@@ -61,7 +61,7 @@ export class PgNotifier implements NotifierLike {
     this.attempt = 0;
     this.onState("connected");
     // Anything sent while we were away is lost; waking everyone once makes workers look for it.
-    this.emitter.emit("jobs", "");
+    this.emitter.emit("jobs", RECONNECTED);
   }
 
   private lost(error: Error): void {

@@ -10,6 +10,7 @@ import {
 } from "@gantry/core";
 import type { LogArchiver } from "../logs/archiver.js";
 import { type LogWriterOptions, TaskLogWriter } from "../logs/writer.js";
+import { RECONNECTED } from "../queue/notifier.js";
 import { resolveTaskSecrets, resolveWorkflowSecrets } from "../run/task-secrets.js";
 import type { RunnerLike, Stream } from "../runners/types.js";
 import { createSecretCache, type SecretCache } from "../secrets/index.js";
@@ -96,14 +97,15 @@ export class Worker {
   private readonly bundles: BundleCache;
   private readonly active = new Map<number, Active>();
   /**
-   * Set by every wake-up (a notification, a task ending, stop). The claim loop clears it before each
+   * Set by every wake-up (a notification, a task ending in a full worker, stop). The claim loop clears it before each
    * claim and does not sleep when it was set meanwhile: a notification that arrives while a claim is in
    * flight announces a job that claim may not have seen, and must not wait for the next poll.
    */
   private woken = false;
   /**
-   * Whether the queue must be asked when the soonest delayed job becomes due: at start, and after a
-   * fallback poll (a notification may have been lost). Notifications of delayed jobs carry the time.
+   * Whether the queue must be asked when the soonest delayed job becomes due: at start, and after the
+   * notifier reconnected (notifications were lost meanwhile). Otherwise the notifications of delayed
+   * jobs carry that time, and an idle worker's fallback poll costs one statement, not two.
    */
   private askNextDue = true;
   /** When the soonest delayed job a notification announced becomes due. */
@@ -247,8 +249,12 @@ export class Worker {
     this.endSleep?.();
   }
 
-  /** A "jobs" notification: its payload, when set, is when a delayed job becomes due (epoch ms). */
+  /**
+   * A "jobs" notification: its payload, when set, is when a delayed job becomes due (epoch ms), or
+   * RECONNECTED when notifications may have been lost.
+   */
   private jobsQueued(payload: string): void {
+    if (payload === RECONNECTED) this.askNextDue = true;
     const due = payload === "" ? Number.NaN : Number(payload);
     if (Number.isFinite(due)) this.nextDue = Math.min(this.nextDue, due);
     this.wakeUp();
@@ -281,8 +287,8 @@ export class Worker {
           if (!filled) {
             // A retry waiting out its delay was announced when it was queued, not when it becomes due:
             // wake for it then, not at the next fallback poll (5 s by default, far beyond most delays).
-            // Its notification carried that time; the queue is asked only at start and after a poll,
-            // not after every notification (one statement per run saved under load).
+            // Its notification carried that time; the queue is asked only at start and after the
+            // notifier reconnected, not after every notification (a statement per run under load).
             if (this.nextDue <= now) this.nextDue = Number.POSITIVE_INFINITY;
             if (this.askNextDue) {
               this.askNextDue = false;
@@ -296,24 +302,20 @@ export class Worker {
           this.options.onError?.(error as Error);
         }
       }
-      if (!filled && this.state === "running") {
-        // Slept the full fallback poll: a notification may have been lost, so ask the queue again.
-        if ((await this.sleep(sleepMs)) && sleepMs >= this.pollMs) this.askNextDue = true;
-      }
+      if (!filled && this.state === "running") await this.sleep(sleepMs);
     }
   }
 
-  /** Resolves true when the time ran out, false when woken. */
-  private sleep(ms: number): Promise<boolean> {
-    if (this.woken) return Promise.resolve(false);
+  private sleep(ms: number): Promise<void> {
+    if (this.woken) return Promise.resolve();
     return new Promise((resolve) => {
-      const done = (timedOut: boolean) => {
+      const done = () => {
         clearTimeout(timer);
         this.endSleep = undefined;
-        resolve(timedOut);
+        resolve();
       };
-      const timer = setTimeout(() => done(true), ms);
-      this.endSleep = () => done(false);
+      const timer = setTimeout(done, ms);
+      this.endSleep = done;
     });
   }
 
@@ -342,8 +344,12 @@ export class Worker {
       active.cleanup = true;
       if (active.abort.signal.aborted && !active.handedBack) active.abort = new AbortController();
     }
-    const outcome = await this.run(claimed, active.abort.signal);
-    if (active.handedBack) return this.handBack(claimed);
+    const { outcome, archive } = await this.run(claimed, active.abort.signal);
+    if (active.handedBack) {
+      // The same attempt runs again elsewhere: its chunks so far are archived first (see run).
+      await archive();
+      return this.handBack(claimed);
+    }
     if (outcome.startedAt !== undefined && outcome.finishedAt !== undefined) {
       this.options.onFinished?.((outcome.finishedAt - outcome.startedAt) / 1000, outcome.status);
     }
@@ -358,14 +364,25 @@ export class Worker {
           : {}),
       }),
     );
-    if (!taken) return;
-    // Stopping began meanwhile: the successor goes back to the queue for another worker.
-    if (this.state !== "running") return this.handBack(taken);
-    this.options.onClaimed?.(0);
-    this.begin(taken.job, taken);
+    if (taken) {
+      // Stopping began meanwhile: the successor goes back to the queue for another worker.
+      if (this.state !== "running") await this.handBack(taken);
+      else {
+        this.options.onClaimed?.(0);
+        this.begin(taken.job, taken);
+      }
+    }
+    // After the result is stored and the successor started: the archive is off the run's critical
+    // path (about 2 ms a step that printed, measured in bench/: api-light), and until it is done the
+    // chunks serve the log.
+    await archive();
   }
 
-  private async run(claimed: ClaimedTask, signal: AbortSignal): Promise<TaskOutcome> {
+  /** Runs the step and stores its log; `archive` then moves the log to the archive. */
+  private async run(
+    claimed: ClaimedTask,
+    signal: AbortSignal,
+  ): Promise<{ outcome: TaskOutcome; archive: () => Promise<void> }> {
     const { job } = claimed;
     const key = { run_id: job.run_id, step: job.step, item_index: job.item_index, attempt: job.attempt };
     const writer = new TaskLogWriter(this.ctx, key, this.options.logs?.writer, (error) =>
@@ -377,11 +394,13 @@ export class Worker {
     await writer.close();
     // A step that printed nothing has no chunks to archive (an attempt runs again only after a hand-back,
     // which archived its chunks first): skipping saves a query and a spool file per quiet step.
-    if (writer.lines > 0)
-      await this.options.logs?.archiver
-        .archiveTask(key)
-        .catch((error: Error) => this.options.onError?.(error));
-    return outcome;
+    const archive = async () => {
+      if (writer.lines > 0)
+        await this.options.logs?.archiver
+          .archiveTask(key)
+          .catch((error: Error) => this.options.onError?.(error));
+    };
+    return { outcome, archive };
   }
 
   private async runStep(

@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -6,7 +7,13 @@ import { LineSplitter } from "../lines.js";
 import type { RunnerLike, RunnerResult, RunnerTask } from "../types.js";
 import { commandFor } from "./command.js";
 import { stepEnvironment } from "./environment.js";
-import { HelperSpawner, InlineSpawner, type SpawnerLike, type StepProcess } from "./spawner.js";
+import {
+  HelperSpawner,
+  InlineSpawner,
+  type SpawnerLike,
+  type StepFolder,
+  type StepProcess,
+} from "./spawner.js";
 
 export interface LocalRunnerOptions {
   /** Where step folders are made; the OS temporary folder by default. */
@@ -43,7 +50,11 @@ export class LocalRunner implements RunnerLike {
 
   async run({ task, runId, actionDir, onLine, signal, flow }: RunnerTask): Promise<RunnerResult> {
     const startedAt = Date.now();
-    const base = await mkdtemp(path.join(this.tmpRoot, "gantry-step-"));
+    // A spawner that makes the folder gets a fresh name (96 random bits); mkdtemp's, made here, otherwise.
+    const makes = this.spawner.makesFolders;
+    const base = makes
+      ? path.join(this.tmpRoot, `gantry-step-${randomBytes(12).toString("hex")}`)
+      : await mkdtemp(path.join(this.tmpRoot, "gantry-step-"));
     const fail = (error: string): RunnerResult => ({
       status: "failed",
       exitCode: null,
@@ -62,25 +73,37 @@ export class LocalRunner implements RunnerLike {
       };
       const command = commandFor(task.program, base, actionDir);
       const cwd = task.workingDirectory ? path.resolve(workDir, task.workingDirectory) : workDir;
-      await Promise.all([
-        mkdir(cwd, { recursive: true }),
-        writeFile(files.inputs, JSON.stringify(task.inputs)),
-        writeFile(files.output, ""),
-        command.script ? writeFile(command.script.path, command.script.text) : undefined,
-      ]);
+      const folder: StepFolder = {
+        base,
+        dirs: [cwd],
+        files: [
+          [files.inputs, JSON.stringify(task.inputs)],
+          [files.output, ""],
+          ...(command.script ? [[command.script.path, command.script.text] as [string, string]] : []),
+        ],
+        collect: files.output,
+      };
+      if (!makes) {
+        await Promise.all([
+          mkdir(cwd, { recursive: true }),
+          ...folder.files.map(([file, text]) => writeFile(file, text)),
+        ]);
+      }
       if (signal.aborted) return { ...fail("cancelled before it started"), status: "cancelled" };
       const env = stepEnvironment(task, files, runId);
       const exit = await this.spawnAndWait(
         command.program,
         command.args,
-        { cwd, env },
+        { cwd, env, ...(makes ? { folder } : {}) },
         task.timeoutMs,
         signal,
         onLine,
         flow,
       );
+      if (exit.prepareError) return fail(exit.prepareError);
       if (exit.spawnError) return fail(exit.spawnError);
-      const parsed = parseOutputFile(await readFile(files.output, "utf8"));
+      // Read by the spawner that made the folder (gone by now), or here.
+      const parsed = parseOutputFile(exit.collected ?? (await readFile(files.output, "utf8")));
       const finishedAt = Date.now();
       if (exit.reason) {
         return {
@@ -107,14 +130,14 @@ export class LocalRunner implements RunnerLike {
     } catch (error) {
       return fail((error as Error).message);
     } finally {
-      await rm(base, { recursive: true, force: true });
+      if (!makes) await rm(base, { recursive: true, force: true });
     }
   }
 
   private spawnAndWait(
     program: string,
     args: string[],
-    options: { cwd: string; env: Record<string, string> },
+    options: { cwd: string; env: Record<string, string>; folder?: StepFolder },
     timeoutMs: number | undefined,
     signal: AbortSignal,
     onLine: RunnerTask["onLine"],
@@ -161,6 +184,7 @@ export class LocalRunner implements RunnerLike {
         if (killTimer) clearTimeout(killTimer);
         signal.removeEventListener("abort", onAbort);
         if ("error" in end) {
+          if (end.error.prepare) return resolve({ code: null, prepareError: end.error.message });
           const what =
             end.error.code === "ENOENT" ? "not found (is it installed and on PATH?)" : end.error.message;
           resolve({ code: null, spawnError: `cannot start '${program}': ${what}` });
@@ -172,6 +196,7 @@ export class LocalRunner implements RunnerLike {
           code: end.code ?? (end.signal ? 128 + signalNumber(end.signal) : null),
           reason,
           message,
+          collected: end.collected,
         });
       });
     });
@@ -183,6 +208,10 @@ interface ExitInfo {
   reason?: "timed_out" | "cancelled" | undefined;
   message?: string | undefined;
   spawnError?: string;
+  /** The step folder could not be made. */
+  prepareError?: string;
+  /** The output file's text, when the spawner read it. */
+  collected?: string | undefined;
 }
 
 function signalNumber(sig: NodeJS.Signals): number {
