@@ -1,5 +1,5 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: workflows in these tests are full of ${{ }}.
-import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { LocalRunner, LogArchiver, type LogLine, type ServiceContext, Worker } from "@gantry/engine";
 import type { FastifyInstance } from "fastify";
@@ -292,7 +292,9 @@ describe("run logs over HTTP and WebSocket", () => {
       expect(archived).not.toContain(leak);
       expect(afterwards).not.toContain(leak);
     }
-    expect(readdirSync(path.join(dir, "spool"))).toEqual([]);
+    // Nothing is left in the spool (small logs never enter it).
+    const spool = path.join(dir, "spool");
+    expect(existsSync(spool) ? readdirSync(spool) : []).toEqual([]);
     expect(errors).toEqual([]);
   });
 
