@@ -32,7 +32,11 @@ export interface SchedulerOptions {
   /** How often the leader renews the lease and looks for schedule changes made by other servers. */
   renewMs?: number;
   timer?: TimerLike;
-  /** Fires per transaction: one commit for many fires, where one each would cost a disk flush each. */
+  /**
+   * Fires per transaction: one commit for many fires, where one each would cost a disk flush each.
+   * Default 200: with the runs written in multi-row statements, 10,000 fires at once went from p99
+   * 2.4 s at 50 a batch to 1.35 s at 200 (bench/: scheduler).
+   */
   batchSize?: number;
   /** Transactions at once. A workflow's schedules always share one, in time order. */
   lanes?: number;
@@ -118,7 +122,7 @@ export class Scheduler {
     // Half the lease: a renewal that fails is retried every second for the other half before it runs out.
     this.renewMs = options.renewMs ?? Math.floor(this.leaseMs / 2);
     this.timer = options.timer ?? realTimer;
-    this.batchSize = options.batchSize ?? 50;
+    this.batchSize = options.batchSize ?? 200;
     this.lanes = options.lanes ?? 4;
   }
 
