@@ -262,7 +262,7 @@ export default {
           notes: [
             "created: the run row's created_at minus its scheduled time (first: the earliest of the minute, how",
             "late the scheduler woke); visible: the end of the transaction that wrote it (fires are committed in",
-            "batches of 50, four transactions at once).",
+            "batches of 200, four transactions at once).",
             `server CPU: ${seconds(cpuSeconds)} s over ${seconds(windowSeconds)} s (${((cpuSeconds / windowSeconds) * 100).toFixed(0)}% of one CPU); whole machine busy ${machineBusy.toFixed(0)}% (Postgres included).`,
             "The lateness is the time to create 10,000 runs after the minute starts: it grows with the",
             "schedule count, at the burst's rate in runs per second (bounded by Postgres and the two CPUs).",
