@@ -4,8 +4,8 @@ import type { JobsTable } from "../tables.js";
 import type { Db } from "./types.js";
 
 /**
- * Takes up to `limit` queued jobs this worker may run, leasing them until `leaseUntil`, in the order
- * claimJob takes them one at a time. A worker with free slots asks for all of them at once: fewer than
+ * Takes up to `limit` queued jobs this worker may run (it has every label a job asks for), leasing
+ * them until `leaseUntil`, by priority, then age. A worker with free slots asks for all of them at once: fewer than
  * asked means the queue held no more, so it need not ask again to find out (one statement per run saved
  * under load, measured in bench/: throughput). On Postgres, SKIP LOCKED lets workers claim at once
  * without waiting on each other; SQLite runs one writer at a time, so the UPDATE is atomic there.
