@@ -18,6 +18,8 @@ import {
   TaskLogWriter,
 } from "@gantry/engine";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { insertTestRun } from "../../engine/src/testing/log-fixtures.js";
+import { waitFor } from "../../engine/src/testing/wait-for.js";
 import { type Follower, LogTails } from "./log-tails.js";
 
 /** An archive whose reads can be held, to make a follower arrive while a read is in flight. */
@@ -93,15 +95,6 @@ function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   ]).finally(() => clearTimeout(timer));
 }
 
-/** Checks `condition` every 10 ms until it holds; fails after `ms`. */
-async function until(condition: () => boolean, what: string, ms = 5000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
-
 describe("LogTails", () => {
   let dir: string;
   let service: ServiceContext;
@@ -129,31 +122,7 @@ describe("LogTails", () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  async function insertRun(status: string): Promise<string> {
-    const id = `run-${Math.random().toString(36).slice(2)}`;
-    const now = Date.now();
-    await store.insertRun(service.database.db, {
-      id,
-      workflow: "w",
-      revision: "r",
-      status,
-      trigger_json: "{}",
-      inputs_json: "{}",
-      secret_inputs: null,
-      info_json: "{}",
-      state_json: "{}",
-      outputs_json: null,
-      error: null,
-      attempt: 1,
-      parent_run_id: null,
-      concurrency_group: null,
-      cancel_requested: 0,
-      created_at: now,
-      started_at: now,
-      finished_at: status === "running" ? null : now,
-    });
-    return id;
-  }
+  const insertRun = () => insertTestRun(service);
 
   async function writeLines(
     ctx: ServiceContext,
@@ -182,7 +151,7 @@ describe("LogTails", () => {
   }
 
   it("gives a follower that joins during another's read the whole log", async () => {
-    const runId = await insertRun("running");
+    const runId = await insertRun();
     await writeLines(service, runId, "a", ["a0", "a1", "a2", "a3", "a4"]);
     await new LogArchiver(service, archive, path.join(dir, "spool")).archiveTask({
       run_id: runId,
@@ -207,7 +176,7 @@ describe("LogTails", () => {
   });
 
   it("does not end a finished run's followers after a failed read, and serves them on the next poll", async () => {
-    const runId = await insertRun("running");
+    const runId = await insertRun();
     await writeLines(service, runId, "a", ["kept", "whole"]);
     await new LogArchiver(service, archive, path.join(dir, "spool")).archiveTask({
       run_id: runId,
@@ -224,7 +193,7 @@ describe("LogTails", () => {
   });
 
   it("serves many followers of one run from a shared read", async () => {
-    const runId = await insertRun("running");
+    const runId = await insertRun();
     await writeLines(service, runId, "a", ["one", "two"]);
     await new LogArchiver(service, archive, path.join(dir, "spool")).archiveTask({
       run_id: runId,
@@ -241,7 +210,7 @@ describe("LogTails", () => {
   });
 
   it("hands followers level with the read the same batch, so it is serialised once", async () => {
-    const runId = await insertRun("running");
+    const runId = await insertRun();
     await writeLines(
       service,
       runId,
@@ -277,17 +246,20 @@ describe("LogTails", () => {
   });
 
   it("follows live lines announced on the notifier, and finds unannounced ones by polling", async () => {
-    const runId = await insertRun("running");
+    const runId = await insertRun();
     const live = collect(runId, -1, "a");
     await writeLines(service, runId, "a", ["announced"]);
-    await until(() => live.lines.length >= 1, "the announced line");
+    await waitFor(() => live.lines.length >= 1, { what: "the announced line", intervalMs: 10 });
     expect(live.lines.map((l) => l.text)).toEqual(["announced"]);
 
     // A lost notification: only the fallback poll (every second) can deliver this line.
     const silent: NotifierLike = { notify: async () => {}, subscribe: () => () => {}, close: async () => {} };
     await writeLines({ ...service, notifier: silent }, runId, "a", ["unannounced"]);
     await writeLines({ ...service, notifier: silent }, runId, "other", ["not for this follower"]);
-    await until(() => live.lines.length >= 2, "the poll to find the unannounced line");
+    await waitFor(() => live.lines.length >= 2, {
+      what: "the poll to find the unannounced line",
+      intervalMs: 10,
+    });
     expect(live.lines.map((l) => l.text)).toEqual(["announced", "unannounced"]);
 
     await store.updateRun(service.database.db, runId, { status: "failed", finished_at: Date.now() });

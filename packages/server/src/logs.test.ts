@@ -6,6 +6,7 @@ import type { FastifyInstance } from "fastify";
 import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
+import { waitFor } from "../../engine/src/testing/wait-for.js";
 import { openTestApp, type TestApp } from "./testing/test-app.js";
 
 /** A step waits for its gate file (at most 30 s), so the test decides when it goes on. */
@@ -123,18 +124,8 @@ describe("run logs over HTTP and WebSocket", () => {
     return (await app.inject({ url: `/api/v1/runs/${id}` })).json().status;
   }
 
-  async function waitUntil<T>(
-    what: string,
-    check: () => T | undefined | false | Promise<T | undefined | false>,
-  ) {
-    const deadline = Date.now() + 15_000;
-    for (;;) {
-      const value = await check();
-      if (value) return value;
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((resolve) => setTimeout(resolve, 25));
-    }
-  }
+  const waitUntil = <T>(what: string, check: () => T | undefined | false | Promise<T | undefined | false>) =>
+    waitFor(check, { what, timeoutMs: 15_000 });
 
   const finished = (id: string) =>
     waitUntil(`run ${id} to finish`, async () => {

@@ -4,6 +4,7 @@ import os from "node:os";
 import path from "node:path";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { waitFor as pollFor } from "../../../engine/src/testing/wait-for.js";
 import { bin } from "../testing/gantry-process.js";
 
 // Two `gantry server` processes on one PostgreSQL database, as in production: one fires, the other
@@ -22,18 +23,9 @@ let admin: pg.Client;
 let dir: string;
 const children = new Set<ChildProcess>();
 
-async function waitFor<T>(
-  what: string,
-  check: () => Promise<T | undefined> | T | undefined,
-  timeoutMs = 30_000,
-) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+/** The shared poll, with the question first (as these tests read best) and a slower 100 ms poll. */
+function waitFor<T>(what: string, check: () => Promise<T | undefined> | T | undefined, timeoutMs = 30_000) {
+  return pollFor(check, { what, timeoutMs, intervalMs: 100 });
 }
 
 function startServer(n: number): Promise<Server> {

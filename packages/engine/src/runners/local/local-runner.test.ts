@@ -3,6 +3,7 @@ import path from "node:path";
 import type { PreparedTask, Program } from "@gantry/core";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { tempDir } from "../../testing/temp-dir.js";
+import { waitFor } from "../../testing/wait-for.js";
 import type { RunnerResult, Stream } from "../types.js";
 import { LocalRunner } from "./local-runner.js";
 
@@ -225,13 +226,5 @@ function isAlive(pid: number): boolean {
     return stat.slice(stat.lastIndexOf(")") + 2)[0] !== "Z";
   } catch {
     return false;
-  }
-}
-
-async function waitFor(condition: () => boolean, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error("condition not met in time");
-    await new Promise((r) => setTimeout(r, 20));
   }
 }
