@@ -8,6 +8,7 @@ import { containerEnvironment, envList } from "../container/environment.js";
 import { containerName, MANAGED_LABEL, stepLabels, WORKER_LABEL } from "../container/labels.js";
 import { parseCpus, parseMemory } from "../container/quantity.js";
 import { LineSplitter } from "../lines.js";
+import { exitResult, failedResult } from "../result.js";
 import type { RunnerLike, RunnerResult, RunnerTask } from "../types.js";
 import { Demuxer } from "./demux.js";
 
@@ -59,14 +60,7 @@ export class DockerRunner implements RunnerLike {
     const { task, runId, actionDir, signal } = runnerTask;
     const startedAt = Date.now();
     const spec = task.runner as ResolvedRunnerSpec;
-    const fail = (error: string, status: RunnerResult["status"] = "failed"): RunnerResult => ({
-      status,
-      exitCode: null,
-      outputs: {},
-      error,
-      startedAt,
-      finishedAt: Date.now(),
-    });
+    const fail = (error: string, status?: RunnerResult["status"]) => failedResult(startedAt, error, status);
     if (!spec?.image) return fail("runner type docker needs an 'image'");
     const base = await mkdtemp(path.join(this.tmpRoot, "gantry-step-"));
     let container: Docker.Container | undefined;
@@ -133,18 +127,13 @@ export class DockerRunner implements RunnerLike {
           error,
         };
       }
-      if (parsed.errors.length > 0) {
-        return { ...fail(`invalid $GANTRY_OUTPUT: ${parsed.errors.join("; ")}`), exitCode: exit.code };
-      }
-      const status = exit.code === 0 ? "succeeded" : "failed";
-      return {
-        status,
+      return exitResult({
         exitCode: exit.code,
-        outputs: parsed.outputs,
+        output: parsed,
         startedAt,
         finishedAt,
-        ...(status === "failed" ? { error: `exited with code ${exit.code}${exitHint(exit.code)}` } : {}),
-      };
+        hint: exitHint(exit.code),
+      });
     } catch (error) {
       return fail(dockerError(error, spec.image));
     } finally {

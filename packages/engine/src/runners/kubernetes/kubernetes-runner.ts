@@ -6,6 +6,7 @@ import { CONTAINER_PATHS, containerCommand } from "../container/command.js";
 import { containerEnvironment } from "../container/environment.js";
 import { containerName, MANAGED_LABEL, stepLabels } from "../container/labels.js";
 import { LineSplitter } from "../lines.js";
+import { exitResult, failedResult } from "../result.js";
 import type { RunnerLike, RunnerResult, RunnerTask } from "../types.js";
 import { filesScript, folderFiles, type StepFile } from "./files-script.js";
 
@@ -87,14 +88,7 @@ export class KubernetesRunner implements RunnerLike {
     const { task, signal } = runnerTask;
     const startedAt = Date.now();
     const spec = task.runner as ResolvedRunnerSpec;
-    const fail = (error: string, status: RunnerResult["status"] = "failed"): RunnerResult => ({
-      status,
-      exitCode: null,
-      outputs: {},
-      error,
-      startedAt,
-      finishedAt: Date.now(),
-    });
+    const fail = (error: string, status?: RunnerResult["status"]) => failedResult(startedAt, error, status);
     if (!spec?.image) return fail("runner type kubernetes needs an 'image'");
     if (spec.credentials) {
       return fail("runner.credentials is for docker; on kubernetes name a pull secret in image_pull_secrets");
@@ -140,22 +134,13 @@ export class KubernetesRunner implements RunnerLike {
         const error = reason === "timed_out" ? `timed out after ${task.timeoutMs} ms` : "cancelled";
         return { status: reason, exitCode: null, outputs: {}, startedAt, finishedAt, error };
       }
-      const exitCode = terminated?.exitCode ?? null;
-      const parsed = parseOutputFile(terminated?.message ?? "");
-      if (parsed.errors.length > 0) {
-        return { ...fail(`invalid $GANTRY_OUTPUT: ${parsed.errors.join("; ")}`), exitCode };
-      }
-      const status = exitCode === 0 ? "succeeded" : "failed";
-      return {
-        status,
-        exitCode,
-        outputs: parsed.outputs,
+      return exitResult({
+        exitCode: terminated?.exitCode ?? null,
+        output: parseOutputFile(terminated?.message ?? ""),
         startedAt,
         finishedAt,
-        ...(status === "failed"
-          ? { error: `exited with code ${exitCode}${terminated?.reason ? ` (${terminated.reason})` : ""}` }
-          : {}),
-      };
+        hint: terminated?.reason ? ` (${terminated.reason})` : "",
+      });
     } catch (error) {
       return fail(kubernetesError(error));
     } finally {

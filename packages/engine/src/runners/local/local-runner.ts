@@ -4,6 +4,7 @@ import os from "node:os";
 import path from "node:path";
 import { parseOutputFile } from "@gantry/core";
 import { LineSplitter } from "../lines.js";
+import { exitResult, failedResult } from "../result.js";
 import type { RunnerLike, RunnerResult, RunnerTask } from "../types.js";
 import { commandFor } from "./command.js";
 import { stepEnvironment } from "./environment.js";
@@ -55,14 +56,7 @@ export class LocalRunner implements RunnerLike {
     const base = makes
       ? path.join(this.tmpRoot, `gantry-step-${randomBytes(12).toString("hex")}`)
       : await mkdtemp(path.join(this.tmpRoot, "gantry-step-"));
-    const fail = (error: string): RunnerResult => ({
-      status: "failed",
-      exitCode: null,
-      outputs: {},
-      error,
-      startedAt,
-      finishedAt: Date.now(),
-    });
+    const fail = (error: string) => failedResult(startedAt, error);
     try {
       const workDir = path.join(base, "work");
       const files = {
@@ -115,18 +109,7 @@ export class LocalRunner implements RunnerLike {
           error: exit.message,
         };
       }
-      if (parsed.errors.length > 0) {
-        return { ...fail(`invalid $GANTRY_OUTPUT: ${parsed.errors.join("; ")}`), exitCode: exit.code };
-      }
-      const status = exit.code === 0 ? "succeeded" : "failed";
-      return {
-        status,
-        exitCode: exit.code,
-        outputs: parsed.outputs,
-        startedAt,
-        finishedAt,
-        ...(status === "failed" ? { error: `exited with code ${exit.code}` } : {}),
-      };
+      return exitResult({ exitCode: exit.code, output: parsed, startedAt, finishedAt });
     } catch (error) {
       return fail((error as Error).message);
     } finally {
