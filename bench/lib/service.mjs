@@ -68,7 +68,10 @@ export async function writeConfig(file, worker) {
 export function startRole(ctx, name, role, args, { env, cwd, ready, timeoutMs = 60_000 }) {
   return new Promise((resolve, reject) => {
     const lines = [];
-    const child = spawn(process.execPath, [path.join(ctx.root, GANTRY_BIN), role, ...args], {
+    // GANTRY_BENCH_NODE_ARGS: flags for the roles' Node (say `--cpu-prof --cpu-prof-dir=/tmp/prof`, which
+    // NODE_OPTIONS refuses), to profile a workload.
+    const nodeArgs = (process.env.GANTRY_BENCH_NODE_ARGS ?? "").split(" ").filter(Boolean);
+    const child = spawn(process.execPath, [...nodeArgs, path.join(ctx.root, GANTRY_BIN), role, ...args], {
       cwd,
       env,
       stdio: ["ignore", "pipe", "pipe"],

@@ -28,7 +28,7 @@ export async function fireScheduleNow(
         inputs: JSON.parse(row.inputs_json) as Record<string, unknown>,
         trigger: scheduleTrigger(id, at, true),
       });
-      await insertScheduleFires(tx, [
+      await insertScheduleFires(tx, ctx.database.dialect, [
         {
           schedule_id: id,
           scheduled_at: at,

@@ -1,12 +1,16 @@
 import type { Insertable } from "kysely";
 import { cancelRun } from "../service/cancel-run.js";
 import type { ServiceContext } from "../service/context.js";
-import { createRun, type PreparedRun, prepareRun, type WorkflowCache } from "../service/create-run.js";
-import { insertRunsWithJobs } from "../store/queries/insert-run-with-jobs.js";
+import {
+  createRun,
+  type PreparedRun,
+  prepareRun,
+  restamp,
+  type WorkflowCache,
+} from "../service/create-run.js";
+import { insertMany } from "../store/queries/insert-many.js";
 import { activeScheduleRuns } from "../store/queries/schedule-active-runs.js";
-import { advanceSchedules } from "../store/queries/schedule-advance.js";
-import { insertScheduleFires } from "../store/queries/schedule-insert-fires.js";
-import { lockSchedules } from "../store/queries/schedule-lock.js";
+import { claimSchedules } from "../store/queries/schedule-claim.js";
 import type { ScheduleFiresTable } from "../store/queries/schedule-tables.js";
 import type { ScheduleConcurrency } from "./entries.js";
 import { contextInTransaction } from "./in-transaction.js";
@@ -27,6 +31,16 @@ export interface FireTarget {
 export interface FireItem {
   target: FireTarget;
   plan: FirePlan;
+  /** Its run for one of the planned times, prepared ahead; used only if nothing it depends on changed. */
+  ready?: ReadyFire;
+}
+
+/** A fire's run, prepared before its time from the schedule and workflow as they were then. */
+export interface ReadyFire {
+  at: number;
+  /** The schedule row's `updated_at` it was prepared from. */
+  updatedAt: number;
+  run: PreparedRun;
 }
 
 export interface FireOutcome {
@@ -54,9 +68,9 @@ export function scheduleTrigger(schedule: string, at: number, manual = false) {
 }
 
 /**
- * Applies planned fires in one transaction: locks the schedules' rows, checks each is still what was
- * planned from, then records every decision (starting runs for the fires, with their concurrency
- * policy) and the schedules' progress. Either all of it commits or none: a crash in between leaves the
+ * Applies planned fires in one transaction: claims the schedules whose rows are still what was planned
+ * from (advancing their progress, locking them), then records every decision (starting runs for the
+ * fires, with their concurrency policy). Either all of it commits or none: a crash in between leaves the
  * times unhandled, to be fired by whichever scheduler leads next, once.
  *
  * With `failWith`, the fires are recorded as failed with that error instead of starting runs: the
@@ -76,22 +90,19 @@ export async function applyFires(
     stale.length = 0;
     const { ctx: inTx, flush } = contextInTransaction(ctx, tx);
     flushes.push(flush);
-    const ids = items.map((i) => i.target.id);
-    const rows = new Map((await lockSchedules(tx, ctx.database.dialect, ids)).map((r) => [r.id, r]));
+    // Suspended, redefined or handled by another scheduler since it was read: not ours to fire.
+    const claimed = await claimSchedules(
+      tx,
+      ctx.database.dialect,
+      items.map(({ target, plan }) => ({ ...target, until: plan.handledUntil })),
+    );
     const records: Insertable<ScheduleFiresTable>[] = [];
     const prepared: PreparedRun[] = [];
     const workflows: WorkflowCache = new Map();
-    const advanced: FireItem[] = [];
+    const now = ctx.now();
     for (const item of items) {
       const { target } = item;
-      const row = rows.get(target.id);
-      // Suspended, redefined or handled by another scheduler since it was read: not ours to fire.
-      const unchanged =
-        row !== undefined &&
-        row.suspended === 0 &&
-        Number(row.updated_at) === target.updatedAt &&
-        Number(row.handled_until) === target.handledUntil;
-      if (!unchanged) {
+      if (!claimed.has(target.id)) {
         stale.push(target.id);
         continue;
       }
@@ -106,7 +117,8 @@ export async function applyFires(
                   status: "failed" as const,
                   reason: options.failWith.message,
                 }
-              : ((await prepareFire(inTx, target, decision.at, prepared, workflows)) ??
+              : (useReady(item, decision.at, claimed.get(target.id), now, prepared) ??
+                (await prepareFire(inTx, target, decision.at, prepared, workflows)) ??
                 (await fireOne(inTx, target, decision.at)));
         outcomes.push(outcome);
         records.push({
@@ -119,26 +131,34 @@ export async function applyFires(
           recorded_at: ctx.now(),
         });
       }
-      advanced.push(item);
     }
-    // The runs of the batch's plain fires, in a few statements rather than one or two each.
-    await insertRunsWithJobs(
+    // The runs of the batch's plain fires and every fire's record: one statement on Postgres.
+    await insertMany(
       tx,
-      prepared.map((p) => p.run),
-      prepared.flatMap((p) => p.jobs),
+      ctx.database.dialect,
+      { table: "runs", rows: prepared.map((p) => p.run) },
+      { table: "jobs", rows: prepared.flatMap((p) => p.jobs) },
+      { table: "schedule_fires", rows: records },
     );
     if (prepared.length > 0) await inTx.notifier.notify("jobs");
-    await insertScheduleFires(tx, records);
-    const byUntil = new Map<number, string[]>();
-    for (const item of advanced) {
-      const ids = byUntil.get(item.plan.handledUntil) ?? [];
-      ids.push(item.target.id);
-      byUntil.set(item.plan.handledUntil, ids);
-    }
-    for (const [until, ids] of byUntil) await advanceSchedules(tx, ids, until);
   });
   for (const flush of flushes.splice(0)) await flush();
   return { outcomes, stale };
+}
+
+/** The fire's run prepared ahead, when it is for this time and from the current schedule and workflow. */
+function useReady(
+  item: FireItem,
+  at: number,
+  revision: string | null | undefined,
+  now: number,
+  prepared: PreparedRun[],
+): FireOutcome | undefined {
+  const { ready, target } = item;
+  if (!ready || ready.at !== at || ready.updatedAt !== target.updatedAt) return undefined;
+  if (target.concurrency !== "allow" || revision !== ready.run.run.revision) return undefined;
+  prepared.push(restamp(ready.run, now));
+  return { schedule: target.id, at, status: "fired", runId: ready.run.id };
 }
 
 /**

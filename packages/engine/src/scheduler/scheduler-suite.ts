@@ -31,17 +31,17 @@ export function testClock(start = T0) {
   return clock;
 }
 
-/** Fails the first insert of a fire record as a lost connection would: after the run rows are written. */
+/** Fails the first insert of a fire record as a lost connection would: the run rows are written in its transaction. */
 export function failFirstFireInsert(): KyselyPlugin {
   let failed = false;
   return {
     transformQuery(args: PluginTransformQueryArgs) {
       const node = args.node;
-      if (
-        !failed &&
-        node.kind === "InsertQueryNode" &&
-        JSON.stringify(node.into).includes("schedule_fires")
-      ) {
+      // Kysely's insert, or insertMany's raw statement (on Postgres, with the batch's runs and jobs).
+      const insert =
+        node.kind === "InsertQueryNode" ||
+        (node.kind === "RawNode" && JSON.stringify(node).includes("insert into"));
+      if (!failed && insert && JSON.stringify(node).includes("schedule_fires")) {
         failed = true;
         throw Object.assign(new Error("connection terminated unexpectedly"), { code: "57P01" });
       }
@@ -188,7 +188,7 @@ export function describeScheduler(name: string, open: () => Promise<Database>): 
       await expect(suspendSchedule(f.ctx, "nope:0", true)).rejects.toThrow("unknown schedule 'nope:0'");
     });
 
-    it("fires each time once, at its time, recording the schedule trigger; its one timer aims at the next time", async () => {
+    it("fires each time once, at its time, recording the schedule trigger; its one timer aims at the next time (2 s early, to prepare it)", async () => {
       await f.register({
         "tick.yaml": workflow(
           "tick",
@@ -200,6 +200,8 @@ export function describeScheduler(name: string, open: () => Promise<Database>): 
       const s = f.scheduler();
       await s.start();
       expect(s.state).toMatchObject({ status: "leading", since: T0 + SEC });
+      expect(s.wakeAt).toBe(T0 + 5 * MIN - 2 * SEC);
+      await f.at(T0 + 5 * MIN - 2 * SEC, s);
       expect(s.wakeAt).toBe(T0 + 5 * MIN);
       await f.at(T0 + 5 * MIN, s);
       const runs = await f.runsOf("tick:0");
@@ -222,7 +224,7 @@ export function describeScheduler(name: string, open: () => Promise<Database>): 
           recordedAt: T0 + 5 * MIN,
         },
       ]);
-      expect(s.wakeAt).toBe(T0 + 10 * MIN);
+      expect(s.wakeAt).toBe(T0 + 10 * MIN - 2 * SEC);
       // Woken again at the same time (or early): nothing more.
       await f.at(T0 + 5 * MIN, s);
       await f.at(T0 + 9 * MIN, s);
@@ -301,9 +303,58 @@ export function describeScheduler(name: string, open: () => Promise<Database>): 
       expect(await f.runsOf("none:0")).toHaveLength(0);
       expect(await f.runsOf("all:0")).toHaveLength(5);
       // Back to normal: the next time fires for all three.
-      expect(s.wakeAt).toBe(T0 + 6 * MIN);
-      await f.at(T0 + 6 * MIN, s);
+      expect(s.wakeAt).toBe(T0 + 6 * MIN - 2 * SEC);
+      await f.runUntil(T0 + 6 * MIN, s);
       for (const id of ["none:0", "latest:0", "all:0"]) expect((await f.history(id)).at(-1)).toBe("6m:fired");
+    });
+
+    it("prepares a run ahead and writes it stamped at the fire, unless its workflow or schedule changed in between", async () => {
+      const prep = (extra: string) =>
+        workflow(
+          "prep",
+          '    - {cron: "*/5 * * * *", inputs: {who: cron}}',
+          `inputs:\n  who: {type: string}\n${extra}`,
+        );
+      await f.register({ "prep.yaml": prep("") });
+      f.clock.t = T0 + SEC;
+      const s = f.scheduler();
+      await s.start();
+      const prepared = () => f.events.filter((e) => e.type === "prepared");
+      const revision = async () =>
+        (await f.h.database.db.selectFrom("workflows").select("revision").executeTakeFirstOrThrow()).revision;
+
+      // Prepared 2 s ahead, written at the fire (late by 300 ms here): created then, its job available then.
+      await f.at(T0 + 5 * MIN - 2 * SEC, s);
+      expect(prepared()).toMatchObject([{ at: T0 + 5 * MIN, runs: 1 }]);
+      expect(await f.runsOf("prep:0")).toHaveLength(0);
+      await f.at(T0 + 5 * MIN + 300, s);
+      const [first] = await f.runsOf("prep:0");
+      expect(first).toMatchObject({ created_at: T0 + 5 * MIN + 300, revision: await revision() });
+      const jobs = await f.h.database.db
+        .selectFrom("jobs")
+        .selectAll()
+        .where("run_id", "=", first!.id)
+        .execute();
+      expect(jobs.map((j) => [j.created_at, j.available_at])).toEqual([
+        [T0 + 5 * MIN + 300, T0 + 5 * MIN + 300],
+      ]);
+
+      // The workflow changes after its run was prepared: the fire starts the new revision instead.
+      await f.at(T0 + 10 * MIN - 2 * SEC, s);
+      expect(prepared()).toHaveLength(2);
+      await f.register({ "prep.yaml": prep("env: {CHANGED: yes}\n") });
+      const changed = await revision();
+      expect(changed).not.toBe(first?.revision);
+      await f.at(T0 + 10 * MIN, s);
+      expect((await f.runsOf("prep:0")).map((r) => r.revision)).toEqual([first?.revision, changed]);
+
+      // The schedule is suspended after its run was prepared: nothing fires.
+      await f.at(T0 + 15 * MIN - 2 * SEC, s);
+      expect(prepared()).toHaveLength(3);
+      await suspendSchedule(f.ctx, "prep:0", true);
+      await f.runUntil(T0 + 20 * MIN, s);
+      expect(await f.runsOf("prep:0")).toHaveLength(2);
+      expect(await f.history("prep:0")).toEqual(["5m:fired", "10m:fired"]);
     });
 
     it("starting_deadline: a time that cannot start within it is recorded missed", async () => {

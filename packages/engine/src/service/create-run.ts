@@ -48,6 +48,27 @@ export interface PreparedRun {
   id: string;
   run: Insertable<RunsTable>;
   jobs: Insertable<JobsTable>[];
+  /** The time its rows are stamped with (created, available, finished). */
+  now: number;
+}
+
+/**
+ * The same rows stamped with a later time: a run prepared ahead (the scheduler's, before its minute)
+ * is created when it is written, and its jobs' delays count from then.
+ */
+export function restamp(prepared: PreparedRun, now: number): PreparedRun {
+  const shift = (t: number) => t + now - prepared.now;
+  const { run } = prepared;
+  return {
+    id: prepared.id,
+    now,
+    run: {
+      ...run,
+      created_at: now,
+      finished_at: typeof run.finished_at === "number" ? shift(run.finished_at) : run.finished_at,
+    },
+    jobs: prepared.jobs.map((job) => ({ ...job, created_at: now, available_at: shift(job.available_at) })),
+  };
 }
 
 /**
@@ -113,6 +134,7 @@ function startingRows(
   const triggerType = r.info.trigger.type;
   return {
     id: r.id,
+    now,
     run: {
       ...r.base,
       trigger_type: typeof triggerType === "string" ? triggerType : null,

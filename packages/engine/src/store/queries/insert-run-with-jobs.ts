@@ -31,24 +31,3 @@ export async function insertRunWithJobs(
     await enqueueJobs(tx, jobs);
   });
 }
-
-/** Rows per INSERT: a run has about 25 columns, so 400 stay far below SQLite's 32766 parameters. */
-const ROWS_PER_STATEMENT = 400;
-
-/**
- * Inserts many runs and their first jobs with a few multi-row statements, in the caller's transaction:
- * the scheduler's batches, where one statement per run made the burst of a busy minute slow.
- */
-export async function insertRunsWithJobs(
-  tx: Db,
-  runs: Insertable<RunsTable>[],
-  jobs: Insertable<JobsTable>[],
-): Promise<void> {
-  for (let i = 0; i < runs.length; i += ROWS_PER_STATEMENT)
-    await tx
-      .insertInto("runs")
-      .values(runs.slice(i, i + ROWS_PER_STATEMENT))
-      .execute();
-  for (let i = 0; i < jobs.length; i += ROWS_PER_STATEMENT)
-    await enqueueJobs(tx, jobs.slice(i, i + ROWS_PER_STATEMENT));
-}
