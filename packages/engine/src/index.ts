@@ -3,6 +3,7 @@ export * from "./loader/find-files.js";
 export * from "./loader/load-workflow.js";
 export * from "./loader/repository-root.js";
 export * from "./logs/archiver.js";
+export * from "./logs/capture-activity.js";
 export * from "./logs/local-archive.js";
 export * from "./logs/reader.js";
 export * from "./logs/s3-archive.js";

@@ -4,6 +4,7 @@ import path from "node:path";
 import type { Readable } from "node:stream";
 import {
   type ByteRange,
+  LOG_BATCH_LINES,
   LocalLogArchive,
   LocalNotifier,
   type LogArchiveLike,
@@ -243,6 +244,73 @@ describe("LogTails", () => {
     for (const f of followers)
       expect(f.lines.map((l) => l.offset)).toEqual(Array.from({ length: 5000 }, (_, i) => i));
     expect(batches.size).toBeLessThan(sends / 5);
+  });
+
+  it("followers joining behind the shared read catch up on whole batches read and handed out once for all", async () => {
+    const runId = await insertRun();
+    const total = 5 * LOG_BATCH_LINES;
+    await writeLines(
+      service,
+      runId,
+      "a",
+      Array.from({ length: total }, (_, i) => `line ${i}`),
+    );
+    await new LogArchiver(service, archive, path.join(dir, "spool")).archiveTask({
+      run_id: runId,
+      step: "a",
+      item_index: 0,
+      attempt: 1,
+    });
+    await store.updateRun(service.database.db, runId, { status: "succeeded", finished_at: Date.now() });
+
+    // The first follower holds the shared read after its fourth batch, so the others join behind it.
+    let readies = 0;
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const held = collect(runId);
+    const first: Follower = {
+      after: -1,
+      send: () => {},
+      end: () => {},
+      ready: () => (++readies === 4 ? gate : Promise.resolve()),
+    };
+    const stopFirst = tails.follow(runId, first);
+    await waitFor(() => readies >= 4, { what: "the shared read to reach its fourth batch", intervalMs: 5 });
+    const readsBefore = archive.gets;
+
+    const arrays = new Map<number, Set<LogLine[]>>();
+    const late = Array.from({ length: 20 }, () => {
+      const lines: LogLine[] = [];
+      let ended!: () => void;
+      const done = new Promise<void>((resolve) => (ended = resolve));
+      const follower: Follower = {
+        after: -1,
+        send: (batch) => {
+          const index = Math.floor((batch[0]?.offset ?? 0) / LOG_BATCH_LINES);
+          if (batch.length === LOG_BATCH_LINES)
+            arrays.set(index, (arrays.get(index) ?? new Set()).add(batch));
+          lines.push(...batch);
+        },
+        end: () => ended(),
+      };
+      tails.follow(runId, follower);
+      return { lines, done };
+    });
+    // The late ones catch up to the held read's position, then wait with it as live followers.
+    await waitFor(() => late.every((f) => f.lines.length === 4 * LOG_BATCH_LINES), {
+      what: "the late followers to catch up on four batches",
+      intervalMs: 5,
+    });
+    release();
+    await within(Promise.all([...late.map((f) => f.done), held.ended]), 10_000, "every follower to be ended");
+    stopFirst();
+
+    const offsets = Array.from({ length: total }, (_, i) => i);
+    for (const f of [...late, held]) expect(f.lines.map((l) => l.offset)).toEqual(offsets);
+    // Each of the four whole batches caught up on is one array for all 20 (one read, one encoding) ...
+    for (let batch = 0; batch < 4; batch++) expect(arrays.get(batch)?.size).toBe(1);
+    // ... from one read of the archive for all of them, not one each.
+    expect(archive.gets - readsBefore).toBeLessThanOrEqual(2);
   });
 
   it("follows live lines announced on the notifier, and finds unannounced ones by polling", async () => {

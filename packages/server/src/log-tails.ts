@@ -1,10 +1,13 @@
 import {
+  LOG_BATCH_LINES,
   type LogArchiveLike,
   type LogLine,
   type ServiceContext,
   store,
   streamLogLines,
 } from "@gantry/engine";
+import { FanoutPacer } from "./fanout-pacer.js";
+import { LogBatchCache } from "./log-batch-cache.js";
 
 export interface Follower {
   after: number;
@@ -21,6 +24,8 @@ export interface Follower {
 
 /** Runs stream until they end; these statuses end them. */
 const ENDED = new Set(["succeeded", "failed", "cancelled", "timed_out", "skipped"]);
+/** How far (in batches) followers catching up may spread: well within what LogBatchCache holds. */
+const PACK_BATCHES = 16;
 /** The fallback for a lost notification: every follower is checked at least this often. */
 const POLL_MS = 1_000;
 
@@ -32,6 +37,8 @@ const POLL_MS = 1_000;
 export class LogTails {
   private readonly tails = new Map<string, Tail>();
   private readonly unsubscribe: () => void;
+  /** One for every run followed: the fan-out's share of the event loop is the process's. */
+  private readonly pacer = new FanoutPacer();
 
   constructor(
     private readonly ctx: ServiceContext,
@@ -43,7 +50,7 @@ export class LogTails {
   follow(runId: string, follower: Follower): () => void {
     let tail = this.tails.get(runId);
     if (!tail) {
-      tail = new Tail(this.ctx, this.archive, runId, () => this.tails.delete(runId));
+      tail = new Tail(this.ctx, this.archive, runId, this.pacer, () => this.tails.delete(runId));
       this.tails.set(runId, tail);
     }
     return tail.add(follower);
@@ -71,11 +78,16 @@ class Tail {
   private reading = false;
   private again = false;
   private readonly timer: NodeJS.Timeout;
+  /** Whole batches below the shared position, read once for every follower catching up. */
+  private readonly batches = new LogBatchCache();
+  /** Followers catching up that wait for the slowest of them to come within PACK_BATCHES. */
+  private packWaiters: Array<{ batch: number; wake: () => void }> = [];
 
   constructor(
     private readonly ctx: ServiceContext,
     private readonly archive: LogArchiveLike,
     private readonly runId: string,
+    private readonly pacer: FanoutPacer,
     private readonly onEmpty: () => void,
   ) {
     this.timer = setInterval(() => this.poke(), POLL_MS);
@@ -100,6 +112,7 @@ class Tail {
     this.followers.delete(follower);
     this.live.delete(follower);
     this.catching.delete(follower);
+    this.wakePack();
     if (this.followers.size === 0) {
       clearInterval(this.timer);
       this.onEmpty();
@@ -121,8 +134,10 @@ class Tail {
   }
 
   /**
-   * Sends a follower behind the shared read everything stored after its offset, on its own read, then
-   * makes it live. A failed read leaves it to the next poke (notification or poll) to try again.
+   * Sends a follower behind the shared read everything stored after its offset, then makes it live.
+   * Whole batches come from the run's batch cache, shared by every follower catching up (100 browsers
+   * joining one by one each read and encoded the whole log before); the rest up to the shared position
+   * from a read of its own. A failed read leaves it to the next poke (notification or poll) to try again.
    */
   private async catchUp(follower: Follower): Promise<void> {
     this.catching.add(follower);
@@ -130,25 +145,109 @@ class Tail {
       while (this.followers.has(follower) && follower.after < (this.position ?? follower.after)) {
         // Everything up to the shared position was stored before this read began, so it gets it all.
         const reached = this.position ?? follower.after;
+        const batch = Math.floor((follower.after + 1) / LOG_BATCH_LINES);
+        const end = (batch + 1) * LOG_BATCH_LINES - 1;
+        if (end <= reached) await this.keepPack(batch);
+        await this.pacer.turn();
+        let start = performance.now();
+        if (end <= reached) {
+          const lines = await this.batches.get(batch, follower.step, () =>
+            this.readBatches(batch, follower.step),
+          );
+          // From the batch's start it is the cached array itself, which the route encodes once for all.
+          const mine =
+            follower.after + 1 === batch * LOG_BATCH_LINES
+              ? lines
+              : lines.filter((l) => l.offset > follower.after);
+          if (!this.followers.has(follower)) return;
+          if (mine.length > 0) follower.send(mine);
+          follower.after = end;
+          this.wakePack();
+          this.pacer.spent(performance.now() - start);
+          await follower.ready?.();
+          continue;
+        }
+        // The part batch at the end, up to the shared position only: what comes after is the shared
+        // read's to send once this follower is live (read on alone, a follower kept up with a busy step
+        // on reads and encodings of its own).
         for await (const lines of streamLogLines(this.ctx.database.db, this.archive, this.runId, {
           after: follower.after,
           ...(follower.step !== undefined ? { step: follower.step } : {}),
         })) {
           if (!this.followers.has(follower)) return;
-          follower.send(lines);
-          follower.after = Math.max(follower.after, lines.at(-1)?.offset ?? follower.after);
+          const last = lines.at(-1)?.offset ?? follower.after;
+          const mine = last <= reached ? lines : lines.filter((l) => l.offset <= reached);
+          if (mine.length > 0) follower.send(mine);
+          follower.after = Math.max(follower.after, Math.min(last, reached));
+          this.pacer.spent(performance.now() - start);
+          if (last >= reached) break;
           await follower.ready?.();
+          await this.pacer.turn();
+          start = performance.now();
         }
         follower.after = Math.max(follower.after, reached);
       }
       if (!this.followers.has(follower)) return;
       this.catching.delete(follower);
+      this.wakePack();
       this.live.add(follower);
       // The shared read ends it if the run is over, or sends what came meanwhile.
       this.poke();
     } catch {
       this.catching.delete(follower);
+      this.wakePack();
     }
+  }
+
+  /**
+   * Waits until no follower catching up is more than PACK_BATCHES behind `batch`, so they move as a
+   * pack through batches the cache still holds. Spread out, the ones at the back found their batches
+   * evicted and each read the rest of the log alone: 100 followers of 200 MiB caught up in 360 s. A
+   * follower whose socket stops draining is closed after a while (the route's STALLED_MS), which lets
+   * the pack go on; the live followers' shared read waits for its slowest the same way.
+   */
+  private keepPack(batch: number): Promise<void> {
+    if (batch - this.slowestCatching() <= PACK_BATCHES) return Promise.resolve();
+    return new Promise<void>((wake) => this.packWaiters.push({ batch, wake }));
+  }
+
+  /** Lets go the followers the slowest one has come close enough to (or all, with none catching up). */
+  private wakePack(): void {
+    if (this.packWaiters.length === 0) return;
+    const slowest = this.slowestCatching();
+    const waiting = this.packWaiters;
+    this.packWaiters = [];
+    for (const waiter of waiting)
+      if (waiter.batch - slowest <= PACK_BATCHES) waiter.wake();
+      else this.packWaiters.push(waiter);
+  }
+
+  private slowestCatching(): number {
+    let slowest = Number.POSITIVE_INFINITY;
+    for (const f of this.catching) slowest = Math.min(slowest, Math.floor((f.after + 1) / LOG_BATCH_LINES));
+    return slowest;
+  }
+
+  /**
+   * Reads whole batches from `first` on (one store read serves several) while they lie below the shared
+   * position, so each is complete and never changes. Returns them by batch number; a batch with no line
+   * (of this step) is an empty array.
+   */
+  private async readBatches(first: number, step: string | undefined): Promise<Map<number, LogLine[]>> {
+    const read = new Map<number, LogLine[]>();
+    const reached = this.position ?? -1;
+    const last = Math.min(first + LogBatchCache.READ_AHEAD, Math.floor((reached + 1) / LOG_BATCH_LINES)) - 1;
+    for (let k = first; k <= last; k++) read.set(k, []);
+    for await (const lines of streamLogLines(this.ctx.database.db, this.archive, this.runId, {
+      after: first * LOG_BATCH_LINES - 1,
+      ...(step !== undefined ? { step } : {}),
+    })) {
+      const k = Math.floor((lines[0]?.offset ?? 0) / LOG_BATCH_LINES);
+      if (k > last) break;
+      // A yielded batch never spans two: it ends at a multiple of LOG_BATCH_LINES.
+      read.get(k)?.push(...lines);
+    }
+    return read;
   }
 
   private async read(): Promise<void> {
@@ -166,6 +265,8 @@ class Tail {
       });
       let position: number = this.position;
       try {
+        await this.pacer.turn();
+        let start = performance.now();
         for await (const lines of streamLogLines(this.ctx.database.db, this.archive, this.runId, {
           after: position,
         })) {
@@ -189,8 +290,11 @@ class Tail {
           }
           position = last;
           this.position = last;
+          this.pacer.spent(performance.now() - start);
           await Promise.all(waits);
           if (this.live.size === 0) return;
+          await this.pacer.turn();
+          start = performance.now();
         }
       } catch {
         failed = true;

@@ -15,8 +15,12 @@ export interface ReadLogOptions {
 
 /** Live chunks read per query: 16 × at most 64 KiB, about 1 MiB. */
 const PAGE_CHUNKS = 16;
-/** Lines handed out at once by `streamLogLines`. */
-const BATCH_LINES = 2_000;
+/**
+ * Lines handed out at once by `streamLogLines`. Batches also end at multiples of it (a batch holds
+ * offsets `k × LOG_BATCH_LINES` to `(k + 1) × LOG_BATCH_LINES - 1`, fewer at the live end or with a step
+ * filter), so readers that started at different offsets hand out the same batches.
+ */
+export const LOG_BATCH_LINES = 2_000;
 /** Objects larger than this are searched for `after` with range reads instead of read from the start. */
 const SEEK_ABOVE_BYTES = 1024 * 1024;
 /** The search stops once the window left is this small, and reads it through. */
@@ -107,9 +111,9 @@ export async function* streamLogLines(
           yield out;
           return;
         }
-        // Batches also end at multiples of BATCH_LINES, so readers that started at different offsets
+        // Batches also end at multiples of LOG_BATCH_LINES, so readers that started at different offsets
         // soon hand out the same batches (the server encodes each once for all its followers).
-        if (out.length >= BATCH_LINES || (line.offset + 1) % BATCH_LINES === 0) {
+        if (out.length >= LOG_BATCH_LINES || (line.offset + 1) % LOG_BATCH_LINES === 0) {
           yield out;
           out = [];
         }

@@ -1,6 +1,7 @@
 import type { Stream } from "../runners/types.js";
 import type { ServiceContext } from "../service/context.js";
 import { appendLogChunk, type TaskKey } from "../store/queries/log-chunks.js";
+import { noteLogCapture } from "./capture-activity.js";
 
 export interface LogWriterOptions {
   /** A line waits at most this long before it is stored and announced. */
@@ -87,6 +88,7 @@ export class TaskLogWriter {
   }
 
   private async store(lines: Line[]): Promise<void> {
+    noteLogCapture(Date.now());
     const chunk = {
       ...this.key,
       line_count: lines.length,
