@@ -425,7 +425,8 @@ export class Scheduler {
     const due = [...this.entries.values()].filter(
       (e) => e.next !== undefined && e.next > now && e.next <= horizon && e.ready === undefined,
     );
-    const first = Math.min(...due.map((e) => e.next as number));
+    let first = Number.POSITIVE_INFINITY;
+    for (const e of due) first = Math.min(first, e.next as number);
     const workflows: WorkflowCache = new Map();
     const names = [...new Set(due.map((e) => e.target.workflow))];
     for (const row of await getWorkflows(this.ctx.database.db, names)) workflows.set(row.name, row);
@@ -480,16 +481,9 @@ export class Scheduler {
     let at = state.status === "leading" ? this.renewAt : state.retryAt;
     if (state.status === "leading") {
       let due = this.nextDue();
-      // Wake early to prepare the runs of the next fires, unless that is done or there is no time left.
-      const prepareAt = due === undefined ? undefined : due - this.prepareAheadMs;
-      if (
-        due !== undefined &&
-        prepareAt !== undefined &&
-        this.prepareAheadMs > 0 &&
-        this.preparedUntil < due &&
-        prepareAt > this.ctx.now()
-      )
-        due = prepareAt;
+      // Wake early to prepare the next fires' runs, unless they are prepared or it is too late for that.
+      if (due !== undefined && this.preparedUntil < due && due - this.prepareAheadMs > this.ctx.now())
+        due -= this.prepareAheadMs;
       if (due !== undefined && due < at) at = due;
     }
     at = Math.max(at, this.backoffUntil);
