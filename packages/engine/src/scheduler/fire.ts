@@ -172,16 +172,30 @@ async function prepareFire(
   prepared: PreparedRun[],
   workflows: WorkflowCache,
 ): Promise<FireOutcome | undefined> {
-  if (target.concurrency !== "allow") return undefined;
-  const request = {
-    workflow: target.workflow,
-    inputs: target.inputs,
-    trigger: scheduleTrigger(target.id, at),
-  };
-  const run = await prepareRun(ctx, request, workflows);
+  const run = await prepareScheduledRun(ctx, target, at, workflows);
   if (!run) return undefined;
   prepared.push(run);
   return { schedule: target.id, at, status: "fired", runId: run.id };
+}
+
+/**
+ * The rows of the run a fire starts, when it needs no decision at its time (concurrency: allow, a
+ * workflow without a concurrency group): written with its batch's others, or prepared ahead by the
+ * scheduler. Undefined when the fire needs `fireOne`.
+ */
+export async function prepareScheduledRun(
+  ctx: ServiceContext,
+  target: FireTarget,
+  at: number,
+  workflows: WorkflowCache,
+): Promise<PreparedRun | undefined> {
+  if (target.concurrency !== "allow") return undefined;
+  return prepareRun(ctx, fireRequest(target, at), workflows);
+}
+
+/** What starts the run of a schedule's time `at`. */
+function fireRequest(target: FireTarget, at: number) {
+  return { workflow: target.workflow, inputs: target.inputs, trigger: scheduleTrigger(target.id, at) };
 }
 
 async function fireOne(ctx: ServiceContext, target: FireTarget, at: number): Promise<FireOutcome> {
@@ -201,11 +215,7 @@ async function fireOne(ctx: ServiceContext, target: FireTarget, at: number): Pro
       reason = `cancelled run ${active.join(", ")} of this schedule (concurrency: replace)`;
     }
   }
-  const run = await createRun(ctx, {
-    workflow: target.workflow,
-    inputs: target.inputs,
-    trigger: scheduleTrigger(target.id, at),
-  });
+  const run = await createRun(ctx, fireRequest(target, at));
   if (run.status !== "queued") {
     const note = `the run is ${run.status} (the workflow's concurrency group)`;
     reason = reason ? `${reason}; ${note}` : note;

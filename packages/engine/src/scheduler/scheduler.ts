@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import os from "node:os";
 import type { ServiceContext } from "../service/context.js";
-import { prepareRun, type WorkflowCache } from "../service/create-run.js";
+import type { WorkflowCache } from "../service/create-run.js";
 import { getWorkflows } from "../store/queries/get-workflow.js";
 import { advanceSchedules } from "../store/queries/schedule-advance.js";
 import { listSchedules } from "../store/queries/schedule-list.js";
@@ -18,8 +18,8 @@ import {
   type FireTarget,
   isDatabaseError,
   isUniqueViolation,
+  prepareScheduledRun,
   type ReadyFire,
-  scheduleTrigger,
 } from "./fire.js";
 import { defaultLease, type LeaseLike } from "./lease.js";
 import { planFires } from "./plan.js";
@@ -448,14 +448,8 @@ export class Scheduler {
   private async prepareFire(entry: Entry, workflows: WorkflowCache): Promise<ReadyFire | null> {
     const { target } = entry;
     const at = entry.next as number;
-    if (target.concurrency !== "allow") return null;
     try {
-      const request = {
-        workflow: target.workflow,
-        inputs: target.inputs,
-        trigger: scheduleTrigger(target.id, at),
-      };
-      const run = await prepareRun(this.ctx, request, workflows);
+      const run = await prepareScheduledRun(this.ctx, target, at, workflows);
       return run ? { at, updatedAt: target.updatedAt, run } : null;
     } catch {
       // Bad inputs, a workflow gone: the fire itself finds out again and records it.
