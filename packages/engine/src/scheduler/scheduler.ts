@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import os from "node:os";
 import type { ServiceContext } from "../service/context.js";
 import type { WorkflowCache } from "../service/create-run.js";
+import { SerialCycles } from "../service/serial-cycles.js";
 import { getWorkflows } from "../store/queries/get-workflow.js";
 import { advanceSchedules } from "../store/queries/schedule-advance.js";
 import { listSchedules } from "../store/queries/schedule-list.js";
@@ -126,8 +127,15 @@ export class Scheduler {
   private backoffUntil = 0;
   private handle: unknown;
   private wakeAtMs: number | undefined;
-  private running: Promise<void> | undefined;
-  private again = false;
+  private readonly cycles = new SerialCycles({
+    cycle: () => this.cycle(),
+    active: () => this.currentState.status !== "stopped",
+    onError: (error) => {
+      this.emit({ type: "error", error });
+      this.backoffUntil = this.ctx.now() + RETRY_MS;
+    },
+    after: () => this.arm(),
+  });
   private unsubscribe: (() => void) | undefined;
 
   constructor(
@@ -188,7 +196,7 @@ export class Scheduler {
     this.unsubscribe?.();
     this.timer.clear(this.handle);
     this.wakeAtMs = undefined;
-    await this.running;
+    await this.cycles.idle;
     if (was.status === "leading" && (options.release ?? true))
       await this.lease.release(this.id).catch((error: Error) => this.emit({ type: "error", error }));
     this.entries.clear();
@@ -197,29 +205,11 @@ export class Scheduler {
   /** Runs one cycle now (the timer does this by itself; tests with their own clock call it). */
   tick(): Promise<void> {
     this.wake();
-    return this.running ?? Promise.resolve();
+    return this.cycles.idle;
   }
 
   private wake(): void {
-    if (this.currentState.status === "stopped") return;
-    if (this.running) {
-      this.again = true;
-      return;
-    }
-    this.running = (async () => {
-      do {
-        this.again = false;
-        try {
-          await this.cycle();
-        } catch (error) {
-          this.emit({ type: "error", error: error as Error });
-          this.backoffUntil = this.ctx.now() + RETRY_MS;
-        }
-      } while (this.again && this.currentState.status !== "stopped");
-      this.arm();
-    })().finally(() => {
-      this.running = undefined;
-    });
+    this.cycles.wake();
   }
 
   private async cycle(): Promise<void> {

@@ -1,6 +1,7 @@
 import { type LeaseLike, LocalLease, TableLease } from "../scheduler/lease.js";
 import { realTimer, type TimerLike } from "../scheduler/timer.js";
 import type { ServiceContext } from "../service/context.js";
+import { SerialCycles } from "../service/serial-cycles.js";
 import { getTriggerCheckpoints, setTriggerCheckpoints } from "../store/queries/trigger-checkpoints.js";
 import { setTriggerState, type TriggerStateUpdate } from "../store/queries/trigger-state.js";
 import { deliverEvent, type TriggerTarget } from "./deliver.js";
@@ -50,8 +51,12 @@ export class TriggerListener {
   private state: ListenerState = "stopped";
   private source: EventSource | undefined;
   private handle: unknown;
-  private running: Promise<void> | undefined;
-  private again = false;
+  private readonly cycles = new SerialCycles({
+    cycle: () => this.cycle(),
+    active: () => this.state !== "stopped",
+    onError: (error) => this.error(error),
+    after: () => this.arm(),
+  });
   private leading = false;
   private leaseUntil = 0;
   private renewAt = 0;
@@ -95,7 +100,7 @@ export class TriggerListener {
     if (this.state === "stopped") return;
     this.state = "stopped";
     this.timer.clear(this.handle);
-    await this.running;
+    await this.cycles.idle;
     await this.closeSource();
     if (this.leading && (options.release ?? true))
       await this.lease.release(this.options.holder).catch((error: Error) => this.error(error));
@@ -104,24 +109,7 @@ export class TriggerListener {
   }
 
   private wake(): void {
-    if (this.state === "stopped") return;
-    if (this.running) {
-      this.again = true;
-      return;
-    }
-    this.running = (async () => {
-      do {
-        this.again = false;
-        try {
-          await this.cycle();
-        } catch (error) {
-          this.error(error as Error);
-        }
-      } while (this.again && this.state !== "stopped");
-      this.arm();
-    })().finally(() => {
-      this.running = undefined;
-    });
+    this.cycles.wake();
   }
 
   private async cycle(): Promise<void> {
