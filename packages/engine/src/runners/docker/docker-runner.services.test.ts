@@ -4,28 +4,15 @@ import path from "node:path";
 import type { PreparedTask, Program, ResolvedRunnerSpec } from "@gantry/core";
 import Docker from "dockerode";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { bash, testTask } from "../../testing/tasks.js";
 import { tempDir } from "../../testing/temp-dir.js";
 import { waitFor } from "../../testing/wait-for.js";
 import type { RunnerResult, Stream } from "../types.js";
 import { DockerRunner } from "./docker-runner.js";
 import { BUSYBOX, DOCKER_CLI_IMAGE, ensurePodman } from "./podman.js";
 
-const bash = (script: string): Program => ({ kind: "inline", shell: "bash", script });
-
 function task(program: Program, runner: Partial<ResolvedRunnerSpec> = {}, extra: Partial<PreparedTask> = {}) {
-  return {
-    step: "s",
-    index: 0,
-    attempt: 1,
-    delayMs: 0,
-    name: "s",
-    program,
-    inputs: {},
-    env: {},
-    secrets: [],
-    runner: { type: "docker", image: BUSYBOX, ...runner },
-    ...extra,
-  } satisfies PreparedTask;
+  return testTask(program, { runner: { type: "docker", image: BUSYBOX, ...runner }, ...extra });
 }
 
 describe("DockerRunner against Podman's Docker API", () => {

@@ -4,6 +4,7 @@ import path from "node:path";
 import type { PreparedTask, Program, ResolvedRunnerSpec } from "@gantry/core";
 import type { V1Pod } from "@kubernetes/client-node";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { bash, testTask } from "../../testing/tasks.js";
 import { tempDir } from "../../testing/temp-dir.js";
 import type { RunnerResult, Stream } from "../types.js";
 import { FakeKubernetesApi } from "./fake-api-server.js";
@@ -13,22 +14,13 @@ import { KubernetesRunner } from "./kubernetes-runner.js";
 // which implements only the pod endpoints it uses. They check the requests and the reading of answers,
 // not a real cluster's behaviour.
 
-const bash = (script: string): Program => ({ kind: "inline", shell: "bash", script });
-
 function task(program: Program, runner: Partial<ResolvedRunnerSpec> = {}, extra: Partial<PreparedTask> = {}) {
-  return {
+  return testTask(program, {
     step: "build_it",
-    index: 0,
-    attempt: 1,
-    delayMs: 0,
     name: "build_it",
-    program,
-    inputs: {},
-    env: {},
-    secrets: [],
     runner: { type: "kubernetes", image: "node:20", ...runner },
     ...extra,
-  } satisfies PreparedTask;
+  });
 }
 
 describe("KubernetesRunner against a fake API server", () => {

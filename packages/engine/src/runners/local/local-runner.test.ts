@@ -2,27 +2,13 @@ import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import type { PreparedTask, Program } from "@gantry/core";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { bash, testTask } from "../../testing/tasks.js";
 import { tempDir } from "../../testing/temp-dir.js";
 import { waitFor } from "../../testing/wait-for.js";
 import type { RunnerResult, Stream } from "../types.js";
 import { LocalRunner } from "./local-runner.js";
 
-function task(program: Program, extra: Partial<PreparedTask> = {}): PreparedTask {
-  return {
-    step: "s",
-    index: 0,
-    attempt: 1,
-    delayMs: 0,
-    name: "s",
-    program,
-    inputs: {},
-    env: {},
-    secrets: [],
-    ...extra,
-  };
-}
-
-const bash = (script: string): Program => ({ kind: "inline", shell: "bash", script });
+const task = testTask;
 
 async function run(
   runner: LocalRunner,
