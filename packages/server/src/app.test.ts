@@ -1,9 +1,9 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: workflows in these tests are full of ${{ }}.
 import path from "node:path";
-import { LocalRunner, type ServiceContext, Worker } from "@gantry/engine";
+import type { ServiceContext, Worker } from "@gantry/engine";
 import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { openTestApp, type TestApp } from "./testing/test-app.js";
+import { openTestApp, startTestWorker, type TestApp } from "./testing/test-app.js";
 
 const WORKFLOWS: Record<string, string> = {
   "greet.yaml": `
@@ -52,14 +52,7 @@ describe("REST API", () => {
   beforeAll(async () => {
     stack = await openTestApp("gantry-api-", WORKFLOWS);
     ({ dir, service, app } = stack);
-    worker = new Worker(service, {
-      cacheDir: path.join(dir, "cache"),
-      runner: new LocalRunner({ killGraceMs: 500 }),
-      pollMs: 200,
-      leaseMs: 3000,
-      graceMs: 500,
-    });
-    await worker.start();
+    worker = await startTestWorker(service, dir);
   });
 
   afterAll(async () => {

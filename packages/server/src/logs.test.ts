@@ -1,13 +1,13 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: workflows in these tests are full of ${{ }}.
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { LocalRunner, LogArchiver, type LogLine, type ServiceContext, Worker } from "@gantry/engine";
+import { LogArchiver, type LogLine, type ServiceContext, type Worker } from "@gantry/engine";
 import type { FastifyInstance } from "fastify";
 import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { waitFor } from "../../engine/src/testing/wait-for.js";
-import { openTestApp, type TestApp } from "./testing/test-app.js";
+import { openTestApp, startTestWorker, type TestApp } from "./testing/test-app.js";
 
 /** A step waits for its gate file (at most 30 s), so the test decides when it goes on. */
 const waitGate = 'for i in $(seq 600); do [ -f "$GATE" ] && break; sleep 0.05; done';
@@ -91,16 +91,7 @@ describe("run logs over HTTP and WebSocket", () => {
     const { logArchive } = stack;
     base = (await app.listen({ port: 0, host: "127.0.0.1" })).replace(/^http/, "ws");
     archiver = new LogArchiver(service, logArchive, path.join(dir, "spool"), (e) => errors.push(e));
-    worker = new Worker(service, {
-      cacheDir: path.join(dir, "cache"),
-      runner: new LocalRunner({ killGraceMs: 500 }),
-      pollMs: 200,
-      leaseMs: 3000,
-      graceMs: 500,
-      logs: { archiver },
-      onError: (e) => errors.push(e),
-    });
-    await worker.start();
+    worker = await startTestWorker(service, dir, { logs: { archiver }, onError: (e) => errors.push(e) });
   });
 
   afterAll(async () => {

@@ -1,9 +1,8 @@
 import { createHmac } from "node:crypto";
-import path from "node:path";
-import { LocalRunner, store, Worker } from "@gantry/engine";
+import { store, type Worker } from "@gantry/engine";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEFAULT_AUTH } from "../auth/types.js";
-import { openTestApp, type TestApp } from "../testing/test-app.js";
+import { openTestApp, startTestWorker, type TestApp } from "../testing/test-app.js";
 
 const SECRET = "hook-secret-0123456789";
 const TOKEN = "hook-token-abcdef";
@@ -50,14 +49,7 @@ describe("POST /api/v1/hooks/:workflow/:name (on.webhook)", () => {
       { "deploy.yaml": DEPLOY },
       { auth: { ...DEFAULT_AUTH, mode: "keys" } },
     );
-    worker = new Worker(t.service, {
-      cacheDir: path.join(t.dir, "cache"),
-      runner: new LocalRunner({ killGraceMs: 500 }),
-      pollMs: 200,
-      leaseMs: 3000,
-      graceMs: 500,
-    });
-    await worker.start();
+    worker = await startTestWorker(t.service, t.dir);
   });
   afterAll(async () => {
     await worker.stop();

@@ -4,12 +4,15 @@ import path from "node:path";
 import {
   LocalLogArchive,
   LocalNotifier,
+  LocalRunner,
   migrate,
   openDatabase,
   registerFolder,
   SecretBox,
   type ServiceContext,
   type SourceSyncer,
+  Worker,
+  type WorkerOptions,
 } from "@gantry/engine";
 import type { FastifyInstance } from "fastify";
 import { buildApp } from "../app.js";
@@ -86,4 +89,22 @@ export async function openTestApp(
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** A started worker on a test app's store: the local runner, a short poll and lease, as API tests need. */
+export async function startTestWorker(
+  service: ServiceContext,
+  dir: string,
+  extra: Partial<WorkerOptions> = {},
+): Promise<Worker> {
+  const worker = new Worker(service, {
+    cacheDir: path.join(dir, "cache"),
+    runner: new LocalRunner({ killGraceMs: 500 }),
+    pollMs: 200,
+    leaseMs: 3000,
+    graceMs: 500,
+    ...extra,
+  });
+  await worker.start();
+  return worker;
 }
