@@ -7,7 +7,7 @@ import { insertTestRun, nextNotification, sqliteContext, taskKey } from "../test
 import { tempDir } from "../testing/temp-dir.js";
 import { waitFor } from "../testing/wait-for.js";
 import { LogArchiver } from "./archiver.js";
-import { decodeArchive } from "./lines-codec.js";
+import { decodeArchive, linesOfChunks } from "./lines-codec.js";
 import { LocalLogArchive } from "./local-archive.js";
 import { readLogLines } from "./reader.js";
 import { archiveKey, type ByteRange, type LogArchiveLike } from "./types.js";
@@ -57,7 +57,7 @@ describe("TaskLogWriter", () => {
     const chunks = await allChunks();
     expect(chunks).toHaveLength(1);
     expect(chunks[0]).toMatchObject({ run_id: runId, step: "build", first_offset: 0, line_count: 3 });
-    expect(JSON.parse(chunks[0]!.lines_json)).toEqual([
+    expect(linesOfChunks(chunks).map(({ stream, ts, text }) => [stream, ts, text])).toEqual([
       ["stdout", 1000, "one"],
       ["stderr", 1001, "two"],
       ["stdout", 1002, "\u001b[32mthree\u001b[0m"],
@@ -75,7 +75,7 @@ describe("TaskLogWriter", () => {
     for (let i = 0; i < 64; i++) writer.line("stdout", `${i}`.padEnd(1024, "x"));
     await announced;
     const [first] = await allChunks();
-    const texts = JSON.parse(first!.lines_json) as Array<[string, number, string]>;
+    const texts = linesOfChunks([first!]).map((l) => [l.stream, l.ts, l.text] as const);
     // Each line counts its text plus a little overhead, so the batch is full at or just below 64 KiB.
     const chars = texts.reduce((n, [, , text]) => n + text.length, 0);
     expect(chars).toBeGreaterThanOrEqual(60 * 1024);

@@ -131,7 +131,8 @@ describe("streamed logs", () => {
     await archiver.archiveTask(taskKey(runId, "build"));
     const [row] = await ctx.database.db.selectFrom("log_archives").selectAll().execute();
     const bytes = Number(row?.bytes);
-    expect(bytes).toBeGreaterThan(3 * 1024 * 1024);
+    // Many times the tail window below (2.3 MB, the lines packed).
+    expect(bytes).toBeGreaterThan(2 * 1024 * 1024);
 
     archive.bytesRead = 0;
     const resumed = await readLogLines(ctx.database.db, archive, runId, { after: 39_989 });

@@ -2,6 +2,7 @@ import type { Stream } from "../runners/types.js";
 import type { ServiceContext } from "../service/context.js";
 import { appendLogChunk, type TaskKey } from "../store/queries/log-chunks.js";
 import { noteLogCapture } from "./capture-activity.js";
+import { StoredLinesBuilder } from "./lines-codec.js";
 
 export interface LogWriterOptions {
   /** A line waits at most this long before it is stored and announced. */
@@ -12,15 +13,13 @@ export interface LogWriterOptions {
   highWaterChars?: number;
 }
 
-type Line = [Stream, number, string];
-
 /**
  * Batches one step attempt's lines into the store (at most 100 ms or 64 KiB per batch, as issue 4 asks)
  * and announces each batch, so followers see lines live. Batches are written one after another, so
  * offsets follow the order the step printed them.
  */
 export class TaskLogWriter {
-  private buffer: Line[] = [];
+  private buffer = new StoredLinesBuilder();
   private bufferChars = 0;
   private inFlightChars = 0;
   private timer: NodeJS.Timeout | undefined;
@@ -43,7 +42,7 @@ export class TaskLogWriter {
   }
 
   line(stream: Stream, text: string, ts = Date.now()): void {
-    this.buffer.push([stream, ts, text]);
+    this.buffer.add(stream, ts, text);
     this.bufferChars += text.length + 16;
     this.lines++;
     if (this.bufferChars >= this.maxBatchChars) this.flush();
@@ -72,7 +71,7 @@ export class TaskLogWriter {
     if (this.buffer.length === 0) return;
     const lines = this.buffer;
     const chars = this.bufferChars;
-    this.buffer = [];
+    this.buffer = new StoredLinesBuilder();
     this.bufferChars = 0;
     this.inFlightChars += chars;
     this.chain = this.chain.then(async () => {
@@ -87,12 +86,12 @@ export class TaskLogWriter {
     });
   }
 
-  private async store(lines: Line[]): Promise<void> {
+  private async store(lines: StoredLinesBuilder): Promise<void> {
     noteLogCapture(Date.now());
     const chunk = {
       ...this.key,
       line_count: lines.length,
-      lines_json: JSON.stringify(lines),
+      lines_json: lines.encode(),
       created_at: Date.now(),
     };
     // A dropped connection must not lose output: a few retries cover a reconnect.
