@@ -8,6 +8,7 @@ export * from "./format/types.js";
 export * from "./graph/dag.js";
 export * from "./inputs/coerce.js";
 export * from "./inputs/schema.js";
+export * from "./logs/packed-lines.js";
 export * from "./masking/masker.js";
 export * from "./outputs/output-file.js";
 export * from "./planner/context.js";

@@ -1,6 +1,7 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: workflows in these tests are full of ${{ }}.
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
+import { expandLines, type LinesBatch } from "@gantry/core";
 import { LogArchiver, type LogLine, type ServiceContext, type Worker } from "@gantry/engine";
 import type { FastifyInstance } from "fastify";
 import { sql } from "kysely";
@@ -129,8 +130,13 @@ describe("run logs over HTTP and WebSocket", () => {
     const socket = new WebSocket(`${base}/api/v1/runs/${id}/logs${query}`);
     sockets.push(socket);
     const messages: LogLine[] = [];
-    // With ?batch=true a message is an array of lines.
-    socket.on("message", (data) => messages.push(...([] as LogLine[]).concat(JSON.parse(String(data)))));
+    // With ?batch=true a message is an array of lines; with ?packed=true an array of packed batches.
+    socket.on("message", (data) => {
+      const message = JSON.parse(String(data)) as LogLine | LogLine[] | LinesBatch[];
+      if (query.includes("packed=true"))
+        for (const batch of message as LinesBatch[]) expandLines(batch, messages);
+      else messages.push(...([] as LogLine[]).concat(message as LogLine | LogLine[]));
+    });
     const closed = new Promise<{ code: number; reason: string }>((resolve) =>
       socket.on("close", (code, reason) => resolve({ code, reason: String(reason) })),
     );
@@ -228,6 +234,10 @@ describe("run logs over HTTP and WebSocket", () => {
     const batched = await follow(id, "?batch=true");
     expect((await batched.closed).code).toBe(1000);
     expect(batched.messages.map((m) => m.text)).toEqual(["first a", "first b", "second a"]);
+    // Packed batches: the same lines again, each step's run of lines as one batch.
+    const packed = await follow(id, "?packed=true");
+    expect((await packed.closed).code).toBe(1000);
+    expect(packed.messages).toEqual(batched.messages);
 
     const missing = await app.inject({ url: "/api/v1/runs/no-such-run/logs" });
     expect(missing.statusCode).toBe(404);

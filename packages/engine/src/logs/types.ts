@@ -1,19 +1,6 @@
 import type { Readable } from "node:stream";
-import type { Stream } from "../runners/types.js";
 
-/** One line of a step's output, as stored, archived, served and streamed. */
-export interface LogLine {
-  /** Position in the run's log, from 0; a follower resumes with `after=<offset>`. */
-  offset: number;
-  step: string;
-  /** The item of a for_each step (0 otherwise). */
-  item: number;
-  attempt: number;
-  stream: Stream;
-  /** ms since the epoch, when the worker read the line. */
-  ts: number;
-  text: string;
-}
+export type { LogLine } from "@gantry/core";
 
 /** Bytes `start` to `end - 1` of an object (`end` omitted: to its end). */
 export interface ByteRange {

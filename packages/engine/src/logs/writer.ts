@@ -1,8 +1,8 @@
+import { PackedLinesBuilder } from "@gantry/core";
 import type { Stream } from "../runners/types.js";
 import type { ServiceContext } from "../service/context.js";
 import { appendLogChunk, type TaskKey } from "../store/queries/log-chunks.js";
 import { noteLogCapture } from "./capture-activity.js";
-import { StoredLinesBuilder } from "./lines-codec.js";
 
 export interface LogWriterOptions {
   /** A line waits at most this long before it is stored and announced. */
@@ -19,7 +19,7 @@ export interface LogWriterOptions {
  * offsets follow the order the step printed them.
  */
 export class TaskLogWriter {
-  private buffer = new StoredLinesBuilder();
+  private buffer = new PackedLinesBuilder();
   private bufferChars = 0;
   private inFlightChars = 0;
   private timer: NodeJS.Timeout | undefined;
@@ -71,7 +71,7 @@ export class TaskLogWriter {
     if (this.buffer.length === 0) return;
     const lines = this.buffer;
     const chars = this.bufferChars;
-    this.buffer = new StoredLinesBuilder();
+    this.buffer = new PackedLinesBuilder();
     this.bufferChars = 0;
     this.inFlightChars += chars;
     this.chain = this.chain.then(async () => {
@@ -86,7 +86,7 @@ export class TaskLogWriter {
     });
   }
 
-  private async store(lines: StoredLinesBuilder): Promise<void> {
+  private async store(lines: PackedLinesBuilder): Promise<void> {
     noteLogCapture(Date.now());
     const chunk = {
       ...this.key,

@@ -103,7 +103,7 @@ export interface LogChunksTable {
   item_index: number;
   attempt: number;
   line_count: number;
-  /** JSON: the lines packed (see logs/lines-codec.ts: StoredLinesBuilder), or [[stream, ts, text], ...] */
+  /** JSON: the lines packed (see PackedLines in core), or [[stream, ts, text], ...] */
   lines_json: string;
   created_at: number;
 }

@@ -18,17 +18,12 @@ class FakeSocket {
   open() {
     this.onopen?.();
   }
-  send(offsets: number[]) {
-    const lines = offsets.map((offset) => ({
-      step: "build",
-      item: 0,
-      attempt: 1,
-      stream: "stdout",
-      offset,
-      ts: 0,
-      text: `line ${offset}`,
-    }));
-    this.onmessage?.({ data: JSON.stringify(lines) });
+  /** Consecutive offsets from `first`, as the server packs them. */
+  send(first: number, count: number) {
+    const texts = Array.from({ length: count }, (_, i) => `line ${first + i}`);
+    const batch = { offset: first, step: "build", item: 0, attempt: 1 };
+    const lines = { s: [["stdout", count]], t: [[0, count]], x: texts.join("\n") };
+    this.onmessage?.({ data: JSON.stringify([{ ...batch, lines }]) });
   }
   drop(code: number) {
     this.onclose?.({ code });
@@ -52,14 +47,15 @@ describe("useLogStream", () => {
   it("asks for batches of one step, resumes after the last offset when dropped, and ends on 1000", () => {
     const { result } = renderHook(() => useLogStream("run-1", "build"));
     const first = FakeSocket.all[0]!;
-    expect(first.url).toBe("ws://localhost:3000/api/v1/runs/run-1/logs?batch=true&step=build");
+    expect(first.url).toBe("ws://localhost:3000/api/v1/runs/run-1/logs?packed=true&step=build");
     act(() => {
       first.open();
-      first.send([0, 1, 2]);
+      first.send(0, 3);
       vi.advanceTimersByTime(20);
     });
     expect(result.current.state).toBe("live");
     expect(result.current.lines.map((l) => l.offset)).toEqual([0, 1, 2]);
+    expect(result.current.lines[2]).toMatchObject({ step: "build", stream: "stdout", text: "line 2" });
 
     act(() => {
       first.drop(1006);
@@ -73,7 +69,7 @@ describe("useLogStream", () => {
     act(() => {
       second.open();
       // A line sent twice around the reconnect is kept once.
-      second.send([2, 3]);
+      second.send(2, 2);
       vi.advanceTimersByTime(20);
       second.drop(1000);
     });
