@@ -2,12 +2,16 @@
 // the bench's timer's. Reads `{url, count}` as one JSON line on stdin, opens `count` sockets on `url`,
 // and prints one JSON line when every socket has been closed by the server: per follower the messages
 // received, the lines they held, the last offset, whether the offsets came in order with no gap or
-// duplicate, and the close code. With `?batch=true` each message is a JSON array of lines. Messages are
-// read only for their first and last offsets (`{"offset":N` is serialised first): a browser on another
-// machine would pay for the rest of the parsing there, and 100 parsers here would measure this process.
+// duplicate, and the close code. With `?packed=true` each message is a JSON array of packed batches
+// (`{"offset":N,…,"lines":{"s":[[stream,count],…],…,"x":texts}}`). Messages are read only for their first
+// offset and the last batch's offset and line count (its `s` runs, serialised before the texts): a
+// browser on another machine would pay for the rest of the parsing there, and 100 parsers here would
+// measure this process.
 import WebSocket from "ws";
 
 const input = await new Promise((resolve) => {
+  // Loaded and listening: the bench starts the run only now, so this process's start is not the step's.
+  process.stdout.write(`${JSON.stringify({ ready: true })}\n`);
   let text = "";
   process.stdin.on("data", (chunk) => {
     text += chunk;
@@ -21,10 +25,12 @@ const followers = Array.from({ length: input.count }, () => {
   const socket = new WebSocket(input.url, { perMessageDeflate: false });
   socket.on("message", (data) => {
     state.messages++;
-    const skip = data[0] === 0x5b ? 1 : 0; // "[": a batch
-    const first = Number.parseInt(data.toString("latin1", skip + 10, skip + 32), 10);
+    const first = Number.parseInt(data.toString("latin1", 11, 33), 10);
     const at = data.lastIndexOf('{"offset":');
-    const last = Number.parseInt(data.toString("latin1", at + 10, at + 32), 10);
+    const runs = data.indexOf('"s":', at);
+    const head = data.toString("latin1", runs + 4, data.indexOf("]]", runs) + 2);
+    const count = JSON.parse(head).reduce((n, [, c]) => n + c, 0);
+    const last = Number.parseInt(data.toString("latin1", at + 10, at + 32), 10) + count - 1;
     if (first !== state.last + 1 || last < first) state.ordered = false;
     state.lines += last - first + 1;
     state.last = last;

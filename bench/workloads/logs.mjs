@@ -73,7 +73,7 @@ function resetPeak(pid) {
   }
 }
 
-/** Starts the followers' process; resolves with `{start(url), result}` once it is waiting for a URL. */
+/** Starts the followers' process: `{ready(), start(url), result(), kill()}`; `ready`: it waits for a URL. */
 function startFollowers() {
   const child = spawn(process.execPath, [fileURLToPath(new URL("./logs-followers.mjs", import.meta.url))], {
     stdio: ["pipe", "pipe", "inherit"],
@@ -115,6 +115,7 @@ function startFollowers() {
     }
   };
   return {
+    ready: () => next("ready", 10_000),
     start(url) {
       child.stdin.write(`${JSON.stringify({ url, count: FOLLOWERS })}\n`);
       return next("connecting", 10_000);
@@ -148,7 +149,7 @@ async function oneRun(lines, followers) {
       throw new BenchError(`POST /workflows/${WORKFLOW}/runs: ${res.status} ${res.text}`);
     const id = res.json.id;
     if (followers)
-      await followers.start(`${up.url.replace(/^http/, "ws")}/api/v1/runs/${id}/logs?batch=true`);
+      await followers.start(`${up.url.replace(/^http/, "ws")}/api/v1/runs/${id}/logs?packed=true`);
     const run = await waitForRun(api, id, { roles: service.roles, everyMs: 100, timeoutMs: 1_800_000 });
     if (run.status !== "succeeded")
       throw new BenchError(`run ${id} ${run.status}: ${run.error}\n${up.log()}`);
@@ -169,6 +170,7 @@ async function followedRun(lines) {
   let followed;
   let report;
   try {
+    await followers.ready();
     followed = await oneRun(lines, followers);
     followed.followersCpu = processCpuSeconds(followers.pid)?.self;
     report = await followers.result(600_000);
