@@ -98,6 +98,23 @@ export function processCpuSeconds(pid) {
 }
 
 /**
+ * Resolves once each of `pids` has used under `share` of a CPU over `windowMs` (or after `timeoutMs`),
+ * with the seconds waited: work left from before (a finished step's log being archived) must not be
+ * counted in the next measurement.
+ */
+export async function settled(pids, { share = 0.05, windowMs = 500, timeoutMs = 60_000 } = {}) {
+  const start = performance.now();
+  const cpu = () => pids.reduce((sum, pid) => sum + (processCpuSeconds(pid)?.self ?? 0), 0);
+  for (;;) {
+    const before = cpu();
+    await new Promise((resolve) => setTimeout(resolve, windowMs));
+    const used = cpu() - before;
+    if (used < (share * windowMs * pids.length) / 1000 || performance.now() - start > timeoutMs)
+      return (performance.now() - start) / 1000;
+  }
+}
+
+/**
  * CPU seconds of the live child processes of `pid` (each one's own, and of the children it reaped):
  * a worker's step spawner helper, whose steps are its children, not the worker's. Zero without /proc.
  */
