@@ -120,6 +120,26 @@ describe("TaskLogWriter", () => {
     }
   });
 
+  it("stores batches that queued behind a slow store in one transaction, each its own chunk, in order", async () => {
+    const runId = await insertTestRun(ctx);
+    let announcements = 0;
+    const unsubscribe = ctx.notifier.subscribe("logs", () => announcements++);
+    const writer = new TaskLogWriter(ctx, taskKey(runId, "burst"), { maxBatchChars: 64, maxDelayMs: 60_000 });
+    // 40-char lines count 56 with their overhead: every second line fills a batch and flushes it. The
+    // first batch is being stored while the other nine queue behind it, all in this one tick.
+    for (let i = 0; i < 20; i++) writer.line("stdout", `${i}`.padEnd(40, "-"));
+    await writer.close();
+    unsubscribe();
+    const chunks = await allChunks();
+    expect(chunks.map((c) => [Number(c.first_offset), c.line_count])).toEqual(
+      Array.from({ length: 10 }, (_, i) => [2 * i, 2]),
+    );
+    // One transaction (and one announcement) for the first batch, one for the nine queued behind it.
+    expect(announcements).toBe(2);
+    const lines = await readLogLines(ctx.database.db, new LocalLogArchive(tmp.dir), runId);
+    expect(lines.map((l) => l.text)).toEqual(Array.from({ length: 20 }, (_, i) => `${i}`.padEnd(40, "-")));
+  });
+
   it("reports itself full past the high-water mark and makes room once the batch is stored", async () => {
     const runId = await insertTestRun(ctx);
     const writer = new TaskLogWriter(ctx, taskKey(runId, "flood"), { highWaterChars: 100, maxDelayMs: 30 });

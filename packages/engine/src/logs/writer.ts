@@ -1,8 +1,11 @@
 import { PackedLinesBuilder } from "@gantry/core";
 import type { Stream } from "../runners/types.js";
 import type { ServiceContext } from "../service/context.js";
-import { appendLogChunk, type TaskKey } from "../store/queries/log-chunks.js";
+import { appendLogChunks, type TaskKey } from "../store/queries/log-chunks.js";
 import { noteLogCapture } from "./capture-activity.js";
+
+/** Queued batches stored in one transaction: up to 16 of 64 KiB. */
+const MAX_TRANSACTION_CHARS = 1024 * 1024;
 
 export interface LogWriterOptions {
   /** A line waits at most this long before it is stored and announced. */
@@ -23,7 +26,9 @@ export class TaskLogWriter {
   private bufferChars = 0;
   private inFlightChars = 0;
   private timer: NodeJS.Timeout | undefined;
-  private chain: Promise<void> = Promise.resolve();
+  /** Batches flushed and not yet stored, in order; `storing` stores them while any are left. */
+  private queue: Array<{ line_count: number; lines_json: string; created_at: number; chars: number }> = [];
+  private storing: Promise<void> | undefined;
   private roomWaiters: Array<() => void> = [];
   private readonly maxDelayMs: number;
   private readonly maxBatchChars: number;
@@ -62,7 +67,7 @@ export class TaskLogWriter {
   /** Stores what is buffered and waits until every batch is stored. */
   async close(): Promise<void> {
     this.flush();
-    await this.chain;
+    while (this.storing) await this.storing;
   }
 
   private flush(): void {
@@ -74,30 +79,53 @@ export class TaskLogWriter {
     this.buffer = new PackedLinesBuilder();
     this.bufferChars = 0;
     this.inFlightChars += chars;
-    this.chain = this.chain.then(async () => {
-      try {
-        await this.store(lines);
-      } catch (error) {
-        this.onError(error as Error);
-      } finally {
-        this.inFlightChars -= chars;
-        if (!this.full) for (const wake of this.roomWaiters.splice(0)) wake();
-      }
+    this.queue.push({ line_count: lines.length, lines_json: lines.encode(), created_at: Date.now(), chars });
+    this.storeAll();
+  }
+
+  private storeAll(): void {
+    if (this.storing) return;
+    this.storing = this.storeQueued().finally(() => {
+      this.storing = undefined;
+      // A batch queued after the loop found the queue empty, before this ran.
+      if (this.queue.length > 0) this.storeAll();
     });
   }
 
-  private async store(lines: PackedLinesBuilder): Promise<void> {
+  /**
+   * Stores the queued batches, those waiting together in one transaction (each still its own chunk of
+   * at most 64 KiB): when the store is slower than the step, a commit (a WAL flush on PostgreSQL) per
+   * batch was what bounded it. With no backlog each batch is stored as soon as it is flushed.
+   */
+  private async storeQueued(): Promise<void> {
+    while (this.queue.length > 0) {
+      let take = 0;
+      for (let chars = 0; take < this.queue.length && (take === 0 || chars < MAX_TRANSACTION_CHARS); take++)
+        chars += this.queue[take]?.chars ?? 0;
+      const batches = this.queue.splice(0, take);
+      try {
+        await this.store(batches);
+      } catch (error) {
+        this.onError(error as Error);
+      } finally {
+        for (const batch of batches) this.inFlightChars -= batch.chars;
+        if (!this.full) for (const wake of this.roomWaiters.splice(0)) wake();
+      }
+    }
+  }
+
+  private async store(batches: Array<{ line_count: number; lines_json: string; created_at: number }>) {
     noteLogCapture(Date.now());
-    const chunk = {
+    const chunks = batches.map(({ line_count, lines_json, created_at }) => ({
       ...this.key,
-      line_count: lines.length,
-      lines_json: lines.encode(),
-      created_at: Date.now(),
-    };
+      line_count,
+      lines_json,
+      created_at,
+    }));
     // A dropped connection must not lose output: a few retries cover a reconnect.
     for (let attempt = 0; ; attempt++) {
       try {
-        await this.ctx.database.db.transaction().execute((tx) => appendLogChunk(tx, chunk));
+        await this.ctx.database.db.transaction().execute((tx) => appendLogChunks(tx, chunks));
         break;
       } catch (error) {
         if (attempt >= 5) throw error;

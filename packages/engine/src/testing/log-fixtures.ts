@@ -4,18 +4,27 @@ import type { Channel, NotifierLike } from "../queue/notifier.js";
 import { LocalNotifier } from "../queue/notifier.js";
 import type { ServiceContext } from "../service/context.js";
 import { SecretBox } from "../service/secret-box.js";
+import type { Database } from "../store/database.js";
 import type { TaskKey } from "../store/queries/log-chunks.js";
 import type { RunsTable } from "../store/tables.js";
-import { sqliteDatabase } from "./databases.js";
+import { postgresDatabase, sqliteDatabase } from "./databases.js";
+
+type TestContext = ServiceContext & { clock: { ms: number }; close(): Promise<void> };
 
 /**
  * For tests of logs and retention without a worker: a service context on a fresh SQLite database with
  * the in-process notifier and a clock the test may move (`clock.ms`), and run rows made directly.
  */
-export async function sqliteContext(): Promise<
-  ServiceContext & { clock: { ms: number }; close(): Promise<void> }
-> {
-  const database = await sqliteDatabase();
+export async function sqliteContext(): Promise<TestContext> {
+  return contextOn(await sqliteDatabase());
+}
+
+/** The same on a PostgreSQL database of its own (still with the in-process notifier). */
+export async function postgresContext(): Promise<TestContext> {
+  return contextOn(await postgresDatabase());
+}
+
+function contextOn(database: Database): TestContext {
   const notifier = new LocalNotifier();
   const clock = { ms: Date.now() };
   return {

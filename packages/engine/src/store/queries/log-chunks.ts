@@ -5,23 +5,34 @@ import type { Db } from "./types.js";
 export type LogChunkRow = Selectable<LogChunksTable>;
 
 /**
- * Appends a batch of lines and gives it offsets from the run's counter. The counter's row lock is held
- * until the transaction commits, so batches become visible in offset order: a follower reading "after
- * N" never misses a batch that commits later with smaller offsets.
+ * Appends batches of one run's lines (one chunk each) and gives them offsets from the run's counter, in
+ * order; returns the first. The counter's row lock is held until the transaction commits, so batches
+ * become visible in offset order: a follower reading "after N" never misses a batch that commits later
+ * with smaller offsets.
  */
-export async function appendLogChunk(db: Db, chunk: Omit<LogChunkRow, "first_offset">): Promise<number> {
+export async function appendLogChunks(
+  db: Db,
+  chunks: Array<Omit<LogChunkRow, "first_offset">>,
+): Promise<number> {
+  const runId = chunks[0]?.run_id;
+  if (runId === undefined) throw new Error("no chunk to append");
+  if (chunks.some((c) => c.run_id !== runId)) throw new Error("chunks of several runs in one append");
+  const lines = chunks.reduce((n, c) => n + c.line_count, 0);
   const row = await db
     .updateTable("runs")
-    .set((eb) => ({ log_seq: eb("log_seq", "+", chunk.line_count) }))
-    .where("id", "=", chunk.run_id)
+    .set((eb) => ({ log_seq: eb("log_seq", "+", lines) }))
+    .where("id", "=", runId)
     .returning("log_seq")
     .executeTakeFirst();
-  if (!row) throw new Error(`run ${chunk.run_id} does not exist`);
-  const first = Number(row.log_seq) - chunk.line_count;
-  await db
-    .insertInto("log_chunks")
-    .values({ ...chunk, first_offset: first })
-    .execute();
+  if (!row) throw new Error(`run ${runId} does not exist`);
+  const first = Number(row.log_seq) - lines;
+  let next = first;
+  const rows = chunks.map((chunk) => {
+    const offset = next;
+    next += chunk.line_count;
+    return { ...chunk, first_offset: offset };
+  });
+  await db.insertInto("log_chunks").values(rows).execute();
   return first;
 }
 
