@@ -124,7 +124,12 @@ describe("TaskLogWriter", () => {
     const runId = await insertTestRun(ctx);
     let announcements = 0;
     const unsubscribe = ctx.notifier.subscribe("logs", () => announcements++);
-    const writer = new TaskLogWriter(ctx, taskKey(runId, "burst"), { maxBatchChars: 64, maxDelayMs: 60_000 });
+    const writer = new TaskLogWriter(ctx, taskKey(runId, "burst"), {
+      maxBatchChars: 64,
+      maxDelayMs: 60_000,
+      // PostgreSQL's default; SQLite's is one batch per transaction.
+      maxTransactionChars: 1024 * 1024,
+    });
     // 40-char lines count 56 with their overhead: every second line fills a batch and flushes it. The
     // first batch is being stored while the other nine queue behind it, all in this one tick.
     for (let i = 0; i < 20; i++) writer.line("stdout", `${i}`.padEnd(40, "-"));
