@@ -23,9 +23,10 @@ export function linesOfChunks(chunks: LogChunkRow[]): LogLine[] {
  * An archived object is JSON lines of two kinds: a log line (`{"offset", "step", "item", "attempt",
  * "stream", "ts", "text"}`, as archives were first written), or a stored batch of them
  * (`{"offset", "step", "item", "attempt", "lines": ...}`, `offset` being the first line's, `lines` a
- * chunk's `lines_json`: packed (see PackedLines in core) or, as first written, `[[stream, ts, text], ...]`).
- * The archiver writes batches: each is a chunk's JSON as the store holds it, copied without parsing, so archiving 200 MB costs a few string copies instead of parsing and re-encoding
- * four million lines (and the garbage that made the worker's memory swell by 160 MB at 50 MB).
+ * chunk's `lines_json`: packed (see PackedLines in core) or, as first written, `[[stream, ts, text],
+ * ...]`). The archiver writes batches: each is a chunk's JSON as the store holds it, copied without
+ * parsing, so archiving 200 MB costs a few string copies instead of parsing and re-encoding four million
+ * lines (and the garbage that made the worker's memory swell by 160 MB at 50 MB).
  */
 export function encodeArchive(lines: LogLine[]): string {
   return lines.map((l) => JSON.stringify(l)).join("\n") + (lines.length ? "\n" : "");
