@@ -140,6 +140,8 @@ async function oneRun(lines, followers) {
   await settled(service.roles.map((role) => role.pid));
   const exact = resetPeak(pid);
   const cpuBefore = processCpuSeconds(pid)?.self;
+  // Split (postgres): the server's too, which serves the followers.
+  const serverBefore = up.pid !== pid ? processCpuSeconds(up.pid)?.self : undefined;
   let sampled = memoryMb(pid) ?? 0;
   const sampler = setInterval(() => {
     sampled = Math.max(sampled, memoryMb(pid) ?? 0);
@@ -158,7 +160,9 @@ async function oneRun(lines, followers) {
     const finished = clock();
     const peak = Math.max(sampled, exact ? (memoryMb(pid, "VmHWM") ?? 0) : 0);
     const cpu = (processCpuSeconds(pid)?.self ?? Number.NaN) - (cpuBefore ?? Number.NaN);
-    return { id, seconds: (epochMs(run.finished_at) - t0) / 1000, peak, finished, cpu };
+    const serverCpu =
+      serverBefore === undefined ? undefined : (processCpuSeconds(up.pid)?.self ?? Number.NaN) - serverBefore;
+    return { id, seconds: (epochMs(run.finished_at) - t0) / 1000, peak, finished, cpu, serverCpu };
   } finally {
     clearInterval(sampler);
   }
@@ -358,7 +362,12 @@ export default {
               `idle RSS ${idle?.toFixed(1)} MB (after a warm-up run). Followers run in their own process and parse`,
               "only each message's offset; every one must get every line, in order, and a 1000 close.",
               `rounds (alone / followed / followers caught up s): ${pairs.map((p) => [p.alone.seconds, p.followed.seconds, p.followed.caughtUp].map((v) => v.toFixed(2)).join(" / ")).join(", ")}.`,
-              `CPU s during the step, gantry alone / followed / the followers' process: ${pairs.map((p) => [p.alone.cpu, p.followed.cpu, p.followed.followersCpu].map((v) => v?.toFixed(2)).join(" / ")).join(", ")}.`,
+              `CPU s during the step, ${postgres ? "the worker" : "gantry"} alone / followed / the followers' process: ${pairs.map((p) => [p.alone.cpu, p.followed.cpu, p.followed.followersCpu].map((v) => v?.toFixed(2)).join(" / ")).join(", ")}.`,
+              ...(postgres
+                ? [
+                    `CPU s during the step, the server alone / followed: ${pairs.map((p) => [p.alone.serverCpu, p.followed.serverCpu].map((v) => v?.toFixed(2)).join(" / ")).join(", ")}.`,
+                  ]
+                : []),
               "While a step prints, gantry up serves its followers with at most 3% of the event loop (capture",
               "first: the step waits for it); they catch up after it, and get every line.",
             ],
