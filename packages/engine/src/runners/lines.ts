@@ -18,9 +18,11 @@ export class LineSplitter {
 
   write(chunk: Buffer): void {
     const text = this.pending + this.decoder.write(chunk);
+    // Most output holds no `\r`: one search here spares each of its lines visibleLine's two.
+    const plain = !text.includes("\r");
     let start = 0;
     for (let nl = text.indexOf("\n"); nl >= 0; nl = text.indexOf("\n", start)) {
-      this.finish(text.slice(start, nl));
+      this.finish(text.slice(start, nl), plain);
       start = nl + 1;
     }
     this.pending = text.slice(start);
@@ -42,10 +44,10 @@ export class LineSplitter {
   end(): void {
     const rest = this.pending + this.decoder.end();
     this.pending = "";
-    if (rest !== "" || this.dropped > 0) this.finish(rest);
+    if (rest !== "" || this.dropped > 0) this.finish(rest, !rest.includes("\r"));
   }
 
-  private finish(raw: string): void {
+  private finish(raw: string, plain: boolean): void {
     let line = raw;
     let dropped = this.dropped;
     this.dropped = 0;
@@ -53,7 +55,7 @@ export class LineSplitter {
       dropped += line.length - MAX_LINE_CHARS;
       line = line.slice(0, MAX_LINE_CHARS);
     }
-    line = visibleLine(line);
+    if (!plain) line = visibleLine(line);
     this.emit(dropped > 0 ? `${line} [line truncated: ${dropped} more characters]` : line);
   }
 }
