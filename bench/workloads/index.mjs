@@ -20,6 +20,7 @@ import scheduler from "./scheduler.mjs";
 import startup from "./startup.mjs";
 import throughput from "./throughput.mjs";
 import ui from "./ui.mjs";
+import uiLogs from "./ui-logs.mjs";
 
 export const workloads = [
   light,
@@ -34,4 +35,5 @@ export const workloads = [
   dockerStep,
   rabbitmqTrigger,
   ui,
+  uiLogs,
 ];
