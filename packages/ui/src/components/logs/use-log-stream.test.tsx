@@ -1,6 +1,6 @@
 import { act, cleanup, renderHook } from "@testing-library/react";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { useLogStream } from "./use-log-stream";
+import { publishDelay, useLogStream } from "./use-log-stream";
 
 /** A WebSocket the test drives: jsdom has no server to talk to (the end-to-end tests use a real one). */
 class FakeSocket {
@@ -76,5 +76,29 @@ describe("useLogStream", () => {
     expect(result.current.lines.map((l) => l.offset)).toEqual([0, 1, 2, 3]);
     expect(result.current.state).toBe("ended");
     expect(FakeSocket.all).toHaveLength(2);
+  });
+
+  it("draws a log past 64,000 lines every 250 ms instead of every frame", () => {
+    expect(publishDelay(64_000)).toBe(0);
+    expect(publishDelay(64_001)).toBe(250);
+    const { result } = renderHook(() => useLogStream("run-1", "build"));
+    const socket = FakeSocket.all[0]!;
+    act(() => {
+      socket.open();
+      socket.send(0, 60_000);
+      vi.advanceTimersByTime(20);
+    });
+    const drawn = result.current.version;
+    act(() => {
+      socket.send(60_000, 10_000);
+      vi.advanceTimersByTime(100);
+    });
+    expect(result.current.version).toBe(drawn);
+    act(() => {
+      vi.advanceTimersByTime(170);
+    });
+    expect(result.current.version).toBe(drawn + 1);
+    expect(result.current.lines).toHaveLength(70_000);
+    expect(result.current.lines.at(-1)?.offset).toBe(69_999);
   });
 });
