@@ -336,8 +336,8 @@ export default {
               ),
             ),
             notes: [
-              `idle RSS ${idle?.toFixed(1)} MB (after a warm-up run). Followers run in their own process and parse`,
-              "only each message's offset; every one must get every line, in order, and a 1000 close.",
+              `idle RSS ${idle?.toFixed(1)} MB (after a small run). Followers run in their own process and read`,
+              "only each message's offsets and line count; each must get every line, in order, and a 1000 close.",
               `rounds (alone / followed / followers caught up s): ${pairs.map((p) => [p.alone.seconds, p.followed.seconds, p.followed.caughtUp].map((v) => v.toFixed(2)).join(" / ")).join(", ")}.`,
               `CPU s during the step, ${postgres ? "the worker" : "gantry"} alone / followed / the followers' process: ${pairs.map((p) => [p.alone.cpu, p.followed.cpu, p.followed.followersCpu].map((v) => v?.toFixed(2)).join(" / ")).join(", ")}.`,
               ...(postgres
