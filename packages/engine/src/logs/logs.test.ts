@@ -12,6 +12,7 @@ import { LocalLogArchive } from "./local-archive.js";
 import { readLogLines } from "./reader.js";
 import { archiveKey, type ByteRange, type LogArchiveLike } from "./types.js";
 import { TaskLogWriter } from "./writer.js";
+import { describeLogWriter } from "./writer-suite.js";
 
 type Context = Awaited<ReturnType<typeof sqliteContext>>;
 
@@ -90,59 +91,6 @@ describe("TaskLogWriter", () => {
     }
     expect(next).toBe(65);
     expect(chunks.length).toBeLessThanOrEqual(2);
-  });
-
-  it("gives two writers on one run disjoint, increasing offsets with no gaps", async () => {
-    const runId = await insertTestRun(ctx);
-    const a = new TaskLogWriter(ctx, taskKey(runId, "a"), { maxBatchChars: 200, maxDelayMs: 5 });
-    const b = new TaskLogWriter(ctx, taskKey(runId, "b"), { maxBatchChars: 300, maxDelayMs: 5 });
-    for (let i = 0; i < 300; i++) {
-      a.line("stdout", `a-${i}`);
-      b.line("stderr", `b-${i}`);
-      if (i % 50 === 0) await new Promise((resolve) => setImmediate(resolve));
-    }
-    await Promise.all([a.close(), b.close()]);
-    const chunks = await allChunks();
-    expect(chunks.length).toBeGreaterThan(10);
-    let next = 0;
-    for (const chunk of chunks) {
-      expect(Number(chunk.first_offset)).toBe(next);
-      next += chunk.line_count;
-    }
-    expect(next).toBe(600);
-    const run = await ctx.database.db.selectFrom("runs").select("log_seq").executeTakeFirstOrThrow();
-    expect(Number(run.log_seq)).toBe(600);
-    const lines = await readLogLines(ctx.database.db, new LocalLogArchive(tmp.dir), runId);
-    expect(lines.map((l) => l.offset)).toEqual(Array.from({ length: 600 }, (_, i) => i));
-    for (const step of ["a", "b"]) {
-      const mine = lines.filter((l) => l.step === step);
-      expect(mine.map((l) => l.text)).toEqual(Array.from({ length: 300 }, (_, i) => `${step}-${i}`));
-    }
-  });
-
-  it("stores batches that queued behind a slow store in one transaction, each its own chunk, in order", async () => {
-    const runId = await insertTestRun(ctx);
-    let announcements = 0;
-    const unsubscribe = ctx.notifier.subscribe("logs", () => announcements++);
-    const writer = new TaskLogWriter(ctx, taskKey(runId, "burst"), {
-      maxBatchChars: 64,
-      maxDelayMs: 60_000,
-      // PostgreSQL's default; SQLite's is one batch per transaction.
-      maxTransactionChars: 1024 * 1024,
-    });
-    // 40-char lines count 56 with their overhead: every second line fills a batch and flushes it. The
-    // first batch is being stored while the other nine queue behind it, all in this one tick.
-    for (let i = 0; i < 20; i++) writer.line("stdout", `${i}`.padEnd(40, "-"));
-    await writer.close();
-    unsubscribe();
-    const chunks = await allChunks();
-    expect(chunks.map((c) => [Number(c.first_offset), c.line_count])).toEqual(
-      Array.from({ length: 10 }, (_, i) => [2 * i, 2]),
-    );
-    // One transaction (and one announcement) for the first batch, one for the nine queued behind it.
-    expect(announcements).toBe(2);
-    const lines = await readLogLines(ctx.database.db, new LocalLogArchive(tmp.dir), runId);
-    expect(lines.map((l) => l.text)).toEqual(Array.from({ length: 20 }, (_, i) => `${i}`.padEnd(40, "-")));
   });
 
   it("reports itself full past the high-water mark and makes room once the batch is stored", async () => {
@@ -331,3 +279,5 @@ class FlakyArchive implements LogArchiveLike {
     return this.inner.delete(keys);
   }
 }
+
+describeLogWriter("SQLite", sqliteContext);

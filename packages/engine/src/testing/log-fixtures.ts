@@ -9,7 +9,7 @@ import type { TaskKey } from "../store/queries/log-chunks.js";
 import type { RunsTable } from "../store/tables.js";
 import { postgresDatabase, sqliteDatabase } from "./databases.js";
 
-type TestContext = ServiceContext & { clock: { ms: number }; close(): Promise<void> };
+export type TestContext = ServiceContext & { clock: { ms: number }; close(): Promise<void> };
 
 /**
  * For tests of logs and retention without a worker: a service context on a fresh SQLite database with
