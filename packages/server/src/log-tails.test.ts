@@ -136,6 +136,19 @@ describe("LogTails", () => {
     await writer.close();
   }
 
+  /** Moves a step's log to the archive, as the worker does when the step ends. */
+  function archiveStep(runId: string, step: string): Promise<void> {
+    return new LogArchiver(service, archive, path.join(dir, "spool")).archiveTask({
+      run_id: runId,
+      step,
+      item_index: 0,
+      attempt: 1,
+    });
+  }
+
+  const finishRun = (runId: string) =>
+    store.updateRun(service.database.db, runId, { status: "succeeded", finished_at: Date.now() });
+
   function collect(runId: string, after = -1, step?: string): Collected {
     const lines: LogLine[] = [];
     let ended!: () => void;
@@ -154,14 +167,9 @@ describe("LogTails", () => {
   it("gives a follower that joins during another's read the whole log", async () => {
     const runId = await insertRun();
     await writeLines(service, runId, "a", ["a0", "a1", "a2", "a3", "a4"]);
-    await new LogArchiver(service, archive, path.join(dir, "spool")).archiveTask({
-      run_id: runId,
-      step: "a",
-      item_index: 0,
-      attempt: 1,
-    });
+    await archiveStep(runId, "a");
     await writeLines(service, runId, "b", ["b5", "b6"]);
-    await store.updateRun(service.database.db, runId, { status: "succeeded", finished_at: Date.now() });
+    await finishRun(runId);
 
     // The first follower's read waits in the archive while the second one, from the start, joins.
     const held = archive.hold();
@@ -179,13 +187,8 @@ describe("LogTails", () => {
   it("does not end a finished run's followers after a failed read, and serves them on the next poll", async () => {
     const runId = await insertRun();
     await writeLines(service, runId, "a", ["kept", "whole"]);
-    await new LogArchiver(service, archive, path.join(dir, "spool")).archiveTask({
-      run_id: runId,
-      step: "a",
-      item_index: 0,
-      attempt: 1,
-    });
-    await store.updateRun(service.database.db, runId, { status: "succeeded", finished_at: Date.now() });
+    await archiveStep(runId, "a");
+    await finishRun(runId);
     archive.failures = 1;
     const follower = collect(runId);
     await within(follower.ended, 5000, "the follower to be ended");
@@ -196,13 +199,8 @@ describe("LogTails", () => {
   it("serves many followers of one run from a shared read", async () => {
     const runId = await insertRun();
     await writeLines(service, runId, "a", ["one", "two"]);
-    await new LogArchiver(service, archive, path.join(dir, "spool")).archiveTask({
-      run_id: runId,
-      step: "a",
-      item_index: 0,
-      attempt: 1,
-    });
-    await store.updateRun(service.database.db, runId, { status: "succeeded", finished_at: Date.now() });
+    await archiveStep(runId, "a");
+    await finishRun(runId);
     const followers = Array.from({ length: 20 }, () => collect(runId));
     await within(Promise.all(followers.map((f) => f.ended)), 5000, "every follower to be ended");
     for (const f of followers) expect(f.lines.map((l) => l.text)).toEqual(["one", "two"]);
@@ -218,7 +216,7 @@ describe("LogTails", () => {
       "a",
       Array.from({ length: 5000 }, (_, i) => `line ${i}`),
     );
-    await store.updateRun(service.database.db, runId, { status: "succeeded", finished_at: Date.now() });
+    await finishRun(runId);
     const batches = new Set<LogLine[]>();
     let sends = 0;
     const followers = Array.from({ length: 10 }, () => {
@@ -255,13 +253,8 @@ describe("LogTails", () => {
       "a",
       Array.from({ length: total }, (_, i) => `line ${i}`),
     );
-    await new LogArchiver(service, archive, path.join(dir, "spool")).archiveTask({
-      run_id: runId,
-      step: "a",
-      item_index: 0,
-      attempt: 1,
-    });
-    await store.updateRun(service.database.db, runId, { status: "succeeded", finished_at: Date.now() });
+    await archiveStep(runId, "a");
+    await finishRun(runId);
 
     // The first follower holds the shared read after its fourth batch, so the others join behind it.
     let readies = 0;
