@@ -28,11 +28,6 @@ export function linesOfChunks(chunks: LogChunkRow[]): LogLine[] {
  * parsing, so archiving 200 MB costs a few string copies instead of parsing and re-encoding four million
  * lines (and the garbage that made the worker's memory swell by 160 MB at 50 MB).
  */
-export function encodeArchive(lines: LogLine[]): string {
-  return lines.map((l) => JSON.stringify(l)).join("\n") + (lines.length ? "\n" : "");
-}
-
-/** The archived form of stored chunks (one JSON line each), built without parsing their lines. */
 export function encodeChunks(chunks: LogChunkRow[]): string {
   let out = "";
   for (const chunk of chunks) {
