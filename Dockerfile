@@ -5,9 +5,9 @@
 #   scripts/container-build.sh                                     # offline: a local base image, then this file
 #   docker run --rm -p 8080:8080 gantry up --host 0.0.0.0 --insecure --dir /app/examples   # try it
 #
-# NODE_IMAGE is any Debian-based Node.js 20+ image with npm; scripts/container-base.sh makes a stand-in
-# for node:20-bookworm-slim from Debian's packages when no registry is reachable.
-ARG NODE_IMAGE=node:20-bookworm-slim
+# NODE_IMAGE is any Debian-based Node.js 22 or 24 image with npm; scripts/container-base.sh makes a stand-in
+# for node:24-bookworm-slim from Debian's packages when no registry is reachable.
+ARG NODE_IMAGE=node:24-bookworm-slim
 
 # ---- build: install every dependency, compile TypeScript, bundle the CLI, build the UI --------------------
 FROM ${NODE_IMAGE} AS build

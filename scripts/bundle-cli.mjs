@@ -1,4 +1,4 @@
-// Bundles the compiled CLI (tsc output) into one file. Node 20 has no module compile cache, and
+// Bundles the compiled CLI (tsc output) into one file. Node has no module compile cache by default, and
 // resolving and parsing some 300 small ES modules cost more than the work of a short `gantry run`;
 // one file halves start-up (numbers in bench/README.md). Heavy clients that adapters load lazily stay
 // external, so they are read from node_modules only when a workflow needs them.
@@ -35,7 +35,7 @@ await build({
   splitting: true,
   format: "esm",
   platform: "node",
-  target: "node20",
+  target: "node22",
   external: lazyExternals,
   sourcemap: true,
   logLevel: "warning",

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Makes the base image the Dockerfile builds FROM when no container registry can be reached: a stand-in
-# for the official node:20-bookworm-slim, made from Debian's packages (debootstrap) and this machine's
+# for the official node:24-bookworm-slim, made from Debian's packages (debootstrap) and this machine's
 # own Node.js. Where a registry is reachable, skip this and build with the default NODE_IMAGE.
 #
-#   scripts/container-base.sh [IMAGE]   # default localhost/gantry-node:20-bookworm-slim; prints IMAGE last
+#   scripts/container-base.sh [IMAGE]   # default localhost/gantry-node:24-bookworm-slim; prints IMAGE last
 #
 # Idempotent: nothing is done when IMAGE exists (GANTRY_REBUILD_BASE=1 makes it again). Needs root
 # (debootstrap) and Podman (scripts/podman-setup.sh). Takes about 2 minutes here, most of it debootstrap.
@@ -12,7 +12,7 @@
 # /usr/local/include/node, Debian bookworm "minbase" (bash, apt, coreutils) with ca-certificates.
 set -euo pipefail
 
-IMAGE="${1:-localhost/gantry-node:20-bookworm-slim}"
+IMAGE="${1:-localhost/gantry-node:24-bookworm-slim}"
 MIRROR="${GANTRY_DEBIAN_MIRROR:-http://deb.debian.org/debian}"
 SUITE="${GANTRY_DEBIAN_SUITE:-bookworm}"
 
@@ -33,8 +33,8 @@ command -v debootstrap >/dev/null || {
 node_bin="$(command -v node)"
 node_version="$("$node_bin" -p 'process.versions.node')"
 node_major="${node_version%%.*}"
-if [ "$node_major" -lt 20 ]; then
-  echo "container-base: this machine's Node.js is $node_version; Gantry needs 20 or newer" >&2
+if [ "$node_major" != 22 ] && [ "$node_major" != 24 ]; then
+  echo "container-base: this machine's Node.js is $node_version; Gantry runs on 22 or 24" >&2
   exit 1
 fi
 # npm's folder beside the node binary's (Debian/NodeSource: /usr/lib, official tarball: /usr/local/lib).

@@ -4,7 +4,7 @@
 #
 #   scripts/container-build.sh [TAG]     # default localhost/gantry:dev; prints TAG on its last line
 #
-# Environment: NODE_IMAGE (base image; default the local stand-in for node:20-bookworm-slim).
+# Environment: NODE_IMAGE (base image; default the local stand-in for node:24-bookworm-slim).
 # `--format docker` keeps the HEALTHCHECK, which the OCI image format has no field for.
 set -euo pipefail
 cd "$(dirname "$0")/.."
