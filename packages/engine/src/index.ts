@@ -27,6 +27,7 @@ export * from "./service/context.js";
 export * from "./service/create-run.js";
 export * from "./service/definition.js";
 export * from "./service/definitions.js";
+export * from "./service/encryption-keys.js";
 export * from "./service/reaper.js";
 export * from "./service/register-folder.js";
 export * from "./service/retention.js";

@@ -149,7 +149,7 @@ export function describeService(name: string, open: () => Promise<Database>): vo
       expect(JSON.stringify(row)).not.toContain(TOKEN);
       expect(JSON.parse(row.inputs_json)).toEqual({ user: "ci" });
       expect(JSON.parse(row.info_json).inputs).toEqual({ user: "ci" });
-      expect(row.secret_inputs).toMatch(/^v1\./);
+      expect(row.secret_inputs).toMatch(/^v2\./);
       expect(JSON.parse(h.ctx.box.open(row.secret_inputs!))).toEqual({ token: TOKEN });
       expect(runInfo(row, h.ctx.box).inputs).toEqual({ token: TOKEN, user: "ci" });
       // An invalid secret is reported without echoing it.

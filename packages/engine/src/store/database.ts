@@ -1,5 +1,5 @@
 import type BetterSqlite3 from "better-sqlite3";
-import { Kysely, type Migration, Migrator, PostgresDialect, SqliteDialect } from "kysely";
+import { Kysely, type Migration, Migrator, PostgresDialect, SqliteDialect, sql } from "kysely";
 import type pg from "pg";
 import * as initial from "./migrations/0001-initial.js";
 import * as logs from "./migrations/0002-logs.js";
@@ -8,6 +8,7 @@ import * as sources from "./migrations/0004-sources.js";
 import * as auth from "./migrations/0005-auth.js";
 import * as triggers from "./migrations/0006-triggers.js";
 import * as runTriggerType from "./migrations/0007-run-trigger-type.js";
+import * as encryptionKeys from "./migrations/0008-encryption-keys.js";
 import type { Tables } from "./tables.js";
 
 export type Dialect = "sqlite" | "postgres";
@@ -30,6 +31,7 @@ const MIGRATIONS: Record<string, (dialect: Dialect) => Migration> = {
   "0005-auth": (dialect) => ({ up: (db) => auth.up(db, dialect) }),
   "0006-triggers": (dialect) => ({ up: (db) => triggers.up(db, dialect) }),
   "0007-run-trigger-type": (dialect) => ({ up: (db) => runTriggerType.up(db, dialect) }),
+  "0008-encryption-keys": (dialect) => ({ up: (db) => encryptionKeys.up(db, dialect) }),
 };
 
 /**
@@ -85,21 +87,103 @@ function withStatementCache(sqlite: BetterSqlite3.Database): BetterSqlite3.Datab
   });
 }
 
-/** Brings the schema up to date. Safe to run from several processes at once on Postgres (Kysely locks). */
-export async function migrate(database: Database): Promise<void> {
-  const migrator = new Migrator({
+function migratorFor(database: Database): Migrator {
+  return new Migrator({
     db: database.db,
     provider: {
       getMigrations: async () =>
         Object.fromEntries(Object.entries(MIGRATIONS).map(([name, make]) => [name, make(database.dialect)])),
     },
   });
-  const { error, results } = await migrator.migrateToLatest();
+}
+
+/**
+ * Brings the schema up to date. Safe to run from several processes at once on Postgres (Kysely locks).
+ * Returns the names of the migrations this call applied.
+ */
+export async function migrate(database: Database): Promise<string[]> {
+  const { error, results } = await migratorFor(database).migrateToLatest();
   if (error) {
     const failed = results?.find((r) => r.status === "Error")?.migrationName;
     // No failed migration: the database could not be reached or locked at all.
     throw new Error(
       failed ? `database migration ${failed} failed: ${(error as Error).message}` : (error as Error).message,
     );
+  }
+  return (results ?? []).filter((r) => r.status === "Success").map((r) => r.migrationName);
+}
+
+export interface SchemaStatus {
+  /** Migrations this version knows that the database has. */
+  applied: string[];
+  /** Migrations this version needs that the database lacks. */
+  pending: string[];
+  /** Migrations the database has that this version does not know: a newer version migrated it. */
+  newer: string[];
+}
+
+/** Where the database's schema stands against this version's migrations; changes nothing. */
+export async function schemaStatus(database: Database): Promise<SchemaStatus> {
+  const known = await migratorFor(database).getMigrations();
+  const names = new Set(known.map((m) => m.name));
+  const applied = known.filter((m) => m.executedAt !== undefined).map((m) => m.name);
+  const executed =
+    applied.length > 0
+      ? ((await sql`select name from kysely_migration`.execute(database.db)).rows as Array<{ name: string }>)
+      : [];
+  return {
+    applied,
+    pending: known.filter((m) => m.executedAt === undefined).map((m) => m.name),
+    newer: executed.map((r) => r.name).filter((name) => !names.has(name)),
+  };
+}
+
+/** Why a process still waits for the schema: migrations it needs, or the database not answering. */
+export type SchemaWait = { pending: string[]; at: string | undefined } | { error: string };
+
+/**
+ * Waits until the database has every migration this version needs, without migrating it: servers and
+ * workers leave that to `gantry migrate` (a deployment's migration job), so a rolling upgrade never
+ * migrates from inside whichever pod starts first. `onWait` hears why it waits once, and again each time
+ * that changes or `repeatMs` passes.
+ */
+export async function waitForSchema(
+  database: Database,
+  options: {
+    onWait: (wait: SchemaWait) => void;
+    intervalMs?: number;
+    repeatMs?: number;
+    signal?: AbortSignal;
+  },
+): Promise<SchemaStatus> {
+  const intervalMs = options.intervalMs ?? 2_000;
+  const repeatMs = options.repeatMs ?? 60_000;
+  let said = "";
+  let saidAt = 0;
+  for (;;) {
+    let wait: SchemaWait;
+    try {
+      const status = await schemaStatus(database);
+      if (status.pending.length === 0) return status;
+      wait = { pending: status.pending, at: status.applied.at(-1) };
+    } catch (error) {
+      wait = { error: (error as Error).message };
+    }
+    const key = JSON.stringify(wait);
+    if (key !== said || Date.now() - saidAt >= repeatMs) {
+      options.onWait(wait);
+      said = key;
+      saidAt = Date.now();
+    }
+    if (options.signal?.aborted) throw new Error("stopped while waiting for the database schema");
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        options.signal?.removeEventListener("abort", done);
+        resolve();
+      };
+      const timer = setTimeout(done, intervalMs);
+      options.signal?.addEventListener("abort", done, { once: true });
+    });
   }
 }
