@@ -28,22 +28,31 @@ import { type AuthOptions, authOptionsOf, authSchema, type FileAuth } from "./au
  * | workflows folder   | dir                  | GANTRY_DIR               | --dir           | ./examples (up)      |
  * | listen address     | server.host          | GANTRY_HOST              | --host          | 127.0.0.1            |
  * | listen port        | server.port          | GANTRY_PORT              | --port          | 8080                 |
+ * | metrics listener   | metrics.host/.port   | GANTRY_METRICS_PORT      | --metrics-port  | off (/metrics on the API port) |
  * | worker labels      | worker.labels        | GANTRY_WORKER_LABELS     | --labels        | (none)               |
  * | worker runners     | worker.runners       | GANTRY_WORKER_RUNNERS    | --runners       | local                |
  * | worker concurrency | worker.concurrency   | GANTRY_WORKER_CONCURRENCY| --concurrency   | 4                    |
  * | encryption key     | encryption_key       | GANTRY_ENCRYPTION_KEY    |                 | generated in <data>  |
+ * | k8s step pods      | worker.kubernetes    |                          |                 | pod_security: restricted |
  * | retention          | retention.runs/.logs |                          |                 | keep forever         |
  * | singleton lease    | singletons.lease     |                          |                 | 30 (seconds)         |
  * | git sources        | sources              |                          |                 | (none)               |
  * | authentication     | auth (see auth.ts)   | GANTRY_AUTH_REQUIRED     | --insecure      | local single-user    |
  *
  * Secret references under `sources` are resolved at each use (each sync, each webhook), not here.
+ * GANTRY_DATABASE and GANTRY_ENCRYPTION_KEY may be references too (ref+file:///… for a mounted Secret).
+ * The encryption key may be a ring, `NEW,OLD`: the first key seals, every key opens (key rotation).
  */
 export interface Config {
   database?: string;
   data: string;
   dir?: string;
   server: { host: string; port: number };
+  /**
+   * A second listener for /metrics, /healthz and /readyz, apart from the API, so a load balancer or an
+   * Ingress that routes the API never exposes them. Undefined: /metrics stays on the API port.
+   */
+  metrics?: { host: string; port: number };
   worker: {
     labels: string[];
     concurrency: number;
@@ -55,7 +64,13 @@ export interface Config {
     /** worker.docker in gantry.yaml: the engine comes from DOCKER_HOST. */
     docker?: { engineSocket?: string; tmp?: string };
     /** worker.kubernetes in gantry.yaml: in-cluster or kubeconfig authentication. */
-    kubernetes?: { kubeconfig?: string; namespace?: string; initImage?: string };
+    kubernetes?: {
+      kubeconfig?: string;
+      namespace?: string;
+      initImage?: string;
+      dindImage?: string;
+      podSecurity?: PodSecurityLevel;
+    };
   };
   encryptionKey?: string;
   logs: { s3?: S3ArchiveOptions };
@@ -83,9 +98,14 @@ export interface ConfigFlags {
   labels?: string;
   runners?: string;
   concurrency?: string;
+  metricsPort?: string;
   /** Serve another address than loopback without authentication. */
   insecure?: boolean;
 }
+
+/** Pod Security Standards levels: what the Kubernetes runner's step pods are made to pass. */
+export const POD_SECURITY_LEVELS = ["restricted", "baseline", "privileged"] as const;
+export type PodSecurityLevel = (typeof POD_SECURITY_LEVELS)[number];
 
 const NONEMPTY = "\\S";
 
@@ -139,6 +159,14 @@ const configSchema = {
       additionalProperties: false,
       properties: { host: { type: "string" }, port: { type: "integer", minimum: 0, maximum: 65535 } },
     },
+    metrics: {
+      type: "object",
+      additionalProperties: false,
+      properties: {
+        host: { type: "string", description: "default: server.host" },
+        port: { type: "integer", minimum: 0, maximum: 65535, description: "e.g. 9090" },
+      },
+    },
     worker: {
       type: "object",
       additionalProperties: false,
@@ -163,6 +191,11 @@ const configSchema = {
             kubeconfig: { type: "string" },
             namespace: { type: "string" },
             init_image: { type: "string" },
+            dind_image: { type: "string", description: "the Docker-in-Docker sidecar for docker: true" },
+            pod_security: {
+              enum: [...POD_SECURITY_LEVELS],
+              description: "the Pod Security Standard step pods are made to pass (default restricted)",
+            },
           },
         },
         concurrency: { type: "integer", minimum: 1 },
@@ -232,6 +265,7 @@ export interface FileConfig {
   dir?: string;
   encryption_key?: string;
   server?: { host?: string; port?: number };
+  metrics?: { host?: string; port?: number };
   worker?: {
     labels?: string[];
     concurrency?: number;
@@ -240,7 +274,13 @@ export interface FileConfig {
     grace?: number;
     runners?: RunnerType[];
     docker?: { engine_socket?: string; tmp?: string };
-    kubernetes?: { kubeconfig?: string; namespace?: string; init_image?: string };
+    kubernetes?: {
+      kubeconfig?: string;
+      namespace?: string;
+      init_image?: string;
+      dind_image?: string;
+      pod_security?: PodSecurityLevel;
+    };
   };
   logs?: {
     s3?: { bucket: string; prefix?: string; endpoint?: string; region?: string; force_path_style?: boolean };
@@ -282,19 +322,33 @@ export async function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = pr
       ?.split(",")
       .map((l) => l.trim())
       .filter(Boolean);
-  const encryptionKey = env.GANTRY_ENCRYPTION_KEY ?? resolved.encryption_key;
-  const database = pick(flags.database, env.GANTRY_DATABASE, resolved.database);
+  // The two settings a Kubernetes Secret usually holds may name a mounted file instead of carrying it.
+  const fromEnv = (await resolveRefsDeep(
+    { database: env.GANTRY_DATABASE, key: env.GANTRY_ENCRYPTION_KEY },
+    { baseDir: configDir },
+  )) as { database?: string; key?: string };
+  const encryptionKey = fromEnv.key ?? resolved.encryption_key;
+  const database = pick(flags.database, fromEnv.database, resolved.database);
+  const metricsPort = pick(
+    number("--metrics-port", flags.metricsPort),
+    number("GANTRY_METRICS_PORT", env.GANTRY_METRICS_PORT),
+    resolved.metrics?.port,
+  );
+  const host = pick(flags.host, env.GANTRY_HOST, resolved.server?.host) ?? "127.0.0.1";
   const dir = pick(flags.dir, env.GANTRY_DIR, resolved.dir);
   return {
     ...(database ? { database } : {}),
     data: pick(flags.data, env.GANTRY_DATA, resolved.data) ?? ".gantry",
     ...(dir ? { dir } : {}),
     server: {
-      host: pick(flags.host, env.GANTRY_HOST, resolved.server?.host) ?? "127.0.0.1",
+      host,
       port:
         pick(number("--port", flags.port), number("GANTRY_PORT", env.GANTRY_PORT), resolved.server?.port) ??
         8080,
     },
+    ...(metricsPort !== undefined
+      ? { metrics: { host: env.GANTRY_METRICS_HOST ?? resolved.metrics?.host ?? host, port: metricsPort } }
+      : {}),
     worker: {
       labels: pick(labels(flags.labels), labels(env.GANTRY_WORKER_LABELS), resolved.worker?.labels) ?? [],
       concurrency:
@@ -331,6 +385,12 @@ export async function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = pr
                 : {}),
               ...(resolved.worker.kubernetes.init_image
                 ? { initImage: resolved.worker.kubernetes.init_image }
+                : {}),
+              ...(resolved.worker.kubernetes.dind_image
+                ? { dindImage: resolved.worker.kubernetes.dind_image }
+                : {}),
+              ...(resolved.worker.kubernetes.pod_security
+                ? { podSecurity: resolved.worker.kubernetes.pod_security }
                 : {}),
             },
           }

@@ -4,6 +4,7 @@ import path from "node:path";
 import type { PreparedTask, Program, ResolvedRunnerSpec } from "@gantry/core";
 import type { V1Pod } from "@kubernetes/client-node";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { podSecurityViolations } from "../../testing/pod-security.js";
 import { bash, testTask } from "../../testing/tasks.js";
 import { tempDir } from "../../testing/temp-dir.js";
 import type { RunnerResult, Stream } from "../types.js";
@@ -27,13 +28,14 @@ describe("KubernetesRunner against a fake API server", () => {
   const api = new FakeKubernetesApi();
   let tmp: ReturnType<typeof tempDir>;
   let runner: KubernetesRunner;
+  let kubeconfig: string;
 
   beforeAll(async () => {
     const server = await api.start();
     tmp = tempDir("gantry-k8s-");
     // Authentication through a kubeconfig file, as `kubectl` reads it. The client refuses plain HTTP
     // unless TLS checks are off, and the fake server speaks plain HTTP.
-    const kubeconfig = tmp.write(
+    kubeconfig = tmp.write(
       "kubeconfig.yaml",
       `apiVersion: v1
 kind: Config
@@ -227,12 +229,69 @@ current-context: fake
     expect(step?.args).toEqual(["--version"]);
   });
 
-  it("adds a privileged dind sidecar for docker: true", async () => {
-    await run(task(bash("docker info"), { docker: true }));
-    const containers = lastPod().pod.spec?.containers ?? [];
+  it("makes step pods that pass Pod Security 'restricted', with no service-account token", async () => {
+    await run(task(bash("id")));
+    const spec = lastPod().pod.spec;
+    expect(podSecurityViolations(spec, "restricted")).toEqual([]);
+    expect(spec?.automountServiceAccountToken).toBe(false);
+    // No user named: the first user of most images, and the files volume is its group's.
+    expect(spec?.securityContext).toMatchObject({
+      runAsNonRoot: true,
+      runAsUser: 1000,
+      runAsGroup: 1000,
+      fsGroup: 1000,
+    });
+    // A step with a service account of its own gets that account's token.
+    await run(task(bash("id"), { service_account: "deployer", user: "2000" }));
+    const own = lastPod().pod.spec;
+    expect(own?.automountServiceAccountToken).toBe(true);
+    expect(own?.securityContext).toMatchObject({ runAsUser: 2000, runAsGroup: 2000 });
+    expect(podSecurityViolations(own, "restricted")).toEqual([]);
+  });
+
+  it("refuses docker: true unless the runner's pod security is 'privileged', and then adds a dind sidecar", async () => {
+    const refused = await run(task(bash("docker info"), { docker: true }));
+    expect(refused.result.status).toBe("failed");
+    expect(refused.result.error).toMatch(/docker: true needs a privileged .*pod_security: restricted/);
+    const privileged = await KubernetesRunner.create({
+      kubeconfigPath: kubeconfig,
+      pollMs: 5,
+      podSecurity: "privileged",
+      dindImage: "registry.example.com/docker:27-dind",
+    });
+    await privileged.run({
+      task: task(bash("docker info"), { docker: true }),
+      runId: "3f0c1a52-0000-4000-8000-000000000002",
+      onLine: () => {},
+      signal: new AbortController().signal,
+    });
+    const spec = lastPod().pod.spec;
+    const containers = spec?.containers ?? [];
     expect(containers.map((c) => c.name)).toEqual(["step", "dind"]);
+    expect(containers[1]?.image).toBe("registry.example.com/docker:27-dind");
     expect(containers[1]?.securityContext?.privileged).toBe(true);
     expect(containers[0]?.env).toContainEqual({ name: "DOCKER_HOST", value: "tcp://localhost:2375" });
+    // The checker itself tells such a pod apart.
+    expect(podSecurityViolations(spec, "baseline")).toContain("dind: privileged");
+  });
+
+  it("keeps the image's user at pod security 'baseline', still without privilege escalation", async () => {
+    const baseline = await KubernetesRunner.create({
+      kubeconfigPath: kubeconfig,
+      pollMs: 5,
+      podSecurity: "baseline",
+    });
+    await baseline.run({
+      task: task(bash("id")),
+      runId: "3f0c1a52-0000-4000-8000-000000000003",
+      onLine: () => {},
+      signal: new AbortController().signal,
+    });
+    const spec = lastPod().pod.spec;
+    expect(spec?.securityContext).toBeUndefined();
+    expect(spec?.containers[0]?.securityContext).toEqual({ allowPrivilegeEscalation: false });
+    expect(podSecurityViolations(spec, "baseline")).toEqual([]);
+    expect(podSecurityViolations(spec, "restricted")).toContain("step: runAsNonRoot not true");
   });
 
   it("deletes the pods of workers that are gone", async () => {

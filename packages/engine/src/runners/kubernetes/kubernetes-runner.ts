@@ -23,6 +23,13 @@ export interface KubernetesRunnerOptions {
   initImage?: string;
   /** The sidecar for `docker: true` (privileged; the cluster must allow it). */
   dindImage?: string;
+  /**
+   * The Pod Security Standard step pods are made to pass (default `restricted`): a namespace labelled
+   * `pod-security.kubernetes.io/enforce: restricted` admits them. `restricted` runs steps as a non-root
+   * user (the step's `user`, else 1000:1000) with no privilege escalation, no capabilities and the
+   * runtime's seccomp profile; `baseline` keeps the image's user; only `privileged` allows `docker: true`.
+   */
+  podSecurity?: "restricted" | "baseline" | "privileged";
   /** How often a running pod's status is read. */
   pollMs?: number;
   /** Grace for a deleted pod's containers (SIGTERM, then SIGKILL), as `kubectl delete --grace-period`. */
@@ -41,6 +48,8 @@ const FATAL_WAITING = new Set([
   "CreateContainerError",
 ]);
 const LOG_DRAIN_MS = 5_000;
+/** The user restricted step pods run as when the step names none: the first user of most images. */
+const DEFAULT_UID = 1000;
 const WORKER_ANNOTATION = "gantry.dev/worker";
 
 /**
@@ -92,6 +101,14 @@ export class KubernetesRunner implements RunnerLike {
     if (!spec?.image) return fail("runner type kubernetes needs an 'image'");
     if (spec.credentials) {
       return fail("runner.credentials is for docker; on kubernetes name a pull secret in image_pull_secrets");
+    }
+    const level = this.options.podSecurity ?? "restricted";
+    if (spec.docker && level !== "privileged") {
+      return fail(
+        `docker: true needs a privileged Docker-in-Docker sidecar, which this worker's step pods may not have ` +
+          `(worker.kubernetes.pod_security: ${level}); use pod_security: privileged in a namespace whose Pod ` +
+          "Security admits it, or build images without a daemon (kaniko, buildah)",
+      );
     }
     if (signal.aborted) return fail("cancelled before it started", "cancelled");
     const namespace = spec.namespace ?? this.namespace;
@@ -190,7 +207,20 @@ export class KubernetesRunner implements RunnerLike {
     const extraEnv: Record<string, string> = spec.docker ? { DOCKER_HOST: "tcp://localhost:2375" } : {};
     const env = containerEnvironment(task, runId, actionDir !== undefined, extraEnv);
     const mount = [{ name: "gantry", mountPath: CONTAINER_PATHS.root }];
+    const level = this.options.podSecurity ?? "restricted";
     const user = userIds(spec.user);
+    const restricted = level === "restricted";
+    // Pod Security "restricted": every container without privilege escalation or capabilities.
+    const hardened: k8s.V1SecurityContext =
+      level === "privileged"
+        ? {}
+        : { allowPrivilegeEscalation: false, ...(restricted ? { capabilities: { drop: ["ALL"] } } : {}) };
+    const runAs = restricted
+      ? {
+          runAsUser: user?.runAsUser ?? DEFAULT_UID,
+          runAsGroup: user?.runAsGroup ?? user?.runAsUser ?? DEFAULT_UID,
+        }
+      : user;
     const limits: Record<string, string> = { ...stringValues(spec.resources?.limits) };
     if (spec.cpus !== undefined) limits.cpu = String(spec.cpus);
     if (spec.memory !== undefined) limits.memory = String(spec.memory);
@@ -210,6 +240,20 @@ export class KubernetesRunner implements RunnerLike {
       },
       spec: {
         restartPolicy: "Never",
+        // Steps never call the Kubernetes API with this worker's rights: no token unless the step asks
+        // for a service account of its own.
+        automountServiceAccountToken: spec.service_account !== undefined,
+        ...(restricted
+          ? {
+              securityContext: {
+                runAsNonRoot: true,
+                ...runAs,
+                // The files volume is the step user's group's, so the step can write its outputs.
+                fsGroup: runAs?.runAsGroup,
+                seccompProfile: { type: "RuntimeDefault" },
+              },
+            }
+          : {}),
         // A backstop should this worker die: the cluster ends the pod a little after the step's timeout.
         ...(timeoutSeconds !== undefined ? { activeDeadlineSeconds: timeoutSeconds + 60 } : {}),
         ...(spec.service_account ? { serviceAccountName: spec.service_account } : {}),
@@ -225,6 +269,7 @@ export class KubernetesRunner implements RunnerLike {
             image: this.options.initImage ?? "busybox:1.36",
             command: ["sh", "-c", filesScript([CONTAINER_PATHS.root, workingDir], files)],
             volumeMounts: mount,
+            ...(Object.keys(hardened).length ? { securityContext: hardened } : {}),
           },
         ],
         containers: [
@@ -247,7 +292,7 @@ export class KubernetesRunner implements RunnerLike {
                   },
                 }
               : {}),
-            ...(user ? { securityContext: user } : {}),
+            ...(runAs || Object.keys(hardened).length ? { securityContext: { ...runAs, ...hardened } } : {}),
           },
           ...(spec.docker
             ? [
