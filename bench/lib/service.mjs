@@ -146,8 +146,8 @@ export const READY = {
 };
 
 /**
- * Starts one server and `workers` workers on the Postgres database `url`, the server first (it migrates
- * the fresh database and loads the workflows of `dir`). Resolves with `{server, workers, roles, stop()}`.
+ * Starts one server and `workers` workers on the Postgres database `url`, the server first (with
+ * --migrate it migrates the fresh database; it loads the workflows of `dir`). Resolves with `{server, workers, roles, stop()}`.
  */
 export async function startCluster(ctx, { url, dir, config, data, workers = 2 }) {
   const env = roleEnvironment({ GANTRY_ENCRYPTION_KEY: encryptionKey() });
@@ -163,6 +163,7 @@ export async function startCluster(ctx, { url, dir, config, data, workers = 2 })
       "server",
       "server",
       [
+        "--migrate",
         "--database",
         url,
         "--dir",

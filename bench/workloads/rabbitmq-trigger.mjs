@@ -54,6 +54,7 @@ export default {
         "server",
         "server",
         [
+          "--migrate",
           "--database",
           database.url,
           "--dir",

@@ -116,6 +116,7 @@ export default {
         "server",
         "server",
         [
+          "--migrate",
           "--database",
           database.url,
           "--dir",

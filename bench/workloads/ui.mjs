@@ -193,7 +193,7 @@ export default {
             ctx,
             "gantry server",
             "server",
-            ["--database", database.url, "--port", "0"],
+            ["--migrate", "--database", database.url, "--port", "0"],
             {
               env: roleEnvironment({ GANTRY_ENCRYPTION_KEY: encryptionKey() }),
               cwd: ctx.workDir,

@@ -51,7 +51,7 @@ function start(
 
 const startServer = async (config?: string) => {
   const { child, match } = await start(
-    ["server", "--database", dbUrl, "--dir", "flows", "--port", "0"],
+    ["server", "--database", dbUrl, "--dir", "flows", "--port", "0", "--migrate"],
     /listening on (http:\/\/\S+)/,
     config,
   );

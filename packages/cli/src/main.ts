@@ -1,6 +1,7 @@
 import { Command, CommanderError } from "commander";
 import { registerKeysCommand } from "./commands/keys.js";
 import { registerLogsCommand } from "./commands/logs.js";
+import { registerMigrateCommand } from "./commands/migrate.js";
 import { registerRoleCommands } from "./commands/roles.js";
 import { registerRunCommand } from "./commands/run.js";
 import { registerSchedulesCommand } from "./commands/schedules.js";
@@ -19,6 +20,7 @@ registerRunCommand(program);
 registerValidateCommand(program);
 registerSecretsCommands(program);
 registerRoleCommands(program);
+registerMigrateCommand(program);
 registerLogsCommand(program);
 registerKeysCommand(program);
 registerSchedulesCommand(program);

@@ -1,6 +1,7 @@
 import type { LogArchiveLike, ServiceContext, SourceSyncer } from "@gantry/engine";
 import type { Registry } from "prom-client";
 import type { AuthOptions } from "./auth/types.js";
+import type { ProcessHealth } from "./health.js";
 import type { LogTails } from "./log-tails.js";
 import type { Metrics } from "./metrics.js";
 
@@ -18,4 +19,8 @@ export interface ServerContext {
   auth?: AuthOptions;
   /** The git sources' syncer; undefined when gantry.yaml declares no sources. */
   sources?: SourceSyncer;
+  /** The process's readiness for /readyz; undefined: the database alone decides. */
+  health?: ProcessHealth;
+  /** False when a separate metrics listener serves /metrics (see ops-server.ts); default true. */
+  metricsOnApiPort?: boolean;
 }

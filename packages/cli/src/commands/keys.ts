@@ -19,7 +19,9 @@ const ROLE_HELP = "viewer (read), operator (start, cancel, re-run) or admin (eve
  * first admin key can be made before anyone can sign in. The key is printed once, on stdout, alone.
  */
 export function registerKeysCommand(program: Command): void {
-  const keys = program.command("keys").description("Create, list and revoke API keys (in the store)");
+  const keys = program
+    .command("keys")
+    .description("Create, list and revoke API keys (in the store); rotate the encryption key");
   const storeOptions = (c: Command) =>
     c
       .option("--data <dir>", "data folder (default ./.gantry)")
@@ -124,6 +126,64 @@ export function registerKeysCommand(program: Command): void {
         ip: null,
       });
       process.stderr.write(`revoked key ${revoked.id} '${revoked.name}'\n`);
+    });
+  });
+
+  storeOptions(
+    keys
+      .command("rotate-encryption")
+      .description(
+        "Make the first key of GANTRY_ENCRYPTION_KEY (given as NEW,CURRENT) the deployment's encryption key and " +
+          "re-encrypt every stored secret input with it; old runs stay readable. See docs/deploy.md, Key rotation",
+      ),
+  ).action(async (flags: StoreFlags) => {
+    const { loadConfig } = await import("../roles/config.js");
+    const { SecretBox, rotateEncryptionKey, shortFingerprint, EncryptionKeyMismatch, store } = await import(
+      "@gantry/engine"
+    );
+    const config = await loadConfig(flags as ConfigFlags);
+    if (!config.encryptionKey)
+      throw new UsageError(
+        "GANTRY_ENCRYPTION_KEY is not set: give the new key first and the current one after it, NEW,CURRENT " +
+          "(make the new one with `openssl rand -base64 32`)",
+      );
+    let box: InstanceType<typeof SecretBox>;
+    try {
+      box = SecretBox.parse(config.encryptionKey);
+    } catch (error) {
+      throw new UsageError((error as Error).message);
+    }
+    await withStore(flags, async (db) => {
+      let shown = 0;
+      try {
+        const result = await rotateEncryptionKey(db, box, Date.now(), ({ resealed, seen }) => {
+          if (seen - shown >= 1000) {
+            process.stderr.write(`  ${seen} runs with secret inputs looked at, ${resealed} re-encrypted\n`);
+            shown = seen;
+          }
+        });
+        await store.insertAudit(db, {
+          at: Date.now(),
+          actor: `cli:${process.env.USER ?? "unknown"}`,
+          actor_name: `cli:${process.env.USER ?? "unknown"}`,
+          action: "encryption-key.rotate",
+          target: shortFingerprint(box.fingerprint),
+          detail_json: JSON.stringify({
+            resealed: result.resealed,
+            retired: result.retired.map(shortFingerprint),
+          }),
+          ip: null,
+        });
+        process.stderr.write(
+          `the deployment's encryption key is now ${shortFingerprint(box.fingerprint)}` +
+            `${result.retired.length ? ` (retired ${result.retired.map(shortFingerprint).join(", ")})` : ""}; ` +
+            `re-encrypted ${result.resealed} stored secret input${result.resealed === 1 ? "" : "s"}.\n` +
+            "Next: give every server and worker GANTRY_ENCRYPTION_KEY with the new key alone, and restart them.\n",
+        );
+      } catch (error) {
+        if (error instanceof EncryptionKeyMismatch) throw new UsageError(error.message, 1);
+        throw error;
+      }
     });
   });
 }

@@ -1,20 +1,129 @@
 import { existsSync } from "node:fs";
 import type { Command } from "commander";
-import type { ConfigFlags } from "../roles/config.js";
+import { UsageError } from "../errors.js";
+import type { Config, ConfigFlags } from "../roles/config.js";
 
 // The roles load the store, the HTTP server and their clients; `gantry run` never needs them, so they
 // are imported only when a role starts.
 async function roles() {
-  const [config, server, services, worker] = await Promise.all([
+  const [auth, config, server, services, worker, summary, http] = await Promise.all([
+    import("../roles/auth.js"),
     import("../roles/config.js"),
     import("../roles/server.js"),
     import("../roles/services.js"),
     import("../roles/worker.js"),
+    import("../roles/summary.js"),
+    import("@gantry/server"),
   ]);
-  return { ...config, ...server, ...services, ...worker };
+  return { ...auth, ...config, ...server, ...services, ...worker, ...summary, ...http };
 }
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
+
+type Role = "up" | "server" | "worker";
+
+interface RoleFlags extends ConfigFlags {
+  migrate?: boolean;
+  checkConfig?: boolean;
+}
+
+const CHECK_CONFIG_HELP =
+  "check the flags, GANTRY_* variables and gantry.yaml (references resolved) as a start would, print the " +
+  "result without secrets, and exit without opening the database";
+const METRICS_PORT_HELP = "serve /metrics, /healthz and /readyz on this port, apart from the API";
+const MIGRATE_HELP = "migrate the database schema at start instead of waiting for `gantry migrate` to";
+
+/**
+ * Loads and checks a role's configuration; everything that can be refused without a database is refused
+ * here, so `--check-config` and a real start agree.
+ */
+async function prepare(role: Role, flags: RoleFlags): Promise<Config> {
+  const r = await roles();
+  const config = await r.loadConfig(flags);
+  // With git sources configured, the workflows come from them, not from the examples.
+  if (role === "up" && !config.dir && config.sources.length === 0 && existsSync("examples"))
+    config.dir = "examples";
+  const requirePostgres = role !== "up";
+  // `gantry up` without a key makes one in its data folder at start; a check must not write it.
+  if (requirePostgres || config.encryptionKey) r.checkStore(config, { requirePostgres });
+  if (role !== "worker") r.checkExposure(config.auth, config.server.host, flags.insecure === true);
+  if (
+    config.metrics &&
+    role !== "worker" &&
+    config.metrics.port !== 0 &&
+    config.metrics.port === config.server.port
+  ) {
+    throw new UsageError(
+      `the metrics port ${config.metrics.port} is the API's port: give metrics.port another one`,
+    );
+  }
+  return config;
+}
+
+/** Starts a role: its operations listener first, so probes answer while it waits for the database. */
+async function start(role: Role, flags: RoleFlags): Promise<void> {
+  const config = await prepare(role, flags);
+  const r = await roles();
+  if (flags.checkConfig) {
+    process.stdout.write(
+      `${JSON.stringify(r.configSummary(role, config, { migrate: role === "up" || flags.migrate === true }), null, 2)}\n`,
+    );
+    return;
+  }
+  const health = new r.ProcessHealth(log);
+  let registry: import("prom-client").Registry | undefined;
+  const ops = config.metrics
+    ? await r.startOpsServer({ ...config.metrics, health, registry: () => registry, version: r.VERSION })
+    : undefined;
+  if (ops) log(`metrics, /healthz and /readyz on ${ops.url}`);
+  const service = await r
+    .openServices(config, log, {
+      requirePostgres: role !== "up",
+      migrate: role === "up" || flags.migrate === true,
+      health,
+    })
+    .catch(async (error: unknown) => {
+      await ops?.close();
+      throw error;
+    });
+  health.database = service.database;
+  const server =
+    role === "worker"
+      ? undefined
+      : await r.startServerRole(service, config, log, { insecure: flags.insecure === true, health });
+  // A worker alone has series of its own; with a server in the process (`up`) they share its registry.
+  const metrics = server?.metrics ?? r.createMetrics(service, { store: false, process: true });
+  registry = metrics.registry;
+  const worker =
+    role === "server"
+      ? undefined
+      : await r.startWorkerRole(service, config, log, {
+          stepDuration: (seconds, status) => metrics.stepDuration.observe({ status }, seconds),
+          claimLatency: (seconds) => metrics.claimLatency.observe(seconds),
+        });
+  if (worker) {
+    r.addWorkerGauges(metrics.registry, () => ({
+      running: worker.running,
+      slots: config.worker.concurrency,
+      draining: worker.state === "draining",
+    }));
+    health.addCheck(() => (worker.state === "running" ? undefined : `worker ${worker.state}`));
+  }
+  health.phase = "running";
+  if (role === "up")
+    log(
+      `Gantry is up: ${server?.url}  (API ${server?.url}/api/v1, data in ${config.database ?? config.data})`,
+    );
+  else if (server) log(`Gantry server listening on ${server.url}`);
+  r.onShutdown(async () => {
+    // Unready first, so a load balancer stops sending while running requests and steps finish.
+    health.phase = "stopping";
+    await worker?.stop();
+    await server?.stop();
+    await service.close();
+    await ops?.close();
+  }, log);
+}
 
 export function registerRoleCommands(program: Command): void {
   program
@@ -27,29 +136,12 @@ export function registerRoleCommands(program: Command): void {
     .option("--database <url>", "postgres:// URL or SQLite file (default <data>/gantry.db)")
     .option("--host <host>", "address to listen on (default 127.0.0.1)")
     .option("--port <port>", "port to listen on (default 8080; 0 picks a free one)")
+    .option("--metrics-port <port>", METRICS_PORT_HELP)
     .option("--insecure", "allow listening on a non-loopback address without authentication")
     .option("--concurrency <n>", "steps run at once (default 4)")
     .option("--config <file>", "configuration file (default ./gantry.yaml)")
-    .action(async (flags: ConfigFlags) => {
-      const { loadConfig, openServices, startServerRole, startWorkerRole, onShutdown } = await roles();
-      const config = await loadConfig(flags);
-      // With git sources configured, the workflows come from them, not from the examples.
-      if (!config.dir && config.sources.length === 0 && existsSync("examples")) config.dir = "examples";
-      const service = await openServices(config, log);
-      const server = await startServerRole(service, config, log, { insecure: flags.insecure === true });
-      const worker = await startWorkerRole(service, config, log, {
-        stepDuration: (seconds, status) => server.metrics.stepDuration.observe({ status }, seconds),
-        claimLatency: (seconds) => server.metrics.claimLatency.observe(seconds),
-      });
-      log(
-        `Gantry is up: ${server.url}  (API ${server.url}/api/v1, data in ${config.database ?? config.data})`,
-      );
-      onShutdown(async () => {
-        await worker.stop();
-        await server.stop();
-        await service.close();
-      }, log);
-    });
+    .option("--check-config", CHECK_CONFIG_HELP)
+    .action((flags: RoleFlags) => start("up", flags));
 
   program
     .command("server")
@@ -61,20 +153,13 @@ export function registerRoleCommands(program: Command): void {
     .option("--dir <dir>", "folder of workflows to load")
     .option("--host <host>", "address to listen on (default 127.0.0.1)")
     .option("--port <port>", "port to listen on (default 8080)")
+    .option("--metrics-port <port>", METRICS_PORT_HELP)
     .option("--insecure", "allow listening on a non-loopback address without authentication")
     .option("--data <dir>", "data folder (default ./.gantry)")
     .option("--config <file>", "configuration file (default ./gantry.yaml)")
-    .action(async (flags: ConfigFlags) => {
-      const { loadConfig, openServices, startServerRole, onShutdown } = await roles();
-      const config = await loadConfig(flags);
-      const service = await openServices(config, log, { requirePostgres: true });
-      const server = await startServerRole(service, config, log, { insecure: flags.insecure === true });
-      log(`Gantry server listening on ${server.url}`);
-      onShutdown(async () => {
-        await server.stop();
-        await service.close();
-      }, log);
-    });
+    .option("--migrate", MIGRATE_HELP)
+    .option("--check-config", CHECK_CONFIG_HELP)
+    .action((flags: RoleFlags) => start("server", flags));
 
   program
     .command("worker")
@@ -86,16 +171,10 @@ export function registerRoleCommands(program: Command): void {
     .option("--labels <a,b>", "labels this worker offers; a step's runner.labels must all be among them")
     .option("--runners <a,b>", "runner types this worker offers: local, docker, kubernetes (default local)")
     .option("--concurrency <n>", "steps run at once (default 4)")
+    .option("--metrics-port <port>", METRICS_PORT_HELP)
     .option("--data <dir>", "data folder for the action cache (default ./.gantry)")
     .option("--config <file>", "configuration file (default ./gantry.yaml)")
-    .action(async (flags: ConfigFlags) => {
-      const { loadConfig, openServices, startWorkerRole, onShutdown } = await roles();
-      const config = await loadConfig(flags);
-      const service = await openServices(config, log, { requirePostgres: true });
-      const worker = await startWorkerRole(service, config, log);
-      onShutdown(async () => {
-        await worker.stop();
-        await service.close();
-      }, log);
-    });
+    .option("--migrate", MIGRATE_HELP)
+    .option("--check-config", CHECK_CONFIG_HELP)
+    .action((flags: RoleFlags) => start("worker", flags));
 }

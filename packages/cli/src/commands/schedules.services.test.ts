@@ -31,7 +31,19 @@ function waitFor<T>(what: string, check: () => Promise<T | undefined> | T | unde
 function startServer(n: number): Promise<Server> {
   const child = spawn(
     process.execPath,
-    [bin, "server", "--database", dbUrl, "--dir", "flows", "--port", "0", "--config", "gantry.yaml"],
+    [
+      bin,
+      "server",
+      "--database",
+      dbUrl,
+      "--dir",
+      "flows",
+      "--port",
+      "0",
+      "--migrate",
+      "--config",
+      "gantry.yaml",
+    ],
     { cwd: dir, env: { ...process.env, NO_COLOR: "1", GANTRY_DATA: path.join(dir, `data-${n}`) } },
   );
   children.add(child);

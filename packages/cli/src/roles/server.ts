@@ -16,7 +16,7 @@ import {
   secretResolver,
   TriggerListeners,
 } from "@gantry/engine";
-import { buildApp, createMetrics, LogTails } from "@gantry/server";
+import { buildApp, createMetrics, LogTails, type ProcessHealth } from "@gantry/server";
 import type { FastifyInstance } from "fastify";
 import { UsageError } from "../errors.js";
 import { checkExposure } from "./auth.js";
@@ -50,7 +50,7 @@ export async function startServerRole(
   service: ServiceContext,
   config: Config,
   log: (line: string) => void,
-  options: { insecure?: boolean } = {},
+  options: { insecure?: boolean; health?: ProcessHealth } = {},
 ): Promise<ServerRole> {
   // Before anything starts: an exposed server without authentication refuses to come up.
   const exposure = checkExposure(config.auth, config.server.host, options.insecure ?? false);
@@ -82,7 +82,8 @@ export async function startServerRole(
           onEvent: (event) => log(describeSyncerEvent(event)),
         })
       : undefined;
-  const metrics = createMetrics(service);
+  // With a metrics listener of its own, the process's series are there too (CPU, memory, event loop).
+  const metrics = createMetrics(service, { process: config.metrics !== undefined });
   const logArchive = logArchiveFor(config);
   const logTails = new LogTails(service, logArchive);
   const app = await buildApp({
@@ -95,6 +96,8 @@ export async function startServerRole(
     uiDir: uiDirectory(),
     auth: { ...config.auth, ...(options.insecure ? { insecure: true } : {}) },
     ...(sources ? { sources } : {}),
+    ...(options.health ? { health: options.health } : {}),
+    metricsOnApiPort: config.metrics === undefined,
   });
   let address: string;
   try {

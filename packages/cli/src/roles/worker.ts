@@ -45,7 +45,9 @@ export async function startWorkerRole(
         ...(config.worker.kubernetes?.namespace ? { namespace: config.worker.kubernetes.namespace } : {}),
         ...(config.worker.kubernetes?.initImage ? { initImage: config.worker.kubernetes.initImage } : {}),
         ...(config.worker.kubernetes?.dindImage ? { dindImage: config.worker.kubernetes.dindImage } : {}),
-        ...(config.worker.kubernetes?.podSecurity ? { podSecurity: config.worker.kubernetes.podSecurity } : {}),
+        ...(config.worker.kubernetes?.podSecurity
+          ? { podSecurity: config.worker.kubernetes.podSecurity }
+          : {}),
       },
     }),
     onError: (error) => log(`worker: ${error.message}`),

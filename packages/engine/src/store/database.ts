@@ -139,7 +139,7 @@ export async function schemaStatus(database: Database): Promise<SchemaStatus> {
 }
 
 /** Why a process still waits for the schema: migrations it needs, or the database not answering. */
-export type SchemaWait = { pending: string[]; at: string | undefined } | { error: string };
+export type SchemaWait = { pending: string[]; at: string | undefined } | { error: string; code?: string };
 
 /**
  * Waits until the database has every migration this version needs, without migrating it: servers and
@@ -167,7 +167,8 @@ export async function waitForSchema(
       if (status.pending.length === 0) return status;
       wait = { pending: status.pending, at: status.applied.at(-1) };
     } catch (error) {
-      wait = { error: (error as Error).message };
+      const code = (error as { code?: unknown }).code;
+      wait = { error: (error as Error).message, ...(typeof code === "string" ? { code } : {}) };
     }
     const key = JSON.stringify(wait);
     if (key !== said || Date.now() - saidAt >= repeatMs) {

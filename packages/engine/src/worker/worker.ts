@@ -147,6 +147,11 @@ export class Worker {
     this.loop = this.claimLoop();
   }
 
+  /** Steps running now (for metrics). */
+  get running(): number {
+    return this.active.size;
+  }
+
   /** Graceful stop (SIGTERM): claim nothing more, let running steps finish within the grace period. */
   async stop(): Promise<void> {
     if (this.state === "stopped") return;
