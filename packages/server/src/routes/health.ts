@@ -20,11 +20,14 @@ export function healthRoutes(app: FastifyInstance, ctx: ServerContext): void {
       return reply.code(503).send({ status: "unavailable", reason: "database unreachable" });
     }
   });
-  // With a metrics listener of its own (gantry.yaml metrics.port) the API port does not serve /metrics.
-  if (ctx.metricsOnApiPort !== false) {
-    app.get("/metrics", { schema: { hide: true } }, async (_request, reply) => {
-      reply.header("content-type", ctx.metrics.registry.contentType);
-      return ctx.metrics.registry.metrics();
-    });
-  }
+  // With a metrics listener of its own (gantry.yaml metrics.port) the API port does not serve metrics,
+  // so whatever routes the API (an Ingress, a load balancer) cannot expose them.
+  app.get("/metrics", { schema: { hide: true } }, async (_request, reply) => {
+    if (ctx.metricsOnApiPort === false)
+      return reply
+        .code(404)
+        .send({ error: "metrics are served on the metrics port (metrics.port in gantry.yaml)" });
+    reply.header("content-type", ctx.metrics.registry.contentType);
+    return ctx.metrics.registry.metrics();
+  });
 }

@@ -44,6 +44,8 @@ export async function openTestApp(
     sources?: (service: ServiceContext, dir: string) => SourceSyncer;
     /** A built UI folder to serve at `/`. */
     uiDir?: string;
+    /** false: metrics on a listener of their own, none on the API port. */
+    metricsOnApiPort?: boolean;
   } = {},
 ): Promise<TestApp> {
   const dir = mkdtempSync(path.join(os.tmpdir(), prefix));
@@ -73,6 +75,7 @@ export async function openTestApp(
     ...(options.auth ? { auth: options.auth } : {}),
     ...(sources ? { sources } : {}),
     ...(options.uiDir ? { uiDir: options.uiDir } : {}),
+    ...(options.metricsOnApiPort !== undefined ? { metricsOnApiPort: options.metricsOnApiPort } : {}),
   });
   return {
     dir,
