@@ -1,7 +1,6 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: the workflows below are full of ${{ }}.
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { admin, postgresUrlFor } from "../../../engine/src/testing/databases.js";
 import { tempDir } from "../../../engine/src/testing/temp-dir.js";
