@@ -7,7 +7,15 @@
 #
 # NODE_IMAGE is any Debian-based Node.js 22 or 24 image with npm; scripts/container-base.sh makes a stand-in
 # for node:24-bookworm-slim from Debian's packages when no registry is reachable.
-ARG NODE_IMAGE=node:24-bookworm-slim
+#
+# The default is pinned by digest, so a rebuild gets the same base until someone moves the pin on purpose:
+# the multi-architecture index of node:24-bookworm-slim (Node.js 24.19.0 on Debian 12, built 2026-08-25)
+# as Docker Official Images published it, read from docker-library/repo-info
+# (repos/node/remote/24-bookworm-slim.md at commit e2e97043fc3e24482c19623a66ea8fc74d2546e0). It was not
+# pulled where this file was written (no registry reachable): check it with
+# `docker buildx imagetools inspect node:24-bookworm-slim` before relying on it, and move it with each
+# Node.js 24 release (Renovate and Dependabot update such pins).
+ARG NODE_IMAGE=node:24-bookworm-slim@sha256:a9f5f7c91a432850b2a8a7797adf5eadb6c733ceed61167806cee7ea7fbc29df
 
 # ---- build: install every dependency, compile TypeScript, bundle the CLI, build the UI --------------------
 FROM ${NODE_IMAGE} AS build
