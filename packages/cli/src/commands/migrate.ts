@@ -55,7 +55,12 @@ export function registerMigrateCommand(program: Command): void {
         const { mkdirSync } = await import("node:fs");
         mkdirSync(config.data, { recursive: true });
       }
-      const database = await openDatabase(location, { poolSize: 2 });
+      let database: Awaited<ReturnType<typeof openDatabase>>;
+      try {
+        database = await openDatabase(location, { poolSize: 2 });
+      } catch (error) {
+        throw new UsageError(`cannot open ${redactUrl(location)}: ${(error as Error).message}`, 1);
+      }
       try {
         await untilAnswers(
           database,

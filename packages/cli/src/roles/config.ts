@@ -28,7 +28,8 @@ import { type AuthOptions, authOptionsOf, authSchema, type FileAuth } from "./au
  * | workflows folder   | dir                  | GANTRY_DIR               | --dir           | ./examples (up)      |
  * | listen address     | server.host          | GANTRY_HOST              | --host          | 127.0.0.1            |
  * | listen port        | server.port          | GANTRY_PORT              | --port          | 8080                 |
- * | metrics listener   | metrics.host/.port   | GANTRY_METRICS_PORT      | --metrics-port  | off (/metrics on the API port) |
+ * | metrics listener   | metrics.port         | GANTRY_METRICS_PORT      | --metrics-port  | off (/metrics on the API port) |
+ * | metrics address    | metrics.host         | GANTRY_METRICS_HOST      |                 | the listen address   |
  * | worker labels      | worker.labels        | GANTRY_WORKER_LABELS     | --labels        | (none)               |
  * | worker runners     | worker.runners       | GANTRY_WORKER_RUNNERS    | --runners       | local                |
  * | worker concurrency | worker.concurrency   | GANTRY_WORKER_CONCURRENCY| --concurrency   | 4                    |

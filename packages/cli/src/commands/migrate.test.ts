@@ -1,0 +1,36 @@
+import path from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { tempDir } from "../../../engine/src/testing/temp-dir.js";
+import { gantry } from "../testing/gantry-process.js";
+
+// `gantry migrate` on SQLite (on PostgreSQL, with servers waiting for it: deploy/roles.services.test.ts).
+describe("gantry migrate", () => {
+  const tmp = tempDir("gantry-migrate-");
+  afterAll(() => tmp.cleanup());
+  const db = path.join(tmp.dir, "gantry.db");
+
+  it("applies every migration once, then finds nothing to do", async () => {
+    const before = await gantry(["migrate", "--database", db, "--status"], { cwd: tmp.dir });
+    expect(before.code).toBe(1);
+    expect(JSON.parse(before.stdout)).toMatchObject({ applied: [], newer: [] });
+    const first = await gantry(["migrate", "--database", db], { cwd: tmp.dir });
+    expect(first.code).toBe(0);
+    expect(first.stderr).toMatch(/^migrating .*gantry\.db: 0001-initial, /m);
+    expect(first.stderr).toMatch(
+      /applied 0008-encryption-keys\nthe database schema is up to date \(\d+ applied here/,
+    );
+    const second = await gantry(["migrate", "--database", db], { cwd: tmp.dir });
+    expect(second.stderr.trim()).toBe("the database schema is up to date (0008-encryption-keys)");
+    const after = await gantry(["migrate", "--database", db, "--status"], { cwd: tmp.dir });
+    expect(after.code).toBe(0);
+    expect(JSON.parse(after.stdout).pending).toEqual([]);
+  });
+
+  it("says which database it cannot open", async () => {
+    const result = await gantry(["migrate", "--database", path.join(tmp.dir, "no", "such", "dir", "x.db")], {
+      cwd: tmp.dir,
+    });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/^gantry: cannot open .*x\.db: /);
+  });
+});
