@@ -1,49 +1,19 @@
-// biome-ignore-all lint/suspicious/noTemplateCurlyInString: the workflow below is full of ${{ }}.
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { tempDir } from "../../../engine/src/testing/temp-dir.js";
-import { waitFor } from "../../../engine/src/testing/wait-for.js";
+import { runToEnd, SECRET_LENGTH_WORKFLOW } from "../testing/api-runs.js";
 import { gantry, startGantryUp } from "../testing/gantry-process.js";
 
-const SECRET = `name: secret
-inputs:
-  token: { type: secret, required: true }
-steps:
-  use:
-    env: { TOKEN: "\${{ inputs.token }}" }
-    run: echo "length=\${#TOKEN}" >> "$GANTRY_OUTPUT"
-outputs:
-  length: \${{ steps.use.outputs.length }}
-`;
-
 const newKey = () => randomBytes(32).toString("base64");
-
-/** A run through the API, to its end. */
-async function runToEnd(url: string, route: string, body: unknown): Promise<Record<string, unknown>> {
-  const created = (await (
-    await fetch(`${url}${route}`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify(body),
-    })
-  ).json()) as { id: string };
-  return waitFor(
-    async () => {
-      const run = (await (await fetch(`${url}/api/v1/runs/${created.id}`)).json()) as Record<string, unknown>;
-      return ["succeeded", "failed"].includes(run.status as string) ? run : undefined;
-    },
-    { timeoutMs: 30_000, what: `run ${created.id} to end` },
-  );
-}
 
 // `gantry keys rotate-encryption` on SQLite, through the real CLI and `gantry up` (the PostgreSQL side is
 // in deploy/roles.services.test.ts).
 describe("one encryption key per deployment, and its rotation, with gantry up on SQLite", () => {
   const tmp = tempDir("gantry-rotate-");
   afterAll(() => tmp.cleanup());
-  tmp.write("flows/secret.yaml", SECRET);
+  tmp.write("flows/secret.yaml", SECRET_LENGTH_WORKFLOW);
   const data = path.join(tmp.dir, "data");
   const up = (env: Record<string, string> = {}) =>
     startGantryUp(["--data", data, "--dir", path.join(tmp.dir, "flows")], tmp.dir, env);

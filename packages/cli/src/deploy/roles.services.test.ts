@@ -5,22 +5,13 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { admin, postgresUrlFor } from "../../../engine/src/testing/databases.js";
 import { tempDir } from "../../../engine/src/testing/temp-dir.js";
 import { waitFor } from "../../../engine/src/testing/wait-for.js";
+import { runToEnd, SECRET_LENGTH_WORKFLOW } from "../testing/api-runs.js";
 import { bin, gantry } from "../testing/gantry-process.js";
 
 // `gantry server`, `gantry worker` and `gantry migrate` as the Helm chart runs them, on a PostgreSQL
 // database of their own: the schema is migrated by `gantry migrate`, not by whichever process starts
 // first; probes and metrics on a port apart from the API; one encryption key per deployment, rotated.
 
-const SECRET = `name: secret
-inputs:
-  token: { type: secret, required: true }
-steps:
-  use:
-    env: { TOKEN: "\${{ inputs.token }}" }
-    run: echo "length=\${#TOKEN}" >> "$GANTRY_OUTPUT"
-outputs:
-  length: \${{ steps.use.outputs.length }}
-`;
 const SLOW = `name: slow
 steps:
   work:
@@ -87,30 +78,10 @@ const json = async (response: Response) => ({
   body: (await response.json()) as Record<string, unknown>,
 });
 
-async function runToEnd(apiUrl: string, route: string, body: unknown) {
-  const created = (await (
-    await fetch(`${apiUrl}${route}`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify(body),
-    })
-  ).json()) as { id: string };
-  return waitFor(
-    async () => {
-      const run = (await (await fetch(`${apiUrl}/api/v1/runs/${created.id}`)).json()) as Record<
-        string,
-        unknown
-      >;
-      return ["succeeded", "failed", "cancelled"].includes(run.status as string) ? run : undefined;
-    },
-    { timeoutMs: 60_000, what: `run ${created.id} to end` },
-  );
-}
-
 describe("gantry server, worker and migrate on PostgreSQL, as the chart runs them", () => {
   beforeAll(async () => {
     await admin((client) => client.query(`CREATE DATABASE "${name}"`));
-    tmp.write("flows/secret.yaml", SECRET);
+    tmp.write("flows/secret.yaml", SECRET_LENGTH_WORKFLOW);
     tmp.write("flows/slow.yaml", SLOW);
     tmp.write("gantry.yaml", "worker:\n  lease: 5\n  poll: 1\n  grace: 30\n");
   });
