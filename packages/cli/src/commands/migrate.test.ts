@@ -4,7 +4,7 @@ import { tempDir } from "../../../engine/src/testing/temp-dir.js";
 import { gantry } from "../testing/gantry-process.js";
 
 // `gantry migrate` on SQLite (on PostgreSQL, with servers waiting for it: deploy/roles.services.test.ts).
-describe("gantry migrate", () => {
+describe("gantry migrate", { timeout: 90_000 }, () => {
   const tmp = tempDir("gantry-migrate-");
   afterAll(() => tmp.cleanup());
   const db = path.join(tmp.dir, "gantry.db");

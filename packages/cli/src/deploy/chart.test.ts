@@ -132,7 +132,10 @@ async function gantryYaml(objects: K8sObject[], name: string) {
 
 const values = (name: string) => parse(readFileSync(path.join(ciDir, name), "utf8"));
 
-describe("helm chart charts/gantry", () => {
+// Each test runs Helm and the CLI several times: minutes on a loaded 2-core machine, not the default 20 s.
+const SLOW = { timeout: 180_000 };
+
+describe("helm chart charts/gantry", SLOW, () => {
   it("passes helm lint --strict with every values file in ci/", async () => {
     expect(ciFiles.length).toBeGreaterThanOrEqual(3);
     for (const file of ciFiles) {
@@ -518,7 +521,7 @@ describe("helm chart charts/gantry", () => {
   });
 });
 
-describe("the chart's encryption key, against a fake API server", () => {
+describe("the chart's encryption key, against a fake API server", SLOW, () => {
   let cluster: FakeCluster;
   const base = [
     "--set",
