@@ -1,3 +1,5 @@
+import type { RunNodes } from "../nodes/types.js";
+
 /** The state of a run, as the planner reads and updates it. Plain JSON, so a store can keep it as it is. */
 
 export type ItemStatus = "queued" | "running" | "succeeded" | "failed" | "timed_out" | "cancelled";
@@ -49,6 +51,8 @@ export interface RunState {
 
 /** Facts about the run that expressions can read; fixed for the run's life. */
 export interface RunInfo {
+  /** The inventory nodes its steps target, chosen when it started (see nodes/run-nodes.ts). */
+  nodes?: RunNodes;
   id: string;
   workflow: string;
   /** 1 for the first run, 2 for its first re-run, and so on. */
