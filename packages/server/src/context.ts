@@ -1,4 +1,4 @@
-import type { LogArchiveLike, ServiceContext, SourceSyncer } from "@gantry/engine";
+import type { InventoryState, LogArchiveLike, ServiceContext, SourceSyncer } from "@gantry/engine";
 import type { Registry } from "prom-client";
 import type { AuthOptions } from "./auth/types.js";
 import type { LogTails } from "./log-tails.js";
@@ -18,4 +18,6 @@ export interface ServerContext {
   auth?: AuthOptions;
   /** The git sources' syncer; undefined when gantry.yaml declares no sources. */
   sources?: SourceSyncer;
+  /** The node inventory (gantry.yaml `nodes:`), for the Nodes page; undefined lists none. */
+  nodes?: { current(): Promise<InventoryState> };
 }

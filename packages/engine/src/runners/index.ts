@@ -5,6 +5,9 @@ import { LocalRunner, type LocalRunnerOptions } from "./local/local-runner.js";
 import { RunnerRouter } from "./router.js";
 import type { SshRunnerOptions } from "./ssh/ssh-runner.js";
 
+export type { SshClientSettings } from "./ssh/connect.js";
+export type { SshRunnerOptions } from "./ssh/ssh-runner.js";
+
 export interface RunnersOptions {
   local?: LocalRunnerOptions;
   docker?: DockerRunnerOptions;

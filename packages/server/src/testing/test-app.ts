@@ -2,6 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import {
+  type InventoryState,
   LocalLogArchive,
   LocalNotifier,
   LocalRunner,
@@ -44,6 +45,8 @@ export async function openTestApp(
     sources?: (service: ServiceContext, dir: string) => SourceSyncer;
     /** A built UI folder to serve at `/`. */
     uiDir?: string;
+    /** The node inventory the Nodes page lists and runs choose from. */
+    nodes?: NonNullable<ServiceContext["nodes"]> & { current(): Promise<InventoryState> };
   } = {},
 ): Promise<TestApp> {
   const dir = mkdtempSync(path.join(os.tmpdir(), prefix));
@@ -56,6 +59,7 @@ export async function openTestApp(
     notifier: new LocalNotifier(),
     box: SecretBox.fromConfig(undefined, dir),
     now: options.now ?? (() => Date.now()),
+    ...(options.nodes ? { nodes: options.nodes } : {}),
   };
   const { problems } = await registerFolder(service, path.join(dir, "flows"));
   if (problems.length > 0) throw new Error(`test workflows: ${JSON.stringify(problems)}`);
@@ -73,6 +77,7 @@ export async function openTestApp(
     ...(options.auth ? { auth: options.auth } : {}),
     ...(sources ? { sources } : {}),
     ...(options.uiDir ? { uiDir: options.uiDir } : {}),
+    ...(options.nodes ? { nodes: options.nodes } : {}),
   });
   return {
     dir,
