@@ -89,7 +89,15 @@ function toProblem(source: SourceFile, error: ErrorObject): Problem {
 
 function article(types: string[]): string {
   const named = types.map((t) =>
-    t === "array" ? "a list" : t === "object" ? "a map" : t === "null" ? "empty" : `a ${t}`,
+    t === "array"
+      ? "a list"
+      : t === "object"
+        ? "a map"
+        : t === "null"
+          ? "empty"
+          : t === "integer"
+            ? "an integer"
+            : `a ${t}`,
   );
   return named.length === 1 ? (named[0] as string) : `${named.slice(0, -1).join(", ")} or ${named.at(-1)}`;
 }

@@ -319,7 +319,8 @@ async function actionFiles(localDir: string, prefix: string): Promise<TarEntry[]
 
 /** A tar archive of the entries, owned by uid 0 (tar run by root keeps it; anyone else becomes the owner). */
 async function tarOf(entries: TarEntry[]): Promise<Buffer> {
-  const { pack } = await import("tar-stream");
+  // A CommonJS module: its exports are the default export everywhere (the CLI's bundle has no other).
+  const { pack } = (await import("tar-stream")).default;
   const archive = pack();
   const chunks: Buffer[] = [];
   archive.on("data", (chunk: unknown) => chunks.push(chunk as Buffer));
