@@ -2,9 +2,19 @@
 // gantry/ansible-playbook: runs ansible-playbook on a playbook of the step's checkout, against an
 // inventory file, Gantry's own nodes (a selector: their keys and host keys are handed to ssh through
 // private files), or both; then turns Ansible's recap into outputs and a summary. See action.yaml.
+const { spawnSync } = require("node:child_process");
 const fs = require("node:fs");
 const path = require("node:path");
-const { checkout, fail, privateDir, readInputs, run, setOutput, summarize } = require("./step.cjs");
+const {
+  checkout,
+  fail,
+  onCleanup,
+  privateDir,
+  readInputs,
+  run,
+  setOutput,
+  summarize,
+} = require("./step.cjs");
 
 const ACTION = "gantry/ansible-playbook";
 const COUNTS = ["ok", "changed", "unreachable", "failed", "skipped", "rescued", "ignored"];
@@ -123,6 +133,13 @@ function recapMarkdown(recap, inputs, code) {
 async function main() {
   const inputs = readInputs();
   const dir = privateDir("gantry-ansible");
+  onCleanup(() => {
+    for (const name of fs.readdirSync(dir).filter((n) => n.startsWith("cp-"))) {
+      spawnSync("ssh", ["-o", `ControlPath=${path.join(dir, name)}`, "-O", "exit", "gantry"], {
+        stdio: "ignore",
+      });
+    }
+  });
   if ((await checkout(inputs)) !== 0) return fail(ACTION, "the checkout failed");
   if (!fs.existsSync(inputs.playbook)) {
     return fail(
@@ -145,6 +162,11 @@ async function main() {
     fs.writeFileSync(files.extraVars, JSON.stringify(inputs.extra_vars), { mode: 0o600 });
   }
   const env = {
+    // Ansible's own SSH multiplexing, with its sockets in the private folder: the masters it leaves
+    // running (ControlPersist) are stopped when the step ends, and no other step reuses them.
+    ANSIBLE_SSH_ARGS:
+      process.env.ANSIBLE_SSH_ARGS ??
+      `-o ControlMaster=auto -o ControlPersist=60s -o ControlPath=${path.join(dir, "cp-%C")}`,
     GANTRY_ANSIBLE_RECAP: path.join(dir, "recap.json"),
     ANSIBLE_CALLBACK_PLUGINS: [path.join(__dirname, "callback_plugins"), process.env.ANSIBLE_CALLBACK_PLUGINS]
       .filter(Boolean)

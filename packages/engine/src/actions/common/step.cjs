@@ -28,6 +28,11 @@ function privateDir(prefix) {
   return dir;
 }
 
+/** Runs `fn` when the action ends, before the private folders made earlier are removed. */
+function onCleanup(fn) {
+  cleanups.push(fn);
+}
+
 function cleanUp() {
   while (cleanups.length > 0) {
     try {
@@ -158,4 +163,15 @@ function fail(action, message, code = 2) {
   process.exitCode = code;
 }
 
-module.exports = { capture, checkout, childEnv, fail, privateDir, readInputs, run, setOutput, summarize };
+module.exports = {
+  capture,
+  checkout,
+  childEnv,
+  fail,
+  onCleanup,
+  privateDir,
+  readInputs,
+  run,
+  setOutput,
+  summarize,
+};
