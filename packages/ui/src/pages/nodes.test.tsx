@@ -91,6 +91,8 @@ describe("the Nodes page", () => {
     fireEvent.change(input, { target: { value: "tags:web eu" } });
     await waitFor(() => expect(input.getAttribute("aria-invalid")).toBe("true"), { timeout: 3000 });
     expect(screen.getByText(/before 'eu' \(there is no implicit 'and'\) \(column 10\)/)).toBeTruthy();
+    // The last list that could be read stays while the selector is being fixed.
+    expect(screen.getByText("web-1")).toBeTruthy();
     // A bad selector is not retried.
     expect(fetchMock.mock.calls.filter(([url]) => String(url).includes("eu")).length).toBe(1);
   });

@@ -1,5 +1,5 @@
 import { keepPreviousData, useQuery } from "@tanstack/react-query";
-import { useEffect, useState } from "react";
+import { useEffect, useRef, useState } from "react";
 import { useSearchParams } from "react-router";
 import { ErrorNote, PageHeader } from "@/components/page-header";
 import { Badge } from "@/components/ui/badge";
@@ -35,6 +35,10 @@ export function NodesPage() {
     retry: (count, error) => !(error instanceof ApiError && error.status === 400) && count < 1,
   });
   const filterError = nodes.error instanceof ApiError && nodes.error.status === 400 ? nodes.error : undefined;
+  // While a selector cannot be read (typing is under way), the last list that could be read stays.
+  const lastGood = useRef<NodeList | undefined>(undefined);
+  if (nodes.data) lastGood.current = nodes.data;
+  const list = nodes.data ?? lastGood.current;
   return (
     <>
       <PageHeader
@@ -62,11 +66,7 @@ export function NodesPage() {
         </p>
       </div>
       {nodes.error && !filterError ? <ErrorNote error={nodes.error} /> : null}
-      {nodes.data ? (
-        <NodesView list={nodes.data} filtered={filter.trim() !== ""} />
-      ) : (
-        <Skeleton className="h-40" />
-      )}
+      {list ? <NodesView list={list} filtered={filter.trim() !== ""} /> : <Skeleton className="h-40" />}
     </>
   );
 }
