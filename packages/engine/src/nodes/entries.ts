@@ -1,5 +1,5 @@
 import path from "node:path";
-import type { NodeRecord } from "@gantry/core";
+import { NODE_SECRET_FIELDS, type NodeRecord } from "@gantry/core";
 import { isSecretRef } from "../secrets/index.js";
 import { parsePublicKey } from "./host-key.js";
 
@@ -48,7 +48,6 @@ export interface EntryProblem {
   message: string;
 }
 
-const SECRET_FIELDS = ["ssh_key", "ssh_key_passphrase", "password"] as const;
 /** Names and tags are written in selectors: no spaces, commas, parentheses or quotes. */
 const SELECTABLE = "^[^\\s,()'\"]+$";
 
@@ -182,7 +181,7 @@ export function toNodeRecord(
   if (port !== undefined) node.port = port;
   const user = fields.user ?? defaults.user;
   if (user !== undefined) node.user = user;
-  for (const key of SECRET_FIELDS) {
+  for (const key of NODE_SECRET_FIELDS) {
     const value = fields[key] ?? defaults[key];
     if (value === undefined) continue;
     if (!isSecretRef(value)) {

@@ -297,9 +297,10 @@ steps:
   it("times a step out, ending what it started", async () => {
     const pidFile = path.join(tmp.dir, "timeout.pids");
     const { report } = await run(
-      `steps: {s: {runner: {type: ssh, nodes: "*"}, timeout: 2s, run: "trap '' TERM; sleep 300 & echo $! $$ > ${pidFile}; wait"}}`,
+      `steps: {s: {runner: {type: ssh, nodes: "*"}, timeout: 8s, run: "trap '' TERM; sleep 300 & echo $! $$ > ${pidFile}; wait"}}`,
     );
-    expect(report.steps.s).toMatchObject({ status: "timed_out", error: "timed out after 2000 ms" });
+    // 8 s: the timeout counts from the command's start, and a login shell on a busy machine takes seconds.
+    expect(report.steps.s).toMatchObject({ status: "timed_out", error: "timed out after 8000 ms" });
     const pids = readFileSync(pidFile, "utf8").trim().split(" ").map(Number);
     // The shell ignores TERM: SIGKILL follows after the grace period.
     await waitFor(() => pids.every((p) => !alive(p)), {

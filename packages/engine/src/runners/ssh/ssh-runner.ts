@@ -3,7 +3,7 @@ import path from "node:path";
 import { type NodeRecord, type PreparedTask, parseOutputFile, type RunnerType } from "@gantry/core";
 import type { Client, ClientChannel } from "ssh2";
 import { LineSplitter } from "../lines.js";
-import { exitResult, failedResult } from "../result.js";
+import { exitResult, failedResult, stoppedResult } from "../result.js";
 import type { RunnerLike, RunnerResult, RunnerTask } from "../types.js";
 import { connectNode, type SshClientSettings } from "./connect.js";
 import { environmentFile, type RemoteFiles, sshStepEnvironment } from "./environment.js";
@@ -99,14 +99,8 @@ export class SshRunner implements RunnerLike {
       const parsed = parseOutputFile(output.code === 0 ? output.stdout : "");
       const finishedAt = Date.now();
       if (exit.reason) {
-        return {
-          status: exit.reason,
-          exitCode: exit.code,
-          outputs: parsed.outputs,
-          startedAt,
-          finishedAt,
-          error: exit.message,
-        };
+        const { reason, code: exitCode, message: error } = exit;
+        return stoppedResult({ reason, exitCode, output: parsed, startedAt, finishedAt, error });
       }
       if (exit.code === null)
         return failedResult(startedAt, `${node.name}: the step ended without an exit status`);
