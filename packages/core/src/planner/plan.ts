@@ -2,7 +2,7 @@ import { interpolationString, truthy } from "../expressions/data.js";
 import { evaluateExpression, evaluateTemplate, parseExpression } from "../expressions/evaluate.js";
 import { expressionFacts } from "../expressions/references.js";
 import { wholeExpression } from "../expressions/template.js";
-import { type ResolvedRunnerSpec, runnerSpecFor } from "../format/runner.js";
+import { runnerSpecFor } from "../format/runner.js";
 import type { StepSpec, WorkflowSpec } from "../format/types.js";
 import { ancestorsOf, needsOf } from "../graph/dag.js";
 import { nodesChosen } from "../nodes/run-nodes.js";
@@ -237,7 +237,7 @@ export class Planner {
    * default stops at a failed node; nodes already running finish).
    */
   private dispatchNodes(id: string, step: StepState): Task[] {
-    const runner: ResolvedRunnerSpec = runnerSpecFor(this.workflow, id);
+    const runner = runnerSpecFor(this.workflow, id);
     if (runner.type !== "ssh") return [];
     const failed = step.items.find((i) => i.status === "failed" || i.status === "timed_out");
     const notStarted = (i: ItemState) =>

@@ -116,7 +116,7 @@ export function prepareTask(
     }
     const node = info.nodes?.records[String(item)];
     if (!node) throw new PrepareError(`${where}: node '${String(item)}' is not among the run's nodes`);
-    (prepared.runner as ResolvedRunnerSpec).node = node;
+    if (prepared.runner) prepared.runner.node = node;
   }
   if (prepared.program.kind === "container" && runner.type === "local") {
     throw new PrepareError(

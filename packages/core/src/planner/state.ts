@@ -51,8 +51,6 @@ export interface RunState {
 
 /** Facts about the run that expressions can read; fixed for the run's life. */
 export interface RunInfo {
-  /** The inventory nodes its steps target, chosen when it started (see nodes/run-nodes.ts). */
-  nodes?: RunNodes;
   id: string;
   workflow: string;
   /** 1 for the first run, 2 for its first re-run, and so on. */
@@ -62,6 +60,8 @@ export interface RunInfo {
   secrets?: Record<string, string>;
   vars?: Record<string, unknown>;
   github?: Record<string, unknown>;
+  /** The inventory nodes its steps target, chosen when it started (see nodes/run-nodes.ts). */
+  nodes?: RunNodes;
 }
 
 /** A task the engine should start: an item of a step, at an attempt, after a delay (for retries). */

@@ -1,6 +1,7 @@
 import { CONTEXT_NAMES } from "../expressions/evaluate.js";
 import type { Problem, RunnerSpec, StepSpec, WorkflowSpec } from "../format/types.js";
 import { ancestorsOf, findCycle, needsOf } from "../graph/dag.js";
+import { SELECTOR_CONTEXTS } from "../nodes/run-nodes.js";
 import { workflowSchema } from "../schema/workflow-schema.js";
 import { gitFilterProblems } from "../triggers/git-events.js";
 import { webhookProblems } from "../triggers/webhook.js";
@@ -130,7 +131,7 @@ function stepRunnerProblems(
 }
 
 /** Whether a step runs once per node: its own or the default runner is ssh. */
-export function isSshStep(step: StepSpec, defaults: RunnerSpec | undefined): boolean {
+function isSshStep(step: StepSpec, defaults: RunnerSpec | undefined): boolean {
   const own = isMap(step.runner) ? step.runner : undefined;
   return (own?.type ?? (isMap(defaults) ? defaults.type : undefined)) === "ssh";
 }
@@ -219,7 +220,7 @@ function expressionProblems(
   const selectorScope: ExpressionScope = {
     inputs,
     item: false,
-    contexts: new Set(["inputs", "run", "trigger", "vars", "github"]),
+    contexts: new Set(SELECTOR_CONTEXTS),
   };
   const defaultsRunner = isMap(spec.defaults) ? (spec.defaults.runner as RunnerSpec | undefined) : undefined;
   problems.push(
