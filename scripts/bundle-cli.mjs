@@ -21,6 +21,7 @@ const lazyExternals = [
   // Runner and trigger clients, loaded when a step or a listener first needs them.
   "dockerode",
   "@kubernetes/client-node",
+  "ssh2",
   "amqplib",
   "mqtt",
   "nats",

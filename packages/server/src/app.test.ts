@@ -219,6 +219,7 @@ describe("REST API", () => {
       "/api/v1/hooks/{workflow}/{name}",
       "/api/v1/keys",
       "/api/v1/keys/{id}",
+      "/api/v1/nodes",
       "/api/v1/runs",
       "/api/v1/runs/{id}",
       "/api/v1/runs/{id}/cancel",

@@ -9,6 +9,7 @@ import { dashboardRoutes } from "./routes/dashboard.js";
 import { healthRoutes } from "./routes/health.js";
 import { keyRoutes } from "./routes/keys.js";
 import { logRoutes } from "./routes/logs.js";
+import { nodeRoutes } from "./routes/nodes.js";
 import { runRoutes } from "./routes/runs.js";
 import { scheduleRoutes } from "./routes/schedules.js";
 import { sourceRoutes } from "./routes/sources.js";
@@ -58,6 +59,7 @@ export async function buildApp(
   await webhookRoutes(app, ctx);
   dashboardRoutes(app, ctx);
   workerRoutes(app, ctx);
+  nodeRoutes(app, ctx);
   await uiRoutes(app, ctx.uiDir);
   app.get("/api/v1/openapi.json", { schema: { hide: true } }, async () => app.swagger());
   return app;

@@ -1,4 +1,4 @@
-import type { LogArchiveLike, ServiceContext, SourceSyncer } from "@gantry/engine";
+import type { InventoryState, LogArchiveLike, ServiceContext, SourceSyncer } from "@gantry/engine";
 import type { Registry } from "prom-client";
 import type { AuthOptions } from "./auth/types.js";
 import type { ProcessHealth } from "./health.js";
@@ -23,4 +23,6 @@ export interface ServerContext {
   health?: ProcessHealth;
   /** False when a separate metrics listener serves /metrics (see ops-server.ts); default true. */
   metricsOnApiPort?: boolean;
+  /** The node inventory (gantry.yaml `nodes:`), for the Nodes page; undefined lists none. */
+  nodes?: { current(): Promise<InventoryState> };
 }

@@ -33,6 +33,7 @@ const router = createBrowserRouter([
         lazy: () => import("./pages/triggers").then((m) => ({ Component: m.TriggersPage })),
       },
       { path: "workers", lazy: () => import("./pages/workers").then((m) => ({ Component: m.WorkersPage })) },
+      { path: "nodes", lazy: () => import("./pages/nodes").then((m) => ({ Component: m.NodesPage })) },
       { path: "sources", lazy: () => import("./pages/sources").then((m) => ({ Component: m.SourcesPage })) },
       { path: "keys", lazy: () => import("./pages/keys").then((m) => ({ Component: m.KeysPage })) },
       { path: "audit", lazy: () => import("./pages/audit").then((m) => ({ Component: m.AuditPage })) },

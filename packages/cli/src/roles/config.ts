@@ -11,12 +11,15 @@ import {
 } from "@gantry/core";
 import {
   type LibraryConfig,
+  nodeEntrySchema,
   resolveRefsDeep,
   type S3ArchiveOptions,
   type SourceConfig,
+  sshSettingsSchema,
 } from "@gantry/engine";
 import { UsageError } from "../errors.js";
 import { type AuthOptions, authOptionsOf, authSchema, type FileAuth } from "./auth.js";
+import { type FileNodeSettings, type NodeSettings, nodeSettingsOf } from "./nodes.js";
 
 /**
  * Gantry's settings, from three places; later ones win: `gantry.yaml` (or --config), then GANTRY_*
@@ -39,8 +42,10 @@ import { type AuthOptions, authOptionsOf, authSchema, type FileAuth } from "./au
  * | singleton lease    | singletons.lease     |                          |                 | 30 (seconds)         |
  * | git sources        | sources              |                          |                 | (none)               |
  * | authentication     | auth (see auth.ts)   | GANTRY_AUTH_REQUIRED     | --insecure      | local single-user    |
+ * | node inventory     | nodes, known_hosts, ssh (see nodes.ts) |                 |                 | (none)               |
  *
- * Secret references under `sources` are resolved at each use (each sync, each webhook), not here.
+ * Secret references under `sources` are resolved at each use (each sync, each webhook), not here; those
+ * under `nodes` and `ssh` on the worker, just before it connects.
  * GANTRY_DATABASE and GANTRY_ENCRYPTION_KEY may be references too (ref+file:///… for a mounted Secret).
  * The encryption key may be a ring, `NEW,OLD`: the first key seals, every key opens (key rotation).
  */
@@ -85,6 +90,8 @@ export interface Config {
   libraries: LibraryConfig[];
   /** How callers authenticate: local single-user mode unless auth is configured or required. */
   auth: AuthOptions;
+  /** The node inventory and the SSH client's settings. */
+  nodes: NodeSettings;
   /** The config file's folder: where relative ref+file:// and ref+sops:// references resolve. */
   configDir: string;
 }
@@ -239,6 +246,9 @@ const configSchema = {
       },
     },
     auth: authSchema,
+    nodes: { type: "array", items: nodeEntrySchema },
+    known_hosts: { type: "string", description: "OpenSSH known_hosts file the ssh runner trusts" },
+    ssh: sshSettingsSchema,
     logs: {
       type: "object",
       additionalProperties: false,
@@ -260,7 +270,7 @@ const configSchema = {
   },
 } as const;
 
-export interface FileConfig {
+export interface FileConfig extends FileNodeSettings {
   database?: string;
   data?: string;
   dir?: string;
@@ -308,7 +318,23 @@ export async function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = pr
   const fromFile = await readConfigFile(file, flags.config !== undefined || env.GANTRY_CONFIG !== undefined);
   const configDir = path.dirname(path.resolve(file));
   // Sources keep their references: they are resolved at each sync, so a rotated token needs no restart.
-  const { sources: fileSources, libraries: fileLibraries, ...rest } = fromFile;
+  // Node keys are resolved on the worker just before it connects, never held by the config.
+  const {
+    sources: fileSources,
+    libraries: fileLibraries,
+    nodes: fileNodes,
+    known_hosts,
+    ssh,
+    ...rest
+  } = fromFile;
+  const nodes = nodeSettingsOf(
+    {
+      ...(fileNodes ? { nodes: fileNodes } : {}),
+      ...(known_hosts ? { known_hosts } : {}),
+      ...(ssh ? { ssh } : {}),
+    },
+    configDir,
+  );
   const resolved = (await resolveRefsDeep(rest, { baseDir: configDir })) as FileConfig;
   const pick = <T>(flag: T | undefined, envValue: T | undefined, fileValue: T | undefined) =>
     flag ?? envValue ?? fileValue;
@@ -361,8 +387,10 @@ export async function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = pr
       leaseMs: (resolved.worker?.lease ?? 30) * 1000,
       pollMs: (resolved.worker?.poll ?? 5) * 1000,
       graceMs: (resolved.worker?.grace ?? 30) * 1000,
+      // A worker of a config with nodes offers ssh as well, unless told which runners to offer.
       runners: runnerTypes(
-        pick(labels(flags.runners), labels(env.GANTRY_WORKER_RUNNERS), resolved.worker?.runners) ?? ["local"],
+        pick(labels(flags.runners), labels(env.GANTRY_WORKER_RUNNERS), resolved.worker?.runners) ??
+          (nodes.entries.length > 0 ? ["local", "ssh"] : ["local"]),
         flags.runners !== undefined ? "--runners" : "GANTRY_WORKER_RUNNERS",
       ),
       ...(resolved.worker?.docker
@@ -410,6 +438,7 @@ export async function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = pr
       url: /^\.{0,2}\//.test(l.url) ? path.resolve(configDir, l.url) : l.url,
     })),
     auth: authOptionsOf(resolved.auth, env),
+    nodes,
     configDir,
   };
 }

@@ -7,6 +7,7 @@ import {
   describeTriggerEvent,
   GitCache,
   libraryResolver,
+  NodeInventory,
   reapExpiredJobs,
   registerFolder,
   Scheduler,
@@ -82,6 +83,14 @@ export async function startServerRole(
           onEvent: (event) => log(describeSyncerEvent(event)),
         })
       : undefined;
+  // Runs that target nodes choose them from here as they start; the Nodes page and API list them.
+  const nodes = new NodeInventory({
+    entries: config.nodes.entries,
+    baseDir: config.configDir,
+    defaults: config.nodes.defaults,
+    ...(sources ? { readSourceFile: (source, file) => sources.readActiveFile(source, file) } : {}),
+  });
+  service.nodes = nodes;
   // With a metrics listener of its own, the process's series are there too (CPU, memory, event loop).
   const metrics = createMetrics(service, { process: config.metrics !== undefined });
   const logArchive = logArchiveFor(config);
@@ -98,6 +107,7 @@ export async function startServerRole(
     ...(sources ? { sources } : {}),
     ...(options.health ? { health: options.health } : {}),
     metricsOnApiPort: config.metrics === undefined,
+    nodes,
   });
   let address: string;
   try {
@@ -132,7 +142,18 @@ export async function startServerRole(
     },
   });
   await triggers.start();
-  sources?.start().catch((error: Error) => log(`sources: ${error.message}`));
+  const firstSync = sources?.start().catch((error: Error) => log(`sources: ${error.message}`));
+  if (nodes.configured) {
+    // After the first sync: an inventory kept in a git source is read at the source's active commit.
+    void Promise.resolve(firstSync)
+      .then(() => nodes.current())
+      .then(({ nodes: found, problems }) => {
+        log(
+          `nodes: ${found.length} in the inventory${problems.length ? `, ${problems.length} problem(s):` : ""}`,
+        );
+        for (const problem of problems) log(`  ${problem}`);
+      });
+  }
   const reaper = setInterval(() => {
     reapExpiredJobs(service).catch((error: Error) => log(`reaper: ${error.message}`));
   }, REAP_EVERY_MS);

@@ -38,6 +38,8 @@ export async function startWorkerRole(
         ...(config.worker.docker?.engineSocket ? { engineSocket: config.worker.docker.engineSocket } : {}),
         ...(config.worker.docker?.tmp ? { tmpRoot: config.worker.docker.tmp } : {}),
       },
+      // Keys are resolved per step from the run's nodes; how to trust and reach hosts is this machine's.
+      ssh: config.nodes.client,
       kubernetes: {
         ...(config.worker.kubernetes?.kubeconfig
           ? { kubeconfigPath: config.worker.kubernetes.kubeconfig }

@@ -1,7 +1,11 @@
+import type { NodeRecord } from "../nodes/types.js";
 import type { ActionSpec, RunnerSpec, RunnerType, WorkflowSpec } from "./types.js";
 
-/** A runner spec whose type is decided. */
-export type ResolvedRunnerSpec = RunnerSpec & { type: RunnerType };
+/**
+ * A runner spec whose type is decided. A prepared ssh task also carries the node it runs on, its
+ * connection secrets still references until the worker resolves them.
+ */
+export type ResolvedRunnerSpec = RunnerSpec & { type: RunnerType; node?: NodeRecord };
 
 /** The label a job carries for its runner type; a worker offers it for each runner it has. */
 export function runnerTypeLabel(type: RunnerType): string {

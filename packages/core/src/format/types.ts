@@ -9,6 +9,7 @@ export const INPUT_TYPES = [
   "object",
   "secret",
   "choice",
+  "nodes",
 ] as const;
 export type InputType = (typeof INPUT_TYPES)[number];
 
@@ -37,14 +38,15 @@ export interface RetrySpec {
   backoff?: Backoff;
 }
 
-export const RUNNER_TYPES = ["local", "docker", "kubernetes"] as const;
+export const RUNNER_TYPES = ["local", "docker", "kubernetes", "ssh"] as const;
 export type RunnerType = (typeof RUNNER_TYPES)[number];
 export const PULL_POLICIES = ["always", "if-missing", "never"] as const;
 export type PullPolicy = (typeof PULL_POLICIES)[number];
 
 /**
  * Where a step runs (`runner:` on a step, in `defaults`, or in an action). `type` and `labels` route the
- * step to a worker; the rest configures the container (docker) or pod (kubernetes). See format/runner.ts.
+ * step to a worker; the rest configures the container (docker), the pod (kubernetes) or which inventory
+ * nodes the step runs on (ssh). See format/runner.ts.
  */
 export interface RunnerSpec {
   type?: RunnerType;
@@ -69,6 +71,12 @@ export interface RunnerSpec {
   node_selector?: Record<string, string>;
   tolerations?: Array<Record<string, unknown>>;
   image_pull_secrets?: string[];
+  /** ssh: the node selector (see nodes/selector.ts); the step runs once on each node it matches. */
+  nodes?: string;
+  /** ssh: how many nodes run the step at once (default 1, one after another, as Rundeck dispatches). */
+  max_parallel?: number;
+  /** ssh: after a node fails, start the remaining nodes anyway (default false: start no more). */
+  keep_going?: boolean;
 }
 
 export interface StepSpec {

@@ -1,4 +1,5 @@
 import type { InputSpec } from "../format/types.js";
+import { parseNodeSelector } from "../nodes/selector.js";
 import { ajv } from "../validate/ajv.js";
 import { didYouMean } from "../validate/did-you-mean.js";
 import { inputJsonSchema } from "./schema.js";
@@ -57,7 +58,7 @@ export function coerceInputs(
 /** Checks a value already of the right JS type against the spec's constraints; returns the problem or undefined. */
 export function checkValue(spec: InputSpec, value: unknown): string | undefined {
   const validate = compiledInputValidator(spec);
-  if (validate(value)) return undefined;
+  if (validate(value)) return spec.type === "nodes" ? selectorProblem(value as string) : undefined;
   const error = validate.errors?.[0];
   if (!error) return "is not valid";
   const secret = spec.type === "secret";
@@ -126,8 +127,19 @@ function typeName(spec: InputSpec): string {
     case "secret":
     case "choice":
       return "a string";
+    case "nodes":
+      return "a node selector (text such as tags:web)";
     default:
       return `a ${spec.type}`;
+  }
+}
+
+function selectorProblem(text: string): string | undefined {
+  try {
+    parseNodeSelector(text);
+    return undefined;
+  } catch (error) {
+    return `${JSON.stringify(text)} is not a node selector: ${(error as Error).message}`;
   }
 }
 

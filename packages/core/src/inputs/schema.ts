@@ -2,7 +2,8 @@ import type { InputSpec } from "../format/types.js";
 
 /**
  * The JSON Schema of a workflow's or action's inputs: what the API validates a run request against and
- * what the UI generates its run form from. `secret` is a write-only string; `choice` is its `enum`.
+ * what the UI generates its run form from. `secret` is a write-only string; `choice` is its `enum`;
+ * `nodes` is a node selector, checked for syntax.
  */
 export function inputsJsonSchema(specs: Record<string, InputSpec> = {}): Record<string, unknown> {
   const properties: Record<string, unknown> = {};
@@ -21,6 +22,13 @@ export function inputJsonSchema(spec: InputSpec): Record<string, unknown> {
       Object.assign(schema, { type: "string", writeOnly: true, format: "password" });
       break;
     case "choice":
+      break;
+    case "nodes":
+      // A node selector (tags:web and env:prod), written as text in a form or on a command line.
+      Object.assign(schema, {
+        type: "string",
+        description: "A node selector, such as tags:web and env:prod",
+      });
       break;
     default:
       schema.type = spec.type;

@@ -1,9 +1,11 @@
-import { truthy } from "../expressions/data.js";
+import { interpolationString, truthy } from "../expressions/data.js";
 import { evaluateExpression, evaluateTemplate, parseExpression } from "../expressions/evaluate.js";
 import { expressionFacts } from "../expressions/references.js";
 import { wholeExpression } from "../expressions/template.js";
+import { runnerSpecFor } from "../format/runner.js";
 import type { StepSpec, WorkflowSpec } from "../format/types.js";
 import { ancestorsOf, needsOf } from "../graph/dag.js";
+import { nodesChosen } from "../nodes/run-nodes.js";
 import { statusFlags, stepContext } from "./context.js";
 import { retryDelayMs } from "./retry.js";
 import {
@@ -120,8 +122,9 @@ export class Planner {
       ];
     }
     item.status = outcome.status;
+    const released = this.dispatchNodes(task.step, step);
     this.settleStep(step);
-    return this.advance(state);
+    return [...released, ...this.advance(state)];
   }
 
   /**
@@ -180,8 +183,19 @@ export class Planner {
       return;
     }
     let items: unknown[] | undefined;
+    const runner = runnerSpecFor(this.workflow, id);
     try {
       const ctx = stepContext(this.workflow, this.info, state, spec, { status: flags });
+      if (runner.type === "ssh") {
+        const text = interpolationString(evaluateTemplate(runner.nodes ?? "", ctx));
+        const chosen = nodesChosen(this.info.nodes, text);
+        if ("error" in chosen) {
+          failBeforeStart(step, `runner.nodes: ${chosen.error}`);
+          return;
+        }
+        // One item per node, named: `item` is the node's name, as a for_each item is its value.
+        items = chosen.nodes.map((n) => n.name);
+      }
       if (spec.for_each !== undefined) {
         const list = evaluateTemplate(spec.for_each, ctx);
         if (!Array.isArray(list)) {
@@ -209,9 +223,45 @@ export class Planner {
       this.settleStep(step);
       return;
     }
-    step.items.forEach((_, index) => {
+    // Nodes beyond max_parallel wait (attempt 0: nothing can claim them) until a node finishes.
+    const limit = runner.type === "ssh" ? (runner.max_parallel ?? 1) : Number.POSITIVE_INFINITY;
+    step.items.forEach((item, index) => {
+      if (index < limit) tasks.push({ step: id, index, attempt: 1, delayMs: 0 });
+      else item.attempts = 0;
+    });
+  }
+
+  /**
+   * After a node of an ssh step finished: starts waiting nodes while fewer than max_parallel run, or,
+   * once a node failed and keep_going is off, cancels the nodes that have not started (as Rundeck's
+   * default stops at a failed node; nodes already running finish).
+   */
+  private dispatchNodes(id: string, step: StepState): Task[] {
+    const runner = runnerSpecFor(this.workflow, id);
+    if (runner.type !== "ssh") return [];
+    const failed = step.items.find((i) => i.status === "failed" || i.status === "timed_out");
+    const notStarted = (i: ItemState) =>
+      i.status === "queued" && (i.attempts === 0 || (i.attempts === 1 && i.startedAt === undefined));
+    if (failed && !runner.keep_going) {
+      for (const item of step.items) {
+        if (!notStarted(item)) continue;
+        item.status = "cancelled";
+        item.error = `not started: node ${String(failed.item)} failed (keep_going is false)`;
+      }
+      return [];
+    }
+    const limit = runner.max_parallel ?? 1;
+    let active = step.items.filter(
+      (i) => i.status === "running" || (i.status === "queued" && i.attempts > 0),
+    ).length;
+    const tasks: Task[] = [];
+    step.items.forEach((item, index) => {
+      if (active >= limit || item.status !== "queued" || item.attempts !== 0) return;
+      item.attempts = 1;
+      active += 1;
       tasks.push({ step: id, index, attempt: 1, delayMs: 0 });
     });
+    return tasks;
   }
 
   /** GitHub's rule: an `if` without a status function means `success() && (if)`. */

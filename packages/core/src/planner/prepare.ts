@@ -4,6 +4,7 @@ import { parseDuration } from "../format/duration.js";
 import { type ResolvedRunnerSpec, runnerSpecFor } from "../format/runner.js";
 import type { ActionSpec, Shell, StepSpec, WorkflowSpec } from "../format/types.js";
 import { coerceInputs } from "../inputs/coerce.js";
+import { nodesChosen } from "../nodes/run-nodes.js";
 import { statusFlags, stepContext } from "./context.js";
 import type { RunInfo, RunState, Task } from "./state.js";
 
@@ -65,6 +66,12 @@ export function prepareTask(
     inputs = coerced.values;
     for (const [name, input] of Object.entries(action.inputs ?? {})) {
       if (input.type === "secret" && typeof inputs[name] === "string") secrets.push(inputs[name] as string);
+      // An action's `nodes` input gets the nodes themselves; their secret references resolve on the worker.
+      if (input.type === "nodes" && typeof inputs[name] === "string") {
+        const chosen = nodesChosen(info.nodes, inputs[name] as string);
+        if ("error" in chosen) throw new PrepareError(`${where}.with.${name}: ${chosen.error}`);
+        inputs[name] = chosen.nodes;
+      }
     }
   }
   for (const [name, input] of Object.entries(wf.inputs ?? {})) {
@@ -99,6 +106,17 @@ export function prepareTask(
   const runner = runnerSpecFor(wf, task.step, action);
   if (runner.type !== "local" || Object.keys(runner).length > 1) {
     prepared.runner = preparedRunner(runner, ctx, where);
+  }
+  const planned = runnerSpecFor(wf, task.step);
+  if (planned.type === "ssh" || runner.type === "ssh") {
+    if (runner.type !== "ssh" || planned.type !== "ssh") {
+      throw new PrepareError(
+        `${where}: its action runs on runner type ${runner.type}; a step on nodes needs runner type ssh`,
+      );
+    }
+    const node = info.nodes?.records[String(item)];
+    if (!node) throw new PrepareError(`${where}: node '${String(item)}' is not among the run's nodes`);
+    if (prepared.runner) prepared.runner.node = node;
   }
   if (prepared.program.kind === "container" && runner.type === "local") {
     throw new PrepareError(

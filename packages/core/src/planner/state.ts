@@ -1,3 +1,5 @@
+import type { RunNodes } from "../nodes/types.js";
+
 /** The state of a run, as the planner reads and updates it. Plain JSON, so a store can keep it as it is. */
 
 export type ItemStatus = "queued" | "running" | "succeeded" | "failed" | "timed_out" | "cancelled";
@@ -58,6 +60,8 @@ export interface RunInfo {
   secrets?: Record<string, string>;
   vars?: Record<string, unknown>;
   github?: Record<string, unknown>;
+  /** The inventory nodes its steps target, chosen when it started (see nodes/run-nodes.ts). */
+  nodes?: RunNodes;
 }
 
 /** A task the engine should start: an item of a step, at an attempt, after a delay (for retries). */

@@ -104,6 +104,20 @@ export const runner = {
     node_selector: stringMap,
     tolerations: { type: "array", items: { type: "object" } },
     image_pull_secrets: { type: "array", items: { type: "string" } },
+    nodes: {
+      type: "string",
+      description:
+        "ssh: the inventory nodes to run on, e.g. tags:web and env:prod (name, host, user, port, tags, attributes; and, or, not, globs)",
+    },
+    max_parallel: {
+      type: "integer",
+      minimum: 1,
+      description: "ssh: how many nodes run the step at once (default 1: one after another)",
+    },
+    keep_going: {
+      type: "boolean",
+      description: "ssh: after a node fails, still run the remaining nodes (default false)",
+    },
   },
 } as const;
 

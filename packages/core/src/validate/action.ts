@@ -71,6 +71,14 @@ export function validateActionText(file: string, text: string): ActionValidation
     const type =
       spec.runner.type ?? (isMap(spec.runs) && spec.runs.using === "container" ? "docker" : "local");
     problems.push(...runnerProblems(source, ["runner"], spec.runner, type));
+    if (type === "ssh") {
+      problems.push({
+        file,
+        ...source.locate(["runner", "type"]),
+        message:
+          "runner.type: an action cannot choose ssh; the step that uses it does (runner: {type: ssh, nodes: …})",
+      });
+    }
     if (isMap(spec.runs) && spec.runs.using === "container" && type === "local") {
       problems.push({
         file,

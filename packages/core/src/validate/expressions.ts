@@ -102,7 +102,8 @@ function referenceProblem(
   return undefined;
 }
 
-function position(source: SourceFile, path: Path, offsetInValue: number): Omit<Problem, "message"> {
+/** Where a character of a string value is in the file: exact for inline scalars, else the value's start. */
+export function position(source: SourceFile, path: Path, offsetInValue: number): Omit<Problem, "message"> {
   const scalar = source.scalarAt(path);
   if (scalar?.inline) {
     const { line, col } = positionOfOffset(scalar.source, scalar.offset + Math.max(0, offsetInValue));

@@ -34,7 +34,7 @@ describe("runner validation", () => {
   it("names an unknown type with the allowed ones, and an unknown key", () => {
     const found = problems(yaml("steps:", "  a: {run: x, runner: {type: podman, imag: y}}"));
     expect(found.join("\n")).toMatch(
-      /wf\.yaml:2:30: steps.a.runner.type: 'podman' is not allowed; allowed values: "local", "docker", "kubernetes"/,
+      /wf\.yaml:2:30: steps.a.runner.type: 'podman' is not allowed; allowed values: "local", "docker", "kubernetes", "ssh"/,
     );
     expect(found).toContain("wf.yaml:2:38: steps.a.runner: unknown key 'imag' (did you mean 'image'?)");
   });
@@ -95,5 +95,71 @@ describe("container actions", () => {
     expect(actionProblems(yaml("runs: {using: container, image: x}", "runner: {type: local}"))).toEqual([
       "action.yaml:2:16: runner.type: a container action runs on docker or kubernetes, not local",
     ]);
+  });
+});
+
+describe("ssh runners", () => {
+  it("accepts nodes, max_parallel and keep_going, and item as the node's name", () => {
+    expect(
+      problems(
+        yaml(
+          "inputs: {region: {type: string, default: eu}, targets: {type: nodes, default: 'tags:web'}}",
+          "defaults: {runner: {type: ssh, nodes: 'tags:web and tags:${{ inputs.region }}'}}",
+          "steps:",
+          "  a: {run: 'echo ${{ item }}', runner: {max_parallel: 5, keep_going: true}}",
+          "  b: {run: x, runner: {type: ssh, nodes: '${{ inputs.targets }}'}}",
+          "  c: {run: x, runner: {type: local}}",
+        ),
+      ),
+    ).toEqual([]);
+  });
+
+  it("points at the character where a selector goes wrong", () => {
+    expect(problems(yaml("steps:", "  a: {run: x, runner: {type: ssh, nodes: 'tags:web eu'}}"))).toEqual([
+      "wf.yaml:2:52: steps.a.runner.nodes: expected 'and' or 'or' before 'eu' (there is no implicit 'and')",
+    ]);
+    expect(problems(yaml("steps:", "  a: {run: x, runner: {type: ssh, nodes: '(tags:web'}}"))).toEqual([
+      "wf.yaml:2:43: steps.a.runner.nodes: '(' is never closed",
+    ]);
+  });
+
+  it("needs nodes, refuses container keys, for_each, and nodes on other types", () => {
+    expect(problems(yaml("steps:", "  a: {run: x, runner: {type: ssh}}"))).toEqual([
+      "wf.yaml:2:15: steps.a.runner: runner type ssh needs 'nodes', a node selector such as tags:web (on the step or in defaults.runner)",
+    ]);
+    expect(problems(yaml("steps:", "  a: {run: x, runner: {type: ssh, nodes: '*', image: x}}"))).toEqual([
+      "wf.yaml:2:47: steps.a.runner.image: only applies to runner type docker or kubernetes; this runner is 'ssh'",
+    ]);
+    expect(problems(yaml("steps:", "  a: {run: x, for_each: [1], runner: {type: ssh, nodes: '*'}}"))).toEqual(
+      [
+        "wf.yaml:2:15: steps.a.for_each: a step on runner type ssh already runs once per node; for_each cannot be added",
+      ],
+    );
+    expect(problems(yaml("steps:", "  a: {run: x, runner: {nodes: '*', max_parallel: 2}}"))).toEqual([
+      "wf.yaml:2:24: steps.a.runner.nodes: only applies to runner type ssh; this runner is 'local'",
+      "wf.yaml:2:36: steps.a.runner.max_parallel: only applies to runner type ssh; this runner is 'local'",
+    ]);
+  });
+
+  it("lets a selector read only what is known when the run starts", () => {
+    const found = problems(
+      yaml(
+        "steps:",
+        "  a: {run: x}",
+        "  b: {needs: a, run: x, runner: {type: ssh, nodes: '${{ steps.a.outputs.hosts }}'}}",
+      ),
+    );
+    expect(found).toEqual([
+      "wf.yaml:3:57: steps.b.runner.nodes: the 'steps' context is not available here (available: inputs, run, trigger, vars, github)",
+    ]);
+  });
+
+  it("refuses ssh as an action's own runner, and checks nodes input defaults", () => {
+    expect(actionProblems(yaml("runs: {using: bash, run: x}", "runner: {type: ssh, nodes: '*'}"))).toEqual([
+      "action.yaml:2:16: runner.type: an action cannot choose ssh; the step that uses it does (runner: {type: ssh, nodes: …})",
+    ]);
+    expect(problems(yaml("inputs: {t: {type: nodes, default: 'tags:'}}", "steps: {a: {run: x}}"))[0]).toMatch(
+      /inputs\.t\.default: "tags:" is not a node selector: 'tags:' needs a value/,
+    );
   });
 });

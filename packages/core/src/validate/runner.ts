@@ -1,5 +1,7 @@
 import type { Problem, RunnerSpec } from "../format/types.js";
+import { NodeSelectorError, parseNodeSelector } from "../nodes/selector.js";
 import type { SourceFile } from "../yaml/parse.js";
+import { position } from "./expressions.js";
 
 type Path = Array<string | number>;
 
@@ -13,6 +15,7 @@ const KUBERNETES_ONLY = [
   "image_pull_secrets",
 ] as const;
 const CONTAINER_ONLY = ["image", "pull", "env", "user", "cpus", "memory", "credentials", "docker"] as const;
+const SSH_ONLY = ["nodes", "max_parallel", "keep_going"] as const;
 const QUANTITY = /^\d+(\.\d+)?([kmgt]i?b?)?$/i;
 
 /**
@@ -40,10 +43,13 @@ export function runnerProblems(
       });
     }
   };
-  if (effective === "local")
+  if (effective === "local" || effective === "ssh")
     wrong([...CONTAINER_ONLY, ...DOCKER_ONLY, ...KUBERNETES_ONLY], "docker or kubernetes");
   if (effective === "docker") wrong(KUBERNETES_ONLY, "kubernetes");
   if (effective === "kubernetes") wrong(DOCKER_ONLY, "docker");
+  if (effective !== "ssh" && effective !== "unknown") wrong(SSH_ONLY, "ssh");
+  if (typeof spec.nodes === "string")
+    problems.push(...selectorProblems(source, [...path, "nodes"], spec.nodes));
   for (const key of ["memory", "cpus"] as const) {
     const value = spec[key];
     if (typeof value === "string" && !value.includes("${{") && !QUANTITY.test(value)) {
@@ -55,4 +61,25 @@ export function runnerProblems(
     }
   }
   return problems;
+}
+
+/**
+ * A literal node selector must parse; the problem points at the character (a selector with an
+ * expression is checked when the run starts, once the expression has a value).
+ */
+export function selectorProblems(source: SourceFile, path: Path, text: string): Problem[] {
+  if (text.includes("${{")) return [];
+  try {
+    parseNodeSelector(text);
+    return [];
+  } catch (error) {
+    if (!(error instanceof NodeSelectorError)) throw error;
+    const message = error.message.replace(/ \(column \d+\)$/, "");
+    return [
+      {
+        ...position(source, path, error.column - 1),
+        message: `${path.join(".")}: ${message}`,
+      },
+    ];
+  }
 }

@@ -87,10 +87,15 @@ function toProblem(source: SourceFile, error: ErrorObject): Problem {
   }
 }
 
+const TYPE_NAMES: Record<string, string> = {
+  array: "a list",
+  object: "a map",
+  null: "empty",
+  integer: "an integer",
+};
+
 function article(types: string[]): string {
-  const named = types.map((t) =>
-    t === "array" ? "a list" : t === "object" ? "a map" : t === "null" ? "empty" : `a ${t}`,
-  );
+  const named = types.map((t) => TYPE_NAMES[t] ?? `a ${t}`);
   return named.length === 1 ? (named[0] as string) : `${named.slice(0, -1).join(", ")} or ${named.at(-1)}`;
 }
 

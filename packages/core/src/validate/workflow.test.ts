@@ -380,7 +380,7 @@ describe("validateWorkflowText: input specs", () => {
 
   it("reports an unknown input type with the allowed ones", () => {
     expect(problems(yaml("inputs: {n: {type: int}}", "steps: {a: {run: x}}"))[0]).toBe(
-      `wf.yaml:1:20: inputs.n.type: 'int' is not allowed; allowed values: "string", "number", "integer", "boolean", "array", "object", "secret", "choice"`,
+      `wf.yaml:1:20: inputs.n.type: 'int' is not allowed; allowed values: "string", "number", "integer", "boolean", "array", "object", "secret", "choice", "nodes"`,
     );
   });
 });

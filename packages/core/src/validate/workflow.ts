@@ -1,6 +1,7 @@
 import { CONTEXT_NAMES } from "../expressions/evaluate.js";
 import type { Problem, RunnerSpec, StepSpec, WorkflowSpec } from "../format/types.js";
 import { ancestorsOf, findCycle, needsOf } from "../graph/dag.js";
+import { SELECTOR_CONTEXTS } from "../nodes/run-nodes.js";
 import { workflowSchema } from "../schema/workflow-schema.js";
 import { gitFilterProblems } from "../triggers/git-events.js";
 import { webhookProblems } from "../triggers/webhook.js";
@@ -109,7 +110,30 @@ function stepRunnerProblems(
       message: `steps.${id}.runner: runner type ${type} needs an 'image' (on the step or in defaults.runner)`,
     });
   }
+  if (type === "ssh") {
+    const nodes = own?.nodes ?? (sameType ? inherited?.nodes : undefined);
+    if (nodes === undefined) {
+      problems.push({
+        file: source.file,
+        ...source.locate(own ? ["steps", id, "runner"] : ["steps", id], { key: true }),
+        message: `steps.${id}.runner: runner type ssh needs 'nodes', a node selector such as tags:web (on the step or in defaults.runner)`,
+      });
+    }
+    if (step.for_each !== undefined) {
+      problems.push({
+        file: source.file,
+        ...source.locate(["steps", id, "for_each"], { key: true }),
+        message: `steps.${id}.for_each: a step on runner type ssh already runs once per node; for_each cannot be added`,
+      });
+    }
+  }
   return problems;
+}
+
+/** Whether a step runs once per node: its own or the default runner is ssh. */
+function isSshStep(step: StepSpec, defaults: RunnerSpec | undefined): boolean {
+  const own = isMap(step.runner) ? step.runner : undefined;
+  return (own?.type ?? (isMap(defaults) ? defaults.type : undefined)) === "ssh";
 }
 
 function stepShapeProblems(source: SourceFile, id: string, step: StepSpec): Problem[] {
@@ -182,7 +206,7 @@ function expressionProblems(
   const problems = [
     ...checkExpressions(source, ["env"], spec.env, workflowScope),
     ...checkExpressions(source, ["concurrency", "group"], spec.concurrency?.group, workflowScope),
-    ...checkExpressions(source, ["defaults", "runner"], spec.defaults?.runner, workflowScope),
+    ...checkExpressions(source, ["defaults", "runner"], withoutNodes(spec.defaults?.runner), workflowScope),
     ...checkExpressions(source, ["outputs"], spec.outputs, {
       ...workflowScope,
       steps: allSteps,
@@ -192,9 +216,20 @@ function expressionProblems(
   ];
   // In a cycle the ancestor sets are incomplete, which can only hide a reference problem, never invent one.
   const ancestors = ancestorsOf(steps);
+  // Nodes are chosen when the run starts, from what is known then.
+  const selectorScope: ExpressionScope = {
+    inputs,
+    item: false,
+    contexts: new Set(SELECTOR_CONTEXTS),
+  };
+  const defaultsRunner = isMap(spec.defaults) ? (spec.defaults.runner as RunnerSpec | undefined) : undefined;
+  problems.push(
+    ...checkExpressions(source, ["defaults", "runner", "nodes"], nodesOf(defaultsRunner), selectorScope),
+  );
   for (const [id, step] of Object.entries(steps)) {
     if (!isMap(step)) continue;
-    const hasItems = step.for_each !== undefined;
+    // A step on ssh runs once per node: `item` is the node's name.
+    const hasItems = step.for_each !== undefined || isSshStep(step, defaultsRunner);
     const scope: ExpressionScope = {
       inputs,
       secrets,
@@ -213,10 +248,21 @@ function expressionProblems(
       ...checkExpressions(source, at("run"), step.run, scope),
       ...checkExpressions(source, at("working_directory"), step.working_directory, scope),
       ...checkExpressions(source, at("name"), step.name, scope),
-      ...checkExpressions(source, at("runner"), step.runner, scope),
+      ...checkExpressions(source, at("runner"), withoutNodes(step.runner), scope),
+      ...checkExpressions(source, ["steps", id, "runner", "nodes"], nodesOf(step.runner), selectorScope),
     );
   }
   return problems;
+}
+
+function nodesOf(runner: unknown): unknown {
+  return isMap(runner) ? runner.nodes : undefined;
+}
+
+function withoutNodes(runner: unknown): unknown {
+  if (!isMap(runner)) return runner;
+  const { nodes: _nodes, ...rest } = runner;
+  return rest;
 }
 
 function without(set: Set<string>, ...names: string[]): Set<string> {

@@ -25,16 +25,29 @@ export async function resolveTaskSecrets(task: PreparedTask, options: ResolveOpt
   const before = JSON.stringify([task.env, task.inputs, task.runner]);
   if (!before.includes("ref+")) return task;
   const secrets = [...task.secrets];
-  const collect = (value: unknown): unknown => {
+  // What a reference resolved to is secret; the plain values beside it (a node's name) are not.
+  const collect = (original: unknown, resolved: unknown): unknown => {
+    if (typeof original === "string") {
+      if (original !== resolved) collectAll(resolved);
+    } else if (
+      original !== null &&
+      typeof original === "object" &&
+      resolved !== null &&
+      typeof resolved === "object"
+    ) {
+      for (const [k, v] of Object.entries(original)) collect(v, (resolved as Record<string, unknown>)[k]);
+    }
+    return resolved;
+  };
+  const collectAll = (value: unknown): void => {
     if (typeof value === "string") secrets.push(value);
-    else if (value !== null && typeof value === "object") Object.values(value).forEach(collect);
-    return value;
+    else if (value !== null && typeof value === "object") Object.values(value).forEach(collectAll);
   };
   const resolve = async (record: Record<string, unknown>) => {
     const out: Record<string, unknown> = {};
     for (const [key, value] of Object.entries(record)) {
       const resolved = await resolveRefsDeep(value, options);
-      out[key] = resolved === value ? value : collect(resolved);
+      out[key] = resolved === value ? value : collect(value, resolved);
     }
     return out;
   };

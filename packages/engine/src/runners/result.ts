@@ -11,6 +11,28 @@ export function failedResult(
 }
 
 /**
+ * A step that was stopped (cancelled, or timed out), the same on every runner: whatever outputs it wrote
+ * before are kept, and its exit code is the one the stop left.
+ */
+export function stoppedResult(r: {
+  reason: "timed_out" | "cancelled";
+  exitCode: number | null;
+  output: ReturnType<typeof parseOutputFile>;
+  startedAt: number;
+  finishedAt: number;
+  error?: string | undefined;
+}): RunnerResult {
+  return {
+    status: r.reason,
+    exitCode: r.exitCode,
+    outputs: r.output.outputs,
+    startedAt: r.startedAt,
+    finishedAt: r.finishedAt,
+    ...(r.error !== undefined ? { error: r.error } : {}),
+  };
+}
+
+/**
  * A step whose process exited by itself, the same on every runner: succeeded on 0, failed otherwise
  * (`hint` adds what the runner knows of the cause), and failed when it wrote a bad $GANTRY_OUTPUT.
  */

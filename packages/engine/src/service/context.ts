@@ -1,3 +1,4 @@
+import type { NodeRecord } from "@gantry/core";
 import type { NotifierLike } from "../queue/notifier.js";
 import type { Database } from "../store/database.js";
 import type { SecretBox } from "./secret-box.js";
@@ -8,6 +9,8 @@ export interface ServiceContext {
   box: SecretBox;
   notifier: NotifierLike;
   now: () => number;
+  /** The node inventory (gantry.yaml `nodes:`): a run that targets nodes keeps the ones it chose. */
+  nodes?: { current(): Promise<{ nodes: NodeRecord[] }> };
 }
 
 export class NotFoundError extends Error {}

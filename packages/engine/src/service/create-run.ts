@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import {
+  chooseRunNodes,
   coerceInputs,
   evaluateTemplate,
   interpolationString,
@@ -7,6 +8,7 @@ import {
   type RunInfo,
   type RunState,
   type StepState,
+  usesNodes,
 } from "@gantry/core";
 import type { Insertable, Selectable } from "kysely";
 import { enqueueJobs } from "../store/queries/enqueue-jobs.js";
@@ -107,6 +109,12 @@ async function resolveRun(ctx: ServiceContext, request: CreateRunRequest, workfl
     inputs: inputs.values,
     ...(request.github ? { github: request.github } : {}),
   };
+  // Nodes are chosen as the run starts (from public inputs only: the selectors are kept with the run).
+  const actions = Object.fromEntries(Object.entries(definition.actions).map(([id, a]) => [id, a.spec]));
+  if (ctx.nodes && usesNodes(spec, actions)) {
+    const { nodes } = await ctx.nodes.current();
+    info.nodes = chooseRunNodes(spec, actions, { ...info, inputs: publicInputs }, nodes);
+  }
   const base = runRow(ctx, {
     id,
     row,

@@ -53,6 +53,32 @@ describe("gantry/checkout", () => {
     expect(out.steps.b?.with).toEqual({ repository: "https://other.example/x.git" });
     expect(out.steps.c).toBe(workflow.steps.c);
   });
+
+  it("fills them in for the built-in actions that check out first, under their git_ names", () => {
+    const out = withCheckoutDefaults(
+      {
+        steps: {
+          plan: { uses: "gantry/terraform", with: { dir: "infra" } },
+          play: { uses: "gantry/ansible-playbook" },
+        },
+      },
+      {
+        url: "ssh://git@git.example/infra.git",
+        credentials: { ssh_key: "ref+file:///keys/deploy", username: "bot", token: "ref+env://T" },
+      },
+      "b".repeat(40),
+    );
+    const expected = {
+      // The ssh user stays: it is no secret, and the server needs it.
+      repository: "ssh://git@git.example/infra.git",
+      git_token: "ref+env://T",
+      git_username: "bot",
+      git_ssh_key: "ref+file:///keys/deploy",
+      ref: `\${{ github.sha || '${"b".repeat(40)}' }}`,
+    };
+    expect(out.steps.plan?.with).toEqual({ ...expected, dir: "infra" });
+    expect(out.steps.play?.with).toEqual(expected);
+  });
 });
 
 describe("examples/node-ci.yaml from a git source (real repository, real runs)", () => {

@@ -1,6 +1,6 @@
 import { formatProblem } from "@gantry/core";
 import { GitCache } from "../git/cache.js";
-import { redactUrl } from "../git/run-git.js";
+import { redactUrl, runGit } from "../git/run-git.js";
 import { syncSchedules } from "../scheduler/sync.js";
 import type { ServiceContext } from "../service/context.js";
 import { claimGitEvent } from "../store/queries/git-event-insert.js";
@@ -133,6 +133,28 @@ export class SourceSyncer {
       if (this.pending.get(name) === next) this.pending.delete(name);
     });
     return next;
+  }
+
+  /**
+   * A file of a source at its active commit (a node inventory kept in git), path from the repository
+   * root. Throws saying why when the source is unknown, has no active commit yet, or lacks the file.
+   */
+  async readActiveFile(name: string, file: string): Promise<{ commit: string; text: string }> {
+    const source = this.byName.get(name);
+    if (!source)
+      throw new Error(
+        `unknown source '${name}' (sources: ${this.sources.map((s) => s.name).join(", ") || "none"})`,
+      );
+    const commit = (await getSource(this.ctx.database.db, name))?.active_commit;
+    if (!commit) throw new Error(`source '${name}' has no active commit yet`);
+    try {
+      const text = await runGit(["show", `${commit}:${file.replace(/^\.?\//, "")}`], {
+        cwd: this.cache.repoDir(source.url),
+      });
+      return { commit, text };
+    } catch {
+      throw new Error(`source '${name}' has no file '${file}' at ${commit.slice(0, 12)}`);
+    }
   }
 
   /** True while a sync of the source runs or waits to. */

@@ -70,6 +70,7 @@ export const RULES: Record<string, Rule> = {
   // Everything at once: scoped principals are refused (it has no single workflow to check).
   "GET /api/v1/dashboard": { access: "viewer" },
   "GET /api/v1/workers": { access: "viewer" },
+  "GET /api/v1/nodes": { access: "viewer" },
 
   "GET /api/v1/sources": { access: "viewer" },
   "POST /api/v1/sources/:name/sync": { access: "operator", target: source, audit: "source.sync" },

@@ -2,6 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import {
+  type InventoryState,
   LocalLogArchive,
   LocalNotifier,
   LocalRunner,
@@ -46,6 +47,8 @@ export async function openTestApp(
     uiDir?: string;
     /** false: metrics on a listener of their own, none on the API port. */
     metricsOnApiPort?: boolean;
+    /** The node inventory the Nodes page lists and runs choose from. */
+    nodes?: NonNullable<ServiceContext["nodes"]> & { current(): Promise<InventoryState> };
   } = {},
 ): Promise<TestApp> {
   const dir = mkdtempSync(path.join(os.tmpdir(), prefix));
@@ -58,6 +61,7 @@ export async function openTestApp(
     notifier: new LocalNotifier(),
     box: SecretBox.fromConfig(undefined, dir),
     now: options.now ?? (() => Date.now()),
+    ...(options.nodes ? { nodes: options.nodes } : {}),
   };
   const { problems } = await registerFolder(service, path.join(dir, "flows"));
   if (problems.length > 0) throw new Error(`test workflows: ${JSON.stringify(problems)}`);
@@ -76,6 +80,7 @@ export async function openTestApp(
     ...(sources ? { sources } : {}),
     ...(options.uiDir ? { uiDir: options.uiDir } : {}),
     ...(options.metricsOnApiPort !== undefined ? { metricsOnApiPort: options.metricsOnApiPort } : {}),
+    ...(options.nodes ? { nodes: options.nodes } : {}),
   });
   return {
     dir,

@@ -231,6 +231,7 @@ describe("web UI, end to end", () => {
       "/triggers",
       "/sources",
       "/workers",
+      "/nodes",
       "/keys",
       "/audit",
     ];

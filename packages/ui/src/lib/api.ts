@@ -178,6 +178,24 @@ export interface WorkerInfo {
   heartbeat_at: string;
 }
 
+export interface NodeInfo {
+  name: string;
+  host: string;
+  port: number;
+  user: string | null;
+  tags: string[];
+  attributes: Record<string, string>;
+  auth: "key" | "password" | "none";
+  host_keys: Array<{ type: string; fingerprint: string }>;
+  origin: string;
+}
+
+export interface NodeList {
+  nodes: NodeInfo[];
+  total: number;
+  problems: string[];
+}
+
 export interface FieldError {
   field: string;
   message: string;
@@ -309,6 +327,8 @@ export const endpoints = {
       method: "POST",
     }),
   workers: () => api<{ workers: WorkerInfo[] }>("/api/v1/workers"),
+  nodes: (filter: string) =>
+    api<NodeList>(`/api/v1/nodes${filter.trim() ? `?filter=${encodeURIComponent(filter)}` : ""}`),
   triggers: () => api<{ triggers: EventTrigger[] }>("/api/v1/triggers?recent=5"),
   sources: () => api<{ sources: Source[] }>("/api/v1/sources"),
   syncSource: (name: string) =>

@@ -8,7 +8,7 @@ import { containerEnvironment, envList } from "../container/environment.js";
 import { containerName, MANAGED_LABEL, stepLabels, WORKER_LABEL } from "../container/labels.js";
 import { parseCpus, parseMemory } from "../container/quantity.js";
 import { LineSplitter } from "../lines.js";
-import { exitResult, failedResult } from "../result.js";
+import { exitResult, failedResult, stoppedResult } from "../result.js";
 import type { RunnerLike, RunnerResult, RunnerTask } from "../types.js";
 import { Demuxer } from "./demux.js";
 
@@ -118,14 +118,14 @@ export class DockerRunner implements RunnerLike {
       const finishedAt = Date.now();
       if (exit.reason) {
         const error = exit.reason === "timed_out" ? `timed out after ${task.timeoutMs} ms` : "cancelled";
-        return {
-          status: exit.reason,
+        return stoppedResult({
+          reason: exit.reason,
           exitCode: exit.code,
-          outputs: parsed.outputs,
+          output: parsed,
           startedAt,
           finishedAt,
           error,
-        };
+        });
       }
       return exitResult({
         exitCode: exit.code,

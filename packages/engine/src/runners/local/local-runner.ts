@@ -4,7 +4,7 @@ import os from "node:os";
 import path from "node:path";
 import { parseOutputFile } from "@gantry/core";
 import { LineSplitter } from "../lines.js";
-import { exitResult, failedResult } from "../result.js";
+import { exitResult, failedResult, stoppedResult } from "../result.js";
 import type { RunnerLike, RunnerResult, RunnerTask } from "../types.js";
 import { commandFor } from "./command.js";
 import { stepEnvironment } from "./environment.js";
@@ -100,14 +100,8 @@ export class LocalRunner implements RunnerLike {
       const parsed = parseOutputFile(exit.collected ?? (await readFile(files.output, "utf8")));
       const finishedAt = Date.now();
       if (exit.reason) {
-        return {
-          status: exit.reason,
-          exitCode: exit.code,
-          outputs: parsed.outputs,
-          startedAt,
-          finishedAt,
-          error: exit.message,
-        };
+        const { reason, code: exitCode, message: error } = exit;
+        return stoppedResult({ reason, exitCode, output: parsed, startedAt, finishedAt, error });
       }
       return exitResult({ exitCode: exit.code, output: parsed, startedAt, finishedAt });
     } catch (error) {

@@ -5,6 +5,7 @@ import {
   KeyRound,
   LayoutDashboard,
   type LucideIcon,
+  Network,
   RadioTower,
   ScrollText,
   Server,
@@ -28,6 +29,7 @@ export const NAV_ITEMS: NavItem[] = [
   { to: "/triggers", label: "Triggers", Icon: RadioTower },
   { to: "/sources", label: "Sources", Icon: GitBranch },
   { to: "/workers", label: "Workers", Icon: Server },
+  { to: "/nodes", label: "Nodes", Icon: Network },
   { to: "/keys", label: "API keys", Icon: KeyRound, admin: true },
   { to: "/audit", label: "Audit log", Icon: ScrollText, admin: true },
 ];

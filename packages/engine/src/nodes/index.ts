@@ -1,0 +1,5 @@
+export * from "./ansible.js";
+export * from "./entries.js";
+export * from "./host-key.js";
+export * from "./inventory.js";
+export * from "./known-hosts.js";
