@@ -7,6 +7,7 @@ import { registerErrorHandler } from "./errors.js";
 import { auditRoutes } from "./routes/audit.js";
 import { dashboardRoutes } from "./routes/dashboard.js";
 import { healthRoutes } from "./routes/health.js";
+import { importRoutes } from "./routes/import.js";
 import { keyRoutes } from "./routes/keys.js";
 import { logRoutes } from "./routes/logs.js";
 import { runRoutes } from "./routes/runs.js";
@@ -58,6 +59,7 @@ export async function buildApp(
   await webhookRoutes(app, ctx);
   dashboardRoutes(app, ctx);
   workerRoutes(app, ctx);
+  importRoutes(app, ctx);
   await uiRoutes(app, ctx.uiDir);
   app.get("/api/v1/openapi.json", { schema: { hide: true } }, async () => app.swagger());
   return app;

@@ -178,6 +178,30 @@ export interface WorkerInfo {
   heartbeat_at: string;
 }
 
+export type ImportKind = "github-actions" | "circleci" | "cronjob" | "rundeck";
+export type ImportOutcome = "converted" | "difference" | "manual" | "later";
+
+/** One feature of the source and how it came across (`POST /api/v1/import`). */
+export interface ImportFinding {
+  feature: string;
+  source: string;
+  outcome: ImportOutcome;
+  detail: string;
+  explanation: string;
+  needs?: string;
+  line?: number;
+  col?: number;
+  output?: string;
+}
+
+export interface ImportReport {
+  file: string;
+  kind: ImportKind;
+  outputs: { path: string; kind: "workflow" | "action"; name: string; text: string; complete: boolean }[];
+  findings: ImportFinding[];
+  errors: string[];
+}
+
 export interface FieldError {
   field: string;
   message: string;
@@ -316,6 +340,8 @@ export const endpoints = {
       `/api/v1/sources/${encodeURIComponent(name)}/sync`,
       { method: "POST" },
     ),
+  importFile: (body: { kind: ImportKind; text: string; file?: string; runner?: "kubernetes" | "docker" }) =>
+    api<ImportReport>("/api/v1/import", { method: "POST", body }),
   fireNow: (id: string) =>
     api<{ run_id: string }>(`/api/v1/schedules/${encodeURIComponent(id)}/fire`, { method: "POST" }),
 };

@@ -2,6 +2,7 @@ import {
   CalendarClock,
   GitBranch,
   History,
+  Import,
   KeyRound,
   LayoutDashboard,
   type LucideIcon,
@@ -28,6 +29,7 @@ export const NAV_ITEMS: NavItem[] = [
   { to: "/triggers", label: "Triggers", Icon: RadioTower },
   { to: "/sources", label: "Sources", Icon: GitBranch },
   { to: "/workers", label: "Workers", Icon: Server },
+  { to: "/import", label: "Import", Icon: Import },
   { to: "/keys", label: "API keys", Icon: KeyRound, admin: true },
   { to: "/audit", label: "Audit log", Icon: ScrollText, admin: true },
 ];
