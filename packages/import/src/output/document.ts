@@ -94,8 +94,9 @@ function attach(doc: Document, path: SourcePath, placement: Placement, text: str
     valueNode = parent.items[last] as Node | undefined;
   }
   if (!keyNode && !valueNode) {
-    // The path does not exist in the output (the converter dropped that part): keep it nearby.
-    attach(doc, path.slice(0, -1), "before", text);
+    // The path does not exist in the output (the converter changed or dropped that part): keep it nearby,
+    // a trailing comment still trailing.
+    attach(doc, path.slice(0, -1), placement === "after" ? "after" : "before", text);
     return;
   }
   if (placement === "before") {

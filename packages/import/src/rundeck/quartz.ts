@@ -72,17 +72,17 @@ function weekdays(field: string): { text: string } | { problem: string } {
   const parts: string[] = [];
   for (const part of field.split(",")) {
     // 6L = the last Friday; 6#3 = the third Friday.
-    let m = /^(\d)L$/.exec(part);
+    let m = /^([1-7])L$/.exec(part);
     if (m) {
       parts.push(`${shift(m[1] as string)}#L`);
       continue;
     }
-    m = /^(\d)#(\d)$/.exec(part);
+    m = /^([1-7])#([1-5])$/.exec(part);
     if (m) {
       parts.push(`${shift(m[1] as string)}#${m[2]}`);
       continue;
     }
-    m = /^(\d)(?:-(\d))?(?:\/(\d+))?$/.exec(part);
+    m = /^([1-7])(?:-([1-7]))?(?:\/(\d+))?$/.exec(part);
     if (m) {
       const [, from, to, step] = m;
       const start = shift(from as string);

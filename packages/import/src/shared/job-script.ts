@@ -142,7 +142,9 @@ export function buildJobScript(steps: RunStep[], context: ScriptContext): JobScr
     const known = variables.get(expression);
     if (known) return known;
     let name = preferred;
-    for (let n = 2; name in env || name in defaults.variables || context.reserved?.has(name); n++)
+    // GitHub's own variable for the same value (GITHUB_RUN_ID for github.run_id) is the natural name.
+    const same = defaults.variables[name] === expression && !context.reserved?.has(name);
+    for (let n = 2; !same && (name in env || name in defaults.variables || context.reserved?.has(name)); n++)
       name = `${preferred}_${n}`;
     env[name] = expression;
     variables.set(expression, name);
@@ -274,8 +276,11 @@ export function buildJobScript(steps: RunStep[], context: ScriptContext): JobScr
       "gantry_failed=0",
     );
   for (const { step, condition, body, tolerate } of parts) {
-    for (const comment of step.comments ?? []) out.push(...comment.split("\n").map((line) => `#${line}`));
-    out.push(`# ${step.label}`);
+    // Comments are script text too: a `${{` in them would be read as an expression.
+    const inert = (text: string) => text.replace(/\$\{\{/g, "$ {{");
+    for (const comment of step.comments ?? [])
+      out.push(...comment.split("\n").map((line) => `#${inert(line)}`));
+    out.push(`# ${inert(step.label)}`);
     const inner = indent(`${tracking ? "set -e\n" : ""}${bashEnv ? '. "$BASH_ENV"\n' : ""}${body}`);
     const test = tracking ? (condition === "" ? '[ "$gantry_failed" = 0 ]' : condition) : condition;
     const subshell = `(\n${inner}\n)`;

@@ -189,5 +189,6 @@ export function envName(text: string): string {
  * `${{` in the message is broken up, so Gantry does not read the text as an expression.
  */
 export function failingScript(message: string): string {
-  return `echo ${shellQuote(message.replace(/\$\{\{/g, "$ {{"))} >&2\nexit 1\n`;
+  // A quoted here-document prints the text as it is, whatever quotes or $ it holds.
+  return `cat >&2 <<'GANTRY_MESSAGE'\n${message.replace(/\$\{\{/g, "$ {{")}\nGANTRY_MESSAGE\nexit 1\n`;
 }
