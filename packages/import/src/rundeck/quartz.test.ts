@@ -1,3 +1,4 @@
+// biome-ignore-all lint/style/noRestrictedGlobals: the test turns fire times into dates to check their weekday
 import { Cron } from "croner";
 import { describe, expect, it } from "vitest";
 import { quartzToCron } from "./quartz.js";
