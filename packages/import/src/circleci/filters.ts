@@ -51,11 +51,16 @@ function selection(only: unknown, ignore: unknown, unsupported: string[]): strin
   const onlyTests = list(only).map((p) => matcher(p, unsupported));
   const ignoreTests = list(ignore).map((p) => matcher(p, unsupported));
   if (ignoreTests.includes("true")) return "false";
-  const included = onlyTests.length === 0 || onlyTests.includes("true") ? "true" : onlyTests.join(" || ");
+  const included =
+    onlyTests.length === 0 || onlyTests.includes("true")
+      ? "true"
+      : onlyTests.length === 1
+        ? (onlyTests[0] as string)
+        : `(${onlyTests.join(" || ")})`;
   const excluded = ignoreTests.length === 0 ? undefined : ignoreTests.join(" || ");
   if (!excluded) return included;
   const not = `!(${excluded})`;
-  return included === "true" ? not : `(${included}) && ${not}`;
+  return included === "true" ? not : `${included} && ${not}`;
 }
 
 function list(value: unknown): string[] {

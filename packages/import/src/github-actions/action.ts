@@ -51,7 +51,10 @@ export function convertAction(
       doc.route(["inputs", inputName], ["inputs", id]);
     }
   }
-  if (Object.keys(inputs).length > 0) out.inputs = inputs;
+  if (Object.keys(inputs).length > 0) {
+    out.inputs = inputs;
+    findings.add("action-inputs", source.locate(["inputs"], { key: true }), Object.keys(inputs).join(", "));
+  }
   const at = (...path: Array<string | number>) => source.locate(path, { key: true });
   const using = String(runs.using ?? "");
   const placeholder = (message: string) => {

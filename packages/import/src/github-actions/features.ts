@@ -355,6 +355,11 @@ export const GITHUB_ACTIONS_FEATURES = defineFeatures({
     gantry: "rewrite the part that uses them",
     outcome: "manual",
   },
+  "action-inputs": {
+    source: "an action's inputs (description, required, default) and outputs",
+    gantry: "the Gantry action's inputs (type string) and outputs",
+    outcome: "converted",
+  },
   "composite-action": {
     source: "a composite action (runs.using: composite) with run: steps only",
     gantry: "a Gantry action (runs.using: bash) whose script runs the steps in order; inputs as INPUT_<NAME>",
