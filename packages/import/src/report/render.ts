@@ -61,13 +61,19 @@ export function compatibilityTable(table: FeatureTable): string {
     const status =
       f.outcome === "later" ? `${OUTCOME_LABELS.later} (needs ${f.needs})` : OUTCOME_LABELS[f.outcome];
     const what = f.outcome === "difference" ? `${f.gantry}. ${capital(f.note as string)}` : f.gantry;
-    return `| ${cell(f.source)} | ${status} | ${cell(what)} |`;
+    return `| ${markdownCell(f.source)} | ${status} | ${markdownCell(what)} |`;
   });
   return ["| source | status | in Gantry |", "| --- | --- | --- |", ...rows].join("\n");
 }
 
-function cell(text: string): string {
-  return text.replace(/\|/g, "\\|").replace(/\n/g, " ");
+/** Text for a Markdown table cell: pipes and stars escaped, and `<job>` shown rather than read as HTML. */
+export function markdownCell(text: string): string {
+  return text
+    .replace(/&/g, "&amp;")
+    .replace(/</g, "&lt;")
+    .replace(/>/g, "&gt;")
+    .replace(/([|*])/g, "\\$1")
+    .replace(/\n/g, " ");
 }
 
 function capital(text: string): string {
