@@ -6,7 +6,7 @@ import { type FileReport, Findings } from "../report/report.js";
 import { cronProblem } from "../shared/cron.js";
 import { identifier, slug, unique } from "../shared/names.js";
 import { failingScript } from "../shared/shell.js";
-import { isRecord, parseYamlSources, type YamlSource } from "../source/yaml-source.js";
+import { isRecord, parseYamlMap, type YamlSource } from "../source/yaml-source.js";
 import { type Config, expandJob } from "./expand.js";
 import { CIRCLECI_FEATURES, type CircleFeature } from "./features.js";
 import { branchCondition, type JobFilters } from "./filters.js";
@@ -17,15 +17,9 @@ type Obj = Record<string, unknown>;
 /** Converts a CircleCI 2.1 config into one Gantry workflow per workflow it declares. */
 export function convertCircleci(file: string, text: string, options: ResolvedOptions): FileReport {
   void options;
-  const parsed = parseYamlSources(file, text);
-  const source = parsed.sources[0];
-  if (parsed.problems.length > 0 || !source || !isRecord(source.value)) {
-    const errors =
-      parsed.problems.length > 0
-        ? parsed.problems.map((p) => `${file}:${p.line}:${p.col}: ${p.message}`)
-        : [`${file}:1:1: not a CircleCI config (a YAML map)`];
-    return finish("circleci", file, [], [], errors);
-  }
+  const parsed = parseYamlMap(file, text, "a CircleCI config");
+  if ("errors" in parsed) return finish("circleci", file, [], [], parsed.errors);
+  const source = parsed.source;
   const root = source.value;
   const findings = new Findings(CIRCLECI_FEATURES);
   const config: Config = {

@@ -4,7 +4,7 @@ import { OutputDocument, quoted } from "../output/document.js";
 import { type Draft, finish } from "../output/finish.js";
 import { type FileReport, Findings } from "../report/report.js";
 import { slug } from "../shared/names.js";
-import { isRecord, parseYamlSources, type YamlSource } from "../source/yaml-source.js";
+import { isRecord, parseYamlMap, type YamlSource } from "../source/yaml-source.js";
 import { convertAction } from "./action.js";
 import { parseGithubExpression, referencePath } from "./expressions.js";
 import { GITHUB_ACTIONS_FEATURES, type GithubFeature } from "./features.js";
@@ -17,15 +17,9 @@ type Obj = Record<string, unknown>;
 
 /** Converts a GitHub Actions workflow file, or an action's action.yml, into a Gantry workflow or action. */
 export function convertGithubActions(file: string, text: string, options: ResolvedOptions): FileReport {
-  const parsed = parseYamlSources(file, text);
-  const source = parsed.sources[0];
-  if (parsed.problems.length > 0 || !source || !isRecord(source.value)) {
-    const errors =
-      parsed.problems.length > 0
-        ? parsed.problems.map((p) => `${file}:${p.line}:${p.col}: ${p.message}`)
-        : [`${file}:1:1: not a GitHub Actions workflow (a YAML map with jobs:)`];
-    return finish("github-actions", file, [], [], errors);
-  }
+  const parsed = parseYamlMap(file, text, "a GitHub Actions workflow or action");
+  if ("errors" in parsed) return finish("github-actions", file, [], [], parsed.errors);
+  const source = parsed.source;
   const findings = new Findings(GITHUB_ACTIONS_FEATURES);
   if (source.aliases) findings.add("yaml-anchors", undefined, "expanded");
   if (isRecord(source.value.runs)) {

@@ -5,6 +5,7 @@ import { isRecord, startsWith, type YamlSource } from "../source/yaml-source.js"
 import { rewriteExpression } from "./expressions.js";
 import type { GithubFeature } from "./features.js";
 import { checkoutInputs, classifyAction } from "./known-actions.js";
+import { jobOfSteps, WAITS_FOR_JOBS_OF_STEPS } from "./later.js";
 import { nodeRewriter, secret, type WorkflowScope } from "./references.js";
 import { placeholderRun, rewriteMap, rewriteValue } from "./values.js";
 
@@ -256,6 +257,9 @@ export function convertJob(input: JobInput): ConvertedJob {
     script = built.script;
   }
 
+  if (blockers.length > 0 && jobOfSteps && blockers.every((b) => WAITS_FOR_JOBS_OF_STEPS.has(b.feature))) {
+    return { node: jobOfSteps(job, node), complete: true, reasons: [], commentRoutes: [] };
+  }
   if (blockers.length > 0) {
     for (const b of blockers) findings.add(b.feature, b.at, `${b.detail} (job ${id})`);
     const reasons = [...new Set(blockers.map((b) => reason(b)))];

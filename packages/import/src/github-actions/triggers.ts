@@ -81,23 +81,17 @@ export function convertTriggers(
         break;
       }
       case "workflow_dispatch":
-        out.on.manual = {};
-        findings.add("on-dispatch", here);
-        declareInputs(
-          source,
-          [key, event, "inputs"],
-          isRecord(config) ? config.inputs : undefined,
-          out,
-          doc,
-          findings,
-        );
-        break;
       case "workflow_call":
-        findings.add(
-          "on-workflow-call",
-          here,
-          "the workflow's inputs are declared; callers use it once sub-workflows exist",
-        );
+        if (event === "workflow_dispatch") {
+          out.on.manual = {};
+          findings.add("on-dispatch", here);
+        } else {
+          findings.add(
+            "on-workflow-call",
+            here,
+            "the workflow's inputs are declared; callers use it once sub-workflows exist",
+          );
+        }
         declareInputs(
           source,
           [key, event, "inputs"],

@@ -226,3 +226,20 @@ export function isRecord(value: unknown): value is Record<string, unknown> {
 export function startsWith(path: SourcePath, prefix: SourcePath): boolean {
   return prefix.length <= path.length && prefix.every((segment, i) => String(segment) === String(path[i]));
 }
+
+/**
+ * The first document of a file that must be one YAML map (a CI config): the document, or the file's
+ * problems as `file:line:col: message` (`what` names what the file should have been).
+ */
+export function parseYamlMap(
+  file: string,
+  text: string,
+  what: string,
+): { source: YamlSource & { value: Record<string, unknown> } } | { errors: string[] } {
+  const parsed = parseYamlSources(file, text);
+  if (parsed.problems.length > 0)
+    return { errors: parsed.problems.map((p) => `${file}:${p.line}:${p.col}: ${p.message}`) };
+  const source = parsed.sources[0];
+  if (!source || !isRecord(source.value)) return { errors: [`${file}:1:1: not ${what} (a YAML map)`] };
+  return { source: source as YamlSource & { value: Record<string, unknown> } };
+}
