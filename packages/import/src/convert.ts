@@ -31,7 +31,8 @@ export function importFile(
   text: string,
   options: ImportOptions = {},
 ): FileReport {
-  if (text.length > MAX_SOURCE_BYTES) {
+  // UTF-8 takes at most 3 bytes per UTF-16 unit: only a string over a quarter of the limit can exceed it.
+  if (text.length > MAX_SOURCE_BYTES / 4 && new TextEncoder().encode(text).length > MAX_SOURCE_BYTES) {
     return {
       file,
       kind,

@@ -102,7 +102,7 @@ describe("gantry import on the real files of public repositories", () => {
     expect(oslo.on.schedule).toEqual([{ cron: "* * * * *", timezone: "Europe/Oslo", concurrency: "allow" }]);
     expect(features(fileOf(report, "skiperator"), "other-object").map((f) => f.detail)).toEqual([
       "ServiceAccount cron-job-timezone-skipjob stays a Kubernetes object",
-      "Pod  stays a Kubernetes object",
+      "Pod stays a Kubernetes object",
     ]);
     expect(read(out, "actions/descheduler-cronjob-descheduler/action.yaml").runs).toEqual({
       using: "container",

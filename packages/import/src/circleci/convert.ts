@@ -15,8 +15,7 @@ import { convertCircleJob } from "./job.js";
 type Obj = Record<string, unknown>;
 
 /** Converts a CircleCI 2.1 config into one Gantry workflow per workflow it declares. */
-export function convertCircleci(file: string, text: string, options: ResolvedOptions): FileReport {
-  void options;
+export function convertCircleci(file: string, text: string, _options: ResolvedOptions): FileReport {
   const parsed = parseYamlMap(file, text, "a CircleCI config");
   if ("errors" in parsed) return finish("circleci", file, [], [], parsed.errors);
   const source = parsed.source;

@@ -273,7 +273,7 @@ export function convertJob(input: JobInput): ConvertedJob {
 
   if (runSteps.length > 0) findings.add("run-steps", at("steps"), `${runSteps.length} step(s) in one script`);
   if (Object.keys(env).length > 0) node.env = env;
-  if (Object.keys(runner).length > 0) node.runner = { ...(runner.type ? {} : {}), ...runner };
+  if (Object.keys(runner).length > 0) node.runner = runner;
   if (checkout) {
     const inputs = checkoutInputs(checkout);
     if (inputs.dropped.length > 0) findings.add("checkout-other", at("steps"), inputs.dropped.join(", "));

@@ -30,8 +30,7 @@ const JOB_VARIABLES: Record<string, (job: Obj) => unknown> = {
 const GUARD = "rundeck_nodes";
 
 /** Converts a Rundeck job export (XML or YAML, one or more jobs) into one workflow per job. */
-export function convertRundeck(file: string, text: string, options: ResolvedOptions): FileReport {
-  void options;
+export function convertRundeck(file: string, text: string, _options: ResolvedOptions): FileReport {
   const read = readRundeck(text, file);
   if (read.problems.length > 0) {
     return finish(
