@@ -53,7 +53,10 @@ export function convertCronJobs(file: string, text: string, options: ResolvedOpt
       if (!isRecord(object)) continue;
       if (object.kind !== "CronJob") {
         findings.output = undefined;
-        const name = isRecord(object.metadata) && typeof object.metadata.name === "string" ? ` ${object.metadata.name}` : "";
+        const name =
+          isRecord(object.metadata) && typeof object.metadata.name === "string"
+            ? ` ${object.metadata.name}`
+            : "";
         findings.add(
           "other-object",
           source.locate([...path, "kind"]),

@@ -203,6 +203,7 @@ describe("GitHub expressions", () => {
     ["github.workflow", "run.workflow"],
     ["github.token", "secrets.GITHUB_TOKEN"],
     ["github.job", "'deploy'"],
+    ["github.event.workflow_run.conclusion == 'success'", "trigger.result == 'success'"],
     ["runner.os == 'Linux'", "'Linux' == 'Linux'"],
     ["format('{0}-{1}', env.APP, github.sha)", "format('{0}-{1}', env.APP, github.sha)"],
     [

@@ -56,7 +56,8 @@ export const GITHUB_ACTIONS_FEATURES = defineFeatures({
   },
   "on-workflow-run": {
     source: "on.workflow_run (workflows, types: completed)",
-    gantry: "on.workflow: {name, result: [success, failure]}",
+    gantry:
+      "on.workflow: {name, result: [success, failure, cancelled]}; github.event.workflow_run.conclusion is trigger.result",
     outcome: "difference",
     note: "it names the Gantry workflow converted from that GitHub workflow (its file name); runs started by a requested event, and branches filters, are not kept",
   },

@@ -98,6 +98,10 @@ function githubReference(scope: WorkflowScope, path: string[], job: string | und
       ? { path: ["inputs", id] }
       : { unsupported: `github.event.inputs.${fourth} is not a declared input` };
   }
+  // A run started by another workflow's end: Gantry's trigger says how that run ended.
+  if (name === "event" && third === "workflow_run" && fourth === "conclusion")
+    return { path: ["trigger", "result"] };
+  if (name === "event" && third === "workflow_run" && fourth === "id") return { path: ["trigger", "run_id"] };
   if (name !== undefined && GITHUB_SAME.has(name)) return { path };
   switch (name) {
     case "workflow":

@@ -104,7 +104,11 @@ export function convertTriggers(
       case "workflow_run": {
         const names = isRecord(config) && Array.isArray(config.workflows) ? config.workflows.map(String) : [];
         if (names.length > 0) {
-          out.on.workflow = names.map((n) => ({ name: slug(n), result: ["success", "failure"] }));
+          // `completed` is any conclusion; the job's if usually picks one (github.event.workflow_run.conclusion).
+          out.on.workflow = names.map((n) => ({
+            name: slug(n),
+            result: ["success", "failure", "cancelled"],
+          }));
           findings.add("on-workflow-run", here, names.join(", "));
         } else findings.add("on-other", here, "workflow_run without workflows");
         break;
