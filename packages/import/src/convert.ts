@@ -4,7 +4,7 @@ import { convertCronJobs } from "./cronjob/convert.js";
 import { CRONJOB_FEATURES } from "./cronjob/features.js";
 import { convertGithubActions } from "./github-actions/convert.js";
 import { GITHUB_ACTIONS_FEATURES } from "./github-actions/features.js";
-import { type ImportOptions, resolveOptions } from "./options.js";
+import { type ImportOptions, type ResolvedOptions, resolveOptions } from "./options.js";
 import type { FeatureTable } from "./report/features.js";
 import type { FileReport, ImportKind } from "./report/report.js";
 import { convertRundeck } from "./rundeck/convert.js";
@@ -42,6 +42,16 @@ export function importFile(
     };
   }
   const resolved = resolveOptions(options);
+  try {
+    return convertWith(kind, file, text, resolved);
+  } catch (error) {
+    // A converter must not throw on any input; if one does, the file is reported rather than the caller failing.
+    const message = `${file}:1:1: the ${kind} converter failed on this file (a bug: please report it): ${(error as Error).message}`;
+    return { file, kind, outputs: [], findings: [], errors: [message] };
+  }
+}
+
+function convertWith(kind: ImportKind, file: string, text: string, resolved: ResolvedOptions): FileReport {
   switch (kind) {
     case "cronjob":
       return convertCronJobs(file, text, resolved);

@@ -264,7 +264,10 @@ function convertWorkflow(
   }
   out.on = on;
   if (Object.keys(inputs).length > 0) out.inputs = inputs;
-  out.steps = steps;
+  out.steps =
+    Object.keys(steps).length > 0
+      ? steps
+      : { empty: { run: failingScript("gantry import: the CircleCI workflow has no jobs") } };
   return {
     kind: "workflow",
     name,

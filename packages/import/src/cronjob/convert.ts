@@ -6,7 +6,7 @@ import { type FileReport, Findings } from "../report/report.js";
 import { cronProblem } from "../shared/cron.js";
 import { durationText } from "../shared/duration.js";
 import { identifier, slug, unique } from "../shared/names.js";
-import { envName } from "../shared/shell.js";
+import { envName, failingScript } from "../shared/shell.js";
 import {
   isRecord,
   parseYamlSources,
@@ -273,7 +273,10 @@ function convertOne(
     previous = id;
   }
   if (Object.keys(secrets).length > 0) out.secrets = secrets;
-  out.steps = steps;
+  out.steps =
+    Object.keys(steps).length > 0
+      ? steps
+      : { empty: { run: failingScript("gantry import: the CronJob's pod has no containers") } };
   doc.route([...base, "spec", "jobTemplate"], ["steps"]);
   return [
     {

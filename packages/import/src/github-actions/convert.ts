@@ -4,6 +4,7 @@ import { OutputDocument, quoted } from "../output/document.js";
 import { type Draft, finish } from "../output/finish.js";
 import { type FileReport, Findings } from "../report/report.js";
 import { slug } from "../shared/names.js";
+import { failingScript } from "../shared/shell.js";
 import { isRecord, parseYamlMap, type YamlSource } from "../source/yaml-source.js";
 import { convertAction } from "./action.js";
 import { parseGithubExpression, referencePath } from "./expressions.js";
@@ -104,7 +105,10 @@ function convertWorkflow(file: string, source: YamlSource, findings: Findings<Gi
       );
     }
   }
-  out.steps = steps;
+  out.steps =
+    Object.keys(steps).length > 0
+      ? steps
+      : { empty: { run: failingScript("gantry import: the workflow has no jobs") } };
   const entries = Object.entries(out);
   writeSecrets(scope, out, doc);
   if (out.secrets !== undefined) {
