@@ -244,6 +244,16 @@ describe("gantry import on the real files of public repositories", () => {
     expect(result.stderr).toMatch(/✓ 1 file -> 1 file: \d+ converted/);
   });
 
+  it("leaves files that exist alone unless --force", async () => {
+    const file = importFixtures("cronjob").find((f) => f.includes("descheduler")) as string;
+    const out = path.join(temp.dir, `again-${++runs}`);
+    expect((await gantry(["import", "cronjob", file, "--out", out])).code).toBe(0);
+    const again = await gantry(["import", "cronjob", file, "--out", out]);
+    expect(again.code).toBe(2);
+    expect(again.stderr).toContain("these files exist (use --force to overwrite them):");
+    expect((await gantry(["import", "cronjob", file, "--out", out, "--force"])).code).toBe(0);
+  });
+
   it("refuses an unknown kind, and a missing path", async () => {
     const kind = await gantry(["import", "jenkins", "x"]);
     expect(kind.code).toBe(2);
