@@ -204,7 +204,7 @@ function convertWorkflow(
     }
     if (reasons.length === 0) {
       const expanded = expandJob(config, jobName, args);
-      const converted = convertCircleJob({ id, jobName, expanded, source, inputIds, findings, node });
+      const converted = convertCircleJob({ jobName, expanded, source, inputIds, findings, node });
       if (converted.complete) {
         steps[id] = converted.node;
         doc.consume(["jobs", jobName]);

@@ -9,7 +9,6 @@ import type { CircleFeature } from "./features.js";
 type Obj = Record<string, unknown>;
 
 export interface CircleJobInput {
-  id: string;
   jobName: string;
   expanded: ExpandedJob;
   source: YamlSource;
@@ -65,7 +64,7 @@ const NOTE_FEATURES: Record<string, CircleFeature> = {
  * leave the job to a failing node that says why.
  */
 export function convertCircleJob(input: CircleJobInput): { node: Obj; complete: boolean; reasons: string[] } {
-  const { id, jobName, expanded, source, findings } = input;
+  const { jobName, expanded, source, findings } = input;
   const base = ["jobs", jobName];
   const at = (...path: Array<string | number>) => source.locate([...base, ...path], { key: true });
   const reasons: string[] = [];
@@ -243,7 +242,6 @@ export function convertCircleJob(input: CircleJobInput): { node: Obj; complete: 
 
   const built = buildJobScript(runSteps, {
     rewrite: passThrough,
-    jobId: id,
     circleci: true,
     reserved: new Set(Object.keys(env)),
     defaults: { variables: { ...BUILT_IN_VARIABLES, CIRCLE_JOB: jobName }, paths: BUILT_IN_PATHS },

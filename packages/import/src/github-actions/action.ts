@@ -110,7 +110,6 @@ export function convertAction(
       }));
       const built = buildJobScript(runSteps, {
         rewrite: nodeRewriter(scope, {}),
-        jobId: name,
         composite: true,
       });
       const hoisted = Object.keys(built.env);

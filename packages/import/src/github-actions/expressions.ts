@@ -169,38 +169,3 @@ function pathText(path: string[]): string {
     )
     .join("");
 }
-
-/** Every context path an expression reads, for deciding before rewriting. */
-export function referencesOf(text: string): string[][] {
-  let tree: Expr;
-  try {
-    tree = parseGithubExpression(text);
-  } catch {
-    return [];
-  }
-  const found: string[][] = [];
-  const walk = (node: Expr): void => {
-    if (node instanceof ContextAccess || node instanceof IndexAccess) {
-      const ref = referencePath(node);
-      if (ref) {
-        found.push(ref.path);
-        for (const index of ref.rest) walk(index);
-        return;
-      }
-      if (node instanceof IndexAccess) {
-        walk(node.expr);
-        walk(node.index);
-      }
-      return;
-    }
-    if (node instanceof Unary) walk(node.expr);
-    else if (node instanceof Binary) {
-      walk(node.left);
-      walk(node.right);
-    } else if (node instanceof Logical) node.args.forEach(walk);
-    else if (node instanceof Grouping) walk(node.group);
-    else if (node instanceof FunctionCall) node.args.forEach(walk);
-  };
-  walk(tree);
-  return found;
-}

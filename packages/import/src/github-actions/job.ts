@@ -234,7 +234,6 @@ export function convertJob(input: JobInput): ConvertedJob {
     const workingDirectory = jobDefaults["working-directory"] ?? input.defaults["working-directory"];
     const built = buildJobScript(runSteps, {
       rewrite,
-      jobId: id,
       reserved: new Set(Object.keys(env)),
       ...(typeof shell === "string" ? { defaultShell: shell } : {}),
       ...(typeof workingDirectory === "string" ? { defaultWorkingDirectory: workingDirectory } : {}),

@@ -38,7 +38,7 @@ const scope: WorkflowScope = {
   secrets: new Map(),
   env: new Set(),
 };
-const context: ScriptContext = { rewrite: nodeRewriter(scope, { job: "build" }), jobId: "build" };
+const context: ScriptContext = { rewrite: nodeRewriter(scope, { job: "build" }) };
 const step = (index: number, run: string, extra: Partial<RunStep> = {}): RunStep => ({
   index,
   label: `step ${index}`,

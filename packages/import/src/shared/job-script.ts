@@ -43,7 +43,6 @@ export interface ScriptContext {
   defaults?: { variables: Record<string, string>; paths: Record<string, string> };
   /** CircleCI's habits: $BASH_ENV read before each step, `circleci-agent step halt` ends the job. */
   circleci?: boolean;
-  jobId: string;
 }
 
 /**

@@ -21,10 +21,6 @@ export function identifier(text: string): string {
   return /^[A-Za-z_]/.test(s) ? s : `_${s}`;
 }
 
-export function isIdentifier(text: string): boolean {
-  return IDENTIFIER.test(text);
-}
-
 /** `base`, or `base-2`, `base-3`… whichever is not in `used` yet; the result is added to `used`. */
 export function unique(base: string, used: Set<string>, separator = "-"): string {
   let name = base;
