@@ -1,5 +1,7 @@
 /** The Gantry REST API as the UI uses it: typed replies and one error type that keeps field errors. */
 
+import type { FileReport, Finding, ImportKind, Outcome } from "@gantry/import";
+
 export type RunStatus =
   | "pending"
   | "queued"
@@ -178,29 +180,11 @@ export interface WorkerInfo {
   heartbeat_at: string;
 }
 
-export type ImportKind = "github-actions" | "circleci" | "cronjob" | "rundeck";
-export type ImportOutcome = "converted" | "difference" | "manual" | "later";
-
-/** One feature of the source and how it came across (`POST /api/v1/import`). */
-export interface ImportFinding {
-  feature: string;
-  source: string;
-  outcome: ImportOutcome;
-  detail: string;
-  explanation: string;
-  needs?: string;
-  line?: number;
-  col?: number;
-  output?: string;
-}
-
-export interface ImportReport {
-  file: string;
-  kind: ImportKind;
-  outputs: { path: string; kind: "workflow" | "action"; name: string; text: string; complete: boolean }[];
-  findings: ImportFinding[];
-  errors: string[];
-}
+/** `POST /api/v1/import`'s reply: the converter's own report type. */
+export type ImportReport = FileReport;
+export type ImportFinding = Finding;
+export type ImportOutcome = Outcome;
+export type { ImportKind };
 
 export interface FieldError {
   field: string;
@@ -341,7 +325,7 @@ export const endpoints = {
       { method: "POST" },
     ),
   importFile: (body: { kind: ImportKind; text: string; file?: string; runner?: "kubernetes" | "docker" }) =>
-    api<ImportReport>("/api/v1/import", { method: "POST", body }),
+    api<import("@gantry/import").FileReport>("/api/v1/import", { method: "POST", body }),
   fireNow: (id: string) =>
     api<{ run_id: string }>(`/api/v1/schedules/${encodeURIComponent(id)}/fire`, { method: "POST" }),
 };
