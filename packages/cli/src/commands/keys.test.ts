@@ -5,7 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { gantry, startGantryUp } from "../testing/gantry-process.js";
 
 // The first admin key is made before anyone can sign in: straight in the store, printed once.
-describe("gantry keys, and gantry up with and without authentication", () => {
+// About ten CLI runs and a `gantry up` per test: over 20 s on a loaded 2-core machine.
+describe("gantry keys, and gantry up with and without authentication", { timeout: 90_000 }, () => {
   let data: string;
   const cwd = os.tmpdir(); // no gantry.yaml, no examples: only the flags count
 
