@@ -27,6 +27,7 @@ WORKDIR /src
 # Manifests first: the dependency layer is reused for as long as no package.json or the lock changes.
 COPY package.json package-lock.json ./
 COPY packages/core/package.json packages/core/
+COPY packages/import/package.json packages/import/
 COPY packages/engine/package.json packages/engine/
 COPY packages/server/package.json packages/server/
 COPY packages/ui/package.json packages/ui/

@@ -5,7 +5,11 @@ const src = (pkg: string) => fileURLToPath(new URL(`./packages/${pkg}/src/index.
 
 // Tests import the workspace packages from source, so a test never runs against a stale dist/.
 // CLI tests spawn the built CLI instead, which is why `npm test` builds first.
-const alias = { "@gantry/core": src("core"), "@gantry/engine": src("engine") };
+const alias = {
+  "@gantry/core": src("core"),
+  "@gantry/engine": src("engine"),
+  "@gantry/import": src("import"),
+};
 const uiAlias = { "@": fileURLToPath(new URL("./packages/ui/src", import.meta.url)) };
 
 export default defineConfig({

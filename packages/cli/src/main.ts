@@ -1,4 +1,5 @@
 import { Command, CommanderError } from "commander";
+import { registerImportCommand } from "./commands/import.js";
 import { registerKeysCommand } from "./commands/keys.js";
 import { registerLogsCommand } from "./commands/logs.js";
 import { registerMigrateCommand } from "./commands/migrate.js";
@@ -18,6 +19,7 @@ const program = new Command()
 
 registerRunCommand(program);
 registerValidateCommand(program);
+registerImportCommand(program);
 registerSecretsCommands(program);
 registerRoleCommands(program);
 registerMigrateCommand(program);

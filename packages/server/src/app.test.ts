@@ -217,6 +217,8 @@ describe("REST API", () => {
       "/api/v1/audit",
       "/api/v1/dashboard",
       "/api/v1/hooks/{workflow}/{name}",
+      "/api/v1/import",
+      "/api/v1/import/features",
       "/api/v1/keys",
       "/api/v1/keys/{id}",
       "/api/v1/nodes",

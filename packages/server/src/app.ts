@@ -7,6 +7,7 @@ import { registerErrorHandler } from "./errors.js";
 import { auditRoutes } from "./routes/audit.js";
 import { dashboardRoutes } from "./routes/dashboard.js";
 import { healthRoutes } from "./routes/health.js";
+import { importRoutes } from "./routes/import.js";
 import { keyRoutes } from "./routes/keys.js";
 import { logRoutes } from "./routes/logs.js";
 import { nodeRoutes } from "./routes/nodes.js";
@@ -60,6 +61,7 @@ export async function buildApp(
   dashboardRoutes(app, ctx);
   workerRoutes(app, ctx);
   nodeRoutes(app, ctx);
+  importRoutes(app, ctx);
   await uiRoutes(app, ctx.uiDir);
   app.get("/api/v1/openapi.json", { schema: { hide: true } }, async () => app.swagger());
   return app;

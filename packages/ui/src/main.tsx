@@ -35,6 +35,7 @@ const router = createBrowserRouter([
       { path: "workers", lazy: () => import("./pages/workers").then((m) => ({ Component: m.WorkersPage })) },
       { path: "nodes", lazy: () => import("./pages/nodes").then((m) => ({ Component: m.NodesPage })) },
       { path: "sources", lazy: () => import("./pages/sources").then((m) => ({ Component: m.SourcesPage })) },
+      { path: "import", lazy: () => import("./pages/import").then((m) => ({ Component: m.ImportPage })) },
       { path: "keys", lazy: () => import("./pages/keys").then((m) => ({ Component: m.KeysPage })) },
       { path: "audit", lazy: () => import("./pages/audit").then((m) => ({ Component: m.AuditPage })) },
       { path: "*", lazy: () => import("./pages/not-found").then((m) => ({ Component: m.NotFoundPage })) },

@@ -75,6 +75,10 @@ export const RULES: Record<string, Rule> = {
   "GET /api/v1/sources": { access: "viewer" },
   "POST /api/v1/sources/:name/sync": { access: "operator", target: source, audit: "source.sync" },
 
+  // Converting a file reads and stores nothing: any signed-in role may.
+  "POST /api/v1/import": { access: "viewer" },
+  "GET /api/v1/import/features": { access: "viewer" },
+
   "GET /api/v1/keys": { access: "admin" },
   "POST /api/v1/keys": { access: "admin" },
   "DELETE /api/v1/keys/:id": { access: "admin" },

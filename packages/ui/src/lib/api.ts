@@ -1,5 +1,7 @@
 /** The Gantry REST API as the UI uses it: typed replies and one error type that keeps field errors. */
 
+import type { FileReport, Finding, ImportKind, Outcome } from "@gantry/import";
+
 export type RunStatus =
   | "pending"
   | "queued"
@@ -195,6 +197,11 @@ export interface NodeList {
   total: number;
   problems: string[];
 }
+/** `POST /api/v1/import`'s reply: the converter's own report type. */
+export type ImportReport = FileReport;
+export type ImportFinding = Finding;
+export type ImportOutcome = Outcome;
+export type { ImportKind };
 
 export interface FieldError {
   field: string;
@@ -336,6 +343,8 @@ export const endpoints = {
       `/api/v1/sources/${encodeURIComponent(name)}/sync`,
       { method: "POST" },
     ),
+  importFile: (body: { kind: ImportKind; text: string; file?: string; runner?: "kubernetes" | "docker" }) =>
+    api<import("@gantry/import").FileReport>("/api/v1/import", { method: "POST", body }),
   fireNow: (id: string) =>
     api<{ run_id: string }>(`/api/v1/schedules/${encodeURIComponent(id)}/fire`, { method: "POST" }),
 };

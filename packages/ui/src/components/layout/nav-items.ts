@@ -2,6 +2,7 @@ import {
   CalendarClock,
   GitBranch,
   History,
+  Import,
   KeyRound,
   LayoutDashboard,
   type LucideIcon,
@@ -30,6 +31,7 @@ export const NAV_ITEMS: NavItem[] = [
   { to: "/sources", label: "Sources", Icon: GitBranch },
   { to: "/workers", label: "Workers", Icon: Server },
   { to: "/nodes", label: "Nodes", Icon: Network },
+  { to: "/import", label: "Import", Icon: Import },
   { to: "/keys", label: "API keys", Icon: KeyRound, admin: true },
   { to: "/audit", label: "Audit log", Icon: ScrollText, admin: true },
 ];
