@@ -22,8 +22,10 @@ import { claimJobs } from "../store/queries/claim-jobs.js";
 import { lockRun } from "../store/queries/lock-run.js";
 import { nextAvailableAt } from "../store/queries/next-available.js";
 import { renewLeases } from "../store/queries/renew-leases.js";
+import { insertStepSummary } from "../store/queries/step-summaries.js";
 import { updateRun } from "../store/queries/update-run.js";
 import { upsertWorker } from "../store/queries/upsert-worker.js";
+import { boundedSummary } from "../summaries/limits.js";
 import { BundleCache } from "./bundle-cache.js";
 
 const SECRET_CACHE_TTL_MS = 300_000;
@@ -448,7 +450,11 @@ export class Worker {
           });
         },
       });
-      return { ...result, ...(result.error ? { error: masker.mask(result.error) } : {}) };
+      const { summary, ...outcome } = result;
+      // Every secret of the workflow, not only this step's: a summary is shown beyond the log's readers.
+      for (const secret of Object.values(info.secrets ?? {})) masker.add(secret);
+      await this.saveSummary(job, summary, masker);
+      return { ...outcome, ...(outcome.error ? { error: masker.mask(outcome.error) } : {}) };
     } catch (error) {
       return {
         status: "failed",
@@ -458,6 +464,19 @@ export class Worker {
         finishedAt: this.ctx.now(),
       };
     }
+  }
+
+  /**
+   * Stores what the step wrote to $GANTRY_STEP_SUMMARY, masked and bounded, before its result: the run
+   * page shows it once the step shows as finished. A store error costs the summary, not the step.
+   */
+  private async saveSummary(job: Job, text: string | undefined, masker: Masker): Promise<void> {
+    const markdown = boundedSummary(text === undefined ? undefined : masker.mask(text));
+    if (markdown === undefined) return;
+    const key = { run_id: job.run_id, step: job.step, item_index: job.item_index, attempt: job.attempt };
+    await insertStepSummary(this.ctx.database.db, key, markdown, this.ctx.now()).catch((error: Error) =>
+      this.options.onError?.(new Error(`summary of ${job.step}: ${error.message}`)),
+    );
   }
 
   private async persistently<T>(operation: () => Promise<T>): Promise<T> {
