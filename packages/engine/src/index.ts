@@ -1,3 +1,8 @@
+export * from "./artifacts/context.js";
+export * from "./artifacts/tarball.js";
+export * from "./artifacts/upload.js";
+export * from "./artifacts/workspace-actions.js";
+export * from "./caches/scope.js";
 export * from "./git/index.js";
 export * from "./loader/find-files.js";
 export * from "./loader/load-workflow.js";
@@ -38,5 +43,6 @@ export * from "./service/tasks.js";
 export * from "./sources/index.js";
 export * from "./store/database.js";
 export * as store from "./store/index.js";
+export * from "./summaries/limits.js";
 export * from "./triggers/index.js";
 export * from "./worker/worker.js";

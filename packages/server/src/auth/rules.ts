@@ -54,6 +54,8 @@ export const RULES: Record<string, Rule> = {
   "GET /api/v1/runs": { access: "viewer", list: "runs" },
   "GET /api/v1/runs/:id": { access: "viewer", target: run },
   "GET /api/v1/runs/:id/logs": { access: "viewer", target: run },
+  "GET /api/v1/runs/:id/artifacts": { access: "viewer", target: run },
+  "GET /api/v1/runs/:id/artifacts/:name": { access: "viewer", target: run },
   "POST /api/v1/runs/:id/cancel": { access: "operator", target: run, audit: "run.cancel" },
   "POST /api/v1/runs/:id/rerun": { access: "operator", target: run, audit: "run.rerun" },
 

@@ -25,6 +25,7 @@ export async function up(db: Kysely<unknown>, _dialect: Dialect): Promise<void> 
     .addColumn("run_id", "text", (c) => c.notNull())
     .addColumn("workflow", "text", (c) => c.notNull())
     .addColumn("step", "text", (c) => c.notNull())
+    .addColumn("branch", "text", (c) => c.notNull())
     .addColumn("name", "text", (c) => c.notNull())
     .addColumn("object_key", "text", (c) => c.notNull())
     .addColumn("files", "integer", (c) => c.notNull())
@@ -35,6 +36,11 @@ export async function up(db: Kysely<unknown>, _dialect: Dialect): Promise<void> 
     .addUniqueConstraint("artifacts_run_name", ["run_id", "name"])
     .execute();
   await db.schema.createIndex("artifacts_expires").on("artifacts").column("expires_at").execute();
+  await db.schema
+    .createIndex("artifacts_latest")
+    .on("artifacts")
+    .columns(["workflow", "branch", "name", "created_at"])
+    .execute();
 
   await db.schema
     .createTable("caches")

@@ -19,6 +19,8 @@ export interface ArtifactsTable {
   run_id: string;
   workflow: string;
   step: string;
+  /** The branch of the run that uploaded it (a pull request's head branch), "" for none. */
+  branch: string;
   name: string;
   /** Where the archive (a gzipped tar of the files) is, in the log archive's store. */
   object_key: string;
