@@ -21,6 +21,7 @@ import type { LogArchiveLike } from "../logs/types.js";
 import { type LogWriterOptions, TaskLogWriter } from "../logs/writer.js";
 import { RECONNECTED } from "../queue/notifier.js";
 import { resolveTaskSecrets, resolveWorkflowSecrets } from "../run/task-secrets.js";
+import { secretsWithheld, WITHHELD_NOTICE, withoutSecretRefs } from "../run/withheld-secrets.js";
 import type { RunnerLike, RunnerResult, Stream } from "../runners/types.js";
 import { createSecretCache, type SecretCache } from "../secrets/index.js";
 import type { ServiceContext } from "../service/context.js";
@@ -440,9 +441,19 @@ export class Worker {
     const masker = new Masker();
     try {
       const secretOptions = { baseDir: definition.root, cache: this.secretCache(job.run_id) };
-      info.secrets = await resolveWorkflowSecrets(definition.workflow, secretOptions);
+      const withheld = secretsWithheld(info.trigger);
+      info.secrets = withheld ? {} : await resolveWorkflowSecrets(definition.workflow, secretOptions);
+      const evaluated = prepareTask(
+        definition.workflow,
+        info,
+        state,
+        task,
+        planner.ancestorsOf(task.step),
+        action?.spec,
+      );
+      if (withheld) writer.line("stderr", WITHHELD_NOTICE);
       const prepared = await resolveTaskSecrets(
-        prepareTask(definition.workflow, info, state, task, planner.ancestorsOf(task.step), action?.spec),
+        withheld ? withoutSecretRefs(evaluated) : evaluated,
         secretOptions,
       );
       for (const secret of prepared.secrets) masker.add(secret);
