@@ -4,6 +4,7 @@ export * from "./artifacts/upload.js";
 export * from "./artifacts/workspace-actions.js";
 export * from "./caches/scope.js";
 export * from "./git/index.js";
+export * from "./github/reporter.js";
 export * from "./loader/find-files.js";
 export * from "./loader/load-workflow.js";
 export * from "./loader/repository-root.js";

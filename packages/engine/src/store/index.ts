@@ -9,6 +9,7 @@ export * from "./queries/bundles.js";
 export * from "./queries/caches.js";
 export * from "./queries/ci-results-tables.js";
 export * from "./queries/claim-job.js";
+export * from "./queries/commit-reports.js";
 export * from "./queries/dashboard.js";
 export * from "./queries/delete-job.js";
 export * from "./queries/enqueue-jobs.js";

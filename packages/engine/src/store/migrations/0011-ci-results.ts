@@ -5,7 +5,8 @@ import type { Dialect } from "../database.js";
  * What CI runs leave besides logs: each step attempt's summary (Markdown, masked and bounded), the
  * artifacts a run uploaded and the caches runs share, both as objects in the log archive (local folder
  * or S3) described here by size and SHA-256. `step` is the step's key as the worker names it, opaque
- * here, so the steps of a job can be told apart by a longer key without a new column.
+ * here, so the steps of a job can be told apart by a longer key without a new column. And what was
+ * reported on GitHub for runs that a GitHub event started (commit statuses or check runs).
  */
 export async function up(db: Kysely<unknown>, _dialect: Dialect): Promise<void> {
   await db.schema
@@ -59,5 +60,16 @@ export async function up(db: Kysely<unknown>, _dialect: Dialect): Promise<void> 
     .createIndex("caches_last_used")
     .on("caches")
     .columns(["namespace", "last_used_at"])
+    .execute();
+
+  await db.schema
+    .createTable("commit_reports")
+    .addColumn("run_id", "text", (c) => c.primaryKey())
+    .addColumn("run_status", "text", (c) => c.notNull())
+    .addColumn("check_run_id", "bigint")
+    .addColumn("attempts", "integer", (c) => c.notNull())
+    .addColumn("next_at", "bigint", (c) => c.notNull())
+    .addColumn("error", "text")
+    .addColumn("updated_at", "bigint", (c) => c.notNull())
     .execute();
 }

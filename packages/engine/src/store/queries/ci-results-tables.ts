@@ -47,10 +47,25 @@ export interface CachesTable {
   last_used_at: number;
 }
 
+export interface CommitReportsTable {
+  run_id: string;
+  /** The run's status last reported ("" before the first report succeeded). */
+  run_status: string;
+  /** The check run made for it (GitHub App reporting), to update. */
+  check_run_id: number | null;
+  /** Failed tries of the current report. */
+  attempts: number;
+  /** Not before then: a retry's backoff, or the claim of the process reporting now. */
+  next_at: number;
+  error: string | null;
+  updated_at: number;
+}
+
 export type CiResultsTables = {
   step_summaries: StepSummariesTable;
   artifacts: ArtifactsTable;
   caches: CachesTable;
+  commit_reports: CommitReportsTable;
 };
 export type ArtifactRow = Selectable<ArtifactsTable>;
 export type CacheRow = Selectable<CachesTable>;
