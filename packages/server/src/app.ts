@@ -6,6 +6,7 @@ import type { ServerContext } from "./context.js";
 import { registerErrorHandler } from "./errors.js";
 import { artifactRoutes } from "./routes/artifacts.js";
 import { auditRoutes } from "./routes/audit.js";
+import { badgeRoutes } from "./routes/badges.js";
 import { dashboardRoutes } from "./routes/dashboard.js";
 import { healthRoutes } from "./routes/health.js";
 import { importRoutes } from "./routes/import.js";
@@ -56,6 +57,7 @@ export async function buildApp(
   runRoutes(app, ctx);
   logRoutes(app, ctx);
   artifactRoutes(app, ctx);
+  badgeRoutes(app, ctx);
   scheduleRoutes(app, ctx);
   sourceRoutes(app, ctx);
   triggerRoutes(app, ctx);

@@ -44,7 +44,7 @@ export function runBranch(info: RunInfo): string {
   if (typeof head === "string" && head !== "") return head;
   const ref = github.ref;
   if (typeof ref === "string" && ref.startsWith("refs/heads/")) return ref.slice("refs/heads/".length);
-  const branch = (info.trigger as { branch?: unknown }).branch;
+  const branch = (info.trigger as { branch?: unknown } | undefined)?.branch;
   return typeof branch === "string" ? branch : "";
 }
 

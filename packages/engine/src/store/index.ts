@@ -22,6 +22,7 @@ export * from "./queries/keys-insert.js";
 export * from "./queries/keys-list.js";
 export * from "./queries/keys-revoke.js";
 export * from "./queries/keys-touch.js";
+export * from "./queries/latest-finished-runs.js";
 export * from "./queries/latest-runs.js";
 export * from "./queries/list-runs.js";
 export * from "./queries/list-workers.js";
