@@ -98,6 +98,11 @@ export interface FinishOptions {
    * transaction between its steps (measured: 36 → 27 statements per two-step run, see bench/README.md).
    */
   take?: { workerId: string; labels: string[]; leaseUntil: number };
+  /**
+   * The reaper's fence: the job counts as lost only if its lease is still over at this time (its worker
+   * may have renewed it since the reaper read it).
+   */
+  expiredBefore?: number;
 }
 
 /**
@@ -122,7 +127,13 @@ export async function finishTask(
     if (group) await lockGroup(tx, ctx.database.dialect, group);
     const run = await lockRun(tx, ctx.database.dialect, job.run_id);
     // Gone already: a reaper took this job from a worker it thought lost, or the reverse. First one wins.
-    if (!(await deleteJob(tx, job.id))) return undefined;
+    // Fenced by worker and attempt (a job row is one attempt): a late result of a superseded try, or of
+    // a job handed to another worker since, changes nothing.
+    const fence = {
+      ...(workerId !== null ? { workerId } : {}),
+      ...(options.expiredBefore !== undefined ? { expiredBefore: options.expiredBefore } : {}),
+    };
+    if (!(await deleteJob(tx, job.id, fence))) return undefined;
     if (!run || run.state_json === "null") return undefined;
     const definition = await definitionAt(tx, run.revision);
     const info = runInfo(run, ctx.box);

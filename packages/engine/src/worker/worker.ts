@@ -83,6 +83,12 @@ interface Active {
   /** A clean-up step (`if: always()`) queued by the run's cancel: that cancel must not stop it. */
   cleanup: boolean;
   done: Promise<void>;
+  /** When its lease ends as far as this worker knows: set at the claim, moved by each renewal. */
+  leaseUntil: number;
+  /** Its step's process has ended (only the result and the log are left to store). */
+  settled: boolean;
+  /** Why this worker gave the step up: it could not keep the lease, so another try will run. */
+  lost?: string;
 }
 
 export class Worker {
@@ -113,6 +119,10 @@ export class Worker {
   private endSleep: (() => void) | undefined;
   private loop: Promise<void> | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
+  /** A renewal sooner than the next heartbeat, after one failed. */
+  private renewRetry: NodeJS.Timeout | undefined;
+  private beating = false;
+  private leaseWatch: NodeJS.Timeout | undefined;
   private orphanSweep: NodeJS.Timeout | undefined;
   private unsubscribe: Array<() => void> = [];
   private readonly secretCaches = new Map<string, SecretCache>();
@@ -138,6 +148,7 @@ export class Worker {
       this.ctx.notifier.subscribe("cancel", (runId) => this.cancelRun(runId)),
     );
     this.heartbeat = setInterval(() => void this.beat(), Math.max(50, Math.floor(this.leaseMs / 3)));
+    this.leaseWatch = setInterval(() => this.watchLeases(), Math.max(25, Math.floor(this.leaseMs / 20)));
     if (this.options.runner.removeOrphans) {
       void this.removeOrphans();
       this.orphanSweep = setInterval(() => void this.removeOrphans(), ORPHAN_SWEEP_MS);
@@ -166,6 +177,8 @@ export class Worker {
     }
     await Promise.all([...this.active.values()].map((a) => a.done));
     if (this.heartbeat) clearInterval(this.heartbeat);
+    if (this.leaseWatch) clearInterval(this.leaseWatch);
+    if (this.renewRetry) clearTimeout(this.renewRetry);
     if (this.orphanSweep) clearInterval(this.orphanSweep);
     for (const off of this.unsubscribe) off();
     this.state = "stopped";
@@ -184,12 +197,32 @@ export class Worker {
   }
 
   private async beat(): Promise<void> {
+    // A renewal still waiting on a slow database is not doubled: the next one starts when it is over.
+    if (this.beating) return;
+    this.beating = true;
+    if (this.renewRetry) clearTimeout(this.renewRetry);
+    this.renewRetry = undefined;
     try {
       // An idle worker holds no lease: skipping the renewal keeps an idle cluster's database quiet.
-      if (this.active.size > 0)
-        await renewLeases(this.ctx.database.db, this.id, this.ctx.now() + this.leaseMs, [
-          ...this.active.keys(),
-        ]);
+      const held = [...this.active.values()].filter((a) => a.lost === undefined);
+      if (held.length > 0) {
+        const until = this.ctx.now() + this.leaseMs;
+        const renewed = new Set(
+          await renewLeases(
+            this.ctx.database.db,
+            this.id,
+            until,
+            held.map((a) => a.job.id),
+          ),
+        );
+        for (const active of held) {
+          if (renewed.has(active.job.id)) active.leaseUntil = until;
+          // Finished meanwhile (its job deleted with its result), or taken away: the reaper found its
+          // lease over. Another try may run already; this one must stop at once.
+          else if (this.active.get(active.job.id) === active && !active.settled && !active.handedBack)
+            this.giveUp(active, "its lease was taken over by the reaper");
+        }
+      }
       await this.register();
       // The fallback for a cancel notification that never arrived (a dropped LISTEN connection).
       const runIds = [...new Set([...this.active.values()].map((a) => a.job.run_id))];
@@ -204,7 +237,36 @@ export class Worker {
       }
     } catch (error) {
       this.options.onError?.(error as Error);
+      // The database is away: try again every second (within the lease), so that the lease is renewed as
+      // soon as it is back, not a third of a lease later.
+      if (this.state === "running" || this.active.size > 0)
+        this.renewRetry = setTimeout(() => void this.beat(), Math.min(1000, Math.floor(this.leaseMs / 10)));
+    } finally {
+      this.beating = false;
     }
+  }
+
+  /**
+   * Stops the steps whose lease this worker could not renew, a third of a lease before it ends (time for
+   * SIGTERM, the kill grace and SIGKILL in the default 30 s lease): the reaper queues a new try only
+   * once the lease is over, so the two never run at once.
+   */
+  private watchLeases(): void {
+    const now = this.ctx.now();
+    for (const active of this.active.values()) {
+      if (active.lost !== undefined || active.settled || active.handedBack) continue;
+      if (now >= active.leaseUntil - this.leaseMs / 3)
+        this.giveUp(
+          active,
+          `could not renew its lease for ${Math.round((now - active.leaseUntil + this.leaseMs) / 1000)} s (the database is unreachable)`,
+        );
+    }
+  }
+
+  private giveUp(active: Active, why: string): void {
+    active.lost = `worker lost: ${this.id} stopped its step: it ${why}`;
+    this.options.onError?.(new Error(`${active.job.step} of run ${active.job.run_id}: ${active.lost}`));
+    active.abort.abort();
   }
 
   /**
@@ -327,7 +389,15 @@ export class Worker {
   /** Runs a claimed job; `claimed` when it was started already (taken over by finishTask). */
   private begin(job: Job, claimed?: ClaimedTask): void {
     const abort = new AbortController();
-    const active: Active = { job, abort, handedBack: false, cleanup: false, done: Promise.resolve() };
+    const active: Active = {
+      job,
+      abort,
+      handedBack: false,
+      cleanup: false,
+      done: Promise.resolve(),
+      leaseUntil: job.lease_until ?? this.ctx.now() + this.leaseMs,
+      settled: false,
+    };
     active.done = this.execute(active, claimed)
       .catch((error: Error) => this.options.onError?.(error))
       .finally(() => {
@@ -350,10 +420,26 @@ export class Worker {
       if (active.abort.signal.aborted && !active.handedBack) active.abort = new AbortController();
     }
     const { outcome, archive } = await this.run(claimed, active.abort.signal);
+    active.settled = true;
     if (active.handedBack) {
       // The same attempt runs again elsewhere: its chunks so far are archived first (see run).
       await archive();
       return this.handBack(claimed);
+    }
+    if (active.lost !== undefined) {
+      // The step was stopped because its lease could not be kept: the try was lost with this worker's
+      // database connection, not failed by the step. Reported as such once the database is back (the
+      // reaper does the same after the lease, and whichever comes first counts; the other is fenced off).
+      await archive();
+      await this.persistently(() =>
+        finishTask(
+          this.ctx,
+          active.job,
+          { status: "failed", exitCode: null, error: active.lost, workerLost: true },
+          this.id,
+        ),
+      );
+      return;
     }
     if (outcome.startedAt !== undefined && outcome.finishedAt !== undefined) {
       this.options.onFinished?.((outcome.finishedAt - outcome.startedAt) / 1000, outcome.status);
