@@ -2,6 +2,7 @@ import { Planner, type RunInfo, type RunState, type Task, type TaskOutcome } fro
 import type { Insertable, Selectable } from "kysely";
 import { deleteJob } from "../store/queries/delete-job.js";
 import { lockRun } from "../store/queries/lock-run.js";
+import type { Db } from "../store/queries/types.js";
 import { writeStep } from "../store/queries/write-step.js";
 import type { JobsTable, RunsTable, StepAttemptsTable } from "../store/tables.js";
 import type { ServiceContext } from "./context.js";
@@ -53,6 +54,10 @@ export async function startTask(
     const task = taskOf(job);
     const now = ctx.now();
     if (!planner.claim(state, task, now)) {
+      // This worker's own start, repeated because the answer to its commit was lost (a dropped
+      // connection): the task runs already in the state and the job is still held by this worker.
+      // Dropping the job here would leave the step running in the state with nothing to run it.
+      if (await heldBy(tx, job, workerId, state)) return { job, task, run, definition, info, state };
       await deleteJob(tx, job.id);
       return undefined;
     }
@@ -63,6 +68,19 @@ export async function startTask(
     });
     return { job, task, run, definition, info, state };
   });
+}
+
+async function heldBy(tx: Db, job: Job, workerId: string, state: RunState): Promise<boolean> {
+  const item = state.steps[job.step]?.items[job.item_index];
+  if (item?.status !== "running" || item.attempts !== job.attempt) return false;
+  const row = await tx
+    .selectFrom("jobs")
+    .select("id")
+    .where("id", "=", job.id)
+    .where("worker_id", "=", workerId)
+    .where("status", "=", "running")
+    .executeTakeFirst();
+  return row !== undefined;
 }
 
 /** The history row of an attempt that starts now. */

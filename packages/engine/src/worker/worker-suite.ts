@@ -213,6 +213,27 @@ function slowClaims(ms: number): KyselyPlugin {
   };
 }
 
+/** Loses the answer of the first claim: the claim commits, and the worker hears only an error. */
+function lostClaimAnswer(): KyselyPlugin {
+  const claims = new WeakSet<object>();
+  let lost = false;
+  return {
+    transformQuery(args: PluginTransformQueryArgs) {
+      const node = args.node;
+      if (node.kind === "UpdateQueryNode" && JSON.stringify(node.updates ?? []).includes('"worker_id"'))
+        claims.add(args.queryId);
+      return args.node;
+    },
+    async transformResult(args: PluginTransformResultArgs): Promise<QueryResult<UnknownRow>> {
+      if (claims.has(args.queryId) && args.result.rows.length > 0 && !lost) {
+        lost = true;
+        throw new Error("Connection terminated unexpectedly (the answer is lost, the claim committed)");
+      }
+      return args.result;
+    },
+  };
+}
+
 /** A database connection that can be cut: every statement fails while `cut` is set. */
 function cuttable(): { plugin: KyselyPlugin; cut: boolean } {
   const state = {
@@ -621,6 +642,19 @@ runs:
       ]);
       expect((await h.attempts(id))[0]?.error).toMatch(/^worker lost: /);
       expect(lines(file("lease-cut-starts")).map((l) => l.split(" ")[0])).toEqual(["1", "2"]);
+    });
+
+    it("runs a job whose claim committed but whose answer was lost, without waiting for its lease", async () => {
+      await h.worker({
+        database: { ...h.database, db: h.database.db.withPlugin(lostClaimAnswer()) },
+        leaseMs: 60_000,
+        pollMs: 200,
+      });
+      const { id } = await createRun(h.ctx, { workflow: "trivial" });
+      // Far less than the lease: the worker found the job it held and ran it.
+      const row = await h.waitForRun(id, ["succeeded", "failed"], 20_000);
+      expect(row.status).toBe("succeeded");
+      expect((await h.attempts(id)).map((a) => [a.attempt, a.status])).toEqual([[1, "succeeded"]]);
     });
 
     it("refuses the late result of a try that was reaped (fencing by attempt)", async () => {

@@ -122,6 +122,13 @@ export class Worker {
   /** A renewal sooner than the next heartbeat, after one failed. */
   private renewRetry: NodeJS.Timeout | undefined;
   private beating = false;
+  /**
+   * A claim or a finish failed after its statement may have committed (the answer lost with the
+   * connection): the store may hold jobs for this worker that it does not know of. Looked for when
+   * nothing that takes jobs is in flight (`taking`), so a job is never started twice here.
+   */
+  private adoptPending = false;
+  private taking = 0;
   private leaseWatch: NodeJS.Timeout | undefined;
   private orphanSweep: NodeJS.Timeout | undefined;
   private unsubscribe: Array<() => void> = [];
@@ -332,6 +339,7 @@ export class Worker {
       this.woken = false;
       let filled = false;
       let sleepMs = this.active.size < this.concurrency ? this.pollMs : 60_000;
+      if (this.adoptPending && this.taking === 0) await this.adopt();
       if (this.active.size < this.concurrency) {
         try {
           const now = this.ctx.now();
@@ -345,7 +353,10 @@ export class Worker {
             now,
             now + this.leaseMs,
             free,
-          );
+          ).catch((error: Error) => {
+            this.adoptPending = true;
+            throw error;
+          });
           for (const job of jobs) {
             this.options.onClaimed?.(Math.max(0, now - job.available_at) / 1000);
             this.begin(job);
@@ -447,14 +458,19 @@ export class Worker {
     // The result must not be lost to a dropped database connection: retry until the store takes it
     // (finishTask is safe to repeat: a second call finds its job gone and does nothing).
     // While running, this worker takes a successor that became ready itself (see FinishOptions.take).
+    this.taking++;
     const taken = await this.persistently(() =>
       finishTask(this.ctx, active.job, outcome, this.id, {
         group: claimed.run.concurrency_group,
         ...(this.state === "running"
           ? { take: { workerId: this.id, labels: this.labels, leaseUntil: this.ctx.now() + this.leaseMs } }
           : {}),
+      }).catch((error: Error) => {
+        // Committed with its answer lost, maybe, and a successor taken with it.
+        this.adoptPending = true;
+        throw error;
       }),
-    );
+    ).finally(() => this.taking--);
     if (taken) {
       // Stopping began meanwhile: the successor goes back to the queue for another worker.
       if (this.state !== "running") await this.handBack(taken);
@@ -556,6 +572,34 @@ export class Worker {
         this.options.onError?.(error as Error);
         await new Promise((resolve) => setTimeout(resolve, Math.min(5_000, 100 * 2 ** attempt)));
       }
+    }
+  }
+
+  /**
+   * Starts the jobs the store says this worker holds and that it does not run: claimed or taken by a
+   * statement whose answer was lost. Without this, each would wait for its lease to run out and count
+   * as a try lost with its worker.
+   */
+  private async adopt(): Promise<void> {
+    this.adoptPending = false;
+    try {
+      const held = await this.ctx.database.db
+        .selectFrom("jobs")
+        .selectAll()
+        .where("worker_id", "=", this.id)
+        .where("status", "=", "running")
+        // A job near the end of its lease is left to the reaper, which may be queueing its next try.
+        .where("lease_until", ">", this.ctx.now() + this.leaseMs / 2)
+        .execute();
+      // Checked again after the query: a finish may have taken a job meanwhile.
+      if (this.taking > 0) {
+        this.adoptPending = true;
+        return;
+      }
+      for (const job of held) if (!this.active.has(job.id)) this.begin(job);
+    } catch (error) {
+      this.adoptPending = true;
+      this.options.onError?.(error as Error);
     }
   }
 

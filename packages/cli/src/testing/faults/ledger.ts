@@ -21,14 +21,21 @@ export function ledgerScript(ledger: string, seconds: number, print = ""): strin
 
 export interface LedgerCounts {
   started: number;
-  /** Steps that ran to their end more than once, or whose tries overlapped. */
+  /** Steps two tries of which ran at the same time. */
   doubled: number;
+  /**
+   * Steps that ran to their end twice, one after the other: the worker died after the step ended and
+   * before its result was stored, so the result was lost with it and the step ran again (Gantry runs a
+   * step at least once, never twice at once).
+   */
+  repeated: number;
 }
 
 export function readLedger(ledger: string, runIds: ReadonlySet<string>): LedgerCounts {
   const lines = existsSync(ledger) ? readFileSync(ledger, "utf8").split("\n").filter(Boolean) : [];
   const ends = new Map<string, number>();
   const doubled = new Set<string>();
+  const repeated = new Set<string>();
   let started = 0;
   for (const line of lines) {
     const [kind, run, step] = line.split(" ");
@@ -39,10 +46,10 @@ export function readLedger(ledger: string, runIds: ReadonlySet<string>): LedgerC
     if (kind === "end") {
       const n = (ends.get(key) ?? 0) + 1;
       ends.set(key, n);
-      if (n > 1) doubled.add(key);
+      if (n > 1) repeated.add(key);
     }
   }
-  return { started, doubled: doubled.size };
+  return { started, doubled: doubled.size, repeated: repeated.size };
 }
 
 /** How many steps of these runs have started so far. */
