@@ -26,8 +26,8 @@ export interface ScenarioOptions {
   fault: string;
   /** The API's URL (it may change when the server restarts). */
   url: () => string;
-  /** The test database, read directly: the API may be down during the fault. */
-  database: string;
+  /** The store, read directly: the API may be down during the fault. */
+  store: StoreReader;
   workflow: string;
   runs: number;
   ledger: string;
@@ -35,6 +35,8 @@ export interface ScenarioOptions {
   startedBefore?: number;
   /** Brings the fault and ends it; resolves when the system may recover (the service is back). */
   inject: () => Promise<void>;
+  /** Checks after the runs finished (the logs of the S3 and disk-full faults). */
+  after?: (ids: string[]) => Promise<void>;
   /** How long the runs may take to finish after the fault. */
   finishMs?: number;
 }
@@ -59,6 +61,53 @@ export async function submit(url: () => string, workflow: string): Promise<strin
     },
     { what: `a run of ${workflow} to be accepted`, timeoutMs: 60_000, intervalMs: 200 },
   );
+}
+
+/** What the suite reads of the store: the runs' statuses and how many tries were lost with a worker. */
+export interface StoreReader {
+  statuses(ids: string[]): Promise<Map<string, string>>;
+  lostTries(ids: string[]): Promise<number>;
+}
+
+export function postgresReader(database: string): StoreReader {
+  return { statuses: (ids) => statuses(database, ids), lostTries: (ids) => lostTries(database, ids) };
+}
+
+/** A SQLite store (gantry up's), opened read-only for each question: the process may be restarting. */
+export async function sqliteReader(file: string): Promise<StoreReader> {
+  const SQLite = (await import("better-sqlite3")).default;
+  const ask = <T>(question: (db: InstanceType<typeof SQLite>) => T): T => {
+    const db = new SQLite(file, { readonly: true, fileMustExist: true });
+    try {
+      return question(db);
+    } finally {
+      db.close();
+    }
+  };
+  const marks = (ids: string[]) => ids.map(() => "?").join(",");
+  return {
+    statuses: async (ids) =>
+      ask((db) => {
+        const rows = db
+          .prepare(`SELECT id, status FROM runs WHERE id IN (${marks(ids)})`)
+          .all(...ids) as Array<{
+          id: string;
+          status: string;
+        }>;
+        return new Map(rows.map((r) => [r.id, r.status]));
+      }),
+    lostTries: async (ids) =>
+      ask(
+        (db) =>
+          (
+            db
+              .prepare(
+                `SELECT count(*) AS n FROM step_attempts WHERE run_id IN (${marks(ids)}) AND error LIKE 'worker lost%'`,
+              )
+              .get(...ids) as { n: number }
+          ).n,
+      ),
+  };
 }
 
 async function statuses(database: string, ids: string[]): Promise<Map<string, string>> {
@@ -92,13 +141,13 @@ async function lostTries(database: string, ids: string[]): Promise<number> {
 }
 
 /** Waits until every run is finished (or the time is up), reading the store; answers the statuses. */
-async function settle(database: string, ids: string[], timeoutMs: number): Promise<Map<string, string>> {
+async function settle(store: StoreReader, ids: string[], timeoutMs: number): Promise<Map<string, string>> {
   let last = new Map<string, string>();
   try {
     await waitFor(
       async () => {
         try {
-          last = await statuses(database, ids);
+          last = await store.statuses(ids);
         } catch {
           return false; // the database itself may be restarting
         }
@@ -130,9 +179,10 @@ export async function runScenario(options: ScenarioOptions): Promise<FaultResult
   });
   await options.inject();
   const clearedAt = Date.now();
-  const final = await settle(options.database, ids, options.finishMs ?? 180_000);
+  const final = await settle(options.store, ids, options.finishMs ?? 180_000);
   const recoveryMs = Date.now() - clearedAt;
   const { doubled, repeated } = readLedger(options.ledger, idSet);
+  await options.after?.(ids);
   return {
     fault: options.fault,
     runs: ids.length,
@@ -143,7 +193,7 @@ export async function runScenario(options: ScenarioOptions): Promise<FaultResult
     doubled,
     repeated,
     stuck: ids.filter((id) => final.has(id) && !FINISHED.includes(final.get(id) ?? "")).length,
-    lostTries: await lostTries(options.database, ids),
+    lostTries: await options.store.lostTries(ids),
     recoveryMs,
   };
 }
