@@ -616,7 +616,7 @@ runs:
       const link = cuttable();
       const cutOff = await h.worker({
         database: { ...h.database, db: h.database.db.withPlugin(link.plugin) },
-        leaseMs: 1500,
+        leaseMs: 3000,
       });
       const { id } = await createRun(h.ctx, { workflow: "lease-cut" });
       await waitFor(() => lines(file("lease-cut-starts")).length === 1, { what: "the step to start" });
