@@ -130,6 +130,8 @@ export interface WorkflowSpec {
   defaults?: WorkflowDefaults;
   on?: Record<string, unknown>;
   concurrency?: { group: string; policy?: "queue" | "cancel-running" | "skip" };
+  /** Its status badge is served without signing in. */
+  public?: boolean;
   steps: Record<string, StepSpec>;
 }
 

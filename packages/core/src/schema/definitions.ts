@@ -276,5 +276,16 @@ export const pullRequestTrigger = {
     paths: patternList,
     "paths-ignore": patternList,
     types: { type: "array", items: { enum: [...PULL_REQUEST_TYPES] } },
+    forks: {
+      type: "object",
+      additionalProperties: false,
+      properties: {
+        secrets: {
+          type: "boolean",
+          description:
+            "Give runs of pull requests from forks the source's secrets and credentials (default false: they run without them)",
+        },
+      },
+    },
   },
 } as const;

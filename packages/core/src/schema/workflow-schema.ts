@@ -88,6 +88,11 @@ export const workflowSchema = {
         workflow_run: entryList("workflow_trigger", workflowEntry),
       },
     },
+    public: {
+      type: "boolean",
+      description:
+        "Its status badge (GET /badge/<workflow>.svg) is served without signing in; nothing else is public",
+    },
     concurrency: {
       type: "object",
       additionalProperties: false,

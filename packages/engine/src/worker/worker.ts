@@ -1,4 +1,6 @@
+import { chmod, mkdir, mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
+import path from "node:path";
 import {
   addMaskCommand,
   Masker,
@@ -8,11 +10,19 @@ import {
   runnerTypeLabel,
   type TaskOutcome,
 } from "@gantry/core";
+import { DEFAULT_FILES_LIMITS, type FilesLimits } from "../artifacts/context.js";
+import {
+  type WorkspaceActionName,
+  workspaceActionOf,
+  workspaceHooks,
+} from "../artifacts/workspace-actions.js";
 import type { LogArchiver } from "../logs/archiver.js";
+import type { LogArchiveLike } from "../logs/types.js";
 import { type LogWriterOptions, TaskLogWriter } from "../logs/writer.js";
 import { RECONNECTED } from "../queue/notifier.js";
 import { resolveTaskSecrets, resolveWorkflowSecrets } from "../run/task-secrets.js";
-import type { RunnerLike, Stream } from "../runners/types.js";
+import { secretsWithheld, WITHHELD_NOTICE, withoutSecretRefs } from "../run/withheld-secrets.js";
+import type { RunnerLike, RunnerResult, Stream } from "../runners/types.js";
 import { createSecretCache, type SecretCache } from "../secrets/index.js";
 import type { ServiceContext } from "../service/context.js";
 import { definitionAt } from "../service/definitions.js";
@@ -22,8 +32,10 @@ import { claimJobs } from "../store/queries/claim-jobs.js";
 import { lockRun } from "../store/queries/lock-run.js";
 import { nextAvailableAt } from "../store/queries/next-available.js";
 import { renewLeases } from "../store/queries/renew-leases.js";
+import { insertStepSummary } from "../store/queries/step-summaries.js";
 import { updateRun } from "../store/queries/update-run.js";
 import { upsertWorker } from "../store/queries/upsert-worker.js";
+import { boundedSummary } from "../summaries/limits.js";
 import { BundleCache } from "./bundle-cache.js";
 
 const SECRET_CACHE_TTL_MS = 300_000;
@@ -64,6 +76,16 @@ export interface WorkerOptions {
   logs?: { archiver: LogArchiver; writer?: LogWriterOptions };
   /** Called on each claim with how long the job waited after it became ready, for metrics. */
   onClaimed?: (waitedSeconds: number) => void;
+  /**
+   * Artifacts and caches (gantry/upload-artifact, download-artifact, cache): they are kept in `objects`,
+   * the store that keeps finished logs. Without it those steps fail, saying so.
+   */
+  files?: {
+    objects: LogArchiveLike;
+    limits?: Partial<FilesLimits>;
+    /** Where their workspaces are made; a docker engine must see this path (default: the OS's temporary folder). */
+    workspaceRoot?: string;
+  };
 }
 
 /**
@@ -521,36 +543,59 @@ export class Worker {
     const masker = new Masker();
     try {
       const secretOptions = { baseDir: definition.root, cache: this.secretCache(job.run_id) };
-      info.secrets = await resolveWorkflowSecrets(definition.workflow, secretOptions);
+      const withheld = secretsWithheld(info.trigger);
+      info.secrets = withheld ? {} : await resolveWorkflowSecrets(definition.workflow, secretOptions);
+      const evaluated = prepareTask(
+        definition.workflow,
+        info,
+        state,
+        task,
+        planner.ancestorsOf(task.step),
+        action?.spec,
+      );
+      if (withheld) writer.line("stderr", WITHHELD_NOTICE);
       const prepared = await resolveTaskSecrets(
-        prepareTask(definition.workflow, info, state, task, planner.ancestorsOf(task.step), action?.spec),
+        withheld ? withoutSecretRefs(evaluated) : evaluated,
         secretOptions,
       );
       for (const secret of prepared.secrets) masker.add(secret);
       const actionDir = action ? await this.bundles.folder(action.bundle) : undefined;
-      const result = await this.options.runner.run({
-        task: prepared,
-        runId: job.run_id,
-        ...(actionDir ? { actionDir } : {}),
-        signal,
-        flow: writer,
-        workerId: this.id,
-        onLine: (stream, raw) => {
-          const mask = addMaskCommand(raw);
-          if (mask !== undefined) return void masker.add(mask);
-          const line = masker.mask(raw);
-          writer.line(stream, line);
-          this.options.onLine?.({
-            runId: job.run_id,
-            step: task.step,
-            index: task.index,
-            attempt: task.attempt,
-            stream,
-            line,
-          });
-        },
-      });
-      return { ...result, ...(result.error ? { error: masker.mask(result.error) } : {}) };
+      const onLine = (stream: Stream, raw: string) => {
+        const mask = addMaskCommand(raw);
+        if (mask !== undefined) return void masker.add(mask);
+        const line = masker.mask(raw);
+        writer.line(stream, line);
+        this.options.onLine?.({
+          runId: job.run_id,
+          step: task.step,
+          index: task.index,
+          attempt: task.attempt,
+          stream,
+          line,
+        });
+      };
+      const runIn = (workspace?: string) =>
+        this.options.runner.run({
+          task: prepared,
+          runId: job.run_id,
+          ...(actionDir ? { actionDir } : {}),
+          signal,
+          flow: writer,
+          workerId: this.id,
+          onLine,
+          ...(workspace ? { workspace } : {}),
+        });
+      const files = workspaceActionOf(definition.workflow.steps[task.step]?.uses);
+      const result = files
+        ? await this.runWithFiles(files, claimed, prepared.inputs, prepared.runner?.type, runIn, (line) =>
+            onLine("stdout", line),
+          )
+        : await runIn();
+      const { summary, ...outcome } = result;
+      // Every secret of the workflow, not only this step's: a summary is shown beyond the log's readers.
+      for (const secret of Object.values(info.secrets ?? {})) masker.add(secret);
+      await this.saveSummary(job, summary, masker);
+      return { ...outcome, ...(outcome.error ? { error: masker.mask(outcome.error) } : {}) };
     } catch (error) {
       return {
         status: "failed",
@@ -560,6 +605,82 @@ export class Worker {
         finishedAt: this.ctx.now(),
       };
     }
+  }
+
+  /**
+   * Runs a step of gantry/upload-artifact, download-artifact or cache: in a workspace this worker makes,
+   * fills before (download, restore) and reads after (upload, save) through the action's hooks. A step
+   * outside a job is its own job, so the cache's end-of-job save comes right after it.
+   */
+  private async runWithFiles(
+    name: WorkspaceActionName,
+    claimed: ClaimedTask,
+    inputs: Record<string, unknown>,
+    runnerType: string | undefined,
+    runIn: (workspace: string) => Promise<RunnerResult>,
+    log: (line: string) => void,
+  ): Promise<RunnerResult> {
+    const files = this.options.files;
+    if (!files)
+      throw new Error(
+        `gantry/${name} needs a worker with an object store (the log archive's); this one has none`,
+      );
+    const type = runnerType ?? "local";
+    if (type !== "local" && type !== "docker") {
+      throw new Error(
+        `gantry/${name} runs on the local and docker runners, not ${type}: its files pass through the worker`,
+      );
+    }
+    const root = await mkdtemp(path.join(files.workspaceRoot ?? os.tmpdir(), "gantry-files-"));
+    try {
+      const workspace = path.join(root, "work");
+      const scratch = path.join(root, "scratch");
+      await Promise.all([mkdir(workspace), mkdir(scratch)]);
+      // A container's user may not be the worker's: it must be able to write the workspace.
+      await chmod(workspace, 0o777);
+      const hooks = workspaceHooks(name, {
+        db: this.ctx.database.db,
+        objects: files.objects,
+        now: this.ctx.now,
+        limits: { ...DEFAULT_FILES_LIMITS, ...files.limits },
+        run: { id: claimed.run.id, workflow: claimed.run.workflow, info: claimed.info },
+        step: claimed.job.step,
+        inputs,
+        log,
+        scratch,
+      });
+      const named = async <T>(work: () => Promise<T>): Promise<T> => {
+        try {
+          return await work();
+        } catch (error) {
+          throw new Error(`gantry/${name}: ${(error as Error).message}`);
+        }
+      };
+      const before = await named(() => hooks.before(workspace));
+      const result = await runIn(workspace);
+      if (result.status !== "succeeded") {
+        await named(() => hooks.post(workspace, false));
+        return result;
+      }
+      const after = await named(() => hooks.after(workspace));
+      await named(() => hooks.post(workspace, true));
+      return { ...result, outputs: { ...result.outputs, ...before, ...after } };
+    } finally {
+      await rm(root, { recursive: true, force: true }).catch(() => undefined);
+    }
+  }
+
+  /**
+   * Stores what the step wrote to $GANTRY_STEP_SUMMARY, masked and bounded, before its result: the run
+   * page shows it once the step shows as finished. A store error costs the summary, not the step.
+   */
+  private async saveSummary(job: Job, text: string | undefined, masker: Masker): Promise<void> {
+    const markdown = boundedSummary(text === undefined ? undefined : masker.mask(text));
+    if (markdown === undefined) return;
+    const key = { run_id: job.run_id, step: job.step, item_index: job.item_index, attempt: job.attempt };
+    await insertStepSummary(this.ctx.database.db, key, markdown, this.ctx.now()).catch((error: Error) =>
+      this.options.onError?.(new Error(`summary of ${job.step}: ${error.message}`)),
+    );
   }
 
   private async persistently<T>(operation: () => Promise<T>): Promise<T> {

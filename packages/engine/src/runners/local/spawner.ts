@@ -19,6 +19,8 @@ export type ProcessEnd =
       signal: NodeJS.Signals | null;
       /** The text of the step folder's `collect` file, read after the process ended. */
       collected?: string | undefined;
+      /** The head of the step folder's `summary` file (see StepFolder.summary). */
+      summary?: string | undefined;
     }
   | {
       /** `prepare`: the step folder could not be made (the message is the file system's). */
@@ -34,6 +36,8 @@ export interface StepFolder {
   dirs: string[];
   files: Array<[path: string, text: string]>;
   collect: string;
+  /** A file of which the first `limit` bytes are read back too (the step summary), when it is not empty. */
+  summary?: { path: string; limit: number };
 }
 
 export interface SpawnRequest {
@@ -137,6 +141,11 @@ const { spawn } = require("node:child_process");
 const fs = require("node:fs");
 const children = new Map();
 const remove = (dir) => { try { fs.rmSync(dir, { recursive: true, force: true }); } catch {} };
+const head = (file, limit) => {
+  const fd = fs.openSync(file, "r");
+  try { const b = Buffer.alloc(limit); const n = fs.readSync(fd, b, 0, limit, 0); return n > 0 ? b.subarray(0, n).toString("utf8") : undefined; }
+  finally { fs.closeSync(fd); }
+};
 const send = (message) => { if (process.connected) process.send(message); };
 const killGroup = (pid, signal) => { if (pid === undefined) return; try { process.kill(-pid, signal); } catch {} };
 const parent = process.ppid;
@@ -176,6 +185,7 @@ process.on("message", (m) => {
     children.delete(m.id);
     if (folder) {
       if (!message.error) try { message.collected = fs.readFileSync(folder.collect, "utf8"); } catch {}
+      if (!message.error && folder.summary) try { message.summary = head(folder.summary.path, folder.summary.limit); } catch {}
       remove(folder.base);
     }
     send(message);
@@ -205,6 +215,7 @@ type HelperMessage =
       code?: number | null;
       signal?: NodeJS.Signals | null;
       collected?: string;
+      summary?: string;
       error?: { code?: string; message: string; prepare?: boolean };
     };
 
@@ -319,6 +330,11 @@ function received(helper: Helper, message: HelperMessage): void {
   entry.resolve(
     message.error
       ? { error: message.error }
-      : { code: message.code ?? null, signal: message.signal ?? null, collected: message.collected },
+      : {
+          code: message.code ?? null,
+          signal: message.signal ?? null,
+          collected: message.collected,
+          summary: message.summary,
+        },
   );
 }
