@@ -11,6 +11,7 @@ import { checkExpressions, type ExpressionScope } from "./expressions.js";
 import { inputSpecProblems } from "./inputs.js";
 import { runnerProblems } from "./runner.js";
 import { schemaProblems } from "./schema-problems.js";
+import { workflowInjectionProblems } from "./workflow-injection.js";
 
 /** A `uses:` that names something outside this file, for the engine to resolve (core does no I/O). */
 export interface UsesReference {
@@ -51,6 +52,7 @@ export function validateWorkflowText(file: string, text: string): WorkflowValida
   problems.push(...graphProblems(source, steps));
   problems.push(...expressionProblems(source, spec, steps));
   problems.push(...webhookProblems(source));
+  problems.push(...workflowInjectionProblems(source, spec, steps));
   for (const event of ["push", "pull_request"] as const) {
     const filter = isMap(spec.on) ? (spec.on as Record<string, unknown>)[event] : undefined;
     for (const [at, message] of gitFilterProblems(

@@ -166,6 +166,8 @@ inputs:
   token: {type: secret, required: true}
 steps:
   show:
+    # Splices the secret into the script on purpose: the log must still show it masked.
+    unsafe_interpolation: true
     run: |
       echo "token is \${{ inputs.token }}"
       echo "::add-mask::generated-value-42"

@@ -22,7 +22,8 @@ inputs:
   loud: { type: boolean, default: false }
 steps:
   hello:
-    run: echo "greeting=hello \${{ inputs.who }} x\${{ inputs.times }}" >> "$GANTRY_OUTPUT"
+    env: { WHO: "\${{ inputs.who }}" }
+    run: echo "greeting=hello $WHO x\${{ inputs.times }}" >> "$GANTRY_OUTPUT"
   shout:
     needs: hello
     run: echo "loud=$(echo '\${{ steps.hello.outputs.greeting }}' | tr a-z A-Z)" >> "$GANTRY_OUTPUT"

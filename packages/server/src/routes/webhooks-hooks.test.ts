@@ -26,9 +26,10 @@ on:
       inputs: {env: x}
 steps:
   t:
+    env: {TARGET: "\${{ inputs.env }}"}
     run: |
-      echo "deploying \${{ inputs.env }} x\${{ inputs.count }}"
-      echo "env=\${{ inputs.env }}" >> "$GANTRY_OUTPUT"
+      echo "deploying $TARGET x\${{ inputs.count }}"
+      echo "env=$TARGET" >> "$GANTRY_OUTPUT"
 outputs:
   env: \${{ steps.t.outputs.env }}
 `;
