@@ -112,3 +112,14 @@ export function addMaskCommand(line: string): string | undefined {
   const match = /^::add-mask::(.*)$/.exec(line);
   return match ? (match[1] as string).trim() : undefined;
 }
+
+/** A copy of a JSON value with every string masked (keys are left alone: they are the author's names). */
+export function maskDeep<T>(value: T, masker: Masker): T {
+  if (masker.size === 0) return value;
+  if (typeof value === "string") return masker.mask(value) as T;
+  if (Array.isArray(value)) return value.map((v) => maskDeep(v, masker)) as T;
+  if (value !== null && typeof value === "object") {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, maskDeep(v, masker)])) as T;
+  }
+  return value;
+}

@@ -98,6 +98,8 @@ export interface FinishOptions {
    * transaction between its steps (measured: 36 → 27 statements per two-step run, see bench/README.md).
    */
   take?: { workerId: string; labels: string[]; leaseUntil: number };
+  /** Secrets the finishing worker knew besides the secret inputs (resolved references, ::add-mask::). */
+  secrets?: string[];
 }
 
 /**
@@ -128,6 +130,7 @@ export async function finishTask(
     const info = runInfo(run, ctx.box);
     // Outputs that carry a secret are masked before they are stored, as GitHub Actions redacts them.
     const masker = secretMasker(definition.workflow, info);
+    for (const secret of options.secrets ?? []) masker.add(secret);
     const safe: TaskOutcome = {
       ...outcome,
       outputs: Object.fromEntries(

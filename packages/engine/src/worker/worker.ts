@@ -2,6 +2,7 @@ import os from "node:os";
 import {
   addMaskCommand,
   Masker,
+  maskDeep,
   Planner,
   PrepareError,
   prepareTask,
@@ -116,6 +117,8 @@ export class Worker {
   private orphanSweep: NodeJS.Timeout | undefined;
   private unsubscribe: Array<() => void> = [];
   private readonly secretCaches = new Map<string, SecretCache>();
+  /** The secrets each running job's step knew, for finishTask to mask the run's record with. */
+  private readonly knownSecrets = new Map<number, string[]>();
 
   constructor(
     private readonly ctx: ServiceContext,
@@ -350,6 +353,8 @@ export class Worker {
       if (active.abort.signal.aborted && !active.handedBack) active.abort = new AbortController();
     }
     const { outcome, archive } = await this.run(claimed, active.abort.signal);
+    const secrets = this.knownSecrets.get(active.job.id) ?? [];
+    this.knownSecrets.delete(active.job.id);
     if (active.handedBack) {
       // The same attempt runs again elsewhere: its chunks so far are archived first (see run).
       await archive();
@@ -364,6 +369,7 @@ export class Worker {
     const taken = await this.persistently(() =>
       finishTask(this.ctx, active.job, outcome, this.id, {
         group: claimed.run.concurrency_group,
+        secrets,
         ...(this.state === "running"
           ? { take: { workerId: this.id, labels: this.labels, leaseUntil: this.ctx.now() + this.leaseMs } }
           : {}),
@@ -448,7 +454,14 @@ export class Worker {
           });
         },
       });
-      return { ...result, ...(result.error ? { error: masker.mask(result.error) } : {}) };
+      // Every secret this step knew (resolved references, secret inputs, ::add-mask:: values) is masked
+      // in its outputs here; finishTask masks what the run's own record derives from them.
+      this.knownSecrets.set(job.id, masker.secrets());
+      return {
+        ...result,
+        ...(result.outputs ? { outputs: maskDeep(result.outputs, masker) } : {}),
+        ...(result.error ? { error: masker.mask(result.error) } : {}),
+      };
     } catch (error) {
       return {
         status: "failed",
