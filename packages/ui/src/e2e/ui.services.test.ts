@@ -29,8 +29,8 @@ steps:
       for i in 1 2 3; do echo "progress $i of 3"; done
       echo "token is $TOKEN"
       # Held here until the test has seen the lines live; the test then creates the gate file.
-      # (Steps inherit the host's GANTRY_* variables.)
-      while [ ! -f "$GANTRY_E2E_GATE" ]; do sleep 0.05; done
+      # (The worker passes E2E_GATE to steps: GANTRY_STEP_ENV lists it.)
+      while [ ! -f "$E2E_GATE" ]; do sleep 0.05; done
       echo "image=$SERVICE:\${{ inputs.replicas }}-\${{ inputs.environment }}" >> "$GANTRY_OUTPUT"
   test:
     needs: build
@@ -77,7 +77,8 @@ describe("web UI, end to end", () => {
     for (const [file, text] of Object.entries(WORKFLOWS)) temp.write(file, text);
     gate = path.join(dir, "gate");
     gantry = await startGantryUp(["--dir", dir, "--data", path.join(dir, "data")], dir, {
-      GANTRY_E2E_GATE: gate,
+      E2E_GATE: gate,
+      GANTRY_STEP_ENV: "E2E_GATE",
     });
     browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
