@@ -4,6 +4,8 @@ import Fastify, { type FastifyInstance } from "fastify";
 import { registerAuth } from "./auth/index.js";
 import type { ServerContext } from "./context.js";
 import { registerErrorHandler } from "./errors.js";
+import { registerSecurityHeaders } from "./hardening/headers.js";
+import { registerJsonBodyParser } from "./hardening/json-body.js";
 import { auditRoutes } from "./routes/audit.js";
 import { dashboardRoutes } from "./routes/dashboard.js";
 import { healthRoutes } from "./routes/health.js";
@@ -46,6 +48,8 @@ export async function buildApp(
   });
   await app.register(websocket);
   registerErrorHandler(app);
+  registerSecurityHeaders(app, ctx.uiDir);
+  registerJsonBodyParser(app);
   // Before every route: it collects them and decides each request from the table in auth/rules.ts.
   await registerAuth(app, ctx);
   keyRoutes(app, ctx);

@@ -185,3 +185,20 @@ describe("quoteStateAt", () => {
     expect(quoteStateAt(script, script.length)).toBe(state);
   });
 });
+
+describe("working_directory stays in the workspace", () => {
+  it.each([
+    ["../../../../etc", "climbs out"],
+    ["/etc", "is absolute"],
+    ["a/../../b", "climbs out"],
+  ])("%s is refused at load", (dir, why) => {
+    const out = messages(`steps:\n  a:\n    working_directory: ${dir}\n    run: pwd\n`);
+    expect(out).toEqual([
+      expect.stringMatching(new RegExp(`^3:24: steps\\.a\\.working_directory: .*${why}`)),
+    ]);
+  });
+
+  it("a relative folder inside is fine", () => {
+    expect(messages("steps:\n  a:\n    working_directory: src/../lib\n    run: pwd\n")).toEqual([]);
+  });
+});

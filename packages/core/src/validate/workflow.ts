@@ -1,5 +1,6 @@
 import { CONTEXT_NAMES } from "../expressions/evaluate.js";
 import type { Problem, RunnerSpec, StepSpec, WorkflowSpec } from "../format/types.js";
+import { workingDirectoryProblem } from "../format/working-directory.js";
 import { ancestorsOf, findCycle, needsOf } from "../graph/dag.js";
 import { SELECTOR_CONTEXTS } from "../nodes/run-nodes.js";
 import { workflowSchema } from "../schema/workflow-schema.js";
@@ -61,6 +62,11 @@ export function validateWorkflowText(file: string, text: string): WorkflowValida
     ))
       problems.push({ file, ...source.locate(at, { key: true }), message });
   }
+  for (const [path, dir] of workingDirectories(spec, steps)) {
+    const problem =
+      typeof dir === "string" && !dir.includes("${{") ? workingDirectoryProblem(dir) : undefined;
+    if (problem) problems.push({ file, ...source.locate(path), message: `${path.join(".")}: ${problem}` });
+  }
   for (const [id, step] of Object.entries(steps)) {
     if (!isMap(step)) continue;
     problems.push(...stepShapeProblems(source, id, step));
@@ -89,6 +95,14 @@ export function validateWorkflowText(file: string, text: string): WorkflowValida
   }
   sortProblems(problems);
   return problems.length === 0 ? { workflow: spec, source, uses, problems } : { source, uses, problems };
+}
+
+function workingDirectories(spec: WorkflowSpec, steps: Record<string, StepSpec>): Array<[string[], unknown]> {
+  const found: Array<[string[], unknown]> = [];
+  if (isMap(spec.defaults)) found.push([["defaults", "working_directory"], spec.defaults.working_directory]);
+  for (const [id, step] of Object.entries(steps))
+    if (isMap(step)) found.push([["steps", id, "working_directory"], step.working_directory]);
+  return found;
 }
 
 /** A step's `runner:` for its effective type, and an image for a `run:` step in a container. */

@@ -301,8 +301,8 @@ describe("webhooks", () => {
         const res = await t.app.inject({ method: "POST", url: "/api/v1/webhooks/github", payload: "{}" });
         codes.push(res.statusCode);
       }
-      // No sources configured: the route itself answers 404, until the limit.
-      expect(codes).toEqual([404, 404, 429]);
+      // Unsigned: the route answers 401 before reading the body, until the limit.
+      expect(codes).toEqual([401, 401, 429]);
     } finally {
       await t.close();
     }

@@ -1,14 +1,21 @@
+import { timingSafeEqual } from "node:crypto";
 import { store } from "@gantry/engine";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { ServerContext } from "../context.js";
 import { audit } from "./audit.js";
 import { sha256 } from "./keys.js";
 import { OidcClient, roleFromClaims } from "./oidc.js";
-import { clearSessionCookie, csrfMatches, SESSION_COOKIE, startSession } from "./sessions.js";
+import { clearSessionCookie, csrfMatches, SESSION_COOKIE, secureCookie, startSession } from "./sessions.js";
 import type { AuthOptions } from "./types.js";
 
 /** A sign-in must come back from the IdP within this time. */
 const LOGIN_TTL_MS = 10 * 60_000;
+/**
+ * Binds a sign-in to the browser that started it: set at /auth/login with the sign-in's state, and
+ * required at /auth/callback. A callback URL someone else started (login CSRF: signing a victim in as
+ * the attacker) arrives without it and is refused.
+ */
+export const LOGIN_COOKIE = "gantry_login";
 
 /**
  * `/auth/login` → the IdP → `/auth/callback` → a new session cookie and back to `return_to`;
@@ -49,6 +56,14 @@ export function authRoutes(app: FastifyInstance, ctx: ServerContext, options: Au
         return_to: returnTo,
         expires_at: ctx.service.now() + LOGIN_TTL_MS,
       });
+      reply.setCookie(LOGIN_COOKIE, start.state, {
+        path: "/auth/callback",
+        httpOnly: true,
+        // Lax: the cookie still comes with the IdP's top-level redirect back.
+        sameSite: "lax",
+        secure: secureCookie(options, request),
+        maxAge: LOGIN_TTL_MS / 1000,
+      });
       return reply.redirect(start.url, 302);
     },
   );
@@ -60,7 +75,16 @@ export function authRoutes(app: FastifyInstance, ctx: ServerContext, options: Au
       if (!oidc || !options.oidc) return reply.code(404).send({ error: "OIDC sign-in is not configured" });
       const now = ctx.service.now();
       const { state, error, error_description } = request.query;
-      const pending = state ? await store.takeLogin(db, state, now) : undefined;
+      const bound = request.cookies[LOGIN_COOKIE];
+      if (!state || !bound || !sameText(bound, state)) {
+        request.log.warn("OIDC callback refused: the sign-in was not started by this browser");
+        return reply.code(400).send({
+          error:
+            "this sign-in state was not started in this browser (or its cookie expired); start again at /auth/login",
+        });
+      }
+      reply.clearCookie(LOGIN_COOKIE, { path: "/auth/callback" });
+      const pending = await store.takeLogin(db, state, now);
       if (!pending) {
         return reply
           .code(400)
@@ -198,4 +222,11 @@ export function authRoutes(app: FastifyInstance, ctx: ServerContext, options: Au
 function safeReturnTo(value: string | undefined): string {
   if (!value?.startsWith("/") || value.startsWith("//") || value.includes("\\")) return "/";
   return value;
+}
+
+/** Constant-time comparison of two strings. */
+function sameText(a: string, b: string): boolean {
+  const x = Buffer.from(sha256(a));
+  const y = Buffer.from(sha256(b));
+  return timingSafeEqual(x, y);
 }
