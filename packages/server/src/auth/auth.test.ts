@@ -355,3 +355,28 @@ describe("local single-user mode (no auth configured)", () => {
     }
   });
 });
+
+describe("failed API-key checks", () => {
+  it("answer 429 after the configured number a minute from one address", async () => {
+    const t = await openTestApp(
+      "gantry-keyguess-",
+      {},
+      { auth: { ...DEFAULT_AUTH, mode: "keys", failedKeyLimit: 3 } },
+    );
+    try {
+      const codes: number[] = [];
+      for (let i = 0; i < 5; i++) {
+        const res = await t.app.inject({
+          method: "GET",
+          url: "/api/v1/workflows",
+          headers: { authorization: `Bearer gantry_guess${i}` },
+        });
+        codes.push(res.statusCode);
+        if (res.statusCode === 429) expect(Number(res.headers["retry-after"])).toBeGreaterThan(0);
+      }
+      expect(codes).toEqual([401, 401, 401, 429, 429]);
+    } finally {
+      await t.close();
+    }
+  });
+});
