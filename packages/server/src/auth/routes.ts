@@ -5,6 +5,7 @@ import type { ServerContext } from "../context.js";
 import { audit } from "./audit.js";
 import { sha256 } from "./keys.js";
 import { OidcClient, roleFromClaims } from "./oidc.js";
+import { openSocketsOf } from "./open-sockets.js";
 import { clearSessionCookie, csrfMatches, SESSION_COOKIE, secureCookie, startSession } from "./sessions.js";
 import type { AuthOptions } from "./types.js";
 
@@ -177,6 +178,7 @@ export function authRoutes(app: FastifyInstance, ctx: ServerContext, options: Au
             .code(403)
             .send({ error: "missing or wrong X-CSRF-Token header (get it from GET /auth/me)" });
         const row = await store.deleteSession(db, principal.sessionHash);
+        openSocketsOf(ctx).closeAll(`session:${principal.sessionHash}`, "signed out");
         await audit(ctx, request, principal, "auth.logout", null);
         clearSessionCookie(options, request, reply);
         const logoutUrl = oidc
