@@ -7,6 +7,7 @@ import { sha256 } from "./keys.js";
 import { OidcClient, roleFromClaims } from "./oidc.js";
 import { openSocketsOf } from "./open-sockets.js";
 import { clearSessionCookie, csrfMatches, SESSION_COOKIE, secureCookie, startSession } from "./sessions.js";
+import { signInFailed } from "./signin-failure.js";
 import type { AuthOptions } from "./types.js";
 
 /** A sign-in must come back from the IdP within this time. */
@@ -78,23 +79,29 @@ export function authRoutes(app: FastifyInstance, ctx: ServerContext, options: Au
       const { state, error, error_description } = request.query;
       const bound = request.cookies[LOGIN_COOKIE];
       if (!state || !bound || !sameText(bound, state)) {
-        request.log.warn("OIDC callback refused: the sign-in was not started by this browser");
-        return reply.code(400).send({
-          error:
-            "this sign-in state was not started in this browser (or its cookie expired); start again at /auth/login",
-        });
+        return signInFailed(
+          request,
+          reply,
+          400,
+          "this sign-in state was not started in this browser (or its cookie expired); start again at /auth/login",
+        );
       }
       reply.clearCookie(LOGIN_COOKIE, { path: "/auth/callback" });
       const pending = await store.takeLogin(db, state, now);
-      if (!pending) {
-        return reply
-          .code(400)
-          .send({ error: "unknown, used or expired sign-in state; start again at /auth/login" });
-      }
+      if (!pending)
+        return signInFailed(
+          request,
+          reply,
+          400,
+          "unknown, used or expired sign-in state; start again at /auth/login",
+        );
       if (error)
-        return reply
-          .code(401)
-          .send({ error: `sign-in refused by the identity provider: ${error_description ?? error}` });
+        return signInFailed(
+          request,
+          reply,
+          401,
+          `refused by the identity provider: ${error_description ?? error}`,
+        );
       const url = new URL(redirectUri(request));
       url.search = new URL(request.url, "http://x").search;
       let result: Awaited<ReturnType<OidcClient["finish"]>>;
@@ -105,8 +112,7 @@ export function authRoutes(app: FastifyInstance, ctx: ServerContext, options: Au
           verifier: pending.code_verifier,
         });
       } catch (err) {
-        request.log.warn({ err }, "OIDC callback failed");
-        return reply.code(401).send({ error: `sign-in failed: ${(err as Error).message}` });
+        return signInFailed(request, reply, 401, (err as Error).message);
       }
       const { claims } = result;
       const subject = String(claims.sub);
@@ -123,9 +129,12 @@ export function authRoutes(app: FastifyInstance, ctx: ServerContext, options: Au
             reason: `no role for claim ${options.oidc.roleClaim}`,
           },
         );
-        return reply.code(403).send({
-          error: `${name} has no Gantry role: no value of the '${options.oidc.roleClaim}' claim is mapped to one`,
-        });
+        return signInFailed(
+          request,
+          reply,
+          403,
+          `${name} has no Gantry role: no value of the '${options.oidc.roleClaim}' claim is mapped to one`,
+        );
       }
       // Rotation: whatever session the browser had ends; the new one gets a new id and CSRF token.
       // Sign-ins are rare: a good moment to drop expired sessions and abandoned sign-ins.
