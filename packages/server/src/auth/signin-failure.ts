@@ -14,7 +14,7 @@ export function plainReason(detail: string): string {
   return "Signing in did not complete.";
 }
 
-const escape = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 /**
  * Answers a failed sign-in: a page in the UI's look with the reason and a "Sign in again" button for a
@@ -42,8 +42,8 @@ a.button{display:inline-block;margin-top:1rem;padding:.5rem 1rem;border-radius:.
 </style></head>
 <body><main>
 <h1>Sign-in failed</h1>
-<p>${escape(reason)}</p>
-<p class="detail">${escape(detail)}</p>
+<p>${escapeHtml(reason)}</p>
+<p class="detail">${escapeHtml(detail)}</p>
 <a class="button" href="/auth/login">Sign in again</a>
 </main></body></html>`;
   return reply.code(status).type("text/html; charset=utf-8").send(page);
