@@ -38,6 +38,15 @@ export interface RetrySpec {
   backoff?: Backoff;
 }
 
+/**
+ * Tries of a step whose worker was lost (killed, cut off from the database) are an infrastructure
+ * failure, not the step's: they are queued again this many times before the step fails. They do not
+ * count against `retry.attempts`.
+ */
+export interface WorkerLostSpec {
+  retries: number;
+}
+
 export const RUNNER_TYPES = ["local", "docker", "kubernetes", "ssh"] as const;
 export type RunnerType = (typeof RUNNER_TYPES)[number];
 export const PULL_POLICIES = ["always", "if-missing", "never"] as const;
@@ -89,6 +98,7 @@ export interface StepSpec {
   env?: Record<string, unknown>;
   if?: string | boolean;
   retry?: RetrySpec;
+  worker_lost?: WorkerLostSpec;
   timeout?: string | number;
   for_each?: string | unknown[];
   continue_on_error?: boolean | string;
@@ -108,6 +118,7 @@ export interface WorkflowDefaults {
   timeout?: string | number;
   working_directory?: string;
   retry?: RetrySpec;
+  worker_lost?: WorkerLostSpec;
   runner?: RunnerSpec;
 }
 

@@ -21,6 +21,7 @@ import {
   scalarMap,
   scheduleEntry,
   step,
+  workerLost,
 } from "./definitions.js";
 
 /**
@@ -65,6 +66,7 @@ export const workflowSchema = {
         timeout: duration,
         working_directory: { type: "string" },
         retry,
+        worker_lost: workerLost,
         runner,
       },
     },

@@ -43,9 +43,21 @@ export async function openDatabase(location: string, options: { poolSize?: numbe
     const pg = (await import("pg")).default;
     // bigint columns hold ms timestamps, well inside Number's exact range: read them as numbers.
     pg.types.setTypeParser(20, (v: string) => Number(v));
-    const pool = new pg.Pool({ connectionString: location, max: options.poolSize ?? 10 });
-    // A dropped connection must not crash the process; the pool replaces it on next use.
+    const pool = new pg.Pool({
+      connectionString: location,
+      max: options.poolSize ?? 10,
+      // A database that does not answer fails a query in 10 s instead of hanging it (and a heartbeat).
+      connectionTimeoutMillis: 10_000,
+      keepAlive: true,
+    });
+    // A dropped connection must not crash the process; the pool replaces it on next use. The pool
+    // listens for errors only on idle clients: a client checked out (inside a transaction, between two
+    // statements) that the server terminates (57P01, a restart) emits 'error' with no listener, which
+    // ends the process. Each client gets its own listener for its whole life.
     pool.on("error", () => {});
+    pool.on("connect", (client) => {
+      client.on("error", () => {});
+    });
     const db = new Kysely<Tables>({ dialect: new PostgresDialect({ pool }) });
     return { db, dialect: "postgres", url: location, pool, close: () => db.destroy() };
   }

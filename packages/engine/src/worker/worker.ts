@@ -84,6 +84,12 @@ interface Active {
   /** A clean-up step (`if: always()`) queued by the run's cancel: that cancel must not stop it. */
   cleanup: boolean;
   done: Promise<void>;
+  /** When its lease ends as far as this worker knows: set at the claim, moved by each renewal. */
+  leaseUntil: number;
+  /** Its step's process has ended (only the result and the log are left to store). */
+  settled: boolean;
+  /** Why this worker gave the step up: it could not keep the lease, so another try will run. */
+  lost?: string;
 }
 
 export class Worker {
@@ -114,6 +120,17 @@ export class Worker {
   private endSleep: (() => void) | undefined;
   private loop: Promise<void> | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
+  /** A renewal sooner than the next heartbeat, after one failed. */
+  private renewRetry: NodeJS.Timeout | undefined;
+  private beating = false;
+  /**
+   * A claim or a finish failed after its statement may have committed (the answer lost with the
+   * connection): the store may hold jobs for this worker that it does not know of. Looked for when
+   * nothing that takes jobs is in flight (`taking`), so a job is never started twice here.
+   */
+  private adoptPending = false;
+  private taking = 0;
+  private leaseWatch: NodeJS.Timeout | undefined;
   private orphanSweep: NodeJS.Timeout | undefined;
   private unsubscribe: Array<() => void> = [];
   private readonly secretCaches = new Map<string, SecretCache>();
@@ -141,6 +158,7 @@ export class Worker {
       this.ctx.notifier.subscribe("cancel", (runId) => this.cancelRun(runId)),
     );
     this.heartbeat = setInterval(() => void this.beat(), Math.max(50, Math.floor(this.leaseMs / 3)));
+    this.leaseWatch = setInterval(() => this.watchLeases(), Math.max(25, Math.floor(this.leaseMs / 20)));
     if (this.options.runner.removeOrphans) {
       void this.removeOrphans();
       this.orphanSweep = setInterval(() => void this.removeOrphans(), ORPHAN_SWEEP_MS);
@@ -169,6 +187,8 @@ export class Worker {
     }
     await Promise.all([...this.active.values()].map((a) => a.done));
     if (this.heartbeat) clearInterval(this.heartbeat);
+    if (this.leaseWatch) clearInterval(this.leaseWatch);
+    if (this.renewRetry) clearTimeout(this.renewRetry);
     if (this.orphanSweep) clearInterval(this.orphanSweep);
     for (const off of this.unsubscribe) off();
     this.state = "stopped";
@@ -187,12 +207,32 @@ export class Worker {
   }
 
   private async beat(): Promise<void> {
+    // A renewal still waiting on a slow database is not doubled: the next one starts when it is over.
+    if (this.beating) return;
+    this.beating = true;
+    if (this.renewRetry) clearTimeout(this.renewRetry);
+    this.renewRetry = undefined;
     try {
       // An idle worker holds no lease: skipping the renewal keeps an idle cluster's database quiet.
-      if (this.active.size > 0)
-        await renewLeases(this.ctx.database.db, this.id, this.ctx.now() + this.leaseMs, [
-          ...this.active.keys(),
-        ]);
+      const held = [...this.active.values()].filter((a) => a.lost === undefined);
+      if (held.length > 0) {
+        const until = this.ctx.now() + this.leaseMs;
+        const renewed = new Set(
+          await renewLeases(
+            this.ctx.database.db,
+            this.id,
+            until,
+            held.map((a) => a.job.id),
+          ),
+        );
+        for (const active of held) {
+          if (renewed.has(active.job.id)) active.leaseUntil = until;
+          // Finished meanwhile (its job deleted with its result), or taken away: the reaper found its
+          // lease over. Another try may run already; this one must stop at once.
+          else if (this.active.get(active.job.id) === active && !active.settled && !active.handedBack)
+            this.giveUp(active, "its lease was taken over by the reaper");
+        }
+      }
       await this.register();
       // The fallback for a cancel notification that never arrived (a dropped LISTEN connection).
       const runIds = [...new Set([...this.active.values()].map((a) => a.job.run_id))];
@@ -207,7 +247,36 @@ export class Worker {
       }
     } catch (error) {
       this.options.onError?.(error as Error);
+      // The database is away: try again every second (within the lease), so that the lease is renewed as
+      // soon as it is back, not a third of a lease later.
+      if (this.state === "running" || this.active.size > 0)
+        this.renewRetry = setTimeout(() => void this.beat(), Math.min(1000, Math.floor(this.leaseMs / 10)));
+    } finally {
+      this.beating = false;
     }
+  }
+
+  /**
+   * Stops the steps whose lease this worker could not renew, a third of a lease before it ends (time for
+   * SIGTERM, the kill grace and SIGKILL in the default 30 s lease): the reaper queues a new try only
+   * once the lease is over, so the two never run at once.
+   */
+  private watchLeases(): void {
+    const now = this.ctx.now();
+    for (const active of this.active.values()) {
+      if (active.lost !== undefined || active.settled || active.handedBack) continue;
+      if (now >= active.leaseUntil - this.leaseMs / 3)
+        this.giveUp(
+          active,
+          `could not renew its lease for ${Math.round((now - active.leaseUntil + this.leaseMs) / 1000)} s (the database is unreachable)`,
+        );
+    }
+  }
+
+  private giveUp(active: Active, why: string): void {
+    active.lost = `worker lost: ${this.id} stopped its step: it ${why}`;
+    this.options.onError?.(new Error(`${active.job.step} of run ${active.job.run_id}: ${active.lost}`));
+    active.abort.abort();
   }
 
   /**
@@ -273,6 +342,7 @@ export class Worker {
       this.woken = false;
       let filled = false;
       let sleepMs = this.active.size < this.concurrency ? this.pollMs : 60_000;
+      if (this.adoptPending && this.taking === 0) await this.adopt();
       if (this.active.size < this.concurrency) {
         try {
           const now = this.ctx.now();
@@ -286,7 +356,10 @@ export class Worker {
             now,
             now + this.leaseMs,
             free,
-          );
+          ).catch((error: Error) => {
+            this.adoptPending = true;
+            throw error;
+          });
           for (const job of jobs) {
             this.options.onClaimed?.(Math.max(0, now - job.available_at) / 1000);
             this.begin(job);
@@ -330,7 +403,15 @@ export class Worker {
   /** Runs a claimed job; `claimed` when it was started already (taken over by finishTask). */
   private begin(job: Job, claimed?: ClaimedTask): void {
     const abort = new AbortController();
-    const active: Active = { job, abort, handedBack: false, cleanup: false, done: Promise.resolve() };
+    const active: Active = {
+      job,
+      abort,
+      handedBack: false,
+      cleanup: false,
+      done: Promise.resolve(),
+      leaseUntil: job.lease_until ?? this.ctx.now() + this.leaseMs,
+      settled: false,
+    };
     active.done = this.execute(active, claimed)
       .catch((error: Error) => this.options.onError?.(error))
       .finally(() => {
@@ -355,10 +436,26 @@ export class Worker {
     const { outcome, archive } = await this.run(claimed, active.abort.signal);
     const secrets = this.knownSecrets.get(active.job.id) ?? [];
     this.knownSecrets.delete(active.job.id);
+    active.settled = true;
     if (active.handedBack) {
       // The same attempt runs again elsewhere: its chunks so far are archived first (see run).
       await archive();
       return this.handBack(claimed);
+    }
+    if (active.lost !== undefined) {
+      // The step was stopped because its lease could not be kept: the try was lost with this worker's
+      // database connection, not failed by the step. Reported as such once the database is back (the
+      // reaper does the same after the lease, and whichever comes first counts; the other is fenced off).
+      await archive();
+      await this.persistently(() =>
+        finishTask(
+          this.ctx,
+          active.job,
+          { status: "failed", exitCode: null, error: active.lost, workerLost: true },
+          this.id,
+        ),
+      );
+      return;
     }
     if (outcome.startedAt !== undefined && outcome.finishedAt !== undefined) {
       this.options.onFinished?.((outcome.finishedAt - outcome.startedAt) / 1000, outcome.status);
@@ -366,6 +463,7 @@ export class Worker {
     // The result must not be lost to a dropped database connection: retry until the store takes it
     // (finishTask is safe to repeat: a second call finds its job gone and does nothing).
     // While running, this worker takes a successor that became ready itself (see FinishOptions.take).
+    this.taking++;
     const taken = await this.persistently(() =>
       finishTask(this.ctx, active.job, outcome, this.id, {
         group: claimed.run.concurrency_group,
@@ -373,8 +471,12 @@ export class Worker {
         ...(this.state === "running"
           ? { take: { workerId: this.id, labels: this.labels, leaseUntil: this.ctx.now() + this.leaseMs } }
           : {}),
+      }).catch((error: Error) => {
+        // Committed with its answer lost, maybe, and a successor taken with it.
+        this.adoptPending = true;
+        throw error;
       }),
-    );
+    ).finally(() => this.taking--);
     if (taken) {
       // Stopping began meanwhile: the successor goes back to the queue for another worker.
       if (this.state !== "running") await this.handBack(taken);
@@ -483,6 +585,34 @@ export class Worker {
         this.options.onError?.(error as Error);
         await new Promise((resolve) => setTimeout(resolve, Math.min(5_000, 100 * 2 ** attempt)));
       }
+    }
+  }
+
+  /**
+   * Starts the jobs the store says this worker holds and that it does not run: claimed or taken by a
+   * statement whose answer was lost. Without this, each would wait for its lease to run out and count
+   * as a try lost with its worker.
+   */
+  private async adopt(): Promise<void> {
+    this.adoptPending = false;
+    try {
+      const held = await this.ctx.database.db
+        .selectFrom("jobs")
+        .selectAll()
+        .where("worker_id", "=", this.id)
+        .where("status", "=", "running")
+        // A job near the end of its lease is left to the reaper, which may be queueing its next try.
+        .where("lease_until", ">", this.ctx.now() + this.leaseMs / 2)
+        .execute();
+      // Checked again after the query: a finish may have taken a job meanwhile.
+      if (this.taking > 0) {
+        this.adoptPending = true;
+        return;
+      }
+      for (const job of held) if (!this.active.has(job.id)) this.begin(job);
+    } catch (error) {
+      this.adoptPending = true;
+      this.options.onError?.(error as Error);
     }
   }
 
