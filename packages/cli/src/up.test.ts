@@ -21,7 +21,7 @@ describe("gantry up, then gantry logs", () => {
     rmSync(data, { recursive: true, force: true });
   });
 
-  it("loads the examples and follows a run's log until it ends", async () => {
+  it("loads the examples and follows a run's log until it ends", { timeout: 60_000 }, async () => {
     const workflows = (await (await fetch(`${url}/api/v1/workflows`)).json()) as {
       workflows: Array<{ name: string }>;
     };

@@ -29,6 +29,8 @@ export * from "./triggers/input-mapping.js";
 export * from "./triggers/webhook.js";
 export * from "./validate/action.js";
 export { newAjv } from "./validate/ajv.js";
+export * from "./validate/fix-injections.js";
+export { untrustedInput } from "./validate/injection.js";
 export { schemaProblems } from "./validate/schema-problems.js";
 export * from "./validate/workflow.js";
 export * from "./yaml/parse.js";

@@ -15,10 +15,11 @@ inputs:
   token: {type: secret}
 steps:
   hello:
+    env: {WHO: "\${{ inputs.who }}", TOKEN: "\${{ inputs.token }}"}
     run: |
-      echo "hello \${{ inputs.who }} x\${{ inputs.times }}"
-      echo "msg=hello \${{ inputs.who }}" >> "$GANTRY_OUTPUT"
-      echo "tok=\${{ inputs.token }}" >> "$GANTRY_OUTPUT"
+      echo "hello $WHO x\${{ inputs.times }}"
+      echo "msg=hello $WHO" >> "$GANTRY_OUTPUT"
+      echo "tok=$TOKEN" >> "$GANTRY_OUTPUT"
 outputs:
   msg: \${{ steps.hello.outputs.msg }}
 `,

@@ -5,6 +5,8 @@ import { registerAuth } from "./auth/index.js";
 import type { ServerContext } from "./context.js";
 import { registerErrorHandler } from "./errors.js";
 import { artifactRoutes } from "./routes/artifacts.js";
+import { registerSecurityHeaders } from "./hardening/headers.js";
+import { registerJsonBodyParser } from "./hardening/json-body.js";
 import { auditRoutes } from "./routes/audit.js";
 import { badgeRoutes } from "./routes/badges.js";
 import { dashboardRoutes } from "./routes/dashboard.js";
@@ -48,6 +50,8 @@ export async function buildApp(
   });
   await app.register(websocket);
   registerErrorHandler(app);
+  registerSecurityHeaders(app, ctx.uiDir);
+  registerJsonBodyParser(app);
   // Before every route: it collects them and decides each request from the table in auth/rules.ts.
   await registerAuth(app, ctx);
   keyRoutes(app, ctx);

@@ -54,6 +54,8 @@ inputs:
 steps:
   leak:
     env: {TOKEN: "\${{ inputs.token }}", GATE: "\${{ inputs.gate }}"}
+    # Splices the secret into the script on purpose: the log must still show it masked.
+    unsafe_interpolation: true
     run: |
       echo "inline: \${{ inputs.token }}"
       echo "from env: $TOKEN"

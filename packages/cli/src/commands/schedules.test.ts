@@ -33,7 +33,7 @@ steps:
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it("lists, suspends, resumes, fires now and shows the history", async () => {
+  it("lists, suspends, resumes, fires now and shows the history", { timeout: 60_000 }, async () => {
     const list = await gantry(["schedules", "list", "--server", url]);
     expect(list.code).toBe(0);
     const lines = list.stdout.trim().split("\n");

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -68,5 +68,31 @@ describe("gantry validate --config (libraries)", () => {
     const r = await gantry(["validate", "--config", path.join(dir, "nope.yaml"), path.join(dir, "ok.yaml")]);
     expect(r.code).not.toBe(0);
     expect(r.stderr).toContain("nope.yaml: file not found");
+  });
+});
+
+describe("gantry validate: outside text in scripts", () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(path.join(os.tmpdir(), "gantry-validate-fix-"));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("refuses it with file:line:col and the rewrite; --fix applies the rewrite", async () => {
+    const file = path.join(dir, "greet.yaml");
+    writeFileSync(
+      file,
+      'name: greet\ninputs:\n  who: {type: string}\nsteps:\n  hi:\n    run: echo "hello ${{ inputs.who }}"\n',
+    );
+    const refused = await gantry(["validate", file]);
+    expect(refused.code).toBe(1);
+    expect(refused.stdout).toContain(`${file}:6:22: steps.hi.run: \${{ inputs.who }} puts input 'who'`);
+    expect(refused.stdout).toContain('env: {WHO: "${{ inputs.who }}"}');
+    const fixed = await gantry(["validate", "--fix", file]);
+    expect(fixed.code).toBe(0);
+    expect(fixed.stderr).toContain("1 value moved from script text to env:");
+    expect(readFileSync(file, "utf8")).toBe(
+      'name: greet\ninputs:\n  who: {type: string}\nsteps:\n  hi:\n    env: { WHO: "${{ inputs.who }}" }\n    run: echo "hello ${WHO}"\n',
+    );
   });
 });

@@ -1,5 +1,6 @@
+import { readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { formatProblem, type Problem } from "@gantry/core";
+import { fixInjections, formatProblem, type Problem } from "@gantry/core";
 import {
   ACTION_FILE,
   findYamlFiles,
@@ -23,12 +24,19 @@ export function registerValidateCommand(program: Command): void {
       "--config <file>",
       "gantry.yaml whose libraries resolve `uses: <library>/<path>@<ref>` (default: $GANTRY_CONFIG, else ./gantry.yaml when present)",
     )
-    .action(async (paths: string[], options: { config?: string }) => {
+    .option(
+      "--fix",
+      "rewrite scripts that splice outside text (string inputs, trigger payloads, github.event) into code: the value moves to env: and the script reads the variable",
+    )
+    .action(async (paths: string[], options: { config?: string; fix?: boolean }) => {
       process.exitCode = await validateCommand(paths, options);
     });
 }
 
-async function validateCommand(paths: string[], options: { config?: string }): Promise<number> {
+async function validateCommand(
+  paths: string[],
+  options: { config?: string; fix?: boolean },
+): Promise<number> {
   const problems: Problem[] = [];
   const files: string[] = [];
   for (const p of paths) {
@@ -36,6 +44,7 @@ async function validateCommand(paths: string[], options: { config?: string }): P
     if (found === undefined) problems.push({ file: p, line: 1, col: 1, message: "file or folder not found" });
     else files.push(...found);
   }
+  if (options.fix) for (const file of files) await fixFile(file);
   const load = await loadOptions(options.config);
   for (const file of files) {
     const result = ACTION_FILE.test(path.basename(file))
@@ -53,6 +62,23 @@ async function validateCommand(paths: string[], options: { config?: string }): P
         );
   process.stderr.write(`${summary}\n`);
   return problems.length === 0 ? 0 : 1;
+}
+
+/** Applies the injection rewrite to one file, in place, and says what it did. */
+async function fixFile(file: string): Promise<void> {
+  const text = await readFile(file, "utf8");
+  const result = fixInjections(file, text);
+  if (result.fixed > 0) {
+    await writeFile(file, result.text);
+    process.stderr.write(
+      `${pc.green("fixed")} ${file}: ${result.fixed} value${result.fixed === 1 ? "" : "s"} moved from script text to env:\n`,
+    );
+  }
+  for (const place of result.skipped) {
+    process.stderr.write(
+      `${pc.red("not fixed")} ${file}: ${place} (python/node script or a form --fix cannot edit; see the message below)\n`,
+    );
+  }
 }
 
 /**

@@ -13,7 +13,7 @@ export type { AuthOptions };
  *   session_ttl: 12h
  *   secure_cookies: auto           # auto: Secure when the request came over https
  *   public_url: https://gantry.example.com   # for the OIDC redirect URI (default: from the request)
- *   rate_limits: {login: 30, webhooks: 600}  # per minute per client address
+ *   rate_limits: {login: 30, webhooks: 600, failed_keys: 20}  # per minute per client address
  *   oidc:
  *     issuer: https://id.example.com
  *     client_id: gantry
@@ -37,7 +37,11 @@ export const authSchema = {
     rate_limits: {
       type: "object",
       additionalProperties: false,
-      properties: { login: { type: "integer", minimum: 1 }, webhooks: { type: "integer", minimum: 1 } },
+      properties: {
+        login: { type: "integer", minimum: 1 },
+        webhooks: { type: "integer", minimum: 1 },
+        failed_keys: { type: "integer", minimum: 1 },
+      },
     },
     oidc: {
       type: "object",
@@ -76,7 +80,7 @@ export interface FileAuth {
   session_ttl?: string;
   secure_cookies?: "auto" | boolean;
   public_url?: string;
-  rate_limits?: { login?: number; webhooks?: number };
+  rate_limits?: { login?: number; webhooks?: number; failed_keys?: number };
   oidc?: {
     issuer: string;
     client_id: string;
@@ -111,6 +115,7 @@ export function authOptionsOf(file: FileAuth | undefined, env: NodeJS.ProcessEnv
     ...(file?.public_url ? { publicUrl: file.public_url } : {}),
     ...(file?.rate_limits?.login ? { loginRateLimit: file.rate_limits.login } : {}),
     ...(file?.rate_limits?.webhooks ? { webhookRateLimit: file.rate_limits.webhooks } : {}),
+    ...(file?.rate_limits?.failed_keys ? { failedKeyLimit: file.rate_limits.failed_keys } : {}),
   };
   if (oidc) {
     (oidc.roles ?? []).forEach((r, i) => {

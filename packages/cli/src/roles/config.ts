@@ -10,9 +10,12 @@ import {
   schemaProblems,
 } from "@gantry/core";
 import {
+  createSecretCache,
+  findSecretRefs,
   type LibraryConfig,
   nodeEntrySchema,
   resolveRefsDeep,
+  resolveSecretRef,
   type S3ArchiveOptions,
   type SourceConfig,
   sshSettingsSchema,
@@ -369,7 +372,7 @@ export async function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = pr
     },
     configDir,
   );
-  const resolved = (await resolveRefsDeep(rest, { baseDir: configDir })) as FileConfig;
+  const resolved = (await resolveConfigRefs(rest, configDir, (at) => at.join("."))) as FileConfig;
   const pick = <T>(flag: T | undefined, envValue: T | undefined, fileValue: T | undefined) =>
     flag ?? envValue ?? fileValue;
   const number = (name: string, text: string | undefined): number | undefined => {
@@ -384,9 +387,10 @@ export async function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = pr
       .map((l) => l.trim())
       .filter(Boolean);
   // The two settings a Kubernetes Secret usually holds may name a mounted file instead of carrying it.
-  const fromEnv = (await resolveRefsDeep(
+  const fromEnv = (await resolveConfigRefs(
     { database: env.GANTRY_DATABASE, key: env.GANTRY_ENCRYPTION_KEY },
-    { baseDir: configDir },
+    configDir,
+    (at) => (at[0] === "database" ? "GANTRY_DATABASE" : "GANTRY_ENCRYPTION_KEY"),
   )) as { database?: string; key?: string };
   const encryptionKey = fromEnv.key ?? resolved.encryption_key;
   const database = pick(flags.database, fromEnv.database, resolved.database);
@@ -539,4 +543,31 @@ export async function readConfigFile(file: string, required: boolean): Promise<F
   const problems = parsed.source ? schemaProblems(parsed.source, configSchema) : parsed.problems;
   if (problems.length > 0) throw new UsageError(problems.map(formatProblem).join("\n"));
   return (parsed.source?.value ?? {}) as FileConfig;
+}
+
+/** sysexits' EX_CONFIG: the configuration is wrong, not the program. */
+export const CONFIG_ERROR_EXIT = 78;
+
+/**
+ * Resolves the secret references of a config, naming the setting whose reference cannot be resolved
+ * (an unset ref+env:// variable, a missing file) and exiting with a configuration error.
+ */
+async function resolveConfigRefs(
+  value: unknown,
+  baseDir: string,
+  settingOf: (at: (string | number)[]) => string,
+): Promise<unknown> {
+  // One cache for both passes: a sops file is decrypted once.
+  const cache = createSecretCache(Number.POSITIVE_INFINITY);
+  for (const { ref, at } of findSecretRefs(value)) {
+    try {
+      await resolveSecretRef(ref, { baseDir, cache });
+    } catch (error) {
+      throw new UsageError(
+        `configuration error: ${settingOf(at)}: cannot resolve ${ref.split(/[?#]/)[0]}: ${(error as Error).message}`,
+        CONFIG_ERROR_EXIT,
+      );
+    }
+  }
+  return resolveRefsDeep(value, { baseDir, cache });
 }

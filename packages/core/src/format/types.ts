@@ -104,6 +104,8 @@ export interface StepSpec {
   continue_on_error?: boolean | string;
   working_directory?: string;
   runner?: RunnerSpec;
+  /** Lets `run:` splice outside text (inputs, trigger payloads) into the script; the UI flags such steps. */
+  unsafe_interpolation?: boolean;
 }
 
 export interface OutputSpec {

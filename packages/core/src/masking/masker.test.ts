@@ -77,3 +77,43 @@ describe("addMaskCommand", () => {
     expect(m.mask("-----END KEY-----")).toBe("***");
   });
 });
+
+describe("Masker: every encoding a program is likely to print", () => {
+  const secret = "Sup3rS3cretPW!x/ é";
+  const m = masker(secret);
+  const b64 = (s: string) => Buffer.from(s).toString("base64");
+  it.each([
+    ["plain", secret],
+    ["base64", b64(secret)],
+    ["base64 after 1 byte", b64(`a${secret}`)],
+    ["base64 after 2 bytes", b64(`ab${secret}`)],
+    ["base64 inside a longer text", b64(`user:${secret}:more`)],
+    ["encodeURIComponent", encodeURIComponent(secret)],
+    ["RFC 3986 (Python quote)", "Sup3rS3cretPW%21x/%20%C3%A9"],
+    ["form encoding (quote_plus)", "Sup3rS3cretPW%21x%2F+%C3%A9"],
+    ["JSON string", JSON.stringify(secret).slice(1, -1)],
+    ["JSON string, ASCII only (Python json.dumps)", "Sup3rS3cretPW!x/ \\u00e9"],
+  ])("%s", (_name, printed) => {
+    const masked = m.mask(`before ${printed} after`);
+    expect(masked).not.toContain(printed);
+    expect(masked).toContain("***");
+  });
+
+  it("Python's URL-encoding of the secret in the issue is masked", () => {
+    expect(masker("Sup3rS3cretPW!x").mask("GET /?pw=Sup3rS3cretPW%21x")).toBe("GET /?pw=***");
+  });
+
+  it("each line of a multi-line secret, and the whole in a multi-line value", () => {
+    const key = "-----BEGIN KEY-----\nAAAAsecretline1\nBBBBsecretline2\n-----END KEY-----";
+    const mk = masker(key);
+    expect(mk.mask("BBBBsecretline2")).toBe("***");
+    expect(mk.mask(`value:\n${key}\nend`)).not.toMatch(/secretline/);
+  });
+
+  it("hands its secrets to another masker", () => {
+    const other = new Masker();
+    other.addAll(masker("hunter22"));
+    expect(other.mask("pw hunter22")).toBe("pw ***");
+    expect(masker("hunter22").secrets()).toEqual(["hunter22"]);
+  });
+});

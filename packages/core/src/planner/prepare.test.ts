@@ -279,3 +279,27 @@ describe("prepareTask: status functions", () => {
     expect(prepared.program).toMatchObject({ script: "failed=true ok=false" });
   });
 });
+
+describe("prepareTask: working_directory from an expression", () => {
+  it("refuses one that leaves the workspace", async () => {
+    const { validateWorkflowText } = await import("../validate/workflow.js");
+    const text =
+      "inputs:\n  dir: {type: string}\nsteps:\n  a:\n    working_directory: ${{ inputs.dir }}\n    run: pwd\n";
+    const wf = validateWorkflowText("wf.yaml", text).workflow;
+    if (!wf) throw new Error("invalid");
+    const info: RunInfo = {
+      id: "r",
+      workflow: "wf",
+      attempt: 1,
+      trigger: { type: "manual" },
+      inputs: { dir: "../../etc" },
+    };
+    const planner = new Planner(wf, info);
+    const { state, tasks } = planner.start();
+    const task = tasks[0];
+    if (!task) throw new Error("no task");
+    expect(() => prepareTask(wf, info, state, task, [])).toThrow(
+      /working_directory: '..\/..\/etc' climbs out/,
+    );
+  });
+});

@@ -3,6 +3,7 @@ import { evaluateTemplate } from "../expressions/evaluate.js";
 import { parseDuration } from "../format/duration.js";
 import { type ResolvedRunnerSpec, runnerSpecFor } from "../format/runner.js";
 import type { ActionSpec, Shell, StepSpec, WorkflowSpec } from "../format/types.js";
+import { workingDirectoryProblem } from "../format/working-directory.js";
 import { coerceInputs } from "../inputs/coerce.js";
 import { nodesChosen } from "../nodes/run-nodes.js";
 import { statusFlags, stepContext } from "./context.js";
@@ -86,6 +87,12 @@ export function prepareTask(
   }
   const timeout = spec.timeout ?? wf.defaults?.timeout;
   const workingDirectory = spec.working_directory ?? wf.defaults?.working_directory;
+  let workingDir: string | undefined;
+  if (workingDirectory !== undefined) {
+    workingDir = String(attempt(`${where}.working_directory`, () => evaluateTemplate(workingDirectory, ctx)));
+    const problem = workingDirectoryProblem(workingDir);
+    if (problem) throw new PrepareError(`${where}.working_directory: ${problem}`);
+  }
   const prepared: PreparedTask = {
     ...task,
     name: spec.name ? String(attempt(`${where}.name`, () => evaluateTemplate(spec.name, ctx))) : task.step,
@@ -94,13 +101,7 @@ export function prepareTask(
     env,
     secrets,
     ...(timeout !== undefined ? { timeoutMs: parseDuration(timeout) } : {}),
-    ...(workingDirectory !== undefined
-      ? {
-          workingDirectory: String(
-            attempt(`${where}.working_directory`, () => evaluateTemplate(workingDirectory, ctx)),
-          ),
-        }
-      : {}),
+    ...(workingDir !== undefined ? { workingDirectory: workingDir } : {}),
     ...(state.steps[task.step]?.fanOut ? { item } : {}),
   };
   const runner = runnerSpecFor(wf, task.step, action);

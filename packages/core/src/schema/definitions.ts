@@ -159,6 +159,11 @@ export const step = {
     continue_on_error: expressionOrBoolean,
     working_directory: { type: "string" },
     runner,
+    unsafe_interpolation: {
+      type: "boolean",
+      description:
+        "true lets run: splice outside text (string inputs, trigger payloads, github.event) into the script, where it runs as code; prefer env:",
+    },
   },
 } as const;
 

@@ -2,6 +2,7 @@ import type { ActionSpec, Problem } from "../format/types.js";
 import { actionSchema } from "../schema/action-schema.js";
 import { parseYamlFile, type SourceFile } from "../yaml/parse.js";
 import { checkExpressions } from "./expressions.js";
+import { injectionProblem, scriptFindings } from "./injection.js";
 import { inputSpecProblems } from "./inputs.js";
 import { runnerProblems } from "./runner.js";
 import { schemaProblems } from "./schema-problems.js";
@@ -63,6 +64,15 @@ export function validateActionText(file: string, text: string): ActionValidation
     const inputs = new Set(Object.keys(isMap(spec.inputs) ? spec.inputs : {}));
     const scope = { inputs, item: false, contexts: new Set(["inputs", "env", "run"]) };
     problems.push(...checkExpressions(source, ["runs", "run"], runs.run, scope));
+    if (typeof runs.run === "string") {
+      const rules = { inputs: isMap(spec.inputs) ? spec.inputs : {}, env: new Map<string, string>() };
+      const findings = scriptFindings(["runs", "run"], runs.run, rules, {
+        shell: runs.using,
+        taken: new Set(),
+        inputVariables: true,
+      });
+      for (const f of findings) problems.push(injectionProblem(source, f, runs.run));
+    }
     problems.push(...checkExpressions(source, ["runs", "command"], runs.command, scope));
     problems.push(...checkExpressions(source, ["runs", "entrypoint"], runs.entrypoint, scope));
     problems.push(...checkExpressions(source, ["runs", "image"], runs.image, scope));

@@ -1,5 +1,6 @@
 import { CONTEXT_NAMES } from "../expressions/evaluate.js";
 import type { Problem, RunnerSpec, StepSpec, WorkflowSpec } from "../format/types.js";
+import { workingDirectoryProblem } from "../format/working-directory.js";
 import { ancestorsOf, findCycle, needsOf } from "../graph/dag.js";
 import { SELECTOR_CONTEXTS } from "../nodes/run-nodes.js";
 import { workflowSchema } from "../schema/workflow-schema.js";
@@ -11,6 +12,7 @@ import { checkExpressions, type ExpressionScope } from "./expressions.js";
 import { inputSpecProblems } from "./inputs.js";
 import { runnerProblems } from "./runner.js";
 import { schemaProblems } from "./schema-problems.js";
+import { workflowInjectionProblems } from "./workflow-injection.js";
 
 /** A `uses:` that names something outside this file, for the engine to resolve (core does no I/O). */
 export interface UsesReference {
@@ -51,6 +53,7 @@ export function validateWorkflowText(file: string, text: string): WorkflowValida
   problems.push(...graphProblems(source, steps));
   problems.push(...expressionProblems(source, spec, steps));
   problems.push(...webhookProblems(source));
+  problems.push(...workflowInjectionProblems(source, spec, steps));
   for (const event of ["push", "pull_request"] as const) {
     const filter = isMap(spec.on) ? (spec.on as Record<string, unknown>)[event] : undefined;
     for (const [at, message] of gitFilterProblems(
@@ -58,6 +61,11 @@ export function validateWorkflowText(file: string, text: string): WorkflowValida
       isMap(filter) ? (filter as Record<string, unknown>) : null,
     ))
       problems.push({ file, ...source.locate(at, { key: true }), message });
+  }
+  for (const [path, dir] of workingDirectories(spec, steps)) {
+    const problem =
+      typeof dir === "string" && !dir.includes("${{") ? workingDirectoryProblem(dir) : undefined;
+    if (problem) problems.push({ file, ...source.locate(path), message: `${path.join(".")}: ${problem}` });
   }
   for (const [id, step] of Object.entries(steps)) {
     if (!isMap(step)) continue;
@@ -87,6 +95,14 @@ export function validateWorkflowText(file: string, text: string): WorkflowValida
   }
   sortProblems(problems);
   return problems.length === 0 ? { workflow: spec, source, uses, problems } : { source, uses, problems };
+}
+
+function workingDirectories(spec: WorkflowSpec, steps: Record<string, StepSpec>): Array<[string[], unknown]> {
+  const found: Array<[string[], unknown]> = [];
+  if (isMap(spec.defaults)) found.push([["defaults", "working_directory"], spec.defaults.working_directory]);
+  for (const [id, step] of Object.entries(steps))
+    if (isMap(step)) found.push([["steps", id, "working_directory"], step.working_directory]);
+  return found;
 }
 
 /** A step's `runner:` for its effective type, and an image for a `run:` step in a container. */

@@ -172,6 +172,33 @@ steps:
     expect(report.status).toBe("timed_out");
   });
 
+  it("masks secret inputs and ::add-mask:: values in step and run outputs (gantry run's table and --json)", async () => {
+    {
+      const { report } = await start(
+        `
+inputs:
+  token: {type: secret, required: true}
+steps:
+  show:
+    env: {TOKEN: "\${{ inputs.token }}"}
+    run: |
+      echo "tok=$TOKEN" >> "$GANTRY_OUTPUT"
+      echo "::add-mask::made-up-value-7"
+      { echo "multi<<EOF"; echo "line one made-up-value-7"; echo EOF; } >> "$GANTRY_OUTPUT"
+outputs:
+  direct: \${{ inputs.token }}
+  tok: \${{ steps.show.outputs.tok }}
+`,
+        { inputs: { token: "hunter2-secret" } },
+      );
+      expect(report.status).toBe("succeeded");
+      expect(report.steps.show?.outputs).toEqual({ tok: "***", multi: "line one ***" });
+      expect(report.outputs).toEqual({ direct: "***", tok: "***" });
+      const json = JSON.stringify(report);
+      for (const secret of ["hunter2-secret", "made-up-value-7"]) expect(json).not.toContain(secret);
+    }
+  });
+
   it("masks secret inputs and values registered with ::add-mask::", async () => {
     const { lines, report } = await start(
       `
@@ -179,6 +206,8 @@ inputs:
   token: {type: secret, required: true}
 steps:
   show:
+    # Splices the secret into the script on purpose: the log must still show it masked.
+    unsafe_interpolation: true
     run: |
       echo "token is \${{ inputs.token }}"
       echo "::add-mask::generated-value-42"

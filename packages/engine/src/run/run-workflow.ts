@@ -2,6 +2,7 @@ import {
   addMaskCommand,
   ancestorsOf,
   Masker,
+  maskDeep,
   Planner,
   type PreparedTask,
   PrepareError,
@@ -54,6 +55,10 @@ export async function runWorkflow(
     ...options.secrets,
   };
   for (const secret of Object.values(info.secrets ?? {})) masker.add(secret);
+  for (const [name, spec] of Object.entries(loaded.workflow.inputs ?? {})) {
+    const value = info.inputs[name];
+    if (spec.type === "secret" && typeof value === "string" && value !== "") masker.add(value);
+  }
 
   const ready: Task[] = [];
   const running = new Map<string, { task: Task; abort: AbortController }>();
@@ -141,7 +146,11 @@ export async function runWorkflow(
           });
         },
       });
-      outcome = { ...result, ...(result.error ? { error: masker.mask(result.error) } : {}) };
+      outcome = {
+        ...result,
+        ...(result.outputs ? { outputs: maskDeep(result.outputs, masker) } : {}),
+        ...(result.error ? { error: masker.mask(result.error) } : {}),
+      };
     } catch (error) {
       const message = masker.mask((error as Error).message);
       outcome = {
@@ -192,6 +201,9 @@ export async function runWorkflow(
   for (const timer of timers) clearTimeout(timer);
   options.signal?.removeEventListener("abort", cancel);
   reportStatusChanges();
+  // Workflow outputs are evaluated with secrets in scope (`outputs: {t: ${{ inputs.token }}}`).
+  state.outputs = maskDeep(state.outputs, masker);
+  if (state.error !== undefined) state.error = masker.mask(state.error);
   emit({ type: "run-finished", state, at: Date.now() });
   return { report: runReport(info.id, state), state };
 }

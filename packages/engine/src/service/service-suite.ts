@@ -1,3 +1,5 @@
+import { existsSync, readFileSync } from "node:fs";
+import { sql } from "kysely";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { Database } from "../store/database.js";
 import { getRun } from "../store/queries/get-run.js";
@@ -22,7 +24,8 @@ inputs:
   loud: { type: boolean, default: false }
 steps:
   hello:
-    run: echo "greeting=hello \${{ inputs.who }} x\${{ inputs.times }}" >> "$GANTRY_OUTPUT"
+    env: { WHO: "\${{ inputs.who }}" }
+    run: echo "greeting=hello $WHO x\${{ inputs.times }}" >> "$GANTRY_OUTPUT"
   shout:
     needs: hello
     run: echo "loud=$(echo '\${{ steps.hello.outputs.greeting }}' | tr a-z A-Z)" >> "$GANTRY_OUTPUT"
@@ -57,6 +60,52 @@ outputs:
   direct: \${{ inputs.token }}
 `;
 
+/** A secret from a `ref+env://` reference, printed by the step in every encoding the masker knows. */
+export const SWEEP_SECRET = "Sup3rS3cretPW!x/ é";
+export const SWEEP_MASKED = "generated-token-5150";
+export const SWEEP = `
+name: sweep
+secrets:
+  pw: ref+env://GANTRY_TEST_SWEEP_SECRET
+steps:
+  leak:
+    env: { PW: "\${{ secrets.pw }}" }
+    shell: python
+    run: |
+      import base64, json, os, urllib.parse
+      pw = os.environ["PW"]
+      print(pw)
+      for pre in ["", "a", "ab"]:
+          print(base64.b64encode((pre + pw + "tail").encode()).decode())
+      print(urllib.parse.quote(pw), urllib.parse.quote_plus(pw), json.dumps(pw), json.dumps(pw, ensure_ascii=False))
+      made = "generated-token-" + str(5000 + 150)
+      print("::add-mask::" + made)
+      print("made " + made)
+      with open(os.environ["GANTRY_OUTPUT"], "a") as out:
+          out.write("pw=" + pw + "\\n")
+          out.write("quoted=" + urllib.parse.quote(pw) + "\\n")
+          out.write("made=" + made + "\\n")
+      raise SystemExit("failed with " + pw)
+outputs:
+  pw: \${{ steps.leak.outputs.pw }}
+  direct: \${{ secrets.pw }}
+`;
+
+/** Every form of the sweep's secrets that must appear nowhere. */
+export function sweepForms(): string[] {
+  const pw = SWEEP_SECRET;
+  const b64 = (s: string) => Buffer.from(s).toString("base64");
+  return [
+    pw,
+    SWEEP_MASKED,
+    b64(`${pw}tail`).slice(0, 20),
+    encodeURIComponent(pw),
+    "Sup3rS3cretPW%21x/%20%C3%A9",
+    "Sup3rS3cretPW%21x%2F+%C3%A9",
+    "Sup3rS3cretPW!x/ \\u00e9",
+  ];
+}
+
 /** The createRun contract, on each store: `service.test.ts` (SQLite), `service.services.test.ts` (PostgreSQL). */
 export function describeService(name: string, open: () => Promise<Database>): void {
   describe(`service on ${name}`, () => {
@@ -66,9 +115,10 @@ export function describeService(name: string, open: () => Promise<Database>): vo
       h = await openHarness(await open());
       h.tmp.write("wf/greet.yaml", GREET);
       h.tmp.write("wf/secret.yaml", SECRET);
+      h.tmp.write("wf/sweep.yaml", SWEEP);
       h.tmp.write("wf/broken.yaml", "name: broken\nsteps:\n  a:\n    needs: missing\n    run: echo\n");
       const result = await registerFolder(h.ctx, `${h.tmp.dir}/wf`);
-      expect(result.registered.sort()).toEqual(["greet", "secret"]);
+      expect(result.registered.sort()).toEqual(["greet", "secret", "sweep"]);
       expect(result.problems.map((p) => p.file)).toEqual([`${h.tmp.dir}/wf/broken.yaml`]);
     });
     afterAll(async () => {
@@ -80,7 +130,7 @@ export function describeService(name: string, open: () => Promise<Database>): vo
     });
 
     it("registers workflows with their input schema, at a content-addressed revision", async () => {
-      expect((await listWorkflows(h.database.db)).map((w) => w.name)).toEqual(["greet", "secret"]);
+      expect((await listWorkflows(h.database.db)).map((w) => w.name)).toEqual(["greet", "secret", "sweep"]);
       const greet = await getWorkflow(h.database.db, "greet");
       expect(greet).toMatchObject({
         source: `dir:${h.tmp.dir}/wf`,
@@ -175,6 +225,41 @@ export function describeService(name: string, open: () => Promise<Database>): vo
       });
       expect(everything).toContain("bad token");
       expect(everything).not.toContain(TOKEN);
+    });
+
+    it("sweeps every table (and the SQLite file) for a referenced secret in each encoding, and a masked value", async () => {
+      process.env.GANTRY_TEST_SWEEP_SECRET = SWEEP_SECRET;
+      try {
+        await h.worker();
+        const { id } = await createRun(h.ctx, { workflow: "sweep", inputs: {} });
+        const row = await h.waitForRun(id, ["succeeded", "failed"]);
+        expect(row.status).toBe("failed");
+        const dump: unknown[] = [];
+        for (const table of await h.database.db.introspection.getTables()) {
+          dump.push(
+            await h.database.db
+              .selectFrom(table.name as "runs")
+              .selectAll()
+              .execute(),
+          );
+        }
+        let everything = JSON.stringify(dump, (_k, v: unknown) =>
+          v instanceof Uint8Array ? Buffer.from(v).toString("latin1") : v,
+        );
+        expect(everything).toContain("made ***");
+        if (h.database.dialect === "sqlite") {
+          const files = await sql<{ file: string }>`PRAGMA database_list`.execute(h.database.db);
+          for (const { file } of files.rows) {
+            if (!file) continue;
+            for (const f of [file, `${file}-wal`]) {
+              if (existsSync(f)) everything += readFileSync(f).toString("utf8");
+            }
+          }
+        }
+        for (const form of sweepForms()) expect(everything).not.toContain(form);
+      } finally {
+        delete process.env.GANTRY_TEST_SWEEP_SECRET;
+      }
     });
   });
 }

@@ -116,6 +116,8 @@ export interface FinishOptions {
    * transaction between its steps (measured: 36 → 27 statements per two-step run, see bench/README.md).
    */
   take?: { workerId: string; labels: string[]; leaseUntil: number };
+  /** Secrets the finishing worker knew besides the secret inputs (resolved references, ::add-mask::). */
+  secrets?: string[];
   /**
    * The reaper's fence: the job counts as lost only if its lease is still over at this time (its worker
    * may have renewed it since the reaper read it).
@@ -157,6 +159,7 @@ export async function finishTask(
     const info = runInfo(run, ctx.box);
     // Outputs that carry a secret are masked before they are stored, as GitHub Actions redacts them.
     const masker = secretMasker(definition.workflow, info);
+    for (const secret of options.secrets ?? []) masker.add(secret);
     const safe: TaskOutcome = {
       ...outcome,
       outputs: Object.fromEntries(

@@ -1,4 +1,4 @@
-import { createHmac, timingSafeEqual } from "node:crypto";
+import { createHash, createHmac, timingSafeEqual } from "node:crypto";
 import { pushPayloadPaths } from "@gantry/core";
 import type { ServiceContext } from "../service/context.js";
 import { claimDelivery, claimGitEvent } from "../store/queries/git-event-insert.js";
@@ -52,29 +52,41 @@ export async function handleGithubWebhook(
   syncer: SourceSyncer,
   request: WebhookRequest,
 ): Promise<WebhookReply> {
+  // The signature is checked on the raw bytes before anything is parsed: a body nobody signed costs
+  // only its reading. Every source's secret is tried (a handful), as the repository is in the body.
+  const signedBy: SourceConfig[] = [];
+  if (request.signature) {
+    for (const source of syncer.sources) {
+      const secret = source.github?.secret;
+      if (!secret) continue;
+      let value: string;
+      try {
+        value = await syncer.secret(secret);
+      } catch {
+        continue;
+      }
+      if (signatureMatches(value, request.body, request.signature)) signedBy.push(source);
+    }
+  }
+  // One answer for a wrong signature and an unknown repository: a caller learns nothing about which.
+  const unauthorized = {
+    status: 401,
+    body: { error: "X-Hub-Signature-256 does not match the secret of any source" },
+  };
+  if (signedBy.length === 0) return unauthorized;
   const payload = parsePayload(request);
   if (!payload) return { status: 400, body: { error: "the body is not a GitHub webhook payload (JSON)" } };
   const repository = String((payload.repository as Record<string, unknown> | undefined)?.full_name ?? "");
-  const candidates = repository ? syncer.sourcesForRepository(repository) : [];
-  const verified: SourceConfig[] = [];
-  for (const source of candidates) {
-    const secret = source.github?.secret;
-    if (!secret) continue;
-    let value: string;
-    try {
-      value = await syncer.secret(secret);
-    } catch {
-      continue;
-    }
-    if (signatureMatches(value, request.body, request.signature)) verified.push(source);
-  }
-  if (verified.length === 0) {
-    // One answer for a wrong signature and an unknown repository: a caller learns nothing about which.
-    return { status: 401, body: { error: "X-Hub-Signature-256 does not match the secret of any source" } };
-  }
+  const following = new Set(repository ? syncer.sourcesForRepository(repository) : []);
+  const verified = signedBy.filter((s) => following.has(s));
+  if (verified.length === 0) return unauthorized;
   const event = request.event ?? "";
-  if (request.delivery && !(await claimDelivery(ctx.database.db, request.delivery, event, ctx.now()))) {
-    return { status: 200, body: { status: "duplicate", delivery: request.delivery } };
+  // A captured delivery replayed under a new X-GitHub-Delivery has the same body: both are claimed.
+  const bodyHash = `sha256:${createHash("sha256").update(request.body).digest("hex")}`;
+  const claims = [...(request.delivery ? [request.delivery] : []), bodyHash];
+  for (const id of claims) {
+    if (!(await claimDelivery(ctx.database.db, id, event, ctx.now())))
+      return { status: 200, body: { status: "duplicate", delivery: request.delivery ?? null } };
   }
   const names = verified.map((s) => s.name);
   if (event === "ping")

@@ -60,10 +60,9 @@ const secretCache = createSecretCache(60_000);
  */
 export async function handleWorkflowHook(ctx: ServiceContext, request: HookRequest): Promise<HookReply> {
   const { db } = ctx.database;
-  const notFound = {
-    status: 404,
-    body: { error: `workflow '${request.workflow}' has no webhook named '${request.name}'` },
-  };
+  // An unknown hook answers exactly as a known one does without valid credentials: hook names cannot be
+  // listed by trying them.
+  const notFound = { status: 401, body: { error: HOOK_UNAUTHORIZED } };
   const row = await getWorkflow(db, request.workflow);
   if (!row) return notFound;
   const definition = await definitionAt(db, row.revision);
@@ -94,12 +93,17 @@ export async function handleWorkflowHook(ctx: ServiceContext, request: HookReque
     };
   }
   const denied = checkCaller(entry, key, request, ctx.now());
-  if (denied) return { status: 401, body: { error: denied } };
+  if (denied) return { status: 401, body: { error: HOOK_UNAUTHORIZED } };
 
   const payload = parseBody(request);
   if ("error" in payload) return { status: 400, body: { error: payload.error } };
 
   const delivery = DELIVERY_HEADERS.map((h) => request.headers[h]).find((v) => v !== undefined && v !== "");
+  // A signature covers the timestamp and the body, so the same signature twice is a replay, whatever
+  // delivery header came with it: it is the event's key. A token proves nothing about one request, so
+  // token hooks are deduplicated by the delivery header only.
+  const signature = entry.token === undefined ? signatureOf(request) : undefined;
+  const eventKey = signature ? `signature:${signature}` : delivery ? `delivery:${delivery}` : undefined;
   const { wait: _wait, ...query } = request.query;
   const delivered = await deliverEvent(
     ctx,
@@ -114,10 +118,15 @@ export async function handleWorkflowHook(ctx: ServiceContext, request: HookReque
         headers: shownHeaders(request.headers),
         query,
       },
-      ...(delivery ? { key: `delivery:${delivery}` } : {}),
+      ...(eventKey ? { key: eventKey } : {}),
     },
   );
   if (delivered.status === "failed") return { status: 422, body: { error: delivered.error } };
+  if (delivered.status === "duplicate" && signature)
+    return {
+      status: 409,
+      body: { error: "this signature was used already: a replayed request starts nothing" },
+    };
   if (delivered.status === "duplicate")
     return { status: 200, body: { status: "duplicate", delivery, run_id: delivered.runId } };
   const runId = delivered.runId;
@@ -129,6 +138,17 @@ export async function handleWorkflowHook(ctx: ServiceContext, request: HookReque
     };
   }
   return waitForRun(ctx, runId, request.workflow, wait, request.signal);
+}
+
+/** The one answer to a caller without valid credentials, for a known or an unknown hook alike. */
+export const HOOK_UNAUTHORIZED =
+  "unauthorized: sign X-Gantry-Timestamp + '.' + body (X-Gantry-Signature-256: sha256=<hex HMAC-SHA256>) or send Authorization: Bearer <token>";
+
+function signatureOf(request: Pick<HookRequest, "headers">): string | undefined {
+  return SIGNATURE_HEADERS.map((h) => request.headers[h])
+    .find((v) => v !== undefined)
+    ?.trim()
+    .toLowerCase();
 }
 
 /** Undefined when the caller proved it knows the secret or token; else why not (one line, no secret). */
@@ -147,21 +167,19 @@ export function checkCaller(
   const header = SIGNATURE_HEADERS.map((h) => request.headers[h]).find((v) => v !== undefined);
   if (!header)
     return "sign the body: X-Gantry-Signature-256: sha256=<hex HMAC-SHA256 of the body with the secret>";
+  // The timestamp is required and signed with the body, so a captured request is good for 5 minutes
+  // at most, and within them its signature is remembered (see handleWorkflowHook).
   const timestamp = request.headers["x-gantry-timestamp"];
-  let signed: Buffer = request.body;
-  if (timestamp !== undefined) {
-    const seconds = Number(timestamp);
-    if (!/^\d{1,12}$/.test(timestamp) || Math.abs(now - seconds * 1000) > HOOK_TIMESTAMP_TOLERANCE_MS)
-      return `X-Gantry-Timestamp must be the Unix time in seconds, within ${HOOK_TIMESTAMP_TOLERANCE_MS / 1000} s of the server's clock (a replayed or delayed request)`;
-    signed = Buffer.concat([Buffer.from(`${timestamp}.`), request.body]);
-  }
+  if (timestamp === undefined) return "send X-Gantry-Timestamp (Unix seconds) and sign <timestamp>.<body>";
+  const seconds = Number(timestamp);
+  if (!/^\d{1,12}$/.test(timestamp) || Math.abs(now - seconds * 1000) > HOOK_TIMESTAMP_TOLERANCE_MS)
+    return `X-Gantry-Timestamp must be the Unix time in seconds, within ${HOOK_TIMESTAMP_TOLERANCE_MS / 1000} s of the server's clock (a replayed or delayed request)`;
+  const signed = Buffer.concat([Buffer.from(`${timestamp}.`), request.body]);
   const expected = Buffer.from(`sha256=${createHmac("sha256", key).update(signed).digest("hex")}`);
   const given = Buffer.from(header.trim().toLowerCase());
   // The length is public (always 71 bytes); timingSafeEqual needs equal lengths.
   const ok = given.length === expected.length && timingSafeEqual(given, expected);
-  return ok
-    ? undefined
-    : `X-Gantry-Signature-256 does not match the body${timestamp !== undefined ? " (signed as <timestamp>.<body>)" : ""}`;
+  return ok ? undefined : "X-Gantry-Signature-256 does not match <timestamp>.<body>";
 }
 
 function digest(text: string): Buffer {

@@ -38,7 +38,8 @@ inputs:
   times: { type: integer, default: 1 }
 steps:
   hello:
-    run: echo "greeting=hello \${{ inputs.who }} x\${{ inputs.times }}" >> "$GANTRY_OUTPUT"
+    env: { WHO: "\${{ inputs.who }}" }
+    run: echo "greeting=hello $WHO x\${{ inputs.times }}" >> "$GANTRY_OUTPUT"
   shout:
     needs: hello
     run: echo "loud=$(echo '\${{ steps.hello.outputs.greeting }}' | tr a-z A-Z)" >> "$GANTRY_OUTPUT"

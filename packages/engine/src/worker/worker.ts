@@ -4,6 +4,7 @@ import path from "node:path";
 import {
   addMaskCommand,
   Masker,
+  maskDeep,
   Planner,
   PrepareError,
   prepareTask,
@@ -155,6 +156,8 @@ export class Worker {
   private orphanSweep: NodeJS.Timeout | undefined;
   private unsubscribe: Array<() => void> = [];
   private readonly secretCaches = new Map<string, SecretCache>();
+  /** The secrets each running job's step knew, for finishTask to mask the run's record with. */
+  private readonly knownSecrets = new Map<number, string[]>();
 
   constructor(
     private readonly ctx: ServiceContext,
@@ -453,6 +456,8 @@ export class Worker {
       if (active.abort.signal.aborted && !active.handedBack) active.abort = new AbortController();
     }
     const { outcome, archive } = await this.run(claimed, active.abort.signal);
+    const secrets = this.knownSecrets.get(active.job.id) ?? [];
+    this.knownSecrets.delete(active.job.id);
     active.settled = true;
     if (active.handedBack) {
       // The same attempt runs again elsewhere: its chunks so far are archived first (see run).
@@ -484,6 +489,7 @@ export class Worker {
     const taken = await this.persistently(() =>
       finishTask(this.ctx, active.job, outcome, this.id, {
         group: claimed.run.concurrency_group,
+        secrets,
         ...(this.state === "running"
           ? { take: { workerId: this.id, labels: this.labels, leaseUntil: this.ctx.now() + this.leaseMs } }
           : {}),
@@ -595,7 +601,14 @@ export class Worker {
       // Every secret of the workflow, not only this step's: a summary is shown beyond the log's readers.
       for (const secret of Object.values(info.secrets ?? {})) masker.add(secret);
       await this.saveSummary(job, summary, masker);
-      return { ...outcome, ...(outcome.error ? { error: masker.mask(outcome.error) } : {}) };
+      // Every secret this step knew (resolved references, secret inputs, ::add-mask:: values) is masked
+      // in its outputs here; finishTask masks what the run's own record derives from them.
+      this.knownSecrets.set(job.id, masker.secrets());
+      return {
+        ...outcome,
+        ...(outcome.outputs ? { outputs: maskDeep(outcome.outputs, masker) } : {}),
+        ...(outcome.error ? { error: masker.mask(outcome.error) } : {}),
+      };
     } catch (error) {
       return {
         status: "failed",

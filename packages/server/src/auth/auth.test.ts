@@ -301,8 +301,8 @@ describe("webhooks", () => {
         const res = await t.app.inject({ method: "POST", url: "/api/v1/webhooks/github", payload: "{}" });
         codes.push(res.statusCode);
       }
-      // No sources configured: the route itself answers 404, until the limit.
-      expect(codes).toEqual([404, 404, 429]);
+      // Unsigned: the route answers 401 before reading the body, until the limit.
+      expect(codes).toEqual([401, 401, 429]);
     } finally {
       await t.close();
     }
@@ -350,6 +350,31 @@ describe("local single-user mode (no auth configured)", () => {
         (await t.app.inject({ url: "/api/v1/runs", headers: { host: "127.0.0.1:8080" } })).statusCode,
       ).toBe(200);
       expect((await cancel({ origin: "http://localhost:80", host: "localhost:80" })).statusCode).toBe(202);
+    } finally {
+      await t.close();
+    }
+  });
+});
+
+describe("failed API-key checks", () => {
+  it("answer 429 after the configured number a minute from one address", async () => {
+    const t = await openTestApp(
+      "gantry-keyguess-",
+      {},
+      { auth: { ...DEFAULT_AUTH, mode: "keys", failedKeyLimit: 3 } },
+    );
+    try {
+      const codes: number[] = [];
+      for (let i = 0; i < 5; i++) {
+        const res = await t.app.inject({
+          method: "GET",
+          url: "/api/v1/workflows",
+          headers: { authorization: `Bearer gantry_guess${i}` },
+        });
+        codes.push(res.statusCode);
+        if (res.statusCode === 429) expect(Number(res.headers["retry-after"])).toBeGreaterThan(0);
+      }
+      expect(codes).toEqual([401, 401, 401, 429, 429]);
     } finally {
       await t.close();
     }

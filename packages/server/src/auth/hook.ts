@@ -56,6 +56,7 @@ export function registerAuthHook(app: FastifyInstance, ctx: ServerContext): Auth
   const loginLimiter = new RateLimiter(options.loginRateLimit);
   const webhookLimiter = new RateLimiter(options.webhookRateLimit);
   const failures = new FailureDelay();
+  const failedKeys = new RateLimiter(options.failedKeyLimit ?? DEFAULT_AUTH.failedKeyLimit);
   const db = ctx.service.database.db;
   REGISTERED.set(app, routes);
 
@@ -93,8 +94,17 @@ export function registerAuthHook(app: FastifyInstance, ctx: ServerContext): Auth
       auth !== undefined && (rule.access !== "public" || token?.startsWith(KEY_PREFIX) === true);
     let principal: Principal | undefined;
     if (checkKey) {
+      // An address that failed too often this minute is not even checked: guessing keys stops here.
+      const wait = failedKeys.blocked(request.ip, now);
+      if (wait > 0) {
+        return reply
+          .code(429)
+          .header("retry-after", String(wait))
+          .send({ error: `too many failed API-key checks from ${request.ip}; retry in ${wait} s` });
+      }
       const key = token ? await verifyApiKey(db, token, now) : undefined;
       if (!key) {
+        failedKeys.take(request.ip, now);
         await new Promise((resolve) => setTimeout(resolve, failures.delayMs(request.ip, now)));
         return reply
           .code(401)

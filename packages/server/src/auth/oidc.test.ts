@@ -179,6 +179,21 @@ describe("OIDC sign-in against oidc-provider", () => {
     expect((await b.request(callback.href)).status).toBe(400);
   });
 
+  it("refuses a callback in a browser that did not start the sign-in (login CSRF)", async () => {
+    const attacker = new TestBrowser();
+    const start = await attacker.request(`${base}/auth/login`);
+    const done = await attacker.signIn(start.headers.get("location") ?? "", "olga", (n) =>
+      n.startsWith(`${base}/auth/callback`),
+    );
+    // The attacker sends the unredeemed callback URL to a victim, whose browser opens it.
+    const victim = new TestBrowser();
+    const res = await victim.request(done.stopped ?? "");
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { error: string }).error).toContain("not started in this browser");
+    expect(victim.cookie(host, SESSION_COOKIE)).toBeUndefined();
+    expect((await me(victim)).status).toBe(401);
+  });
+
   it("refuses a code sent with the state of another sign-in (PKCE and state are bound together)", async () => {
     const b = new TestBrowser();
     const one = await b.request(`${base}/auth/login`);

@@ -24,6 +24,13 @@ export class RateLimiter {
     return w.count > this.limit ? Math.ceil((w.start + this.windowMs - now) / 1000) : 0;
   }
 
+  /** Seconds to wait when the address already used its `limit` this minute, else 0; counts nothing. */
+  blocked(key: string, now: number): number {
+    const w = this.windows.get(key);
+    if (!w || now - w.start >= this.windowMs || w.count < this.limit) return 0;
+    return Math.max(1, Math.ceil((w.start + this.windowMs - now) / 1000));
+  }
+
   private sweep(now: number): void {
     for (const [key, w] of this.windows) if (now - w.start >= this.windowMs) this.windows.delete(key);
   }

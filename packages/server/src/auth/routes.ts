@@ -1,14 +1,23 @@
+import { timingSafeEqual } from "node:crypto";
 import { store } from "@gantry/engine";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { ServerContext } from "../context.js";
 import { audit } from "./audit.js";
 import { sha256 } from "./keys.js";
 import { OidcClient, roleFromClaims } from "./oidc.js";
-import { clearSessionCookie, csrfMatches, SESSION_COOKIE, startSession } from "./sessions.js";
+import { openSocketsOf } from "./open-sockets.js";
+import { clearSessionCookie, csrfMatches, SESSION_COOKIE, secureCookie, startSession } from "./sessions.js";
+import { signInFailed } from "./signin-failure.js";
 import type { AuthOptions } from "./types.js";
 
 /** A sign-in must come back from the IdP within this time. */
 const LOGIN_TTL_MS = 10 * 60_000;
+/**
+ * Binds a sign-in to the browser that started it: set at /auth/login with the sign-in's state, and
+ * required at /auth/callback. A callback URL someone else started (login CSRF: signing a victim in as
+ * the attacker) arrives without it and is refused.
+ */
+export const LOGIN_COOKIE = "gantry_login";
 
 /**
  * `/auth/login` → the IdP → `/auth/callback` → a new session cookie and back to `return_to`;
@@ -49,6 +58,14 @@ export function authRoutes(app: FastifyInstance, ctx: ServerContext, options: Au
         return_to: returnTo,
         expires_at: ctx.service.now() + LOGIN_TTL_MS,
       });
+      reply.setCookie(LOGIN_COOKIE, start.state, {
+        path: "/auth/callback",
+        httpOnly: true,
+        // Lax: the cookie still comes with the IdP's top-level redirect back.
+        sameSite: "lax",
+        secure: secureCookie(options, request),
+        maxAge: LOGIN_TTL_MS / 1000,
+      });
       return reply.redirect(start.url, 302);
     },
   );
@@ -60,16 +77,31 @@ export function authRoutes(app: FastifyInstance, ctx: ServerContext, options: Au
       if (!oidc || !options.oidc) return reply.code(404).send({ error: "OIDC sign-in is not configured" });
       const now = ctx.service.now();
       const { state, error, error_description } = request.query;
-      const pending = state ? await store.takeLogin(db, state, now) : undefined;
-      if (!pending) {
-        return reply
-          .code(400)
-          .send({ error: "unknown, used or expired sign-in state; start again at /auth/login" });
+      const bound = request.cookies[LOGIN_COOKIE];
+      if (!state || !bound || !sameText(bound, state)) {
+        return signInFailed(
+          request,
+          reply,
+          400,
+          "this sign-in state was not started in this browser (or its cookie expired); start again at /auth/login",
+        );
       }
+      reply.clearCookie(LOGIN_COOKIE, { path: "/auth/callback" });
+      const pending = await store.takeLogin(db, state, now);
+      if (!pending)
+        return signInFailed(
+          request,
+          reply,
+          400,
+          "unknown, used or expired sign-in state; start again at /auth/login",
+        );
       if (error)
-        return reply
-          .code(401)
-          .send({ error: `sign-in refused by the identity provider: ${error_description ?? error}` });
+        return signInFailed(
+          request,
+          reply,
+          401,
+          `refused by the identity provider: ${error_description ?? error}`,
+        );
       const url = new URL(redirectUri(request));
       url.search = new URL(request.url, "http://x").search;
       let result: Awaited<ReturnType<OidcClient["finish"]>>;
@@ -80,8 +112,7 @@ export function authRoutes(app: FastifyInstance, ctx: ServerContext, options: Au
           verifier: pending.code_verifier,
         });
       } catch (err) {
-        request.log.warn({ err }, "OIDC callback failed");
-        return reply.code(401).send({ error: `sign-in failed: ${(err as Error).message}` });
+        return signInFailed(request, reply, 401, (err as Error).message);
       }
       const { claims } = result;
       const subject = String(claims.sub);
@@ -98,9 +129,12 @@ export function authRoutes(app: FastifyInstance, ctx: ServerContext, options: Au
             reason: `no role for claim ${options.oidc.roleClaim}`,
           },
         );
-        return reply.code(403).send({
-          error: `${name} has no Gantry role: no value of the '${options.oidc.roleClaim}' claim is mapped to one`,
-        });
+        return signInFailed(
+          request,
+          reply,
+          403,
+          `${name} has no Gantry role: no value of the '${options.oidc.roleClaim}' claim is mapped to one`,
+        );
       }
       // Rotation: whatever session the browser had ends; the new one gets a new id and CSRF token.
       // Sign-ins are rare: a good moment to drop expired sessions and abandoned sign-ins.
@@ -153,6 +187,7 @@ export function authRoutes(app: FastifyInstance, ctx: ServerContext, options: Au
             .code(403)
             .send({ error: "missing or wrong X-CSRF-Token header (get it from GET /auth/me)" });
         const row = await store.deleteSession(db, principal.sessionHash);
+        openSocketsOf(ctx).closeAll(`session:${principal.sessionHash}`, "signed out");
         await audit(ctx, request, principal, "auth.logout", null);
         clearSessionCookie(options, request, reply);
         const logoutUrl = oidc
@@ -198,4 +233,11 @@ export function authRoutes(app: FastifyInstance, ctx: ServerContext, options: Au
 function safeReturnTo(value: string | undefined): string {
   if (!value?.startsWith("/") || value.startsWith("//") || value.includes("\\")) return "/";
   return value;
+}
+
+/** Constant-time comparison of two strings. */
+function sameText(a: string, b: string): boolean {
+  const x = Buffer.from(sha256(a));
+  const y = Buffer.from(sha256(b));
+  return timingSafeEqual(x, y);
 }

@@ -67,6 +67,8 @@ export interface AuthOptions {
   loginRateLimit: number;
   /** Webhook requests per minute per client address. */
   webhookRateLimit: number;
+  /** Failed API-key checks per minute per client address; past it, 429 until the minute is over. */
+  failedKeyLimit: number;
   /**
    * Local mode on a non-loopback address (`--insecure`): the Host header is not checked. Otherwise the
    * local mode answers only requests addressed to localhost/127.0.0.1/[::1] (against DNS rebinding).
@@ -80,4 +82,5 @@ export const DEFAULT_AUTH: AuthOptions = {
   secureCookies: "auto",
   loginRateLimit: 30,
   webhookRateLimit: 600,
+  failedKeyLimit: 20,
 };

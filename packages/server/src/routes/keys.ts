@@ -3,6 +3,7 @@ import { InvalidInputError, NotFoundError, store } from "@gantry/engine";
 import type { FastifyInstance } from "fastify";
 import { audit } from "../auth/audit.js";
 import { createApiKey, keyView } from "../auth/keys.js";
+import { openSocketsOf } from "../auth/open-sockets.js";
 import { ROLES, type Role } from "../auth/types.js";
 import type { ServerContext } from "../context.js";
 import { errorReply } from "./schemas.js";
@@ -128,6 +129,7 @@ export function keyRoutes(app: FastifyInstance, ctx: ServerContext): void {
       const now = ctx.service.now();
       const revoked = await store.revokeApiKey(db, request.params.id, now);
       if (!revoked) throw new NotFoundError(`no active API key '${request.params.id}'`);
+      openSocketsOf(ctx).closeAll(`key:${revoked.id}`, "API key revoked");
       await audit(ctx, request, request.principal, "key.revoke", revoked.id, { name: revoked.name });
       const row = (await store.listApiKeys(db)).find((k) => k.id === revoked.id);
       return row ? keyView(row, now) : { id: revoked.id };

@@ -4,6 +4,7 @@ import type { WebSocket } from "@fastify/websocket";
 import { packLines } from "@gantry/core";
 import { type LogLine, NotFoundError, store, streamLogLines, tailLogLines } from "@gantry/engine";
 import type { FastifyInstance } from "fastify";
+import { openSocketsOf } from "../auth/open-sockets.js";
 import type { ServerContext } from "../context.js";
 import { errorReply } from "./schemas.js";
 
@@ -112,6 +113,7 @@ export function logRoutes(app: FastifyInstance, ctx: ServerContext): void {
         ready: () => drained(socket, raw),
       });
       socket.on("close", stop);
+      openSocketsOf(ctx).track(request.principal, socket);
     },
   });
 }

@@ -105,6 +105,10 @@ export const workflowSummary = {
           id: { type: "string" },
           name: { type: "string" },
           needs: { type: "array", items: { type: "string" } },
+          unsafe_interpolation: {
+            type: "boolean",
+            description: "true: the step splices outside text into its script (it opted out of the check)",
+          },
         },
       },
     },

@@ -89,6 +89,7 @@ export function workflowView(row: WorkflowRow, lastRun?: SummaryRow | null) {
       id,
       name: step.name ?? id,
       needs: needsOf(step),
+      ...(step.unsafe_interpolation === true ? { unsafe_interpolation: true } : {}),
     })),
   };
 }

@@ -26,15 +26,23 @@ on:
       inputs: {env: x}
 steps:
   t:
+    env: {TARGET: "\${{ inputs.env }}"}
     run: |
-      echo "deploying \${{ inputs.env }} x\${{ inputs.count }}"
-      echo "env=\${{ inputs.env }}" >> "$GANTRY_OUTPUT"
+      echo "deploying $TARGET x\${{ inputs.count }}"
+      echo "env=$TARGET" >> "$GANTRY_OUTPUT"
 outputs:
   env: \${{ steps.t.outputs.env }}
 `;
 
 const sign = (body: string, secret = SECRET) =>
   `sha256=${createHmac("sha256", secret).update(body).digest("hex")}`;
+/** The headers of a correctly signed request: the signature covers `<timestamp>.<body>`. */
+let clockSkew = 0;
+const signed = (body: string, secret = SECRET, header = "x-gantry-signature-256") => {
+  // Each call a different second, so two deliberate calls are two requests, not a replay.
+  const now = String(Math.floor(Date.now() / 1000) - clockSkew++);
+  return { "x-gantry-timestamp": now, [header]: sign(`${now}.${body}`, secret) };
+};
 
 describe("POST /api/v1/hooks/:workflow/:name (on.webhook)", () => {
   let t: TestApp;
@@ -56,11 +64,7 @@ describe("POST /api/v1/hooks/:workflow/:name (on.webhook)", () => {
     await t.close();
   });
 
-  const post = (
-    url: string,
-    body: string,
-    headers: Record<string, string> = { "x-gantry-signature-256": sign(body) },
-  ) =>
+  const post = (url: string, body: string, headers: Record<string, string> = signed(body)) =>
     t.app.inject({
       method: "POST",
       url,
@@ -76,7 +80,7 @@ describe("POST /api/v1/hooks/:workflow/:name (on.webhook)", () => {
   it("starts a run with the body as trigger.payload and inputs mapped from it", async () => {
     const body = JSON.stringify({ env: "production", count: 3, extra: { a: 1 } });
     const res = await post("/api/v1/hooks/deploy/signed?source=ci", body, {
-      "x-gantry-signature-256": sign(body),
+      ...signed(body),
       "user-agent": "curl/8",
     });
     expect(res.statusCode).toBe(202);
@@ -103,16 +107,19 @@ describe("POST /api/v1/hooks/:workflow/:name (on.webhook)", () => {
     const missing = await post("/api/v1/hooks/deploy/signed", body, {});
     expect(missing.statusCode).toBe(401);
     expect(missing.json().error).toContain("X-Gantry-Signature-256");
-    const tampered = await post("/api/v1/hooks/deploy/signed", JSON.stringify({ env: "y" }), {
-      "x-gantry-signature-256": sign(body),
-    });
+    const tampered = await post("/api/v1/hooks/deploy/signed", JSON.stringify({ env: "y" }), signed(body));
     expect(tampered.statusCode).toBe(401);
-    const other = await post("/api/v1/hooks/deploy/signed", body, {
-      "x-gantry-signature-256": sign(body, "another secret"),
-    });
+    const other = await post("/api/v1/hooks/deploy/signed", body, signed(body, "another secret"));
     expect(other.statusCode).toBe(401);
+    // Without a timestamp, a signature of the body alone is refused: it could be replayed forever.
+    const untimed = await post("/api/v1/hooks/deploy/signed", body, { "x-gantry-signature-256": sign(body) });
+    expect(untimed.statusCode).toBe(401);
     // GitHub's header name works too, so a sender built for GitHub needs no change.
-    const github = await post("/api/v1/hooks/deploy/signed", body, { "x-hub-signature-256": sign(body) });
+    const github = await post(
+      "/api/v1/hooks/deploy/signed",
+      body,
+      signed(body, SECRET, "x-hub-signature-256"),
+    );
     expect(github.statusCode).toBe(202);
   });
 
@@ -139,23 +146,33 @@ describe("POST /api/v1/hooks/:workflow/:name (on.webhook)", () => {
     expect(moved.statusCode).toBe(401);
   });
 
-  it("starts one run per delivery id", async () => {
+  it("refuses a replay of a signed request, with another delivery header or none", async () => {
     const body = JSON.stringify({ env: "once" });
-    const headers = { "x-gantry-signature-256": sign(body), "x-gantry-delivery": "delivery-42" };
+    const headers = { ...signed(body), "x-gantry-delivery": "delivery-42" };
     const first = await post("/api/v1/hooks/deploy/signed", body, headers);
     expect(first.statusCode).toBe(202);
-    const again = await post("/api/v1/hooks/deploy/signed", body, headers);
+    for (const delivery of [{ "x-gantry-delivery": "delivery-43" }, {}]) {
+      const replay = await post("/api/v1/hooks/deploy/signed", body, {
+        "x-gantry-timestamp": headers["x-gantry-timestamp"] as string,
+        "x-gantry-signature-256": headers["x-gantry-signature-256"] as string,
+        ...delivery,
+      });
+      expect(replay.statusCode).toBe(409);
+      expect(replay.json().error).toContain("replay");
+    }
+  });
+
+  it("starts one run per delivery id on a token hook", async () => {
+    const headers = { authorization: `Bearer ${TOKEN}`, "x-gantry-delivery": "delivery-42" };
+    const first = await post("/api/v1/hooks/deploy/bearer?env=qa", "", headers);
+    expect(first.statusCode).toBe(202);
+    const again = await post("/api/v1/hooks/deploy/bearer?env=qa", "", headers);
     expect(again.statusCode).toBe(200);
     expect(again.json()).toEqual({
       status: "duplicate",
       delivery: "delivery-42",
       run_id: first.json().run_id,
     });
-    const viaKey = await post("/api/v1/hooks/deploy/signed", body, {
-      "x-gantry-signature-256": sign(body),
-      "idempotency-key": "delivery-42",
-    });
-    expect(viaKey.json().run_id).toBe(first.json().run_id);
   });
 
   it("checks a bearer token", async () => {
@@ -170,15 +187,17 @@ describe("POST /api/v1/hooks/:workflow/:name (on.webhook)", () => {
     const none = await post("/api/v1/hooks/deploy/bearer", "", {});
     expect(none.statusCode).toBe(401);
     // A signature does not open a token hook.
-    const signed = await post("/api/v1/hooks/deploy/bearer", "{}", {
-      "x-gantry-signature-256": sign("{}", TOKEN),
-    });
-    expect(signed.statusCode).toBe(401);
+    const bySignature = await post("/api/v1/hooks/deploy/bearer", "{}", signed("{}", TOKEN));
+    expect(bySignature.statusCode).toBe(401);
   });
 
-  it("answers 404 for an unknown workflow or hook, 400 for bad JSON, 422 when inputs do not fit", async () => {
-    expect((await post("/api/v1/hooks/nope/signed", "{}")).statusCode).toBe(404);
-    expect((await post("/api/v1/hooks/deploy/nope", "{}")).statusCode).toBe(404);
+  it("answers unknown hooks exactly as known ones without credentials; 400 for bad JSON, 422 when inputs do not fit", async () => {
+    const known = await post("/api/v1/hooks/deploy/signed", "{}", {});
+    for (const url of ["/api/v1/hooks/nope/signed", "/api/v1/hooks/deploy/nope"]) {
+      const unknown = await post(url, "{}");
+      expect(unknown.statusCode).toBe(401);
+      expect(unknown.body).toBe(known.body);
+    }
     const bad = await post("/api/v1/hooks/deploy/signed", "{not json");
     expect(bad.statusCode).toBe(400);
     expect(bad.json().error).toContain("not valid JSON");

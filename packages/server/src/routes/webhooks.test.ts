@@ -138,8 +138,12 @@ describe("POST /api/v1/webhooks/github", () => {
     const again = await post("push", push, { delivery: "72d3162e-cc78-11e3-81ab-4c9367dc0958" });
     expect(again.statusCode).toBe(200);
     expect(again.json()).toMatchObject({ status: "duplicate" });
-    // A new delivery of a push already seen (source, ref, commit) starts nothing either.
-    const seen = await post("push", push);
+    // The same body under a new delivery id (a captured delivery replayed) is a duplicate too.
+    const replayed = await post("push", push, { delivery: "a-new-delivery-id" });
+    expect(replayed.statusCode).toBe(200);
+    expect(replayed.json()).toMatchObject({ status: "duplicate" });
+    // Another delivery of a push already seen (source, ref, commit) starts nothing either.
+    const seen = await post("push", { ...push, pusher: { ...push.pusher, name: "again" } });
     expect(seen.json().sources[0]).toMatchObject({ already_seen: true, runs: [] });
     expect(await store.listRuns(t.service.database.db, { limit: 10 })).toHaveLength(1);
 

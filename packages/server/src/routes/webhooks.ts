@@ -1,4 +1,4 @@
-import { handleGithubWebhook, handleWorkflowHook } from "@gantry/engine";
+import { HOOK_UNAUTHORIZED, handleGithubWebhook, handleWorkflowHook } from "@gantry/engine";
 import type { FastifyInstance } from "fastify";
 import type { ServerContext } from "../context.js";
 
@@ -21,6 +21,13 @@ export async function webhookRoutes(app: FastifyInstance, ctx: ServerContext): P
       "/api/v1/webhooks/github",
       {
         bodyLimit: BODY_LIMIT,
+        // Without a signature nothing can verify the body: answer before reading a byte of it.
+        onRequest: async (request, reply) => {
+          if (request.headers["x-hub-signature-256"] === undefined)
+            await reply
+              .code(401)
+              .send({ error: "X-Hub-Signature-256 does not match the secret of any source" });
+        },
         schema: {
           summary:
             "GitHub webhook (push, pull_request, ping): signed with the source's github.secret; syncs the source and starts matching workflows",
@@ -48,6 +55,16 @@ export async function webhookRoutes(app: FastifyInstance, ctx: ServerContext): P
       "/api/v1/hooks/:workflow/:name",
       {
         bodyLimit: HOOK_BODY_LIMIT,
+        // No credentials at all: the same answer as a wrong signature, before reading the body.
+        onRequest: async (request, reply) => {
+          const h = request.headers;
+          if (
+            h["x-gantry-signature-256"] === undefined &&
+            h["x-hub-signature-256"] === undefined &&
+            h.authorization === undefined
+          )
+            await reply.code(401).send({ error: HOOK_UNAUTHORIZED });
+        },
         schema: {
           summary:
             "A workflow's webhook (on.webhook): signed with X-Gantry-Signature-256 (HMAC-SHA256 of the body) or Authorization: Bearer <token>; starts a run with the body as trigger.payload. ?wait=30s answers the run's outputs once it ends",

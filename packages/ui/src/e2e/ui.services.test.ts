@@ -23,14 +23,15 @@ inputs:
 steps:
   build:
     timeout: 2m
+    env: { SERVICE: "\${{ inputs.service }}", TOKEN: "\${{ inputs.token }}" }
     run: |
-      printf '\\033[32mbuilding\\033[0m %s\\n' "\${{ inputs.service }}"
+      printf '\\033[32mbuilding\\033[0m %s\\n' "$SERVICE"
       for i in 1 2 3; do echo "progress $i of 3"; done
-      echo "token is \${{ inputs.token }}"
+      echo "token is $TOKEN"
       # Held here until the test has seen the lines live; the test then creates the gate file.
-      # (Steps inherit the host's GANTRY_* variables.)
-      while [ ! -f "$GANTRY_E2E_GATE" ]; do sleep 0.05; done
-      echo "image=\${{ inputs.service }}:\${{ inputs.replicas }}-\${{ inputs.environment }}" >> "$GANTRY_OUTPUT"
+      # (The worker passes E2E_GATE to steps: GANTRY_STEP_ENV lists it.)
+      while [ ! -f "$E2E_GATE" ]; do sleep 0.05; done
+      echo "image=$SERVICE:\${{ inputs.replicas }}-\${{ inputs.environment }}" >> "$GANTRY_OUTPUT"
   test:
     needs: build
     run: echo "testing \${{ steps.build.outputs.image }}"
@@ -76,7 +77,8 @@ describe("web UI, end to end", () => {
     for (const [file, text] of Object.entries(WORKFLOWS)) temp.write(file, text);
     gate = path.join(dir, "gate");
     gantry = await startGantryUp(["--dir", dir, "--data", path.join(dir, "data")], dir, {
-      GANTRY_E2E_GATE: gate,
+      E2E_GATE: gate,
+      GANTRY_STEP_ENV: "E2E_GATE",
     });
     browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });

@@ -84,6 +84,8 @@ export interface WorkflowStep {
   id: string;
   name: string;
   needs: string[];
+  /** The step opted out of the script-injection check. */
+  unsafe_interpolation?: boolean;
 }
 
 export interface Workflow {

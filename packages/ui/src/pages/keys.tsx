@@ -18,6 +18,7 @@ export function KeysPage() {
   const now = useNow(30_000);
   const client = useQueryClient();
   const keys = useQuery({ queryKey: ["keys"], queryFn: endpoints.keys });
+  const forbidden = keys.error instanceof ApiError && keys.error.status === 403;
   const revoke = useMutation({
     mutationFn: endpoints.revokeKey,
     onSuccess: () => client.invalidateQueries({ queryKey: ["keys"] }),
@@ -28,7 +29,8 @@ export function KeysPage() {
         title="API keys"
         description="Sent as Authorization: Bearer <key>. Gantry keeps only a hash: a key is shown once."
       />
-      <CreateKey />
+      {/* Only admins manage keys: after a 403 the form would only invite another refusal. */}
+      {forbidden ? null : <CreateKey />}
       <Card className="mt-4">
         <CardHeader>
           <CardTitle>Keys</CardTitle>

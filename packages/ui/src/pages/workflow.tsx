@@ -8,7 +8,7 @@ import { RunsTable } from "@/components/runs-table";
 import { TriggersList } from "@/components/triggers-list";
 import { Card, CardContent, CardHeader, CardTitle } from "@/components/ui/card";
 import { Skeleton } from "@/components/ui/skeleton";
-import { endpoints } from "@/lib/api";
+import { endpoints, type WorkflowStep } from "@/lib/api";
 
 const WorkflowDag = lazy(() =>
   import("@/components/dag/workflow-dag").then((m) => ({ default: m.WorkflowDag })),
@@ -47,6 +47,7 @@ export function WorkflowPage() {
               <Suspense fallback={<Skeleton className="h-40" />}>
                 {w ? <WorkflowDag steps={w.steps} /> : <Skeleton className="h-40" />}
               </Suspense>
+              {w ? <UnsafeSteps steps={w.steps} /> : null}
             </CardContent>
           </Card>
           <Card>
@@ -103,5 +104,21 @@ export function WorkflowPage() {
         </div>
       </div>
     </>
+  );
+}
+
+/** Steps that opted out of the injection check: whoever can start a run may be able to run code in them. */
+function UnsafeSteps({ steps }: { steps: WorkflowStep[] }) {
+  const unsafe = steps.filter((s) => s.unsafe_interpolation);
+  if (unsafe.length === 0) return null;
+  return (
+    <p
+      role="alert"
+      className="mt-3 rounded-md border border-destructive/50 px-3 py-2 text-sm text-destructive"
+    >
+      <strong>unsafe_interpolation</strong> on {unsafe.map((s) => s.name).join(", ")}: outside text (inputs,
+      webhook payloads) is spliced into the script and runs as code. Pass it through <code>env:</code>{" "}
+      instead.
+    </p>
   );
 }

@@ -169,6 +169,27 @@ current-context: fake
     expect(env.PATH).toBeUndefined();
   });
 
+  it("puts none of the worker's settings (database URL, encryption key, OIDC, S3) into the pod", async () => {
+    const settings = {
+      GANTRY_DATABASE_URL: "postgres://gantry:db-password@db/gantry",
+      GANTRY_ENCRYPTION_KEY: "encryption-key-value",
+      GANTRY_OIDC_CLIENT_SECRET: "oidc-client-secret",
+      GANTRY_S3_SECRET_ACCESS_KEY: "s3-secret",
+      GANTRY_STEP_ENV: "GANTRY_ENCRYPTION_KEY",
+    };
+    Object.assign(process.env, settings);
+    try {
+      await run(task(bash("env")));
+    } finally {
+      for (const name of Object.keys(settings)) delete process.env[name];
+    }
+    const pod = JSON.stringify(lastPod().pod);
+    for (const [name, value] of Object.entries(settings)) {
+      expect(pod).not.toContain(name);
+      expect(pod).not.toContain(value);
+    }
+  });
+
   it("writes the step's files through the init container's script", async () => {
     const action = path.join(tmp.dir, "action");
     tmp.write("action/bin/run.sh", "#!/bin/sh\necho it's me\n");

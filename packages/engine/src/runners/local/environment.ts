@@ -1,11 +1,34 @@
 import type { PreparedTask } from "@gantry/core";
 
-/** The host variables a step inherits; everything else it sees is given to it explicitly. */
-const INHERITED = ["PATH", "HOME"] as const;
+/**
+ * The host variables a local step inherits: what programs need to find themselves and speak the
+ * locale, none of which holds a credential. Everything else it sees is given to it explicitly.
+ */
+export const INHERITED = ["PATH", "HOME", "USER", "LOGNAME", "LANG", "LC_ALL", "TZ", "TMPDIR"] as const;
+
+/** Worker settings that are meant for steps (the terraform action's plan folder), and hold no credential. */
+const STEP_SETTINGS = ["GANTRY_TERRAFORM_PLANS"] as const;
 
 /**
- * A step's environment: PATH, HOME, the GANTRY_* variables of the host (such as GANTRY_LOG_LEVEL), the
- * task's `env`, its inputs as INPUT_<NAME>, and the files it talks to Gantry through.
+ * Extra host variables an operator lets local steps see, comma-separated (`GANTRY_STEP_ENV=HTTP_PROXY,
+ * NO_PROXY`). Names starting with GANTRY_ are never passed: they are the server's and worker's own
+ * settings (the database URL, the encryption key, OIDC and S3 credentials).
+ */
+export const STEP_ENV_SETTING = "GANTRY_STEP_ENV";
+
+/** The host variable names a local step inherits, the operator's additions included. */
+export function inheritedNames(host: NodeJS.ProcessEnv): string[] {
+  const extra = (host[STEP_ENV_SETTING] ?? "")
+    .split(",")
+    .map((name) => name.trim())
+    .filter((name) => name !== "" && !name.startsWith("GANTRY_"));
+  return [...INHERITED, ...STEP_SETTINGS, ...extra];
+}
+
+/**
+ * A step's environment: the allow-listed host variables (see INHERITED), the task's `env`, its inputs
+ * as INPUT_<NAME>, and the files it talks to Gantry through. The worker's GANTRY_* settings never reach
+ * a step: anyone who can push a workflow would otherwise read the store's credentials.
  */
 export function stepEnvironment(
   task: PreparedTask,
@@ -14,12 +37,9 @@ export function stepEnvironment(
   host: NodeJS.ProcessEnv = process.env,
 ): Record<string, string> {
   const env: Record<string, string> = {};
-  for (const name of INHERITED) {
+  for (const name of inheritedNames(host)) {
     const value = host[name];
     if (value !== undefined) env[name] = value;
-  }
-  for (const [name, value] of Object.entries(host)) {
-    if (name.startsWith("GANTRY_") && value !== undefined) env[name] = value;
   }
   Object.assign(env, task.env);
   for (const [name, value] of Object.entries(task.inputs)) {

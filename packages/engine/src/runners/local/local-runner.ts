@@ -70,6 +70,10 @@ export class LocalRunner implements RunnerLike {
       };
       const command = commandFor(task.program, base, actionDir);
       const cwd = task.workingDirectory ? path.resolve(workDir, task.workingDirectory) : workDir;
+      // The planner refuses a working_directory that climbs out; this holds even for a task made elsewhere.
+      const inside = path.relative(workDir, cwd);
+      if (inside.startsWith("..") || path.isAbsolute(inside))
+        return fail(`working_directory '${task.workingDirectory}' leaves the step's workspace`);
       const folder: StepFolder = {
         base,
         dirs: [cwd],

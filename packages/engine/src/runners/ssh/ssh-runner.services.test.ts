@@ -109,10 +109,10 @@ inputs: {greeting: {type: string, default: hello}}
 steps:
   hello:
     runner: {type: ssh, nodes: "tags:web", max_parallel: 2}
-    env: {WHO: "\${{ item }}", "not-a-name": x}
+    env: {WHO: "\${{ item }}", GREETING: "\${{ inputs.greeting }}", "not-a-name": x}
     working_directory: sub/dir
     run: |
-      echo "$WHO on $GANTRY_NODE_NAME ($GANTRY_NODE_HOST, tags $GANTRY_NODE_TAGS, rack $GANTRY_NODE_ATTR_RACK) says \${{ inputs.greeting }}"
+      echo "$WHO on $GANTRY_NODE_NAME ($GANTRY_NODE_HOST, tags $GANTRY_NODE_TAGS, rack $GANTRY_NODE_ATTR_RACK) says $GREETING"
       echo "in $(pwd | sed "s#$GANTRY_WORKSPACE#WS#")"
       test -f "$GANTRY_INPUTS" && test "$(cat "$GANTRY_INPUTS")" = '{}'
       echo "to stderr" >&2
