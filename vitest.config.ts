@@ -20,7 +20,7 @@ export default defineConfig({
         resolve: { alias },
         test: {
           name: "unit",
-          include: ["packages/*/src/**/*.test.ts", "bench/**/*.test.ts"],
+          include: ["packages/*/src/**/*.test.ts", "bench/**/*.test.ts", "scripts/**/*.test.ts"],
           exclude: ["**/*.services.test.ts", "**/node_modules/**", "**/dist/**", "packages/ui/**"],
           testTimeout: 20_000,
         },
