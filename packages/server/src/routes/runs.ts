@@ -4,6 +4,7 @@ import type { FastifyInstance } from "fastify";
 import type { ServerContext } from "../context.js";
 import { errorReply, runDetail, runSummary } from "./schemas.js";
 import { runDetailView, runSummaryView } from "./views.js";
+import { waitingSteps } from "./waiting.js";
 
 const idParams = { type: "object", properties: { id: { type: "string" } }, required: ["id"] } as const;
 
@@ -70,7 +71,15 @@ export function runRoutes(app: FastifyInstance, ctx: ServerContext): void {
         response: { 200: runDetail, 404: errorReply },
       },
     },
-    async (request) => runDetailView(await mustGetRun(ctx, request.params.id)),
+    async (request) => {
+      const row = await mustGetRun(ctx, request.params.id);
+      const view = runDetailView(row);
+      if (row.finished_at !== null) return view;
+      const waiting = await waitingSteps(ctx, row.id);
+      const steps: Record<string, object> = { ...view.steps };
+      for (const [step, wait] of Object.entries(waiting)) steps[step] = { ...steps[step], ...wait };
+      return { ...view, steps };
+    },
   );
 
   app.post<{ Params: { id: string } }>(

@@ -42,6 +42,11 @@ export const stepReport = {
     duration_ms: { type: ["integer", "null"] },
     error: { type: "string" },
     items: { type: "array", items: { type: "object", additionalProperties: true } },
+    waiting_for: {
+      type: "string",
+      description: "Set while the step is queued: the labels a worker must have, e.g. runner:docker",
+    },
+    warning: { type: "string", description: "Set when no live worker has those labels" },
   },
 } as const;
 

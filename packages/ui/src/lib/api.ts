@@ -55,6 +55,10 @@ export interface StepReport {
   duration_ms?: number | null;
   error?: string;
   items?: StepReport[];
+  /** Set while the step waits in the queue: "waiting for a worker with runner:docker". */
+  waiting_for?: string;
+  /** Set when no live worker has the labels the step needs. */
+  warning?: string;
 }
 
 export interface RunDetail extends RunSummary {

@@ -77,6 +77,7 @@ export function RunPage() {
         </Fact>
       </dl>
       {r.error ? <ErrorNote error={r.error} /> : null}
+      <WorkerWarnings run={r} />
       <Card className="mt-4">
         <CardHeader>
           <CardTitle>Graph</CardTitle>
@@ -121,6 +122,11 @@ export function RunPage() {
                           {step.name}
                         </button>
                         {report?.error ? <p className="text-xs text-destructive">{report.error}</p> : null}
+                        {report?.waiting_for ? (
+                          <p className="text-xs text-muted-foreground" data-waiting-for={step.id}>
+                            {report.waiting_for}
+                          </p>
+                        ) : null}
                       </TableCell>
                       <TableCell>
                         <StatusBadge status={report?.status ?? "pending"} />
@@ -141,6 +147,11 @@ export function RunPage() {
             <CardTitle>Log{selected ? ` · ${selected}` : ""}</CardTitle>
           </CardHeader>
           <CardContent>
+            {selected && r.steps[selected]?.waiting_for ? (
+              <p className="mb-2 text-sm text-muted-foreground" role="status">
+                {r.steps[selected]?.waiting_for}
+              </p>
+            ) : null}
             <LogViewer key={`${r.id}:${selected}`} runId={r.id} step={selected} />
           </CardContent>
         </Card>
@@ -195,6 +206,24 @@ function RunActions({ run }: { run: RunDetail }) {
       </div>
       {cancel.error ? <ErrorNote error={cancel.error} /> : null}
       {rerun.error ? <ErrorNote error={rerun.error} /> : null}
+    </div>
+  );
+}
+
+/** Steps nothing will take as things stand: no live worker has the labels they need. */
+export function WorkerWarnings({ run }: { run: RunDetail }) {
+  const warnings = Object.entries(run.steps).filter(([, step]) => step.warning);
+  if (warnings.length === 0) return null;
+  return (
+    <div
+      role="alert"
+      className="mt-4 rounded-md border border-amber-500/50 bg-amber-50 p-3 text-sm text-amber-900 dark:bg-amber-950 dark:text-amber-100"
+    >
+      {warnings.map(([id, step]) => (
+        <p key={id}>
+          <span className="font-medium">{id}</span>: {step.warning}
+        </p>
+      ))}
     </div>
   );
 }
