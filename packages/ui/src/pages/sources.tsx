@@ -93,9 +93,11 @@ function SourceCard({ source }: { source: Source }) {
           </Fact>
         </dl>
         {behind ? (
-          <p className="mt-3 text-sm">
+          <p className="mt-3 text-sm" data-kept-out={source.seen_commit}>
             Commit <span className="font-mono text-xs">{source.seen_commit?.slice(0, 12)}</span> was not
-            activated:
+            activated and started no run, by webhook or polling: the workflows of{" "}
+            <span className="font-mono text-xs">{source.active_commit?.slice(0, 12) ?? "no commit"}</span>{" "}
+            stay active until a commit fixes these errors.
           </p>
         ) : null}
         {source.errors.length > 0 ? (
