@@ -170,6 +170,14 @@ export interface EventTrigger {
     error: string | null;
     received_at: string;
   }[];
+  /** Events dropped as duplicates, and runs whose inputs found nothing in the event. */
+  notes?: {
+    kind: "duplicate" | "unmapped";
+    key: string | null;
+    run_id: string | null;
+    message: string;
+    at: string;
+  }[];
 }
 
 export interface WorkerInfo {
