@@ -208,6 +208,7 @@ describe("POST /api/v1/webhooks/github", () => {
   it("shows the sources and syncs one on request", async () => {
     const list = await t.app.inject({ method: "GET", url: "/api/v1/sources" });
     expect(list.json()).toEqual({
+      folders: [],
       sources: [
         {
           name: "hello",

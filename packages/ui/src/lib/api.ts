@@ -146,6 +146,16 @@ export interface Source {
   workflows: string[];
 }
 
+/** A folder of workflows (`--dir`): what is active, and why its files as they are now are not. */
+export interface WorkflowFolder {
+  dir: string;
+  state: "ok" | "error" | "never";
+  checked_at: string | null;
+  loaded_at: string | null;
+  errors: string[];
+  workflows: string[];
+}
+
 export interface EventTrigger {
   id: string;
   workflow: string;
@@ -349,7 +359,7 @@ export const endpoints = {
   nodes: (filter: string) =>
     api<NodeList>(`/api/v1/nodes${filter.trim() ? `?filter=${encodeURIComponent(filter)}` : ""}`),
   triggers: () => api<{ triggers: EventTrigger[] }>("/api/v1/triggers?recent=5"),
-  sources: () => api<{ sources: Source[] }>("/api/v1/sources"),
+  sources: () => api<{ sources: Source[]; folders?: WorkflowFolder[] }>("/api/v1/sources"),
   syncSource: (name: string) =>
     api<{ source: Source; activated: boolean; head: string | null }>(
       `/api/v1/sources/${encodeURIComponent(name)}/sync`,
