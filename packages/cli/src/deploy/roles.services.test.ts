@@ -242,5 +242,5 @@ describe("gantry server, worker and migrate on PostgreSQL, as the chart runs the
     expect(stale.log()).toMatch(/retired on \d{4}-/);
     await worker.stop();
     await server.stop();
-  }, 120_000);
+  });
 });

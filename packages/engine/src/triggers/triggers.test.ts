@@ -261,7 +261,7 @@ steps:
     } finally {
       await listener.stop();
     }
-  }, 40_000);
+  });
 });
 
 describe("validation of event trigger entries (file:line:col)", () => {

@@ -82,7 +82,7 @@ describe("web UI, end to end", () => {
     page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
     page.setDefaultTimeout(15_000);
     page.on("pageerror", (error) => pageErrors.push(error.message));
-  }, 60_000);
+  });
 
   afterAll(async () => {
     // Opens the gate even when a test failed before it, so the held step ends and `gantry up` stops at once.
@@ -91,7 +91,7 @@ describe("web UI, end to end", () => {
     await gantry?.stop();
     cleanup();
     console.log(`UI screenshots (${shots.taken.length}) in ${shots.folder}`);
-  }, 60_000);
+  });
 
   it("opens the dashboard and finds a workflow in the list", async () => {
     await page.goto(gantry.url);
