@@ -68,6 +68,8 @@ describe("web UI, end to end", () => {
   let cleanup = () => {};
   const shots = new Screenshots(path.join(repo, "test-results", "ui-screenshots"));
   const pageErrors: string[] = [];
+  // Warnings the page prints (React Router's, React's): the UI should print none.
+  const consoleWarnings: string[] = [];
 
   beforeAll(async () => {
     const temp = tempDir("gantry-e2e-");
@@ -82,6 +84,9 @@ describe("web UI, end to end", () => {
     page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
     page.setDefaultTimeout(15_000);
     page.on("pageerror", (error) => pageErrors.push(error.message));
+    page.on("console", (message) => {
+      if (message.type() === "warning") consoleWarnings.push(message.text());
+    });
   });
 
   afterAll(async () => {
@@ -119,7 +124,8 @@ describe("web UI, end to end", () => {
     await shots.take(page, "workflow");
     // Nothing is sent while the required input is empty: the message shows, the URL stays.
     await form.getByRole("button", { name: "Run" }).click();
-    await form.getByText(/must have required property/).waitFor();
+    await form.getByText("Enter a service").waitFor();
+    expect(await form.getByText(/must have required property/).count()).toBe(0);
     expect(page.url()).toMatch(/\/workflows\/deploy-form$/);
     await shots.take(page, "form-validation");
   });
@@ -172,7 +178,13 @@ describe("web UI, end to end", () => {
     await page.goto(`${gantry.url}/runs/${id}`);
     await page.locator('h1 [data-status="running"]').waitFor({ timeout: 30_000 });
     await page.getByRole("button", { name: "Cancel" }).click();
-    await page.locator('h1 [data-status="cancelled"]').waitFor({ timeout: 30_000 });
+    // Asked first; nothing is cancelled until confirmed.
+    const confirm = page.getByRole("dialog", { name: `Cancel this run of long?` });
+    await confirm.waitFor();
+    await shots.take(page, "run-cancel-confirm");
+    expect(await page.locator('h1 [data-status="running"]').count()).toBe(1);
+    await confirm.getByRole("button", { name: "Cancel run" }).click();
+    await page.locator('h1 [data-status="cancelled"]').waitFor({ timeout: 60_000 });
     await page.getByRole("button", { name: "Re-run", exact: true }).waitFor();
     await page.locator('.react-flow__node [data-step-status="cancelled"]').waitFor();
     await shots.take(page, "run-cancelled");
@@ -265,5 +277,6 @@ describe("web UI, end to end", () => {
     await page.locator(".react-flow__node").first().waitFor();
     await shots.take(page, "dark-mode");
     expect(pageErrors).toEqual([]);
+    expect(consoleWarnings).toEqual([]);
   });
 });

@@ -288,7 +288,8 @@ export function setCsrfToken(token: string | null | undefined): void {
 }
 
 export async function api<T>(path: string, init: { method?: string; body?: unknown } = {}): Promise<T> {
-  const headers: Record<string, string> = { accept: "application/json" };
+  // The server records runs this page starts as trigger "ui" (with the user), not "api".
+  const headers: Record<string, string> = { accept: "application/json", "x-gantry-client": "ui" };
   if (init.body !== undefined) headers["content-type"] = "application/json";
   const token = init.method && init.method !== "GET" ? csrf : undefined;
   if (token) headers["x-csrf-token"] = token;

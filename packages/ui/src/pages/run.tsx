@@ -1,7 +1,8 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { Ban, RotateCcw } from "lucide-react";
+import { RotateCcw } from "lucide-react";
 import { lazy, Suspense, useMemo } from "react";
 import { Link, useNavigate, useParams, useSearchParams } from "react-router";
+import { ConfirmCancel } from "@/components/confirm-cancel";
 import { canOperate, useSession } from "@/components/layout/session";
 import { LogViewer } from "@/components/logs/log-viewer";
 import { ErrorNote, PageHeader } from "@/components/page-header";
@@ -186,10 +187,11 @@ function RunActions({ run }: { run: RunDetail }) {
     <div className="flex flex-col items-end gap-2">
       <div className="flex gap-2">
         {!finished ? (
-          <Button variant="destructive" onClick={() => cancel.mutate()} disabled={cancel.isPending}>
-            <Ban aria-hidden />
-            Cancel
-          </Button>
+          <ConfirmCancel
+            workflow={run.workflow}
+            disabled={cancel.isPending}
+            onConfirm={() => cancel.mutate()}
+          />
         ) : null}
         {finished && run.status !== "succeeded" ? (
           <Button variant="outline" onClick={() => rerun.mutate(true)} disabled={rerun.isPending}>
