@@ -55,6 +55,8 @@ export interface StepReport {
   duration_ms?: number | null;
   error?: string;
   items?: StepReport[];
+  /** The item's value, in an entry of `items`. */
+  item?: unknown;
   /** Set while the step waits in the queue: "waiting for a worker with runner:docker". */
   waiting_for?: string;
   /** Set when no live worker has the labels the step needs. */

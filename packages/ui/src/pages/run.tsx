@@ -153,7 +153,12 @@ export function RunPage() {
                 {r.steps[selected]?.waiting_for}
               </p>
             ) : null}
-            <LogViewer key={`${r.id}:${selected}`} runId={r.id} step={selected} />
+            <LogViewer
+              key={`${r.id}:${selected}`}
+              runId={r.id}
+              step={selected}
+              report={selected ? r.steps[selected] : undefined}
+            />
           </CardContent>
         </Card>
       </div>
