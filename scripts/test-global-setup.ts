@@ -5,10 +5,10 @@ import path from "node:path";
 /**
  * Vitest's global set-up and teardown: every test of the run gets a private temporary folder (TMPDIR,
  * which child processes inherit), and at the end the run fails when a test left a process or a folder
- * behind, naming them; both are removed so the next run starts clean. Node's compile cache, which
- * `gantry` keeps under the temporary folder, is not a leftover.
+ * behind, naming them; both are removed so the next run starts clean. Caches Gantry keeps under the
+ * temporary folder on purpose (Node's compile cache, the built-in actions written out once) are no leftovers.
  */
-const KEPT = new Set(["node-compile-cache"]);
+const KEPT = new Set(["node-compile-cache", "gantry-builtin-actions"]);
 
 /** Live processes started for this run: their environment carries its private TMPDIR. */
 function processesOf(tmp: string): { pid: number; command: string }[] {
@@ -32,14 +32,27 @@ function processesOf(tmp: string): { pid: number; command: string }[] {
   return found;
 }
 
-export default function setup(): () => void {
+/** Processes whose parent just ended (a helper reading its stdin) take a moment to notice: wait for them. */
+const SETTLE_MS = 15_000;
+
+async function lingering(tmp: string): Promise<{ pid: number; command: string }[]> {
+  const deadline = Date.now() + SETTLE_MS;
+  let found = processesOf(tmp);
+  while (found.length > 0 && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    found = processesOf(tmp);
+  }
+  return found;
+}
+
+export default function setup(): () => Promise<void> {
   const tmp = mkdtempSync(path.join(os.tmpdir(), "gantry-tests-"));
   const previous = process.env.TMPDIR;
   process.env.TMPDIR = tmp;
-  return () => {
+  return async () => {
     if (previous === undefined) delete process.env.TMPDIR;
     else process.env.TMPDIR = previous;
-    const processes = processesOf(tmp);
+    const processes = await lingering(tmp);
     for (const p of processes) {
       try {
         process.kill(p.pid, "SIGKILL");
