@@ -15,14 +15,19 @@ const uiAlias = { "@": fileURLToPath(new URL("./packages/ui/src", import.meta.ur
 export default defineConfig({
   resolve: { alias },
   test: {
+    // A private temporary folder per run, and a check at the end that tests left no process or folder.
+    globalSetup: ["scripts/test-global-setup.ts"],
     projects: [
       {
         resolve: { alias },
         test: {
           name: "unit",
-          include: ["packages/*/src/**/*.test.ts", "bench/**/*.test.ts"],
+          include: ["packages/*/src/**/*.test.ts", "bench/**/*.test.ts", "scripts/**/*.test.ts"],
           exclude: ["**/*.services.test.ts", "**/node_modules/**", "**/dist/**", "packages/ui/**"],
-          testTimeout: 20_000,
+          // Limits for a hung test, not for a slow one: on a busy 2-core machine a test that spawns
+          // gantry and git processes can take a minute; a limit below that fails work that would pass.
+          testTimeout: 180_000,
+          hookTimeout: 180_000,
         },
       },
       {
@@ -34,7 +39,8 @@ export default defineConfig({
           exclude: ["**/*.services.test.ts", "**/node_modules/**"],
           environment: "jsdom",
           setupFiles: ["packages/ui/src/testing/jsdom-setup.ts"],
-          testTimeout: 20_000,
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
         },
       },
       {
@@ -43,8 +49,9 @@ export default defineConfig({
           name: "services",
           include: ["packages/*/src/**/*.services.test.ts"],
           // Ends every browser and server the end-to-end tests started, even when a test fails.
-          teardownTimeout: 30_000,
-          testTimeout: 60_000,
+          teardownTimeout: 60_000,
+          testTimeout: 300_000,
+          hookTimeout: 300_000,
           fileParallelism: false,
         },
       },

@@ -22,11 +22,13 @@ import startup from "./startup.mjs";
 import throughput from "./throughput.mjs";
 import ui from "./ui.mjs";
 import uiLogs from "./ui-logs.mjs";
+import upReady from "./up-ready.mjs";
 
 export const workloads = [
   light,
   long,
   startup,
+  upReady,
   apiLight,
   latency,
   throughput,

@@ -130,7 +130,7 @@ describe("gantry CLI", () => {
     const lines = r.stdout.trim().split("\n");
     expect(lines).toEqual([
       `${file}:4:5: steps.build: unknown key 'nedds' (did you mean 'needs'?)`,
-      `${file}:6:20: steps.test.needs: unknown step 'nope'`,
+      `${file}:6:20: steps.test.needs: unknown step 'nope' (the steps are: build)`,
     ]);
     noStackTrace(r.stderr);
   });

@@ -36,7 +36,7 @@ function start(
   child.on("exit", () => children.delete(child));
   let text = "";
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`gantry ${args[0]} did not start:\n${text}`)), 20_000);
+    const timer = setTimeout(() => reject(new Error(`gantry ${args[0]} did not start:\n${text}`)), 120_000);
     child.stderr?.on("data", (d: Buffer) => {
       text += d;
       const match = ready.exec(text);

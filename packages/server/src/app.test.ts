@@ -109,8 +109,20 @@ describe("REST API", () => {
       .where("id", "=", run.id)
       .executeTakeFirstOrThrow();
     expect(JSON.stringify(raw)).not.toContain("s3cr3t-value");
-    expect(run.trigger).toEqual({ type: "api" });
+    expect(run.trigger).toEqual({ type: "api", user: "local", actor: "local" });
     expect(Date.parse(run.finished_at)).toBeGreaterThanOrEqual(Date.parse(run.started_at));
+  });
+
+  it("records a run started from the web UI as trigger ui, with who started it", async () => {
+    const res = await app.inject({
+      method: "POST",
+      url: "/api/v1/workflows/greet/runs",
+      headers: { "x-gantry-client": "ui" },
+      payload: { inputs: { who: "Ada", times: "1", token: "x" } },
+    });
+    expect(res.statusCode).toBe(201);
+    const run = (await app.inject({ url: `/api/v1/runs/${res.json().id}` })).json();
+    expect(run.trigger).toEqual({ type: "ui", user: "local", actor: "local" });
   });
 
   it("answers 400 naming the failing field, and 404 for an unknown workflow", async () => {
@@ -192,7 +204,7 @@ describe("REST API", () => {
     const rerun = await waitForRun(again.json().id);
     expect(rerun.status).toBe("succeeded");
     expect(rerun.parent_run_id).toBe(id);
-    expect(rerun.trigger).toEqual({ type: "api", rerun_of: id });
+    expect(rerun.trigger).toEqual({ type: "api", user: "local", actor: "local", rerun_of: id });
     expect(rerun.attempt).toBe(2);
     expect(rerun.inputs).toEqual({ mark });
     const attempts = await service.database.db

@@ -1,4 +1,10 @@
-import type { InventoryState, LogArchiveLike, ServiceContext, SourceSyncer } from "@gantry/engine";
+import type {
+  FolderSource,
+  InventoryState,
+  LogArchiveLike,
+  ServiceContext,
+  SourceSyncer,
+} from "@gantry/engine";
 import type { Registry } from "prom-client";
 import type { AuthOptions } from "./auth/types.js";
 import type { ProcessHealth } from "./health.js";
@@ -19,6 +25,8 @@ export interface ServerContext {
   auth?: AuthOptions;
   /** The git sources' syncer; undefined when gantry.yaml declares no sources. */
   sources?: SourceSyncer;
+  /** Folders of workflows (`--dir`), with the state of their last read. */
+  folders?: FolderSource[];
   /** The process's readiness for /readyz; undefined: the database alone decides. */
   health?: ProcessHealth;
   /** False when a separate metrics listener serves /metrics (see ops-server.ts); default true. */

@@ -7,11 +7,17 @@ import "./index.css";
 
 const queryClient = new QueryClient({ defaultOptions: { queries: { staleTime: 2000, retry: 1 } } });
 
+function PageLoading() {
+  return <p className="p-6 text-sm text-muted-foreground">Loading…</p>;
+}
+
 // Each page is its own chunk: the first load carries only the shell and the page it opens.
 const router = createBrowserRouter([
   {
     path: "/",
     Component: AppShell,
+    // Shown while the first page's chunk loads (React Router warns on every load without one).
+    HydrateFallback: PageLoading,
     children: [
       { index: true, lazy: () => import("./pages/dashboard").then((m) => ({ Component: m.DashboardPage })) },
       {

@@ -57,5 +57,5 @@ describe("a converted CronJob on the docker runner (Podman)", () => {
     expect(run.stderr).not.toContain("hunter2-from-the-store");
     expect(report.steps.tidy?.status).toBe("succeeded");
     expect(report.status).toBe("succeeded");
-  }, 120_000);
+  });
 });

@@ -51,7 +51,7 @@ describe("converted workflows run with the local runner", () => {
     expect(log).toContain("step_2    | option opt2: b");
     expect(log).toContain("step_3    | this is script 2, opt1 is from the form");
     expect(log).toContain("needs sub-workflows (uses: workflow:<name>), not in Gantry yet");
-  }, 60_000);
+  });
 
   it("keeps Rundeck's error handlers and keepgoing: recovered, failed after handling, and going on", async () => {
     const jobs = temp.write(
@@ -94,7 +94,7 @@ describe("converted workflows run with the local runner", () => {
     const goesOn = await importAndRun("rundeck", jobs, "goes-on.yaml");
     expect(statuses(goesOn.json)).toEqual({ step_1: "failed", step_2: "succeeded" });
     expect(goesOn.json.status).toBe("failed");
-  }, 120_000);
+  });
 
   it("keeps GitHub's status functions between jobs (vite's CI: the 'failed' job runs when a needed job failed)", async () => {
     const source = importFixtures("github-actions").find((f) => f.includes("vitejs")) as string;
@@ -112,7 +112,7 @@ describe("converted workflows run with the local runner", () => {
       lint: "failed",
     });
     expect(log).toMatch(/test-failed +\| Build & Test Failed/);
-  }, 60_000);
+  });
 
   it("runs a GitHub job of run steps as GitHub would, and never runs text from an input", async () => {
     const workflow = temp.write(
@@ -148,5 +148,5 @@ jobs:
     expect(log).toContain("cleaning up after a failure");
     expect(log).not.toContain("not reached");
     expect(existsSync(marker)).toBe(false);
-  }, 60_000);
+  });
 });

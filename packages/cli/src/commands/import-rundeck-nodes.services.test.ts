@@ -48,7 +48,7 @@ describe("a Rundeck job with a node filter, imported and run on SSH nodes", () =
           echo "node=$RD_NODE_NAME" >> "$GANTRY_OUTPUT"
 `,
     );
-  }, 60_000);
+  });
 
   afterAll(async () => {
     await sshd?.stop();
@@ -69,5 +69,5 @@ describe("a Rundeck job with a node filter, imported and run on SSH nodes", () =
     expect(report.steps.step_2?.items).toEqual([
       expect.objectContaining({ item: "web-1", status: "succeeded", outputs: { node: "web-1" } }),
     ]);
-  }, 180_000);
+  });
 });

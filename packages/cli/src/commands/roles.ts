@@ -31,6 +31,9 @@ const CHECK_CONFIG_HELP =
   "check the flags, GANTRY_* variables and gantry.yaml (references resolved) as a start would, print the " +
   "result without secrets, and exit without opening the database";
 const METRICS_PORT_HELP = "serve /metrics, /healthz and /readyz on this port, apart from the API";
+const RUNNERS_HELP =
+  "runner types the worker offers: local, docker, kubernetes, ssh (default local; local,ssh with nodes)";
+const LABELS_HELP = "labels the worker offers; a step's runner.labels must all be among them";
 const MIGRATE_HELP = "migrate the database schema at start instead of waiting for `gantry migrate` to";
 
 /**
@@ -90,7 +93,11 @@ async function start(role: Role, flags: RoleFlags): Promise<void> {
   const server =
     role === "worker"
       ? undefined
-      : await r.startServerRole(service, config, log, { insecure: flags.insecure === true, health });
+      : await r.startServerRole(service, config, log, {
+          insecure: flags.insecure === true,
+          health,
+          watchDir: role === "up",
+        });
   // A worker alone has series of its own; with a server in the process (`up`) they share its registry.
   const metrics = server?.metrics ?? r.createMetrics(service, { store: false, process: true });
   registry = metrics.registry;
@@ -131,7 +138,10 @@ export function registerRoleCommands(program: Command): void {
     .description(
       "Everything in one process: API, scheduler and a worker, SQLite in ./.gantry, workflows from --dir",
     )
-    .option("--dir <dir>", "folder of workflows to load (default ./examples when it exists)")
+    .option(
+      "--dir <dir>",
+      "folder of workflows, watched: changes load when every file is valid (default ./examples when it exists)",
+    )
     .option("--data <dir>", "data folder (default ./.gantry)")
     .option("--database <url>", "postgres:// URL or SQLite file (default <data>/gantry.db)")
     .option("--host <host>", "address to listen on (default 127.0.0.1)")
@@ -139,6 +149,8 @@ export function registerRoleCommands(program: Command): void {
     .option("--metrics-port <port>", METRICS_PORT_HELP)
     .option("--insecure", "allow listening on a non-loopback address without authentication")
     .option("--concurrency <n>", "steps run at once (default 4)")
+    .option("--runners <a,b>", RUNNERS_HELP)
+    .option("--labels <a,b>", LABELS_HELP)
     .option("--config <file>", "configuration file (default ./gantry.yaml)")
     .option("--check-config", CHECK_CONFIG_HELP)
     .action((flags: RoleFlags) => start("up", flags));
@@ -168,8 +180,8 @@ export function registerRoleCommands(program: Command): void {
       "--database <url>",
       "postgres:// URL (or GANTRY_DATABASE, which keeps it out of the process list)",
     )
-    .option("--labels <a,b>", "labels this worker offers; a step's runner.labels must all be among them")
-    .option("--runners <a,b>", "runner types this worker offers: local, docker, kubernetes (default local)")
+    .option("--labels <a,b>", LABELS_HELP)
+    .option("--runners <a,b>", RUNNERS_HELP)
     .option("--concurrency <n>", "steps run at once (default 4)")
     .option("--metrics-port <port>", METRICS_PORT_HELP)
     .option("--data <dir>", "data folder for the action cache (default ./.gantry)")

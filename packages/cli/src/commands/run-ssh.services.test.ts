@@ -37,7 +37,7 @@ describe("gantry run with ssh steps", () => {
         "",
       ].join("\n"),
     );
-  }, 60_000);
+  });
 
   afterAll(async () => {
     await sshd?.stop();
@@ -54,7 +54,7 @@ describe("gantry run with ssh steps", () => {
       { item: "app-2", status: "succeeded", attempts: 1, outputs: { name: "app-2" }, exit_code: 0 },
     ]);
     expect(report.steps.uptime.outputs).toEqual({ name: ["app-1", "app-2"] });
-  }, 120_000);
+  });
 
   it("takes the selector from an input, checked before anything runs", async () => {
     const db = await gantry(["run", "wf.yaml", "--json", "--input", "target=tags:db"], { cwd: tmp.dir });
@@ -65,5 +65,5 @@ describe("gantry run with ssh steps", () => {
     expect(bad.stderr).toContain(
       `wf.yaml: input 'target': "tags:db or" is not a node selector: expected a filter (field:value, a node name, or *) at the end (column 11)`,
     );
-  }, 120_000);
+  });
 });

@@ -46,14 +46,16 @@ steps:
     );
 
     // The every-second schedule fires by itself.
-    const deadline = Date.now() + 10_000;
+    const deadline = Date.now() + 120_000;
     let fires: Array<{ status: string; kind: string; run_id: string }> = [];
-    while (fires.length < 2 && Date.now() < deadline) {
+    // On a busy machine a second can pass unserved (recorded missed or skipped): count the ones fired.
+    const firedRuns = () => fires.filter((f) => f.kind === "cron" && f.status === "fired" && f.run_id);
+    while (firedRuns().length < 2 && Date.now() < deadline) {
       const r = await gantry(["schedules", "fires", "clock:tick", "--json", "--server", url]);
       fires = (JSON.parse(r.stdout) as { fires: typeof fires }).fires;
     }
-    expect(fires.length).toBeGreaterThanOrEqual(2);
-    expect(fires.every((f) => f.kind === "cron" && f.status === "fired" && f.run_id)).toBe(true);
+    expect(firedRuns().length).toBeGreaterThanOrEqual(2);
+    expect(fires.every((f) => f.kind === "cron")).toBe(true);
 
     const suspended = await gantry(["schedules", "suspend", "clock:tick", "--server", url]);
     expect(suspended.stdout.trim()).toBe("clock:tick suspended");

@@ -43,7 +43,7 @@ let helm: string;
 beforeAll(async () => {
   // Downloads about 37 MB once into node_modules/.cache; later runs reuse it.
   helm = (await run("bash", [path.join(repo, "scripts/helm.sh")], { timeout: 120_000 })).stdout.trim();
-}, 150_000);
+});
 
 async function helmRun(
   args: string[],

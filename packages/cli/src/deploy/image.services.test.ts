@@ -147,5 +147,5 @@ describe("container image", () => {
     await podman(["stop", "--time", "20", name]);
     const state = JSON.parse(await podman(["inspect", name]))[0].State;
     expect(state.ExitCode).toBe(0);
-  }, 120_000);
+  });
 });

@@ -1,16 +1,16 @@
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { formatProblem } from "@gantry/core";
 import {
   applyRetention,
   CommitReporter,
   describeSchedulerEvent,
   describeTriggerEvent,
+  type FolderEvent,
+  FolderSource,
   GitCache,
   libraryResolver,
   NodeInventory,
   reapExpiredJobs,
-  registerFolder,
   Scheduler,
   type ServiceContext,
   SourceSyncer,
@@ -52,26 +52,30 @@ export async function startServerRole(
   service: ServiceContext,
   config: Config,
   log: (line: string) => void,
-  options: { insecure?: boolean; health?: ProcessHealth } = {},
+  options: { insecure?: boolean; health?: ProcessHealth; watchDir?: boolean } = {},
 ): Promise<ServerRole> {
   // Before anything starts: an exposed server without authentication refuses to come up.
   const exposure = checkExposure(config.auth, config.server.host, options.insecure ?? false);
-  if (config.dir) {
-    // Library actions (`uses: lib/path@ref`) of the folder's workflows are fetched into the same cache.
-    const options =
-      config.libraries.length > 0
-        ? {
-            libraries: libraryResolver(
-              new GitCache(path.join(config.data, "git")),
-              config.libraries,
-              secretResolver(config.configDir),
-            ),
-          }
-        : {};
-    const { registered, problems } = await registerFolder(service, config.dir, undefined, options);
-    log(`loaded ${registered.length} workflow${registered.length === 1 ? "" : "s"} from ${config.dir}`);
-    for (const p of problems) log(`  ${formatProblem(p)}`);
-  }
+  // The folder of workflows is read as a git source's commit is (all valid, or the last good set stays);
+  // `gantry up` watches it and reads it again after each change.
+  const folder = config.dir
+    ? new FolderSource(service, config.dir, {
+        load:
+          config.libraries.length > 0
+            ? {
+                // Library actions (`uses: lib/path@ref`) are fetched into the same cache as the sources'.
+                libraries: libraryResolver(
+                  new GitCache(path.join(config.data, "git")),
+                  config.libraries,
+                  secretResolver(config.configDir),
+                ),
+              }
+            : {},
+        onEvent: (event) => log(describeFolderEvent(event)),
+      })
+    : undefined;
+  await folder?.load();
+  if (options.watchDir) folder?.watch();
   // Git sources sync in the background: a slow remote must not hold the API back. GET /api/v1/sources
   // shows each one's state meanwhile.
   const sources =
@@ -106,6 +110,7 @@ export async function startServerRole(
     uiDir: uiDirectory(),
     auth: { ...config.auth, ...(options.insecure ? { insecure: true } : {}) },
     ...(sources ? { sources } : {}),
+    ...(folder ? { folders: [folder] } : {}),
     ...(options.health ? { health: options.health } : {}),
     metricsOnApiPort: config.metrics === undefined,
     nodes,
@@ -196,6 +201,7 @@ export async function startServerRole(
     async stop() {
       await sources?.stop();
       await reporter.stop();
+      await folder?.stop();
       await scheduler.stop();
       await triggers.stop();
       clearInterval(reaper);
@@ -204,6 +210,18 @@ export async function startServerRole(
       await app.close();
     },
   };
+}
+
+function describeFolderEvent(event: FolderEvent): string {
+  if (event.type === "loaded") {
+    const n = event.workflows.length;
+    const removed = event.removed.length > 0 ? `, removed ${event.removed.join(", ")}` : "";
+    return `loaded ${n} workflow${n === 1 ? "" : "s"} from ${event.dir}${removed}`;
+  }
+  return [
+    `${event.dir}: not loaded, the last good workflows stay active:`,
+    ...event.errors.map((e) => `  ${e}`),
+  ].join("\n");
 }
 
 function describeSyncerEvent(event: SyncerEvent): string {

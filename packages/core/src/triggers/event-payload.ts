@@ -53,15 +53,40 @@ export function mapEventInputs(
   mapping: Record<string, unknown> | undefined,
   trigger: Record<string, unknown>,
 ): Record<string, unknown> {
+  return mapEventInputsReport(mapping, trigger).inputs;
+}
+
+/**
+ * The same, also naming the inputs whose expression found nothing in the event (a missing payload field,
+ * or a text payload where a JSON field was expected): those take their defaults, which is worth saying.
+ */
+export function mapEventInputsReport(
+  mapping: Record<string, unknown> | undefined,
+  trigger: Record<string, unknown>,
+): { inputs: Record<string, unknown>; empty: string[] } {
   const inputs: Record<string, unknown> = {};
+  const empty: string[] = [];
   for (const [name, template] of Object.entries(mapping ?? {})) {
     try {
       const value = evaluateTemplate(template, { contexts: { trigger } });
       // An expression that found nothing (a missing payload field) leaves the input to its default.
       if (value !== null && value !== undefined) inputs[name] = value;
+      else empty.push(name);
     } catch (error) {
       throw new EventMappingError(`inputs.${name}: ${(error as Error).message}`);
     }
   }
-  return inputs;
+  return { inputs, empty };
+}
+
+/** Why inputs found nothing in an event, in words for the Triggers page. */
+export function emptyInputsNote(empty: string[], payload: unknown): string {
+  const names = empty.map((n) => `'${n}'`).join(", ");
+  const why =
+    typeof payload === "string"
+      ? "the payload is text, not JSON"
+      : payload === null || typeof payload !== "object"
+        ? "the payload is not a JSON object"
+        : "the event has no such field";
+  return `input${empty.length > 1 ? "s" : ""} ${names} found nothing in the event (${why}) and took ${empty.length > 1 ? "their defaults" : "its default"}`;
 }

@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: the tests hold workflow expressions
 import { describe, expect, it } from "vitest";
 import { validateActionText } from "./action.js";
 import { fixInjections } from "./fix-injections.js";

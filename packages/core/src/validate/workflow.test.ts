@@ -183,7 +183,16 @@ describe("validateWorkflowText: needs and cycles", () => {
       problems(yaml("steps:", "  build: {run: x}", "  test:", "    needs: [biuld]", "    run: y")),
     ).toEqual(["wf.yaml:4:13: steps.test.needs: unknown step 'biuld' (did you mean 'build'?)"]);
     expect(problems(yaml("steps:", "  test:", "    needs: nothing", "    run: y"))).toEqual([
-      "wf.yaml:3:12: steps.test.needs: unknown step 'nothing'",
+      "wf.yaml:3:12: steps.test.needs: unknown step 'nothing' (no other step is defined)",
+    ]);
+  });
+
+  it("never suggests the step itself, and lists the others when none is close", () => {
+    expect(problems(yaml("steps:", "  zb:", "    needs: [zz]", "    run: y", "  build: {run: x}"))).toEqual([
+      "wf.yaml:3:13: steps.zb.needs: unknown step 'zz' (the steps are: build)",
+    ]);
+    expect(problems(yaml("steps:", "  zb:", "    needs: [zz]", "    run: y", "  za: {run: x}"))).toEqual([
+      "wf.yaml:3:13: steps.zb.needs: unknown step 'zz' (did you mean 'za'?)",
     ]);
   });
 

@@ -174,6 +174,15 @@ function stepShapeProblems(source: SourceFile, id: string, step: StepSpec): Prob
   return [];
 }
 
+/** A close step to suggest, else the steps there are (a few), never the step that asks. */
+function otherSteps(unknown: string, others: string[]): string {
+  if (others.length === 0) return " (no other step is defined)";
+  const close = didYouMean(unknown, others);
+  if (close) return close;
+  const shown = others.slice(0, 8).join(", ");
+  return ` (the steps are: ${shown}${others.length > 8 ? `, and ${others.length - 8} more` : ""})`;
+}
+
 function graphProblems(source: SourceFile, steps: Record<string, StepSpec>): Problem[] {
   const problems: Problem[] = [];
   const ids = Object.keys(steps);
@@ -187,7 +196,10 @@ function graphProblems(source: SourceFile, steps: Record<string, StepSpec>): Pro
       else if (!(need in steps)) {
         problems.push({
           ...at,
-          message: `steps.${id}.needs: unknown step '${need}'${didYouMean(need, ids)}`,
+          message: `steps.${id}.needs: unknown step '${need}'${otherSteps(
+            need,
+            ids.filter((other) => other !== id),
+          )}`,
         });
       }
     });

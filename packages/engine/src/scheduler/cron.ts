@@ -40,10 +40,23 @@ export function cronProblem(expression: string, timezone: string = DEFAULT_TIMEZ
     // A valid expression that can never match (30 February) has no next time from any point.
     if (cron.nextRun(new Date(0)) === null) problem = `cron '${expression}' never fires`;
   } catch (error) {
-    problem = `cron '${expression}': ${(error as Error).message.replace(/^CronPattern: /, "")}`;
+    problem = `cron '${expression}': ${cronMessage((error as Error).message)}`;
   }
   if (checked.size < 10_000) checked.set(key, problem);
   return problem;
+}
+
+export const CRON_FORMS =
+  "5 fields (minute hour day-of-month month day-of-week), 6 with seconds first, or @yearly, @monthly, " +
+  "@weekly, @daily, @hourly";
+
+/** Croner's message in Gantry's terms: croner counts a year field that Gantry does not offer. */
+function cronMessage(message: string): string {
+  const text = message.replace(/^CronPattern: /, "");
+  const parts = /(?:has (\d+) parts|space separated parts are required)/.exec(text);
+  if (!parts) return text;
+  const count = parts[1] ? `${parts[1]} fields` : "not a cron expression";
+  return `${count}: give ${CRON_FORMS}`;
 }
 
 // Creating an Intl.DateTimeFormat costs some 100 µs; a zone's validity never changes.

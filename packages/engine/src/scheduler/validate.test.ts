@@ -64,7 +64,17 @@ steps:
     ).toEqual([
       "4:13: on.schedule.0.cron: cron '61 * * * *': Invalid value for minute: 61",
       "6:17: on.schedule.1.timezone: timezone 'Europe/Berln' is not an IANA time zone (such as UTC, Europe/Berlin, America/New_York)",
-      "7:14: on.schedule.2.cron: cron 'every day': invalid configuration format ('every day'), exactly five, six, or seven space separated parts are required.",
+      "7:14: on.schedule.2.cron: cron 'every day': not a cron expression: give 5 fields (minute hour day-of-month month day-of-week), 6 with seconds first, or @yearly, @monthly, @weekly, @daily, @hourly",
+    ]);
+    // A bad time zone does not hide a bad expression in the same entry.
+    expect(
+      await problems(
+        "both.yaml",
+        'name: both\non:\n  schedule: {cron: "0 25 * * *", timezone: Mars/Olympus}\nsteps:\n  a: {run: "true"}\n',
+      ),
+    ).toEqual([
+      "3:20: on.schedule.cron: cron '0 25 * * *': Invalid value for hour: 25",
+      "3:44: on.schedule.timezone: timezone 'Mars/Olympus' is not an IANA time zone (such as UTC, Europe/Berlin, America/New_York)",
     ]);
     expect(
       await problems(

@@ -27,8 +27,9 @@ export async function scheduleProblems(source: SourceFile | undefined): Promise<
     });
     const zone = typeof entry.timezone === "string" ? timezoneProblem(entry.timezone) : undefined;
     if (zone) problems.push({ ...at(["timezone"]), message: `${where("timezone")}: ${zone}` });
-    if (typeof entry.cron === "string" && !zone) {
-      const problem = cronProblem(entry.cron.trim(), entry.timezone);
+    if (typeof entry.cron === "string") {
+      // A bad time zone is reported on its own; the expression is still checked (in UTC).
+      const problem = cronProblem(entry.cron.trim(), zone ? "UTC" : entry.timezone);
       if (problem) problems.push({ ...at(["cron"]), message: `${where("cron")}: ${problem}` });
     }
     if (typeof entry.name === "string") {

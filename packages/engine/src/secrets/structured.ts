@@ -12,9 +12,19 @@ export function parseJson(text: string, what: string): unknown {
   }
 }
 
+type Yaml = typeof import("yaml");
+
+/**
+ * yaml, loaded on first use: the secrets module must cost nothing at start-up. In the bundled CLI a lazily
+ * imported CommonJS library arrives as `{ default: exports }`, without its named exports.
+ */
+async function loadYaml(): Promise<Yaml> {
+  const loaded = (await import("yaml")) as Yaml & { default?: Yaml };
+  return typeof loaded.parseDocument === "function" ? loaded : (loaded.default as Yaml);
+}
+
 export async function parseYaml(text: string, what: string): Promise<unknown> {
-  // Loaded on first use: the secrets module must cost nothing at start-up.
-  const { parseDocument } = await import("yaml");
+  const { parseDocument } = await loadYaml();
   const doc = parseDocument(text, { prettyErrors: false });
   const error = doc.errors[0];
   if (error) {
@@ -50,7 +60,7 @@ export async function stringifyValue(value: unknown, format: ValueFormat): Promi
   if (value instanceof Uint8Array) return Buffer.from(value).toString("utf8");
   if (typeof value !== "object") return String(value);
   if (format === "yaml") {
-    const { stringify } = await import("yaml");
+    const { stringify } = await loadYaml();
     return stringify(value, { lineWidth: 0 });
   }
   if (format === "dotenv" && isFlat(value)) {

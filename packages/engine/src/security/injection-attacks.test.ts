@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: the tests hold workflow expressions
 import { fixInjections, type RunInfo } from "@gantry/core";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { loadWorkflow } from "../loader/load-workflow.js";

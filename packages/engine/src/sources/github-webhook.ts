@@ -31,6 +31,8 @@ export interface SourceResult {
   runs: StartedRun[];
   /** Set when this source started nothing because the poller had already fired this push. */
   already_seen?: boolean;
+  /** Set when this source started nothing, and why: the pushed commit's workflows are invalid. */
+  not_started?: string;
 }
 
 /** The HMAC GitHub sends, and a comparison that takes as long whichever byte differs. */
@@ -134,6 +136,15 @@ async function handleEvent(
       now: ctx.now(),
     });
     if (!claimed) return { ...result, already_seen: true };
+    // The pushed commit is the ref's head and was kept out: its own workflows are invalid, and running
+    // the last good ones would check out code they were never validated with. Polling starts nothing
+    // for it either.
+    if (outcome.head === sha && outcome.activeCommit !== sha) {
+      return {
+        ...result,
+        not_started: `commit ${sha.slice(0, 12)} was not activated (its workflows are invalid), so this push started nothing`,
+      };
+    }
     changedPaths =
       pushPayloadPaths(payload) ?? (await diff(syncer, source, String(payload.before ?? ""), sha));
   } else {

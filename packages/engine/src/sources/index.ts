@@ -1,6 +1,7 @@
 export * from "./activate.js";
 export * from "./checkout-defaults.js";
 export * from "./config.js";
+export * from "./folder-source.js";
 export * from "./git-triggers.js";
 export * from "./github-webhook.js";
 export * from "./libraries.js";

@@ -7,7 +7,8 @@ export async function waitFor<T>(
   condition: () => T | undefined | null | false | Promise<T | undefined | null | false>,
   options: { timeoutMs?: number; intervalMs?: number; what?: string } = {},
 ): Promise<T> {
-  const timeoutMs = options.timeoutMs ?? 5000;
+  // Generous: a busy 2-core machine can take seconds for what takes milliseconds idle.
+  const timeoutMs = options.timeoutMs ?? 60_000;
   const intervalMs = options.intervalMs ?? 25;
   const deadline = Date.now() + timeoutMs;
   let last: unknown;

@@ -1,11 +1,12 @@
 import { randomUUID } from "node:crypto";
-import { type EventTriggerKind, eventTrigger, mapEventInputs } from "@gantry/core";
+import { type EventTriggerKind, emptyInputsNote, eventTrigger, mapEventInputsReport } from "@gantry/core";
 import { isDatabaseError, isUniqueViolation } from "../scheduler/fire.js";
 import { contextInTransaction } from "../scheduler/in-transaction.js";
 import type { ServiceContext } from "../service/context.js";
 import { createRun } from "../service/create-run.js";
 import { setTriggerCheckpoints } from "../store/queries/trigger-checkpoints.js";
 import { getTriggerEvent, insertTriggerEvent } from "../store/queries/trigger-events.js";
+import { insertTriggerNote } from "../store/queries/trigger-notes.js";
 import { countTriggerEvent } from "../store/queries/trigger-state.js";
 
 /** An event as a source hands it over. */
@@ -56,11 +57,11 @@ export async function deliverEvent(
   const { db } = ctx.database;
   if (event.key !== undefined) {
     const seen = await getTriggerEvent(db, target.id, key);
-    if (seen) return { status: "duplicate", runId: seen.run_id };
+    if (seen) return duplicate(ctx, target, key, seen.run_id);
   }
   let failure: Error;
   try {
-    const inputs = mapEventInputs(target.inputs, trigger);
+    const { inputs, empty } = mapEventInputsReport(target.inputs, trigger);
     const flushes: Array<() => Promise<void>> = [];
     const runId = await db.transaction().execute(async (tx) => {
       const { ctx: inTx, flush } = contextInTransaction(ctx, tx);
@@ -80,11 +81,21 @@ export async function deliverEvent(
       return run.id;
     });
     for (const flush of flushes) await flush();
+    if (empty.length > 0) {
+      await note(ctx, {
+        trigger_id: target.id,
+        at: ctx.now(),
+        kind: "unmapped",
+        event_key: event.key ?? null,
+        run_id: runId,
+        message: emptyInputsNote(empty, event.payload),
+      });
+    }
     return { status: "started", runId };
   } catch (error) {
     if (isUniqueViolation(error)) {
       const seen = await getTriggerEvent(db, target.id, key);
-      return { status: "duplicate", runId: seen?.run_id ?? null };
+      return duplicate(ctx, target, key, seen?.run_id ?? null);
     }
     if (isDatabaseError(error)) throw error;
     failure = error as Error;
@@ -98,6 +109,33 @@ export async function deliverEvent(
     return { status: "duplicate", runId: seen?.run_id ?? null };
   }
   return { status: "failed", error: message };
+}
+
+/** A redelivered event starts nothing; the note says so on the Triggers page. */
+async function duplicate(
+  ctx: ServiceContext,
+  target: TriggerTarget,
+  key: string,
+  runId: string | null,
+): Promise<Delivery> {
+  await note(ctx, {
+    trigger_id: target.id,
+    at: ctx.now(),
+    kind: "duplicate",
+    event_key: key,
+    run_id: runId,
+    message: `dropped: event ${key} was delivered before${runId ? ` and started run ${runId}` : ""}`,
+  });
+  return { status: "duplicate", runId };
+}
+
+/** Notes are for people: losing one must not make the source redeliver the event. */
+async function note(ctx: ServiceContext, row: Parameters<typeof insertTriggerNote>[1]): Promise<void> {
+  try {
+    await insertTriggerNote(ctx.database.db, row);
+  } catch {
+    // The event itself is recorded; only the note is lost.
+  }
 }
 
 async function recordFailure(

@@ -2,6 +2,7 @@ import { NotFoundError, type ServiceContext } from "../service/context.js";
 import { recentTriggerEvents } from "../store/queries/trigger-events.js";
 import { triggerLeases } from "../store/queries/trigger-leases.js";
 import { getTrigger, listTriggers } from "../store/queries/trigger-list.js";
+import { recentTriggerNotes } from "../store/queries/trigger-notes.js";
 import type { TriggerRow } from "../store/queries/trigger-tables.js";
 import type { ListenerState } from "./listener.js";
 import { hideUrlPassword } from "./source.js";
@@ -35,6 +36,16 @@ export interface TriggerStatus {
   /** When the state was last written. */
   stateAt: number;
   recent?: TriggerEventView[];
+  /** Events that started nothing of their own (dropped duplicates) or whose inputs took defaults. */
+  notes?: TriggerNoteView[];
+}
+
+export interface TriggerNoteView {
+  kind: "duplicate" | "unmapped";
+  key: string | null;
+  runId: string | null;
+  message: string;
+  at: number;
 }
 
 /** Every trigger's state as its listener last wrote it; any server can answer. */
@@ -50,7 +61,10 @@ export async function listTriggerStatus(
   const out: TriggerStatus[] = [];
   for (const row of rows) {
     const status = leased(statusOf(row), leases, ctx.now());
-    if (options.recent) status.recent = await recentOf(ctx, row.id, options.recent);
+    if (options.recent) {
+      status.recent = await recentOf(ctx, row.id, options.recent);
+      status.notes = await notesOf(ctx, row.id, options.recent);
+    }
     out.push(status);
   }
   return out;
@@ -106,7 +120,18 @@ export async function getTriggerStatus(
   const leases = ctx.database.dialect === "postgres" ? await triggerLeases(ctx.database.db) : undefined;
   const status = leased(statusOf(row), leases, ctx.now());
   status.recent = await recentOf(ctx, id, options.recent ?? 20);
+  status.notes = await notesOf(ctx, id, options.recent ?? 20);
   return status;
+}
+
+async function notesOf(ctx: ServiceContext, id: string, limit: number): Promise<TriggerNoteView[]> {
+  return (await recentTriggerNotes(ctx.database.db, id, limit)).map((n) => ({
+    kind: n.kind,
+    key: n.event_key,
+    runId: n.run_id,
+    message: n.message,
+    at: n.at,
+  }));
 }
 
 async function recentOf(ctx: ServiceContext, id: string, limit: number): Promise<TriggerEventView[]> {

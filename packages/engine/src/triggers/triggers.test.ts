@@ -6,6 +6,7 @@ import { tempDir } from "../testing/temp-dir.js";
 import { waitFor } from "../testing/wait-for.js";
 import { deliverEvent } from "./deliver.js";
 import { triggerSpecs } from "./entries.js";
+import { getTriggerStatus } from "./status.js";
 import { syncTriggers } from "./sync.js";
 import { triggerFixture } from "./trigger-suite.js";
 
@@ -105,6 +106,58 @@ describe("delivering an event", () => {
       runId: null,
     });
     expect((await f.status(target.id)).failures).toBe(1);
+  });
+});
+
+describe("events that start nothing of their own, or start with defaults", () => {
+  const lenient = `name: lenient
+inputs:
+  order: {type: integer, default: 0}
+on:
+  rabbitmq:
+    - url: amqp://127.0.0.1:5672
+      queue: orders
+      inputs: {order: "\${{ trigger.payload.id }}"}
+steps:
+  a: {run: "true"}
+`;
+  const target = {
+    id: "lenient:rabbitmq:0",
+    workflow: "lenient",
+    kind: "rabbitmq" as const,
+    inputs: { order: "${{ trigger.payload.id }}" },
+  };
+
+  it("notes a dropped duplicate and a text payload that left an input to its default", async () => {
+    await f.register({ "lenient.yaml": lenient });
+    await syncTriggers(f.ctx);
+    const first = await deliverEvent(f.ctx, target, { payload: "not json", meta: {}, key: "t1" });
+    expect(first.status).toBe("started");
+    const runId = first.status === "started" ? first.runId : "";
+    expect((await deliverEvent(f.ctx, target, { payload: "not json", meta: {}, key: "t1" })).status).toBe(
+      "duplicate",
+    );
+    const status = await getTriggerStatus(f.ctx, target.id);
+    expect(status.notes).toEqual([
+      {
+        kind: "duplicate",
+        key: "t1",
+        runId,
+        message: `dropped: event t1 was delivered before and started run ${runId}`,
+        at: expect.any(Number),
+      },
+      {
+        kind: "unmapped",
+        key: "t1",
+        runId,
+        message:
+          "input 'order' found nothing in the event (the payload is text, not JSON) and took its default",
+        at: expect.any(Number),
+      },
+    ]);
+    // An event whose mapping finds everything leaves no note.
+    await deliverEvent(f.ctx, target, { payload: { id: 3 }, meta: {}, key: "t2" });
+    expect((await getTriggerStatus(f.ctx, target.id)).notes).toHaveLength(2);
   });
 });
 
@@ -208,7 +261,7 @@ steps:
     } finally {
       await listener.stop();
     }
-  }, 40_000);
+  });
 });
 
 describe("validation of event trigger entries (file:line:col)", () => {

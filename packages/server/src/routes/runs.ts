@@ -4,6 +4,7 @@ import type { FastifyInstance } from "fastify";
 import type { ServerContext } from "../context.js";
 import { errorReply, runDetail, runSummary } from "./schemas.js";
 import { runDetailView, runSummaryView } from "./views.js";
+import { waitingSteps } from "./waiting.js";
 
 const idParams = { type: "object", properties: { id: { type: "string" } }, required: ["id"] } as const;
 
@@ -71,8 +72,13 @@ export function runRoutes(app: FastifyInstance, ctx: ServerContext): void {
       },
     },
     async (request) => {
-      const run = await mustGetRun(ctx, request.params.id);
-      return runDetailView(run, await store.listStepSummaries(db, run.id));
+      const row = await mustGetRun(ctx, request.params.id);
+      const view = runDetailView(row, await store.listStepSummaries(db, row.id));
+      if (row.finished_at !== null) return view;
+      const waiting = await waitingSteps(ctx, row.id);
+      const steps: Record<string, object> = { ...view.steps };
+      for (const [step, wait] of Object.entries(waiting)) steps[step] = { ...steps[step], ...wait };
+      return { ...view, steps };
     },
   );
 

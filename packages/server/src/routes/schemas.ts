@@ -46,6 +46,11 @@ export const stepReport = {
       type: "string",
       description: "Markdown the step appended to $GANTRY_STEP_SUMMARY (masked; newest attempt per item)",
     },
+    waiting_for: {
+      type: "string",
+      description: "Set while the step is queued: the labels a worker must have, e.g. runner:docker",
+    },
+    warning: { type: "string", description: "Set when no live worker has those labels" },
   },
 } as const;
 

@@ -53,6 +53,23 @@ const sourceView = {
   ],
 } as const;
 
+const folderView = {
+  type: "object",
+  properties: {
+    dir: { type: "string", description: "The folder of workflows (--dir), watched by gantry up" },
+    state: {
+      type: "string",
+      enum: ["ok", "error", "never"],
+      description: "ok: its files as they are now are active; error: the last good set stays active",
+    },
+    checked_at: { type: ["string", "null"], format: "date-time" },
+    loaded_at: { type: ["string", "null"], format: "date-time" },
+    errors: { type: "array", items: { type: "string" }, description: "file:line:col: message" },
+    workflows: { type: "array", items: { type: "string" } },
+  },
+  required: ["dir", "state", "checked_at", "loaded_at", "errors", "workflows"],
+} as const;
+
 const startedRun = {
   type: "object",
   properties: {
@@ -88,10 +105,31 @@ export function sourceRoutes(app: FastifyInstance, ctx: ServerContext): void {
       schema: {
         summary: "The git sources: what they follow, the active commit, the last sync and its errors",
         tags: ["sources"],
-        response: { 200: { type: "object", properties: { sources: { type: "array", items: sourceView } } } },
+        response: {
+          200: {
+            type: "object",
+            properties: {
+              sources: { type: "array", items: sourceView },
+              folders: { type: "array", items: folderView },
+            },
+          },
+        },
       },
     },
-    async () => ({ sources: ctx.sources ? (await ctx.sources.status()).map(view) : [] }),
+    async () => ({
+      sources: ctx.sources ? (await ctx.sources.status()).map(view) : [],
+      folders: (ctx.folders ?? []).map((folder) => {
+        const f = folder.status();
+        return {
+          dir: f.dir,
+          state: f.state,
+          checked_at: iso(f.checkedAt),
+          loaded_at: iso(f.loadedAt),
+          errors: f.errors,
+          workflows: f.workflows,
+        };
+      }),
+    }),
   );
 
   app.post<{ Params: { name: string } }>(

@@ -21,6 +21,22 @@ const triggerEvent = {
   required: ["key", "status", "run_id", "error", "received_at"],
 } as const;
 
+const triggerNote = {
+  type: "object",
+  properties: {
+    kind: {
+      type: "string",
+      enum: ["duplicate", "unmapped"],
+      description: "duplicate: a redelivery dropped; unmapped: inputs that found nothing took defaults",
+    },
+    key: { type: ["string", "null"] },
+    run_id: { type: ["string", "null"] },
+    message: { type: "string" },
+    at: { type: "string", format: "date-time" },
+  },
+  required: ["kind", "key", "run_id", "message", "at"],
+} as const;
+
 const trigger = {
   type: "object",
   properties: {
@@ -57,6 +73,12 @@ const trigger = {
     failures: { type: "integer", description: "Events that could not start a run" },
     state_at: { type: "string", format: "date-time" },
     recent: { type: "array", items: triggerEvent, description: "The latest events, newest first" },
+    notes: {
+      type: "array",
+      items: triggerNote,
+      description:
+        "Events dropped as duplicates, and runs whose inputs found nothing in the event; newest first",
+    },
   },
   required: [
     "id",
@@ -104,6 +126,17 @@ function triggerView(status: TriggerStatus) {
             run_id: e.runId,
             error: e.error,
             received_at: iso(e.receivedAt),
+          })),
+        }
+      : {}),
+    ...(status.notes
+      ? {
+          notes: status.notes.map((n) => ({
+            kind: n.kind,
+            key: n.key,
+            run_id: n.runId,
+            message: n.message,
+            at: iso(n.at),
           })),
         }
       : {}),

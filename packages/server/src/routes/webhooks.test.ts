@@ -156,6 +156,30 @@ describe("POST /api/v1/webhooks/github", () => {
     expect(JSON.parse(rerunRow?.info_json ?? "{}").github.sha).toBe(head);
   });
 
+  it("starts nothing for a pushed commit whose workflows are invalid, and says why", async () => {
+    const push = fixture("push.branch");
+    push.after = head;
+    expect((await post("push", push)).json().sources[0].runs).toHaveLength(1);
+
+    repo.write(".gantry/ci.yaml", CI.replace("steps:", "steps:\n  broken: {needs: [nope], run: x}"));
+    const bad = repo.commit("invalid workflow");
+    repo.push("master");
+    const again = { ...push, before: head, after: bad };
+    const res = await post("push", again);
+    expect(res.statusCode).toBe(202);
+    expect(res.json().sources[0]).toMatchObject({
+      name: "hello",
+      state: "error",
+      active_commit: head,
+      runs: [],
+      not_started: `commit ${bad.slice(0, 12)} was not activated (its workflows are invalid), so this push started nothing`,
+    });
+    expect(await store.listRuns(t.service.database.db, { limit: 10 })).toHaveLength(1);
+    const sources = (await t.app.inject({ url: "/api/v1/sources" })).json().sources;
+    expect(sources[0]).toMatchObject({ seen_commit: bad, active_commit: head });
+    expect(sources[0].errors.join("\n")).toMatch(/unknown step 'nope'/);
+  });
+
   it("applies tag filters and ignores a deleted tag", async () => {
     const deleted = fixture("push"); // refs/tags/simple-tag, deleted: true
     const res = await post("push", deleted);
@@ -188,6 +212,7 @@ describe("POST /api/v1/webhooks/github", () => {
   it("shows the sources and syncs one on request", async () => {
     const list = await t.app.inject({ method: "GET", url: "/api/v1/sources" });
     expect(list.json()).toEqual({
+      folders: [],
       sources: [
         {
           name: "hello",

@@ -65,10 +65,16 @@ export function workflowRoutes(app: FastifyInstance, ctx: ServerContext): void {
       },
     },
     async (request, reply) => {
+      // Gantry's own web UI says so in a header; anything else calling the API is "api". Either way the
+      // run records who started it (a person's name, an API key's name, or the local user).
+      const principal = request.principal;
       const run = await createRun(ctx.service, {
         workflow: request.params.name,
         inputs: request.body?.inputs ?? {},
-        trigger: { type: "api" },
+        trigger: {
+          type: request.headers["x-gantry-client"] === "ui" ? "ui" : "api",
+          ...(principal ? { user: principal.name, actor: principal.id } : {}),
+        },
       });
       return reply.code(201).send(run);
     },

@@ -30,14 +30,14 @@ describe("import page, end to end", () => {
     page = await browser.newPage({ viewport: { width: 1500, height: 1100 }, acceptDownloads: true });
     page.setDefaultTimeout(15_000);
     page.on("pageerror", (error) => pageErrors.push(error.message));
-  }, 60_000);
+  });
 
   afterAll(async () => {
     await browser?.close();
     await gantry?.stop();
     cleanup();
     console.log(`Import page screenshots (${shots.taken.length}) in ${shots.folder}`);
-  }, 60_000);
+  });
 
   it("uploads a CronJob, shows the workflow beside the report, and downloads it", async () => {
     await page.goto(gantry.url);

@@ -48,6 +48,29 @@ steps:
   wait:
     run: sleep 600
 `,
+  "boxed.yaml": `
+name: boxed
+description: Needs a docker worker, which this gantry up does not offer
+steps:
+  build:
+    runner: { type: docker, image: "node:24" }
+    run: "true"
+`,
+  "fan.yaml": `
+name: fan
+steps:
+  each:
+    for_each: \${{ fromJSON('["ops","dev"]') }}
+    run: |
+      echo "start \${{ item }}"
+      echo "end \${{ item }}"
+  after:
+    needs: [each]
+    run: echo done
+  last:
+    needs: [each, after]
+    run: echo last
+`,
   "nightly.yaml": `
 name: nightly
 on:
@@ -69,6 +92,8 @@ describe("web UI, end to end", () => {
   let cleanup = () => {};
   const shots = new Screenshots(path.join(repo, "test-results", "ui-screenshots"));
   const pageErrors: string[] = [];
+  // Warnings the page prints (React Router's, React's): the UI should print none.
+  const consoleWarnings: string[] = [];
 
   beforeAll(async () => {
     const temp = tempDir("gantry-e2e-");
@@ -84,7 +109,10 @@ describe("web UI, end to end", () => {
     page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
     page.setDefaultTimeout(15_000);
     page.on("pageerror", (error) => pageErrors.push(error.message));
-  }, 60_000);
+    page.on("console", (message) => {
+      if (message.type() === "warning") consoleWarnings.push(message.text());
+    });
+  });
 
   afterAll(async () => {
     // Opens the gate even when a test failed before it, so the held step ends and `gantry up` stops at once.
@@ -93,7 +121,7 @@ describe("web UI, end to end", () => {
     await gantry?.stop();
     cleanup();
     console.log(`UI screenshots (${shots.taken.length}) in ${shots.folder}`);
-  }, 60_000);
+  });
 
   it("opens the dashboard and finds a workflow in the list", async () => {
     await page.goto(gantry.url);
@@ -111,6 +139,19 @@ describe("web UI, end to end", () => {
   it("draws the workflow's DAG and generates its run form from the inputs", async () => {
     await expect.poll(() => page.locator(".react-flow__node").count()).toBe(3);
     await expect.poll(() => page.locator(".react-flow__edge").count()).toBe(3);
+    // The zoom controls sit clear of every node.
+    const controls = await page.locator(".react-flow__controls").boundingBox();
+    for (const node of await page.locator(".react-flow__node").all()) {
+      const box = await node.boundingBox();
+      const overlaps =
+        controls !== null &&
+        box !== null &&
+        controls.x < box.x + box.width &&
+        box.x < controls.x + controls.width &&
+        controls.y < box.y + box.height &&
+        box.y < controls.y + controls.height;
+      expect(overlaps).toBe(false);
+    }
     const form = page.getByRole("region", { name: "Run deploy-form" });
     expect(await form.getByLabel(/^service/).getAttribute("required")).not.toBeNull();
     expect(await form.getByLabel(/^environment/).evaluate((e) => e.tagName)).toBe("SELECT");
@@ -121,7 +162,8 @@ describe("web UI, end to end", () => {
     await shots.take(page, "workflow");
     // Nothing is sent while the required input is empty: the message shows, the URL stays.
     await form.getByRole("button", { name: "Run" }).click();
-    await form.getByText(/must have required property/).waitFor();
+    await form.getByText("Enter a service").waitFor();
+    expect(await form.getByText(/must have required property/).count()).toBe(0);
     expect(page.url()).toMatch(/\/workflows\/deploy-form$/);
     await shots.take(page, "form-validation");
   });
@@ -174,17 +216,60 @@ describe("web UI, end to end", () => {
     await page.goto(`${gantry.url}/runs/${id}`);
     await page.locator('h1 [data-status="running"]').waitFor({ timeout: 30_000 });
     await page.getByRole("button", { name: "Cancel" }).click();
-    await page.locator('h1 [data-status="cancelled"]').waitFor({ timeout: 30_000 });
+    // Asked first; nothing is cancelled until confirmed.
+    const confirm = page.getByRole("dialog", { name: `Cancel this run of long?` });
+    await confirm.waitFor();
+    await shots.take(page, "run-cancel-confirm");
+    expect(await page.locator('h1 [data-status="running"]').count()).toBe(1);
+    await confirm.getByRole("button", { name: "Cancel run" }).click();
+    await page.locator('h1 [data-status="cancelled"]').waitFor({ timeout: 60_000 });
     await page.getByRole("button", { name: "Re-run", exact: true }).waitFor();
     await page.locator('.react-flow__node [data-step-status="cancelled"]').waitFor();
     await shots.take(page, "run-cancelled");
   });
 
+  it("says what a step no worker can take waits for, and warns", async () => {
+    const started = await fetch(`${gantry.url}/api/v1/workflows/boxed/runs`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: "{}",
+    });
+    const { id } = (await started.json()) as { id: string };
+    await page.goto(`${gantry.url}/runs/${id}`);
+    await page
+      .locator('[data-waiting-for="build"]')
+      .getByText("waiting for a worker with runner:docker")
+      .waitFor();
+    await page
+      .getByRole("alert")
+      .getByText(/no live worker has runner:docker/)
+      .waitFor();
+    await shots.take(page, "run-waiting-for-worker");
+    await fetch(`${gantry.url}/api/v1/runs/${id}/cancel`, { method: "POST" });
+  });
+
+  it("shows a for_each step's log in one section per item, with its value and status", async () => {
+    const started = await fetch(`${gantry.url}/api/v1/workflows/fan/runs`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: "{}",
+    });
+    const { id } = (await started.json()) as { id: string };
+    await page.goto(`${gantry.url}/runs/${id}?step=each`);
+    await page.locator('h1 [data-status="succeeded"]').waitFor({ timeout: 60_000 });
+    const sections = page.locator("[data-log-section]");
+    await expect.poll(() => sections.count()).toBe(2);
+    expect(await sections.nth(0).textContent()).toBe("item 0: ops · attempt 1succeeded");
+    expect(await sections.nth(1).textContent()).toBe("item 1: dev · attempt 1succeeded");
+    await shots.take(page, "run-for-each-sections");
+  });
+
   it("lists runs with filters kept in the URL", async () => {
     await page.goto(`${gantry.url}/runs`);
-    await expect.poll(() => page.locator("[data-run-id]").count()).toBe(2);
+    // deploy-form (succeeded), long (cancelled), boxed (cancelled while it waited), fan (succeeded).
+    await expect.poll(() => page.locator("[data-run-id]").count()).toBe(4);
     await page.getByLabel("Status").selectOption("cancelled");
-    await expect.poll(() => page.locator("[data-run-id]").count()).toBe(1);
+    await expect.poll(() => page.locator("[data-run-id]").count()).toBe(2);
     expect(new URL(page.url()).searchParams.get("status")).toBe("cancelled");
     await shots.take(page, "runs-filtered");
   });
@@ -267,5 +352,6 @@ describe("web UI, end to end", () => {
     await page.locator(".react-flow__node").first().waitFor();
     await shots.take(page, "dark-mode");
     expect(pageErrors).toEqual([]);
+    expect(consoleWarnings).toEqual([]);
   });
 });

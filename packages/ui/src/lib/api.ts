@@ -57,6 +57,12 @@ export interface StepReport {
   items?: StepReport[];
   /** Markdown the step wrote to $GANTRY_STEP_SUMMARY (masked). */
   summary?: string;
+  /** The item's value, in an entry of `items`. */
+  item?: unknown;
+  /** Set while the step waits in the queue: "waiting for a worker with runner:docker". */
+  waiting_for?: string;
+  /** Set when no live worker has the labels the step needs. */
+  warning?: string;
 }
 
 export interface Artifact {
@@ -157,6 +163,16 @@ export interface Source {
   workflows: string[];
 }
 
+/** A folder of workflows (`--dir`): what is active, and why its files as they are now are not. */
+export interface WorkflowFolder {
+  dir: string;
+  state: "ok" | "error" | "never";
+  checked_at: string | null;
+  loaded_at: string | null;
+  errors: string[];
+  workflows: string[];
+}
+
 export interface EventTrigger {
   id: string;
   workflow: string;
@@ -180,6 +196,14 @@ export interface EventTrigger {
     run_id: string | null;
     error: string | null;
     received_at: string;
+  }[];
+  /** Events dropped as duplicates, and runs whose inputs found nothing in the event. */
+  notes?: {
+    kind: "duplicate" | "unmapped";
+    key: string | null;
+    run_id: string | null;
+    message: string;
+    at: string;
   }[];
 }
 
@@ -281,7 +305,8 @@ export function setCsrfToken(token: string | null | undefined): void {
 }
 
 export async function api<T>(path: string, init: { method?: string; body?: unknown } = {}): Promise<T> {
-  const headers: Record<string, string> = { accept: "application/json" };
+  // The server records runs this page starts as trigger "ui" (with the user), not "api".
+  const headers: Record<string, string> = { accept: "application/json", "x-gantry-client": "ui" };
   if (init.body !== undefined) headers["content-type"] = "application/json";
   const token = init.method && init.method !== "GET" ? csrf : undefined;
   if (token) headers["x-csrf-token"] = token;
@@ -354,7 +379,7 @@ export const endpoints = {
   nodes: (filter: string) =>
     api<NodeList>(`/api/v1/nodes${filter.trim() ? `?filter=${encodeURIComponent(filter)}` : ""}`),
   triggers: () => api<{ triggers: EventTrigger[] }>("/api/v1/triggers?recent=5"),
-  sources: () => api<{ sources: Source[] }>("/api/v1/sources"),
+  sources: () => api<{ sources: Source[]; folders?: WorkflowFolder[] }>("/api/v1/sources"),
   syncSource: (name: string) =>
     api<{ source: Source; activated: boolean; head: string | null }>(
       `/api/v1/sources/${encodeURIComponent(name)}/sync`,

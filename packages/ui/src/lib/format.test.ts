@@ -28,6 +28,7 @@ describe("format", () => {
   it("names triggers", () => {
     expect(triggerLabel({ type: "schedule", schedule: "nightly:0" })).toBe("schedule nightly:0");
     expect(triggerLabel({ type: "api", rerun_of: "abc" })).toBe("api (re-run)");
+    expect(triggerLabel({ type: "ui", user: "Ada Lovelace", actor: "user:ada" })).toBe("ui · Ada Lovelace");
     expect(triggerLabel({ type: "github", event: "pull_request" })).toBe("github pull_request");
     expect(triggerLabel({ type: "rabbitmq" })).toBe("rabbitmq");
   });

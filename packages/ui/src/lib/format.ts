@@ -39,8 +39,14 @@ export function formatTime(iso: string | null | undefined): string {
 export function triggerLabel(trigger: { type: string; [key: string]: unknown }): string {
   if (trigger.type === "schedule" && typeof trigger.schedule === "string")
     return `schedule ${trigger.schedule}`;
+  const by =
+    (trigger.type === "ui" || trigger.type === "api") && typeof trigger.user === "string"
+      ? ` · ${trigger.user}`
+      : "";
   const base =
-    trigger.type === "github" && typeof trigger.event === "string" ? `github ${trigger.event}` : trigger.type;
+    trigger.type === "github" && typeof trigger.event === "string"
+      ? `github ${trigger.event}`
+      : `${trigger.type}${by}`;
   return trigger.rerun_of ? `${base} (re-run)` : base;
 }
 

@@ -1,7 +1,8 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { Ban, RotateCcw } from "lucide-react";
+import { RotateCcw } from "lucide-react";
 import { lazy, Suspense, useMemo } from "react";
 import { Link, useNavigate, useParams, useSearchParams } from "react-router";
+import { ConfirmCancel } from "@/components/confirm-cancel";
 import { canOperate, useSession } from "@/components/layout/session";
 import { LogViewer } from "@/components/logs/log-viewer";
 import { ErrorNote, PageHeader } from "@/components/page-header";
@@ -79,6 +80,7 @@ export function RunPage() {
         </Fact>
       </dl>
       {r.error ? <ErrorNote error={r.error} /> : null}
+      <WorkerWarnings run={r} />
       <Card className="mt-4">
         <CardHeader>
           <CardTitle>Graph</CardTitle>
@@ -123,6 +125,11 @@ export function RunPage() {
                           {step.name}
                         </button>
                         {report?.error ? <p className="text-xs text-destructive">{report.error}</p> : null}
+                        {report?.waiting_for ? (
+                          <p className="text-xs text-muted-foreground" data-waiting-for={step.id}>
+                            {report.waiting_for}
+                          </p>
+                        ) : null}
                       </TableCell>
                       <TableCell>
                         <StatusBadge status={report?.status ?? "pending"} />
@@ -143,7 +150,17 @@ export function RunPage() {
             <CardTitle>Log{selected ? ` · ${selected}` : ""}</CardTitle>
           </CardHeader>
           <CardContent>
-            <LogViewer key={`${r.id}:${selected}`} runId={r.id} step={selected} />
+            {selected && r.steps[selected]?.waiting_for ? (
+              <p className="mb-2 text-sm text-muted-foreground" role="status">
+                {r.steps[selected]?.waiting_for}
+              </p>
+            ) : null}
+            <LogViewer
+              key={`${r.id}:${selected}`}
+              runId={r.id}
+              step={selected}
+              report={selected ? r.steps[selected] : undefined}
+            />
           </CardContent>
         </Card>
       </div>
@@ -179,10 +196,11 @@ function RunActions({ run }: { run: RunDetail }) {
     <div className="flex flex-col items-end gap-2">
       <div className="flex gap-2">
         {!finished ? (
-          <Button variant="destructive" onClick={() => cancel.mutate()} disabled={cancel.isPending}>
-            <Ban aria-hidden />
-            Cancel
-          </Button>
+          <ConfirmCancel
+            workflow={run.workflow}
+            disabled={cancel.isPending}
+            onConfirm={() => cancel.mutate()}
+          />
         ) : null}
         {finished && run.status !== "succeeded" ? (
           <Button variant="outline" onClick={() => rerun.mutate(true)} disabled={rerun.isPending}>
@@ -199,6 +217,24 @@ function RunActions({ run }: { run: RunDetail }) {
       </div>
       {cancel.error ? <ErrorNote error={cancel.error} /> : null}
       {rerun.error ? <ErrorNote error={rerun.error} /> : null}
+    </div>
+  );
+}
+
+/** Steps nothing will take as things stand: no live worker has the labels they need. */
+export function WorkerWarnings({ run }: { run: RunDetail }) {
+  const warnings = Object.entries(run.steps).filter(([, step]) => step.warning);
+  if (warnings.length === 0) return null;
+  return (
+    <div
+      role="alert"
+      className="mt-4 rounded-md border border-amber-500/50 bg-amber-50 p-3 text-sm text-amber-900 dark:bg-amber-950 dark:text-amber-100"
+    >
+      {warnings.map(([id, step]) => (
+        <p key={id}>
+          <span className="font-medium">{id}</span>: {step.warning}
+        </p>
+      ))}
     </div>
   );
 }

@@ -8,9 +8,10 @@ import { NativeSelect } from "@/components/ui/native-select";
 import { Skeleton } from "@/components/ui/skeleton";
 import { endpoints, RUN_STATUSES } from "@/lib/api";
 
-// `trigger.type` as the engine records it: api (the UI, the API, the CLI), schedule, github (push and
-// pull_request), webhook, and each event source.
+// `trigger.type` as the engine records it: ui (this web UI), api (other API clients), schedule, github
+// (push and pull_request), webhook, and each event source.
 const TRIGGERS = [
+  "ui",
   "api",
   "schedule",
   "github",

@@ -1,12 +1,12 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { GitBranch, RefreshCw } from "lucide-react";
+import { Folder, GitBranch, RefreshCw } from "lucide-react";
 import { Link } from "react-router";
 import { ErrorNote, PageHeader } from "@/components/page-header";
 import { Badge } from "@/components/ui/badge";
 import { Button } from "@/components/ui/button";
 import { Card, CardContent, CardHeader, CardTitle } from "@/components/ui/card";
 import { Skeleton } from "@/components/ui/skeleton";
-import { endpoints, type Source } from "@/lib/api";
+import { endpoints, type Source, type WorkflowFolder } from "@/lib/api";
 import { formatTime, timeAgo } from "@/lib/format";
 import { useNow } from "@/lib/use-now";
 
@@ -18,16 +18,19 @@ export function SourcesPage() {
     <>
       <PageHeader
         title="Sources"
-        description="Git repositories that workflows are loaded from. A commit is activated only when all of its workflows are valid."
+        description="Folders and git repositories that workflows are loaded from. A commit, or a change to a folder, is activated only when all of its workflows are valid."
       />
       {!sources.data ? (
         <Skeleton className="h-40" />
-      ) : sources.data.sources.length === 0 ? (
+      ) : sources.data.sources.length === 0 && (sources.data.folders ?? []).length === 0 ? (
         <p className="py-6 text-center text-sm text-muted-foreground">
           No git sources are configured: add <code>sources:</code> to gantry.yaml.
         </p>
       ) : (
         <div className="flex flex-col gap-4">
+          {(sources.data.folders ?? []).map((folder) => (
+            <FolderCard key={folder.dir} folder={folder} />
+          ))}
           {sources.data.sources.map((source) => (
             <SourceCard key={source.name} source={source} />
           ))}
@@ -93,9 +96,11 @@ function SourceCard({ source }: { source: Source }) {
           </Fact>
         </dl>
         {behind ? (
-          <p className="mt-3 text-sm">
+          <p className="mt-3 text-sm" data-kept-out={source.seen_commit}>
             Commit <span className="font-mono text-xs">{source.seen_commit?.slice(0, 12)}</span> was not
-            activated:
+            activated and started no run, by webhook or polling: the workflows of{" "}
+            <span className="font-mono text-xs">{source.active_commit?.slice(0, 12) ?? "no commit"}</span>{" "}
+            stay active until a commit fixes these errors.
           </p>
         ) : null}
         {source.errors.length > 0 ? (
@@ -113,6 +118,56 @@ function SourceCard({ source }: { source: Source }) {
           <p className="mt-3 flex flex-wrap gap-2 text-sm">
             <span className="text-muted-foreground">Workflows:</span>
             {source.workflows.map((w) => (
+              <Link key={w} className="hover:underline" to={`/workflows/${encodeURIComponent(w)}`}>
+                {w}
+              </Link>
+            ))}
+          </p>
+        ) : null}
+      </CardContent>
+    </Card>
+  );
+}
+
+/** A watched folder (--dir): its files load only when all are valid, as a commit of a git source does. */
+function FolderCard({ folder }: { folder: WorkflowFolder }) {
+  const now = useNow(10_000);
+  return (
+    <Card data-folder={folder.dir}>
+      <CardHeader className="flex-row items-center gap-3">
+        <Folder aria-hidden className="size-4" />
+        <CardTitle className="break-all font-mono text-sm">{folder.dir}</CardTitle>
+        <Badge
+          variant={folder.state === "ok" ? "success" : folder.state === "error" ? "destructive" : "secondary"}
+        >
+          {folder.state}
+        </Badge>
+        <span className="ml-auto text-xs text-muted-foreground">
+          watched · read {timeAgo(folder.checked_at, now)}
+        </span>
+      </CardHeader>
+      <CardContent>
+        {folder.errors.length > 0 ? (
+          <>
+            <p className="text-sm">
+              The files as they are now were not loaded: the workflows loaded{" "}
+              {folder.loaded_at ? timeAgo(folder.loaded_at, now) : "before"} stay active until these errors
+              are fixed.
+            </p>
+            <ul
+              className="mt-2 flex flex-col gap-1 rounded-md border border-destructive/40 bg-destructive/10 p-3 font-mono text-xs text-destructive"
+              aria-label={`Errors of ${folder.dir}`}
+            >
+              {folder.errors.map((error) => (
+                <li key={error}>{error}</li>
+              ))}
+            </ul>
+          </>
+        ) : null}
+        {folder.workflows.length > 0 ? (
+          <p className="mt-3 flex flex-wrap gap-2 text-sm">
+            <span className="text-muted-foreground">Workflows:</span>
+            {folder.workflows.map((w) => (
               <Link key={w} className="hover:underline" to={`/workflows/${encodeURIComponent(w)}`}>
                 {w}
               </Link>

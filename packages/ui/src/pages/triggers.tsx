@@ -94,6 +94,30 @@ export function TriggersPage() {
                     {t.last_error ?? ""}
                   </TableCell>
                 </TableRow>
+                {t.notes && t.notes.length > 0 ? (
+                  <TableRow data-trigger-notes={t.id}>
+                    <TableCell colSpan={6} className="pt-0">
+                      <ul className="flex flex-col gap-0.5 text-xs" aria-label={`Notes of ${t.id}`}>
+                        {t.notes.map((note) => (
+                          <li key={`${note.at}:${note.kind}:${note.key}`} data-note={note.kind}>
+                            <Badge variant={note.kind === "duplicate" ? "secondary" : "warning"}>
+                              {note.kind === "duplicate" ? "dropped" : "defaults"}
+                            </Badge>{" "}
+                            <span className="text-muted-foreground" title={formatTime(note.at)}>
+                              {timeAgo(note.at, now)}
+                            </span>{" "}
+                            {note.message}
+                            {note.run_id ? (
+                              <Link className="ml-2 font-mono underline" to={`/runs/${note.run_id}`}>
+                                {note.run_id.slice(0, 8)}
+                              </Link>
+                            ) : null}
+                          </li>
+                        ))}
+                      </ul>
+                    </TableCell>
+                  </TableRow>
+                ) : null}
               </Fragment>
             ))}
           </TableBody>

@@ -53,7 +53,7 @@ beforeAll(async () => {
   repo.write("ansible/secret.yml", readFileSync(plain, "utf8"));
   repo.commit("a playbook");
   repo.push();
-}, 60_000);
+});
 
 afterAll(async () => {
   await sshd?.stop();
@@ -137,7 +137,7 @@ describe("gantry/ansible-playbook", () => {
     expect(inventory).toMatch(/gantry-ansible-/);
     expect(existsSync(path.dirname(inventory))).toBe(false);
     expect(command).toContain("--vault-password-file");
-  }, 180_000);
+  });
 
   it("changes nothing in check mode, and reports what it would change", async () => {
     const { report, target } = await play({ check: true, diff: true });
@@ -145,7 +145,7 @@ describe("gantry/ansible-playbook", () => {
     expect(report.steps.play?.outputs).toMatchObject({ changed: "1" });
     expect(existsSync(path.join(target, "web-1.txt"))).toBe(false);
     expect(String(report.steps.play?.outputs.summary)).toContain("succeeded in check mode");
-  }, 180_000);
+  });
 
   it("fails on a node whose host key does not match, counting it unreachable", async () => {
     const wrong = execFileSync("ssh-keygen", ["-y", "-f", sshd.clientKeyFile], { encoding: "utf8" }).trim();
@@ -153,5 +153,5 @@ describe("gantry/ansible-playbook", () => {
     expect(report.steps.play?.status).toBe("failed");
     expect(report.steps.play?.outputs).toMatchObject({ unreachable: "1" });
     expect(lines.join("\n")).toMatch(/Host key verification failed|REMOTE HOST IDENTIFICATION HAS CHANGED/);
-  }, 180_000);
+  });
 });

@@ -19,7 +19,7 @@ let sshd: TestSshd;
 
 beforeAll(async () => {
   sshd = await startSshd(tmp.dir);
-}, 60_000);
+});
 
 afterAll(async () => {
   await sshd?.stop();

@@ -56,7 +56,7 @@ describe("ssh steps through the store and a worker", () => {
     const { problems } = await registerFolder(harness.ctx, path.join(harness.tmp.dir, "flows"));
     expect(problems).toEqual([]);
     await harness.worker({ runner: createRunners(["local", "ssh"]) });
-  }, 60_000);
+  });
 
   afterAll(async () => {
     await harness?.close();
@@ -89,7 +89,7 @@ describe("ssh steps through the store and a worker", () => {
       [0, "succeeded"],
       [1, "succeeded"],
     ]);
-  }, 180_000);
+  });
 
   it("fails the step, saying why, when the nodes chosen at the start are none", async () => {
     const { id } = await createRun(harness.ctx, { workflow: "deploy", inputs: { role: "gpu" } });

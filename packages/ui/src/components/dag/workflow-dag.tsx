@@ -1,7 +1,9 @@
 import {
   Background,
+  BaseEdge,
   Controls,
   type Edge,
+  type EdgeProps,
   Handle,
   type Node,
   type NodeProps,
@@ -13,7 +15,7 @@ import { useMemo } from "react";
 import { statusColor } from "@/components/status-badge";
 import { useDarkMode } from "@/lib/use-dark-mode";
 import { cn } from "@/lib/utils";
-import { type DagStep, layoutSteps, NODE_HEIGHT, NODE_WIDTH } from "./layout";
+import { type DagStep, layoutDag, NODE_HEIGHT, NODE_WIDTH, routedPath } from "./layout";
 
 type StepNodeData = { label: string; status?: string; selected: boolean };
 type StepNode = Node<StepNodeData, "step">;
@@ -44,6 +46,35 @@ function StepNodeView({ data }: NodeProps<StepNode>) {
 
 const nodeTypes = { step: StepNodeView };
 
+type RoutedEdge = Edge<{ route: { x: number; y: number }[] }, "routed">;
+
+/** An edge along dagre's route: its first and last points give way to the handles. */
+function RoutedEdgeView({
+  id,
+  sourceX,
+  sourceY,
+  targetX,
+  targetY,
+  data,
+  markerEnd,
+  style,
+}: EdgeProps<RoutedEdge>) {
+  const inner = (data?.route ?? []).slice(1, -1);
+  return (
+    <BaseEdge
+      id={id}
+      path={routedPath({ x: sourceX, y: sourceY }, inner, { x: targetX, y: targetY })}
+      markerEnd={markerEnd}
+      style={style}
+    />
+  );
+}
+
+const edgeTypes = { routed: RoutedEdgeView };
+
+/** Room on the left kept free of nodes for the zoom controls. */
+const CONTROLS_GUTTER = 56;
+
 /** The workflow's DAG, left to right; with statuses, each step is coloured by its live state. */
 export function WorkflowDag({
   steps,
@@ -56,7 +87,7 @@ export function WorkflowDag({
   selected?: string | undefined;
   onSelect?: (step: string) => void;
 }) {
-  const positions = useMemo(() => layoutSteps(steps), [steps]);
+  const { positions, routes } = useMemo(() => layoutDag(steps), [steps]);
   const dark = useDarkMode();
   const nodes: StepNode[] = steps.map((step) => ({
     id: step.id,
@@ -71,11 +102,13 @@ export function WorkflowDag({
     connectable: false,
     ariaLabel: `Step ${step.name}${statuses?.[step.id] ? `, ${statuses[step.id]}` : ""}`,
   }));
-  const edges: Edge[] = steps.flatMap((step) =>
+  const edges: RoutedEdge[] = steps.flatMap((step) =>
     step.needs.map((need) => ({
       id: `${need}->${step.id}`,
+      type: "routed" as const,
       source: need,
       target: step.id,
+      data: { route: routes.get(`${need}->${step.id}`) ?? [] },
       animated: statuses?.[need] === "running" || statuses?.[step.id] === "running",
     })),
   );
@@ -89,8 +122,13 @@ export function WorkflowDag({
         nodes={nodes}
         edges={edges}
         nodeTypes={nodeTypes}
+        edgeTypes={edgeTypes}
         fitView
-        fitViewOptions={{ maxZoom: 1 }}
+        // The controls sit in a gutter on the left that the fitted graph leaves free.
+        fitViewOptions={{
+          maxZoom: 1,
+          padding: { top: "16px", bottom: "16px", right: "16px", left: `${CONTROLS_GUTTER}px` },
+        }}
         nodesDraggable={false}
         nodesConnectable={false}
         onNodeClick={(_, node) => onSelect?.(node.id)}
@@ -98,7 +136,7 @@ export function WorkflowDag({
         colorMode={dark ? "dark" : "light"}
       >
         <Background />
-        <Controls showInteractive={false} />
+        <Controls showInteractive={false} position="top-left" />
       </ReactFlow>
     </figure>
   );

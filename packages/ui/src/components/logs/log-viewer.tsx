@@ -4,8 +4,10 @@ import { useDeferredValue, useEffect, useMemo, useRef, useState } from "react";
 import { Badge } from "@/components/ui/badge";
 import { Button } from "@/components/ui/button";
 import { Input } from "@/components/ui/input";
+import type { StepReport } from "@/lib/api";
 import { cn } from "@/lib/utils";
 import { AnsiText, stripAnsi } from "./ansi";
+import { hasSections, type LogRow, sectionRows } from "./log-sections";
 import { type LogLine, useLogStream } from "./use-log-stream";
 
 const ROW_HEIGHT = 20;
@@ -14,7 +16,16 @@ const ROW_HEIGHT = 20;
  * A step's log, live. Only the rows on screen are in the DOM (a million lines scroll like a hundred);
  * "follow" keeps the newest line in view until the user scrolls up; search filters to matching lines.
  */
-export function LogViewer({ runId, step }: { runId: string; step: string | undefined }) {
+export function LogViewer({
+  runId,
+  step,
+  report,
+}: {
+  runId: string;
+  step: string | undefined;
+  /** The step as the run reports it: its items and attempts head the log's sections. */
+  report?: StepReport;
+}) {
   const { lines, version, state } = useLogStream(runId, step);
   const [query, setQuery] = useState("");
   const [follow, setFollow] = useState(true);
@@ -25,16 +36,27 @@ export function LogViewer({ runId, step }: { runId: string; step: string | undef
       deferredQuery ? lines.filter((l) => stripAnsi(l.text).toLowerCase().includes(deferredQuery)) : lines,
     [lines, version, deferredQuery],
   );
+  // The report is polled: only what the headers show may recompute the sections.
+  const reportKey = report
+    ? `${report.status}:${report.attempts}:${(report.items ?? []).map((i) => `${i.status}/${i.attempts}`).join(",")}`
+    : "";
+  // Sections only where a step ran more than once; a plain log stays the line buffer itself.
+  // biome-ignore lint/correctness/useExhaustiveDependencies: `version` says when the buffer grew; reportKey, when the report did
+  const rows = useMemo(
+    () => (hasSections(visible, report) ? sectionRows(visible, report) : undefined),
+    [visible, version, reportKey],
+  );
+  const count = rows ? rows.length : visible.length;
   const scroller = useRef<HTMLDivElement>(null);
   const virtualizer = useVirtualizer({
-    count: visible.length,
+    count,
     getScrollElement: () => scroller.current,
     estimateSize: () => ROW_HEIGHT,
     overscan: 30,
   });
   useEffect(() => {
-    if (follow && visible.length > 0) virtualizer.scrollToIndex(visible.length - 1, { align: "end" });
-  }, [follow, visible.length, virtualizer]);
+    if (follow && count > 0) virtualizer.scrollToIndex(count - 1, { align: "end" });
+  }, [follow, count, virtualizer]);
   const download = `/api/v1/runs/${encodeURIComponent(runId)}/logs${step ? `?step=${encodeURIComponent(step)}` : ""}`;
   return (
     <div className="flex flex-col gap-2">
@@ -65,7 +87,7 @@ export function LogViewer({ runId, step }: { runId: string; step: string | undef
           <Button
             variant="outline"
             size="sm"
-            onClick={() => virtualizer.scrollToIndex(visible.length - 1, { align: "end" })}
+            onClick={() => virtualizer.scrollToIndex(count - 1, { align: "end" })}
             aria-label="Scroll to the end"
           >
             <ArrowDownToLine aria-hidden />
@@ -93,8 +115,41 @@ export function LogViewer({ runId, step }: { runId: string; step: string | undef
           <p className="p-3 text-zinc-400">{state === "ended" ? "No output." : "Waiting for output…"}</p>
         ) : (
           <div style={{ height: virtualizer.getTotalSize(), position: "relative" }}>
-            {virtualizer.getVirtualItems().map((row) => {
-              const line = visible[row.index]!;
+            {virtualizer.getVirtualItems().map((virtual) => {
+              const row: LogRow = rows
+                ? rows[virtual.index]!
+                : { kind: "line", line: visible[virtual.index]!, number: virtual.index + 1 };
+              const style = {
+                height: ROW_HEIGHT,
+                transform: `translateY(${virtual.start}px)`,
+                lineHeight: `${ROW_HEIGHT}px`,
+              };
+              if (row.kind === "header") {
+                return (
+                  <div
+                    key={`section:${row.key}`}
+                    data-log-section={row.key}
+                    data-section-status={row.status}
+                    className="absolute left-0 flex w-full items-center gap-2 border-t border-zinc-700 bg-zinc-900 px-3 font-sans font-medium text-zinc-200"
+                    style={style}
+                  >
+                    <span>{row.label}</span>
+                    {row.status ? (
+                      <span
+                        className={cn(
+                          "rounded bg-zinc-700 px-1.5 text-[10px] uppercase text-zinc-100",
+                          row.status === "succeeded" && "bg-emerald-900 text-emerald-100",
+                          (row.status === "failed" || row.status === "timed_out") &&
+                            "bg-red-900 text-red-100",
+                        )}
+                      >
+                        {row.status}
+                      </span>
+                    ) : null}
+                  </div>
+                );
+              }
+              const line = row.line;
               return (
                 <div
                   key={line.offset}
@@ -103,14 +158,10 @@ export function LogViewer({ runId, step }: { runId: string; step: string | undef
                     "absolute left-0 flex w-full whitespace-pre px-3",
                     line.stream === "stderr" && "text-red-300",
                   )}
-                  style={{
-                    height: ROW_HEIGHT,
-                    transform: `translateY(${row.start}px)`,
-                    lineHeight: `${ROW_HEIGHT}px`,
-                  }}
+                  style={style}
                 >
                   <span className="mr-3 w-12 shrink-0 select-none text-right text-zinc-500">
-                    {row.index + 1}
+                    {row.number}
                   </span>
                   <span>
                     <AnsiText text={line.text} />

@@ -8,6 +8,7 @@ import { useNavigate } from "react-router";
 import { ErrorNote } from "@/components/page-header";
 import { Button } from "@/components/ui/button";
 import { ApiError, endpoints, type JsonSchemaObject } from "@/lib/api";
+import { plainErrors } from "./plain-errors";
 import { errorSchemaFor, uiSchemaFor } from "./ui-schema";
 import { JsonField, SelectWidget, SwitchWidget } from "./widgets";
 
@@ -49,6 +50,7 @@ export function RunForm({ workflow, schema }: { workflow: string; schema: JsonSc
         onError={() => setSubmitted(true)}
         liveValidate={submitted ? "onChange" : false}
         showErrorList={false}
+        transformErrors={plainErrors}
         extraErrors={errorSchemaFor(serverErrors)}
         extraErrorsBlockSubmit={false}
         noHtml5Validate
