@@ -17,6 +17,7 @@ export * from "./outputs/output-file.js";
 export * from "./planner/context.js";
 export * from "./planner/plan.js";
 export * from "./planner/prepare.js";
+export * from "./planner/rerun.js";
 export * from "./planner/retry.js";
 export * from "./planner/state.js";
 export * from "./schema/action-schema.js";

@@ -31,6 +31,7 @@ export * from "./service/definitions.js";
 export * from "./service/encryption-keys.js";
 export * from "./service/reaper.js";
 export * from "./service/register-folder.js";
+export * from "./service/rerun-run.js";
 export * from "./service/retention.js";
 export * from "./service/run-record.js";
 export * from "./service/secret-box.js";

@@ -67,6 +67,9 @@ export interface RunDetail extends RunSummary {
   steps: Record<string, StepReport>;
 }
 
+/** Which workflow revision a re-run uses: the run's own, or the workflow's as it is now. */
+export type RerunRevision = "pinned" | "current";
+
 export interface WorkflowStep {
   id: string;
   name: string;
@@ -301,10 +304,14 @@ export const endpoints = {
   run: (id: string) => api<RunDetail>(`/api/v1/runs/${encodeURIComponent(id)}`),
   cancel: (id: string) =>
     api<{ status: string }>(`/api/v1/runs/${encodeURIComponent(id)}/cancel`, { method: "POST" }),
-  rerun: (id: string, fromFailed: boolean) =>
-    api<{ id: string }>(`/api/v1/runs/${encodeURIComponent(id)}/rerun`, {
+  rerun: (id: string, options: { fromFailed?: boolean; fromStep?: string; revision?: RerunRevision } = {}) =>
+    api<{ id: string; revision: string }>(`/api/v1/runs/${encodeURIComponent(id)}/rerun`, {
       method: "POST",
-      body: fromFailed ? { from_failed: true } : {},
+      body: {
+        ...(options.fromFailed ? { from_failed: true } : {}),
+        ...(options.fromStep ? { from_step: options.fromStep } : {}),
+        ...(options.revision ? { revision: options.revision } : {}),
+      },
     }),
   me: async (): Promise<Me> => {
     const response = await fetch("/auth/me", {

@@ -5,6 +5,7 @@ import { Link, useNavigate, useParams, useSearchParams } from "react-router";
 import { canOperate, useSession } from "@/components/layout/session";
 import { LogViewer } from "@/components/logs/log-viewer";
 import { ErrorNote, PageHeader } from "@/components/page-header";
+import { RerunFromDialog } from "@/components/rerun/rerun-dialog";
 import { StatusBadge } from "@/components/status-badge";
 import { Button } from "@/components/ui/button";
 import { Card, CardContent, CardHeader, CardTitle } from "@/components/ui/card";
@@ -53,7 +54,19 @@ export function RunPage() {
           </span>
         }
         description={<span className="font-mono text-xs">{r.id}</span>}
-        actions={<RunActions run={r} />}
+        actions={
+          <RunActions
+            run={r}
+            rerunFrom={
+              <RerunFromDialog
+                run={r}
+                steps={steps}
+                step={selected}
+                currentRevision={workflow.data?.revision}
+              />
+            }
+          />
+        }
       />
       <dl className="mb-4 grid grid-cols-2 gap-4 text-sm md:grid-cols-5">
         <Fact label="Trigger">{triggerLabel(r.trigger)}</Fact>
@@ -157,7 +170,7 @@ export function RunPage() {
   );
 }
 
-function RunActions({ run }: { run: RunDetail }) {
+function RunActions({ run, rerunFrom }: { run: RunDetail; rerunFrom: React.ReactNode }) {
   const me = useSession();
   const navigate = useNavigate();
   const client = useQueryClient();
@@ -166,7 +179,7 @@ function RunActions({ run }: { run: RunDetail }) {
     onSuccess: () => client.invalidateQueries({ queryKey: ["run", run.id] }),
   });
   const rerun = useMutation({
-    mutationFn: (fromFailed: boolean) => endpoints.rerun(run.id, fromFailed),
+    mutationFn: (fromFailed: boolean) => endpoints.rerun(run.id, { fromFailed }),
     onSuccess: (next) => navigate(`/runs/${next.id}`),
   });
   const finished = FINISHED.has(run.status);
@@ -186,6 +199,7 @@ function RunActions({ run }: { run: RunDetail }) {
             Re-run failed
           </Button>
         ) : null}
+        {finished ? rerunFrom : null}
         {finished ? (
           <Button onClick={() => rerun.mutate(false)} disabled={rerun.isPending}>
             <RotateCcw aria-hidden />
