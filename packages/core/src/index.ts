@@ -7,6 +7,7 @@ export * from "./format/runner.js";
 export * from "./format/types.js";
 export * from "./graph/dag.js";
 export * from "./inputs/coerce.js";
+export * from "./inputs/options-from.js";
 export * from "./inputs/schema.js";
 export * from "./logs/packed-lines.js";
 export * from "./masking/masker.js";

@@ -367,7 +367,7 @@ describe("validateWorkflowText: input specs", () => {
       "  a: {run: x}",
     );
     expect(problems(text)).toEqual([
-      "wf.yaml:2:8: inputs.env: a choice needs its values under 'enum'",
+      "wf.yaml:2:8: inputs.env: a choice needs its values under 'enum' or 'options_from'",
       `wf.yaml:3:22: inputs.n.default: must be an integer, got "many"`,
       "wf.yaml:4:41: inputs.replicas.default: 0 is less than the minimum 1",
       "wf.yaml:5:25: inputs.token: a secret input cannot have a default (it would sit in git in clear text)",

@@ -9,6 +9,7 @@ import { parseYamlFile, type SourceFile } from "../yaml/parse.js";
 import { didYouMean } from "./did-you-mean.js";
 import { checkExpressions, type ExpressionScope } from "./expressions.js";
 import { inputSpecProblems } from "./inputs.js";
+import { optionsFromProblems } from "./options-from.js";
 import { runnerProblems } from "./runner.js";
 import { schemaProblems } from "./schema-problems.js";
 
@@ -47,6 +48,7 @@ export function validateWorkflowText(file: string, text: string): WorkflowValida
   const spec = source.value as WorkflowSpec;
   const uses: UsesReference[] = [];
   problems.push(...inputSpecProblems(source, spec.inputs));
+  problems.push(...optionsFromProblems(source, spec.inputs));
   const steps = isMap(spec.steps) ? (spec.steps as Record<string, StepSpec>) : {};
   problems.push(...graphProblems(source, steps));
   problems.push(...expressionProblems(source, spec, steps));
