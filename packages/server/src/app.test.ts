@@ -241,6 +241,7 @@ describe("REST API", () => {
       "/api/v1/workers",
       "/api/v1/workflows",
       "/api/v1/workflows/{name}",
+      "/api/v1/workflows/{name}/inputs/{input}/options",
       "/api/v1/workflows/{name}/runs",
       "/auth/callback",
       "/auth/login",

@@ -1,4 +1,10 @@
-import type { InventoryState, LogArchiveLike, ServiceContext, SourceSyncer } from "@gantry/engine";
+import type {
+  InventoryState,
+  LogArchiveLike,
+  OptionsResolver,
+  ServiceContext,
+  SourceSyncer,
+} from "@gantry/engine";
 import type { Registry } from "prom-client";
 import type { AuthOptions } from "./auth/types.js";
 import type { ProcessHealth } from "./health.js";
@@ -25,4 +31,6 @@ export interface ServerContext {
   metricsOnApiPort?: boolean;
   /** The node inventory (gantry.yaml `nodes:`), for the Nodes page; undefined lists none. */
   nodes?: { current(): Promise<InventoryState> };
+  /** Computes and caches `options_from` lists; one is made when not given. */
+  options?: OptionsResolver;
 }

@@ -50,6 +50,8 @@ export const RULES: Record<string, Rule> = {
   "GET /api/v1/workflows": { access: "viewer", list: "workflows" },
   "GET /api/v1/workflows/:name": { access: "viewer", target: workflow },
   "POST /api/v1/workflows/:name/runs": { access: "operator", target: workflow, audit: "run.start" },
+  // Computing options may start a script or a workflow: those who may start runs.
+  "GET /api/v1/workflows/:name/inputs/:input/options": { access: "operator", target: workflow },
 
   "GET /api/v1/runs": { access: "viewer", list: "runs" },
   "GET /api/v1/runs/:id": { access: "viewer", target: run },

@@ -1,11 +1,13 @@
-import { createRun, NotFoundError, store } from "@gantry/engine";
+import { NotFoundError, store } from "@gantry/engine";
 import type { FastifyInstance } from "fastify";
 import type { ServerContext } from "../context.js";
+import { inputOptionRoutes, startCheckedRun } from "./input-options.js";
 import { errorReply, workflowSummary } from "./schemas.js";
 import { workflowView } from "./views.js";
 
 export function workflowRoutes(app: FastifyInstance, ctx: ServerContext): void {
   const { db } = ctx.service.database;
+  const options = inputOptionRoutes(app, ctx);
 
   app.get(
     "/api/v1/workflows",
@@ -65,11 +67,7 @@ export function workflowRoutes(app: FastifyInstance, ctx: ServerContext): void {
       },
     },
     async (request, reply) => {
-      const run = await createRun(ctx.service, {
-        workflow: request.params.name,
-        inputs: request.body?.inputs ?? {},
-        trigger: { type: "api" },
-      });
+      const run = await startCheckedRun(ctx, options, request.params.name, request.body?.inputs ?? {});
       return reply.code(201).send(run);
     },
   );
