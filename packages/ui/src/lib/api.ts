@@ -67,6 +67,14 @@ export interface RunDetail extends RunSummary {
   steps: Record<string, StepReport>;
 }
 
+/** The current options of an `options_from` input, for the values of the inputs it depends on. */
+export interface InputOptions {
+  options: { value: string | number | boolean; label?: string }[];
+  waiting_for: string[];
+  computed_at: string;
+  run_id?: string;
+}
+
 /** Which workflow revision a re-run uses: the run's own, or the workflow's as it is now. */
 export type RerunRevision = "pinned" | "current";
 
@@ -291,6 +299,10 @@ export async function api<T>(path: string, init: { method?: string; body?: unkno
 export const endpoints = {
   workflows: () => api<{ workflows: Workflow[] }>("/api/v1/workflows"),
   workflow: (name: string) => api<Workflow>(`/api/v1/workflows/${encodeURIComponent(name)}`),
+  inputOptions: (workflow: string, input: string, values: Record<string, string>) =>
+    api<InputOptions>(
+      `/api/v1/workflows/${encodeURIComponent(workflow)}/inputs/${encodeURIComponent(input)}/options?${new URLSearchParams(values)}`,
+    ),
   startRun: (name: string, inputs: Record<string, unknown>) =>
     api<{ id: string }>(`/api/v1/workflows/${encodeURIComponent(name)}/runs`, {
       method: "POST",
