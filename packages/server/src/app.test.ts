@@ -234,6 +234,7 @@ describe("REST API", () => {
       "/api/v1/schedules/{id}/resume",
       "/api/v1/schedules/{id}/suspend",
       "/api/v1/sources",
+      "/api/v1/sources/{name}",
       "/api/v1/sources/{name}/sync",
       "/api/v1/triggers",
       "/api/v1/triggers/{id}",

@@ -75,6 +75,7 @@ export const RULES: Record<string, Rule> = {
   "GET /api/v1/nodes": { access: "viewer" },
 
   "GET /api/v1/sources": { access: "viewer" },
+  "GET /api/v1/sources/:name": { access: "viewer", target: source },
   "POST /api/v1/sources/:name/sync": { access: "operator", target: source, audit: "source.sync" },
 
   // Converting a file reads and stores nothing: any signed-in role may.
