@@ -32,5 +32,6 @@ export * from "./triggers/webhook.js";
 export * from "./validate/action.js";
 export { newAjv } from "./validate/ajv.js";
 export { schemaProblems } from "./validate/schema-problems.js";
+export { subWorkflowName } from "./validate/sub-workflow.js";
 export * from "./validate/workflow.js";
 export * from "./yaml/parse.js";

@@ -40,5 +40,6 @@ export * from "./service/tasks.js";
 export * from "./sources/index.js";
 export * from "./store/database.js";
 export * as store from "./store/index.js";
+export * from "./subworkflow/index.js";
 export * from "./triggers/index.js";
 export * from "./worker/worker.js";

@@ -117,6 +117,8 @@ export interface StepSpec {
   continue_on_error?: boolean | string;
   working_directory?: string;
   runner?: RunnerSpec;
+  /** A sub-workflow's secrets: `inherit`, or child secret name -> this workflow's secret name. */
+  secrets?: "inherit" | Record<string, string>;
 }
 
 export interface OutputSpec {

@@ -151,7 +151,16 @@ export const step = {
   properties: {
     name: { type: "string" },
     needs: { type: ["string", "array"], items: { type: "string" } },
-    uses: { type: "string", description: "./path (same repository) or library/path@ref" },
+    uses: {
+      type: "string",
+      description:
+        "./path (same repository), library/path@ref, or workflow:<name> (a sub-workflow, a child run)",
+    },
+    secrets: {
+      description:
+        "Sub-workflows: `inherit` (all of this workflow's secrets) or child name -> this workflow's secret",
+      anyOf: [{ const: "inherit" }, { type: "object", additionalProperties: { type: "string" } }],
+    },
     run: { type: "string" },
     shell: { enum: [...SHELLS] },
     with: { type: "object" },

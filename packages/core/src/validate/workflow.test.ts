@@ -165,7 +165,7 @@ describe("validateWorkflowText: steps", () => {
 
   it("reports a uses that is neither ./path nor library/path@ref", () => {
     expect(problems(yaml("steps:", "  a:", "    uses: infra/helm-deploy"))).toEqual([
-      "wf.yaml:3:11: steps.a.uses: 'infra/helm-deploy' is neither a local action (./path) nor library/path@ref",
+      "wf.yaml:3:11: steps.a.uses: 'infra/helm-deploy' is neither a local action (./path), library/path@ref nor workflow:<name>",
     ]);
     expect(problems(yaml("steps:", "  a: {uses: ../shared/a}", "  b: {uses: lib/x/y@main}"))).toEqual([]);
   });

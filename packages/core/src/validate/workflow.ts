@@ -12,6 +12,7 @@ import { inputSpecProblems } from "./inputs.js";
 import { optionsFromProblems } from "./options-from.js";
 import { runnerProblems } from "./runner.js";
 import { schemaProblems } from "./schema-problems.js";
+import { secretsOnlyForSubWorkflows, subWorkflowName, subWorkflowStepProblems } from "./sub-workflow.js";
 
 /** A `uses:` that names something outside this file, for the engine to resolve (core does no I/O). */
 export interface UsesReference {
@@ -64,15 +65,18 @@ export function validateWorkflowText(file: string, text: string): WorkflowValida
   for (const [id, step] of Object.entries(steps)) {
     if (!isMap(step)) continue;
     problems.push(...stepShapeProblems(source, id, step));
+    problems.push(...secretsOnlyForSubWorkflows(source, id, step));
     problems.push(...stepRunnerProblems(source, id, step, spec.defaults?.runner));
     if (typeof step.uses === "string") {
       const problemAt = { file, ...source.locate(["steps", id, "uses"]) };
       if (LOCAL_USES.test(step.uses) || LIBRARY_USES.test(step.uses) || BUILTIN_USES.test(step.uses))
         uses.push({ step: id, uses: step.uses, problemAt });
+      else if (subWorkflowName(step.uses) !== undefined)
+        problems.push(...subWorkflowStepProblems(source, id, step));
       else {
         problems.push({
           ...problemAt,
-          message: `steps.${id}.uses: '${step.uses}' is neither a local action (./path) nor library/path@ref`,
+          message: `steps.${id}.uses: '${step.uses}' is neither a local action (./path), library/path@ref nor workflow:<name>`,
         });
       }
     }

@@ -24,6 +24,8 @@ import { nextAvailableAt } from "../store/queries/next-available.js";
 import { renewLeases } from "../store/queries/renew-leases.js";
 import { updateRun } from "../store/queries/update-run.js";
 import { upsertWorker } from "../store/queries/upsert-worker.js";
+import { completeParent, isSubWorkflowTask, startChildRun } from "../subworkflow/child-run.js";
+import { withInheritedSecrets } from "../subworkflow/secrets.js";
 import { BundleCache } from "./bundle-cache.js";
 
 const SECRET_CACHE_TTL_MS = 300_000;
@@ -343,6 +345,13 @@ export class Worker {
   private async execute(active: Active, started?: ClaimedTask): Promise<void> {
     const claimed = started ?? (await this.persistently(() => startTask(this.ctx, active.job, this.id)));
     if (!claimed) return;
+    // A sub-workflow step starts its child run and gives its slot back at once: the child's end finishes it.
+    if (isSubWorkflowTask(claimed)) {
+      await startChildRun(this.ctx, claimed, this.id);
+      // A child that could not start failed the step, and maybe its run: which may be a child too.
+      if (claimed.info.trigger.type === "workflow_call") await completeParent(this.ctx, active.job.run_id);
+      return;
+    }
     if (claimed.state.cancelRequested) {
       // Only clean-up steps (`if: always()` or `cancelled()`) are started after a cancel. The cancel's
       // notification, or the heartbeat's cancel_requested check, must not stop them as well.
@@ -369,6 +378,8 @@ export class Worker {
           : {}),
       }),
     );
+    // The last step of a child run ends its parent's waiting step.
+    if (claimed.info.trigger.type === "workflow_call") await completeParent(this.ctx, active.job.run_id);
     if (taken) {
       // Stopping began meanwhile: the successor goes back to the queue for another worker.
       if (this.state !== "running") await this.handBack(taken);
@@ -419,7 +430,10 @@ export class Worker {
     const masker = new Masker();
     try {
       const secretOptions = { baseDir: definition.root, cache: this.secretCache(job.run_id) };
-      info.secrets = await resolveWorkflowSecrets(definition.workflow, secretOptions);
+      info.secrets = await resolveWorkflowSecrets(
+        withInheritedSecrets(definition.workflow, info),
+        secretOptions,
+      );
       const prepared = await resolveTaskSecrets(
         prepareTask(definition.workflow, info, state, task, planner.ancestorsOf(task.step), action?.spec),
         secretOptions,

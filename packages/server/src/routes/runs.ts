@@ -1,4 +1,4 @@
-import { cancelRun, NotFoundError, rerunRun, store } from "@gantry/engine";
+import { cancelRunTree, NotFoundError, rerunRun, store } from "@gantry/engine";
 import type { FastifyInstance } from "fastify";
 import type { ServerContext } from "../context.js";
 import { errorReply, runDetail, runSummary } from "./schemas.js";
@@ -82,7 +82,7 @@ export function runRoutes(app: FastifyInstance, ctx: ServerContext): void {
         response: { 202: { type: "object", properties: { status: { type: "string" } } }, 404: errorReply },
       },
     },
-    async (request, reply) => reply.code(202).send(await cancelRun(ctx.service, request.params.id)),
+    async (request, reply) => reply.code(202).send(await cancelRunTree(ctx.service, request.params.id)),
   );
 
   app.post<{

@@ -1,0 +1,2 @@
+export * from "./cancel-tree.js";
+export * from "./child-run.js";
