@@ -57,11 +57,15 @@ name: waits
 steps:
   child: {uses: "workflow:slow-child"}
 `,
-  "forever.yaml": `
-name: forever
-steps:
-  again: {uses: "workflow:forever"}
-`,
+  // A chain twelve deep: level-0 calls level-1 … calls level-11.
+  ...Object.fromEntries(
+    Array.from({ length: 12 }, (_, i) => [
+      `level-${i}.yaml`,
+      i < 11
+        ? `name: level-${i}\nsteps:\n  again: {uses: "workflow:level-${i + 1}"}\n`
+        : `name: level-${i}\nsteps:\n  a: {run: "true"}\n`,
+    ]),
+  ),
 };
 
 describe("sub-workflows (uses: workflow:<name>)", () => {
@@ -162,8 +166,8 @@ describe("sub-workflows (uses: workflow:<name>)", () => {
     expect(ended.steps.child.status).toBe("cancelled");
   });
 
-  it("stops a workflow that calls itself at the depth limit, with a clear error", async () => {
-    const run = await waitForRun(await start("forever"));
+  it("stops nesting at the depth limit, with a clear error", async () => {
+    const run = await waitForRun(await start("level-0"));
     expect(run.status).toBe("failed");
     let deepest = run;
     for (let depth = 0; depth < 10; depth++) {
