@@ -9,6 +9,7 @@ import {
   type RunInfo,
   type RunState,
   type StepStatus,
+  subWorkflowName,
   type Task,
   type TaskOutcome,
 } from "@gantry/core";
@@ -103,6 +104,11 @@ export async function runWorkflow(
     let outcome: TaskOutcome;
     const action = loaded.actions[task.step];
     try {
+      const called = subWorkflowName(loaded.workflow.steps[task.step]?.uses);
+      if (called !== undefined)
+        throw new PrepareError(
+          `sub-workflow '${called}' (uses: workflow:${called}) does not run under gantry run yet: run it with gantry up or a server`,
+        );
       prepared = prepareTask(
         loaded.workflow,
         info,
