@@ -80,7 +80,7 @@ export function RunPage() {
           {r.parent_run_id ? (
             <>
               {" "}
-              (re-run of{" "}
+              ({r.trigger.type === "workflow_call" ? "called by" : "re-run of"}{" "}
               <Link className="font-mono text-xs underline" to={`/runs/${r.parent_run_id}`}>
                 {r.parent_run_id.slice(0, 8)}
               </Link>
