@@ -6,6 +6,8 @@ import { canOperate, useSession } from "@/components/layout/session";
 import { LogViewer } from "@/components/logs/log-viewer";
 import { ErrorNote, PageHeader } from "@/components/page-header";
 import { RerunFromDialog } from "@/components/rerun/rerun-dialog";
+import { ArtifactsCard } from "@/components/results/artifacts-card";
+import { SummariesCard } from "@/components/results/summaries-card";
 import { StatusBadge } from "@/components/status-badge";
 import { Button } from "@/components/ui/button";
 import { Card, CardContent, CardHeader, CardTitle } from "@/components/ui/card";
@@ -158,6 +160,8 @@ export function RunPage() {
           </CardContent>
         </Card>
       </div>
+      <SummariesCard run={r} order={steps.map((s) => s.id)} />
+      <ArtifactsCard run={r} />
       <div className="mt-4 grid gap-4 lg:grid-cols-2">
         <ValuesCard title="Inputs" values={r.inputs} empty="No inputs (secret inputs are never shown)." />
         <ValuesCard

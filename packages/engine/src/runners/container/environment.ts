@@ -22,6 +22,7 @@ export function containerEnvironment(
     {
       inputs: CONTAINER_PATHS.inputs,
       output: CONTAINER_PATHS.output,
+      summary: CONTAINER_PATHS.summary,
       workDir: CONTAINER_PATHS.work,
       ...(hasAction ? { actionDir: CONTAINER_PATHS.action } : {}),
     },
