@@ -3,6 +3,7 @@ import { registerImportCommand } from "./commands/import.js";
 import { registerKeysCommand } from "./commands/keys.js";
 import { registerLogsCommand } from "./commands/logs.js";
 import { registerMigrateCommand } from "./commands/migrate.js";
+import { registerRerunCommand } from "./commands/rerun.js";
 import { registerRoleCommands } from "./commands/roles.js";
 import { registerRunCommand } from "./commands/run.js";
 import { registerSchedulesCommand } from "./commands/schedules.js";
@@ -26,6 +27,7 @@ registerMigrateCommand(program);
 registerLogsCommand(program);
 registerKeysCommand(program);
 registerSchedulesCommand(program);
+registerRerunCommand(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -2,6 +2,7 @@ import type {
   FolderSource,
   InventoryState,
   LogArchiveLike,
+  OptionsResolver,
   ServiceContext,
   SourceSyncer,
 } from "@gantry/engine";
@@ -33,4 +34,6 @@ export interface ServerContext {
   metricsOnApiPort?: boolean;
   /** The node inventory (gantry.yaml `nodes:`), for the Nodes page; undefined lists none. */
   nodes?: { current(): Promise<InventoryState> };
+  /** Computes and caches `options_from` lists; one is made when not given. */
+  options?: OptionsResolver;
 }

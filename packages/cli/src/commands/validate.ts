@@ -3,6 +3,7 @@ import path from "node:path";
 import { fixInjections, formatProblem, type Problem } from "@gantry/core";
 import {
   ACTION_FILE,
+  type CheckedWorkflow,
   findYamlFiles,
   GitCache,
   type LoadOptions,
@@ -10,6 +11,7 @@ import {
   loadActionFile,
   loadWorkflow,
   secretResolver,
+  subWorkflowProblems,
 } from "@gantry/engine";
 import type { Command } from "commander";
 import { pc } from "../output/colors.js";
@@ -46,12 +48,23 @@ async function validateCommand(
   }
   if (options.fix) for (const file of files) await fixFile(file);
   const load = await loadOptions(options.config);
+  const workflows: CheckedWorkflow[] = [];
   for (const file of files) {
-    const result = ACTION_FILE.test(path.basename(file))
-      ? await loadActionFile(file)
-      : await loadWorkflow(file, load);
+    if (ACTION_FILE.test(path.basename(file))) {
+      problems.push(...(await loadActionFile(file)).problems);
+      continue;
+    }
+    const result = await loadWorkflow(file, load);
     problems.push(...result.problems);
+    if (result.loaded)
+      workflows.push({
+        name: result.loaded.workflow.name ?? path.basename(file).replace(/\.ya?ml$/, ""),
+        file,
+        workflow: result.loaded.workflow,
+      });
   }
+  // Across the files given: sub-workflows that are unknown, get unknown inputs, or call each other.
+  problems.push(...(await subWorkflowProblems(workflows)));
   for (const p of problems) process.stdout.write(`${formatProblem(p)}\n`);
   const bad = new Set(problems.map((p) => p.file)).size;
   const summary =

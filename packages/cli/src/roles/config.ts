@@ -279,6 +279,11 @@ const configSchema = {
           name: sourceSchema.properties.name,
           url: sourceSchema.properties.url,
           credentials: sourceSchema.properties.credentials,
+          pin: {
+            enum: ["sha", "ref"],
+            description:
+              "sha: uses of this library must name a full 40-character commit id, never a branch or tag; ref (default): any",
+          },
         },
       },
     },

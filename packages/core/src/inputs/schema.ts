@@ -1,4 +1,5 @@
 import type { InputSpec } from "../format/types.js";
+import { optionsDependencies } from "./options-from.js";
 
 /**
  * The JSON Schema of a workflow's or action's inputs: what the API validates a run request against and
@@ -40,5 +41,7 @@ export function inputJsonSchema(spec: InputSpec): Record<string, unknown> {
   if (spec.maximum !== undefined) schema.maximum = spec.maximum;
   if (spec.pattern !== undefined) schema.pattern = spec.pattern;
   if (spec.items !== undefined) schema.items = spec.items;
+  // The form asks GET …/inputs/<name>/options for the values, again whenever one of these changes.
+  if (spec.options_from) schema["x-options-from"] = { depends_on: optionsDependencies(spec.options_from) };
   return schema;
 }

@@ -40,6 +40,25 @@ export const inputSpec = {
     maximum: { type: "number" },
     pattern: { type: "string" },
     items: { type: "object" },
+    options_from: {
+      type: "object",
+      additionalProperties: false,
+      description:
+        "choice: values computed when the form is filled in, from a script (run), a workflow's `options` output, or an HTTP GET",
+      properties: {
+        run: {
+          type: "string",
+          description: "A script printing a JSON list; inputs reach it as INPUT_<NAME>",
+        },
+        shell: { enum: [...SHELLS] },
+        depends_on: { type: "array", items: { type: "string" }, description: "run: the inputs it reads" },
+        workflow: { type: "string", description: "A workflow of the same source; its output `options`" },
+        with: { type: "object", description: "workflow: its inputs" },
+        http: { type: "string", description: "A URL to GET" },
+        path: { type: "string", description: "Where the list is in the JSON, e.g. $.items[*].name" },
+        cache: duration,
+      },
+    },
   },
 } as const;
 
@@ -146,7 +165,16 @@ export const step = {
   properties: {
     name: { type: "string" },
     needs: { type: ["string", "array"], items: { type: "string" } },
-    uses: { type: "string", description: "./path (same repository) or library/path@ref" },
+    uses: {
+      type: "string",
+      description:
+        "./path (same repository), library/path@ref, or workflow:<name> (a sub-workflow, a child run)",
+    },
+    secrets: {
+      description:
+        "Sub-workflows: `inherit` (all of this workflow's secrets) or child name -> this workflow's secret",
+      anyOf: [{ const: "inherit" }, { type: "object", additionalProperties: { type: "string" } }],
+    },
     run: { type: "string" },
     shell: { enum: [...SHELLS] },
     with: { type: "object" },

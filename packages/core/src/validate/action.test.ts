@@ -98,7 +98,7 @@ describe("validateActionText", () => {
         ),
       ),
     ).toEqual([
-      "action.yaml:2:10: inputs.level: a choice needs its values under 'enum'",
+      "action.yaml:2:10: inputs.level: a choice needs its values under 'enum' or 'options_from'",
       "action.yaml:3:23: inputs.key: a secret input cannot have a default (it would sit in git in clear text)",
     ]);
   });

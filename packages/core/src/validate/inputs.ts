@@ -16,8 +16,11 @@ export function inputSpecProblems(
       file: source.file,
       ...source.locate(key ? ["inputs", name, key] : ["inputs", name], { key: key !== undefined }),
     });
-    if (spec.type === "choice" && !spec.enum) {
-      problems.push({ ...at(), message: `inputs.${name}: a choice needs its values under 'enum'` });
+    if (spec.type === "choice" && !spec.enum && !spec.options_from) {
+      problems.push({
+        ...at(),
+        message: `inputs.${name}: a choice needs its values under 'enum' or 'options_from'`,
+      });
     }
     if ((spec.minimum !== undefined || spec.maximum !== undefined) && !NUMERIC.has(spec.type)) {
       problems.push({

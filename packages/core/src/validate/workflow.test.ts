@@ -165,7 +165,7 @@ describe("validateWorkflowText: steps", () => {
 
   it("reports a uses that is neither ./path nor library/path@ref", () => {
     expect(problems(yaml("steps:", "  a:", "    uses: infra/helm-deploy"))).toEqual([
-      "wf.yaml:3:11: steps.a.uses: 'infra/helm-deploy' is neither a local action (./path) nor library/path@ref",
+      "wf.yaml:3:11: steps.a.uses: 'infra/helm-deploy' is neither a local action (./path), library/path@ref nor workflow:<name>",
     ]);
     expect(problems(yaml("steps:", "  a: {uses: ../shared/a}", "  b: {uses: lib/x/y@main}"))).toEqual([]);
   });
@@ -376,7 +376,7 @@ describe("validateWorkflowText: input specs", () => {
       "  a: {run: x}",
     );
     expect(problems(text)).toEqual([
-      "wf.yaml:2:8: inputs.env: a choice needs its values under 'enum'",
+      "wf.yaml:2:8: inputs.env: a choice needs its values under 'enum' or 'options_from'",
       `wf.yaml:3:22: inputs.n.default: must be an integer, got "many"`,
       "wf.yaml:4:41: inputs.replicas.default: 0 is less than the minimum 1",
       "wf.yaml:5:25: inputs.token: a secret input cannot have a default (it would sit in git in clear text)",

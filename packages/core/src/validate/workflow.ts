@@ -10,8 +10,10 @@ import { parseYamlFile, type SourceFile } from "../yaml/parse.js";
 import { didYouMean } from "./did-you-mean.js";
 import { checkExpressions, type ExpressionScope } from "./expressions.js";
 import { inputSpecProblems } from "./inputs.js";
+import { optionsFromProblems } from "./options-from.js";
 import { runnerProblems } from "./runner.js";
 import { schemaProblems } from "./schema-problems.js";
+import { secretsOnlyForSubWorkflows, subWorkflowName, subWorkflowStepProblems } from "./sub-workflow.js";
 import { workflowInjectionProblems } from "./workflow-injection.js";
 
 /** A `uses:` that names something outside this file, for the engine to resolve (core does no I/O). */
@@ -49,6 +51,7 @@ export function validateWorkflowText(file: string, text: string): WorkflowValida
   const spec = source.value as WorkflowSpec;
   const uses: UsesReference[] = [];
   problems.push(...inputSpecProblems(source, spec.inputs));
+  problems.push(...optionsFromProblems(source, spec.inputs));
   const steps = isMap(spec.steps) ? (spec.steps as Record<string, StepSpec>) : {};
   problems.push(...graphProblems(source, steps));
   problems.push(...expressionProblems(source, spec, steps));
@@ -70,15 +73,18 @@ export function validateWorkflowText(file: string, text: string): WorkflowValida
   for (const [id, step] of Object.entries(steps)) {
     if (!isMap(step)) continue;
     problems.push(...stepShapeProblems(source, id, step));
+    problems.push(...secretsOnlyForSubWorkflows(source, id, step));
     problems.push(...stepRunnerProblems(source, id, step, spec.defaults?.runner));
     if (typeof step.uses === "string") {
       const problemAt = { file, ...source.locate(["steps", id, "uses"]) };
       if (LOCAL_USES.test(step.uses) || LIBRARY_USES.test(step.uses) || BUILTIN_USES.test(step.uses))
         uses.push({ step: id, uses: step.uses, problemAt });
+      else if (subWorkflowName(step.uses) !== undefined)
+        problems.push(...subWorkflowStepProblems(source, id, step));
       else {
         problems.push({
           ...problemAt,
-          message: `steps.${id}.uses: '${step.uses}' is neither a local action (./path) nor library/path@ref`,
+          message: `steps.${id}.uses: '${step.uses}' is neither a local action (./path), library/path@ref nor workflow:<name>`,
         });
       }
     }

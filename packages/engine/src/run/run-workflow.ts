@@ -10,6 +10,7 @@ import {
   type RunInfo,
   type RunState,
   type StepStatus,
+  subWorkflowName,
   type Task,
   type TaskOutcome,
 } from "@gantry/core";
@@ -109,6 +110,11 @@ export async function runWorkflow(
     let outcome: TaskOutcome;
     const action = loaded.actions[task.step];
     try {
+      const called = subWorkflowName(loaded.workflow.steps[task.step]?.uses);
+      if (called !== undefined)
+        throw new PrepareError(
+          `sub-workflow '${called}' (uses: workflow:${called}) does not run under gantry run yet: run it with gantry up or a server`,
+        );
       prepared = prepareTask(
         loaded.workflow,
         info,

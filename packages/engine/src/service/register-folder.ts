@@ -1,9 +1,10 @@
 import path from "node:path";
 import { inputsJsonSchema, type Problem } from "@gantry/core";
 import { findWorkflowFiles } from "../loader/find-files.js";
-import { type LoadOptions, loadWorkflow } from "../loader/load-workflow.js";
+import { type LoadedWorkflow, type LoadOptions, loadWorkflow } from "../loader/load-workflow.js";
 import { putBundle } from "../store/queries/bundles.js";
 import { upsertWorkflow } from "../store/queries/upsert-workflow.js";
+import { subWorkflowProblems } from "../subworkflow/check.js";
 import type { ServiceContext } from "./context.js";
 import { definitionOf, sha256 } from "./definition.js";
 
@@ -28,6 +29,7 @@ export async function registerFolder(
   const problems: Problem[] = [];
   const registered: string[] = [];
   const seen = new Map<string, string>();
+  const good: Array<{ name: string; file: string; loaded: LoadedWorkflow }> = [];
   for (const file of files) {
     const { loaded, problems: found } = await loadWorkflow(file, options);
     if (!loaded) {
@@ -46,6 +48,15 @@ export async function registerFolder(
       continue;
     }
     seen.set(name, file);
+    good.push({ name, file, loaded });
+  }
+  // Sub-workflows call workflows of the same folder: checked once all are loaded; a caller with a
+  // problem is left out like any invalid workflow.
+  const calls = await subWorkflowProblems(good.map((w) => ({ ...w, workflow: w.loaded.workflow })));
+  problems.push(...calls);
+  const refused = new Set(calls.map((p) => path.resolve(p.file)));
+  for (const { name, file, loaded } of good) {
+    if (refused.has(path.resolve(file))) continue;
     const { definition, bundles } = await definitionOf(name, loaded);
     const definitionJson = JSON.stringify(definition);
     const revision = sha256(definitionJson);

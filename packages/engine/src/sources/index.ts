@@ -6,5 +6,6 @@ export * from "./git-triggers.js";
 export * from "./github-webhook.js";
 export * from "./libraries.js";
 export * from "./load-revision.js";
+export * from "./pins.js";
 export * from "./syncer.js";
 export * from "./workflow-webhook.js";

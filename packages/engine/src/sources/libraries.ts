@@ -9,7 +9,14 @@ export interface LibraryConfig {
   name: string;
   url: string;
   credentials?: SourceConfig["credentials"];
+  /**
+   * `sha`: every `uses:` of this library must name a full commit id; a branch or tag (which whoever can
+   * push to the library can move, as happened to tj-actions/changed-files) is refused. Default `ref`.
+   */
+  pin?: "sha" | "ref";
 }
+
+const FULL_SHA = /^[0-9a-f]{40}$/;
 
 /**
  * A resolver for one load of a set of workflows (one sync): each library is fetched at most once, each
@@ -32,6 +39,7 @@ export function libraryResolver(
         error: `library '${library}' is not configured (libraries are declared in gantry.yaml${known.length ? `: ${known.join(", ")}` : ""})`,
       };
     }
+    const shaOnly = config.pin === "sha" && !FULL_SHA.test(ref);
     let fetch = fetched.get(library);
     if (!fetch) {
       fetch = resolveCredentials(config.credentials, resolveSecret)
@@ -54,6 +62,10 @@ export function libraryResolver(
     if (!sha)
       return {
         error: `'${ref}' is not a branch, tag or commit of library '${library}' (${redactUrl(config.url)})`,
+      };
+    if (shaOnly)
+      return {
+        error: `library '${library}' takes only full commit SHAs (pin: sha): '${ref}' is a branch or tag that can move; use @${sha} (what '${ref}' is now)`,
       };
     const root = await cache.tree(config.url, sha);
     const pin: LibraryPin = { library, path: actionPath, ref, commit: sha };

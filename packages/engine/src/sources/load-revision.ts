@@ -3,6 +3,7 @@ import type { Problem } from "@gantry/core";
 import { findWorkflowFiles } from "../loader/find-files.js";
 import { type LoadedWorkflow, type LoadOptions, loadWorkflow } from "../loader/load-workflow.js";
 import { isInside } from "../loader/repository-root.js";
+import { subWorkflowProblems } from "../subworkflow/check.js";
 
 export interface LoadedRevision {
   workflows: { name: string; file: string; loaded: LoadedWorkflow }[];
@@ -52,6 +53,11 @@ export async function loadRevision(
     seen.set(name, relative(file));
     workflows.push({ name, file: relative(file), loaded });
   }
+  // Sub-workflows call workflows of the same commit: checked once all of them are loaded.
+  const calls = await subWorkflowProblems(
+    workflows.map((w) => ({ name: w.name, file: w.loaded.file, workflow: w.loaded.workflow })),
+  );
+  problems.push(...calls.map((p) => ({ ...p, file: relative(p.file) })));
   // Actions load concurrently, so problems arrive in any order: show them in file order.
   problems.sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line || a.col - b.col);
   return { workflows, problems };

@@ -36,6 +36,8 @@ import { renewLeases } from "../store/queries/renew-leases.js";
 import { insertStepSummary } from "../store/queries/step-summaries.js";
 import { updateRun } from "../store/queries/update-run.js";
 import { upsertWorker } from "../store/queries/upsert-worker.js";
+import { completeParent, isSubWorkflowTask, startChildRun } from "../subworkflow/child-run.js";
+import { withInheritedSecrets } from "../subworkflow/secrets.js";
 import { boundedSummary } from "../summaries/limits.js";
 import { BundleCache } from "./bundle-cache.js";
 
@@ -449,6 +451,13 @@ export class Worker {
   private async execute(active: Active, started?: ClaimedTask): Promise<void> {
     const claimed = started ?? (await this.persistently(() => startTask(this.ctx, active.job, this.id)));
     if (!claimed) return;
+    // A sub-workflow step starts its child run and gives its slot back at once: the child's end finishes it.
+    if (isSubWorkflowTask(claimed)) {
+      await startChildRun(this.ctx, claimed, this.id);
+      // A child that could not start failed the step, and maybe its run: which may be a child too.
+      if (claimed.info.trigger.type === "workflow_call") await completeParent(this.ctx, active.job.run_id);
+      return;
+    }
     if (claimed.state.cancelRequested) {
       // Only clean-up steps (`if: always()` or `cancelled()`) are started after a cancel. The cancel's
       // notification, or the heartbeat's cancel_requested check, must not stop them as well.
@@ -499,6 +508,8 @@ export class Worker {
         throw error;
       }),
     ).finally(() => this.taking--);
+    // The last step of a child run ends its parent's waiting step.
+    if (claimed.info.trigger.type === "workflow_call") await completeParent(this.ctx, active.job.run_id);
     if (taken) {
       // Stopping began meanwhile: the successor goes back to the queue for another worker.
       if (this.state !== "running") await this.handBack(taken);
@@ -550,7 +561,9 @@ export class Worker {
     try {
       const secretOptions = { baseDir: definition.root, cache: this.secretCache(job.run_id) };
       const withheld = secretsWithheld(info.trigger);
-      info.secrets = withheld ? {} : await resolveWorkflowSecrets(definition.workflow, secretOptions);
+      info.secrets = withheld
+        ? {}
+        : await resolveWorkflowSecrets(withInheritedSecrets(definition.workflow, info), secretOptions);
       const evaluated = prepareTask(
         definition.workflow,
         info,

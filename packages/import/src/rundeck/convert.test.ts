@@ -135,15 +135,11 @@ describe("Rundeck jobs", () => {
     expect(steps.step_3).toMatchObject({ needs: ["step_2"] });
   });
 
-  it("leaves a job reference as a step that fails saying it needs sub-workflows", () => {
+  it("turns a job reference into a sub-workflow node, its arguments into with:", () => {
     const ref = wf.steps.step_4;
-    expect(ref?.run).toContain(
-      "job reference to 'ops/cleanup' with arguments -region ${option.region} needs sub-workflows",
-    );
-    expect(ref?.run).toContain("exit 1");
-    expect(result.feature("step-jobref")).toEqual([
-      expect.objectContaining({ outcome: "later", needs: "sub-workflows, #25" }),
-    ]);
+    expect(ref).toMatchObject({ uses: "workflow:cleanup", with: { region: "${{ inputs.region }}" } });
+    expect(ref?.run).toBeUndefined();
+    expect(result.feature("step-jobref")).toEqual([expect.objectContaining({ outcome: "converted" })]);
   });
 
   it("keeps the job's timeout and retries (Rundeck's retry count plus the first try)", () => {

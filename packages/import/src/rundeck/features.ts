@@ -214,9 +214,9 @@ export const RUNDECK_FEATURES = defineFeatures({
   "step-jobref": {
     source: "job reference steps (jobref, with args)",
     gantry:
-      "a sub-workflow node (uses: workflow:<name>) with the arguments as with:; meanwhile the step fails saying so",
-    outcome: "later",
-    needs: "sub-workflows, #25",
+      "a sub-workflow node (uses: workflow:<name>, the referenced job's converted name) with the -option arguments as with:",
+    outcome: "converted",
+    note: "import the referenced job too (into the same source) and check its workflow name: gantry validate names a missing one",
   },
   "step-plugin": {
     source: "step plugins (step-plugin, node-step-plugin)",

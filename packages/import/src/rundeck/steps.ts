@@ -1,5 +1,6 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: the converter writes shell and workflow expressions
 import type { Findings } from "../report/report.js";
+import { identifier, slug } from "../shared/names.js";
 import { failingScript, shellQuote } from "../shared/shell.js";
 import type { RundeckFeature } from "./features.js";
 import { type References, replaceReferences } from "./variables.js";
@@ -16,10 +17,27 @@ export interface ConvertedCommand {
 }
 
 /**
- * A job reference as a node of the workflow, once sub-workflows exist (`uses: workflow:<name>` with the
- * arguments as `with:`). Unset until then: the converter writes a failing placeholder and reports it.
+ * A job reference as a sub-workflow node: `uses: workflow:<name>` (the referenced job's name as the
+ * converter names its workflow), its `-option value` arguments as `with:`, `${option.x}` in a value as
+ * `${{ inputs.x }}`. A flag without a value is `"true"`.
  */
-export const jobReferenceNode: ((ref: Obj, args: string[]) => Obj) | undefined = undefined;
+export const jobReferenceNode: ((ref: Obj, args: string[]) => Obj) | undefined = (ref, args) => {
+  const name = slug(typeof ref.name === "string" ? ref.name : "job");
+  const given: Obj = {};
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i] as string;
+    if (!arg.startsWith("-")) continue;
+    const next = args[i + 1];
+    const hasValue = next !== undefined && !next.startsWith("-");
+    const value = hasValue ? next : "true";
+    if (hasValue) i++;
+    given[identifier(arg.replace(/^-+/, ""))] = value.replace(
+      /\$\{option\.([A-Za-z0-9_.-]+)\}/g,
+      (_m, option: string) => `\${{ inputs.${identifier(option)} }}`,
+    );
+  }
+  return { uses: `workflow:${name}`, ...(Object.keys(given).length > 0 ? { with: given } : {}) };
+};
 
 /** Turns one command of a Rundeck workflow into a step. `refs` collects the variables it reads. */
 export function convertCommand(
@@ -68,7 +86,7 @@ export function convertCommand(
       return {
         step: named(jobReferenceNode(ref, args.split(/\s+/).filter(Boolean))),
         feature: "step-jobref",
-        detail: target,
+        detail: `${target}${args ? ` ${args}` : ""}`,
       };
     }
     const message = `job reference to '${target}'${args ? ` with arguments ${args}` : ""} needs sub-workflows (uses: workflow:<name>), not in Gantry yet`;

@@ -50,6 +50,8 @@ export const RULES: Record<string, Rule> = {
   "GET /api/v1/workflows": { access: "viewer", list: "workflows" },
   "GET /api/v1/workflows/:name": { access: "viewer", target: workflow },
   "POST /api/v1/workflows/:name/runs": { access: "operator", target: workflow, audit: "run.start" },
+  // Computing options may start a script or a workflow: those who may start runs.
+  "GET /api/v1/workflows/:name/inputs/:input/options": { access: "operator", target: workflow },
 
   "GET /api/v1/runs": { access: "viewer", list: "runs" },
   "GET /api/v1/runs/:id": { access: "viewer", target: run },
@@ -77,6 +79,7 @@ export const RULES: Record<string, Rule> = {
   "GET /api/v1/nodes": { access: "viewer" },
 
   "GET /api/v1/sources": { access: "viewer" },
+  "GET /api/v1/sources/:name": { access: "viewer", target: source },
   "POST /api/v1/sources/:name/sync": { access: "operator", target: source, audit: "source.sync" },
 
   // Converting a file reads and stores nothing: any signed-in role may.

@@ -85,10 +85,7 @@ describe("POST /api/v1/import", () => {
   it("lists each converter's features", async () => {
     const res = await stack.app.inject({ url: "/api/v1/import/features" });
     expect(res.statusCode).toBe(200);
-    expect(res.json().kinds.rundeck["step-jobref"]).toMatchObject({
-      outcome: "later",
-      needs: "sub-workflows, #25",
-    });
+    expect(res.json().kinds.rundeck["step-jobref"]).toMatchObject({ outcome: "converted" });
     expect(res.json().kinds.rundeck["node-filter"]).toMatchObject({ outcome: "converted" });
   });
 });

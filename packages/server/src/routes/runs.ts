@@ -1,5 +1,4 @@
-import type { RunState } from "@gantry/core";
-import { cancelRun, createRun, NotFoundError, runInfo, store } from "@gantry/engine";
+import { cancelRunTree, NotFoundError, rerunRun, store } from "@gantry/engine";
 import type { FastifyInstance } from "fastify";
 import type { ServerContext } from "../context.js";
 import { errorReply, runDetail, runSummary } from "./schemas.js";
@@ -92,41 +91,56 @@ export function runRoutes(app: FastifyInstance, ctx: ServerContext): void {
         response: { 202: { type: "object", properties: { status: { type: "string" } } }, 404: errorReply },
       },
     },
-    async (request, reply) => reply.code(202).send(await cancelRun(ctx.service, request.params.id)),
+    async (request, reply) => reply.code(202).send(await cancelRunTree(ctx.service, request.params.id)),
   );
 
-  app.post<{ Params: { id: string }; Body: { from_failed?: boolean } | undefined }>(
+  app.post<{
+    Params: { id: string };
+    Body: { from_failed?: boolean; from_step?: string; revision?: "pinned" | "current" } | undefined;
+  }>(
     "/api/v1/runs/:id/rerun",
     {
       schema: {
-        summary: "Run again, at the same revision and with the same inputs; or only from the failed steps",
+        summary:
+          "Run again with the same inputs: the whole run, only from the failed steps, or from one step on (earlier steps' outputs reused)",
         tags: ["runs"],
         params: idParams,
         body: {
           type: ["object", "null"],
           additionalProperties: false,
-          properties: { from_failed: { type: "boolean" } },
+          properties: {
+            from_failed: { type: "boolean" },
+            from_step: {
+              type: "string",
+              minLength: 1,
+              maxLength: 200,
+              description: "Run this step and every step after it again; the others keep their results",
+            },
+            revision: {
+              type: "string",
+              enum: ["pinned", "current"],
+              description:
+                "pinned (default): the run's own revision and commit; current: the workflow as it is now",
+            },
+          },
         },
         response: {
-          201: { type: "object", properties: { id: { type: "string" }, status: { type: "string" } } },
+          201: {
+            type: "object",
+            properties: { id: { type: "string" }, status: { type: "string" }, revision: { type: "string" } },
+          },
+          400: errorReply,
           404: errorReply,
+          409: errorReply,
         },
       },
     },
     async (request, reply) => {
-      const original = await mustGetRun(ctx, request.params.id);
-      const info = runInfo(original, ctx.service.box);
-      const previous = JSON.parse(original.state_json) as RunState | null;
-      const run = await createRun(ctx.service, {
-        workflow: original.workflow,
-        revision: original.revision,
-        inputs: info.inputs,
-        ...(info.github ? { github: info.github } : {}),
-        // A re-run keeps its run's trigger (as GitHub re-runs keep the event), marked with where it came from.
-        trigger: { ...(JSON.parse(original.trigger_json) as { type: string }), rerun_of: original.id },
-        parentRunId: original.id,
-        attempt: original.attempt + 1,
-        ...(request.body?.from_failed && previous ? { keep: previous.steps } : {}),
+      const body = request.body ?? {};
+      const run = await rerunRun(ctx.service, request.params.id, {
+        ...(body.from_failed ? { fromFailed: true } : {}),
+        ...(body.from_step !== undefined ? { fromStep: body.from_step } : {}),
+        ...(body.revision ? { revision: body.revision } : {}),
       });
       return reply.code(201).send(run);
     },

@@ -1,4 +1,4 @@
-import { NotFoundError, type SourceStatus } from "@gantry/engine";
+import { NotFoundError, type SourceStatus, sourcePins } from "@gantry/engine";
 import type { FastifyInstance } from "fastify";
 import type { ServerContext } from "../context.js";
 import { errorReply } from "./schemas.js";
@@ -70,6 +70,22 @@ const folderView = {
   required: ["dir", "state", "checked_at", "loaded_at", "errors", "workflows"],
 } as const;
 
+const pinView = {
+  type: "object",
+  properties: {
+    library: { type: "string" },
+    path: { type: "string" },
+    ref: { type: "string", description: "As the uses: line names it (a branch, tag or commit)" },
+    commit: {
+      type: "string",
+      description: "The commit the ref named when the source's commit was activated",
+    },
+    workflow: { type: "string" },
+    step: { type: "string" },
+  },
+  required: ["library", "path", "ref", "commit", "workflow", "step"],
+} as const;
+
 const startedRun = {
   type: "object",
   properties: {
@@ -130,6 +146,31 @@ export function sourceRoutes(app: FastifyInstance, ctx: ServerContext): void {
         };
       }),
     }),
+  );
+
+  app.get<{ Params: { name: string } }>(
+    "/api/v1/sources/:name",
+    {
+      schema: {
+        summary:
+          "One source, with every library pin of its active workflows: the ref each uses: names and the commit it was when activated",
+        tags: ["sources"],
+        params: { type: "object", properties: { name: { type: "string" } }, required: ["name"] },
+        response: {
+          200: {
+            type: "object",
+            properties: { source: sourceView, pins: { type: "array", items: pinView } },
+            required: ["source", "pins"],
+          },
+          404: errorReply,
+        },
+      },
+    },
+    async (request) => {
+      const status = await ctx.sources?.statusOf(request.params.name);
+      if (!status) throw new NotFoundError(`unknown source '${request.params.name}'`);
+      return { source: view(status), pins: await sourcePins(ctx.service.database.db, status.name) };
+    },
   );
 
   app.post<{ Params: { name: string } }>(

@@ -1,11 +1,13 @@
-import { createRun, NotFoundError, store } from "@gantry/engine";
+import { NotFoundError, store } from "@gantry/engine";
 import type { FastifyInstance } from "fastify";
 import type { ServerContext } from "../context.js";
+import { inputOptionRoutes, startCheckedRun } from "./input-options.js";
 import { errorReply, workflowSummary } from "./schemas.js";
 import { workflowView } from "./views.js";
 
 export function workflowRoutes(app: FastifyInstance, ctx: ServerContext): void {
   const { db } = ctx.service.database;
+  const options = inputOptionRoutes(app, ctx);
 
   app.get(
     "/api/v1/workflows",
@@ -68,13 +70,9 @@ export function workflowRoutes(app: FastifyInstance, ctx: ServerContext): void {
       // Gantry's own web UI says so in a header; anything else calling the API is "api". Either way the
       // run records who started it (a person's name, an API key's name, or the local user).
       const principal = request.principal;
-      const run = await createRun(ctx.service, {
-        workflow: request.params.name,
-        inputs: request.body?.inputs ?? {},
-        trigger: {
-          type: request.headers["x-gantry-client"] === "ui" ? "ui" : "api",
-          ...(principal ? { user: principal.name, actor: principal.id } : {}),
-        },
+      const run = await startCheckedRun(ctx, options, request.params.name, request.body?.inputs ?? {}, {
+        type: request.headers["x-gantry-client"] === "ui" ? "ui" : "api",
+        ...(principal ? { user: principal.name, actor: principal.id } : {}),
       });
       return reply.code(201).send(run);
     },

@@ -86,6 +86,17 @@ export interface RunDetail extends RunSummary {
   steps: Record<string, StepReport>;
 }
 
+/** The current options of an `options_from` input, for the values of the inputs it depends on. */
+export interface InputOptions {
+  options: { value: string | number | boolean; label?: string }[];
+  waiting_for: string[];
+  computed_at: string;
+  run_id?: string;
+}
+
+/** Which workflow revision a re-run uses: the run's own, or the workflow's as it is now. */
+export type RerunRevision = "pinned" | "current";
+
 export interface WorkflowStep {
   id: string;
   name: string;
@@ -328,6 +339,10 @@ export async function api<T>(path: string, init: { method?: string; body?: unkno
 export const endpoints = {
   workflows: () => api<{ workflows: Workflow[] }>("/api/v1/workflows"),
   workflow: (name: string) => api<Workflow>(`/api/v1/workflows/${encodeURIComponent(name)}`),
+  inputOptions: (workflow: string, input: string, values: Record<string, string>) =>
+    api<InputOptions>(
+      `/api/v1/workflows/${encodeURIComponent(workflow)}/inputs/${encodeURIComponent(input)}/options?${new URLSearchParams(values)}`,
+    ),
   startRun: (name: string, inputs: Record<string, unknown>) =>
     api<{ id: string }>(`/api/v1/workflows/${encodeURIComponent(name)}/runs`, {
       method: "POST",
@@ -343,10 +358,14 @@ export const endpoints = {
     api<{ artifacts: Artifact[] }>(`/api/v1/runs/${encodeURIComponent(id)}/artifacts`),
   cancel: (id: string) =>
     api<{ status: string }>(`/api/v1/runs/${encodeURIComponent(id)}/cancel`, { method: "POST" }),
-  rerun: (id: string, fromFailed: boolean) =>
-    api<{ id: string }>(`/api/v1/runs/${encodeURIComponent(id)}/rerun`, {
+  rerun: (id: string, options: { fromFailed?: boolean; fromStep?: string; revision?: RerunRevision } = {}) =>
+    api<{ id: string; revision: string }>(`/api/v1/runs/${encodeURIComponent(id)}/rerun`, {
       method: "POST",
-      body: fromFailed ? { from_failed: true } : {},
+      body: {
+        ...(options.fromFailed ? { from_failed: true } : {}),
+        ...(options.fromStep ? { from_step: options.fromStep } : {}),
+        ...(options.revision ? { revision: options.revision } : {}),
+      },
     }),
   me: async (): Promise<Me> => {
     const response = await fetch("/auth/me", {

@@ -39,6 +39,9 @@ export function formatTime(iso: string | null | undefined): string {
 export function triggerLabel(trigger: { type: string; [key: string]: unknown }): string {
   if (trigger.type === "schedule" && typeof trigger.schedule === "string")
     return `schedule ${trigger.schedule}`;
+  if (trigger.type === "workflow_call" && typeof trigger.parent_workflow === "string")
+    return `sub-workflow of ${trigger.parent_workflow} (step ${String(trigger.parent_step)})`;
+  if (trigger.type === "options") return `options of input ${String(trigger.input)}`;
   const by =
     (trigger.type === "ui" || trigger.type === "api") && typeof trigger.user === "string"
       ? ` · ${trigger.user}`

@@ -6,6 +6,7 @@ import { ConfirmCancel } from "@/components/confirm-cancel";
 import { canOperate, useSession } from "@/components/layout/session";
 import { LogViewer } from "@/components/logs/log-viewer";
 import { ErrorNote, PageHeader } from "@/components/page-header";
+import { RerunFromDialog } from "@/components/rerun/rerun-dialog";
 import { ArtifactsCard } from "@/components/results/artifacts-card";
 import { SummariesCard } from "@/components/results/summaries-card";
 import { StatusBadge } from "@/components/status-badge";
@@ -56,7 +57,19 @@ export function RunPage() {
           </span>
         }
         description={<span className="font-mono text-xs">{r.id}</span>}
-        actions={<RunActions run={r} />}
+        actions={
+          <RunActions
+            run={r}
+            rerunFrom={
+              <RerunFromDialog
+                run={r}
+                steps={steps}
+                step={selected}
+                currentRevision={workflow.data?.revision}
+              />
+            }
+          />
+        }
       />
       <dl className="mb-4 grid grid-cols-2 gap-4 text-sm md:grid-cols-5">
         <Fact label="Trigger">{triggerLabel(r.trigger)}</Fact>
@@ -70,7 +83,7 @@ export function RunPage() {
           {r.parent_run_id ? (
             <>
               {" "}
-              (re-run of{" "}
+              ({r.trigger.type === "workflow_call" ? "called by" : "re-run of"}{" "}
               <Link className="font-mono text-xs underline" to={`/runs/${r.parent_run_id}`}>
                 {r.parent_run_id.slice(0, 8)}
               </Link>
@@ -178,7 +191,7 @@ export function RunPage() {
   );
 }
 
-function RunActions({ run }: { run: RunDetail }) {
+function RunActions({ run, rerunFrom }: { run: RunDetail; rerunFrom: React.ReactNode }) {
   const me = useSession();
   const navigate = useNavigate();
   const client = useQueryClient();
@@ -187,7 +200,7 @@ function RunActions({ run }: { run: RunDetail }) {
     onSuccess: () => client.invalidateQueries({ queryKey: ["run", run.id] }),
   });
   const rerun = useMutation({
-    mutationFn: (fromFailed: boolean) => endpoints.rerun(run.id, fromFailed),
+    mutationFn: (fromFailed: boolean) => endpoints.rerun(run.id, { fromFailed }),
     onSuccess: (next) => navigate(`/runs/${next.id}`),
   });
   const finished = FINISHED.has(run.status);
@@ -208,6 +221,7 @@ function RunActions({ run }: { run: RunDetail }) {
             Re-run failed
           </Button>
         ) : null}
+        {finished ? rerunFrom : null}
         {finished ? (
           <Button onClick={() => rerun.mutate(false)} disabled={rerun.isPending}>
             <RotateCcw aria-hidden />

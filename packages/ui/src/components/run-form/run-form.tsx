@@ -8,12 +8,13 @@ import { useNavigate } from "react-router";
 import { ErrorNote } from "@/components/page-header";
 import { Button } from "@/components/ui/button";
 import { ApiError, endpoints, type JsonSchemaObject } from "@/lib/api";
+import { OptionsField } from "./options-field";
 import { plainErrors } from "./plain-errors";
 import { errorSchemaFor, uiSchemaFor } from "./ui-schema";
 import { JsonField, SelectWidget, SwitchWidget } from "./widgets";
 
 const widgets: RegistryWidgetsType = { switch: SwitchWidget, SelectWidget };
-const fields: RegistryFieldsType = { json: JsonField };
+const fields: RegistryFieldsType = { json: JsonField, options: OptionsField };
 
 /**
  * The run form, generated from the workflow's input schema. The browser checks the schema before it
@@ -45,6 +46,7 @@ export function RunForm({ workflow, schema }: { workflow: string; schema: JsonSc
         widgets={widgets}
         fields={fields}
         formData={formData}
+        formContext={{ workflow, values: formData }}
         onChange={(event) => setFormData((event.formData ?? {}) as Record<string, unknown>)}
         onSubmit={(event) => start.mutate((event.formData ?? {}) as Record<string, unknown>)}
         onError={() => setSubmitted(true)}

@@ -11,7 +11,8 @@ export function uiSchemaFor(schema: JsonSchemaObject): UiSchema {
   const ui: UiSchema = {};
   for (const [name, property] of Object.entries(schema.properties ?? {})) {
     const options: Record<string, unknown> = {};
-    if (Array.isArray(property.enum)) options["ui:widget"] = "select";
+    if (property["x-options-from"]) options["ui:field"] = "options";
+    else if (Array.isArray(property.enum)) options["ui:widget"] = "select";
     else if (property.writeOnly === true || property.format === "password") options["ui:widget"] = "password";
     else if (property.type === "boolean") options["ui:widget"] = "switch";
     else if (property.type === "object" || property.type === "array") options["ui:field"] = "json";

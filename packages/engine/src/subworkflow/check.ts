@@ -1,0 +1,97 @@
+import { readFile } from "node:fs/promises";
+import path from "node:path";
+import { type Problem, parseYamlFile, subWorkflowName, type WorkflowSpec } from "@gantry/core";
+
+/** A loaded workflow as the sub-workflow check needs it: its file and its spec. */
+export interface CheckedWorkflow {
+  name: string;
+  file: string;
+  workflow: WorkflowSpec;
+}
+
+/**
+ * Checks sub-workflow steps across a set of workflows loaded together (a folder, a source's commit):
+ * the called workflow exists among them, `with:` names only its inputs and gives every required one,
+ * and no workflow calls itself, directly or through others. Problems point at the `uses:` or `with:`.
+ */
+export async function subWorkflowProblems(workflows: CheckedWorkflow[]): Promise<Problem[]> {
+  const byName = new Map(workflows.map((w) => [w.name, w]));
+  const problems: Problem[] = [];
+  const calls = new Map<string, string[]>();
+  for (const caller of workflows) {
+    const at = await locator(caller.file);
+    for (const [id, step] of Object.entries(caller.workflow.steps ?? {})) {
+      const name = subWorkflowName(step.uses);
+      if (name === undefined) continue;
+      calls.set(caller.name, [...(calls.get(caller.name) ?? []), name]);
+      const child = byName.get(name);
+      if (!child) {
+        problems.push({
+          ...at(["steps", id, "uses"]),
+          message: `steps.${id}.uses: no workflow '${name}' in the same source (workflows: ${[...byName.keys()].sort().join(", ")})`,
+        });
+        continue;
+      }
+      const inputs = child.workflow.inputs ?? {};
+      for (const key of Object.keys(step.with ?? {}))
+        if (!(key in inputs))
+          problems.push({
+            ...at(["steps", id, "with", key], true),
+            message: `steps.${id}.with.${key}: workflow '${name}' has no input '${key}' (inputs: ${Object.keys(inputs).join(", ") || "none"})`,
+          });
+      for (const [key, spec] of Object.entries(inputs))
+        if (spec.required && spec.default === undefined && !(key in (step.with ?? {})))
+          problems.push({
+            ...at(["steps", id, "uses"]),
+            message: `steps.${id}.with: workflow '${name}' needs input '${key}'`,
+          });
+    }
+  }
+  const cycle = findCallCycle(calls);
+  if (cycle) {
+    const first = byName.get(cycle[0] as string) as CheckedWorkflow;
+    const at = await locator(first.file);
+    const step = Object.entries(first.workflow.steps).find(
+      ([, s]) => subWorkflowName(s.uses) === cycle[1],
+    )?.[0];
+    problems.push({
+      ...at(step ? ["steps", step, "uses"] : []),
+      message: `sub-workflows call each other in a circle: ${cycle.join(" -> ")} (a run of it would never end)`,
+    });
+  }
+  return problems;
+}
+
+async function locator(file: string) {
+  const text = await readFile(file, "utf8").catch(() => "");
+  const shown =
+    path.isAbsolute(file) && file.startsWith(process.cwd()) ? path.relative(process.cwd(), file) : file;
+  const source = parseYamlFile(shown, text).source;
+  return (at: Array<string | number>, key = false) => ({
+    file: shown,
+    ...(source?.locate(at, { key }) ?? { line: 1, col: 1 }),
+  });
+}
+
+function findCallCycle(calls: Map<string, string[]>): string[] | undefined {
+  const state = new Map<string, "visiting" | "done">();
+  const stack: string[] = [];
+  const visit = (id: string): string[] | undefined => {
+    if (state.get(id) === "done") return undefined;
+    if (state.get(id) === "visiting") return [...stack.slice(stack.indexOf(id)), id];
+    state.set(id, "visiting");
+    stack.push(id);
+    for (const next of calls.get(id) ?? []) {
+      const found = visit(next);
+      if (found) return found;
+    }
+    stack.pop();
+    state.set(id, "done");
+    return undefined;
+  };
+  for (const id of calls.keys()) {
+    const found = visit(id);
+    if (found) return found;
+  }
+  return undefined;
+}

@@ -1,0 +1,3 @@
+export * from "./cancel-tree.js";
+export * from "./check.js";
+export * from "./child-run.js";
