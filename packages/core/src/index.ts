@@ -1,3 +1,6 @@
+export * from "./approvals/approvers.js";
+export * from "./approvals/gate.js";
+export * from "./approvals/types.js";
 export * from "./expressions/data.js";
 export * from "./expressions/evaluate.js";
 export * from "./expressions/references.js";

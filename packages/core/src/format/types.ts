@@ -1,3 +1,5 @@
+import type { ApprovalSpec, EnvironmentUse } from "../approvals/types.js";
+
 /** The workflow and action format, as the schema in ../schema describes it, after parsing. */
 
 export const INPUT_TYPES = [
@@ -81,6 +83,10 @@ export interface RunnerSpec {
 
 export interface StepSpec {
   name?: string;
+  /** A node that waits for a person instead of running anything (see approvals/). */
+  approval?: ApprovalSpec;
+  /** The gantry.yaml environment the step deploys to: its approval, branch rule and secrets. */
+  environment?: EnvironmentUse;
   needs?: string | string[];
   uses?: string;
   run?: string;

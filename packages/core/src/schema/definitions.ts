@@ -1,3 +1,4 @@
+import { approvalSchema, environmentUseSchema } from "../approvals/schema.js";
 import { DURATION_PATTERN } from "../format/duration.js";
 import {
   ACTION_LANGUAGES,
@@ -144,6 +145,8 @@ export const step = {
     continue_on_error: expressionOrBoolean,
     working_directory: { type: "string" },
     runner,
+    approval: approvalSchema,
+    environment: environmentUseSchema,
   },
 } as const;
 
