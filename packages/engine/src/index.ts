@@ -1,3 +1,4 @@
+export * from "./gates/index.js";
 export * from "./git/index.js";
 export * from "./loader/find-files.js";
 export * from "./loader/load-workflow.js";
@@ -29,6 +30,7 @@ export * from "./service/create-run.js";
 export * from "./service/definition.js";
 export * from "./service/definitions.js";
 export * from "./service/encryption-keys.js";
+export * from "./service/environments.js";
 export * from "./service/reaper.js";
 export * from "./service/register-folder.js";
 export * from "./service/retention.js";

@@ -237,7 +237,8 @@ function expressionProblems(
     const hasItems = step.for_each !== undefined || isSshStep(step, defaultsRunner);
     const scope: ExpressionScope = {
       inputs,
-      secrets,
+      // A step with an environment also gets the environment's secrets, which gantry.yaml names.
+      ...(step.environment === undefined ? { secrets } : {}),
       steps: ancestors.get(id) ?? new Set(),
       allSteps,
       item: hasItems,

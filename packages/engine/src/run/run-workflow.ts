@@ -2,15 +2,18 @@ import {
   addMaskCommand,
   ancestorsOf,
   Masker,
+  onlyWaiting,
   Planner,
   type PreparedTask,
   PrepareError,
   prepareTask,
   type RunInfo,
   type RunState,
+  resolveGate,
   type StepStatus,
   type Task,
   type TaskOutcome,
+  waitingGates,
 } from "@gantry/core";
 import type { LoadedWorkflow } from "../loader/load-workflow.js";
 import type { RunnerLike } from "../runners/types.js";
@@ -178,6 +181,21 @@ export async function runWorkflow(
       void execute(task, abort);
     }
     if (state.status !== "running" && running.size === 0) break;
+    if (running.size === 0 && ready.length === 0 && onlyWaiting(state)) {
+      // Nobody can decide here: without a server, a gate is a rejection that says where to run it.
+      for (const { step } of waitingGates(state)) {
+        const decision = {
+          decision: "reject" as const,
+          by: "gantry run",
+          by_id: "local",
+          at: new Date().toISOString(),
+          comment: "approvals need a server: start the workflow from gantry up or gantry server",
+        };
+        schedule(resolveGate(planner, state, step, { decision, now: Date.now() }));
+      }
+      reportStatusChanges();
+      continue;
+    }
     await new Promise<void>((resolve) => {
       wake = resolve;
     });

@@ -1,6 +1,7 @@
 import type { NodeRecord } from "@gantry/core";
 import type { NotifierLike } from "../queue/notifier.js";
 import type { Database } from "../store/database.js";
+import type { EnvironmentConfig } from "./environments.js";
 import type { SecretBox } from "./secret-box.js";
 
 /** What the run operations share: the store, the secret box, the wake-up channel and a clock. */
@@ -11,6 +12,8 @@ export interface ServiceContext {
   now: () => number;
   /** The node inventory (gantry.yaml `nodes:`): a run that targets nodes keeps the ones it chose. */
   nodes?: { current(): Promise<{ nodes: NodeRecord[] }> };
+  /** Deployment environments (gantry.yaml `environments:`): approvers, branches, wait and secrets. */
+  environments?: EnvironmentConfig[];
 }
 
 export class NotFoundError extends Error {}

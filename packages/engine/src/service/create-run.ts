@@ -2,12 +2,15 @@ import { randomUUID } from "node:crypto";
 import {
   chooseRunNodes,
   coerceInputs,
+  environmentName,
   evaluateTemplate,
   interpolationString,
+  onlyWaiting,
   Planner,
   type RunInfo,
   type RunState,
   type StepState,
+  stampGates,
   usesNodes,
 } from "@gantry/core";
 import type { Insertable, Selectable } from "kysely";
@@ -21,6 +24,7 @@ import { activeInGroup, cancelRunInTx } from "./cancel-run.js";
 import { InvalidInputError, NotFoundError, type ServiceContext } from "./context.js";
 import type { WorkflowDefinition } from "./definition.js";
 import { definitionAt } from "./definitions.js";
+import { environmentPolicies } from "./environments.js";
 import { lockGroup } from "./group-lock.js";
 import { jobsFor } from "./jobs.js";
 import { maskedJson, maskedStateJson, runInfo, saveState, secretMasker } from "./run-record.js";
@@ -109,6 +113,8 @@ async function resolveRun(ctx: ServiceContext, request: CreateRunRequest, workfl
     inputs: inputs.values,
     ...(request.github ? { github: request.github } : {}),
   };
+  const environments = environmentPolicies(spec, ctx.environments ?? []);
+  if (environments) info.environments = environments;
   // Nodes are chosen as the run starts (from public inputs only: the selectors are kept with the run).
   const actions = Object.fromEntries(Object.entries(definition.actions).map(([id, a]) => [id, a.spec]));
   if (ctx.nodes && usesNodes(spec, actions)) {
@@ -139,6 +145,7 @@ function startingRows(
   const planned = plan(r.definition, r.info, keep);
   const masker = secretMasker(r.spec, r.info);
   const finished = planned.state.status !== "running";
+  stampGates(planned.state, now);
   const triggerType = r.info.trigger.type;
   return {
     id: r.id,
@@ -146,7 +153,7 @@ function startingRows(
     run: {
       ...r.base,
       trigger_type: typeof triggerType === "string" ? triggerType : null,
-      status: finished ? planned.state.status : "queued",
+      status: finished ? planned.state.status : onlyWaiting(planned.state) ? "waiting" : "queued",
       state_json: maskedStateJson(planned.state, masker),
       outputs_json: finished ? maskedJson(planned.state.outputs, masker) : null,
       error: null,
@@ -212,6 +219,7 @@ export async function createRun(
     const skipped = !start && group?.policy === "skip";
     const planned = start ? plan(definition, info, request.keep) : undefined;
     const state: RunState | null = planned?.state ?? null;
+    if (state) stampGates(state, now);
     // A run can end as it starts (every step kept or skipped): its outputs may then quote a secret input.
     const masker = secretMasker(spec, info);
     await insertRun(tx, {
@@ -220,7 +228,9 @@ export async function createRun(
         ? "skipped"
         : start
           ? state?.status === "running"
-            ? "queued"
+            ? onlyWaiting(state)
+              ? "waiting"
+              : "queued"
             : (state?.status ?? "queued")
           : "pending",
       state_json: maskedStateJson(state, masker),

@@ -1,5 +1,6 @@
 import { Planner, type RunInfo, type RunState, type Task, type TaskOutcome } from "@gantry/core";
 import type { Insertable, Selectable } from "kysely";
+import { recordDeployment } from "../gates/deployments.js";
 import { deleteJob } from "../store/queries/delete-job.js";
 import { lockRun } from "../store/queries/lock-run.js";
 import { writeStep } from "../store/queries/write-step.js";
@@ -61,6 +62,7 @@ export async function startTask(
       run: stateChanges(run, state, now, { started: true }),
       attempts: [startRow(job, workerId, now)],
     });
+    await recordDeployment(tx, run, definition, info, state, task, now);
     return { job, task, run, definition, info, state };
   });
 }
@@ -178,6 +180,7 @@ export async function finishTask(
         ? { take: { job: mineRow, workerId: take.workerId, leaseUntil: take.leaseUntil } }
         : {}),
     });
+    if (mineRow && task) await recordDeployment(tx, run, definition, info, state, task, now);
     const claimed: ClaimedTask | undefined =
       takenJob && task ? { job: takenJob, task, run, definition, info, state } : undefined;
     notify = rows.length > 0;

@@ -9,6 +9,7 @@ import * as auth from "./migrations/0005-auth.js";
 import * as triggers from "./migrations/0006-triggers.js";
 import * as runTriggerType from "./migrations/0007-run-trigger-type.js";
 import * as encryptionKeys from "./migrations/0008-encryption-keys.js";
+import * as people from "./migrations/0013-people.js";
 import type { Tables } from "./tables.js";
 
 export type Dialect = "sqlite" | "postgres";
@@ -32,6 +33,7 @@ const MIGRATIONS: Record<string, (dialect: Dialect) => Migration> = {
   "0006-triggers": (dialect) => ({ up: (db) => triggers.up(db, dialect) }),
   "0007-run-trigger-type": (dialect) => ({ up: (db) => runTriggerType.up(db, dialect) }),
   "0008-encryption-keys": (dialect) => ({ up: (db) => encryptionKeys.up(db, dialect) }),
+  "0013-people": (dialect) => ({ up: (db) => people.up(db, dialect) }),
 };
 
 /**

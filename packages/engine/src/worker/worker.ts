@@ -8,6 +8,7 @@ import {
   runnerTypeLabel,
   type TaskOutcome,
 } from "@gantry/core";
+import { type EnvironmentSecretsSource, environmentSecrets } from "../gates/environment-secrets.js";
 import type { LogArchiver } from "../logs/archiver.js";
 import { type LogWriterOptions, TaskLogWriter } from "../logs/writer.js";
 import { RECONNECTED } from "../queue/notifier.js";
@@ -64,6 +65,8 @@ export interface WorkerOptions {
   logs?: { archiver: LogArchiver; writer?: LogWriterOptions };
   /** Called on each claim with how long the job waited after it became ready, for metrics. */
   onClaimed?: (waitedSeconds: number) => void;
+  /** gantry.yaml `environments:`: a step deploying to one gets its secrets. */
+  environments?: EnvironmentSecretsSource;
 }
 
 /**
@@ -419,7 +422,12 @@ export class Worker {
     const masker = new Masker();
     try {
       const secretOptions = { baseDir: definition.root, cache: this.secretCache(job.run_id) };
-      info.secrets = await resolveWorkflowSecrets(definition.workflow, secretOptions);
+      info.secrets = {
+        ...(await resolveWorkflowSecrets(definition.workflow, secretOptions)),
+        ...(await environmentSecrets(definition.workflow.steps[task.step], this.options.environments, {
+          cache: secretOptions.cache,
+        })),
+      };
       const prepared = await resolveTaskSecrets(
         prepareTask(definition.workflow, info, state, task, planner.ancestorsOf(task.step), action?.spec),
         secretOptions,
