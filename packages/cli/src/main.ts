@@ -1,4 +1,5 @@
 import { Command, CommanderError } from "commander";
+import { registerApproveCommands } from "./commands/approve.js";
 import { registerImportCommand } from "./commands/import.js";
 import { registerKeysCommand } from "./commands/keys.js";
 import { registerLogsCommand } from "./commands/logs.js";
@@ -26,6 +27,7 @@ registerMigrateCommand(program);
 registerLogsCommand(program);
 registerKeysCommand(program);
 registerSchedulesCommand(program);
+registerApproveCommands(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -4,6 +4,7 @@ import Fastify, { type FastifyInstance } from "fastify";
 import { registerAuth } from "./auth/index.js";
 import type { ServerContext } from "./context.js";
 import { registerErrorHandler } from "./errors.js";
+import { approvalRoutes } from "./routes/approvals.js";
 import { auditRoutes } from "./routes/audit.js";
 import { dashboardRoutes } from "./routes/dashboard.js";
 import { healthRoutes } from "./routes/health.js";
@@ -53,6 +54,7 @@ export async function buildApp(
   healthRoutes(app, ctx);
   workflowRoutes(app, ctx);
   runRoutes(app, ctx);
+  approvalRoutes(app, ctx);
   logRoutes(app, ctx);
   scheduleRoutes(app, ctx);
   sourceRoutes(app, ctx);

@@ -20,6 +20,7 @@ import {
 import { UsageError } from "../errors.js";
 import { type AuthOptions, authOptionsOf, authSchema, type FileAuth } from "./auth.js";
 import { type FileNodeSettings, type NodeSettings, nodeSettingsOf } from "./nodes.js";
+import { type FilePeopleSettings, type PeopleSettings, peopleSchemas, peopleSettingsOf } from "./people.js";
 
 /**
  * Gantry's settings, from three places; later ones win: `gantry.yaml` (or --config), then GANTRY_*
@@ -92,6 +93,10 @@ export interface Config {
   auth: AuthOptions;
   /** The node inventory and the SSH client's settings. */
   nodes: NodeSettings;
+  /** Deployment environments, notification defaults and SMTP (see people.ts). */
+  people: PeopleSettings;
+  /** server.public_url: the address people reach Gantry at, for links in notifications. */
+  publicUrl?: string;
   /** The config file's folder: where relative ref+file:// and ref+sops:// references resolve. */
   configDir: string;
 }
@@ -165,8 +170,13 @@ const configSchema = {
     server: {
       type: "object",
       additionalProperties: false,
-      properties: { host: { type: "string" }, port: { type: "integer", minimum: 0, maximum: 65535 } },
+      properties: {
+        host: { type: "string" },
+        port: { type: "integer", minimum: 0, maximum: 65535 },
+        public_url: { type: "string", pattern: "^https?://", description: "for links in notifications" },
+      },
     },
+    ...peopleSchemas,
     metrics: {
       type: "object",
       additionalProperties: false,
@@ -270,12 +280,12 @@ const configSchema = {
   },
 } as const;
 
-export interface FileConfig extends FileNodeSettings {
+export interface FileConfig extends FileNodeSettings, FilePeopleSettings {
   database?: string;
   data?: string;
   dir?: string;
   encryption_key?: string;
-  server?: { host?: string; port?: number };
+  server?: { host?: string; port?: number; public_url?: string };
   metrics?: { host?: string; port?: number };
   worker?: {
     labels?: string[];
@@ -325,8 +335,16 @@ export async function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = pr
     nodes: fileNodes,
     known_hosts,
     ssh,
+    environments,
+    notify,
+    smtp,
     ...rest
   } = fromFile;
+  const people = peopleSettingsOf({
+    ...(environments ? { environments } : {}),
+    ...(notify ? { notify } : {}),
+    ...(smtp ? { smtp } : {}),
+  });
   const nodes = nodeSettingsOf(
     {
       ...(fileNodes ? { nodes: fileNodes } : {}),
@@ -439,6 +457,10 @@ export async function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = pr
     })),
     auth: authOptionsOf(resolved.auth, env),
     nodes,
+    people,
+    ...(resolved.server?.public_url || resolved.auth?.public_url
+      ? { publicUrl: (resolved.server?.public_url ?? resolved.auth?.public_url) as string }
+      : {}),
     configDir,
   };
 }

@@ -5,6 +5,7 @@ import {
   applyRetention,
   describeSchedulerEvent,
   describeTriggerEvent,
+  expireGates,
   GitCache,
   libraryResolver,
   NodeInventory,
@@ -156,6 +157,8 @@ export async function startServerRole(
   }
   const reaper = setInterval(() => {
     reapExpiredJobs(service).catch((error: Error) => log(`reaper: ${error.message}`));
+    // Approvals past their timeout are decided by on_timeout on the same beat.
+    expireGates(service).catch((error: Error) => log(`approvals: ${error.message}`));
   }, REAP_EVERY_MS);
   const { runsMs, logsMs } = config.retention;
   const sweep = () =>

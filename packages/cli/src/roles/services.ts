@@ -107,6 +107,7 @@ export async function openServices(
     notifier,
     box,
     now: () => Date.now(),
+    environments: config.people.environments,
     async close() {
       await notifier.close();
       await database.close();

@@ -1,4 +1,5 @@
 import type { ApprovalSpec, EnvironmentUse } from "../approvals/types.js";
+import type { NotifyEntry } from "../notify/types.js";
 
 /** The workflow and action format, as the schema in ../schema describes it, after parsing. */
 
@@ -125,6 +126,8 @@ export interface WorkflowSpec {
   defaults?: WorkflowDefaults;
   on?: Record<string, unknown>;
   concurrency?: { group: string; policy?: "queue" | "cancel-running" | "skip" };
+  /** Who hears about this workflow's runs (besides gantry.yaml's defaults). */
+  notify?: NotifyEntry[];
   steps: Record<string, StepSpec>;
 }
 

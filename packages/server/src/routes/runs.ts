@@ -2,6 +2,7 @@ import type { RunState } from "@gantry/core";
 import { cancelRun, createRun, NotFoundError, runInfo, store } from "@gantry/engine";
 import type { FastifyInstance } from "fastify";
 import type { ServerContext } from "../context.js";
+import { actorOf } from "./actor.js";
 import { errorReply, runDetail, runSummary } from "./schemas.js";
 import { runDetailView, runSummaryView } from "./views.js";
 
@@ -114,7 +115,11 @@ export function runRoutes(app: FastifyInstance, ctx: ServerContext): void {
         inputs: info.inputs,
         ...(info.github ? { github: info.github } : {}),
         // A re-run keeps its run's trigger (as GitHub re-runs keep the event), marked with where it came from.
-        trigger: { ...(JSON.parse(original.trigger_json) as { type: string }), rerun_of: original.id },
+        trigger: {
+          ...(JSON.parse(original.trigger_json) as { type: string }),
+          rerun_of: original.id,
+          ...actorOf(request),
+        },
         parentRunId: original.id,
         attempt: original.attempt + 1,
         ...(request.body?.from_failed && previous ? { keep: previous.steps } : {}),

@@ -21,7 +21,17 @@ export const runSummary = {
     workflow: { type: "string" },
     status: {
       type: "string",
-      enum: ["pending", "queued", "running", "succeeded", "failed", "cancelled", "timed_out", "skipped"],
+      enum: [
+        "pending",
+        "queued",
+        "running",
+        "waiting",
+        "succeeded",
+        "failed",
+        "cancelled",
+        "timed_out",
+        "skipped",
+      ],
     },
     trigger: { type: "object", additionalProperties: true },
     created_at: { type: "string", format: "date-time" },
@@ -42,6 +52,12 @@ export const stepReport = {
     duration_ms: { type: ["integer", "null"] },
     error: { type: "string" },
     items: { type: "array", items: { type: "object", additionalProperties: true } },
+    gate: {
+      type: "object",
+      additionalProperties: true,
+      description:
+        "An approval node, or a step behind its environment's approval: what waits, and the decision",
+    },
   },
 } as const;
 

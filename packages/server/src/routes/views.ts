@@ -33,7 +33,12 @@ export function runDetailView(row: RunRow) {
     inputs: JSON.parse(row.inputs_json) as object,
     outputs: row.outputs_json ? (JSON.parse(row.outputs_json) as object) : {},
     error: row.error ?? report?.error ?? null,
-    steps: report?.steps ?? {},
+    steps: Object.fromEntries(
+      Object.entries(report?.steps ?? {}).map(([id, step]) => {
+        const gate = state?.steps[id]?.gate;
+        return [id, gate ? { ...step, gate } : step];
+      }),
+    ),
   };
 }
 

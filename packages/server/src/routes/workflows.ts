@@ -1,6 +1,7 @@
 import { createRun, NotFoundError, store } from "@gantry/engine";
 import type { FastifyInstance } from "fastify";
 import type { ServerContext } from "../context.js";
+import { actorOf } from "./actor.js";
 import { errorReply, workflowSummary } from "./schemas.js";
 import { workflowView } from "./views.js";
 
@@ -68,7 +69,7 @@ export function workflowRoutes(app: FastifyInstance, ctx: ServerContext): void {
       const run = await createRun(ctx.service, {
         workflow: request.params.name,
         inputs: request.body?.inputs ?? {},
-        trigger: { type: "api" },
+        trigger: { type: "api", ...actorOf(request) },
       });
       return reply.code(201).send(run);
     },
