@@ -90,7 +90,10 @@ describe("approvals through the API", () => {
     ]);
     const run = (await t.app.inject({ url: `/api/v1/runs/${id}`, headers: bearer("viewer") })).json();
     expect(run.status).toBe("waiting");
-    expect(run.steps.approve.gate).toMatchObject({ kind: "approval", message: "Apply 1 change?" });
+    expect(run.steps.approve).toMatchObject({
+      status: "waiting",
+      gate: { kind: "approval", message: "Apply 1 change?" },
+    });
 
     const url = `/api/v1/runs/${id}/approvals/approve`;
     const mine = (await t.app.inject({ url: "/api/v1/approvals", headers: bearer("starter") })).json();

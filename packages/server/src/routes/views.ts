@@ -36,7 +36,10 @@ export function runDetailView(row: RunRow) {
     steps: Object.fromEntries(
       Object.entries(report?.steps ?? {}).map(([id, step]) => {
         const gate = state?.steps[id]?.gate;
-        return [id, gate ? { ...step, gate } : step];
+        if (!gate) return [id, step];
+        // Behind a gate nobody decided yet, the step waits for a person rather than runs.
+        const waiting = step.status === "running" && !gate.decision;
+        return [id, { ...step, gate, ...(waiting ? { status: "waiting" } : {}) }];
       }),
     ),
   };

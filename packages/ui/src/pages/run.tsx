@@ -2,6 +2,7 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { Ban, RotateCcw } from "lucide-react";
 import { lazy, Suspense, useMemo } from "react";
 import { Link, useNavigate, useParams, useSearchParams } from "react-router";
+import { ApprovalCard } from "@/components/approvals/approval-card";
 import { canOperate, useSession } from "@/components/layout/session";
 import { LogViewer } from "@/components/logs/log-viewer";
 import { ErrorNote, PageHeader } from "@/components/page-header";
@@ -77,6 +78,7 @@ export function RunPage() {
         </Fact>
       </dl>
       {r.error ? <ErrorNote error={r.error} /> : null}
+      <RunApprovals run={r} />
       <Card className="mt-4">
         <CardHeader>
           <CardTitle>Graph</CardTitle>
@@ -154,6 +156,25 @@ export function RunPage() {
         />
       </div>
     </>
+  );
+}
+
+/** The run's waiting approvals, each with its form, while the run waits. */
+function RunApprovals({ run }: { run: RunDetail }) {
+  const waiting = Object.values(run.steps).some((s) => s.status === "waiting");
+  const approvals = useQuery({
+    queryKey: ["approvals", run.id],
+    queryFn: () => endpoints.approvals(run.id),
+    enabled: waiting,
+    refetchInterval: waiting ? 2000 : false,
+  });
+  if (!waiting || !approvals.data?.approvals.length) return null;
+  return (
+    <div className="mt-4 grid gap-4 lg:grid-cols-2">
+      {approvals.data.approvals.map((a) => (
+        <ApprovalCard key={a.step} approval={a} />
+      ))}
+    </div>
   );
 }
 
