@@ -11,6 +11,7 @@ export * from "./logs/s3-archive.js";
 export * from "./logs/types.js";
 export * from "./logs/writer.js";
 export * from "./nodes/index.js";
+export * from "./notify/index.js";
 export * from "./queue/notifier.js";
 export * from "./queue/pg-notifier.js";
 export * from "./run/events.js";

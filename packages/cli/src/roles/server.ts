@@ -9,6 +9,7 @@ import {
   GitCache,
   libraryResolver,
   NodeInventory,
+  NotificationSender,
   reapExpiredJobs,
   registerFolder,
   Scheduler,
@@ -160,6 +161,12 @@ export async function startServerRole(
     // Approvals past their timeout are decided by on_timeout on the same beat.
     expireGates(service).catch((error: Error) => log(`approvals: ${error.message}`));
   }, REAP_EVERY_MS);
+  // Notifications queued by runs go out from every server (each message is claimed before it is sent).
+  const sender = new NotificationSender(service, {
+    logArchive,
+    onError: (error) => log(`notifications: ${error.message}`),
+  });
+  sender.start();
   const { runsMs, logsMs } = config.retention;
   const sweep = () =>
     applyRetention(service, logArchive, config.retention)
@@ -182,6 +189,7 @@ export async function startServerRole(
       await scheduler.stop();
       await triggers.stop();
       clearInterval(reaper);
+      await sender.stop();
       if (retention) clearInterval(retention);
       logTails.close();
       await app.close();

@@ -108,6 +108,12 @@ export async function openServices(
     box,
     now: () => Date.now(),
     environments: config.people.environments,
+    notify: {
+      defaults: config.people.notify,
+      ...(config.people.smtp ? { smtp: config.people.smtp } : {}),
+      ...(config.publicUrl ? { publicUrl: config.publicUrl } : {}),
+      baseDir: config.configDir,
+    },
     async close() {
       await notifier.close();
       await database.close();

@@ -7,7 +7,9 @@ import {
   isWaiting,
   Planner,
   resolveGate,
+  stampGates,
 } from "@gantry/core";
+import { queueRunNotifications } from "../notify/events.js";
 import { ConflictError, InvalidInputError, NotFoundError, type ServiceContext } from "../service/context.js";
 import { startNextInGroup } from "../service/create-run.js";
 import { definitionAt } from "../service/definitions.js";
@@ -99,6 +101,14 @@ export async function decideGate(
       gate.kind === "environment" ? (info.environments?.[gate.environment ?? ""]?.waitMs ?? 0) : 0;
     const tasks = resolveGate(planner, state, request.step, { decision, inputs, delayMs, now });
     await enqueueJobs(tx, jobsFor(row.id, definition.workflow, tasks, now, definition.actions));
+    await queueRunNotifications(ctx, tx, {
+      row,
+      workflow: definition.workflow,
+      info,
+      state,
+      now,
+      newGates: stampGates(state, now),
+    });
     await saveState(tx, row, state, now, { masker: secretMasker(definition.workflow, info) });
     notify = tasks.length > 0;
     if (state.status !== "running" && row.concurrency_group)

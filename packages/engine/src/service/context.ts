@@ -1,4 +1,5 @@
 import type { NodeRecord } from "@gantry/core";
+import type { NotifySettings } from "../notify/settings.js";
 import type { NotifierLike } from "../queue/notifier.js";
 import type { Database } from "../store/database.js";
 import type { EnvironmentConfig } from "./environments.js";
@@ -14,6 +15,8 @@ export interface ServiceContext {
   nodes?: { current(): Promise<{ nodes: NodeRecord[] }> };
   /** Deployment environments (gantry.yaml `environments:`): approvers, branches, wait and secrets. */
   environments?: EnvironmentConfig[];
+  /** Notification defaults, SMTP and the public URL (gantry.yaml `notify:`, `smtp:`, `server.public_url`). */
+  notify?: NotifySettings;
 }
 
 export class NotFoundError extends Error {}

@@ -2,7 +2,6 @@ import { randomUUID } from "node:crypto";
 import {
   chooseRunNodes,
   coerceInputs,
-  environmentName,
   evaluateTemplate,
   interpolationString,
   onlyWaiting,
@@ -12,9 +11,12 @@ import {
   type StepState,
   stampGates,
   usesNodes,
+  waitingGates,
 } from "@gantry/core";
 import type { Insertable, Selectable } from "kysely";
+import { queueRunNotifications } from "../notify/events.js";
 import { enqueueJobs } from "../store/queries/enqueue-jobs.js";
+import { getRun } from "../store/queries/get-run.js";
 import { getWorkflow } from "../store/queries/get-workflow.js";
 import { insertRun } from "../store/queries/insert-run.js";
 import { insertRunWithJobs } from "../store/queries/insert-run-with-jobs.js";
@@ -197,6 +199,7 @@ export async function createRun(
     // one statement on Postgres (see insertRunWithJobs).
     const prepared = startingRows(resolved, now, request.keep);
     await insertRunWithJobs(db, ctx.database.dialect, prepared.run, prepared.jobs);
+    if (prepared.run.status === "waiting") await notifyStartWaiting(ctx, id, definition, info, now);
     await ctx.notifier.notify("jobs");
     return { id, status: "queued" };
   }
@@ -241,6 +244,7 @@ export async function createRun(
       finished_at: skipped || (state && state.status !== "running") ? now : null,
     });
     if (planned) await enqueueJobs(tx, jobsFor(id, spec, planned.tasks, now, definition.actions));
+    if (state && onlyWaiting(state)) await notifyStartWaiting(ctx, id, definition, info, now, tx);
     return skipped ? "skipped" : start ? "queued" : "pending";
   });
   // Workers stop the cancelled runs' steps on this notification, as after cancelRun; without it they
@@ -282,6 +286,22 @@ function runRow(
     cancel_requested: 0,
     started_at: null,
   };
+}
+
+/** approval_required for a run whose first nodes wait for people (its row is written already). */
+async function notifyStartWaiting(
+  ctx: ServiceContext,
+  id: string,
+  definition: WorkflowDefinition,
+  info: RunInfo,
+  now: number,
+  db: Db = ctx.database.db,
+): Promise<void> {
+  const row = await getRun(db, id);
+  if (!row) return;
+  const state = JSON.parse(row.state_json) as RunState;
+  const newGates = waitingGates(state).map((g) => g.step);
+  await queueRunNotifications(ctx, db, { row, workflow: definition.workflow, info, state, now, newGates });
 }
 
 function plan(definition: WorkflowDefinition, info: RunInfo, keep?: Record<string, StepState>) {

@@ -1,6 +1,7 @@
-import { Planner, type RunInfo, type RunState, type Task, type TaskOutcome } from "@gantry/core";
+import { Planner, type RunInfo, type RunState, stampGates, type Task, type TaskOutcome } from "@gantry/core";
 import type { Insertable, Selectable } from "kysely";
 import { recordDeployment } from "../gates/deployments.js";
+import { queueRunNotifications } from "../notify/events.js";
 import { deleteJob } from "../store/queries/delete-job.js";
 import { lockRun } from "../store/queries/lock-run.js";
 import { writeStep } from "../store/queries/write-step.js";
@@ -63,6 +64,15 @@ export async function startTask(
       attempts: [startRow(job, workerId, now)],
     });
     await recordDeployment(tx, run, definition, info, state, task, now);
+    if (run.started_at === null)
+      await queueRunNotifications(ctx, tx, {
+        row: run,
+        workflow: definition.workflow,
+        info,
+        state,
+        now,
+        started: true,
+      });
     return { job, task, run, definition, info, state };
   });
 }
@@ -144,6 +154,14 @@ export async function finishTask(
     const state = runState(run);
     const now = ctx.now();
     const next = planner.finish(state, taskOf(job), safe);
+    await queueRunNotifications(ctx, tx, {
+      row: run,
+      workflow: definition.workflow,
+      info,
+      state,
+      now,
+      newGates: stampGates(state, now),
+    });
     const attempts: Insertable<StepAttemptsTable>[] = [
       {
         run_id: run.id,

@@ -26,6 +26,7 @@ export * from "./queries/list-workflows.js";
 export * from "./queries/lock-run.js";
 export * from "./queries/metrics.js";
 export * from "./queries/next-available.js";
+export * from "./queries/notifications.js";
 export * from "./queries/people-tables.js";
 export * from "./queries/record-attempt.js";
 export * from "./queries/renew-leases.js";

@@ -59,6 +59,7 @@ export const RULES: Record<string, Rule> = {
   // Approvers may be viewers named by group or address: the gate's own list decides (and audits).
   "POST /api/v1/runs/:id/approvals/:step": { access: "viewer", target: run },
   "GET /api/v1/approvals": { access: "viewer" },
+  "GET /api/v1/runs/:id/notifications": { access: "viewer", target: run },
   "GET /api/v1/environments": { access: "viewer" },
   "GET /api/v1/deployments": { access: "viewer" },
 

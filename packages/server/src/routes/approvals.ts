@@ -117,6 +117,42 @@ export function approvalRoutes(app: FastifyInstance, ctx: ServerContext): void {
     },
   );
 
+  app.get<{ Params: { id: string } }>(
+    "/api/v1/runs/:id/notifications",
+    {
+      schema: {
+        summary: "The run's notifications: event, channel, where to, status, tries, last error",
+        tags: ["approvals"],
+        params: { type: "object", properties: { id: { type: "string" } }, required: ["id"] },
+        response: {
+          200: {
+            type: "object",
+            properties: {
+              notifications: { type: "array", items: { type: "object", additionalProperties: true } },
+            },
+          },
+        },
+      },
+    },
+    async (request) => {
+      const rows = await store.runNotifications(db, request.params.id);
+      return {
+        notifications: rows.map((n) => ({
+          id: n.id,
+          event: n.event,
+          channel: n.channel,
+          target: n.target,
+          status: n.status,
+          attempts: n.attempts,
+          last_error: n.last_error,
+          created_at: new Date(Number(n.created_at)).toISOString(),
+          sent_at: n.sent_at === null ? null : new Date(Number(n.sent_at)).toISOString(),
+          next_at: n.status === "queued" ? new Date(Number(n.next_at)).toISOString() : null,
+        })),
+      };
+    },
+  );
+
   app.get(
     "/api/v1/environments",
     {

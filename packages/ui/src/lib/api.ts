@@ -84,6 +84,19 @@ export interface PendingApproval {
   refusal: string | null;
 }
 
+export interface RunNotification {
+  id: string;
+  event: string;
+  channel: string;
+  target: string;
+  status: "queued" | "sent" | "failed";
+  attempts: number;
+  last_error: string | null;
+  created_at: string;
+  sent_at: string | null;
+  next_at: string | null;
+}
+
 export interface Deployment {
   id: string;
   environment: string;
@@ -411,6 +424,8 @@ export const endpoints = {
       `/api/v1/runs/${encodeURIComponent(runId)}/approvals/${encodeURIComponent(step)}`,
       { method: "POST", body },
     ),
+  runNotifications: (runId: string) =>
+    api<{ notifications: RunNotification[] }>(`/api/v1/runs/${encodeURIComponent(runId)}/notifications`),
   environments: () => api<{ environments: EnvironmentInfo[] }>("/api/v1/environments"),
   deployments: (environment?: string) =>
     api<{ deployments: Deployment[] }>(

@@ -155,7 +155,54 @@ export function RunPage() {
           empty={FINISHED.has(r.status) ? "No outputs." : "Not finished yet."}
         />
       </div>
+      <RunNotifications run={r} />
     </>
+  );
+}
+
+/** Who was told what about this run: each message, its channel, and whether it went out. */
+function RunNotifications({ run }: { run: RunDetail }) {
+  const notifications = useQuery({
+    queryKey: ["notifications", run.id],
+    queryFn: () => endpoints.runNotifications(run.id),
+    refetchInterval: 5000,
+  });
+  const rows = notifications.data?.notifications ?? [];
+  if (rows.length === 0) return null;
+  return (
+    <Card className="mt-4">
+      <CardHeader>
+        <CardTitle>Notifications</CardTitle>
+      </CardHeader>
+      <CardContent>
+        <Table>
+          <TableHeader>
+            <TableRow>
+              <TableHead>Event</TableHead>
+              <TableHead>Channel</TableHead>
+              <TableHead>To</TableHead>
+              <TableHead>Status</TableHead>
+              <TableHead className="text-right">Tries</TableHead>
+              <TableHead>Last error</TableHead>
+            </TableRow>
+          </TableHeader>
+          <TableBody>
+            {rows.map((n) => (
+              <TableRow key={n.id} data-notification={`${n.event}:${n.channel}`}>
+                <TableCell>{n.event}</TableCell>
+                <TableCell>{n.channel}</TableCell>
+                <TableCell className="font-mono text-xs">{n.target}</TableCell>
+                <TableCell>
+                  {n.status === "sent" && n.sent_at ? `sent ${formatTime(n.sent_at)}` : n.status}
+                </TableCell>
+                <TableCell className="text-right tabular-nums">{n.attempts}</TableCell>
+                <TableCell className="text-xs text-destructive">{n.last_error ?? ""}</TableCell>
+              </TableRow>
+            ))}
+          </TableBody>
+        </Table>
+      </CardContent>
+    </Card>
   );
 }
 
