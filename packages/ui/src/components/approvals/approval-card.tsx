@@ -62,7 +62,7 @@ export function ApprovalCard({
   const serverErrors = decide.error instanceof ApiError ? decide.error.errors : [];
   const title =
     approval.kind === "environment"
-      ? `Deploy ${approval.step} to ${approval.environment}`
+      ? `Deploy to ${approval.environment} (step ${approval.step})`
       : `Approve ${approval.step}`;
   return (
     <Card data-approval={`${approval.run_id}:${approval.step}`}>
