@@ -199,7 +199,7 @@ export async function createRun(
     // one statement on Postgres (see insertRunWithJobs).
     const prepared = startingRows(resolved, now, request.keep);
     await insertRunWithJobs(db, ctx.database.dialect, prepared.run, prepared.jobs);
-    if (prepared.run.status === "waiting") await notifyStartWaiting(ctx, id, definition, info, now);
+    if (prepared.run.status === "waiting") await notifyStartWaiting(ctx, id, now);
     await ctx.notifier.notify("jobs");
     return { id, status: "queued" };
   }
@@ -244,7 +244,7 @@ export async function createRun(
       finished_at: skipped || (state && state.status !== "running") ? now : null,
     });
     if (planned) await enqueueJobs(tx, jobsFor(id, spec, planned.tasks, now, definition.actions));
-    if (state && onlyWaiting(state)) await notifyStartWaiting(ctx, id, definition, info, now, tx);
+    if (state && onlyWaiting(state)) await notifyStartWaiting(ctx, id, now, tx);
     return skipped ? "skipped" : start ? "queued" : "pending";
   });
   // Workers stop the cancelled runs' steps on this notification, as after cancelRun; without it they
@@ -289,16 +289,16 @@ function runRow(
 }
 
 /** approval_required for a run whose first nodes wait for people (its row is written already). */
-async function notifyStartWaiting(
+export async function notifyStartWaiting(
   ctx: ServiceContext,
   id: string,
-  definition: WorkflowDefinition,
-  info: RunInfo,
   now: number,
   db: Db = ctx.database.db,
 ): Promise<void> {
   const row = await getRun(db, id);
   if (!row) return;
+  const definition = await definitionAt(db, row.revision);
+  const info = runInfo(row, ctx.box);
   const state = JSON.parse(row.state_json) as RunState;
   const newGates = waitingGates(state).map((g) => g.step);
   await queueRunNotifications(ctx, db, { row, workflow: definition.workflow, info, state, now, newGates });
