@@ -192,3 +192,34 @@ describe("approverRefusal", () => {
     );
   });
 });
+
+describe("an ssh step behind an environment gate", () => {
+  it("releases only max_parallel nodes when approved, the rest as those finish", () => {
+    const v = validateWorkflowText(
+      "w.yaml",
+      "steps:\n  roll:\n    environment: production\n    runner: {type: ssh, nodes: 'tags:web', max_parallel: 1}\n    run: uptime\n",
+    );
+    expect(v.problems).toEqual([]);
+    const node = (name: string) => ({ name, host: name, port: 22, user: "u", tags: ["web"], attributes: {} });
+    const info: RunInfo = {
+      ...INFO,
+      environments: { production: { approvers: { roles: ["operator"] } } },
+      nodes: {
+        selected: { "tags:web": { names: ["web-1", "web-2"] } },
+        records: { "web-1": node("web-1"), "web-2": node("web-2") },
+        total: 2,
+      },
+    };
+    const planner = new Planner(v.workflow as WorkflowSpec, info);
+    const { state } = planner.start();
+    expect(state.steps.roll?.items.map((i) => [i.status, i.attempts])).toEqual([
+      ["waiting", 1],
+      ["waiting", 0],
+    ]);
+    const first = resolveGate(planner, state, "roll", { decision: decision("approve"), now: 1 });
+    expect(first).toEqual([{ step: "roll", index: 0, attempt: 1, delayMs: 0 }]);
+    planner.claim(state, first[0] as never, 2);
+    const second = planner.finish(state, first[0] as never, { status: "succeeded", outputs: {} });
+    expect(second).toEqual([{ step: "roll", index: 1, attempt: 1, delayMs: 0 }]);
+  });
+});

@@ -148,7 +148,9 @@ export function resolveGate(
     step.items.forEach((item, index) => {
       if (item.status !== "waiting") return;
       item.status = "queued";
-      tasks.push({ step: stepId, index, attempt: item.attempts, delayMs: resolution.delayMs ?? 0 });
+      // Attempt 0: a node beyond max_parallel, started as others finish (Planner.dispatchNodes).
+      if (item.attempts > 0)
+        tasks.push({ step: stepId, index, attempt: item.attempts, delayMs: resolution.delayMs ?? 0 });
     });
     return tasks;
   }

@@ -230,14 +230,17 @@ export class Planner {
       this.settleStep(step);
       return;
     }
+    // Nodes beyond max_parallel wait (attempt 0: nothing can claim them) until a node finishes.
+    const limit = runner.type === "ssh" ? (runner.max_parallel ?? 1) : Number.POSITIVE_INFINITY;
     if (gate.kind === "gate") {
       // Nothing is queued: the engine queues the items when a person approves (approvals/gate.ts).
       step.gate = gate.gate;
-      for (const item of step.items) item.status = "waiting";
+      step.items.forEach((item, index) => {
+        item.status = "waiting";
+        if (index >= limit) item.attempts = 0;
+      });
       return;
     }
-    // Nodes beyond max_parallel wait (attempt 0: nothing can claim them) until a node finishes.
-    const limit = runner.type === "ssh" ? (runner.max_parallel ?? 1) : Number.POSITIVE_INFINITY;
     step.items.forEach((item, index) => {
       if (index < limit)
         tasks.push({ step: id, index, attempt: 1, delayMs: gate.kind === "start" ? gate.delayMs : 0 });
