@@ -35,6 +35,14 @@ steps:
       test "$TOKEN" = "prod-token-value" && echo "token=right" >> "$GANTRY_OUTPUT"
 `;
 
+const ASK = `
+name: ask
+inputs: {token: {type: secret, required: true}}
+steps:
+  ok:
+    approval: {message: "use \${{ inputs.token }} for t?"}
+`;
+
 const ALICE = {
   id: "user:alice",
   name: "Alice",
@@ -196,6 +204,16 @@ export function describeGates(name: string, open: () => Promise<Database>): void
         by: "timeout",
         timed_out: true,
       });
+    });
+
+    it("masks secret inputs in an approval's message", async () => {
+      h.tmp.write("wf2/ask.yaml", ASK);
+      expect((await registerFolder(h.ctx, `${h.tmp.dir}/wf2`)).problems).toEqual([]);
+      const { id } = await createRun(h.ctx, { workflow: "ask", inputs: { token: "tok-very-secret-77" } });
+      await waitGate(h, id, "ok");
+      const row = await getRun(h.database.db, id);
+      expect(row?.state_json).not.toContain("tok-very-secret-77");
+      expect((await pendingGates(h.database.db, { runId: id }))[0]?.message).toBe("use *** for t?");
     });
 
     it("refuses runs from other branches, and a cancel ends a waiting run", async () => {

@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { NotifyEntry, NotifyEvent, RunInfo, RunState, WorkflowSpec } from "@gantry/core";
 import type { Insertable, Selectable } from "kysely";
 import type { ServiceContext } from "../service/context.js";
+import { maskedJson, secretMasker } from "../service/run-record.js";
 import { insertNotifications } from "../store/queries/notifications.js";
 import type { NotificationsTable } from "../store/queries/people-tables.js";
 import type { Db } from "../store/queries/types.js";
@@ -67,8 +68,10 @@ export async function queueRunNotifications(ctx: ServiceContext, db: Db, change:
   if (change.newGates?.length) events.push("approval_required");
   if (events.length === 0) return;
   const rows: Insertable<NotificationsTable>[] = [];
+  // Facts quote messages and errors evaluated with the secret inputs in scope: the stored copy is masked.
+  const masker = secretMasker(change.workflow, change.info);
   for (const event of events) {
-    const facts = factsOf(change, event);
+    const facts = JSON.parse(maskedJson(factsOf(change, event), masker)) as NotificationFacts;
     for (const entry of entries) {
       if (!entry.on.includes(event)) continue;
       for (const [channel, target] of channelsOf(entry)) {

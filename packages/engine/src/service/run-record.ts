@@ -54,6 +54,15 @@ export function maskedStateJson(state: RunState | null, masker: Masker | undefin
   if (!state || !masker || masker.size === 0) return JSON.stringify(state);
   return JSON.stringify({
     ...state,
+    // An approval's message is evaluated with the inputs in scope too: it is shown to people.
+    steps: Object.fromEntries(
+      Object.entries(state.steps).map(([id, step]) => [
+        id,
+        step.gate?.message === undefined
+          ? step
+          : { ...step, gate: { ...step.gate, message: masker.mask(step.gate.message) } },
+      ]),
+    ),
     outputs: JSON.parse(maskedJson(state.outputs, masker)),
     ...(state.error !== undefined ? { error: masker.mask(state.error) } : {}),
   });
