@@ -108,7 +108,8 @@ describe("REST API", () => {
       .where("id", "=", run.id)
       .executeTakeFirstOrThrow();
     expect(JSON.stringify(raw)).not.toContain("s3cr3t-value");
-    expect(run.trigger).toEqual({ type: "api" });
+    // Who started it (trigger.actor): here the local single user.
+    expect(run.trigger).toEqual({ type: "api", actor: "local", actor_name: "local" });
     expect(Date.parse(run.finished_at)).toBeGreaterThanOrEqual(Date.parse(run.started_at));
   });
 
@@ -191,7 +192,7 @@ describe("REST API", () => {
     const rerun = await waitForRun(again.json().id);
     expect(rerun.status).toBe("succeeded");
     expect(rerun.parent_run_id).toBe(id);
-    expect(rerun.trigger).toEqual({ type: "api", rerun_of: id });
+    expect(rerun.trigger).toEqual({ type: "api", rerun_of: id, actor: "local", actor_name: "local" });
     expect(rerun.attempt).toBe(2);
     expect(rerun.inputs).toEqual({ mark });
     const attempts = await service.database.db
@@ -214,8 +215,11 @@ describe("REST API", () => {
     const doc = (await app.inject({ url: "/api/v1/openapi.json" })).json();
     expect(doc.openapi).toBe("3.1.0");
     expect(Object.keys(doc.paths).sort()).toEqual([
+      "/api/v1/approvals",
       "/api/v1/audit",
       "/api/v1/dashboard",
+      "/api/v1/deployments",
+      "/api/v1/environments",
       "/api/v1/hooks/{workflow}/{name}",
       "/api/v1/import",
       "/api/v1/import/features",
@@ -224,8 +228,10 @@ describe("REST API", () => {
       "/api/v1/nodes",
       "/api/v1/runs",
       "/api/v1/runs/{id}",
+      "/api/v1/runs/{id}/approvals/{step}",
       "/api/v1/runs/{id}/cancel",
       "/api/v1/runs/{id}/logs",
+      "/api/v1/runs/{id}/notifications",
       "/api/v1/runs/{id}/rerun",
       "/api/v1/schedules",
       "/api/v1/schedules/{id}",
