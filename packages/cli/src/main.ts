@@ -1,4 +1,5 @@
 import { Command, CommanderError } from "commander";
+import { registerApproveCommands } from "./commands/approve.js";
 import { registerImportCommand } from "./commands/import.js";
 import { registerKeysCommand } from "./commands/keys.js";
 import { registerLogsCommand } from "./commands/logs.js";
@@ -28,6 +29,7 @@ registerLogsCommand(program);
 registerKeysCommand(program);
 registerSchedulesCommand(program);
 registerRerunCommand(program);
+registerApproveCommands(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -1,3 +1,7 @@
+export * from "./approvals/approvers.js";
+export * from "./approvals/gate.js";
+export { approversSchema } from "./approvals/schema.js";
+export * from "./approvals/types.js";
 export * from "./expressions/data.js";
 export * from "./expressions/evaluate.js";
 export * from "./expressions/references.js";
@@ -14,6 +18,7 @@ export * from "./masking/masker.js";
 export * from "./nodes/run-nodes.js";
 export * from "./nodes/selector.js";
 export * from "./nodes/types.js";
+export * from "./notify/types.js";
 export * from "./outputs/output-file.js";
 export * from "./planner/context.js";
 export * from "./planner/plan.js";

@@ -227,8 +227,11 @@ describe("REST API", () => {
     const doc = (await app.inject({ url: "/api/v1/openapi.json" })).json();
     expect(doc.openapi).toBe("3.1.0");
     expect(Object.keys(doc.paths).sort()).toEqual([
+      "/api/v1/approvals",
       "/api/v1/audit",
       "/api/v1/dashboard",
+      "/api/v1/deployments",
+      "/api/v1/environments",
       "/api/v1/hooks/{workflow}/{name}",
       "/api/v1/import",
       "/api/v1/import/features",
@@ -239,8 +242,10 @@ describe("REST API", () => {
       "/api/v1/runs/{id}",
       "/api/v1/runs/{id}/artifacts",
       "/api/v1/runs/{id}/artifacts/{name}",
+      "/api/v1/runs/{id}/approvals/{step}",
       "/api/v1/runs/{id}/cancel",
       "/api/v1/runs/{id}/logs",
+      "/api/v1/runs/{id}/notifications",
       "/api/v1/runs/{id}/rerun",
       "/api/v1/schedules",
       "/api/v1/schedules/{id}",

@@ -6,6 +6,7 @@ import type { ServerContext } from "./context.js";
 import { registerErrorHandler } from "./errors.js";
 import { registerSecurityHeaders } from "./hardening/headers.js";
 import { registerJsonBodyParser } from "./hardening/json-body.js";
+import { approvalRoutes } from "./routes/approvals.js";
 import { artifactRoutes } from "./routes/artifacts.js";
 import { auditRoutes } from "./routes/audit.js";
 import { badgeRoutes } from "./routes/badges.js";
@@ -59,6 +60,7 @@ export async function buildApp(
   healthRoutes(app, ctx);
   workflowRoutes(app, ctx);
   runRoutes(app, ctx);
+  approvalRoutes(app, ctx);
   logRoutes(app, ctx);
   artifactRoutes(app, ctx);
   badgeRoutes(app, ctx);

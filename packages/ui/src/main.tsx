@@ -31,6 +31,14 @@ const router = createBrowserRouter([
       { path: "runs", lazy: () => import("./pages/runs").then((m) => ({ Component: m.RunsPage })) },
       { path: "runs/:id", lazy: () => import("./pages/run").then((m) => ({ Component: m.RunPage })) },
       {
+        path: "approvals",
+        lazy: () => import("./pages/approvals").then((m) => ({ Component: m.ApprovalsPage })),
+      },
+      {
+        path: "deployments",
+        lazy: () => import("./pages/deployments").then((m) => ({ Component: m.DeploymentsPage })),
+      },
+      {
         path: "schedules",
         lazy: () => import("./pages/schedules").then((m) => ({ Component: m.SchedulesPage })),
       },

@@ -23,6 +23,7 @@ import {
 import { UsageError } from "../errors.js";
 import { type AuthOptions, authOptionsOf, authSchema, type FileAuth } from "./auth.js";
 import { type FileNodeSettings, type NodeSettings, nodeSettingsOf } from "./nodes.js";
+import { type FilePeopleSettings, type PeopleSettings, peopleSchemas, peopleSettingsOf } from "./people.js";
 
 /**
  * Gantry's settings, from three places; later ones win: `gantry.yaml` (or --config), then GANTRY_*
@@ -95,6 +96,10 @@ export interface Config {
   auth: AuthOptions;
   /** The node inventory and the SSH client's settings. */
   nodes: NodeSettings;
+  /** Deployment environments, notification defaults and SMTP (see people.ts). */
+  people: PeopleSettings;
+  /** server.public_url: the address people reach Gantry at, for links in notifications. */
+  publicUrl?: string;
   /** The config file's folder: where relative ref+file:// and ref+sops:// references resolve. */
   configDir: string;
 }
@@ -200,10 +205,12 @@ const configSchema = {
         public_url: {
           type: "string",
           pattern: "^https?://",
-          description: "where people reach Gantry: links to runs (on GitHub) are made from it",
+          description:
+            "where people reach Gantry: links to runs (on GitHub, in notifications) are made from it",
         },
       },
     },
+    ...peopleSchemas,
     metrics: {
       type: "object",
       additionalProperties: false,
@@ -312,7 +319,7 @@ const configSchema = {
   },
 } as const;
 
-export interface FileConfig extends FileNodeSettings {
+export interface FileConfig extends FileNodeSettings, FilePeopleSettings {
   database?: string;
   data?: string;
   dir?: string;
@@ -367,8 +374,16 @@ export async function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = pr
     nodes: fileNodes,
     known_hosts,
     ssh,
+    environments,
+    notify,
+    smtp,
     ...rest
   } = fromFile;
+  const people = peopleSettingsOf({
+    ...(environments ? { environments } : {}),
+    ...(notify ? { notify } : {}),
+    ...(smtp ? { smtp } : {}),
+  });
   const nodes = nodeSettingsOf(
     {
       ...(fileNodes ? { nodes: fileNodes } : {}),
@@ -483,6 +498,10 @@ export async function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = pr
     })),
     auth: authOptionsOf(resolved.auth, env),
     nodes,
+    people,
+    ...(resolved.server?.public_url || resolved.auth?.public_url
+      ? { publicUrl: (resolved.server?.public_url ?? resolved.auth?.public_url) as string }
+      : {}),
     configDir,
   };
 }

@@ -5,11 +5,13 @@ import {
   CommitReporter,
   describeSchedulerEvent,
   describeTriggerEvent,
+  expireGates,
   type FolderEvent,
   FolderSource,
   GitCache,
   libraryResolver,
   NodeInventory,
+  NotificationSender,
   reapExpiredJobs,
   Scheduler,
   type ServiceContext,
@@ -180,7 +182,15 @@ export async function startServerRole(
   }
   const reaper = setInterval(() => {
     reapExpiredJobs(service).catch((error: Error) => log(`reaper: ${error.message}`));
+    // Approvals past their timeout are decided by on_timeout on the same beat.
+    expireGates(service).catch((error: Error) => log(`approvals: ${error.message}`));
   }, REAP_EVERY_MS);
+  // Notifications queued by runs go out from every server (each message is claimed before it is sent).
+  const sender = new NotificationSender(service, {
+    logArchive,
+    onError: (error) => log(`notifications: ${error.message}`),
+  });
+  sender.start();
   const { runsMs, logsMs } = config.retention;
   const sweep = () =>
     applyRetention(service, logArchive, config.retention)
@@ -205,6 +215,7 @@ export async function startServerRole(
       await scheduler.stop();
       await triggers.stop();
       clearInterval(reaper);
+      await sender.stop();
       if (retention) clearInterval(retention);
       logTails.close();
       await app.close();

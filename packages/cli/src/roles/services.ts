@@ -108,6 +108,13 @@ export async function openServices(
     notifier,
     box,
     now: () => Date.now(),
+    environments: config.people.environments,
+    notify: {
+      defaults: config.people.notify,
+      ...(config.people.smtp ? { smtp: config.people.smtp } : {}),
+      ...(config.publicUrl ? { publicUrl: config.publicUrl } : {}),
+      baseDir: config.configDir,
+    },
     async close() {
       await notifier.close();
       await database.close();

@@ -55,6 +55,7 @@ export async function startWorkerRole(
           : {}),
       },
     }),
+    environments: { environments: config.people.environments, baseDir: config.configDir },
     onError: (error) => log(`worker: ${error.message}`),
     ...(observe?.stepDuration ? { onFinished: observe.stepDuration } : {}),
     ...(observe?.claimLatency ? { onClaimed: observe.claimLatency } : {}),

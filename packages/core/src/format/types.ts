@@ -1,3 +1,6 @@
+import type { ApprovalSpec, EnvironmentUse } from "../approvals/types.js";
+import type { NotifyEntry } from "../notify/types.js";
+
 /** The workflow and action format, as the schema in ../schema describes it, after parsing. */
 
 export const INPUT_TYPES = [
@@ -113,6 +116,10 @@ export interface RunnerSpec {
 
 export interface StepSpec {
   name?: string;
+  /** A node that waits for a person instead of running anything (see approvals/). */
+  approval?: ApprovalSpec;
+  /** The gantry.yaml environment the step deploys to: its approval, branch rule and secrets. */
+  environment?: EnvironmentUse;
   needs?: string | string[];
   uses?: string;
   run?: string;
@@ -159,6 +166,8 @@ export interface WorkflowSpec {
   concurrency?: { group: string; policy?: "queue" | "cancel-running" | "skip" };
   /** Its status badge is served without signing in. */
   public?: boolean;
+  /** Who hears about this workflow's runs (besides gantry.yaml's defaults). */
+  notify?: NotifyEntry[];
   steps: Record<string, StepSpec>;
 }
 

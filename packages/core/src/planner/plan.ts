@@ -1,3 +1,4 @@
+import { type GateChoice, gateFor } from "../approvals/gate.js";
 import { interpolationString, truthy } from "../expressions/data.js";
 import { evaluateExpression, evaluateTemplate, parseExpression } from "../expressions/evaluate.js";
 import { expressionFacts } from "../expressions/references.js";
@@ -161,7 +162,7 @@ export class Planner {
     const kill: Task[] = [];
     for (const [id, step] of Object.entries(state.steps)) {
       step.items.forEach((item, index) => {
-        if (item.status === "queued") item.status = "cancelled";
+        if (item.status === "queued" || item.status === "waiting") item.status = "cancelled";
         else if (item.status === "running")
           kill.push({ step: id, index, attempt: item.attempts, delayMs: 0 });
       });
@@ -206,9 +207,15 @@ export class Planner {
       return;
     }
     let items: unknown[] | undefined;
+    let gate: GateChoice = { kind: "start", delayMs: 0 };
     const runner = runnerSpecFor(this.workflow, id);
     try {
       const ctx = stepContext(this.workflow, this.info, state, spec, { status: flags });
+      gate = gateFor(this.info, spec, ctx);
+      if (gate.kind === "refuse") {
+        failBeforeStart(step, gate.error);
+        return;
+      }
       if (runner.type === "ssh") {
         const text = interpolationString(evaluateTemplate(runner.nodes ?? "", ctx));
         const chosen = nodesChosen(this.info.nodes, text);
@@ -248,8 +255,18 @@ export class Planner {
     }
     // Nodes beyond max_parallel wait (attempt 0: nothing can claim them) until a node finishes.
     const limit = runner.type === "ssh" ? (runner.max_parallel ?? 1) : Number.POSITIVE_INFINITY;
+    if (gate.kind === "gate") {
+      // Nothing is queued: the engine queues the items when a person approves (approvals/gate.ts).
+      step.gate = gate.gate;
+      step.items.forEach((item, index) => {
+        item.status = "waiting";
+        if (index >= limit) item.attempts = 0;
+      });
+      return;
+    }
     step.items.forEach((item, index) => {
-      if (index < limit) tasks.push({ step: id, index, attempt: 1, delayMs: 0 });
+      if (index < limit)
+        tasks.push({ step: id, index, attempt: 1, delayMs: gate.kind === "start" ? gate.delayMs : 0 });
       else item.attempts = 0;
     });
   }

@@ -1,8 +1,17 @@
+import type { EnvironmentPolicy, GateState } from "../approvals/types.js";
 import type { RunNodes } from "../nodes/types.js";
 
 /** The state of a run, as the planner reads and updates it. Plain JSON, so a store can keep it as it is. */
 
-export type ItemStatus = "queued" | "running" | "succeeded" | "failed" | "timed_out" | "cancelled";
+/** `waiting`: behind a gate (an approval, an environment's approval), holding no worker slot. */
+export type ItemStatus =
+  | "queued"
+  | "waiting"
+  | "running"
+  | "succeeded"
+  | "failed"
+  | "timed_out"
+  | "cancelled";
 export type StepStatus =
   | "pending"
   | "running"
@@ -41,6 +50,8 @@ export interface StepState {
   items: ItemState[];
   outputs: Record<string, unknown>;
   error?: string;
+  /** Set on an approval node and on a step whose environment needs approval. */
+  gate?: GateState;
 }
 
 export interface RunState {
@@ -64,6 +75,8 @@ export interface RunInfo {
   github?: Record<string, unknown>;
   /** The inventory nodes its steps target, chosen when it started (see nodes/run-nodes.ts). */
   nodes?: RunNodes;
+  /** The gantry.yaml environments its steps use, as they were when it started. */
+  environments?: Record<string, EnvironmentPolicy>;
 }
 
 /** A task the engine should start: an item of a step, at an attempt, after a delay (for retries). */

@@ -1,3 +1,4 @@
+import { approvalSchema, environmentUseSchema } from "../approvals/schema.js";
 import { DURATION_PATTERN } from "../format/duration.js";
 import {
   ACTION_LANGUAGES,
@@ -192,6 +193,8 @@ export const step = {
       description:
         "true lets run: splice outside text (string inputs, trigger payloads, github.event) into the script, where it runs as code; prefer env:",
     },
+    approval: approvalSchema,
+    environment: environmentUseSchema,
   },
 } as const;
 

@@ -1,3 +1,4 @@
+import { notifyListSchema } from "../notify/types.js";
 import {
   entryList,
   eventTriggerDefinitions,
@@ -57,6 +58,7 @@ export const workflowSchema = {
       },
     },
     env: scalarMap,
+    notify: notifyListSchema,
     secrets: { type: "object", additionalProperties: { type: "string" } },
     defaults: {
       type: "object",

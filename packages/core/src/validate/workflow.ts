@@ -1,3 +1,4 @@
+import { approvalProblems } from "../approvals/validate.js";
 import { CONTEXT_NAMES } from "../expressions/evaluate.js";
 import type { Problem, RunnerSpec, StepSpec, WorkflowSpec } from "../format/types.js";
 import { workingDirectoryProblem } from "../format/working-directory.js";
@@ -72,7 +73,11 @@ export function validateWorkflowText(file: string, text: string): WorkflowValida
   }
   for (const [id, step] of Object.entries(steps)) {
     if (!isMap(step)) continue;
-    problems.push(...stepShapeProblems(source, id, step));
+    problems.push(
+      ...(step.approval !== undefined
+        ? approvalProblems(source, id, step)
+        : stepShapeProblems(source, id, step)),
+    );
     problems.push(...secretsOnlyForSubWorkflows(source, id, step));
     problems.push(...stepRunnerProblems(source, id, step, spec.defaults?.runner));
     if (typeof step.uses === "string") {
@@ -266,7 +271,8 @@ function expressionProblems(
     const hasItems = step.for_each !== undefined || isSshStep(step, defaultsRunner);
     const scope: ExpressionScope = {
       inputs,
-      secrets,
+      // A step with an environment also gets the environment's secrets, which gantry.yaml names.
+      ...(step.environment === undefined ? { secrets } : {}),
       steps: ancestors.get(id) ?? new Set(),
       allSteps,
       item: hasItems,
@@ -282,11 +288,21 @@ function expressionProblems(
       ...checkExpressions(source, at("run"), step.run, scope),
       ...checkExpressions(source, at("working_directory"), step.working_directory, scope),
       ...checkExpressions(source, at("name"), step.name, scope),
+      ...checkExpressions(source, ["steps", id, "approval", "message"], approvalMessage(step), scope),
+      ...checkExpressions(source, ["steps", id, "environment", "url"], environmentUrl(step), scope),
       ...checkExpressions(source, at("runner"), withoutNodes(step.runner), scope),
       ...checkExpressions(source, ["steps", id, "runner", "nodes"], nodesOf(step.runner), selectorScope),
     );
   }
   return problems;
+}
+
+function approvalMessage(step: StepSpec): unknown {
+  return isMap(step.approval) ? step.approval.message : undefined;
+}
+
+function environmentUrl(step: StepSpec): unknown {
+  return isMap(step.environment) ? step.environment.url : undefined;
 }
 
 function nodesOf(runner: unknown): unknown {

@@ -237,4 +237,25 @@ steps:
     expect(report.steps.use?.attempts).toBe(1);
     expect(report.steps.use?.error).toMatch(/steps\.use\.with: input 'n': must be an integer/);
   });
+
+  it("rejects an approval at once, saying where to run it, and still runs clean-up", async () => {
+    const { report } = await start(`
+steps:
+  approve:
+    approval: {message: go?}
+  apply:
+    needs: approve
+    run: echo applied
+  cleanup:
+    needs: approve
+    if: \${{ always() }}
+    run: echo cleaned
+`);
+    expect(report.status).toBe("failed");
+    expect(report.steps.approve?.error).toBe(
+      "rejected by gantry run: approvals need a server: start the workflow from gantry up or gantry server",
+    );
+    expect(report.steps.apply?.status).toBe("skipped");
+    expect(report.steps.cleanup?.status).toBe("succeeded");
+  });
 });

@@ -3,16 +3,19 @@ import {
   ancestorsOf,
   Masker,
   maskDeep,
+  onlyWaiting,
   Planner,
   type PreparedTask,
   PrepareError,
   prepareTask,
   type RunInfo,
   type RunState,
+  resolveGate,
   type StepStatus,
   subWorkflowName,
   type Task,
   type TaskOutcome,
+  waitingGates,
 } from "@gantry/core";
 import { workspaceActionOf } from "../artifacts/workspace-actions.js";
 import type { LoadedWorkflow } from "../loader/load-workflow.js";
@@ -200,6 +203,21 @@ export async function runWorkflow(
       void execute(task, abort);
     }
     if (state.status !== "running" && running.size === 0) break;
+    if (running.size === 0 && ready.length === 0 && onlyWaiting(state)) {
+      // Nobody can decide here: without a server, a gate is a rejection that says where to run it.
+      for (const { step } of waitingGates(state)) {
+        const decision = {
+          decision: "reject" as const,
+          by: "gantry run",
+          by_id: "local",
+          at: new Date().toISOString(),
+          comment: "approvals need a server: start the workflow from gantry up or gantry server",
+        };
+        schedule(resolveGate(planner, state, step, { decision, now: Date.now() }));
+      }
+      reportStatusChanges();
+      continue;
+    }
     await new Promise<void>((resolve) => {
       wake = resolve;
     });

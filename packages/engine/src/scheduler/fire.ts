@@ -3,6 +3,7 @@ import { cancelRun } from "../service/cancel-run.js";
 import type { ServiceContext } from "../service/context.js";
 import {
   createRun,
+  notifyStartWaiting,
   type PreparedRun,
   prepareRun,
   restamp,
@@ -141,6 +142,8 @@ export async function applyFires(
       { table: "schedule_fires", rows: records },
     );
     if (prepared.length > 0) await inTx.notifier.notify("jobs");
+    // A run that starts by waiting for a person tells whoever its workflow's notify: names.
+    for (const p of prepared) if (p.run.status === "waiting") await notifyStartWaiting(ctx, p.id, p.now, tx);
   });
   for (const flush of flushes.splice(0)) await flush();
   return { outcomes, stale };

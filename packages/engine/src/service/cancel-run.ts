@@ -1,4 +1,5 @@
 import { Planner } from "@gantry/core";
+import { queueRunNotifications } from "../notify/events.js";
 import { deleteJob } from "../store/queries/delete-job.js";
 import { enqueueJobs } from "../store/queries/enqueue-jobs.js";
 import { getRun } from "../store/queries/get-run.js";
@@ -71,6 +72,7 @@ export async function cancelRunInTx(ctx: ServiceContext, tx: Db, id: string): Pr
   }
   await enqueueJobs(tx, jobsFor(id, definition.workflow, tasks, now, definition.actions));
   await updateRun(tx, id, { cancel_requested: 1 });
+  await queueRunNotifications(ctx, tx, { row, workflow: definition.workflow, info, state, now });
   // A cancel can end the run (nothing was running), and then the workflow outputs are evaluated.
   await saveState(tx, row, state, now, { masker: secretMasker(definition.workflow, info) });
   return state.status === "running" ? "cancelling" : state.status;

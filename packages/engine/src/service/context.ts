@@ -1,6 +1,8 @@
 import type { NodeRecord } from "@gantry/core";
+import type { NotifySettings } from "../notify/settings.js";
 import type { NotifierLike } from "../queue/notifier.js";
 import type { Database } from "../store/database.js";
+import type { EnvironmentConfig } from "./environments.js";
 import type { SecretBox } from "./secret-box.js";
 
 /** What the run operations share: the store, the secret box, the wake-up channel and a clock. */
@@ -11,6 +13,10 @@ export interface ServiceContext {
   now: () => number;
   /** The node inventory (gantry.yaml `nodes:`): a run that targets nodes keeps the ones it chose. */
   nodes?: { current(): Promise<{ nodes: NodeRecord[] }> };
+  /** Deployment environments (gantry.yaml `environments:`): approvers, branches, wait and secrets. */
+  environments?: EnvironmentConfig[];
+  /** Notification defaults, SMTP and the public URL (gantry.yaml `notify:`, `smtp:`, `server.public_url`). */
+  notify?: NotifySettings;
 }
 
 export class NotFoundError extends Error {}

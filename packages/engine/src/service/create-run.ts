@@ -4,14 +4,19 @@ import {
   coerceInputs,
   evaluateTemplate,
   interpolationString,
+  onlyWaiting,
   Planner,
   type RunInfo,
   type RunState,
   type StepState,
+  stampGates,
   usesNodes,
+  waitingGates,
 } from "@gantry/core";
 import type { Insertable, Selectable } from "kysely";
+import { queueRunNotifications } from "../notify/events.js";
 import { enqueueJobs } from "../store/queries/enqueue-jobs.js";
+import { getRun } from "../store/queries/get-run.js";
 import { getWorkflow } from "../store/queries/get-workflow.js";
 import { insertRun } from "../store/queries/insert-run.js";
 import { insertRunWithJobs } from "../store/queries/insert-run-with-jobs.js";
@@ -21,6 +26,7 @@ import { activeInGroup, cancelRunInTx } from "./cancel-run.js";
 import { InvalidInputError, NotFoundError, type ServiceContext } from "./context.js";
 import type { WorkflowDefinition } from "./definition.js";
 import { definitionAt } from "./definitions.js";
+import { environmentPolicies } from "./environments.js";
 import { lockGroup } from "./group-lock.js";
 import { jobsFor } from "./jobs.js";
 import { maskedJson, maskedStateJson, runInfo, saveState, secretMasker } from "./run-record.js";
@@ -109,6 +115,8 @@ async function resolveRun(ctx: ServiceContext, request: CreateRunRequest, workfl
     inputs: inputs.values,
     ...(request.github ? { github: request.github } : {}),
   };
+  const environments = environmentPolicies(spec, ctx.environments ?? []);
+  if (environments) info.environments = environments;
   // Nodes are chosen as the run starts (from public inputs only: the selectors are kept with the run).
   const actions = Object.fromEntries(Object.entries(definition.actions).map(([id, a]) => [id, a.spec]));
   if (ctx.nodes && usesNodes(spec, actions)) {
@@ -139,6 +147,7 @@ function startingRows(
   const planned = plan(r.definition, r.info, keep);
   const masker = secretMasker(r.spec, r.info);
   const finished = planned.state.status !== "running";
+  stampGates(planned.state, now);
   const triggerType = r.info.trigger.type;
   return {
     id: r.id,
@@ -146,7 +155,7 @@ function startingRows(
     run: {
       ...r.base,
       trigger_type: typeof triggerType === "string" ? triggerType : null,
-      status: finished ? planned.state.status : "queued",
+      status: finished ? planned.state.status : onlyWaiting(planned.state) ? "waiting" : "queued",
       state_json: maskedStateJson(planned.state, masker),
       outputs_json: finished ? maskedJson(planned.state.outputs, masker) : null,
       error: null,
@@ -190,6 +199,7 @@ export async function createRun(
     // one statement on Postgres (see insertRunWithJobs).
     const prepared = startingRows(resolved, now, request.keep);
     await insertRunWithJobs(db, ctx.database.dialect, prepared.run, prepared.jobs);
+    if (prepared.run.status === "waiting") await notifyStartWaiting(ctx, id, now);
     await ctx.notifier.notify("jobs");
     return { id, status: "queued" };
   }
@@ -212,6 +222,7 @@ export async function createRun(
     const skipped = !start && group?.policy === "skip";
     const planned = start ? plan(definition, info, request.keep) : undefined;
     const state: RunState | null = planned?.state ?? null;
+    if (state) stampGates(state, now);
     // A run can end as it starts (every step kept or skipped): its outputs may then quote a secret input.
     const masker = secretMasker(spec, info);
     await insertRun(tx, {
@@ -220,7 +231,9 @@ export async function createRun(
         ? "skipped"
         : start
           ? state?.status === "running"
-            ? "queued"
+            ? onlyWaiting(state)
+              ? "waiting"
+              : "queued"
             : (state?.status ?? "queued")
           : "pending",
       state_json: maskedStateJson(state, masker),
@@ -231,6 +244,7 @@ export async function createRun(
       finished_at: skipped || (state && state.status !== "running") ? now : null,
     });
     if (planned) await enqueueJobs(tx, jobsFor(id, spec, planned.tasks, now, definition.actions));
+    if (state && onlyWaiting(state)) await notifyStartWaiting(ctx, id, now, tx);
     return skipped ? "skipped" : start ? "queued" : "pending";
   });
   // Workers stop the cancelled runs' steps on this notification, as after cancelRun; without it they
@@ -272,6 +286,22 @@ function runRow(
     cancel_requested: 0,
     started_at: null,
   };
+}
+
+/** approval_required for a run whose first nodes wait for people (its row is written already). */
+export async function notifyStartWaiting(
+  ctx: ServiceContext,
+  id: string,
+  now: number,
+  db: Db = ctx.database.db,
+): Promise<void> {
+  const row = await getRun(db, id);
+  if (!row) return;
+  const definition = await definitionAt(db, row.revision);
+  const info = runInfo(row, ctx.box);
+  const state = JSON.parse(row.state_json) as RunState;
+  const newGates = waitingGates(state).map((g) => g.step);
+  await queueRunNotifications(ctx, db, { row, workflow: definition.workflow, info, state, now, newGates });
 }
 
 function plan(definition: WorkflowDefinition, info: RunInfo, keep?: Record<string, StepState>) {

@@ -1,4 +1,11 @@
-import { Masker, type RunInfo, type RunState, type WorkflowSpec } from "@gantry/core";
+import {
+  Masker,
+  onlyWaiting,
+  type RunInfo,
+  type RunState,
+  stampGates,
+  type WorkflowSpec,
+} from "@gantry/core";
 import type { Selectable, Updateable } from "kysely";
 import type { Db } from "../store/queries/types.js";
 import { updateRun } from "../store/queries/update-run.js";
@@ -6,7 +13,8 @@ import type { RunsTable } from "../store/tables.js";
 import type { SecretBox } from "./secret-box.js";
 
 export const TERMINAL_RUN_STATUSES = ["succeeded", "failed", "cancelled", "timed_out", "skipped"] as const;
-export const ACTIVE_RUN_STATUSES = ["queued", "running"] as const;
+/** `waiting`: every step left waits for a person (an approval); the run holds no worker slot. */
+export const ACTIVE_RUN_STATUSES = ["queued", "running", "waiting"] as const;
 
 /** The run's info for the planner and runners, with secret inputs decrypted (in memory only). */
 export function runInfo(row: Selectable<RunsTable>, box: SecretBox): RunInfo {
@@ -46,6 +54,15 @@ export function maskedStateJson(state: RunState | null, masker: Masker | undefin
   if (!state || !masker || masker.size === 0) return JSON.stringify(state);
   return JSON.stringify({
     ...state,
+    // An approval's message is evaluated with the inputs in scope too: it is shown to people.
+    steps: Object.fromEntries(
+      Object.entries(state.steps).map(([id, step]) => [
+        id,
+        step.gate?.message === undefined
+          ? step
+          : { ...step, gate: { ...step.gate, message: masker.mask(step.gate.message) } },
+      ]),
+    ),
     outputs: JSON.parse(maskedJson(state.outputs, masker)),
     ...(state.error !== undefined ? { error: masker.mask(state.error) } : {}),
   });
@@ -70,11 +87,14 @@ export function stateChanges(
   options: { started?: boolean; masker?: Masker } = {},
 ): Updateable<RunsTable> {
   const finished = state.status !== "running";
+  stampGates(state, now);
   const status = finished
     ? state.status
-    : options.started || row.status === "running"
-      ? "running"
-      : row.status;
+    : onlyWaiting(state)
+      ? "waiting"
+      : options.started || row.status === "running" || row.status === "waiting"
+        ? "running"
+        : row.status;
   return {
     state_json: maskedStateJson(state, options.masker),
     status,

@@ -1,5 +1,7 @@
-import { Planner, type RunInfo, type RunState, type Task, type TaskOutcome } from "@gantry/core";
+import { Planner, type RunInfo, type RunState, stampGates, type Task, type TaskOutcome } from "@gantry/core";
 import type { Insertable, Selectable } from "kysely";
+import { recordDeployment } from "../gates/deployments.js";
+import { queueRunNotifications } from "../notify/events.js";
 import { deleteJob } from "../store/queries/delete-job.js";
 import { lockRun } from "../store/queries/lock-run.js";
 import type { Db } from "../store/queries/types.js";
@@ -66,6 +68,16 @@ export async function startTask(
       run: stateChanges(run, state, now, { started: true }),
       attempts: [startRow(job, workerId, now)],
     });
+    await recordDeployment(tx, run, definition, info, state, task, now);
+    if (run.started_at === null)
+      await queueRunNotifications(ctx, tx, {
+        row: run,
+        workflow: definition.workflow,
+        info,
+        state,
+        now,
+        started: true,
+      });
     return { job, task, run, definition, info, state };
   });
 }
@@ -174,6 +186,14 @@ export async function finishTask(
     const state = runState(run);
     const now = ctx.now();
     const next = planner.finish(state, taskOf(job), safe);
+    await queueRunNotifications(ctx, tx, {
+      row: run,
+      workflow: definition.workflow,
+      info,
+      state,
+      now,
+      newGates: stampGates(state, now),
+    });
     const attempts: Insertable<StepAttemptsTable>[] = [
       {
         run_id: run.id,
@@ -210,6 +230,7 @@ export async function finishTask(
         ? { take: { job: mineRow, workerId: take.workerId, leaseUntil: take.leaseUntil } }
         : {}),
     });
+    if (mineRow && task) await recordDeployment(tx, run, definition, info, state, task, now);
     const claimed: ClaimedTask | undefined =
       takenJob && task ? { job: takenJob, task, run, definition, info, state } : undefined;
     notify = rows.length > 0;

@@ -10,6 +10,7 @@ import * as triggers from "./migrations/0006-triggers.js";
 import * as runTriggerType from "./migrations/0007-run-trigger-type.js";
 import * as encryptionKeys from "./migrations/0008-encryption-keys.js";
 import * as ciResults from "./migrations/0011-ci-results.js";
+import * as people from "./migrations/0013-people.js";
 import * as triggerNotes from "./migrations/0014-trigger-notes.js";
 import type { Tables } from "./tables.js";
 
@@ -35,6 +36,7 @@ const MIGRATIONS: Record<string, (dialect: Dialect) => Migration> = {
   "0007-run-trigger-type": (dialect) => ({ up: (db) => runTriggerType.up(db, dialect) }),
   "0008-encryption-keys": (dialect) => ({ up: (db) => encryptionKeys.up(db, dialect) }),
   "0011-ci-results": (dialect) => ({ up: (db) => ciResults.up(db, dialect) }),
+  "0013-people": (dialect) => ({ up: (db) => people.up(db, dialect) }),
   "0014-trigger-notes": (dialect) => ({ up: (db) => triggerNotes.up(db, dialect) }),
 };
 

@@ -9,6 +9,7 @@ import type { ServiceContext } from "../service/context.js";
 import { SecretBox } from "../service/secret-box.js";
 import type { Database } from "../store/database.js";
 import { getRun } from "../store/queries/get-run.js";
+import { withPeopleTables } from "../store/queries/people-tables.js";
 import type { RunsTable, StepAttemptsTable } from "../store/tables.js";
 import { Worker, type WorkerOptions } from "../worker/worker.js";
 import { tempDir } from "./temp-dir.js";
@@ -94,6 +95,8 @@ export async function openHarness(database: Database): Promise<Harness> {
     async reset() {
       for (const table of ["jobs", "runs", "step_attempts", "workers"] as const)
         await database.db.deleteFrom(table).execute();
+      await withPeopleTables(database.db).deleteFrom("deployments").execute();
+      await withPeopleTables(database.db).deleteFrom("notifications").execute();
       errors.length = 0;
     },
     async close() {

@@ -17,6 +17,7 @@ import {
   workspaceActionOf,
   workspaceHooks,
 } from "../artifacts/workspace-actions.js";
+import { type EnvironmentSecretsSource, environmentSecrets } from "../gates/environment-secrets.js";
 import type { LogArchiver } from "../logs/archiver.js";
 import type { LogArchiveLike } from "../logs/types.js";
 import { type LogWriterOptions, TaskLogWriter } from "../logs/writer.js";
@@ -89,6 +90,8 @@ export interface WorkerOptions {
     /** Where their workspaces are made; a docker engine must see this path (default: the OS's temporary folder). */
     workspaceRoot?: string;
   };
+  /** gantry.yaml `environments:`: a step deploying to one gets its secrets. */
+  environments?: EnvironmentSecretsSource;
 }
 
 /**
@@ -561,9 +564,15 @@ export class Worker {
     try {
       const secretOptions = { baseDir: definition.root, cache: this.secretCache(job.run_id) };
       const withheld = secretsWithheld(info.trigger);
+      // A step deploying to an environment gets that environment's secrets, and no other step does.
       info.secrets = withheld
         ? {}
-        : await resolveWorkflowSecrets(withInheritedSecrets(definition.workflow, info), secretOptions);
+        : {
+            ...(await resolveWorkflowSecrets(withInheritedSecrets(definition.workflow, info), secretOptions)),
+            ...(await environmentSecrets(definition.workflow.steps[task.step], this.options.environments, {
+              cache: secretOptions.cache,
+            })),
+          };
       const evaluated = prepareTask(
         definition.workflow,
         info,

@@ -87,6 +87,8 @@ describe("OIDC sign-in against oidc-provider", () => {
       email: "olga@example.test",
       role: "operator",
       scope: null,
+      // Kept with the session for approvals that name groups.
+      groups: ["ops"],
       auth_mode: "oidc",
     });
     const csrf = who.body.csrf_token as string;
@@ -112,6 +114,13 @@ describe("OIDC sign-in against oidc-provider", () => {
     const started = await start({ "x-csrf-token": csrf });
     expect(started.status).toBe(201);
     const runId = ((await started.json()) as { id: string }).id;
+    // The run records who started it, whom its approvals refuse unless allow_self.
+    const run = await store.getRun(t.service.database.db, runId);
+    expect(JSON.parse(run?.trigger_json ?? "{}")).toEqual({
+      type: "api",
+      actor: "user:olga",
+      actor_name: "Olga Example",
+    });
     const [entry] = await store.listAudit(t.service.database.db, { limit: 1, action: "run.start" });
     expect(entry).toMatchObject({ actor: "user:olga", actor_name: "Olga Example", target: "hello" });
     expect(JSON.parse(entry?.detail_json ?? "{}")).toMatchObject({ run_id: runId });

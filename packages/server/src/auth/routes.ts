@@ -153,6 +153,7 @@ export function authRoutes(app: FastifyInstance, ctx: ServerContext, options: Au
           role: granted.role,
           scope: granted.scope,
           idToken: result.idToken ?? null,
+          groups: groupsOf(claims.groups),
         },
         now,
       );
@@ -221,6 +222,7 @@ export function authRoutes(app: FastifyInstance, ctx: ServerContext, options: Au
         email: p.email ?? null,
         role: p.role,
         scope: p.scope,
+        groups: p.groups ?? [],
         auth_mode: options.mode,
         csrf_token: p.csrf ?? null,
         login_url: options.mode === "oidc" ? "/auth/login" : null,
@@ -240,4 +242,10 @@ function sameText(a: string, b: string): boolean {
   const x = Buffer.from(sha256(a));
   const y = Buffer.from(sha256(b));
   return timingSafeEqual(x, y);
+}
+
+/** The `groups` claim as a list of names (a string, a list, or absent); at most 200, for the session row. */
+function groupsOf(claim: unknown): string[] {
+  const list = Array.isArray(claim) ? claim : typeof claim === "string" ? [claim] : [];
+  return list.filter((g): g is string => typeof g === "string").slice(0, 200);
 }

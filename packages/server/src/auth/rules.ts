@@ -62,6 +62,12 @@ export const RULES: Record<string, Rule> = {
   "GET /badge/:file": { access: "public" },
   "POST /api/v1/runs/:id/cancel": { access: "operator", target: run, audit: "run.cancel" },
   "POST /api/v1/runs/:id/rerun": { access: "operator", target: run, audit: "run.rerun" },
+  // Approvers may be viewers named by group or address: the gate's own list decides (and audits).
+  "POST /api/v1/runs/:id/approvals/:step": { access: "viewer", target: run },
+  "GET /api/v1/approvals": { access: "viewer" },
+  "GET /api/v1/runs/:id/notifications": { access: "viewer", target: run },
+  "GET /api/v1/environments": { access: "viewer" },
+  "GET /api/v1/deployments": { access: "viewer" },
 
   "GET /api/v1/schedules": { access: "viewer", list: "schedules" },
   "GET /api/v1/schedules/:id": { access: "viewer", target: schedule },

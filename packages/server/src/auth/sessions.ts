@@ -27,6 +27,7 @@ export interface SessionPerson {
   role: Role;
   scope: string | null;
   idToken: string | null;
+  groups: string[];
 }
 
 /** A new session (a new id every sign-in: no fixation), its cookie set on the reply. */
@@ -48,6 +49,7 @@ export async function startSession(
     scope: person.scope,
     csrf: randomBytes(24).toString("base64url"),
     id_token: person.idToken,
+    groups_json: JSON.stringify(person.groups),
     created_at: now,
     expires_at: now + options.sessionTtlMs,
   });
@@ -88,6 +90,7 @@ export async function sessionPrincipal(
     scope: row.scope,
     csrf: row.csrf,
     sessionHash: row.id_hash,
+    groups: row.groups_json ? (JSON.parse(row.groups_json) as string[]) : [],
   };
 }
 

@@ -23,6 +23,8 @@ export interface Principal {
   csrf?: string;
   /** The hash of the session id, for logout. */
   sessionHash?: string;
+  /** The OIDC `groups` claim, which approvals may name. */
+  groups?: string[];
 }
 
 export interface RoleMapping {

@@ -21,7 +21,17 @@ export const runSummary = {
     workflow: { type: "string" },
     status: {
       type: "string",
-      enum: ["pending", "queued", "running", "succeeded", "failed", "cancelled", "timed_out", "skipped"],
+      enum: [
+        "pending",
+        "queued",
+        "running",
+        "waiting",
+        "succeeded",
+        "failed",
+        "cancelled",
+        "timed_out",
+        "skipped",
+      ],
     },
     trigger: { type: "object", additionalProperties: true },
     created_at: { type: "string", format: "date-time" },
@@ -51,6 +61,12 @@ export const stepReport = {
       description: "Set while the step is queued: the labels a worker must have, e.g. runner:docker",
     },
     warning: { type: "string", description: "Set when no live worker has those labels" },
+    gate: {
+      type: "object",
+      additionalProperties: true,
+      description:
+        "An approval node, or a step behind its environment's approval: what waits, and the decision",
+    },
   },
 } as const;
 

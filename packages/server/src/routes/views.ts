@@ -33,6 +33,13 @@ export function runDetailView(row: RunRow, summaries: StepSummaryRow[] = []) {
     const entry = steps[step];
     if (entry) steps[step] = { ...entry, summary: markdown };
   }
+  for (const [id, step] of Object.entries(report?.steps ?? {})) {
+    const gate = state?.steps[id]?.gate;
+    if (!gate) continue;
+    // Behind a gate nobody decided yet, the step waits for a person rather than runs.
+    const waiting = step.status === "running" && !gate.decision;
+    steps[id] = { ...steps[id], gate, ...(waiting ? { status: "waiting" } : {}) };
+  }
   return {
     ...runSummaryView(row),
     revision: row.revision,

@@ -5,6 +5,7 @@ import {
   CircleSlash,
   CircleX,
   Clock,
+  Hand,
   LoaderCircle,
   TimerOff,
 } from "lucide-react";
@@ -17,6 +18,7 @@ const STYLE: Record<string, { variant: BadgeVariant; Icon: typeof CircleCheck }>
   cancelled: { variant: "warning", Icon: CircleSlash },
   running: { variant: "info", Icon: LoaderCircle },
   queued: { variant: "secondary", Icon: Clock },
+  waiting: { variant: "warning", Icon: Hand },
   pending: { variant: "secondary", Icon: CircleDashed },
   skipped: { variant: "outline", Icon: CircleMinus },
 };

@@ -6,6 +6,7 @@ export type RunStatus =
   | "pending"
   | "queued"
   | "running"
+  | "waiting"
   | "succeeded"
   | "failed"
   | "cancelled"
@@ -15,6 +16,7 @@ export type RunStatus =
 export const RUN_STATUSES: RunStatus[] = [
   "queued",
   "running",
+  "waiting",
   "succeeded",
   "failed",
   "cancelled",
@@ -63,6 +65,13 @@ export interface StepReport {
   waiting_for?: string;
   /** Set when no live worker has the labels the step needs. */
   warning?: string;
+  /** An approval node, or a step behind its environment's approval. */
+  gate?: {
+    kind: "approval" | "environment";
+    environment?: string;
+    message?: string;
+    decision?: { decision: string; by: string };
+  };
 }
 
 export interface Artifact {
@@ -74,6 +83,63 @@ export interface Artifact {
   created_at: string;
   expires_at: string | null;
   download_url: string;
+}
+
+/** An approval node, or a step behind its environment's approval, waiting for a decision. */
+export interface PendingApproval {
+  run_id: string;
+  workflow: string;
+  step: string;
+  kind: "approval" | "environment";
+  environment: string | null;
+  url: string | null;
+  message: string | null;
+  approvers: { roles?: string[]; users?: string[]; groups?: string[] };
+  input_schema: JsonSchemaObject;
+  since: string | null;
+  expires_at: string | null;
+  on_timeout: "approve" | "reject" | null;
+  can_decide: boolean;
+  refusal: string | null;
+}
+
+export interface RunNotification {
+  id: string;
+  event: string;
+  channel: string;
+  target: string;
+  status: "queued" | "sent" | "failed";
+  attempts: number;
+  last_error: string | null;
+  created_at: string;
+  sent_at: string | null;
+  next_at: string | null;
+}
+
+export interface Deployment {
+  id: string;
+  environment: string;
+  run_id: string;
+  step: string;
+  workflow: string;
+  commit: string | null;
+  url: string | null;
+  inputs: Record<string, unknown>;
+  started_by: string | null;
+  approved_by: string | null;
+  created_at: string;
+  status: string;
+  run_status: string;
+}
+
+export interface EnvironmentInfo {
+  name: string;
+  approvers: { roles?: string[]; users?: string[]; groups?: string[] };
+  branches: string[] | null;
+  wait_seconds: number;
+  secrets: string[];
+  url: string | null;
+  last_deployment: Deployment | null;
 }
 
 export interface RunDetail extends RunSummary {
@@ -406,6 +472,26 @@ export const endpoints = {
     ),
   importFile: (body: { kind: ImportKind; text: string; file?: string; runner?: "kubernetes" | "docker" }) =>
     api<import("@gantry/import").FileReport>("/api/v1/import", { method: "POST", body }),
+  approvals: (runId?: string) =>
+    api<{ approvals: PendingApproval[] }>(
+      `/api/v1/approvals${runId ? `?run_id=${encodeURIComponent(runId)}` : ""}`,
+    ),
+  decide: (
+    runId: string,
+    step: string,
+    body: { decision: "approve" | "reject"; inputs?: Record<string, unknown>; comment?: string },
+  ) =>
+    api<{ run_status: string }>(
+      `/api/v1/runs/${encodeURIComponent(runId)}/approvals/${encodeURIComponent(step)}`,
+      { method: "POST", body },
+    ),
+  runNotifications: (runId: string) =>
+    api<{ notifications: RunNotification[] }>(`/api/v1/runs/${encodeURIComponent(runId)}/notifications`),
+  environments: () => api<{ environments: EnvironmentInfo[] }>("/api/v1/environments"),
+  deployments: (environment?: string) =>
+    api<{ deployments: Deployment[] }>(
+      `/api/v1/deployments${environment ? `?environment=${encodeURIComponent(environment)}` : ""}`,
+    ),
   fireNow: (id: string) =>
     api<{ run_id: string }>(`/api/v1/schedules/${encodeURIComponent(id)}/fire`, { method: "POST" }),
 };

@@ -2,6 +2,7 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { RotateCcw } from "lucide-react";
 import { lazy, Suspense, useMemo } from "react";
 import { Link, useNavigate, useParams, useSearchParams } from "react-router";
+import { ApprovalCard } from "@/components/approvals/approval-card";
 import { ConfirmCancel } from "@/components/confirm-cancel";
 import { canOperate, useSession } from "@/components/layout/session";
 import { LogViewer } from "@/components/logs/log-viewer";
@@ -94,6 +95,7 @@ export function RunPage() {
       </dl>
       {r.error ? <ErrorNote error={r.error} /> : null}
       <WorkerWarnings run={r} />
+      <RunApprovals run={r} />
       <Card className="mt-4">
         <CardHeader>
           <CardTitle>Graph</CardTitle>
@@ -187,7 +189,73 @@ export function RunPage() {
           empty={FINISHED.has(r.status) ? "No outputs." : "Not finished yet."}
         />
       </div>
+      <RunNotifications run={r} />
     </>
+  );
+}
+
+/** Who was told what about this run: each message, its channel, and whether it went out. */
+function RunNotifications({ run }: { run: RunDetail }) {
+  const notifications = useQuery({
+    queryKey: ["notifications", run.id],
+    queryFn: () => endpoints.runNotifications(run.id),
+    refetchInterval: 5000,
+  });
+  const rows = notifications.data?.notifications ?? [];
+  if (rows.length === 0) return null;
+  return (
+    <Card className="mt-4">
+      <CardHeader>
+        <CardTitle>Notifications</CardTitle>
+      </CardHeader>
+      <CardContent>
+        <Table>
+          <TableHeader>
+            <TableRow>
+              <TableHead>Event</TableHead>
+              <TableHead>Channel</TableHead>
+              <TableHead>To</TableHead>
+              <TableHead>Status</TableHead>
+              <TableHead className="text-right">Tries</TableHead>
+              <TableHead>Last error</TableHead>
+            </TableRow>
+          </TableHeader>
+          <TableBody>
+            {rows.map((n) => (
+              <TableRow key={n.id} data-notification={`${n.event}:${n.channel}`}>
+                <TableCell>{n.event}</TableCell>
+                <TableCell>{n.channel}</TableCell>
+                <TableCell className="font-mono text-xs">{n.target}</TableCell>
+                <TableCell>
+                  {n.status === "sent" && n.sent_at ? `sent ${formatTime(n.sent_at)}` : n.status}
+                </TableCell>
+                <TableCell className="text-right tabular-nums">{n.attempts}</TableCell>
+                <TableCell className="text-xs text-destructive">{n.last_error ?? ""}</TableCell>
+              </TableRow>
+            ))}
+          </TableBody>
+        </Table>
+      </CardContent>
+    </Card>
+  );
+}
+
+/** The run's waiting approvals, each with its form, while the run waits. */
+function RunApprovals({ run }: { run: RunDetail }) {
+  const waiting = Object.values(run.steps).some((s) => s.status === "waiting");
+  const approvals = useQuery({
+    queryKey: ["approvals", run.id],
+    queryFn: () => endpoints.approvals(run.id),
+    enabled: waiting,
+    refetchInterval: waiting ? 2000 : false,
+  });
+  if (!waiting || !approvals.data?.approvals.length) return null;
+  return (
+    <div className="mt-4 grid gap-4 lg:grid-cols-2">
+      {approvals.data.approvals.map((a) => (
+        <ApprovalCard key={a.step} approval={a} />
+      ))}
+    </div>
   );
 }
 

@@ -32,6 +32,8 @@ export interface AuthSessionsTable {
   id_token: string | null;
   created_at: number;
   expires_at: number;
+  /** JSON list of the OIDC `groups` claim's values (migration 0013), for approvals; null before it. */
+  groups_json?: string | null;
 }
 
 export interface AuthLoginsTable {

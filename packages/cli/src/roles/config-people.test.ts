@@ -1,0 +1,63 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { loadConfig } from "./config.js";
+
+describe("gantry.yaml environments, notify, smtp and server.public_url", () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(path.join(os.tmpdir(), "gantry-config-"));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  const load = (text: string, env: NodeJS.ProcessEnv = {}) => {
+    const file = path.join(dir, "gantry.yaml");
+    writeFileSync(file, text);
+    return loadConfig({ config: file }, env);
+  };
+
+  it("keeps secret references unresolved for the worker and the sender", async () => {
+    const config = await load(`server: {public_url: https://gantry.example.com}
+environments:
+  - name: production
+    approvers: {groups: [ops]}
+    branches: [main, "release/**"]
+    wait: 5m
+    secrets: {DEPLOY_TOKEN: ref+env://NOT_SET_HERE}
+notify:
+  - on: [failure]
+    email: {to: [ops@example.com]}
+smtp: {host: smtp.example.com, port: 587, password: ref+env://ALSO_NOT_SET, from: gantry@example.com}
+`);
+    expect(config.people).toEqual({
+      environments: [
+        {
+          name: "production",
+          approvers: { groups: ["ops"] },
+          branches: ["main", "release/**"],
+          waitMs: 300_000,
+          secrets: { DEPLOY_TOKEN: "ref+env://NOT_SET_HERE" },
+        },
+      ],
+      notify: [{ on: ["failure"], email: { to: ["ops@example.com"] } }],
+      smtp: {
+        host: "smtp.example.com",
+        port: 587,
+        password: "ref+env://ALSO_NOT_SET",
+        from: "gantry@example.com",
+      },
+    });
+    expect(config.publicUrl).toBe("https://gantry.example.com");
+  });
+
+  it("says where a bad entry is and what is allowed", async () => {
+    await expect(load("notify:\n  - on: [failed]\n    email: {to: [ops@example.com]}\n")).rejects.toThrow(
+      /gantry\.yaml:2:10: notify\.0\.on\.0: 'failed' is not allowed; allowed values: "started", "success", "failure"/,
+    );
+    await expect(load("environments:\n  - {name: a}\n  - {name: a}\n")).rejects.toThrow(
+      "environments[1].name: 'a' is used by another environment",
+    );
+    await expect(load("environments:\n  - {name: a, wait: soon}\n")).rejects.toThrow(/gantry\.yaml:2:.*wait/);
+  });
+});

@@ -1,0 +1,250 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { cancelRun } from "../service/cancel-run.js";
+import { ConflictError, InvalidInputError } from "../service/context.js";
+import { createRun } from "../service/create-run.js";
+import { registerFolder } from "../service/register-folder.js";
+import type { Database } from "../store/database.js";
+import { listDeployments } from "../store/queries/deployments.js";
+import { getRun } from "../store/queries/get-run.js";
+import { runJobs } from "../store/queries/run-jobs.js";
+import { type Harness, openHarness, runView } from "../testing/service-harness.js";
+import { waitFor } from "../testing/wait-for.js";
+import { decideGate, ForbiddenError } from "./decide.js";
+import { expireGates } from "./expire.js";
+import { pendingGates } from "./inbox.js";
+
+export const DEPLOY = `
+name: deploy
+steps:
+  plan:
+    run: echo "summary=2 to add" >> "$GANTRY_OUTPUT"
+  approve:
+    needs: [plan]
+    approval:
+      message: "Apply \${{ steps.plan.outputs.summary }}?"
+      approvers: {groups: [ops]}
+      inputs: {ticket: {type: string, pattern: "^OPS-[0-9]+$", required: true}}
+      timeout: 1h
+      on_timeout: reject
+  apply:
+    needs: [approve]
+    environment: production
+    env: {TICKET: "\${{ steps.approve.outputs.ticket }}", TOKEN: "\${{ secrets.DEPLOY_TOKEN }}"}
+    run: |
+      echo "ticket=$TICKET" >> "$GANTRY_OUTPUT"
+      test "$TOKEN" = "prod-token-value" && echo "token=right" >> "$GANTRY_OUTPUT"
+`;
+
+const ASK = `
+name: ask
+inputs: {token: {type: secret, required: true}}
+steps:
+  ok:
+    approval: {message: "use \${{ inputs.token }} for t?"}
+`;
+
+const ALICE = {
+  id: "user:alice",
+  name: "Alice",
+  email: "alice@example.com",
+  role: "operator",
+  groups: ["ops"],
+};
+const BOB = { id: "user:bob", name: "Bob", email: "bob@example.com", role: "admin", groups: [] };
+const CAROL = { id: "user:CAROL", name: "Carol", role: "viewer", groups: ["ops"] };
+
+/** Approval nodes and environment gates through the service, on each store. */
+export function describeGates(name: string, open: () => Promise<Database>): void {
+  describe(`approvals and environments on ${name}`, () => {
+    let h: Harness;
+
+    beforeAll(async () => {
+      h = await openHarness(await open());
+      process.env.GANTRY_TEST_DEPLOY_TOKEN = "prod-token-value";
+      h.ctx.environments = [
+        {
+          name: "production",
+          approvers: { users: ["bob@example.com"] },
+          branches: ["main"],
+          secrets: { DEPLOY_TOKEN: "ref+env://GANTRY_TEST_DEPLOY_TOKEN" },
+        },
+      ];
+      h.tmp.write("wf/deploy.yaml", DEPLOY);
+      expect((await registerFolder(h.ctx, `${h.tmp.dir}/wf`)).problems).toEqual([]);
+    });
+    afterAll(async () => {
+      delete process.env.GANTRY_TEST_DEPLOY_TOKEN;
+      await h?.close();
+    });
+    afterEach(async () => {
+      await h.stopWorkers();
+      await h.reset();
+    });
+
+    const start = () =>
+      createRun(h.ctx, {
+        workflow: "deploy",
+        trigger: { type: "api", actor: "user:alice", user: "Alice" },
+        github: { ref: "refs/heads/main" },
+      });
+
+    it("waits for an approver holding no job, then runs the environment step with its secrets", async () => {
+      await h.worker({ environments: { environments: h.ctx.environments ?? [], baseDir: h.tmp.dir } });
+      const { id } = await start();
+      const waiting = await h.waitForRun(id, ["waiting"]);
+      expect(await runJobs(h.database.db, id)).toEqual([]);
+      expect(runView(waiting).state?.steps.approve?.status).toBe("running");
+      const [gate] = await pendingGates(h.database.db);
+      expect(gate).toMatchObject({
+        run_id: id,
+        step: "approve",
+        kind: "approval",
+        message: "Apply 2 to add?",
+        approvers: { groups: ["ops"] },
+        started_by: "user:alice",
+        on_timeout: "reject",
+      });
+      expect((gate?.expires_at ?? 0) - (gate?.since ?? 0)).toBe(3_600_000);
+
+      // The starter may not approve; someone outside the list may not either.
+      await expect(
+        decideGate(h.ctx, { runId: id, step: "approve", decision: "approve", person: ALICE }),
+      ).rejects.toThrow(ForbiddenError);
+      await expect(
+        decideGate(h.ctx, {
+          runId: id,
+          step: "approve",
+          decision: "approve",
+          person: { ...BOB, role: "viewer" },
+        }),
+      ).rejects.toThrow("Bob is not among the approvers (group ops)");
+      await expect(
+        decideGate(h.ctx, {
+          runId: id,
+          step: "approve",
+          decision: "approve",
+          person: CAROL,
+          inputs: { ticket: "X" },
+        }),
+      ).rejects.toThrow(InvalidInputError);
+
+      const decided = await decideGate(h.ctx, {
+        runId: id,
+        step: "approve",
+        decision: "approve",
+        person: CAROL,
+        inputs: { ticket: "OPS-42" },
+        comment: "go",
+      });
+      expect(decided.decision).toMatchObject({
+        decision: "approve",
+        by: "Carol",
+        by_id: "user:CAROL",
+        comment: "go",
+      });
+      // The environment's own approval comes next: Bob is its approver.
+      await waitGate(h, id, "apply");
+      await expect(
+        decideGate(h.ctx, { runId: id, step: "apply", decision: "approve", person: CAROL }),
+      ).rejects.toThrow("Carol is not among the approvers (bob@example.com)");
+      await decideGate(h.ctx, { runId: id, step: "apply", decision: "approve", person: BOB });
+      const done = await h.waitForRun(id, ["succeeded", "failed"], 30_000);
+      const view = runView(done);
+      expect(view.status).toBe("succeeded");
+      expect(view.state?.steps.approve?.outputs).toMatchObject({
+        decision: "approve",
+        ticket: "OPS-42",
+        by: "Carol",
+      });
+      expect(view.state?.steps.apply?.outputs).toEqual({ ticket: "OPS-42", token: "right" });
+      const deployments = await listDeployments(h.database.db, { limit: 10 });
+      expect(deployments).toMatchObject([
+        {
+          environment: "production",
+          run_id: id,
+          step: "apply",
+          workflow: "deploy",
+          approved_by: "Bob",
+          started_by: "Alice",
+        },
+      ]);
+      await expect(
+        decideGate(h.ctx, { runId: id, step: "apply", decision: "approve", person: BOB }),
+      ).rejects.toThrow(ConflictError);
+    });
+
+    it("fails the run on a rejection, and on a timeout that rejects", async () => {
+      await h.worker();
+      const rejected = await start();
+      await waitGate(h, rejected.id, "approve");
+      await decideGate(h.ctx, {
+        runId: rejected.id,
+        step: "approve",
+        decision: "reject",
+        person: CAROL,
+        comment: "not on a Friday",
+      });
+      const row = await h.waitForRun(rejected.id, ["failed"]);
+      expect(runView(row).state?.steps.approve?.items[0]?.error).toBe("rejected by Carol: not on a Friday");
+      expect(runView(row).state?.steps.apply?.status).toBe("skipped");
+
+      const timed = await start();
+      await waitGate(h, timed.id, "approve");
+      expect(await expireGates(h.ctx)).toBe(0);
+      const now = h.ctx.now;
+      h.ctx.now = () => now() + 3_600_001;
+      try {
+        expect(await expireGates(h.ctx)).toBe(1);
+      } finally {
+        h.ctx.now = now;
+      }
+      const expired = runView(await h.waitForRun(timed.id, ["failed"]));
+      expect(expired.state?.steps.approve?.outputs).toMatchObject({
+        decision: "reject",
+        by: "timeout",
+        timed_out: true,
+      });
+    });
+
+    it("masks secret inputs in an approval's message", async () => {
+      h.tmp.write("wf2/ask.yaml", ASK);
+      expect((await registerFolder(h.ctx, `${h.tmp.dir}/wf2`)).problems).toEqual([]);
+      const { id } = await createRun(h.ctx, { workflow: "ask", inputs: { token: "tok-very-secret-77" } });
+      await waitGate(h, id, "ok");
+      const row = await getRun(h.database.db, id);
+      expect(row?.state_json).not.toContain("tok-very-secret-77");
+      expect((await pendingGates(h.database.db, { runId: id }))[0]?.message).toBe("use *** for t?");
+    });
+
+    it("refuses runs from other branches, and a cancel ends a waiting run", async () => {
+      await h.worker();
+      const other = await createRun(h.ctx, { workflow: "deploy", github: { ref: "refs/heads/feature" } });
+      await waitGate(h, other.id, "approve");
+      await decideGate(h.ctx, {
+        runId: other.id,
+        step: "approve",
+        decision: "approve",
+        person: CAROL,
+        inputs: { ticket: "OPS-1" },
+      });
+      const refused = runView(await h.waitForRun(other.id, ["failed"]));
+      expect(refused.state?.steps.apply?.error).toBe(
+        "environment 'production' refuses runs from branch 'feature' (allowed: main)",
+      );
+
+      const waiting = await start();
+      await h.waitForRun(waiting.id, ["waiting"]);
+      expect(await cancelRun(h.ctx, waiting.id)).toEqual({ status: "cancelled" });
+      expect((await getRun(h.database.db, waiting.id))?.status).toBe("cancelled");
+      expect(await pendingGates(h.database.db)).toEqual([]);
+    });
+  });
+}
+
+async function waitGate(h: Harness, runId: string, step: string): Promise<void> {
+  await waitFor(
+    async () =>
+      (await pendingGates(h.database.db, { runId })).some((g) => g.step === step) ? true : undefined,
+    { timeoutMs: 20_000, what: `step ${step} of run ${runId} to wait for a decision` },
+  );
+}

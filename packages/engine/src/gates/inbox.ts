@@ -1,0 +1,78 @@
+import {
+  type ApproversSpec,
+  type InputSpec,
+  parseDuration,
+  type RunInfo,
+  type RunState,
+  waitingGates,
+} from "@gantry/core";
+import { definitionAt } from "../service/definitions.js";
+import type { Db } from "../store/queries/types.js";
+
+/** A gate waiting for a decision, as the Approvals inbox and the run page show it. */
+export interface PendingGate {
+  run_id: string;
+  workflow: string;
+  step: string;
+  kind: "approval" | "environment";
+  environment: string | null;
+  url: string | null;
+  message: string | null;
+  approvers: ApproversSpec;
+  inputs: Record<string, InputSpec>;
+  allow_self: boolean;
+  /** Who started the run (`trigger.actor`), for the allow_self rule. */
+  started_by: string | null;
+  since: number | null;
+  /** When on_timeout decides, or null. */
+  expires_at: number | null;
+  on_timeout: "approve" | "reject" | null;
+}
+
+/**
+ * The gates waiting now, oldest first: runs that are active and whose state holds a waiting item. The
+ * text filter keeps this to the few runs that wait (a JSON scan of every running run would not).
+ */
+export async function pendingGates(db: Db, options: { runId?: string } = {}): Promise<PendingGate[]> {
+  let query = db
+    .selectFrom("runs")
+    .select(["id", "workflow", "revision", "info_json", "state_json", "created_at"])
+    .where("status", "in", ["running", "waiting"])
+    .where("state_json", "like", '%"status":"waiting"%');
+  if (options.runId) query = query.where("id", "=", options.runId);
+  const rows = await query.orderBy("created_at").limit(500).execute();
+  const out: PendingGate[] = [];
+  for (const row of rows) {
+    const state = JSON.parse(row.state_json) as RunState;
+    const info = JSON.parse(row.info_json) as RunInfo;
+    const gates = waitingGates(state);
+    if (gates.length === 0) continue;
+    const definition = await definitionAt(db, row.revision);
+    for (const { step, gate } of gates) {
+      const spec = definition.workflow.steps[step];
+      const approval = spec?.approval;
+      const timeoutMs = approval?.timeout !== undefined ? parseDuration(approval.timeout) : undefined;
+      const approvers =
+        gate.kind === "approval"
+          ? (approval?.approvers ?? {})
+          : (info.environments?.[gate.environment ?? ""]?.approvers ?? {});
+      out.push({
+        run_id: row.id,
+        workflow: row.workflow,
+        step,
+        kind: gate.kind,
+        environment: gate.environment ?? null,
+        url: gate.url ?? null,
+        message: gate.message ?? null,
+        approvers,
+        inputs: approval?.inputs ?? {},
+        allow_self: approval?.allow_self ?? false,
+        started_by: typeof info.trigger.actor === "string" ? info.trigger.actor : null,
+        since: gate.since ?? null,
+        expires_at: timeoutMs !== undefined && gate.since !== undefined ? gate.since + timeoutMs : null,
+        on_timeout: timeoutMs !== undefined ? (approval?.on_timeout ?? "reject") : null,
+      });
+    }
+  }
+  return out;
+}

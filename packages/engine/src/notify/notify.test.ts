@@ -1,0 +1,218 @@
+import { createHmac } from "node:crypto";
+import { createServer, type IncomingMessage, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { SMTPServer } from "smtp-server";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { LocalLogArchive } from "../logs/local-archive.js";
+import { createRun } from "../service/create-run.js";
+import { registerFolder } from "../service/register-folder.js";
+import { runNotifications } from "../store/queries/notifications.js";
+import { sqliteDatabase } from "../testing/databases.js";
+import { type Harness, openHarness } from "../testing/service-harness.js";
+import { waitFor } from "../testing/wait-for.js";
+import { NotificationSender } from "./sender.js";
+
+const HOOK_SECRET = "hook-secret-9f2";
+const TOKEN = "s3cr3t-token-in-a-log";
+
+const FLAKY = `
+name: nightly
+inputs:
+  fail: {type: boolean, default: true}
+  token: {type: secret}
+notify:
+  - on: [failure, recovery, approval_required, started]
+    slack: {webhook_url: ref+env://GANTRY_TEST_SLACK_HOOK}
+  - on: [failure]
+    email: {to: [ops@example.com]}
+  - on: [success, failure, cancelled]
+    webhook: {url: ref+env://GANTRY_TEST_HOOK_URL, secret: ref+env://GANTRY_TEST_HOOK_SECRET}
+steps:
+  report:
+    env: {FAIL: "\${{ inputs.fail }}", TOKEN: "\${{ inputs.token }}"}
+    run: |
+      for i in $(seq 1 30); do echo "line $i"; done
+      echo "token is $TOKEN"
+      if [ "$FAIL" = "true" ]; then echo "disk full" >&2; exit 3; fi
+`;
+
+interface Received {
+  path: string;
+  headers: IncomingMessage["headers"];
+  body: string;
+}
+
+describe("notifications", () => {
+  let h: Harness;
+  let http: Server;
+  let smtp: SMTPServer;
+  const posts: Received[] = [];
+  const mails: Array<{ to: string[]; data: string }> = [];
+  let failNext = 0;
+  let sender: NotificationSender;
+
+  beforeAll(async () => {
+    h = await openHarness(await sqliteDatabase());
+    http = createServer((req, res) => {
+      let body = "";
+      req.on("data", (c: Buffer) => {
+        body += c.toString();
+      });
+      req.on("end", () => {
+        if (failNext > 0) {
+          failNext -= 1;
+          res.writeHead(503).end();
+          return;
+        }
+        posts.push({ path: req.url ?? "", headers: req.headers, body });
+        res.writeHead(200).end("ok");
+      });
+    });
+    await new Promise<void>((resolve) => http.listen(0, "127.0.0.1", resolve));
+    smtp = new SMTPServer({
+      authOptional: true,
+      disabledCommands: ["STARTTLS"],
+      onData(stream, session, callback) {
+        let data = "";
+        stream.on("data", (c: Buffer) => {
+          data += c.toString();
+        });
+        stream.on("end", () => {
+          mails.push({ to: session.envelope.rcptTo.map((r) => r.address), data });
+          callback();
+        });
+      },
+    });
+    await new Promise<void>((resolve) => smtp.listen(0, "127.0.0.1", resolve));
+    const base = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
+    process.env.GANTRY_TEST_SLACK_HOOK = `${base}/slack/T000/B000/XXXX`;
+    process.env.GANTRY_TEST_HOOK_URL = `${base}/hook`;
+    process.env.GANTRY_TEST_HOOK_SECRET = HOOK_SECRET;
+    h.ctx.notify = {
+      defaults: [],
+      smtp: {
+        host: "127.0.0.1",
+        port: (smtp.server.address() as AddressInfo).port,
+        from: "gantry@example.com",
+      },
+      publicUrl: "https://gantry.example.com/",
+      baseDir: h.tmp.dir,
+    };
+    h.tmp.write("wf/nightly.yaml", FLAKY);
+    expect((await registerFolder(h.ctx, `${h.tmp.dir}/wf`)).problems).toEqual([]);
+    sender = new NotificationSender(h.ctx, {
+      logArchive: new LocalLogArchive(`${h.tmp.dir}/logs`),
+      pollMs: 100,
+    });
+  });
+  afterAll(async () => {
+    await sender?.stop();
+    for (const name of ["GANTRY_TEST_SLACK_HOOK", "GANTRY_TEST_HOOK_URL", "GANTRY_TEST_HOOK_SECRET"])
+      delete process.env[name];
+    await new Promise((resolve) => http?.close(resolve));
+    await new Promise<void>((resolve) => (smtp ? smtp.close(resolve) : resolve()));
+    await h?.close();
+  });
+  afterEach(async () => {
+    await h.stopWorkers();
+  });
+
+  it("sends a failure by Slack (Block Kit), e-mail and a signed webhook, with the last 20 log lines masked", async () => {
+    await h.worker();
+    const { id } = await createRun(h.ctx, { workflow: "nightly", inputs: { token: TOKEN } });
+    await h.waitForRun(id, ["failed"]);
+    // The run ended before anything was sent: sending never holds a run up.
+    const queued = await runNotifications(h.database.db, id);
+    expect(queued.map((n) => `${n.event} ${n.channel} ${n.status}`).sort()).toEqual([
+      "failure email queued",
+      "failure slack queued",
+      "failure webhook queued",
+      "started slack queued",
+    ]);
+    expect(queued.find((n) => n.channel === "slack")?.target).toBe("ref+env://…");
+    expect(JSON.stringify(queued)).not.toContain(HOOK_SECRET);
+
+    expect(await sender.sendDue()).toBe(4);
+    const slack = posts.filter((p) => p.path.startsWith("/slack/")).map((p) => JSON.parse(p.body));
+    const failure = slack.find((s) => s.text === "nightly failed");
+    expect(failure.blocks[0]).toEqual({
+      type: "header",
+      text: { type: "plain_text", text: "nightly failed" },
+    });
+    expect(failure.blocks[1].text.text).toContain("Failed step: report");
+    expect(failure.blocks[1].text.text).toMatch(/Duration: \d/);
+    expect(failure.blocks[3].elements[0].url).toBe(`https://gantry.example.com/runs/${id}`);
+    const logBlock: string = failure.blocks[2].text.text;
+    expect(logBlock).toContain("line 30");
+    expect(logBlock).not.toContain("line 11\n");
+    expect(logBlock).toContain("disk full");
+    expect(logBlock).not.toContain(TOKEN);
+    expect(logBlock).toContain("token is ***");
+
+    const hook = posts.find((p) => p.path === "/hook");
+    const timestamp = hook?.headers["x-gantry-timestamp"] as string;
+    const expected = createHmac("sha256", HOOK_SECRET).update(`${timestamp}.${hook?.body}`).digest("hex");
+    expect(hook?.headers["x-gantry-signature-256"]).toBe(`sha256=${expected}`);
+    const payload = JSON.parse(hook?.body ?? "{}");
+    expect(payload).toMatchObject({
+      event: "failure",
+      run: { id, workflow: "nightly", trigger: "manual", status: "failed", failed_step: "report" },
+    });
+    expect(payload.log).toHaveLength(20);
+
+    expect(mails).toHaveLength(1);
+    expect(mails[0]?.to).toEqual(["ops@example.com"]);
+    expect(mails[0]?.data).toContain("Subject: [Gantry] nightly failed");
+    expect(mails[0]?.data).toContain("Failed step: report");
+    expect(mails[0]?.data).not.toContain(TOKEN);
+    const sent = await runNotifications(h.database.db, id);
+    expect(sent.every((n) => n.status === "sent" && n.attempts === 1)).toBe(true);
+  });
+
+  it("tells of a recovery, and retries a failed send with backoff, recording the error", async () => {
+    posts.length = 0;
+    await h.worker();
+    const { id } = await createRun(h.ctx, { workflow: "nightly", inputs: { fail: false } });
+    await h.waitForRun(id, ["succeeded"]);
+    const events = (await runNotifications(h.database.db, id)).map((n) => `${n.event} ${n.channel}`).sort();
+    expect(events).toEqual(["recovery slack", "started slack", "success webhook"]);
+    failNext = 10;
+    expect(await sender.sendDue()).toBe(0);
+    const failed = await runNotifications(h.database.db, id);
+    expect(failed.every((n) => n.status === "queued" && n.attempts === 1)).toBe(true);
+    expect(failed[0]?.last_error).toMatch(/answered 503$/);
+    expect(failed[0]?.last_error).not.toContain("XXXX");
+    expect(Number(failed[0]?.next_at) - Date.now()).toBeGreaterThan(3_000);
+    failNext = 0;
+    const now = h.ctx.now;
+    h.ctx.now = () => now() + 6_000;
+    try {
+      expect(await sender.sendDue()).toBe(3);
+    } finally {
+      h.ctx.now = now;
+    }
+    expect(posts.map((p) => JSON.parse(p.body).text ?? JSON.parse(p.body).event).sort()).toEqual([
+      "nightly recovered (succeeded after failing)",
+      "nightly started",
+      "success",
+    ]);
+  });
+
+  it("runs its poll loop until stopped", async () => {
+    posts.length = 0;
+    await h.worker();
+    sender.start();
+    const { id } = await createRun(h.ctx, { workflow: "nightly", inputs: { fail: false } });
+    await h.waitForRun(id, ["succeeded"]);
+    await waitFor(
+      async () =>
+        (await runNotifications(h.database.db, id)).every((n) => n.status === "sent") ? true : undefined,
+      {
+        timeoutMs: 20_000,
+        what: "the notifications to be sent",
+      },
+    );
+    await sender.stop();
+    expect(posts.length).toBeGreaterThanOrEqual(2);
+  });
+});

@@ -1,0 +1,138 @@
+import { Masker, type RunInfo } from "@gantry/core";
+import { streamLogLines } from "../logs/reader.js";
+import type { LogArchiveLike } from "../logs/types.js";
+import type { ServiceContext } from "../service/context.js";
+import { definitionAt } from "../service/definitions.js";
+import { runInfo, secretMasker } from "../service/run-record.js";
+import { getRun } from "../store/queries/get-run.js";
+import { claimNotification, dueNotifications, updateNotification } from "../store/queries/notifications.js";
+import type { NotificationRow } from "../store/queries/people-tables.js";
+import { sendMessage } from "./channels.js";
+import type { NotificationSpec } from "./events.js";
+import { buildMessage } from "./message.js";
+
+/** How many tries a message gets before it is marked failed. */
+export const MAX_ATTEMPTS = 6;
+/** The retry backoff: 5 s, 10 s, 20 s … at most 10 minutes. */
+export function backoffMs(attempts: number): number {
+  return Math.min(5_000 * 2 ** (attempts - 1), 600_000);
+}
+/** A claimed message not finished in this long (a sender died) is tried again. */
+const CLAIM_MS = 60_000;
+const LOG_LINES = 20;
+
+export interface SenderOptions {
+  logArchive: LogArchiveLike;
+  /** The poll: queued messages wait at most this long. */
+  pollMs?: number;
+  onError?: (error: Error) => void;
+}
+
+/**
+ * Sends queued notifications, retrying with backoff. Runs in every server; a message is claimed before
+ * it is sent, so two servers never send it twice at once. Nothing here touches the run: a channel that
+ * is down only delays and finally fails its own message, recorded with the run.
+ */
+export class NotificationSender {
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private stopped = false;
+
+  constructor(
+    private readonly ctx: ServiceContext,
+    private readonly options: SenderOptions,
+  ) {}
+
+  start(): void {
+    const tick = () => {
+      if (this.stopped) return;
+      this.running = this.sendDue()
+        .then(() => undefined)
+        .catch((error: Error) => this.options.onError?.(error))
+        .finally(() => {
+          if (!this.stopped) this.timer = setTimeout(tick, this.options.pollMs ?? 2_000);
+        });
+    };
+    tick();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.running;
+  }
+
+  /** Sends what is due now; returns how many were sent. */
+  async sendDue(): Promise<number> {
+    const { db } = this.ctx.database;
+    let sent = 0;
+    for (const row of await dueNotifications(db, this.ctx.now(), 20)) {
+      if (this.stopped) break;
+      if (!(await claimNotification(db, row, this.ctx.now() + CLAIM_MS))) continue;
+      if (await this.sendOne(row)) sent += 1;
+    }
+    return sent;
+  }
+
+  private async sendOne(row: NotificationRow): Promise<boolean> {
+    const { db } = this.ctx.database;
+    const attempts = row.attempts + 1;
+    try {
+      const spec = JSON.parse(row.spec_json) as NotificationSpec;
+      const log = await this.lastLines(spec);
+      const message = buildMessage(spec.facts, log, this.ctx.notify?.publicUrl);
+      await sendMessage(spec.entry, message, {
+        ...(this.ctx.notify?.smtp ? { smtp: this.ctx.notify.smtp } : {}),
+        resolve: { baseDir: this.ctx.notify?.baseDir ?? "." },
+        id: row.id,
+        now: this.ctx.now(),
+      });
+      await updateNotification(db, row.id, {
+        status: "sent",
+        attempts,
+        next_at: row.next_at,
+        last_error: null,
+        sent_at: this.ctx.now(),
+      });
+      return true;
+    } catch (error) {
+      const last = attempts >= MAX_ATTEMPTS;
+      await updateNotification(db, row.id, {
+        status: last ? "failed" : "queued",
+        attempts,
+        next_at: this.ctx.now() + backoffMs(attempts),
+        last_error: (error as Error).message.slice(0, 1000),
+        sent_at: null,
+      });
+      return false;
+    }
+  }
+
+  /**
+   * The failed step's last log lines, masked with the run's masker: the secrets the worker masked as
+   * it wrote them stay masked, and the run's secret inputs are masked once more here.
+   */
+  private async lastLines(spec: NotificationSpec): Promise<string[]> {
+    const step = spec.facts.failed_step;
+    if (!step) return [];
+    const { db } = this.ctx.database;
+    const run = await getRun(db, spec.facts.run_id);
+    if (!run) return [];
+    let masker: Masker = new Masker();
+    try {
+      const definition = await definitionAt(db, run.revision);
+      const info: RunInfo = runInfo(run, this.ctx.box);
+      masker = secretMasker(definition.workflow, info);
+    } catch {
+      // The definition is gone (retention): the lines as stored are masked already.
+    }
+    const tail: string[] = [];
+    for await (const batch of streamLogLines(db, this.options.logArchive, run.id, { step })) {
+      for (const line of batch) {
+        tail.push(masker.mask(line.text));
+        if (tail.length > LOG_LINES) tail.shift();
+      }
+    }
+    return tail;
+  }
+}
