@@ -119,7 +119,7 @@ describe("OIDC sign-in against oidc-provider", () => {
     expect(JSON.parse(run?.trigger_json ?? "{}")).toEqual({
       type: "api",
       actor: "user:olga",
-      actor_name: "Olga Example",
+      user: "Olga Example",
     });
     const [entry] = await store.listAudit(t.service.database.db, { limit: 1, action: "run.start" });
     expect(entry).toMatchObject({ actor: "user:olga", actor_name: "Olga Example", target: "hello" });
