@@ -1,3 +1,4 @@
+import type { InnerStepState } from "../jobs/state.js";
 import type { RunNodes } from "../nodes/types.js";
 
 /** The state of a run, as the planner reads and updates it. Plain JSON, so a store can keep it as it is. */
@@ -18,6 +19,10 @@ export type RunStatus = "running" | "succeeded" | "failed" | "cancelled" | "time
 /** One execution unit: a step, or one item of a `for_each` step. */
 export interface ItemState {
   item?: unknown;
+  /** A matrix leg's name: its values, `18, ubuntu`. */
+  name?: string;
+  /** A job's steps, as they ended (the last attempt's). */
+  steps?: InnerStepState[];
   status: ItemStatus;
   /** Attempts started or queued so far; the first try is attempt 1. */
   attempts: number;
@@ -36,6 +41,8 @@ export interface StepState {
   outcome?: StepResult;
   continueOnError?: boolean;
   fanOut: boolean;
+  /** Its items are the legs of a matrix (`item` holds the leg's values). */
+  matrix?: boolean;
   items: ItemState[];
   outputs: Record<string, unknown>;
   error?: string;
@@ -81,6 +88,8 @@ export interface TaskOutcome {
   finishedAt?: number;
   /** False for failures that a retry cannot fix, such as an expression that does not evaluate. */
   retryable?: boolean;
+  /** A job's steps, as they ended. */
+  steps?: InnerStepState[];
 }
 
 export const TERMINAL_ITEM: ReadonlySet<ItemStatus> = new Set([

@@ -144,6 +144,10 @@ export const step = {
     continue_on_error: expressionOrBoolean,
     working_directory: { type: "string" },
     runner,
+    steps: { $ref: "#/definitions/job_steps" },
+    outputs: { $ref: "#/definitions/job_outputs" },
+    strategy: { $ref: "#/definitions/strategy" },
+    services: { $ref: "#/definitions/services" },
   },
 } as const;
 
@@ -158,6 +162,7 @@ export const actionRuns = {
     command: { type: ["string", "array"], items: { type: "string" } },
     image: { type: "string", description: "For using: container, the image to run" },
     entrypoint: { type: ["string", "array"], items: { type: "string" } },
+    steps: { $ref: "#/definitions/job_steps" },
   },
 } as const;
 

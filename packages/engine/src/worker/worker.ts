@@ -8,6 +8,7 @@ import {
   runnerTypeLabel,
   type TaskOutcome,
 } from "@gantry/core";
+import { executeJob } from "../jobs/execute-job.js";
 import type { LogArchiver } from "../logs/archiver.js";
 import { type LogWriterOptions, TaskLogWriter } from "../logs/writer.js";
 import { RECONNECTED } from "../queue/notifier.js";
@@ -426,28 +427,52 @@ export class Worker {
       );
       for (const secret of prepared.secrets) masker.add(secret);
       const actionDir = action ? await this.bundles.folder(action.bundle) : undefined;
-      const result = await this.options.runner.run({
-        task: prepared,
-        runId: job.run_id,
-        ...(actionDir ? { actionDir } : {}),
-        signal,
-        flow: writer,
-        workerId: this.id,
-        onLine: (stream, raw) => {
-          const mask = addMaskCommand(raw);
-          if (mask !== undefined) return void masker.add(mask);
-          const line = masker.mask(raw);
-          writer.line(stream, line);
-          this.options.onLine?.({
+      const onLine = (stream: Stream, raw: string) => {
+        const mask = addMaskCommand(raw);
+        if (mask !== undefined) return void masker.add(mask);
+        const line = masker.mask(raw);
+        writer.line(stream, line);
+        this.options.onLine?.({
+          runId: job.run_id,
+          step: task.step,
+          index: task.index,
+          attempt: task.attempt,
+          stream,
+          line,
+        });
+      };
+      const result = definition.workflow.steps[task.step]?.steps
+        ? await executeJob({
+            workflow: definition.workflow,
+            info,
+            state,
+            task,
+            ancestors: planner.ancestorsOf(task.step),
+            action: async (key) => {
+              const inner = definition.actions[key];
+              return inner ? { spec: inner.spec, dir: await this.bundles.folder(inner.bundle) } : undefined;
+            },
+            resolve: async (t) => {
+              const resolved = await resolveTaskSecrets(t, secretOptions);
+              for (const secret of resolved.secrets) masker.add(secret);
+              return resolved;
+            },
+            runner: this.options.runner,
             runId: job.run_id,
-            step: task.step,
-            index: task.index,
-            attempt: task.attempt,
-            stream,
-            line,
+            signal,
+            onLine,
+            flow: writer,
+            workerId: this.id,
+          })
+        : await this.options.runner.run({
+            task: prepared,
+            runId: job.run_id,
+            ...(actionDir ? { actionDir } : {}),
+            signal,
+            flow: writer,
+            workerId: this.id,
+            onLine,
           });
-        },
-      });
       return { ...result, ...(result.error ? { error: masker.mask(result.error) } : {}) };
     } catch (error) {
       return {

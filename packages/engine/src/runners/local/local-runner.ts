@@ -5,7 +5,7 @@ import path from "node:path";
 import { parseOutputFile } from "@gantry/core";
 import { LineSplitter } from "../lines.js";
 import { exitResult, failedResult, stoppedResult } from "../result.js";
-import type { RunnerLike, RunnerResult, RunnerTask } from "../types.js";
+import type { JobSession, JobStart, RunnerLike, RunnerResult, RunnerTask } from "../types.js";
 import { commandFor } from "./command.js";
 import { stepEnvironment } from "./environment.js";
 import {
@@ -49,7 +49,17 @@ export class LocalRunner implements RunnerLike {
     this.spawner.close();
   }
 
-  async run({ task, runId, actionDir, onLine, signal, flow }: RunnerTask): Promise<RunnerResult> {
+  /** A job's steps share one working folder, made here and removed when the job ends. */
+  async openJob(job: JobStart): Promise<JobSession> {
+    if (Object.keys(job.services).length > 0) throw new Error("service containers need runner type docker");
+    const workspace = await mkdtemp(path.join(this.tmpRoot, "gantry-job-"));
+    return {
+      run: (task) => this.run({ ...task, workspace }),
+      close: () => rm(workspace, { recursive: true, force: true }),
+    };
+  }
+
+  async run({ task, runId, actionDir, onLine, signal, flow, workspace }: RunnerTask): Promise<RunnerResult> {
     const startedAt = Date.now();
     // A spawner that makes the folder gets a fresh name (96 random bits); mkdtemp's, made here, otherwise.
     const makes = this.spawner.makesFolders;
@@ -58,7 +68,7 @@ export class LocalRunner implements RunnerLike {
       : await mkdtemp(path.join(this.tmpRoot, "gantry-step-"));
     const fail = (error: string) => failedResult(startedAt, error);
     try {
-      const workDir = path.join(base, "work");
+      const workDir = workspace ?? path.join(base, "work");
       const files = {
         inputs: path.join(base, "inputs.json"),
         output: path.join(base, "output"),
