@@ -10,7 +10,7 @@ import { Button } from "@/components/ui/button";
 import { Card, CardContent, CardHeader, CardTitle } from "@/components/ui/card";
 import { Skeleton } from "@/components/ui/skeleton";
 import { Table, TableBody, TableCell, TableHead, TableHeader, TableRow } from "@/components/ui/table";
-import { endpoints, FINISHED, type RunDetail, type WorkflowStep } from "@/lib/api";
+import { endpoints, FINISHED, type RunDetail, type StepReport, type WorkflowStep } from "@/lib/api";
 import { formatDuration, formatTime, runDuration, triggerLabel } from "@/lib/format";
 import { useNow } from "@/lib/use-now";
 import { cn } from "@/lib/utils";
@@ -121,6 +121,18 @@ export function RunPage() {
                           {step.name}
                         </button>
                         {report?.error ? <p className="text-xs text-destructive">{report.error}</p> : null}
+                        {report?.items?.some((i) => i.name !== undefined) ? (
+                          <ul
+                            className="mt-1 text-xs text-muted-foreground"
+                            aria-label={`Legs of ${step.id}`}
+                          >
+                            {report.items.map((leg, index) => (
+                              <li key={leg.name ?? index} data-leg={leg.name}>
+                                {step.id} ({leg.name}): {leg.status}
+                              </li>
+                            ))}
+                          </ul>
+                        ) : null}
                       </TableCell>
                       <TableCell>
                         <StatusBadge status={report?.status ?? "pending"} />
@@ -141,7 +153,12 @@ export function RunPage() {
             <CardTitle>Log{selected ? ` · ${selected}` : ""}</CardTitle>
           </CardHeader>
           <CardContent>
-            <LogViewer key={`${r.id}:${selected}`} runId={r.id} step={selected} />
+            <LogViewer
+              key={`${r.id}:${selected}`}
+              runId={r.id}
+              step={selected}
+              jobSteps={jobStepsOf(selected ? r.steps[selected] : undefined)}
+            />
           </CardContent>
         </Card>
       </div>
@@ -249,6 +266,13 @@ function dagSteps(run: RunDetail | undefined, defined: WorkflowStep[] | undefine
   const known = new Set(steps.map((s) => s.id));
   for (const id of Object.keys(run?.steps ?? {})) if (!known.has(id)) steps.push({ id, name: id, needs: [] });
   return steps;
+}
+
+/** A job's steps by item, for the log's sections; undefined for a step that is not a job. */
+function jobStepsOf(report: StepReport | undefined) {
+  if (report?.steps) return () => report.steps;
+  if (report?.items?.some((i) => i.steps)) return (item: number) => report.items?.[item]?.steps;
+  return undefined;
 }
 
 /** Open the step worth looking at: the one running, else the first that failed, else the first. */

@@ -1,12 +1,14 @@
 import { useVirtualizer } from "@tanstack/react-virtual";
-import { ArrowDownToLine, Download, Pause, Play } from "lucide-react";
+import { ArrowDownToLine, ChevronDown, ChevronRight, Download, Pause, Play } from "lucide-react";
 import { useDeferredValue, useEffect, useMemo, useRef, useState } from "react";
 import { Badge } from "@/components/ui/badge";
 import { Button } from "@/components/ui/button";
 import { Input } from "@/components/ui/input";
+import { formatDuration } from "@/lib/format";
 import { cn } from "@/lib/utils";
 import { AnsiText, stripAnsi } from "./ansi";
-import { type LogLine, useLogStream } from "./use-log-stream";
+import { type JobStepReport, type LogRow, sectionRows } from "./job-sections";
+import { useLogStream } from "./use-log-stream";
 
 const ROW_HEIGHT = 20;
 
@@ -14,17 +16,37 @@ const ROW_HEIGHT = 20;
  * A step's log, live. Only the rows on screen are in the DOM (a million lines scroll like a hundred);
  * "follow" keeps the newest line in view until the user scrolls up; search filters to matching lines.
  */
-export function LogViewer({ runId, step }: { runId: string; step: string | undefined }) {
+export function LogViewer({
+  runId,
+  step,
+  jobSteps,
+}: {
+  runId: string;
+  step: string | undefined;
+  /** A job's steps by item: the log's sections show their status and duration. */
+  jobSteps?: (item: number) => JobStepReport[] | undefined;
+}) {
   const { lines, version, state } = useLogStream(runId, step);
   const [query, setQuery] = useState("");
   const [follow, setFollow] = useState(true);
+  const [collapsed, setCollapsed] = useState<ReadonlySet<string>>(new Set());
   const deferredQuery = useDeferredValue(query.trim().toLowerCase());
   // biome-ignore lint/correctness/useExhaustiveDependencies: `version` says when the line buffer grew
-  const visible: LogLine[] = useMemo(
+  const visible: LogRow[] = useMemo(
     () =>
-      deferredQuery ? lines.filter((l) => stripAnsi(l.text).toLowerCase().includes(deferredQuery)) : lines,
-    [lines, version, deferredQuery],
+      deferredQuery
+        ? lines
+            .filter((l) => stripAnsi(l.text).toLowerCase().includes(deferredQuery))
+            .map((line): LogRow => ({ kind: "line", line }))
+        : sectionRows(lines, collapsed, jobSteps ?? (() => undefined)),
+    [lines, version, deferredQuery, collapsed, jobSteps],
   );
+  const toggle = (key: string) =>
+    setCollapsed((previous) => {
+      const next = new Set(previous);
+      if (!next.delete(key)) next.add(key);
+      return next;
+    });
   const scroller = useRef<HTMLDivElement>(null);
   const virtualizer = useVirtualizer({
     count: visible.length,
@@ -94,7 +116,47 @@ export function LogViewer({ runId, step }: { runId: string; step: string | undef
         ) : (
           <div style={{ height: virtualizer.getTotalSize(), position: "relative" }}>
             {virtualizer.getVirtualItems().map((row) => {
-              const line = visible[row.index]!;
+              const entry = visible[row.index]!;
+              const line = entry.line;
+              if (entry.kind === "section") {
+                return (
+                  <button
+                    type="button"
+                    key={line.offset}
+                    data-log-section={entry.name}
+                    data-section-status={entry.step?.status}
+                    aria-expanded={!entry.collapsed}
+                    onClick={() => toggle(entry.key)}
+                    className="absolute left-0 flex w-full items-center gap-2 whitespace-pre bg-zinc-900 px-3 text-left font-semibold hover:bg-zinc-800"
+                    style={{
+                      height: ROW_HEIGHT,
+                      transform: `translateY(${row.start}px)`,
+                      lineHeight: `${ROW_HEIGHT}px`,
+                    }}
+                  >
+                    {entry.collapsed ? (
+                      <ChevronRight aria-hidden className="size-3" />
+                    ) : (
+                      <ChevronDown aria-hidden className="size-3" />
+                    )}
+                    <span
+                      className={cn(
+                        entry.step?.status === "failed" || entry.step?.status === "timed_out"
+                          ? "text-red-300"
+                          : entry.step?.status === "skipped"
+                            ? "text-zinc-500"
+                            : undefined,
+                      )}
+                    >
+                      {entry.name}
+                    </span>
+                    <span className="ml-auto text-zinc-400 tabular-nums">
+                      {entry.step ? `${entry.step.status} · ${formatDuration(entry.step.duration_ms)}` : ""}
+                      {entry.collapsed ? ` · ${entry.count} lines` : ""}
+                    </span>
+                  </button>
+                );
+              }
               return (
                 <div
                   key={line.offset}
