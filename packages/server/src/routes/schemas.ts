@@ -43,12 +43,14 @@ export const stepReport = {
     error: { type: "string" },
     steps: {
       type: "array",
-      description: "A job's steps (its last attempt): id, name, status, result, outcome, outputs, duration_ms",
+      description:
+        "A job's steps (its last attempt): id, name, status, result, outcome, outputs, duration_ms",
       items: { type: "object", additionalProperties: true },
     },
     items: {
       type: "array",
-      description: "for_each items, matrix legs (with name, e.g. '18, ubuntu') or ssh nodes; a job's have steps",
+      description:
+        "for_each items, matrix legs (with name, e.g. '18, ubuntu') or ssh nodes; a job's have steps",
       items: { type: "object", additionalProperties: true },
     },
   },
