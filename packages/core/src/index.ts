@@ -10,6 +10,7 @@ export * from "./inputs/coerce.js";
 export * from "./inputs/schema.js";
 export * from "./jobs/inner.js";
 export * from "./jobs/matrix.js";
+export * from "./jobs/service-options.js";
 export * from "./jobs/state.js";
 export * from "./logs/packed-lines.js";
 export * from "./masking/masker.js";

@@ -59,7 +59,7 @@ describe("jobs, matrices and services in a workflow", () => {
     strategy: {matrix: {a: [1], exclude: [{a: 1}]}}
     run: echo \${{ matrix.a }}
   s:
-    services: {db: {image: x}}
+    services: {db: {image: x, options: --privileged}}
     steps: [{run: echo}]
 `),
     ).toEqual([
@@ -73,6 +73,7 @@ describe("jobs, matrices and services in a workflow", () => {
       "wf.yaml:21:5: steps.m.strategy: a step has either strategy.matrix or for_each, not both",
       "wf.yaml:21:16: steps.m.strategy.matrix: the matrix has no combination left",
       "wf.yaml:24:5: steps.s.services: service containers need runner type docker; this job's runner is 'local'",
+      "wf.yaml:24:40: steps.s.services.db.options: option '--privileged' is not supported (supported: --health-cmd, --health-interval, --health-timeout, --health-retries, --health-start-period)",
     ]);
   });
 

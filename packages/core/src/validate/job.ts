@@ -1,6 +1,7 @@
 import type { InnerStepSpec } from "../format/job-types.js";
 import type { Problem, RunnerSpec, StepSpec } from "../format/types.js";
 import { legName, matrixLegs } from "../jobs/matrix.js";
+import { parseHealthOptions } from "../jobs/service-options.js";
 import type { SourceFile } from "../yaml/parse.js";
 import { checkExpressions, type ExpressionScope } from "./expressions.js";
 
@@ -47,6 +48,19 @@ export function jobProblems(
       ["steps", id, "services"],
       `steps.${id}.services: service containers need runner type docker; this job's runner is '${runnerType ?? "local"}'`,
     );
+  }
+  if (isMap(step.services)) {
+    for (const [name, service] of Object.entries(step.services)) {
+      const options = isMap(service) ? service.options : undefined;
+      if (typeof options !== "string" || options.includes("${{")) continue;
+      const health = parseHealthOptions(options);
+      if ("error" in health)
+        at(
+          ["steps", id, "services", name, "options"],
+          `steps.${id}.services.${name}.options: ${health.error}`,
+          false,
+        );
+    }
   }
   if (step.strategy !== undefined && step.for_each !== undefined) {
     at(

@@ -10,7 +10,7 @@ import { tempDir } from "../../testing/temp-dir.js";
 import { LocalRunner } from "../local/local-runner.js";
 import { RunnerRouter } from "../router.js";
 import { DockerRunner } from "./docker-runner.js";
-import { parseHealthOptions } from "./health-options.js";
+
 import { BUSYBOX, ensurePodman } from "./podman.js";
 
 describe("docker jobs against Podman: one container per job, service containers", () => {
@@ -126,21 +126,5 @@ steps:
     expect(report.steps.job?.status).toBe("failed");
     expect(report.steps.job?.error).toBe("steps.job: service db is not healthy after 3 tries of 'exit 1'");
     expect(left).toBe(0);
-  });
-
-  it("reads health options as docker create does, and refuses others by name", () => {
-    expect(
-      parseHealthOptions(`--health-cmd "pg_isready -U app" --health-interval=1s --health-retries 4`),
-    ).toEqual({
-      command: "pg_isready -U app",
-      intervalMs: 1000,
-      timeoutMs: 30_000,
-      retries: 4,
-      startPeriodMs: 0,
-    });
-    expect(parseHealthOptions("--privileged")).toEqual({
-      error:
-        "option '--privileged' is not supported (supported: --health-cmd, --health-interval, --health-timeout, --health-retries, --health-start-period)",
-    });
   });
 });

@@ -1,6 +1,6 @@
 import { chmod, cp, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { parseOutputFile, type ResolvedRunnerSpec, type ServiceSpec } from "@gantry/core";
+import { parseHealthOptions, parseOutputFile, type ResolvedRunnerSpec, type ServiceSpec } from "@gantry/core";
 import type Docker from "dockerode";
 import { CONTAINER_PATHS, containerCommand, jobStepPaths } from "../container/command.js";
 import { containerEnvironment, envList } from "../container/environment.js";
@@ -10,7 +10,6 @@ import { LineSplitter } from "../lines.js";
 import { exitResult, failedResult, stoppedResult } from "../result.js";
 import type { JobSession, JobStart, RunnerResult, RunnerTask } from "../types.js";
 import { Demuxer } from "./demux.js";
-import { parseHealthOptions } from "./health-options.js";
 
 export interface DockerJobOptions {
   docker: Docker;

@@ -1,4 +1,4 @@
-import { parseDuration } from "@gantry/core";
+import { parseDuration } from "../format/duration.js";
 
 /** A service's health check, from its `options` (the `docker create` flags GitHub Actions passes on). */
 export interface HealthCheck {
