@@ -59,14 +59,24 @@ export function convertJob(input: JobInput): ConvertedJob {
       : [];
   const needs = new Set(needsList);
   const jobEnv = new Set(isRecord(job.env) ? Object.keys(job.env) : []);
-  const rewrite = nodeRewriter(scope, { job: id, needs, env: jobEnv });
+  const hasMatrix = isRecord(job.strategy) && job.strategy.matrix !== undefined;
+  const rewrite = nodeRewriter(scope, { job: id, needs, env: jobEnv, matrix: hasMatrix });
   const node: Obj = {};
   findings.add("job", at(), id);
 
   // What a node cannot hold yet.
   if (typeof job.uses === "string") block("reusable-call", job.uses, at("uses"));
-  if (isRecord(job.strategy) && job.strategy.matrix !== undefined)
-    block("matrix", matrixSummary(job.strategy.matrix), at("strategy"));
+  if (hasMatrix) {
+    const strategy = convertStrategy(
+      job.strategy as Obj,
+      nodeRewriter(scope, { job: id, needs, env: jobEnv }),
+    );
+    if ("unsupported" in strategy) block("matrix", strategy.unsupported, at("strategy"));
+    else {
+      node.strategy = strategy.value;
+      findings.add("matrix", at("strategy"), matrixSummary((job.strategy as Obj).matrix));
+    }
+  }
   if (job.services !== undefined)
     block(
       "services",
@@ -296,6 +306,29 @@ export function convertJob(input: JobInput): ConvertedJob {
   return { node: order(node), complete: true, reasons: [], commentRoutes };
 }
 
+/**
+ * `strategy:` as Gantry writes it: the matrix as it is (GitHub's include/exclude rules are Gantry's),
+ * `fail-fast` and `max-parallel` renamed; expressions in it rewritten (they cannot read the matrix).
+ */
+function convertStrategy(
+  strategy: Obj,
+  rewrite: ReturnType<typeof nodeRewriter>,
+): { value: Obj } | { unsupported: string } {
+  const matrix = rewriteValue(strategy.matrix, rewrite);
+  if (!("value" in matrix)) return { unsupported: `matrix: ${matrix.unsupported}` };
+  const value: Obj = { matrix: matrix.value };
+  for (const [from, to] of [
+    ["fail-fast", "fail_fast"],
+    ["max-parallel", "max_parallel"],
+  ] as const) {
+    if (strategy[from] === undefined) continue;
+    const converted = rewriteValue(strategy[from], rewrite);
+    if (!("value" in converted)) return { unsupported: `${from}: ${converted.unsupported}` };
+    value[to] = converted.value;
+  }
+  return { value };
+}
+
 function containerRunner(
   container: unknown,
   runner: Obj,
@@ -375,6 +408,7 @@ function order(node: Obj): Obj {
     "name",
     "needs",
     "if",
+    "strategy",
     "runner",
     "timeout",
     "continue_on_error",
