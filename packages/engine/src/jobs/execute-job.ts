@@ -19,6 +19,7 @@ import {
   prepareTask,
   type RunInfo,
   type RunState,
+  type ServiceSpec,
   type StepSpec,
   type Task,
   type TaskOutcome,
@@ -85,10 +86,16 @@ export async function executeJob(x: JobExecution): Promise<TaskOutcome> {
       x.task,
       base.ancestors,
     );
-    const services = jobServices({ ...base, steps: job.steps ?? [], done: [], cancelled: false });
+    // The runner's and the services' secret references (a registry password, a database's) resolve
+    // here, and their values are masked, as a step's are.
+    const withServices = await x.resolve({
+      ...jobTask,
+      inputs: { services: jobServices({ ...base, steps: job.steps ?? [], done: [], cancelled: false }) },
+    });
+    const services = withServices.inputs.services as Record<string, ServiceSpec>;
     if (!x.runner.openJob) throw new Error("this runner cannot run a job of steps");
     session = await x.runner.openJob({
-      task: jobTask,
+      task: { ...withServices, inputs: jobTask.inputs },
       runId: x.runId,
       services,
       signal: x.signal,
