@@ -125,7 +125,7 @@ describe("gantry import on the real files of public repositories", () => {
     expect(features(fileOf(report, "zot"), "docker-runner-drops").length).toBeGreaterThan(0);
   });
 
-  it("Rundeck: Quartz schedules, options, secure options from Key Storage, and what waits for other features", async () => {
+  it("Rundeck: Quartz schedules, options, secure options from Key Storage, node filters, and what waits for other features", async () => {
     const { out, report } = await importAll("rundeck");
     const nightly = read(out, "nightly-catalog-rebuild.yaml");
     expect(nightly.on.schedule).toEqual([{ cron: "0 0 * * *" }]);
@@ -137,9 +137,10 @@ describe("gantry import on the real files of public repositories", () => {
       required: true,
     });
     expect(features(fileOf(report, "nightly"), "node-filter")[0]).toMatchObject({
-      outcome: "later",
-      detail: "'tags: db' -> nodes: \"tags:db\"",
+      outcome: "converted",
+      detail: "'tags: db' -> nodes: 'tags:db'",
     });
+    expect(nightly.defaults.runner).toEqual({ type: "ssh", nodes: "tags:db", keep_going: true });
     const stfc = read(out, "01-list-projects.yaml");
     expect(stfc.on.schedule).toEqual([{ cron: "0 0-23/2 * * *" }]);
     expect(stfc.inputs.OpenstackAdminPassword.type).toBe("secret");
@@ -240,7 +241,7 @@ describe("gantry import on the real files of public repositories", () => {
     expect(result.stdout).toMatch(
       /^---\n# nightly-catalog-rebuild\.yaml\n# Converted by `gantry import rundeck`/,
     );
-    expect(result.stderr).toContain("not converted yet (4):");
+    expect(result.stderr).toContain("not converted yet (2):");
     expect(result.stderr).toMatch(/✓ 1 file -> 1 file: \d+ converted/);
   });
 

@@ -212,27 +212,59 @@ describe("Rundeck job options in older YAML exports and other shapes", () => {
     expect(workflow.steps.step_1).not.toHaveProperty("continue_on_error");
   });
 
-  it("stops a job with a node filter at a first step until SSH nodes exist, and tells the selector", () => {
+  it("runs a job with a node filter on Gantry's SSH nodes, dispatched as Rundeck did", () => {
     const yaml = `- name: restart web
   nodefilters:
     filter: "tags: web+eu name: web1,web2"
-    dispatch: {threadcount: 2, keepgoing: true}
+    excludeFilter: "tags: canary"
+    dispatch: {threadcount: 2, keepgoing: true, rankAttribute: rack, rankOrder: descending}
   sequence:
     keepgoing: true
+    strategy: node-first
     commands:
       - exec: systemctl restart app
-      - exec: echo done
+      - script: echo "restarted on @node.name@ ($RD_NODE_HOSTNAME, rack $RD_NODE_RACK)"
 `;
-    const { workflow, feature } = convert("rundeck", "web.yaml", yaml);
-    expect(Object.keys(workflow.steps)).toEqual(["rundeck_nodes", "step_1", "step_2"]);
-    expect(workflow.steps.rundeck_nodes?.run).toContain(
-      'runner: {type: ssh, nodes: "tags:web and tags:eu and (name:web1 or name:web2)"}',
+    const { workflow, feature, texts } = convert("rundeck", "web.yaml", yaml);
+    expect(Object.keys(workflow.steps)).toEqual(["step_1", "step_2"]);
+    expect(workflow.defaults?.runner).toEqual({
+      type: "ssh",
+      nodes: "tags:web and tags:eu and (name:web1 or name:web2) and not tags:canary",
+      max_parallel: 2,
+      keep_going: true,
+    });
+    expect(workflow.steps.step_1).not.toHaveProperty("needs");
+    expect(workflow.steps.step_2).toMatchObject({ needs: ["step_1"], if: "${{ !cancelled() }}" });
+    expect(workflow.steps.step_2?.run).toContain(
+      'export RD_NODE_NAME="${GANTRY_NODE_NAME:-}" RD_NODE_HOSTNAME="${GANTRY_NODE_HOST:-}" RD_NODE_RACK="${GANTRY_NODE_ATTR_RACK:-}"\n',
     );
-    expect(workflow.steps.step_1).toMatchObject({ needs: ["rundeck_nodes"] });
-    // keepgoing does not carry a step past the guard.
-    expect(workflow.steps.step_2?.if).toBe("${{ !cancelled() && steps.rundeck_nodes.result == 'success' }}");
-    expect(feature("node-filter")[0]).toMatchObject({ outcome: "later", needs: "SSH nodes, #26" });
-    expect(feature("dispatch")).toHaveLength(1);
+    expect(feature("node-filter")[0]).toMatchObject({ outcome: "converted" });
+    expect(feature("dispatch")[0]?.detail).toBe("threadcount: 2, keepgoing: true");
+    expect(feature("dispatch-other")[0]).toMatchObject({
+      outcome: "difference",
+      detail: "rankAttribute, rankOrder",
+    });
+    expect(feature("node-first")[0]).toMatchObject({ outcome: "difference" });
+    expect(feature("node-variables-on-nodes")).toHaveLength(1);
+    expect(texts["restart-web.yaml"]).toContain(
+      "here each step runs on every node before the next step starts",
+    );
+  });
+
+  it("keeps Rundeck's one node at a time and stop at the first failed node, and offers an editable filter as an input", () => {
+    const yaml = `- name: uptime
+  nodeFilterEditable: true
+  options: [{name: nodes, value: x}]
+  nodefilters: {filter: "tags: app"}
+  sequence:
+    commands: [{exec: uptime}]
+`;
+    const { workflow, feature } = convert("rundeck", "uptime.yaml", yaml);
+    expect(workflow.defaults?.runner).toEqual({ type: "ssh", nodes: "${{ inputs.nodes_2 }}" });
+    expect(workflow.inputs?.nodes_2).toMatchObject({ type: "nodes", default: "tags:app" });
+    expect(workflow.inputs?.nodes).toMatchObject({ default: "x" });
+    expect(feature("node-filter-editable")[0]?.detail).toBe("input nodes_2");
+    expect(feature("node-first")).toEqual([]);
   });
 
   it("translates node filters to node selectors", () => {

@@ -6,10 +6,9 @@ import { type FileReport, Findings } from "../report/report.js";
 import { cronProblem } from "../shared/cron.js";
 import { durationText, parseDurationText } from "../shared/duration.js";
 import { identifier, slug, unique } from "../shared/names.js";
-import { failingScript } from "../shared/shell.js";
 import { isRecord } from "../source/yaml-source.js";
 import { RUNDECK_FEATURES, type RundeckFeature } from "./features.js";
-import { nodeRunner, nodeSelector } from "./nodes.js";
+import { nodeRunner, nodeSelector, nodeVariableSource } from "./nodes.js";
 import { convertOptions } from "./options.js";
 import { quartzToCron } from "./quartz.js";
 import { type RundeckJobSource, readRundeck } from "./read.js";
@@ -26,8 +25,6 @@ const JOB_VARIABLES: Record<string, (job: Obj) => unknown> = {
   execid: () => "${{ run.id }}",
   loglevel: (job) => job.loglevel ?? "INFO",
 };
-
-const GUARD = "rundeck_nodes";
 
 /** Converts a Rundeck job export (XML or YAML, one or more jobs) into one workflow per job. */
 export function convertRundeck(file: string, text: string, _options: ResolvedOptions): FileReport {
@@ -130,7 +127,7 @@ function convertJob(source: RundeckJobSource, findings: Findings<RundeckFeature>
   if (job.maxMultipleExecutions !== undefined)
     findings.add("max-executions", at("maxMultipleExecutions"), String(job.maxMultipleExecutions));
 
-  const stepCount = Object.keys(steps).filter((id) => id !== GUARD).length;
+  const stepCount = Object.keys(steps).length;
   const defaults: Obj = {};
   if (typeof job.timeout === "string" || typeof job.timeout === "number") {
     const seconds = parseDurationText(String(job.timeout));
@@ -150,7 +147,7 @@ function convertJob(source: RundeckJobSource, findings: Findings<RundeckFeature>
       `${retry.attempts as number} attempts${retry.delay ? `, ${String(retry.delay)} apart` : ""}`,
     );
   }
-  if (runner) defaults.runner = runner;
+  if (runner) defaults.runner = editableNodes(source, runner, out, findings);
   if (Object.keys(defaults).length > 0) out.defaults = defaults;
   out.steps = steps;
 
@@ -168,12 +165,9 @@ function convertJob(source: RundeckJobSource, findings: Findings<RundeckFeature>
   }
   if (isRecord(job.plugins) && Object.keys(job.plugins).length > 0)
     findings.add("execution-plugins", at("plugins"), Object.keys(job.plugins).join(", "));
-  const ui = [
-    "defaultTab",
-    "nodeFilterEditable",
-    "nodesSelectedByDefault",
-    "notifyAvgDurationThreshold",
-  ].filter((k) => job[k] !== undefined);
+  const ui = ["defaultTab", "nodesSelectedByDefault", "notifyAvgDurationThreshold"].filter(
+    (k) => job[k] !== undefined,
+  );
   if (ui.length > 0) findings.add("ui-settings", at(ui[0] as string), ui.join(", "));
   notifications(source, doc, findings);
 
@@ -267,7 +261,7 @@ function convertSequence(
   const parallel = strategy === "parallel";
   const keepgoing = sequence.keepgoing === true;
   const steps: Obj = {};
-  const ids = new Set<string>([GUARD]);
+  const ids = new Set<string>();
   if (parallel)
     findings.add("strategy-parallel", source.locate(["sequence"]), `${commands.length} steps at once`);
   else if (["node-first", "step-first", "sequential"].includes(strategy))
@@ -275,10 +269,7 @@ function convertSequence(
   else findings.add("strategy-other", source.locate(["sequence"]), strategy);
   if (keepgoing) findings.add("keepgoing", source.locate(["sequence"]));
 
-  const nodes = nodeGuard(source, steps, doc, findings);
-  const guard = nodes === true;
-  // Every step's condition also asks that the guard passed, so keepgoing steps do not run past it.
-  const guarded = guard ? ` && steps.${GUARD}.result == 'success'` : "";
+  const runner = nodeSteps(source, strategy, commands.length, doc, findings);
   let previous: { id: string; handler?: string } | undefined;
   commands.forEach((command, index) => {
     const path = ["sequence", "commands", index];
@@ -295,19 +286,11 @@ function convertSequence(
     const id = unique(stepId(command, index), ids, "_");
     const step: Obj = { ...converted.step };
     if (converted.placeholder) doc.note(["steps", id], `NOT CONVERTED: ${converted.placeholder}.`);
-    const needs = parallel
-      ? guard
-        ? [GUARD]
-        : []
-      : previous
-        ? [previous.id, ...(previous.handler ? [previous.handler] : [])]
-        : guard
-          ? [GUARD]
-          : [];
+    const needs = parallel || !previous ? [] : [previous.id, ...(previous.handler ? [previous.handler] : [])];
     if (needs.length > 0) step.needs = needs;
     if (!parallel && previous) {
-      if (keepgoing) step.if = `\${{ !cancelled()${guarded} }}`;
-      else if (previous.handler) step.if = `\${{ !cancelled() && !failure()${guarded} }}`;
+      if (keepgoing) step.if = "${{ !cancelled() }}";
+      else if (previous.handler) step.if = "${{ !cancelled() && !failure() }}";
     }
     const handler = isRecord(command.errorhandler) ? command.errorhandler : undefined;
     steps[id] = orderKeys(step);
@@ -329,7 +312,7 @@ function convertSequence(
       steps[handlerId] = orderKeys({
         name: `${typeof convertedHandler.step.name === "string" ? convertedHandler.step.name : "error handler"} (when ${id} fails)`,
         needs: [id],
-        if: `\${{ !cancelled() && steps.${id}.outcome == 'failure'${guarded} }}`,
+        if: `\${{ !cancelled() && steps.${id}.outcome == 'failure' }}`,
         ...Object.fromEntries(Object.entries(convertedHandler.step).filter(([k]) => k !== "name")),
       });
       if (convertedHandler.placeholder)
@@ -344,8 +327,8 @@ function convertSequence(
   if (commands.length === 0) {
     steps.empty = { run: "echo 'The Rundeck job had no steps.'\n" };
   }
-  nodeVariables(source, refs, steps, nodes !== false, findings);
-  return { steps, ...(typeof nodes === "object" ? { runner: nodes } : {}) };
+  nodeVariables(source, refs, steps, runner !== undefined, findings);
+  return { steps, ...(runner ? { runner } : {}) };
 }
 
 /** A step id from the step's description, else its place. */
@@ -365,54 +348,85 @@ function orderKeys(step: Obj): Obj {
 }
 
 /**
- * A job that ran on the nodes its filter selected: its steps get the SSH runner once Gantry has one;
- * until then a first step fails saying so, so that nothing meant for those nodes runs on a worker.
+ * A job that ran on the nodes its filter selected: its steps run there over SSH (the runner every step of
+ * the workflow gets), one node after another unless the dispatch said otherwise.
  */
-function nodeGuard(
+function nodeSteps(
   source: RundeckJobSource,
-  steps: Obj,
+  strategy: string,
+  commands: number,
   doc: OutputDocument,
   findings: Findings<RundeckFeature>,
-): boolean | Obj {
+): Obj | undefined {
   const job = source.job;
   const filters = isRecord(job.nodefilters) ? job.nodefilters : undefined;
   const filter = typeof filters?.filter === "string" ? filters.filter.trim() : "";
   const dispatch = isRecord(filters?.dispatch) ? filters.dispatch : {};
-  if (Object.keys(dispatch).length > 0 || job.orchestrator !== undefined) {
-    findings.add(
-      "dispatch",
-      source.locate(["nodefilters", "dispatch"]),
-      Object.entries(dispatch)
-        .map(([k, v]) => `${k}: ${String(v)}`)
-        .join(", "),
-    );
+  if (!filter) {
+    if (Object.keys(dispatch).length > 0)
+      findings.add("dispatch-other", source.locate(["nodefilters", "dispatch"]), "without a node filter");
+    return undefined;
   }
-  if (!filter) return false;
   const exclude = typeof filters?.excludeFilter === "string" ? filters.excludeFilter : undefined;
   const selector = nodeSelector(filter, exclude);
-  if (nodeRunner) {
-    findings.add("node-filter", source.locate(["nodefilters"]), `'${filter}' -> nodes: '${selector}'`);
-    return nodeRunner(selector, dispatch);
-  }
   findings.add(
     "node-filter",
     source.locate(["nodefilters"]),
-    `'${filter}'${exclude ? ` excluding '${exclude}'` : ""} -> nodes: "${selector}"`,
+    `'${filter}'${exclude ? ` excluding '${exclude}'` : ""} -> nodes: '${selector}'`,
   );
-  const message = `this job ran on the Rundeck nodes matching '${filter}'. Running it there needs SSH nodes (runner: {type: ssh, nodes: "${selector}"}), not in Gantry yet, so it does not run on a worker instead.`;
-  steps[GUARD] = {
-    name: "Rundeck node filter (not converted yet)",
-    run: failingScript(`gantry import: ${message}`),
-  };
-  doc.note(
-    ["steps", GUARD],
-    `NOT CONVERTED YET: the node filter '${filter}' (needs SSH nodes, #26). This step stops the run until then.`,
+  const runner = nodeRunner(selector, dispatch);
+  const dispatched = ["threadcount", "keepgoing"].filter((k) => dispatch[k] !== undefined);
+  if (dispatched.length > 0)
+    findings.add(
+      "dispatch",
+      source.locate(["nodefilters", "dispatch"]),
+      dispatched.map((k) => `${k}: ${String(dispatch[k])}`).join(", "),
+    );
+  const other = Object.keys(dispatch).filter(
+    (k) => !["threadcount", "keepgoing", "excludePrecedence"].includes(k),
   );
-  doc.route(["nodefilters"], ["steps", GUARD]);
-  return true;
+  if (other.length > 0 || job.orchestrator !== undefined)
+    findings.add(
+      "dispatch-other",
+      source.locate(["nodefilters", "dispatch"]),
+      [...other, ...(job.orchestrator !== undefined ? ["orchestrator"] : [])].join(", "),
+    );
+  if (commands > 1 && strategy === "node-first") {
+    findings.add("node-first", source.locate(["sequence"]), `${commands} steps`);
+    doc.note(
+      ["defaults", "runner"],
+      "Rundeck ran every step on one node before the next node (node-first); here each step runs on every node before the next step starts.",
+    );
+  }
+  doc.route(["nodefilters"], ["defaults", "runner"]);
+  return runner;
 }
 
-/** RD_NODE_* for a job that ran on the Rundeck server: the worker's own name and user. */
+/**
+ * A node filter people could change per run (nodeFilterEditable) becomes an input of type nodes, its
+ * default the job's filter, that the runner reads.
+ */
+function editableNodes(
+  source: RundeckJobSource,
+  runner: Obj,
+  out: Obj,
+  findings: Findings<RundeckFeature>,
+): Obj {
+  if (runner.type !== "ssh" || source.job.nodeFilterEditable !== true) return runner;
+  const inputs = isRecord(out.inputs) ? out.inputs : {};
+  const name = unique("nodes", new Set(Object.keys(inputs)), "_");
+  out.inputs = {
+    ...inputs,
+    [name]: { type: "nodes", default: runner.nodes, description: "The nodes to run on (a node selector)" },
+  };
+  findings.add("node-filter-editable", source.locate(["nodeFilterEditable"]), `input ${name}`);
+  return { ...runner, nodes: `\${{ inputs.${name} }}` };
+}
+
+/**
+ * RD_NODE_* for the steps that read them: on nodes, from what the SSH runner says of the node; for a job
+ * that ran on the Rundeck server, the worker's own name and user.
+ */
 function nodeVariables(
   source: RundeckJobSource,
   refs: References,
@@ -420,11 +434,13 @@ function nodeVariables(
   onNodes: boolean,
   findings: Findings<RundeckFeature>,
 ): void {
-  if (refs.node.size === 0 || onNodes) return;
-  const known = [...refs.node].filter((n) => NODE_ATTRIBUTES[n] !== undefined);
-  const unknown = [...refs.node].filter((n) => NODE_ATTRIBUTES[n] === undefined);
+  if (refs.node.size === 0) return;
+  const value = (n: string) =>
+    onNodes ? `"\${${nodeVariableSource(rundeckEnv("NODE", n))}:-}"` : NODE_ATTRIBUTES[n];
+  const known = [...refs.node].filter((n) => value(n) !== undefined);
+  const unknown = [...refs.node].filter((n) => value(n) === undefined);
   if (known.length > 0) {
-    const exports = `export ${known.map((n) => `${rundeckEnv("NODE", n)}=${NODE_ATTRIBUTES[n]}`).join(" ")}\n`;
+    const exports = `export ${known.map((n) => `${rundeckEnv("NODE", n)}=${value(n)}`).join(" ")}\n`;
     for (const step of Object.values(steps) as Obj[]) {
       if (typeof step.run !== "string" || !step.run.includes("RD_NODE_")) continue;
       const run = step.run;
@@ -432,7 +448,7 @@ function nodeVariables(
       step.run = shebang + exports + run.slice(shebang.length);
     }
     findings.add(
-      "node-variables",
+      onNodes ? "node-variables-on-nodes" : "node-variables",
       source.locate(["sequence"]),
       known.map((n) => rundeckEnv("NODE", n)).join(", "),
     );

@@ -98,9 +98,9 @@ export const RUNDECK_FEATURES = defineFeatures({
   },
   "option-remote-auth": {
     source: "Secure Remote Authentication options (secure, valueExposed false)",
-    gantry: "a secret input; Gantry's SSH nodes will take keys and passwords from their inventory",
-    outcome: "later",
-    needs: "SSH nodes, #26",
+    gantry:
+      "a secret input; Gantry's SSH nodes log in with the key or password their inventory entry names (ssh_key, password: secret references), not a per-run option",
+    outcome: "manual",
   },
   "option-multivalued": {
     source: "multivalued options with a delimiter",
@@ -238,15 +238,38 @@ export const RUNDECK_FEATURES = defineFeatures({
   "node-filter": {
     source: "node filters (nodefilters, filter, excludeFilter)",
     gantry:
-      "runner: {type: ssh, nodes: <the filter as a node selector>}; meanwhile a first step fails saying so, so nothing runs on the wrong machine",
-    outcome: "later",
-    needs: "SSH nodes, #26",
+      "defaults.runner: {type: ssh, nodes: <the filter as a node selector>}: every step runs on each matching node of Gantry's node inventory",
+    outcome: "converted",
+  },
+  "node-filter-editable": {
+    source: "nodeFilterEditable: true (the filter can be changed per run)",
+    gantry: "an input of type nodes, its default the job's filter, read by runner.nodes",
+    outcome: "converted",
+  },
+  "node-first": {
+    source: "strategy node-first with a node filter (all steps on one node, then the next node)",
+    gantry: "each step runs on every node before the next step starts",
+    outcome: "difference",
+    note: "the same commands run on the same nodes in another order; make it one step (or one script) if a node must run them back to back",
   },
   dispatch: {
-    source: "node dispatch (threadcount, keepgoing, rankOrder, orchestrator)",
-    gantry: "runner.max_parallel on the SSH runner",
-    outcome: "later",
-    needs: "SSH nodes, #26",
+    source: "node dispatch threadcount and keepgoing",
+    gantry:
+      "runner.max_parallel and runner.keep_going on the SSH runner (defaults: one node at a time, stop at a failed node, as Rundeck's)",
+    outcome: "converted",
+  },
+  "dispatch-other": {
+    source:
+      "node dispatch rankAttribute, rankOrder, successOnEmptyNodeFilter, orchestrator; dispatch without a filter",
+    gantry: "nodes run in the inventory's order; a selector matching no node fails the step",
+    outcome: "difference",
+    note: "order the inventory as the rank did; orchestrators have no counterpart",
+  },
+  "node-variables-on-nodes": {
+    source: "${node.name}, @node.hostname@, RD_NODE_* in a job with a node filter",
+    gantry:
+      "RD_NODE_NAME, HOSTNAME, USERNAME, TAGS from GANTRY_NODE_NAME, _HOST, _USER, _TAGS; other attributes from GANTRY_NODE_ATTR_<NAME>",
+    outcome: "converted",
   },
   notification: {
     source: "notifications (onsuccess, onfailure, onstart, onavgduration: email, webhook, plugins)",
@@ -305,7 +328,7 @@ export const RUNDECK_FEATURES = defineFeatures({
     outcome: "manual",
   },
   "ui-settings": {
-    source: "defaultTab, nodeFilterEditable, nodesSelectedByDefault, notifyAvgDurationThreshold",
+    source: "defaultTab, nodesSelectedByDefault, notifyAvgDurationThreshold",
     gantry: "dropped",
     outcome: "difference",
     note: "settings of Rundeck's UI with no meaning in Gantry are dropped",

@@ -1,11 +1,33 @@
 type Obj = Record<string, unknown>;
 
 /**
- * The runner of a job's steps on the nodes its filter selects, once Gantry has SSH nodes
- * (`runner: {type: ssh, nodes: "tags:web and tags:eu", max_parallel}`). Unset until then: the converter
- * puts a first step that fails saying so, so that nothing meant for those nodes runs on a worker.
+ * The SSH runner for a job's node steps: the filter as a node selector, Rundeck's dispatch as the runner's
+ * own settings (`threadcount` -> `max_parallel`, `keepgoing` -> `keep_going`; Rundeck's defaults, one node
+ * at a time and stop at the first failed node, are the runner's too).
  */
-export const nodeRunner: ((selector: string, dispatch: Obj) => Obj) | undefined = undefined;
+export function nodeRunner(selector: string, dispatch: Obj): Obj {
+  const runner: Obj = { type: "ssh", nodes: selector };
+  const threads = Number(dispatch.threadcount);
+  if (Number.isInteger(threads) && threads > 1) runner.max_parallel = threads;
+  if (dispatch.keepgoing === true || dispatch.keepgoing === "true") runner.keep_going = true;
+  return runner;
+}
+
+/**
+ * RD_NODE_* on a node, from what the SSH runner tells a step about the node it runs on. Rundeck's
+ * name, hostname, username and tags have variables of their own; any other attribute is
+ * GANTRY_NODE_ATTR_<NAME>, named as RD_NODE_<NAME> is.
+ */
+export function nodeVariableSource(variable: string): string {
+  const name = variable.slice("RD_NODE_".length);
+  const own: Record<string, string> = {
+    NAME: "GANTRY_NODE_NAME",
+    HOSTNAME: "GANTRY_NODE_HOST",
+    USERNAME: "GANTRY_NODE_USER",
+    TAGS: "GANTRY_NODE_TAGS",
+  };
+  return own[name] ?? `GANTRY_NODE_ATTR_${name}`;
+}
 
 /**
  * A Rundeck node filter as a Gantry node selector: `tags: web+eu` (both tags) -> `tags:web and tags:eu`,

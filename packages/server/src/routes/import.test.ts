@@ -85,9 +85,10 @@ describe("POST /api/v1/import", () => {
   it("lists each converter's features", async () => {
     const res = await stack.app.inject({ url: "/api/v1/import/features" });
     expect(res.statusCode).toBe(200);
-    expect(res.json().kinds.rundeck["node-filter"]).toMatchObject({
+    expect(res.json().kinds.rundeck["step-jobref"]).toMatchObject({
       outcome: "later",
-      needs: "SSH nodes, #26",
+      needs: "sub-workflows, #25",
     });
+    expect(res.json().kinds.rundeck["node-filter"]).toMatchObject({ outcome: "converted" });
   });
 });
