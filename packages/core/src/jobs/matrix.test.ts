@@ -125,6 +125,15 @@ describe("the planner: one leg per combination", () => {
     expect(next.map((t) => t.index)).toEqual([2]);
   });
 
+  it("builds an axis given as an expression when the step starts", () => {
+    const planner = new Planner(
+      { steps: { t: { strategy: { matrix: { lang: '${{ fromJSON(\'["en","de"]\') }}' } }, run: "x" } } },
+      info,
+    );
+    const { state } = planner.start();
+    expect(state.steps.t?.items.map((i) => i.name)).toEqual(["en", "de"]);
+  });
+
   it("fails the step before it starts when the matrix expression is not a map", () => {
     const planner = new Planner(
       { steps: { t: { strategy: { matrix: "${{ fromJSON('[1]') }}" }, run: "x" } } },

@@ -41,7 +41,11 @@ export const innerSteps = {
   description: "A job: steps run in order on one runner, in one workspace",
 } as const;
 
-const matrixValues = { type: "array", minItems: 1, description: "The values of one axis" } as const;
+const matrixValues = {
+  type: ["array", "string"],
+  minItems: 1,
+  description: "The values of one axis, or an expression giving them",
+} as const;
 const combinationList = { type: "array", items: { type: "object" } } as const;
 
 export const strategy = {

@@ -74,7 +74,12 @@ export function jobProblems(
       `steps.${id}.strategy: a step on runner type ssh already runs once per node`,
     );
   }
-  if (isMap(step.strategy) && isMap(step.strategy.matrix)) {
+  // A matrix with expressions (an axis from fromJSON(...)) is built when the run gets there.
+  if (
+    isMap(step.strategy) &&
+    isMap(step.strategy.matrix) &&
+    !JSON.stringify(step.strategy.matrix).includes("${{")
+  ) {
     const legs = matrixLegs(step.strategy.matrix as Record<string, unknown>);
     if ("error" in legs)
       at(["steps", id, "strategy", "matrix"], `steps.${id}.strategy.matrix: ${legs.error}`);
@@ -82,7 +87,7 @@ export function jobProblems(
       const seen = new Set<string>();
       for (const leg of legs) {
         const name = legName(leg);
-        if (seen.has(name) && !JSON.stringify(leg).includes("${{")) {
+        if (seen.has(name)) {
           at(
             ["steps", id, "strategy", "matrix"],
             `steps.${id}.strategy.matrix: two legs are named '${name}'`,

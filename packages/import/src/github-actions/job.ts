@@ -274,7 +274,7 @@ export function convertJob(input: JobInput): ConvertedJob {
     const reasons = [...new Set(blockers.map((b) => reason(b)))];
     const placeholder = {
       ...(node.name ? { name: node.name } : {}),
-      ...pick(node, ["needs", "if"]),
+      ...pick(node, ["needs", "if", "strategy"]),
       run: placeholderRun(id, reasons),
     };
     return { node: placeholder, complete: false, reasons, commentRoutes: [] };
@@ -314,7 +314,7 @@ function convertStrategy(
   strategy: Obj,
   rewrite: ReturnType<typeof nodeRewriter>,
 ): { value: Obj } | { unsupported: string } {
-  const matrix = rewriteValue(strategy.matrix, rewrite);
+  const matrix = rewriteDeep(strategy.matrix, rewrite);
   if (!("value" in matrix)) return { unsupported: `matrix: ${matrix.unsupported}` };
   const value: Obj = { matrix: matrix.value };
   for (const [from, to] of [
@@ -327,6 +327,33 @@ function convertStrategy(
     value[to] = converted.value;
   }
   return { value };
+}
+
+/** Every string in a value rewritten (a matrix's axes may be expressions: fromJSON(needs.x.outputs.y)). */
+function rewriteDeep(
+  raw: unknown,
+  rewrite: ReturnType<typeof nodeRewriter>,
+): { value: unknown } | { unsupported: string } {
+  if (Array.isArray(raw)) {
+    const out: unknown[] = [];
+    for (const item of raw) {
+      const r = rewriteDeep(item, rewrite);
+      if (!("value" in r)) return r;
+      out.push(r.value);
+    }
+    return { value: out };
+  }
+  if (isRecord(raw)) {
+    const out: Obj = {};
+    for (const [key, item] of Object.entries(raw)) {
+      const r = rewriteDeep(item, rewrite);
+      if (!("value" in r)) return r;
+      out[key] = r.value;
+    }
+    return { value: out };
+  }
+  const r = rewriteValue(raw, rewrite);
+  return "value" in r ? { value: r.value } : { unsupported: r.unsupported };
 }
 
 function containerRunner(
