@@ -13,6 +13,7 @@ import dockerStep from "./docker-step.mjs";
 import idle from "./idle.mjs";
 import latency from "./latency.mjs";
 import light from "./light-tasks.mjs";
+import load from "./load.mjs";
 import logs from "./logs.mjs";
 import long from "./long-tasks.mjs";
 import rabbitmqTrigger from "./rabbitmq-trigger.mjs";
@@ -29,6 +30,7 @@ export const workloads = [
   apiLight,
   latency,
   throughput,
+  load,
   idle,
   scheduler,
   logs,

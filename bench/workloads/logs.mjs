@@ -13,6 +13,7 @@ import { fileURLToPath } from "node:url";
 import { BenchError } from "../lib/errors.mjs";
 import { createDatabase } from "../lib/postgres.mjs";
 import { LINE_BYTES, writePrintLines } from "../lib/print-lines.mjs";
+import { startS3, useS3 } from "../lib/s3.mjs";
 import {
   apiClient,
   epochMs,
@@ -197,13 +198,7 @@ export default {
     if (database) {
       // The server serves what the worker archived: both on one S3 (s3rver, in this process).
       const s3 = await startS3(path.join(dir, "s3"));
-      await appendFile(
-        config,
-        `logs: {s3: {bucket: ${S3_BUCKET}, endpoint: "http://127.0.0.1:${s3.port}", force_path_style: true}}\n`,
-      );
-      process.env.AWS_ACCESS_KEY_ID = "S3RVER";
-      process.env.AWS_SECRET_ACCESS_KEY = "S3RVER";
-      process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = "true";
+      await appendFile(config, useS3(s3));
       const cluster = await startCluster(ctx, {
         url: database.url,
         dir: wfDir,
@@ -358,28 +353,6 @@ export default {
     }
   },
 };
-
-const S3_BUCKET = "gantry-logs";
-
-/** An S3 server (s3rver, a dev dependency) on a free port, keeping its objects in `dir`. */
-async function startS3(dir) {
-  const { default: S3rver } = await import("s3rver");
-  const server = new S3rver({
-    port: 0,
-    address: "127.0.0.1",
-    silent: true,
-    directory: dir,
-    configureBuckets: [{ name: S3_BUCKET }],
-  });
-  const address = await server.run();
-  return {
-    port: address.port,
-    async close() {
-      server.httpServer.closeAllConnections();
-      await server.close();
-    },
-  };
-}
 
 /** Times a GET of the whole archived log (and the server's memory meanwhile) and one of its tail. */
 async function getWholeAndTail(up, id, lines) {

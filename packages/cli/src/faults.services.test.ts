@@ -136,14 +136,16 @@ describe("faults (gantry server and worker processes on PostgreSQL)", () => {
 
   it("a worker killed in the middle of a step: another worker retries the step and the run finishes", async () => {
     const server = await startServer();
-    const first = await startWorker();
+    // Both workers up before the run: starting one takes seconds on a loaded machine, longer than the step.
+    const workers = [await startWorker(), await startWorker()];
     const { id } = await api(server.url, "/api/v1/workflows/long/runs", { inputs: {} });
-    await waitFor(
-      "the step to start",
-      async () => (await api(server.url, `/api/v1/runs/${id}`)).status === "running",
-    );
-    await startWorker();
-    first.child.kill("SIGKILL");
+    const holder = await waitFor("the step to start", async () => {
+      const [job] = await query("SELECT worker_id FROM jobs WHERE run_id = $1 AND status = 'running'", [id]);
+      return job?.worker_id as string | undefined;
+    });
+    const first = workers.find((w) => w.match[1] === holder);
+    expect(first, `the worker ${holder} is one of this test's`).toBeDefined();
+    first?.child.kill("SIGKILL");
     const run = await waitFor("the run to finish", async () => {
       const r = await api(server.url, `/api/v1/runs/${id}`);
       return finished(r.status) ? r : undefined;

@@ -1,4 +1,10 @@
+export * from "./artifacts/context.js";
+export * from "./artifacts/tarball.js";
+export * from "./artifacts/upload.js";
+export * from "./artifacts/workspace-actions.js";
+export * from "./caches/scope.js";
 export * from "./git/index.js";
+export * from "./github/reporter.js";
 export * from "./loader/find-files.js";
 export * from "./loader/load-workflow.js";
 export * from "./loader/repository-root.js";
@@ -38,5 +44,6 @@ export * from "./service/tasks.js";
 export * from "./sources/index.js";
 export * from "./store/database.js";
 export * as store from "./store/index.js";
+export * from "./summaries/limits.js";
 export * from "./triggers/index.js";
 export * from "./worker/worker.js";

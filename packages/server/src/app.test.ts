@@ -224,6 +224,8 @@ describe("REST API", () => {
       "/api/v1/nodes",
       "/api/v1/runs",
       "/api/v1/runs/{id}",
+      "/api/v1/runs/{id}/artifacts",
+      "/api/v1/runs/{id}/artifacts/{name}",
       "/api/v1/runs/{id}/cancel",
       "/api/v1/runs/{id}/logs",
       "/api/v1/runs/{id}/rerun",
@@ -246,6 +248,7 @@ describe("REST API", () => {
       "/auth/login",
       "/auth/logout",
       "/auth/me",
+      "/badge/{file}",
     ]);
   });
 });

@@ -4,7 +4,9 @@ import Fastify, { type FastifyInstance } from "fastify";
 import { registerAuth } from "./auth/index.js";
 import type { ServerContext } from "./context.js";
 import { registerErrorHandler } from "./errors.js";
+import { artifactRoutes } from "./routes/artifacts.js";
 import { auditRoutes } from "./routes/audit.js";
+import { badgeRoutes } from "./routes/badges.js";
 import { dashboardRoutes } from "./routes/dashboard.js";
 import { healthRoutes } from "./routes/health.js";
 import { importRoutes } from "./routes/import.js";
@@ -54,6 +56,8 @@ export async function buildApp(
   workflowRoutes(app, ctx);
   runRoutes(app, ctx);
   logRoutes(app, ctx);
+  artifactRoutes(app, ctx);
+  badgeRoutes(app, ctx);
   scheduleRoutes(app, ctx);
   sourceRoutes(app, ctx);
   triggerRoutes(app, ctx);

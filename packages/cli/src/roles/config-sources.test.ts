@@ -55,4 +55,34 @@ describe("gantry.yaml sources", () => {
       "sources[1].name: 'a' is used by another source",
     );
   });
+
+  it("reads how results are reported on GitHub, and where the run pages are", async () => {
+    const config = await load(`server: {public_url: "https://gantry.example.com"}
+sources:
+  - name: app
+    url: https://github.com/acme/app.git
+    github: {repository: acme/app, secret: ref+env://S, token: ref+env://GH_TOKEN}
+  - name: ghe
+    url: https://ghe.example.com/acme/app.git
+    github:
+      repository: acme/app
+      secret: ref+env://S
+      api_url: https://ghe.example.com/api/v3
+      app: {app_id: 42, private_key: ref+file://app.pem, installation_id: 7}
+`);
+    expect(config.server.publicUrl).toBe("https://gantry.example.com");
+    expect(config.sources.map((s) => s.github)).toEqual([
+      { repository: "acme/app", secret: "ref+env://S", token: "ref+env://GH_TOKEN" },
+      {
+        repository: "acme/app",
+        secret: "ref+env://S",
+        api_url: "https://ghe.example.com/api/v3",
+        app: { app_id: 42, private_key: "ref+file://app.pem", installation_id: 7 },
+      },
+    ]);
+    await expect(
+      load("sources:\n  - {name: a, url: x, github: {repository: a/b, secret: s, app: {app_id: 1}}}\n"),
+    ).rejects.toThrow(/private_key/);
+    await expect(load('server: {public_url: "gantry.example.com"}\n')).rejects.toThrow(/public_url/);
+  });
 });

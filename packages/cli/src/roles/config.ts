@@ -53,7 +53,7 @@ export interface Config {
   database?: string;
   data: string;
   dir?: string;
-  server: { host: string; port: number };
+  server: { host: string; port: number; publicUrl?: string };
   /**
    * A second listener for /metrics, /healthz and /readyz, apart from the API, so a load balancer or an
    * Ingress that routes the API never exposes them. Undefined: /metrics stays on the API port.
@@ -149,6 +149,32 @@ const sourceSchema = {
       properties: {
         repository: { type: "string", pattern: "^[^/\\s]+/[^/\\s]+$", description: "owner/name" },
         secret: { type: "string", pattern: NONEMPTY, description: "the webhook secret (a ref+… reference)" },
+        token: {
+          type: "string",
+          pattern: NONEMPTY,
+          description: "report runs as commit statuses with this token (a ref+… reference)",
+        },
+        app: {
+          type: "object",
+          additionalProperties: false,
+          required: ["app_id", "private_key", "installation_id"],
+          description: "report runs as check runs, as this GitHub App",
+          properties: {
+            app_id: { type: ["integer", "string"], pattern: "^[0-9]+$" },
+            private_key: {
+              type: "string",
+              pattern: NONEMPTY,
+              description: "the app's PEM key (a ref+… reference)",
+            },
+            installation_id: { type: ["integer", "string"], pattern: "^[0-9]+$" },
+          },
+        },
+        api_url: {
+          type: "string",
+          pattern: "^https?://",
+          description:
+            "the REST API (default https://api.github.com; GitHub Enterprise Server: https://HOST/api/v3)",
+        },
       },
     },
   },
@@ -165,7 +191,15 @@ const configSchema = {
     server: {
       type: "object",
       additionalProperties: false,
-      properties: { host: { type: "string" }, port: { type: "integer", minimum: 0, maximum: 65535 } },
+      properties: {
+        host: { type: "string" },
+        port: { type: "integer", minimum: 0, maximum: 65535 },
+        public_url: {
+          type: "string",
+          pattern: "^https?://",
+          description: "where people reach Gantry: links to runs (on GitHub) are made from it",
+        },
+      },
     },
     metrics: {
       type: "object",
@@ -275,7 +309,7 @@ export interface FileConfig extends FileNodeSettings {
   data?: string;
   dir?: string;
   encryption_key?: string;
-  server?: { host?: string; port?: number };
+  server?: { host?: string; port?: number; public_url?: string };
   metrics?: { host?: string; port?: number };
   worker?: {
     labels?: string[];
@@ -372,6 +406,7 @@ export async function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = pr
       port:
         pick(number("--port", flags.port), number("GANTRY_PORT", env.GANTRY_PORT), resolved.server?.port) ??
         8080,
+      ...(resolved.server?.public_url ? { publicUrl: resolved.server.public_url } : {}),
     },
     ...(metricsPort !== undefined
       ? { metrics: { host: env.GANTRY_METRICS_HOST ?? resolved.metrics?.host ?? host, port: metricsPort } }

@@ -3,6 +3,7 @@ import { fileURLToPath } from "node:url";
 import { formatProblem } from "@gantry/core";
 import {
   applyRetention,
+  CommitReporter,
   describeSchedulerEvent,
   describeTriggerEvent,
   GitCache,
@@ -143,6 +144,24 @@ export async function startServerRole(
   });
   await triggers.start();
   const firstSync = sources?.start().catch((error: Error) => log(`sources: ${error.message}`));
+  // Results of runs that GitHub events started go back to their commits (sources with github.token or
+  // github.app); it reads run statuses from the store, so it never holds a run back.
+  const reporter = new CommitReporter(service, {
+    sources: config.sources,
+    resolveSecret: secretResolver(config.configDir),
+    ...((config.server.publicUrl ?? config.auth.publicUrl)
+      ? { publicUrl: config.server.publicUrl ?? config.auth.publicUrl }
+      : {}),
+    onEvent: (event) => {
+      if (event.type === "failed")
+        log(
+          `github: run ${event.runId} (${event.status}) not reported yet: ${event.error}; retrying in ${Math.round(event.retryInMs / 1000)} s`,
+        );
+      if (event.type === "gave_up")
+        log(`github: gave up reporting run ${event.runId} (${event.status}): ${event.error}`);
+    },
+  });
+  reporter.start();
   if (nodes.configured) {
     // After the first sync: an inventory kept in a git source is read at the source's active commit.
     void Promise.resolve(firstSync)
@@ -176,6 +195,7 @@ export async function startServerRole(
     metrics,
     async stop() {
       await sources?.stop();
+      await reporter.stop();
       await scheduler.stop();
       await triggers.stop();
       clearInterval(reaper);

@@ -59,8 +59,9 @@ export function checkStore(
   }
   let box: SecretBox;
   try {
+    // On PostgreSQL other processes may share the store (`gantry up` on it too): one configured key.
     box = SecretBox.fromConfig(config.encryptionKey, config.data, {
-      required: options.requirePostgres === true,
+      required: options.requirePostgres === true || /^postgres(ql)?:\/\//.test(location),
     });
   } catch (error) {
     throw new UsageError((error as Error).message);

@@ -13,16 +13,19 @@ export async function startWorkerRole(
     claimLatency?: (seconds: number) => void;
   },
 ): Promise<Worker> {
-  const archiver = new LogArchiver(
-    service,
-    logArchiveFor(config),
-    path.join(config.data, "spool", "logs"),
-    (error) => log(`logs: ${error.message}`),
+  const objects = logArchiveFor(config);
+  const archiver = new LogArchiver(service, objects, path.join(config.data, "spool", "logs"), (error) =>
+    log(`logs: ${error.message}`),
   );
   // Logs a previous run of this worker could not upload are sent now.
   await archiver.flushSpool().catch((error: Error) => log(`logs: spool not uploaded yet: ${error.message}`));
   const worker = new Worker(service, {
     logs: { archiver },
+    // Artifacts and caches live in the same store as finished logs (a folder, or S3).
+    files: {
+      objects,
+      ...(config.worker.docker?.tmp ? { workspaceRoot: config.worker.docker.tmp } : {}),
+    },
     labels: config.worker.labels,
     concurrency: config.worker.concurrency,
     leaseMs: config.worker.leaseMs,

@@ -42,6 +42,15 @@ export interface RetrySpec {
   backoff?: Backoff;
 }
 
+/**
+ * Tries of a step whose worker was lost (killed, cut off from the database) are an infrastructure
+ * failure, not the step's: they are queued again this many times before the step fails. They do not
+ * count against `retry.attempts`.
+ */
+export interface WorkerLostSpec {
+  retries: number;
+}
+
 export const RUNNER_TYPES = ["local", "docker", "kubernetes", "ssh"] as const;
 export type RunnerType = (typeof RUNNER_TYPES)[number];
 export const PULL_POLICIES = ["always", "if-missing", "never"] as const;
@@ -93,6 +102,7 @@ export interface StepSpec {
   env?: Record<string, unknown>;
   if?: string | boolean;
   retry?: RetrySpec;
+  worker_lost?: WorkerLostSpec;
   timeout?: string | number;
   for_each?: string | unknown[];
   continue_on_error?: boolean | string;
@@ -118,6 +128,7 @@ export interface WorkflowDefaults {
   timeout?: string | number;
   working_directory?: string;
   retry?: RetrySpec;
+  worker_lost?: WorkerLostSpec;
   runner?: RunnerSpec;
 }
 
@@ -131,6 +142,8 @@ export interface WorkflowSpec {
   defaults?: WorkflowDefaults;
   on?: Record<string, unknown>;
   concurrency?: { group: string; policy?: "queue" | "cancel-running" | "skip" };
+  /** Its status badge is served without signing in. */
+  public?: boolean;
   steps: Record<string, StepSpec>;
 }
 

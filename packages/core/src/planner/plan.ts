@@ -21,6 +21,13 @@ import {
   TERMINAL_STEP,
 } from "./state.js";
 
+/** A try lost with its worker is queued again this many times unless the workflow says otherwise. */
+export const DEFAULT_WORKER_LOST_RETRIES = 2;
+
+function workerLostRetries(spec: StepSpec, workflow: WorkflowSpec): number {
+  return (spec.worker_lost ?? workflow.defaults?.worker_lost)?.retries ?? DEFAULT_WORKER_LOST_RETRIES;
+}
+
 /**
  * The planner: pure functions from a run's state and an event to the next state and the tasks to start.
  * It mutates the state it is given (callers own it: a local run keeps it in memory, a worker reads and
@@ -105,12 +112,28 @@ export class Planner {
     if (outcome.error !== undefined) item.error = outcome.error;
     else delete item.error;
     const spec = this.workflow.steps[task.step] as StepSpec;
+    if (outcome.workerLost && !state.cancelRequested) {
+      const allowed = workerLostRetries(spec, this.workflow);
+      const lost = item.lost ?? 0;
+      item.lost = lost + 1;
+      if (lost < allowed) {
+        item.attempts += 1;
+        item.status = "queued";
+        return [{ step: task.step, index: task.index, attempt: item.attempts, delayMs: 0 }];
+      }
+      item.error = `${outcome.error ?? "worker lost"}; the step failed because its worker was lost on ${lost + 1} tries (worker_lost.retries: ${allowed} spent)`;
+      item.status = "failed";
+      const released = this.dispatchLegs(state, task.step, step);
+      this.settleStep(step);
+      return [...released, ...this.advance(state)];
+    }
     const retry = spec.retry ?? this.workflow.defaults?.retry;
     const failed = outcome.status === "failed" || outcome.status === "timed_out";
     if (
       failed &&
       retry &&
-      item.attempts < retry.attempts &&
+      // Tries lost with their worker were not the step's: they do not use up its retries.
+      item.attempts - (item.lost ?? 0) < retry.attempts &&
       !state.cancelRequested &&
       outcome.retryable !== false
     ) {

@@ -26,6 +26,8 @@ export interface ItemState {
   status: ItemStatus;
   /** Attempts started or queued so far; the first try is attempt 1. */
   attempts: number;
+  /** Of those, tries whose worker was lost (each queued the next try; see WorkerLostSpec). */
+  lost?: number;
   outputs: Record<string, unknown>;
   exitCode?: number | null;
   error?: string;
@@ -90,6 +92,11 @@ export interface TaskOutcome {
   retryable?: boolean;
   /** A job's steps, as they ended. */
   steps?: InnerStepState[];
+  /**
+   * The try's worker was lost (its lease ran out, or it stopped the step when it could not renew it):
+   * an infrastructure failure, retried under `worker_lost`, not `retry`.
+   */
+  workerLost?: boolean;
 }
 
 export const TERMINAL_ITEM: ReadonlySet<ItemStatus> = new Set([

@@ -60,6 +60,20 @@ export const retry = {
   },
 } as const;
 
+export const workerLost = {
+  type: "object",
+  additionalProperties: false,
+  required: ["retries"],
+  properties: {
+    retries: {
+      type: "integer",
+      minimum: 0,
+      maximum: 10,
+      description: "Times a try whose worker was lost is queued again before the step fails (default 2)",
+    },
+  },
+} as const;
+
 const stringMap = { type: "object", additionalProperties: { type: "string" } } as const;
 const quantities = { type: "object", additionalProperties: { type: ["string", "number"] } } as const;
 
@@ -139,6 +153,7 @@ export const step = {
     env: scalarMap,
     if: expressionOrBoolean,
     retry,
+    worker_lost: workerLost,
     timeout: duration,
     for_each: { type: ["string", "array"], description: "A list, or an expression giving one" },
     continue_on_error: expressionOrBoolean,
@@ -266,5 +281,16 @@ export const pullRequestTrigger = {
     paths: patternList,
     "paths-ignore": patternList,
     types: { type: "array", items: { enum: [...PULL_REQUEST_TYPES] } },
+    forks: {
+      type: "object",
+      additionalProperties: false,
+      properties: {
+        secrets: {
+          type: "boolean",
+          description:
+            "Give runs of pull requests from forks the source's secrets and credentials (default false: they run without them)",
+        },
+      },
+    },
   },
 } as const;

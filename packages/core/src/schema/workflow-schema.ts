@@ -21,6 +21,7 @@ import {
   scalarMap,
   scheduleEntry,
   step,
+  workerLost,
 } from "./definitions.js";
 import { innerStep, innerSteps, jobOutputs, services, strategy } from "./job-definitions.js";
 
@@ -66,6 +67,7 @@ export const workflowSchema = {
         timeout: duration,
         working_directory: { type: "string" },
         retry,
+        worker_lost: workerLost,
         runner,
       },
     },
@@ -86,6 +88,11 @@ export const workflowSchema = {
         workflow: entryList("workflow_trigger", workflowEntry),
         workflow_run: entryList("workflow_trigger", workflowEntry),
       },
+    },
+    public: {
+      type: "boolean",
+      description:
+        "Its status badge (GET /badge/<workflow>.svg) is served without signing in; nothing else is public",
     },
     concurrency: {
       type: "object",

@@ -17,6 +17,8 @@ export interface PullRequestFilter {
   paths?: string[];
   "paths-ignore"?: string[];
   types?: string[];
+  /** Pull requests from forks get the source's secrets and credentials only with `secrets: true`. */
+  forks?: { secrets?: boolean };
 }
 
 /** GitHub's default `types` for pull_request: a PR being labelled or closed starts nothing. */
@@ -160,4 +162,21 @@ export function pushPayloadPaths(payload: Payload): string[] | undefined {
     for (const key of ["added", "modified", "removed"])
       for (const p of (commit[key] as string[] | undefined) ?? []) paths.add(p);
   return [...paths];
+}
+
+/**
+ * Whether a pull_request payload comes from a fork: its head is another repository than its base (or
+ * a fork since deleted, which GitHub sends as a null head repository).
+ */
+export function isForkPullRequest(payload: Payload): boolean {
+  const pr = payload.pull_request as Payload | undefined;
+  if (!pr) return false;
+  const head = (pr.head ?? {}) as Payload;
+  const base = (pr.base ?? {}) as Payload;
+  const headRepo = head.repo as Payload | null | undefined;
+  if (headRepo === null) return true;
+  const baseRepo = (base.repo ?? payload.repository ?? {}) as Payload;
+  const headName = String(headRepo?.full_name ?? "");
+  const baseName = String(baseRepo.full_name ?? "");
+  return headRepo?.fork === true || (headName !== "" && baseName !== "" && headName !== baseName);
 }

@@ -67,16 +67,27 @@ export class LogArchiver {
         // Unreachable archive: fall through to the spool, which keeps it until the archive is back.
       }
     }
-    await mkdir(this.spoolDir, { recursive: true });
-    const written = await this.spool(key, spoolFile);
-    // A step that printed nothing has no log to keep: no object, no record, three statements saved.
-    if (!written) {
-      await rm(spoolFile, { force: true });
-      return;
+    let record: SpoolRecord;
+    try {
+      await mkdir(this.spoolDir, { recursive: true });
+      const written = await this.spool(key, spoolFile);
+      // A step that printed nothing has no log to keep: no object, no record, three statements saved.
+      if (!written) {
+        await rm(spoolFile, { force: true });
+        return;
+      }
+      record = { ...key, object_key: objectKey, ...written };
+      // The body, then its record beside it: a spool entry counts only once its record exists.
+      await writeFile(`${spoolFile}${RECORD}`, JSON.stringify(record));
+    } catch (error) {
+      // A full disk: a partial spool file would only fill it further. The lines stay in the store, where
+      // the log is read from until an archive of it exists, so nothing of it is lost.
+      await rm(spoolFile, { force: true }).catch(() => {});
+      await rm(`${spoolFile}${RECORD}`, { force: true }).catch(() => {});
+      throw new Error(
+        `log spool ${this.spoolDir}: ${(error as Error).message}; the log of ${objectKey} stays in the database`,
+      );
     }
-    const record = { ...key, object_key: objectKey, ...written };
-    // The body, then its record beside it: a spool entry counts only once its record exists.
-    await writeFile(`${spoolFile}${RECORD}`, JSON.stringify(record));
     await this.upload(spoolFile, record).catch((error: Error) => {
       this.onError(new Error(`log archive unreachable, keeping ${objectKey} in the spool: ${error.message}`));
       this.scheduleRetry();

@@ -47,13 +47,13 @@ export class PgNotifier implements NotifierLike {
       await client.query(`LISTEN ${PREFIX}jobs; LISTEN ${PREFIX}cancel; LISTEN ${PREFIX}logs`);
     } catch (error) {
       // Never leave a half-open connection behind: the next attempt opens a new one.
-      client.removeAllListeners();
+      quiet(client);
       await client.end().catch(() => {});
       throw error;
     }
     if (this.closed) {
       // close() ran while this reconnect was under way.
-      client.removeAllListeners();
+      quiet(client);
       await client.end().catch(() => {});
       return;
     }
@@ -68,7 +68,7 @@ export class PgNotifier implements NotifierLike {
     if (this.closed || !this.client) return;
     const old = this.client;
     this.client = undefined;
-    old.removeAllListeners();
+    quiet(old);
     old.end().catch(() => {});
     this.onState("disconnected", error);
     this.scheduleReconnect();
@@ -103,8 +103,17 @@ export class PgNotifier implements NotifierLike {
     const client = this.client;
     this.client = undefined;
     if (client) {
-      client.removeAllListeners();
+      quiet(client);
       await client.end().catch(() => {});
     }
   }
+}
+
+/**
+ * Detaches a connection being given up from this notifier. It keeps a listener for 'error': a socket
+ * that fails while it closes would otherwise raise an error event no one handles, ending the process.
+ */
+function quiet(client: pg.Client): void {
+  client.removeAllListeners();
+  client.on("error", () => {});
 }

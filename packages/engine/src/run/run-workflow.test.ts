@@ -51,6 +51,19 @@ describe("runWorkflow", () => {
     return { ...result, events, lines };
   }
 
+  it("refuses the file actions, which need Gantry's store, with a message that says where they run", async () => {
+    const { report } = await start(`
+steps:
+  keep:
+    uses: gantry/upload-artifact
+    with: { name: out, path: out.txt, run: echo hi > out.txt }
+`);
+    expect(report.status).toBe("failed");
+    expect(report.steps.keep?.error).toMatch(
+      /gantry\/upload-artifact keeps its files in Gantry's store.*gantry up/,
+    );
+  });
+
   it("passes outputs along a DAG and evaluates workflow outputs", async () => {
     const { report } = await start(`
 steps:

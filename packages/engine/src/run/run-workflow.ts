@@ -12,6 +12,7 @@ import {
   type Task,
   type TaskOutcome,
 } from "@gantry/core";
+import { workspaceActionOf } from "../artifacts/workspace-actions.js";
 import { executeJob } from "../jobs/execute-job.js";
 import type { LoadedWorkflow } from "../loader/load-workflow.js";
 import type { RunnerLike, Stream } from "../runners/types.js";
@@ -112,6 +113,12 @@ export async function runWorkflow(
         ancestors.get(task.step) ?? [],
         action?.spec,
       );
+      const files = workspaceActionOf(loaded.workflow.steps[task.step]?.uses);
+      if (files) {
+        throw new PrepareError(
+          `gantry/${files} keeps its files in Gantry's store, which gantry run has none of: run the workflow with gantry up, or a server and a worker`,
+        );
+      }
       prepared = await resolveTaskSecrets(prepared, secretOptions);
       for (const secret of prepared.secrets) masker.add(secret);
       emit({ type: "task-started", task: prepared, at: Date.now() });

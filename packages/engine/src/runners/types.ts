@@ -15,7 +15,11 @@ export interface RunnerTask {
   flow?: { readonly full: boolean; waitForRoom(): Promise<void> };
   /** The worker running it: containers and pods are labelled with it, for clean-up after a crash. */
   workerId?: string;
-  /** A step of a job: the job's workspace (its working folder), kept between the job's steps. */
+  /**
+   * A host folder to run in as the working folder, made and removed by the caller (the runner neither
+   * makes nor removes it): for steps whose files the worker moves in before or out after (artifacts,
+   * caches), and for the steps of a job that share one folder. Absent: a fresh folder per step.
+   */
   workspace?: string;
 }
 
@@ -44,6 +48,11 @@ export interface RunnerResult {
   error?: string;
   startedAt: number;
   finishedAt: number;
+  /**
+   * What the step appended to $GANTRY_STEP_SUMMARY (Markdown), read up to one byte past
+   * SUMMARY_LIMIT_BYTES; absent when it wrote nothing. Not masked yet: the worker masks and bounds it.
+   */
+  summary?: string;
 }
 
 /** A place where steps run: the local machine, a container engine, a Kubernetes cluster. */

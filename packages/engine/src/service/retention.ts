@@ -1,3 +1,4 @@
+import { deleteExpiredArtifacts, deleteRunResults } from "../artifacts/retention.js";
 import type { LogArchiveLike } from "../logs/types.js";
 import {
   deleteRunLogs,
@@ -47,6 +48,8 @@ export async function applyRetention(
   let runs = 0;
   let logs = 0;
   let history = 0;
+  // Artifacts past their retention_days go whatever the policy: the uploading step chose how long.
+  await deleteExpiredArtifacts(ctx, archive);
   if (policy.runsMs !== undefined) {
     const { fires, events } = await deleteOldHistory(db, now - policy.runsMs);
     history = fires + events;
@@ -57,6 +60,7 @@ export async function applyRetention(
     };
     for (;;) {
       const ids = await expiredRuns(db, filter);
+      await deleteRunResults(ctx, archive, ids);
       logs += await deleteLogs(ctx, archive, ids, (tx) => deleteRuns(tx, ids));
       runs += ids.length;
       if (ids.length < BATCH) break;

@@ -2,6 +2,7 @@ import { Planner, type RunInfo, type RunState, type Task, type TaskOutcome } fro
 import type { Insertable, Selectable } from "kysely";
 import { deleteJob } from "../store/queries/delete-job.js";
 import { lockRun } from "../store/queries/lock-run.js";
+import type { Db } from "../store/queries/types.js";
 import { writeStep } from "../store/queries/write-step.js";
 import type { JobsTable, RunsTable, StepAttemptsTable } from "../store/tables.js";
 import type { ServiceContext } from "./context.js";
@@ -53,6 +54,10 @@ export async function startTask(
     const task = taskOf(job);
     const now = ctx.now();
     if (!planner.claim(state, task, now)) {
+      // This worker's own start, repeated because the answer to its commit was lost (a dropped
+      // connection): the task runs already in the state and the job is still held by this worker.
+      // Dropping the job here would leave the step running in the state with nothing to run it.
+      if (await heldBy(tx, job, workerId, state)) return { job, task, run, definition, info, state };
       await deleteJob(tx, job.id);
       return undefined;
     }
@@ -63,6 +68,19 @@ export async function startTask(
     });
     return { job, task, run, definition, info, state };
   });
+}
+
+async function heldBy(tx: Db, job: Job, workerId: string, state: RunState): Promise<boolean> {
+  const item = state.steps[job.step]?.items[job.item_index];
+  if (item?.status !== "running" || item.attempts !== job.attempt) return false;
+  const row = await tx
+    .selectFrom("jobs")
+    .select("id")
+    .where("id", "=", job.id)
+    .where("worker_id", "=", workerId)
+    .where("status", "=", "running")
+    .executeTakeFirst();
+  return row !== undefined;
 }
 
 /** The history row of an attempt that starts now. */
@@ -98,6 +116,11 @@ export interface FinishOptions {
    * transaction between its steps (measured: 36 → 27 statements per two-step run, see bench/README.md).
    */
   take?: { workerId: string; labels: string[]; leaseUntil: number };
+  /**
+   * The reaper's fence: the job counts as lost only if its lease is still over at this time (its worker
+   * may have renewed it since the reaper read it).
+   */
+  expiredBefore?: number;
 }
 
 /**
@@ -122,7 +145,13 @@ export async function finishTask(
     if (group) await lockGroup(tx, ctx.database.dialect, group);
     const run = await lockRun(tx, ctx.database.dialect, job.run_id);
     // Gone already: a reaper took this job from a worker it thought lost, or the reverse. First one wins.
-    if (!(await deleteJob(tx, job.id))) return undefined;
+    // Fenced by worker and attempt (a job row is one attempt): a late result of a superseded try, or of
+    // a job handed to another worker since, changes nothing.
+    const fence = {
+      ...(workerId !== null ? { workerId } : {}),
+      ...(options.expiredBefore !== undefined ? { expiredBefore: options.expiredBefore } : {}),
+    };
+    if (!(await deleteJob(tx, job.id, fence))) return undefined;
     if (!run || run.state_json === "null") return undefined;
     const definition = await definitionAt(tx, run.revision);
     const info = runInfo(run, ctx.box);

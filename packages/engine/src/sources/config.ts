@@ -17,7 +17,21 @@ export interface SourceConfig {
   /** Polling interval; 0 polls never (webhooks and POST …/sync only). */
   intervalMs: number;
   credentials?: { token?: string; username?: string; ssh_key?: string };
-  github?: { repository: string; secret: string };
+  github?: GithubSourceConfig;
+}
+
+/**
+ * The GitHub side of a source: its webhook secret, and how results of the runs its events start are
+ * reported on the commit. With `token`: commit statuses. With `app`: check runs, as the GitHub App.
+ * Neither: nothing is reported. Secrets stay references, resolved at each report.
+ */
+export interface GithubSourceConfig {
+  repository: string;
+  secret: string;
+  token?: string;
+  app?: { app_id: number | string; private_key: string; installation_id: number | string };
+  /** The REST API's base URL: https://api.github.com, or GitHub Enterprise Server's https://HOST/api/v3. */
+  api_url?: string;
 }
 
 /** Where relative `ref+file://` and `ref+sops://` references in the config resolve (the config's folder). */

@@ -1,10 +1,12 @@
 import {
   githubContext,
+  isForkPullRequest,
   type PullRequestFilter,
   type PushFilter,
   pullRequestMatches,
   pushMatches,
 } from "@gantry/core";
+import { SECRETS_WITHHELD } from "../run/withheld-secrets.js";
 import type { ServiceContext } from "../service/context.js";
 import { createRun } from "../service/create-run.js";
 import { definitionAt } from "../service/definitions.js";
@@ -41,12 +43,14 @@ export async function startGitEventRuns(ctx: ServiceContext, event: GitEvent): P
   const { db } = ctx.database;
   const started: StartedRun[] = [];
   const github = githubContext(event.name, event.payload);
+  const fork = event.name === "pull_request" && isForkPullRequest(event.payload);
   const trigger = {
     ...event.payload,
     type: "github",
     event: event.name,
     delivery: event.delivery,
     source: event.source,
+    fork,
   };
   for (const { name } of await workflowsOfSource(db, sourceKey(event.source))) {
     const row = await getWorkflow(db, name);
@@ -55,8 +59,16 @@ export async function startGitEventRuns(ctx: ServiceContext, event: GitEvent): P
     if (!(event.name in on)) continue;
     const filter = on[event.name] as Record<string, unknown> | null;
     if (!matches(event, filter)) continue;
+    // A fork's code must not reach the source's secrets ("pwn requests"): the worker withholds them
+    // unless the workflow says otherwise. Set here, after the payload, so a payload cannot set it.
+    const withheld = fork && (filter?.forks as { secrets?: boolean } | undefined)?.secrets !== true;
     try {
-      const run = await createRun(ctx, { workflow: name, revision: row.revision, trigger, github });
+      const run = await createRun(ctx, {
+        workflow: name,
+        revision: row.revision,
+        trigger: { ...trigger, [SECRETS_WITHHELD]: withheld },
+        github,
+      });
       started.push({ workflow: name, ...run });
     } catch (error) {
       started.push({ workflow: name, error: (error as Error).message });

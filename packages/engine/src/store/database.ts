@@ -9,6 +9,7 @@ import * as auth from "./migrations/0005-auth.js";
 import * as triggers from "./migrations/0006-triggers.js";
 import * as runTriggerType from "./migrations/0007-run-trigger-type.js";
 import * as encryptionKeys from "./migrations/0008-encryption-keys.js";
+import * as ciResults from "./migrations/0011-ci-results.js";
 import type { Tables } from "./tables.js";
 
 export type Dialect = "sqlite" | "postgres";
@@ -32,6 +33,7 @@ const MIGRATIONS: Record<string, (dialect: Dialect) => Migration> = {
   "0006-triggers": (dialect) => ({ up: (db) => triggers.up(db, dialect) }),
   "0007-run-trigger-type": (dialect) => ({ up: (db) => runTriggerType.up(db, dialect) }),
   "0008-encryption-keys": (dialect) => ({ up: (db) => encryptionKeys.up(db, dialect) }),
+  "0011-ci-results": (dialect) => ({ up: (db) => ciResults.up(db, dialect) }),
 };
 
 /**
@@ -43,9 +45,21 @@ export async function openDatabase(location: string, options: { poolSize?: numbe
     const pg = (await import("pg")).default;
     // bigint columns hold ms timestamps, well inside Number's exact range: read them as numbers.
     pg.types.setTypeParser(20, (v: string) => Number(v));
-    const pool = new pg.Pool({ connectionString: location, max: options.poolSize ?? 10 });
-    // A dropped connection must not crash the process; the pool replaces it on next use.
+    const pool = new pg.Pool({
+      connectionString: location,
+      max: options.poolSize ?? 10,
+      // A database that does not answer fails a query in 10 s instead of hanging it (and a heartbeat).
+      connectionTimeoutMillis: 10_000,
+      keepAlive: true,
+    });
+    // A dropped connection must not crash the process; the pool replaces it on next use. The pool
+    // listens for errors only on idle clients: a client checked out (inside a transaction, between two
+    // statements) that the server terminates (57P01, a restart) emits 'error' with no listener, which
+    // ends the process. Each client gets its own listener for its whole life.
     pool.on("error", () => {});
+    pool.on("connect", (client) => {
+      client.on("error", () => {});
+    });
     const db = new Kysely<Tables>({ dialect: new PostgresDialect({ pool }) });
     return { db, dialect: "postgres", url: location, pool, close: () => db.destroy() };
   }

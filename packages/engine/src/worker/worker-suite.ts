@@ -15,6 +15,7 @@ import { createRun } from "../service/create-run.js";
 import { reapExpiredJobs } from "../service/reaper.js";
 import { registerFolder } from "../service/register-folder.js";
 import { runState } from "../service/run-record.js";
+import { finishTask } from "../service/tasks.js";
 import type { Database } from "../store/database.js";
 import { claimJob } from "../store/queries/claim-job.js";
 import { expiredJobs } from "../store/queries/expired-jobs.js";
@@ -137,7 +138,19 @@ outputs:
 name: reap-once
 steps:
   only:
+    worker_lost: { retries: 0 }
     run: echo "never claimed by a real worker"
+`,
+    "lease-cut.yaml": `
+name: lease-cut
+steps:
+  held:
+    run: |
+      echo "$GANTRY_ATTEMPT $$" >> "${file("lease-cut-starts")}"
+      ${waitGate(file("lease-cut-gate"))}
+      echo "attempt=$GANTRY_ATTEMPT" >> "$GANTRY_OUTPUT"
+outputs:
+  attempt: \${{ steps.held.outputs.attempt }}
 `,
     "handback.yaml": `
 name: handback
@@ -198,6 +211,54 @@ function slowClaims(ms: number): KyselyPlugin {
       return args.result;
     },
   };
+}
+
+/** Loses the answer of the first claim: the claim commits, and the worker hears only an error. */
+function lostClaimAnswer(): KyselyPlugin {
+  const claims = new WeakSet<object>();
+  let lost = false;
+  return {
+    transformQuery(args: PluginTransformQueryArgs) {
+      const node = args.node;
+      if (node.kind === "UpdateQueryNode" && JSON.stringify(node.updates ?? []).includes('"worker_id"'))
+        claims.add(args.queryId);
+      return args.node;
+    },
+    async transformResult(args: PluginTransformResultArgs): Promise<QueryResult<UnknownRow>> {
+      if (claims.has(args.queryId) && args.result.rows.length > 0 && !lost) {
+        lost = true;
+        throw new Error("Connection terminated unexpectedly (the answer is lost, the claim committed)");
+      }
+      return args.result;
+    },
+  };
+}
+
+/** A database connection that can be cut: every statement fails while `cut` is set. */
+function cuttable(): { plugin: KyselyPlugin; cut: boolean } {
+  const state = {
+    cut: false,
+    plugin: {
+      transformQuery(args: PluginTransformQueryArgs) {
+        if (state.cut) throw new Error("connection refused (cut off by the test)");
+        return args.node;
+      },
+      async transformResult(args: PluginTransformResultArgs): Promise<QueryResult<UnknownRow>> {
+        return args.result;
+      },
+    } satisfies KyselyPlugin,
+  };
+  return state;
+}
+
+/** True once a process is gone or a zombie. */
+function processEnded(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2).startsWith("Z");
+  } catch {
+    return true;
+  }
 }
 
 /** Runs through workers, on each store: `worker.test.ts` (SQLite), `worker.services.test.ts` (PostgreSQL). */
@@ -551,6 +612,80 @@ runs:
       ]);
     });
 
+    it("a worker cut off from the database stops its step before its lease ends; the new try runs after it, elsewhere", async () => {
+      const link = cuttable();
+      const cutOff = await h.worker({
+        database: { ...h.database, db: h.database.db.withPlugin(link.plugin) },
+        leaseMs: 3000,
+      });
+      const { id } = await createRun(h.ctx, { workflow: "lease-cut" });
+      await waitFor(() => lines(file("lease-cut-starts")).length === 1, { what: "the step to start" });
+      const firstPid = Number(lines(file("lease-cut-starts"))[0]?.split(" ")[1]);
+      link.cut = true;
+      // The reaper queues a new try only once the lease is over; by then the first try has ended.
+      await waitFor(async () => (await reapExpiredJobs(h.ctx)) === 1, {
+        what: "the reaper to find the lease over",
+      });
+      expect(processEnded(firstPid), "the first try still runs after its lease").toBe(true);
+      const other = await h.worker();
+      writeFileSync(file("lease-cut-gate"), "");
+      const row = await h.waitForRun(id, ["succeeded", "failed"]);
+      expect(row.status).toBe("succeeded");
+      expect(runView(row).outputs).toEqual({ attempt: "2" });
+      // The cut-off worker hears again: its report of the stopped try comes too late and is refused.
+      link.cut = false;
+      await waitFor(() => cutOff.running === 0, { what: "the cut-off worker to give the try up" });
+      const attempts = (await h.attempts(id)).map((a) => [a.attempt, a.status, a.worker_id]);
+      expect(attempts).toEqual([
+        [1, "failed", cutOff.id],
+        [2, "succeeded", other.id],
+      ]);
+      expect((await h.attempts(id))[0]?.error).toMatch(/^worker lost: /);
+      expect(lines(file("lease-cut-starts")).map((l) => l.split(" ")[0])).toEqual(["1", "2"]);
+    });
+
+    it("runs a job whose claim committed but whose answer was lost, without waiting for its lease", async () => {
+      await h.worker({
+        database: { ...h.database, db: h.database.db.withPlugin(lostClaimAnswer()) },
+        leaseMs: 60_000,
+        pollMs: 200,
+      });
+      const { id } = await createRun(h.ctx, { workflow: "trivial" });
+      // Far less than the lease: the worker found the job it held and ran it.
+      const row = await h.waitForRun(id, ["succeeded", "failed"], 20_000);
+      expect(row.status).toBe("succeeded");
+      expect((await h.attempts(id)).map((a) => [a.attempt, a.status])).toEqual([[1, "succeeded"]]);
+    });
+
+    it("refuses the late result of a try that was reaped (fencing by attempt)", async () => {
+      const { id } = await createRun(h.ctx, { workflow: "reap" });
+      const now = Date.now();
+      const stale = await claimJob(
+        h.database.db,
+        h.database.dialect,
+        { id: "slow-worker", labels: ["runner:local"] },
+        now,
+        now + 100,
+      );
+      expect(stale).toBeDefined();
+      await waitFor(async () => (await reapExpiredJobs(h.ctx)) === 1, { what: "the reaper to take the job" });
+      const late = await finishTask(
+        h.ctx,
+        stale!,
+        { status: "succeeded", exitCode: 0, outputs: { attempt: "late" } },
+        "slow-worker",
+      );
+      expect(late).toBeUndefined();
+      expect((await h.attempts(id)).map((a) => [a.attempt, a.status])).toEqual([[1, "failed"]]);
+      expect((await runJobs(h.database.db, id)).map((j) => [j.attempt, j.status])).toEqual([[2, "queued"]]);
+      expect(runView((await getRun(h.database.db, id))!).state?.steps.only?.items[0]).toMatchObject({
+        status: "queued",
+        attempts: 2,
+        lost: 1,
+      });
+      await cancelRun(h.ctx, id);
+    });
+
     it("fails the step of a reaped job when no attempts remain", async () => {
       const { id } = await createRun(h.ctx, { workflow: "reap-once" });
       const now = Date.now();
@@ -564,7 +699,9 @@ runs:
       await waitFor(async () => (await reapExpiredJobs(h.ctx)) === 1, { what: "the reaper to take the job" });
       const row = (await getRun(h.database.db, id))!;
       expect(row.status).toBe("failed");
-      expect(runView(row).state?.steps.only?.items[0]?.error).toMatch(/worker lost/);
+      expect(runView(row).state?.steps.only?.items[0]?.error).toMatch(
+        /^worker lost: lost-worker .*\(worker_lost\.retries: 0 spent\)$/,
+      );
       expect(await runJobs(h.database.db, id)).toEqual([]);
     });
 

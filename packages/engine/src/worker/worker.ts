@@ -1,4 +1,6 @@
+import { chmod, mkdir, mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
+import path from "node:path";
 import {
   addMaskCommand,
   Masker,
@@ -8,12 +10,20 @@ import {
   runnerTypeLabel,
   type TaskOutcome,
 } from "@gantry/core";
+import { DEFAULT_FILES_LIMITS, type FilesLimits } from "../artifacts/context.js";
+import {
+  type WorkspaceActionName,
+  workspaceActionOf,
+  workspaceHooks,
+} from "../artifacts/workspace-actions.js";
 import { executeJob } from "../jobs/execute-job.js";
 import type { LogArchiver } from "../logs/archiver.js";
+import type { LogArchiveLike } from "../logs/types.js";
 import { type LogWriterOptions, TaskLogWriter } from "../logs/writer.js";
 import { RECONNECTED } from "../queue/notifier.js";
 import { resolveTaskSecrets, resolveWorkflowSecrets } from "../run/task-secrets.js";
-import type { RunnerLike, Stream } from "../runners/types.js";
+import { secretsWithheld, WITHHELD_NOTICE, withoutSecretRefs } from "../run/withheld-secrets.js";
+import type { RunnerLike, RunnerResult, Stream } from "../runners/types.js";
 import { createSecretCache, type SecretCache } from "../secrets/index.js";
 import type { ServiceContext } from "../service/context.js";
 import { definitionAt } from "../service/definitions.js";
@@ -23,8 +33,10 @@ import { claimJobs } from "../store/queries/claim-jobs.js";
 import { lockRun } from "../store/queries/lock-run.js";
 import { nextAvailableAt } from "../store/queries/next-available.js";
 import { renewLeases } from "../store/queries/renew-leases.js";
+import { insertStepSummary } from "../store/queries/step-summaries.js";
 import { updateRun } from "../store/queries/update-run.js";
 import { upsertWorker } from "../store/queries/upsert-worker.js";
+import { boundedSummary } from "../summaries/limits.js";
 import { BundleCache } from "./bundle-cache.js";
 
 const SECRET_CACHE_TTL_MS = 300_000;
@@ -65,6 +77,16 @@ export interface WorkerOptions {
   logs?: { archiver: LogArchiver; writer?: LogWriterOptions };
   /** Called on each claim with how long the job waited after it became ready, for metrics. */
   onClaimed?: (waitedSeconds: number) => void;
+  /**
+   * Artifacts and caches (gantry/upload-artifact, download-artifact, cache): they are kept in `objects`,
+   * the store that keeps finished logs. Without it those steps fail, saying so.
+   */
+  files?: {
+    objects: LogArchiveLike;
+    limits?: Partial<FilesLimits>;
+    /** Where their workspaces are made; a docker engine must see this path (default: the OS's temporary folder). */
+    workspaceRoot?: string;
+  };
 }
 
 /**
@@ -84,6 +106,12 @@ interface Active {
   /** A clean-up step (`if: always()`) queued by the run's cancel: that cancel must not stop it. */
   cleanup: boolean;
   done: Promise<void>;
+  /** When its lease ends as far as this worker knows: set at the claim, moved by each renewal. */
+  leaseUntil: number;
+  /** Its step's process has ended (only the result and the log are left to store). */
+  settled: boolean;
+  /** Why this worker gave the step up: it could not keep the lease, so another try will run. */
+  lost?: string;
 }
 
 export class Worker {
@@ -114,6 +142,17 @@ export class Worker {
   private endSleep: (() => void) | undefined;
   private loop: Promise<void> | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
+  /** A renewal sooner than the next heartbeat, after one failed. */
+  private renewRetry: NodeJS.Timeout | undefined;
+  private beating = false;
+  /**
+   * A claim or a finish failed after its statement may have committed (the answer lost with the
+   * connection): the store may hold jobs for this worker that it does not know of. Looked for when
+   * nothing that takes jobs is in flight (`taking`), so a job is never started twice here.
+   */
+  private adoptPending = false;
+  private taking = 0;
+  private leaseWatch: NodeJS.Timeout | undefined;
   private orphanSweep: NodeJS.Timeout | undefined;
   private unsubscribe: Array<() => void> = [];
   private readonly secretCaches = new Map<string, SecretCache>();
@@ -139,6 +178,7 @@ export class Worker {
       this.ctx.notifier.subscribe("cancel", (runId) => this.cancelRun(runId)),
     );
     this.heartbeat = setInterval(() => void this.beat(), Math.max(50, Math.floor(this.leaseMs / 3)));
+    this.leaseWatch = setInterval(() => this.watchLeases(), Math.max(25, Math.floor(this.leaseMs / 20)));
     if (this.options.runner.removeOrphans) {
       void this.removeOrphans();
       this.orphanSweep = setInterval(() => void this.removeOrphans(), ORPHAN_SWEEP_MS);
@@ -167,6 +207,8 @@ export class Worker {
     }
     await Promise.all([...this.active.values()].map((a) => a.done));
     if (this.heartbeat) clearInterval(this.heartbeat);
+    if (this.leaseWatch) clearInterval(this.leaseWatch);
+    if (this.renewRetry) clearTimeout(this.renewRetry);
     if (this.orphanSweep) clearInterval(this.orphanSweep);
     for (const off of this.unsubscribe) off();
     this.state = "stopped";
@@ -185,12 +227,32 @@ export class Worker {
   }
 
   private async beat(): Promise<void> {
+    // A renewal still waiting on a slow database is not doubled: the next one starts when it is over.
+    if (this.beating) return;
+    this.beating = true;
+    if (this.renewRetry) clearTimeout(this.renewRetry);
+    this.renewRetry = undefined;
     try {
       // An idle worker holds no lease: skipping the renewal keeps an idle cluster's database quiet.
-      if (this.active.size > 0)
-        await renewLeases(this.ctx.database.db, this.id, this.ctx.now() + this.leaseMs, [
-          ...this.active.keys(),
-        ]);
+      const held = [...this.active.values()].filter((a) => a.lost === undefined);
+      if (held.length > 0) {
+        const until = this.ctx.now() + this.leaseMs;
+        const renewed = new Set(
+          await renewLeases(
+            this.ctx.database.db,
+            this.id,
+            until,
+            held.map((a) => a.job.id),
+          ),
+        );
+        for (const active of held) {
+          if (renewed.has(active.job.id)) active.leaseUntil = until;
+          // Finished meanwhile (its job deleted with its result), or taken away: the reaper found its
+          // lease over. Another try may run already; this one must stop at once.
+          else if (this.active.get(active.job.id) === active && !active.settled && !active.handedBack)
+            this.giveUp(active, "its lease was taken over by the reaper");
+        }
+      }
       await this.register();
       // The fallback for a cancel notification that never arrived (a dropped LISTEN connection).
       const runIds = [...new Set([...this.active.values()].map((a) => a.job.run_id))];
@@ -205,7 +267,36 @@ export class Worker {
       }
     } catch (error) {
       this.options.onError?.(error as Error);
+      // The database is away: try again every second (within the lease), so that the lease is renewed as
+      // soon as it is back, not a third of a lease later.
+      if (this.state === "running" || this.active.size > 0)
+        this.renewRetry = setTimeout(() => void this.beat(), Math.min(1000, Math.floor(this.leaseMs / 10)));
+    } finally {
+      this.beating = false;
     }
+  }
+
+  /**
+   * Stops the steps whose lease this worker could not renew, a third of a lease before it ends (time for
+   * SIGTERM, the kill grace and SIGKILL in the default 30 s lease): the reaper queues a new try only
+   * once the lease is over, so the two never run at once.
+   */
+  private watchLeases(): void {
+    const now = this.ctx.now();
+    for (const active of this.active.values()) {
+      if (active.lost !== undefined || active.settled || active.handedBack) continue;
+      if (now >= active.leaseUntil - this.leaseMs / 3)
+        this.giveUp(
+          active,
+          `could not renew its lease for ${Math.round((now - active.leaseUntil + this.leaseMs) / 1000)} s (the database is unreachable)`,
+        );
+    }
+  }
+
+  private giveUp(active: Active, why: string): void {
+    active.lost = `worker lost: ${this.id} stopped its step: it ${why}`;
+    this.options.onError?.(new Error(`${active.job.step} of run ${active.job.run_id}: ${active.lost}`));
+    active.abort.abort();
   }
 
   /**
@@ -271,6 +362,7 @@ export class Worker {
       this.woken = false;
       let filled = false;
       let sleepMs = this.active.size < this.concurrency ? this.pollMs : 60_000;
+      if (this.adoptPending && this.taking === 0) await this.adopt();
       if (this.active.size < this.concurrency) {
         try {
           const now = this.ctx.now();
@@ -284,7 +376,10 @@ export class Worker {
             now,
             now + this.leaseMs,
             free,
-          );
+          ).catch((error: Error) => {
+            this.adoptPending = true;
+            throw error;
+          });
           for (const job of jobs) {
             this.options.onClaimed?.(Math.max(0, now - job.available_at) / 1000);
             this.begin(job);
@@ -328,7 +423,15 @@ export class Worker {
   /** Runs a claimed job; `claimed` when it was started already (taken over by finishTask). */
   private begin(job: Job, claimed?: ClaimedTask): void {
     const abort = new AbortController();
-    const active: Active = { job, abort, handedBack: false, cleanup: false, done: Promise.resolve() };
+    const active: Active = {
+      job,
+      abort,
+      handedBack: false,
+      cleanup: false,
+      done: Promise.resolve(),
+      leaseUntil: job.lease_until ?? this.ctx.now() + this.leaseMs,
+      settled: false,
+    };
     active.done = this.execute(active, claimed)
       .catch((error: Error) => this.options.onError?.(error))
       .finally(() => {
@@ -351,10 +454,26 @@ export class Worker {
       if (active.abort.signal.aborted && !active.handedBack) active.abort = new AbortController();
     }
     const { outcome, archive } = await this.run(claimed, active.abort.signal);
+    active.settled = true;
     if (active.handedBack) {
       // The same attempt runs again elsewhere: its chunks so far are archived first (see run).
       await archive();
       return this.handBack(claimed);
+    }
+    if (active.lost !== undefined) {
+      // The step was stopped because its lease could not be kept: the try was lost with this worker's
+      // database connection, not failed by the step. Reported as such once the database is back (the
+      // reaper does the same after the lease, and whichever comes first counts; the other is fenced off).
+      await archive();
+      await this.persistently(() =>
+        finishTask(
+          this.ctx,
+          active.job,
+          { status: "failed", exitCode: null, error: active.lost, workerLost: true },
+          this.id,
+        ),
+      );
+      return;
     }
     if (outcome.startedAt !== undefined && outcome.finishedAt !== undefined) {
       this.options.onFinished?.((outcome.finishedAt - outcome.startedAt) / 1000, outcome.status);
@@ -362,14 +481,19 @@ export class Worker {
     // The result must not be lost to a dropped database connection: retry until the store takes it
     // (finishTask is safe to repeat: a second call finds its job gone and does nothing).
     // While running, this worker takes a successor that became ready itself (see FinishOptions.take).
+    this.taking++;
     const taken = await this.persistently(() =>
       finishTask(this.ctx, active.job, outcome, this.id, {
         group: claimed.run.concurrency_group,
         ...(this.state === "running"
           ? { take: { workerId: this.id, labels: this.labels, leaseUntil: this.ctx.now() + this.leaseMs } }
           : {}),
+      }).catch((error: Error) => {
+        // Committed with its answer lost, maybe, and a successor taken with it.
+        this.adoptPending = true;
+        throw error;
       }),
-    );
+    ).finally(() => this.taking--);
     if (taken) {
       // Stopping began meanwhile: the successor goes back to the queue for another worker.
       if (this.state !== "running") await this.handBack(taken);
@@ -420,9 +544,19 @@ export class Worker {
     const masker = new Masker();
     try {
       const secretOptions = { baseDir: definition.root, cache: this.secretCache(job.run_id) };
-      info.secrets = await resolveWorkflowSecrets(definition.workflow, secretOptions);
+      const withheld = secretsWithheld(info.trigger);
+      info.secrets = withheld ? {} : await resolveWorkflowSecrets(definition.workflow, secretOptions);
+      const evaluated = prepareTask(
+        definition.workflow,
+        info,
+        state,
+        task,
+        planner.ancestorsOf(task.step),
+        action?.spec,
+      );
+      if (withheld) writer.line("stderr", WITHHELD_NOTICE);
       const prepared = await resolveTaskSecrets(
-        prepareTask(definition.workflow, info, state, task, planner.ancestorsOf(task.step), action?.spec),
+        withheld ? withoutSecretRefs(evaluated) : evaluated,
         secretOptions,
       );
       for (const secret of prepared.secrets) masker.add(secret);
@@ -441,39 +575,53 @@ export class Worker {
           line,
         });
       };
-      const result = definition.workflow.steps[task.step]?.steps
-        ? await executeJob({
-            workflow: definition.workflow,
-            info,
-            state,
-            task,
-            ancestors: planner.ancestorsOf(task.step),
-            action: async (key) => {
-              const inner = definition.actions[key];
-              return inner ? { spec: inner.spec, dir: await this.bundles.folder(inner.bundle) } : undefined;
-            },
-            resolve: async (t) => {
-              const resolved = await resolveTaskSecrets(t, secretOptions);
-              for (const secret of resolved.secrets) masker.add(secret);
-              return resolved;
-            },
-            runner: this.options.runner,
-            runId: job.run_id,
-            signal,
-            onLine,
-            flow: writer,
-            workerId: this.id,
-          })
-        : await this.options.runner.run({
-            task: prepared,
-            runId: job.run_id,
-            ...(actionDir ? { actionDir } : {}),
-            signal,
-            flow: writer,
-            workerId: this.id,
-            onLine,
-          });
-      return { ...result, ...(result.error ? { error: masker.mask(result.error) } : {}) };
+      if (definition.workflow.steps[task.step]?.steps) {
+        const result = await executeJob({
+          workflow: definition.workflow,
+          info,
+          state,
+          task,
+          ancestors: planner.ancestorsOf(task.step),
+          action: async (key) => {
+            const inner = definition.actions[key];
+            return inner ? { spec: inner.spec, dir: await this.bundles.folder(inner.bundle) } : undefined;
+          },
+          resolve: async (t) => {
+            const resolved = await resolveTaskSecrets(t, secretOptions);
+            for (const secret of resolved.secrets) masker.add(secret);
+            return resolved;
+          },
+          runner: this.options.runner,
+          runId: job.run_id,
+          signal,
+          onLine,
+          flow: writer,
+          workerId: this.id,
+        });
+        return { ...result, ...(result.error ? { error: masker.mask(result.error) } : {}) };
+      }
+      const runIn = (workspace?: string) =>
+        this.options.runner.run({
+          task: prepared,
+          runId: job.run_id,
+          ...(actionDir ? { actionDir } : {}),
+          signal,
+          flow: writer,
+          workerId: this.id,
+          onLine,
+          ...(workspace ? { workspace } : {}),
+        });
+      const files = workspaceActionOf(definition.workflow.steps[task.step]?.uses);
+      const result = files
+        ? await this.runWithFiles(files, claimed, prepared.inputs, prepared.runner?.type, runIn, (line) =>
+            onLine("stdout", line),
+          )
+        : await runIn();
+      const { summary, ...outcome } = result;
+      // Every secret of the workflow, not only this step's: a summary is shown beyond the log's readers.
+      for (const secret of Object.values(info.secrets ?? {})) masker.add(secret);
+      await this.saveSummary(job, summary, masker);
+      return { ...outcome, ...(outcome.error ? { error: masker.mask(outcome.error) } : {}) };
     } catch (error) {
       return {
         status: "failed",
@@ -483,6 +631,82 @@ export class Worker {
         finishedAt: this.ctx.now(),
       };
     }
+  }
+
+  /**
+   * Runs a step of gantry/upload-artifact, download-artifact or cache: in a workspace this worker makes,
+   * fills before (download, restore) and reads after (upload, save) through the action's hooks. A step
+   * outside a job is its own job, so the cache's end-of-job save comes right after it.
+   */
+  private async runWithFiles(
+    name: WorkspaceActionName,
+    claimed: ClaimedTask,
+    inputs: Record<string, unknown>,
+    runnerType: string | undefined,
+    runIn: (workspace: string) => Promise<RunnerResult>,
+    log: (line: string) => void,
+  ): Promise<RunnerResult> {
+    const files = this.options.files;
+    if (!files)
+      throw new Error(
+        `gantry/${name} needs a worker with an object store (the log archive's); this one has none`,
+      );
+    const type = runnerType ?? "local";
+    if (type !== "local" && type !== "docker") {
+      throw new Error(
+        `gantry/${name} runs on the local and docker runners, not ${type}: its files pass through the worker`,
+      );
+    }
+    const root = await mkdtemp(path.join(files.workspaceRoot ?? os.tmpdir(), "gantry-files-"));
+    try {
+      const workspace = path.join(root, "work");
+      const scratch = path.join(root, "scratch");
+      await Promise.all([mkdir(workspace), mkdir(scratch)]);
+      // A container's user may not be the worker's: it must be able to write the workspace.
+      await chmod(workspace, 0o777);
+      const hooks = workspaceHooks(name, {
+        db: this.ctx.database.db,
+        objects: files.objects,
+        now: this.ctx.now,
+        limits: { ...DEFAULT_FILES_LIMITS, ...files.limits },
+        run: { id: claimed.run.id, workflow: claimed.run.workflow, info: claimed.info },
+        step: claimed.job.step,
+        inputs,
+        log,
+        scratch,
+      });
+      const named = async <T>(work: () => Promise<T>): Promise<T> => {
+        try {
+          return await work();
+        } catch (error) {
+          throw new Error(`gantry/${name}: ${(error as Error).message}`);
+        }
+      };
+      const before = await named(() => hooks.before(workspace));
+      const result = await runIn(workspace);
+      if (result.status !== "succeeded") {
+        await named(() => hooks.post(workspace, false));
+        return result;
+      }
+      const after = await named(() => hooks.after(workspace));
+      await named(() => hooks.post(workspace, true));
+      return { ...result, outputs: { ...result.outputs, ...before, ...after } };
+    } finally {
+      await rm(root, { recursive: true, force: true }).catch(() => undefined);
+    }
+  }
+
+  /**
+   * Stores what the step wrote to $GANTRY_STEP_SUMMARY, masked and bounded, before its result: the run
+   * page shows it once the step shows as finished. A store error costs the summary, not the step.
+   */
+  private async saveSummary(job: Job, text: string | undefined, masker: Masker): Promise<void> {
+    const markdown = boundedSummary(text === undefined ? undefined : masker.mask(text));
+    if (markdown === undefined) return;
+    const key = { run_id: job.run_id, step: job.step, item_index: job.item_index, attempt: job.attempt };
+    await insertStepSummary(this.ctx.database.db, key, markdown, this.ctx.now()).catch((error: Error) =>
+      this.options.onError?.(new Error(`summary of ${job.step}: ${error.message}`)),
+    );
   }
 
   private async persistently<T>(operation: () => Promise<T>): Promise<T> {
@@ -495,6 +719,34 @@ export class Worker {
         this.options.onError?.(error as Error);
         await new Promise((resolve) => setTimeout(resolve, Math.min(5_000, 100 * 2 ** attempt)));
       }
+    }
+  }
+
+  /**
+   * Starts the jobs the store says this worker holds and that it does not run: claimed or taken by a
+   * statement whose answer was lost. Without this, each would wait for its lease to run out and count
+   * as a try lost with its worker.
+   */
+  private async adopt(): Promise<void> {
+    this.adoptPending = false;
+    try {
+      const held = await this.ctx.database.db
+        .selectFrom("jobs")
+        .selectAll()
+        .where("worker_id", "=", this.id)
+        .where("status", "=", "running")
+        // A job near the end of its lease is left to the reaper, which may be queueing its next try.
+        .where("lease_until", ">", this.ctx.now() + this.leaseMs / 2)
+        .execute();
+      // Checked again after the query: a finish may have taken a job meanwhile.
+      if (this.taking > 0) {
+        this.adoptPending = true;
+        return;
+      }
+      for (const job of held) if (!this.active.has(job.id)) this.begin(job);
+    } catch (error) {
+      this.adoptPending = true;
+      this.options.onError?.(error as Error);
     }
   }
 

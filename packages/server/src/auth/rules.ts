@@ -54,6 +54,10 @@ export const RULES: Record<string, Rule> = {
   "GET /api/v1/runs": { access: "viewer", list: "runs" },
   "GET /api/v1/runs/:id": { access: "viewer", target: run },
   "GET /api/v1/runs/:id/logs": { access: "viewer", target: run },
+  "GET /api/v1/runs/:id/artifacts": { access: "viewer", target: run },
+  "GET /api/v1/runs/:id/artifacts/:name": { access: "viewer", target: run },
+  // A public workflow's badge is for READMEs; the route checks the role itself for the others.
+  "GET /badge/:file": { access: "public" },
   "POST /api/v1/runs/:id/cancel": { access: "operator", target: run, audit: "run.cancel" },
   "POST /api/v1/runs/:id/rerun": { access: "operator", target: run, audit: "run.rerun" },
 

@@ -70,7 +70,10 @@ export function runRoutes(app: FastifyInstance, ctx: ServerContext): void {
         response: { 200: runDetail, 404: errorReply },
       },
     },
-    async (request) => runDetailView(await mustGetRun(ctx, request.params.id)),
+    async (request) => {
+      const run = await mustGetRun(ctx, request.params.id);
+      return runDetailView(run, await store.listStepSummaries(db, run.id));
+    },
   );
 
   app.post<{ Params: { id: string } }>(

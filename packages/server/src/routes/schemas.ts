@@ -53,6 +53,10 @@ export const stepReport = {
         "for_each items, matrix legs (with name, e.g. '18, ubuntu') or ssh nodes; a job's have steps",
       items: { type: "object", additionalProperties: true },
     },
+    summary: {
+      type: "string",
+      description: "Markdown the step appended to $GANTRY_STEP_SUMMARY (masked; newest attempt per item)",
+    },
   },
 } as const;
 
@@ -69,6 +73,21 @@ export const runDetail = {
     outputs: { type: "object", additionalProperties: true },
     error: { type: ["string", "null"] },
     steps: { type: "object", additionalProperties: stepReport },
+    summaries: {
+      type: "array",
+      description:
+        "Every step attempt's summary; `step` is the step's key (a job's step may have a longer one)",
+      items: {
+        type: "object",
+        properties: {
+          step: { type: "string" },
+          item_index: { type: "integer" },
+          attempt: { type: "integer" },
+          markdown: { type: "string" },
+        },
+        required: ["step", "item_index", "attempt", "markdown"],
+      },
+    },
   },
   required: [...runSummary.required, "inputs", "outputs", "steps"],
 } as const;

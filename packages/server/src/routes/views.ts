@@ -4,6 +4,7 @@ import { runReport, type store, type WorkflowDefinition } from "@gantry/engine";
 type RunRow = Awaited<ReturnType<typeof store.getRun>> & object;
 type WorkflowRow = Awaited<ReturnType<typeof store.getWorkflow>> & object;
 type SummaryRow = Awaited<ReturnType<typeof store.listRuns>>[number];
+type StepSummaryRow = Awaited<ReturnType<typeof store.listStepSummaries>>[number];
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
@@ -19,10 +20,19 @@ export function runSummaryView(row: SummaryRow) {
   };
 }
 
-/** A run as the API shows it: the steps as `gantry run --json` prints them, inputs without secrets. */
-export function runDetailView(row: RunRow) {
+/**
+ * A run as the API shows it: the steps as `gantry run --json` prints them, inputs without secrets, and
+ * the summaries the steps wrote (Markdown, masked): every attempt's in `summaries`, keyed by the step's
+ * key as the worker names it, and each step's newest attempts (one per item) joined as its `summary`.
+ */
+export function runDetailView(row: RunRow, summaries: StepSummaryRow[] = []) {
   const state = JSON.parse(row.state_json) as RunState | null;
   const report = state ? runReport(row.id, state) : undefined;
+  const steps: Record<string, object> = { ...(report?.steps ?? {}) };
+  for (const [step, markdown] of newestSummaries(summaries)) {
+    const entry = steps[step];
+    if (entry) steps[step] = { ...entry, summary: markdown };
+  }
   return {
     ...runSummaryView(row),
     revision: row.revision,
@@ -33,8 +43,34 @@ export function runDetailView(row: RunRow) {
     inputs: JSON.parse(row.inputs_json) as object,
     outputs: row.outputs_json ? (JSON.parse(row.outputs_json) as object) : {},
     error: row.error ?? report?.error ?? null,
-    steps: report?.steps ?? {},
+    steps,
+    summaries: summaries.map((s) => ({
+      step: s.step,
+      item_index: s.item_index,
+      attempt: s.attempt,
+      markdown: s.markdown,
+    })),
   };
+}
+
+/** Each step's summary: the newest attempt of each item, in item order, separated by a rule. */
+function newestSummaries(rows: StepSummaryRow[]): Map<string, string> {
+  const newest = new Map<string, Map<number, StepSummaryRow>>();
+  for (const row of rows) {
+    const items = newest.get(row.step) ?? new Map<number, StepSummaryRow>();
+    const seen = items.get(row.item_index);
+    if (!seen || seen.attempt < row.attempt) items.set(row.item_index, row);
+    newest.set(row.step, items);
+  }
+  return new Map(
+    [...newest].map(([step, items]) => [
+      step,
+      [...items.values()]
+        .sort((a, b) => a.item_index - b.item_index)
+        .map((r) => r.markdown)
+        .join("\n\n---\n\n"),
+    ]),
+  );
 }
 
 export function workflowView(row: WorkflowRow, lastRun?: SummaryRow | null) {

@@ -65,6 +65,19 @@ export interface StepReport {
     error?: string;
   }>;
   items?: StepReport[];
+  /** Markdown the step wrote to $GANTRY_STEP_SUMMARY (masked). */
+  summary?: string;
+}
+
+export interface Artifact {
+  name: string;
+  step: string;
+  files: number;
+  size: number;
+  sha256: string;
+  created_at: string;
+  expires_at: string | null;
+  download_url: string;
 }
 
 export interface RunDetail extends RunSummary {
@@ -309,6 +322,8 @@ export const endpoints = {
     return api<{ runs: RunSummary[]; next_cursor: string | null }>(`/api/v1/runs?${params}`);
   },
   run: (id: string) => api<RunDetail>(`/api/v1/runs/${encodeURIComponent(id)}`),
+  artifacts: (id: string) =>
+    api<{ artifacts: Artifact[] }>(`/api/v1/runs/${encodeURIComponent(id)}/artifacts`),
   cancel: (id: string) =>
     api<{ status: string }>(`/api/v1/runs/${encodeURIComponent(id)}/cancel`, { method: "POST" }),
   rerun: (id: string, fromFailed: boolean) =>

@@ -43,3 +43,15 @@ export function triggerLabel(trigger: { type: string; [key: string]: unknown }):
     trigger.type === "github" && typeof trigger.event === "string" ? `github ${trigger.event}` : trigger.type;
   return trigger.rerun_of ? `${base} (re-run)` : base;
 }
+
+/** 1536 -> "1.5 KiB": sizes of artifacts and caches. */
+export function formatBytes(bytes: number): string {
+  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return unit === 0 ? `${bytes} B` : `${value.toFixed(value < 10 ? 1 : 0)} ${units[unit]}`;
+}

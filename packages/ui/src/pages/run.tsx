@@ -5,6 +5,8 @@ import { Link, useNavigate, useParams, useSearchParams } from "react-router";
 import { canOperate, useSession } from "@/components/layout/session";
 import { LogViewer } from "@/components/logs/log-viewer";
 import { ErrorNote, PageHeader } from "@/components/page-header";
+import { ArtifactsCard } from "@/components/results/artifacts-card";
+import { SummariesCard } from "@/components/results/summaries-card";
 import { StatusBadge } from "@/components/status-badge";
 import { Button } from "@/components/ui/button";
 import { Card, CardContent, CardHeader, CardTitle } from "@/components/ui/card";
@@ -162,6 +164,8 @@ export function RunPage() {
           </CardContent>
         </Card>
       </div>
+      <SummariesCard run={r} order={steps.map((s) => s.id)} />
+      <ArtifactsCard run={r} />
       <div className="mt-4 grid gap-4 lg:grid-cols-2">
         <ValuesCard title="Inputs" values={r.inputs} empty="No inputs (secret inputs are never shown)." />
         <ValuesCard

@@ -7,6 +7,7 @@ export const CONTAINER_PATHS = {
   work: "/gantry/work",
   inputs: "/gantry/inputs.json",
   output: "/gantry/output",
+  summary: "/gantry/summary",
   action: "/gantry/action",
 } as const;
 

@@ -3,6 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import { parseOutputFile, type ResolvedRunnerSpec } from "@gantry/core";
 import Docker from "dockerode";
+import { readSummaryHead } from "../../summaries/limits.js";
 import { CONTAINER_PATHS, containerCommand } from "../container/command.js";
 import { containerEnvironment, envList } from "../container/environment.js";
 import { containerName, MANAGED_LABEL, stepLabels, WORKER_LABEL } from "../container/labels.js";
@@ -70,16 +71,23 @@ export class DockerRunner implements RunnerLike {
       const workingDir = task.workingDirectory
         ? path.posix.resolve(CONTAINER_PATHS.work, task.workingDirectory)
         : CONTAINER_PATHS.work;
-      const hostWork = path.join(base, "work");
+      // A given workspace (see RunnerTask.workspace) is mounted over the step folder's own work folder.
+      const hostWork = runnerTask.workspace ?? path.join(base, "work");
       const relativeDir = path.posix.relative(CONTAINER_PATHS.root, workingDir);
       if (relativeDir.startsWith("..")) {
         return fail(`working_directory '${task.workingDirectory}' leaves the step's folder`);
       }
       await mkdir(path.join(base, relativeDir), { recursive: true });
+      if (runnerTask.workspace) {
+        const inWork = path.posix.relative(CONTAINER_PATHS.work, workingDir);
+        if (!inWork.startsWith(".."))
+          await mkdir(path.join(runnerTask.workspace, inWork), { recursive: true });
+      }
       await mkdir(path.join(base, "action"), { recursive: true });
       await Promise.all([
         writeFile(path.join(base, "inputs.json"), JSON.stringify(task.inputs)),
         writeFile(path.join(base, "output"), ""),
+        writeFile(path.join(base, "summary"), ""),
         command.script ? writeFile(path.join(base, command.script.name), command.script.text) : undefined,
       ]);
       // The container's user may not be the worker's: everyone may write the step's folder.
@@ -90,6 +98,7 @@ export class DockerRunner implements RunnerLike {
       if (signal.aborted) return fail("cancelled before it started", "cancelled");
 
       const binds = [`${base}:${CONTAINER_PATHS.root}`, ...(spec.volumes ?? [])];
+      if (runnerTask.workspace) binds.push(`${runnerTask.workspace}:${CONTAINER_PATHS.work}`);
       if (actionDir) binds.push(`${actionDir}:${CONTAINER_PATHS.action}:ro`);
       const extraEnv: Record<string, string> = { GANTRY_HOST_WORKSPACE: hostWork };
       if (spec.docker) Object.assign(extraEnv, this.engineAccess(binds));
@@ -116,25 +125,31 @@ export class DockerRunner implements RunnerLike {
       });
       const exit = await this.runContainer(container, runnerTask);
       const parsed = parseOutputFile(await readFile(path.join(base, "output"), "utf8"));
+      const summary = await readSummaryHead(path.join(base, "summary"));
       const finishedAt = Date.now();
+      const withSummary = (result: RunnerResult): RunnerResult => (summary ? { ...result, summary } : result);
       if (exit.reason) {
         const error = exit.reason === "timed_out" ? `timed out after ${task.timeoutMs} ms` : "cancelled";
-        return stoppedResult({
-          reason: exit.reason,
+        return withSummary(
+          stoppedResult({
+            reason: exit.reason,
+            exitCode: exit.code,
+            output: parsed,
+            startedAt,
+            finishedAt,
+            error,
+          }),
+        );
+      }
+      return withSummary(
+        exitResult({
           exitCode: exit.code,
           output: parsed,
           startedAt,
           finishedAt,
-          error,
-        });
-      }
-      return exitResult({
-        exitCode: exit.code,
-        output: parsed,
-        startedAt,
-        finishedAt,
-        hint: exitHint(exit.code),
-      });
+          hint: exitHint(exit.code),
+        }),
+      );
     } catch (error) {
       return fail(dockerError(error, spec.image));
     } finally {
@@ -288,6 +303,7 @@ async function openUp(base: string, work: string): Promise<void> {
   await chmod(base, 0o777);
   await chmod(work, 0o777);
   await chmod(path.join(base, "output"), 0o666);
+  await chmod(path.join(base, "summary"), 0o666);
 }
 
 function exitHint(code: number | null): string {

@@ -9,7 +9,7 @@ const INHERITED = ["PATH", "HOME"] as const;
  */
 export function stepEnvironment(
   task: PreparedTask,
-  files: { inputs: string; output: string; workDir: string; actionDir?: string },
+  files: { inputs: string; output: string; summary?: string; workDir: string; actionDir?: string },
   runId: string,
   host: NodeJS.ProcessEnv = process.env,
 ): Record<string, string> {
@@ -36,6 +36,9 @@ export function stepEnvironment(
     // Scripts written for GitHub Actions keep working.
     GITHUB_OUTPUT: files.output,
   });
+  // Runners that read the summary back give its file; GITHUB_STEP_SUMMARY for scripts written for GitHub.
+  if (files.summary)
+    Object.assign(env, { GANTRY_STEP_SUMMARY: files.summary, GITHUB_STEP_SUMMARY: files.summary });
   if (task.item !== undefined) {
     env.GANTRY_ITEM = typeof task.item === "string" ? task.item : JSON.stringify(task.item);
     env.GANTRY_ITEM_INDEX = String(task.index);

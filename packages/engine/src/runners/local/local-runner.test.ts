@@ -91,7 +91,7 @@ describe.each(["inline", "helper"] as const)("LocalRunner (%s spawner)", (spawne
       expect(names).toContain("GANTRY_TEST_VISIBLE");
       expect(names).not.toContain("SOME_HOST_SECRET");
       const unexpected = names.filter(
-        (n) => !/^(PATH|HOME|GIVEN|GANTRY_.*|GITHUB_OUTPUT|PWD|SHLVL|_|OLDPWD)$/.test(n),
+        (n) => !/^(PATH|HOME|GIVEN|GANTRY_.*|GITHUB_OUTPUT|GITHUB_STEP_SUMMARY|PWD|SHLVL|_|OLDPWD)$/.test(n),
       );
       expect(unexpected).toEqual([]);
     } finally {

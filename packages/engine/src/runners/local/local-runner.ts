@@ -3,6 +3,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { parseOutputFile } from "@gantry/core";
+import { readSummaryHead, SUMMARY_LIMIT_BYTES } from "../../summaries/limits.js";
 import { LineSplitter } from "../lines.js";
 import { exitResult, failedResult, stoppedResult } from "../result.js";
 import type { JobSession, JobStart, RunnerLike, RunnerResult, RunnerTask } from "../types.js";
@@ -68,10 +69,12 @@ export class LocalRunner implements RunnerLike {
       : await mkdtemp(path.join(this.tmpRoot, "gantry-step-"));
     const fail = (error: string) => failedResult(startedAt, error);
     try {
+      // A given workspace is the caller's to make and remove; the step's own files stay in `base`.
       const workDir = workspace ?? path.join(base, "work");
       const files = {
         inputs: path.join(base, "inputs.json"),
         output: path.join(base, "output"),
+        summary: path.join(base, "summary"),
         workDir,
         ...(actionDir ? { actionDir } : {}),
       };
@@ -83,9 +86,11 @@ export class LocalRunner implements RunnerLike {
         files: [
           [files.inputs, JSON.stringify(task.inputs)],
           [files.output, ""],
+          [files.summary, ""],
           ...(command.script ? [[command.script.path, command.script.text] as [string, string]] : []),
         ],
         collect: files.output,
+        summary: { path: files.summary, limit: SUMMARY_LIMIT_BYTES + 1 },
       };
       if (!makes) {
         await Promise.all([
@@ -108,12 +113,14 @@ export class LocalRunner implements RunnerLike {
       if (exit.spawnError) return fail(exit.spawnError);
       // Read by the spawner that made the folder (gone by now), or here.
       const parsed = parseOutputFile(exit.collected ?? (await readFile(files.output, "utf8")));
+      const summary = makes ? exit.summary : await readSummaryHead(files.summary);
       const finishedAt = Date.now();
+      const withSummary = (result: RunnerResult): RunnerResult => (summary ? { ...result, summary } : result);
       if (exit.reason) {
         const { reason, code: exitCode, message: error } = exit;
-        return stoppedResult({ reason, exitCode, output: parsed, startedAt, finishedAt, error });
+        return withSummary(stoppedResult({ reason, exitCode, output: parsed, startedAt, finishedAt, error }));
       }
-      return exitResult({ exitCode: exit.code, output: parsed, startedAt, finishedAt });
+      return withSummary(exitResult({ exitCode: exit.code, output: parsed, startedAt, finishedAt }));
     } catch (error) {
       return fail((error as Error).message);
     } finally {
@@ -184,6 +191,7 @@ export class LocalRunner implements RunnerLike {
           reason,
           message,
           collected: end.collected,
+          summary: end.summary,
         });
       });
     });
@@ -199,6 +207,8 @@ interface ExitInfo {
   prepareError?: string;
   /** The output file's text, when the spawner read it. */
   collected?: string | undefined;
+  /** The head of the summary file, when the spawner read it. */
+  summary?: string | undefined;
 }
 
 function signalNumber(sig: NodeJS.Signals): number {

@@ -1,8 +1,11 @@
-import { readFileSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { waitFor } from "../../testing/wait-for.js";
 import type { Stream } from "../types.js";
-import { HelperSpawner, type StepProcess } from "./spawner.js";
+import { HELPER_SOURCE, HelperSpawner, type StepProcess } from "./spawner.js";
 
 const request = (script: string) => ({
   program: "bash",
@@ -72,8 +75,9 @@ describe("HelperSpawner", () => {
     expect(await step.ended).toEqual({
       error: { message: "the step spawner process exited (SIGKILL)" },
     });
-    // The step runs in a session of its own: the helper's death does not end it.
-    killQuietly(-stepPid, "SIGKILL");
+    // The step runs in a session of its own, so the helper's death alone would not end it: the worker
+    // ends it, so that a retry never runs beside it.
+    await waitFor(() => ended(stepPid), { timeoutMs: 5000, what: `the step ${stepPid} to end` });
     const next = spawner.spawn(request("exit 0"));
     expect(await next.ended).toEqual({ code: 0, signal: null });
     expect(spawner.helperPid).not.toBe(helper);
@@ -86,5 +90,54 @@ describe("HelperSpawner", () => {
     expect(await step.ended).toEqual({ code: null, signal: "SIGTERM" });
     // The background sleep was in the step's group: it is gone too (or a zombie, its parent gone).
     await waitFor(() => ended(child), { timeoutMs: 5000, what: `the background sleep ${child} to end` });
+  });
+});
+
+/**
+ * A worker in miniature: a process that starts the helper as HelperSpawner does and has it run two
+ * steps, each with a background process; one step ignores SIGTERM. Prints the helper's pid when both run.
+ */
+const FAKE_WORKER = `
+const { spawn } = require("node:child_process");
+const dir = process.env.DIR;
+const helper = spawn(process.execPath, ["-e", process.env.HELPER], {
+  stdio: ["ignore", "ignore", "inherit", "ipc"], serialization: "advanced", env: { PATH: process.env.PATH },
+});
+let started = 0;
+helper.on("message", (m) => { if (m.op === "pid" && ++started === 2) console.log(helper.pid); });
+const script = (id, trap) => trap + "sleep 60 & echo $! > " + dir + "/bg-" + id + "; echo $$ > " + dir + "/step-" + id + "; wait";
+helper.send({ op: "spawn", id: 1, program: "bash", args: ["-c", script(1, "")], cwd: dir, env: { PATH: process.env.PATH } });
+helper.send({ op: "spawn", id: 2, program: "bash", args: ["-c", script(2, "trap '' TERM; ")], cwd: dir, env: { PATH: process.env.PATH } });
+`;
+
+describe("the spawner helper when its worker dies", () => {
+  it("ends every step's process group within 2 s of a SIGKILL of the worker, then exits", async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), "gantry-orphans-"));
+    const pids: number[] = [];
+    const worker = spawn(process.execPath, ["-e", FAKE_WORKER], {
+      env: { PATH: process.env.PATH ?? "", DIR: dir, HELPER: HELPER_SOURCE },
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    try {
+      const helperPid = await new Promise<number>((resolve, reject) => {
+        worker.stdout.on("data", (d: Buffer) => resolve(Number(d.toString().trim())));
+        worker.on("exit", (code) => reject(new Error(`the fake worker exited with ${code}`)));
+      });
+      pids.push(helperPid);
+      const files = ["step-1", "bg-1", "step-2", "bg-2"].map((f) => path.join(dir, f));
+      await waitFor(() => files.every((f) => existsSync(f) && readFileSync(f, "utf8").endsWith("\n")), {
+        what: "both steps and their background processes to start",
+      });
+      pids.push(...files.map((f) => Number(readFileSync(f, "utf8"))));
+      for (const pid of pids) expect(ended(pid), `process ${pid} runs`).toBe(false);
+      const killedAt = Date.now();
+      worker.kill("SIGKILL");
+      await waitFor(() => pids.every(ended), { timeoutMs: 10_000, intervalMs: 20, what: "the steps to end" });
+      expect(Date.now() - killedAt).toBeLessThan(2000);
+    } finally {
+      worker.kill("SIGKILL");
+      for (const pid of pids) killQuietly(pid, "SIGKILL");
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -19,6 +19,8 @@ export type ProcessEnd =
       signal: NodeJS.Signals | null;
       /** The text of the step folder's `collect` file, read after the process ended. */
       collected?: string | undefined;
+      /** The head of the step folder's `summary` file (see StepFolder.summary). */
+      summary?: string | undefined;
     }
   | {
       /** `prepare`: the step folder could not be made (the message is the file system's). */
@@ -34,6 +36,8 @@ export interface StepFolder {
   dirs: string[];
   files: Array<[path: string, text: string]>;
   collect: string;
+  /** A file of which the first `limit` bytes are read back too (the step summary), when it is not empty. */
+  summary?: { path: string; limit: number };
 }
 
 export interface SpawnRequest {
@@ -128,16 +132,35 @@ function killGroup(pid: number | undefined, signal: NodeJS.Signals): void {
  * with synchronous calls: a dozen small file operations a step that would each cost the worker a trip
  * through libuv's thread pool (about 1 ms a step together, measured on this machine). Plain CommonJS in a string, run with
  * `node -e`, so it needs no file of its own beside the compiled code (nor a build step in tests).
- * It exits when its channel closes: when the worker exits, however it exits.
+ * When its channel closes (the worker exited, however: SIGKILL and OOM included) or its parent changes
+ * (the channel missed it), it ends every step's process group, SIGTERM and SIGKILL half a second later, and
+ * exits: no step outlives its worker, and the try that runs again elsewhere never overlaps it.
  */
-const HELPER_SOURCE = `"use strict";
+export const HELPER_SOURCE = `"use strict";
 const { spawn } = require("node:child_process");
 const fs = require("node:fs");
 const children = new Map();
 const remove = (dir) => { try { fs.rmSync(dir, { recursive: true, force: true }); } catch {} };
+const head = (file, limit) => {
+  const fd = fs.openSync(file, "r");
+  try { const b = Buffer.alloc(limit); const n = fs.readSync(fd, b, 0, limit, 0); return n > 0 ? b.subarray(0, n).toString("utf8") : undefined; }
+  finally { fs.closeSync(fd); }
+};
 const send = (message) => { if (process.connected) process.send(message); };
 const killGroup = (pid, signal) => { if (pid === undefined) return; try { process.kill(-pid, signal); } catch {} };
-process.on("disconnect", () => process.exit(0));
+const parent = process.ppid;
+let orphaned = false;
+const orphan = () => {
+  if (orphaned) return;
+  orphaned = true;
+  for (const c of children.values()) killGroup(c.pid, "SIGTERM");
+  setTimeout(() => {
+    for (const c of children.values()) killGroup(c.pid, "SIGKILL");
+    process.exit(0);
+  }, children.size > 0 ? 500 : 0);
+};
+process.on("disconnect", orphan);
+setInterval(() => { if (process.ppid !== parent) orphan(); }, 250).unref();
 process.on("message", (m) => {
   const child = children.get(m.id);
   if (m.op === "kill") return child && killGroup(child.pid, m.signal);
@@ -162,6 +185,7 @@ process.on("message", (m) => {
     children.delete(m.id);
     if (folder) {
       if (!message.error) try { message.collected = fs.readFileSync(folder.collect, "utf8"); } catch {}
+      if (!message.error && folder.summary) try { message.summary = head(folder.summary.path, folder.summary.limit); } catch {}
       remove(folder.base);
     }
     send(message);
@@ -173,6 +197,7 @@ process.on("message", (m) => {
     return end({ op: "end", id: m.id, error: { code: error.code, message: error.message } });
   }
   children.set(m.id, c);
+  send({ op: "pid", id: m.id, pid: c.pid });
   c.stdout.on("data", (data) => send({ op: "out", id: m.id, fd: 1, data }));
   c.stderr.on("data", (data) => send({ op: "out", id: m.id, fd: 2, data }));
   c.on("exit", () => killGroup(c.pid, "SIGKILL"));
@@ -183,17 +208,21 @@ process.on("message", (m) => {
 
 type HelperMessage =
   | { op: "out"; id: number; fd: 1 | 2; data: Uint8Array }
+  | { op: "pid"; id: number; pid: number | undefined }
   | {
       op: "end";
       id: number;
       code?: number | null;
       signal?: NodeJS.Signals | null;
       collected?: string;
+      summary?: string;
       error?: { code?: string; message: string; prepare?: boolean };
     };
 
 interface Pending {
   output?: (stream: Stream, chunk: Buffer) => void;
+  /** The step's process (its group's id), once the helper started it. */
+  pid?: number;
   resolve: (end: ProcessEnd) => void;
 }
 
@@ -257,10 +286,13 @@ export class HelperSpawner implements SpawnerLike {
     child.unref();
     child.channel?.unref();
     child.on("message", (message: HelperMessage) => received(helper, message));
-    // The steps this helper was running are lost with it (a new helper serves the next ones).
+    // The steps this helper was running are lost with it (a new helper serves the next ones). Their
+    // processes run in sessions of their own and would outlive it: they are ended here, so a retry
+    // never runs beside them.
     const lost = (why: string) => {
       if (this.helper === helper) this.helper = undefined;
       for (const [id, entry] of helper.pending) {
+        killGroup(entry.pid, "SIGKILL");
         helper.pending.delete(id);
         entry.resolve({ error: { message: `the step spawner process ${why}` } });
       }
@@ -281,6 +313,10 @@ interface Helper {
 function received(helper: Helper, message: HelperMessage): void {
   const entry = helper.pending.get(message.id);
   if (!entry) return;
+  if (message.op === "pid") {
+    if (message.pid !== undefined) entry.pid = message.pid;
+    return;
+  }
   if (message.op === "out") {
     const { data } = message;
     entry.output?.(
@@ -294,6 +330,11 @@ function received(helper: Helper, message: HelperMessage): void {
   entry.resolve(
     message.error
       ? { error: message.error }
-      : { code: message.code ?? null, signal: message.signal ?? null, collected: message.collected },
+      : {
+          code: message.code ?? null,
+          signal: message.signal ?? null,
+          collected: message.collected,
+          summary: message.summary,
+        },
   );
 }
