@@ -21,9 +21,13 @@ export class LivePrinter {
 
   handle(event: RunEvent): void {
     switch (event.type) {
-      case "line":
-        this.write(`${this.prefix(event.step, event.index, event.stream === "stderr")} ${event.line}\n`);
+      case "line": {
+        // A job's step opens its section: shown as a heading, not as the marker line.
+        const section = /^##\[step\] \d+ (.*)$/.exec(event.line);
+        const text = section ? `${pc.cyan("›")} ${pc.bold(section[1] ?? "")}` : event.line;
+        this.write(`${this.prefix(event.step, event.index, event.stream === "stderr")} ${text}\n`);
         break;
+      }
       case "task-started": {
         const { task } = event;
         if (task.item !== undefined) this.fannedOut.add(task.step);

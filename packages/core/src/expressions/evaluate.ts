@@ -14,6 +14,7 @@ export const CONTEXT_NAMES = [
   "trigger",
   "github",
   "item",
+  "matrix",
 ] as const;
 
 export const STATUS_FUNCTIONS = ["success", "failure", "always", "cancelled"] as const;

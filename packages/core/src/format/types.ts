@@ -3,6 +3,10 @@ import type { NotifyEntry } from "../notify/types.js";
 
 /** The workflow and action format, as the schema in ../schema describes it, after parsing. */
 
+import type { InnerStepSpec, ServiceSpec, StrategySpec } from "./job-types.js";
+
+export type { InnerStepSpec, MatrixSpec, ServiceSpec, StrategySpec } from "./job-types.js";
+
 export const INPUT_TYPES = [
   "string",
   "number",
@@ -138,6 +142,14 @@ export interface StepSpec {
   unsafe_interpolation?: boolean;
   /** A sub-workflow's secrets: `inherit`, or child secret name -> this workflow's secret name. */
   secrets?: "inherit" | Record<string, string>;
+  /** A job: these steps run in order on one runner in one workspace (instead of `run`/`uses`). */
+  steps?: InnerStepSpec[];
+  /** A job's outputs for the DAG (`steps.<job>.outputs.<name>`), expressions over its own steps. */
+  outputs?: Record<string, string>;
+  /** A matrix: the node runs once per combination, with the `matrix` context. */
+  strategy?: StrategySpec;
+  /** Service containers of a docker job, by the name the job reaches them at. */
+  services?: Record<string, ServiceSpec>;
 }
 
 export interface OutputSpec {
@@ -171,7 +183,7 @@ export interface WorkflowSpec {
   steps: Record<string, StepSpec>;
 }
 
-export const ACTION_LANGUAGES = ["bash", "sh", "python", "node", "exec", "container"] as const;
+export const ACTION_LANGUAGES = ["bash", "sh", "python", "node", "exec", "container", "composite"] as const;
 export type ActionLanguage = (typeof ACTION_LANGUAGES)[number];
 
 export interface ActionRuns {
@@ -189,13 +201,15 @@ export interface ActionRuns {
   image?: string;
   /** For `container`: replaces the image's ENTRYPOINT. */
   entrypoint?: string | string[];
+  /** For `composite`: steps run in the job that uses the action, with the action's inputs. */
+  steps?: InnerStepSpec[];
 }
 
 export interface ActionSpec {
   name?: string;
   description?: string;
   inputs?: Record<string, InputSpec>;
-  outputs?: Record<string, { description?: string } | null>;
+  outputs?: Record<string, { description?: string; value?: string } | null>;
   runs: ActionRuns;
   /** Where the action runs unless the step says otherwise. */
   runner?: RunnerSpec;

@@ -39,7 +39,7 @@ export function stepContext(
   info: RunInfo,
   state: RunState,
   step: StepSpec | undefined,
-  extra: { item?: unknown; status?: StatusFlags } = {},
+  extra: { item?: unknown; matrix?: unknown; status?: StatusFlags } = {},
 ): EvaluationContext {
   const contexts: Record<string, unknown> = {
     inputs: info.inputs,
@@ -50,6 +50,7 @@ export function stepContext(
     trigger: info.trigger,
     github: info.github ?? {},
     item: extra.item ?? null,
+    matrix: extra.matrix ?? null,
     env: {},
   };
   const base: EvaluationContext = { contexts, ...(extra.status ? { status: extra.status } : {}) };

@@ -3,9 +3,11 @@ import { interpolationString, truthy } from "../expressions/data.js";
 import { evaluateExpression, evaluateTemplate, parseExpression } from "../expressions/evaluate.js";
 import { expressionFacts } from "../expressions/references.js";
 import { wholeExpression } from "../expressions/template.js";
+import type { MatrixSpec } from "../format/job-types.js";
 import { runnerSpecFor } from "../format/runner.js";
 import type { StepSpec, WorkflowSpec } from "../format/types.js";
 import { ancestorsOf, needsOf } from "../graph/dag.js";
+import { legName, matrixLegs } from "../jobs/matrix.js";
 import { nodesChosen } from "../nodes/run-nodes.js";
 import { statusFlags, stepContext } from "./context.js";
 import { retryDelayMs } from "./retry.js";
@@ -105,6 +107,8 @@ export class Planner {
     if (!step || !item || item.attempts !== task.attempt || TERMINAL_ITEM.has(item.status)) return [];
     item.exitCode = outcome.exitCode ?? null;
     item.outputs = outcome.outputs ?? {};
+    if (outcome.steps) item.steps = outcome.steps;
+    else delete item.steps;
     if (outcome.finishedAt !== undefined) item.finishedAt = outcome.finishedAt;
     if (outcome.error !== undefined) item.error = outcome.error;
     else delete item.error;
@@ -120,7 +124,7 @@ export class Planner {
       }
       item.error = `${outcome.error ?? "worker lost"}; the step failed because its worker was lost on ${lost + 1} tries (worker_lost.retries: ${allowed} spent)`;
       item.status = "failed";
-      const released = this.dispatchNodes(task.step, step);
+      const released = this.dispatchLegs(state, task.step, step);
       this.settleStep(step);
       return [...released, ...this.advance(state)];
     }
@@ -146,7 +150,7 @@ export class Planner {
       ];
     }
     item.status = outcome.status;
-    const released = this.dispatchNodes(task.step, step);
+    const released = this.dispatchLegs(state, task.step, step);
     this.settleStep(step);
     return [...released, ...this.advance(state)];
   }
@@ -234,6 +238,19 @@ export class Planner {
         }
         items = list;
       }
+      if (spec.strategy !== undefined) {
+        const matrix = evaluateTemplate(spec.strategy.matrix, ctx);
+        const legs =
+          matrix !== null && typeof matrix === "object" && !Array.isArray(matrix)
+            ? matrixLegs(matrix as MatrixSpec)
+            : { error: `it must give a map of axes, got ${JSON.stringify(matrix)}` };
+        if ("error" in legs) {
+          failBeforeStart(step, `strategy.matrix: ${legs.error}`);
+          return;
+        }
+        items = legs;
+        step.matrix = true;
+      }
       step.continueOnError = truthy(evaluateTemplate(spec.continue_on_error ?? false, ctx));
     } catch (error) {
       failBeforeStart(step, (error as Error).message);
@@ -243,6 +260,7 @@ export class Planner {
     step.items = (items ?? [undefined]).map(
       (item): ItemState => ({
         ...(step.fanOut ? { item } : {}),
+        ...(step.matrix ? { name: legName(item as Record<string, unknown>) } : {}),
         status: "queued",
         attempts: 1,
         outputs: {},
@@ -253,8 +271,8 @@ export class Planner {
       this.settleStep(step);
       return;
     }
-    // Nodes beyond max_parallel wait (attempt 0: nothing can claim them) until a node finishes.
-    const limit = runner.type === "ssh" ? (runner.max_parallel ?? 1) : Number.POSITIVE_INFINITY;
+    // Nodes or legs beyond max_parallel wait (attempt 0: nothing can claim them) until one finishes.
+    const limit = this.legLimit(id);
     if (gate.kind === "gate") {
       // Nothing is queued: the engine queues the items when a person approves (approvals/gate.ts).
       step.gate = gate.gate;
@@ -271,26 +289,54 @@ export class Planner {
     });
   }
 
-  /**
-   * After a node of an ssh step finished: starts waiting nodes while fewer than max_parallel run, or,
-   * once a node failed and keep_going is off, cancels the nodes that have not started (as Rundeck's
-   * default stops at a failed node; nodes already running finish).
-   */
-  private dispatchNodes(id: string, step: StepState): Task[] {
+  /** How many nodes of an ssh step, or legs of a matrix, run at once. */
+  private legLimit(id: string): number {
     const runner = runnerSpecFor(this.workflow, id);
-    if (runner.type !== "ssh") return [];
+    if (runner.type === "ssh") return runner.max_parallel ?? 1;
+    return this.workflow.steps[id]?.strategy?.max_parallel ?? Number.POSITIVE_INFINITY;
+  }
+
+  /**
+   * Whether a failed node or leg stops those not yet started: an ssh step unless keep_going (Rundeck's
+   * default stops at a failed node), a matrix unless fail_fast is false (GitHub's default is true).
+   */
+  private stopsOnFailure(state: RunState, id: string): boolean {
+    const spec = this.workflow.steps[id] as StepSpec;
+    const runner = runnerSpecFor(this.workflow, id);
+    if (runner.type === "ssh") return !runner.keep_going;
+    if (!spec.strategy) return false;
+    const failFast = spec.strategy.fail_fast ?? true;
+    if (typeof failFast === "boolean") return failFast;
+    try {
+      return truthy(evaluateTemplate(failFast, stepContext(this.workflow, this.info, state, spec)));
+    } catch {
+      return true;
+    }
+  }
+
+  /**
+   * After a node of an ssh step or a leg of a matrix finished: starts waiting ones while fewer than
+   * max_parallel run, or, once one failed and the step stops on failure, cancels those that have not
+   * started (ones already running finish).
+   */
+  private dispatchLegs(state: RunState, id: string, step: StepState): Task[] {
+    const runner = runnerSpecFor(this.workflow, id);
+    if (runner.type !== "ssh" && !step.matrix) return [];
     const failed = step.items.find((i) => i.status === "failed" || i.status === "timed_out");
     const notStarted = (i: ItemState) =>
       i.status === "queued" && (i.attempts === 0 || (i.attempts === 1 && i.startedAt === undefined));
-    if (failed && !runner.keep_going) {
+    if (failed && this.stopsOnFailure(state, id)) {
       for (const item of step.items) {
         if (!notStarted(item)) continue;
         item.status = "cancelled";
-        item.error = `not started: node ${String(failed.item)} failed (keep_going is false)`;
+        item.error =
+          runner.type === "ssh"
+            ? `not started: node ${String(failed.item)} failed (keep_going is false)`
+            : `not started: leg ${failed.name ?? "?"} failed (fail_fast)`;
       }
       return [];
     }
-    const limit = runner.max_parallel ?? 1;
+    const limit = this.legLimit(id);
     let active = step.items.filter(
       (i) => i.status === "running" || (i.status === "queued" && i.attempts > 0),
     ).length;
@@ -329,7 +375,11 @@ export class Planner {
       step.status = "succeeded";
       step.outcome = step.result = "success";
     }
-    step.outputs = step.fanOut ? listOutputs(step.items) : (step.items[0]?.outputs ?? {});
+    step.outputs = step.matrix
+      ? legOutputs(step.items)
+      : step.fanOut
+        ? listOutputs(step.items)
+        : (step.items[0]?.outputs ?? {});
   }
 
   private finishRun(state: RunState): void {
@@ -365,6 +415,16 @@ function listOutputs(items: ItemState[]): Record<string, unknown[]> {
   const names = new Set(items.flatMap((i) => Object.keys(i.outputs)));
   const outputs: Record<string, unknown[]> = {};
   for (const name of names) outputs[name] = items.map((i) => i.outputs[name] ?? null);
+  return outputs;
+}
+
+/** A matrix's outputs: each output name maps to every leg's value, keyed by the leg's name. */
+function legOutputs(items: ItemState[]): Record<string, Record<string, unknown>> {
+  const names = new Set(items.flatMap((i) => Object.keys(i.outputs)));
+  const outputs: Record<string, Record<string, unknown>> = {};
+  for (const name of names) {
+    outputs[name] = Object.fromEntries(items.map((i) => [i.name ?? "", i.outputs[name] ?? null]));
+  }
   return outputs;
 }
 

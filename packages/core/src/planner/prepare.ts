@@ -48,10 +48,12 @@ export function prepareTask(
   action?: ActionSpec,
 ): PreparedTask {
   const spec = wf.steps[task.step] as StepSpec;
-  const item = state.steps[task.step]?.items[task.index]?.item;
+  const stepState = state.steps[task.step];
+  const item = stepState?.items[task.index]?.item;
   const where = `steps.${task.step}`;
+  const legValues = stepState?.matrix ? { matrix: item } : { item };
   const ctx = attempt(where, () =>
-    stepContext(wf, info, state, spec, { item, status: statusFlags(state, ancestors) }),
+    stepContext(wf, info, state, spec, { ...legValues, status: statusFlags(state, ancestors) }),
   );
   const withValues = attempt(
     `${where}.with`,
@@ -140,6 +142,9 @@ function program(
     return { kind: "inline", shell: spec.shell ?? wf.defaults?.shell ?? "bash", script };
   }
   const runs = action.runs;
+  if (runs.using === "composite") {
+    throw new PrepareError(`${where}: a composite action runs as steps of a job (steps: [...])`);
+  }
   // An action sees its own inputs, not the calling workflow's.
   const actionCtx = { contexts: { inputs, env: ctx.contexts.env, run: ctx.contexts.run } };
   if (runs.using === "container") {

@@ -1,4 +1,5 @@
 import type { EnvironmentPolicy, GateState } from "../approvals/types.js";
+import type { InnerStepState } from "../jobs/state.js";
 import type { RunNodes } from "../nodes/types.js";
 
 /** The state of a run, as the planner reads and updates it. Plain JSON, so a store can keep it as it is. */
@@ -27,6 +28,10 @@ export type RunStatus = "running" | "succeeded" | "failed" | "cancelled" | "time
 /** One execution unit: a step, or one item of a `for_each` step. */
 export interface ItemState {
   item?: unknown;
+  /** A matrix leg's name: its values, `18, ubuntu`. */
+  name?: string;
+  /** A job's steps, as they ended (the last attempt's). */
+  steps?: InnerStepState[];
   status: ItemStatus;
   /** Attempts started or queued so far; the first try is attempt 1. */
   attempts: number;
@@ -47,6 +52,8 @@ export interface StepState {
   outcome?: StepResult;
   continueOnError?: boolean;
   fanOut: boolean;
+  /** Its items are the legs of a matrix (`item` holds the leg's values). */
+  matrix?: boolean;
   items: ItemState[];
   outputs: Record<string, unknown>;
   error?: string;
@@ -96,6 +103,8 @@ export interface TaskOutcome {
   finishedAt?: number;
   /** False for failures that a retry cannot fix, such as an expression that does not evaluate. */
   retryable?: boolean;
+  /** A job's steps, as they ended. */
+  steps?: InnerStepState[];
   /**
    * The try's worker was lost (its lease ran out, or it stopped the step when it could not renew it):
    * an infrastructure failure, retried under `worker_lost`, not `retry`.

@@ -1,4 +1,5 @@
 import { actionRuns, IDENTIFIER_PATTERN, inputSpec, inputs, runner } from "./definitions.js";
+import { innerStep, innerSteps } from "./job-definitions.js";
 
 /** JSON Schema (draft-07) of an `action.yaml`. */
 export const actionSchema = {
@@ -17,11 +18,17 @@ export const actionSchema = {
       additionalProperties: {
         type: ["object", "null"],
         additionalProperties: false,
-        properties: { description: { type: "string" } },
+        properties: {
+          description: { type: "string" },
+          value: {
+            type: "string",
+            description: "composite: the output's value, e.g. from steps.<id>.outputs",
+          },
+        },
       },
     },
     runs: actionRuns,
     runner,
   },
-  definitions: { input: inputSpec },
+  definitions: { input: inputSpec, job_step: innerStep, job_steps: innerSteps },
 } as const;

@@ -195,6 +195,10 @@ export const step = {
     },
     approval: approvalSchema,
     environment: environmentUseSchema,
+    steps: { $ref: "#/definitions/job_steps" },
+    outputs: { $ref: "#/definitions/job_outputs" },
+    strategy: { $ref: "#/definitions/strategy" },
+    services: { $ref: "#/definitions/services" },
   },
 } as const;
 
@@ -209,6 +213,7 @@ export const actionRuns = {
     command: { type: ["string", "array"], items: { type: "string" } },
     image: { type: "string", description: "For using: container, the image to run" },
     entrypoint: { type: ["string", "array"], items: { type: "string" } },
+    steps: { $ref: "#/definitions/job_steps" },
   },
 } as const;
 

@@ -24,6 +24,7 @@ import {
   step,
   workerLost,
 } from "./definitions.js";
+import { innerStep, innerSteps, jobOutputs, services, strategy } from "./job-definitions.js";
 
 /**
  * A list of schedule entries, or one entry as a map. `items` constrains only the list form and
@@ -111,6 +112,11 @@ export const workflowSchema = {
   definitions: {
     input: inputSpec,
     step,
+    job_step: innerStep,
+    job_steps: innerSteps,
+    job_outputs: jobOutputs,
+    strategy,
+    services,
     schedule: scheduleEntry,
     ...eventTriggerDefinitions,
     webhook_trigger: webhookEntry,

@@ -48,7 +48,7 @@ describe("validateActionText", () => {
 
   it("lists the allowed languages", () => {
     expect(problems(yaml("runs: {using: ruby, run: x}"))).toEqual([
-      `action.yaml:1:15: runs.using: 'ruby' is not allowed; allowed values: "bash", "sh", "python", "node", "exec", "container"`,
+      `action.yaml:1:15: runs.using: 'ruby' is not allowed; allowed values: "bash", "sh", "python", "node", "exec", "container", "composite"`,
     ]);
   });
 

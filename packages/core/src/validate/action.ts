@@ -1,6 +1,7 @@
 import type { ActionSpec, Problem } from "../format/types.js";
 import { actionSchema } from "../schema/action-schema.js";
 import { parseYamlFile, type SourceFile } from "../yaml/parse.js";
+import { compositeProblems } from "./composite.js";
 import { checkExpressions } from "./expressions.js";
 import { injectionProblem, scriptFindings } from "./injection.js";
 import { inputSpecProblems } from "./inputs.js";
@@ -43,7 +44,14 @@ export function validateActionText(file: string, text: string): ActionValidation
     } else if (runs.image !== undefined || runs.entrypoint !== undefined) {
       problems.push({ ...at, message: "runs: 'image' and 'entrypoint' are only for using: container" });
     }
-    if (runs.using === "container") {
+    if (runs.using === "composite") {
+      problems.push(
+        ...compositeProblems(source, runs, new Set(Object.keys(isMap(spec.inputs) ? spec.inputs : {}))),
+      );
+    } else if (runs.steps !== undefined) {
+      problems.push({ ...at, message: "runs: 'steps' is only for using: composite" });
+    }
+    if (runs.using === "container" || runs.using === "composite") {
       // Its command is optional: without one the image's own CMD runs.
     } else if (runs.using === "exec") {
       if (runs.command === undefined)

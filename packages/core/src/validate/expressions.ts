@@ -14,6 +14,8 @@ export interface ExpressionScope {
   allSteps?: ReadonlySet<string>;
   secrets?: ReadonlySet<string>;
   item: boolean;
+  /** In a step with strategy.matrix: the `matrix` context has the leg's values. */
+  matrix?: boolean;
   /** The contexts that exist at all here. */
   contexts: ReadonlySet<string>;
 }
@@ -85,6 +87,7 @@ function referenceProblem(
     return `the '${context}' context is not available here (available: ${[...scope.contexts].join(", ")})`;
   }
   if (context === "item" && !scope.item) return "'item' exists only in a step with for_each";
+  if (context === "matrix" && !scope.matrix) return "'matrix' exists only in a step with strategy.matrix";
   if (name === undefined) return undefined;
   if (context === "inputs" && !scope.inputs.has(name)) {
     const declared = [...scope.inputs];

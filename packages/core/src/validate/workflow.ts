@@ -11,6 +11,7 @@ import { parseYamlFile, type SourceFile } from "../yaml/parse.js";
 import { didYouMean } from "./did-you-mean.js";
 import { checkExpressions, type ExpressionScope } from "./expressions.js";
 import { inputSpecProblems } from "./inputs.js";
+import { jobExpressionProblems, jobProblems, nodeRunnerType } from "./job.js";
 import { optionsFromProblems } from "./options-from.js";
 import { runnerProblems } from "./runner.js";
 import { schemaProblems } from "./schema-problems.js";
@@ -73,11 +74,21 @@ export function validateWorkflowText(file: string, text: string): WorkflowValida
   }
   for (const [id, step] of Object.entries(steps)) {
     if (!isMap(step)) continue;
-    problems.push(
-      ...(step.approval !== undefined
-        ? approvalProblems(source, id, step)
-        : stepShapeProblems(source, id, step)),
+    const job = jobProblems(
+      source,
+      id,
+      step,
+      new Set(Object.keys(steps)),
+      nodeRunnerType(step, spec.defaults?.runner),
     );
+    problems.push(...job.problems);
+    uses.push(...job.uses);
+    if (step.steps === undefined)
+      problems.push(
+        ...(step.approval !== undefined
+          ? approvalProblems(source, id, step)
+          : stepShapeProblems(source, id, step)),
+      );
     problems.push(...secretsOnlyForSubWorkflows(source, id, step));
     problems.push(...stepRunnerProblems(source, id, step, spec.defaults?.runner));
     if (typeof step.uses === "string") {
@@ -240,7 +251,7 @@ function expressionProblems(
     inputs,
     secrets,
     item: false,
-    contexts: without(contexts, "steps", "item"),
+    contexts: without(contexts, "steps", "item", "matrix"),
   };
   const problems = [
     ...checkExpressions(source, ["env"], spec.env, workflowScope),
@@ -250,7 +261,7 @@ function expressionProblems(
       ...workflowScope,
       steps: allSteps,
       allSteps,
-      contexts: without(contexts, "item"),
+      contexts: without(contexts, "item", "matrix"),
     }),
   ];
   // In a cycle the ancestor sets are incomplete, which can only hide a reference problem, never invent one.
@@ -276,6 +287,7 @@ function expressionProblems(
       steps: ancestors.get(id) ?? new Set(),
       allSteps,
       item: hasItems,
+      matrix: step.strategy !== undefined,
       contexts,
     };
     const at = (key: keyof StepSpec) => ["steps", id, key];
@@ -291,6 +303,17 @@ function expressionProblems(
       ...checkExpressions(source, ["steps", id, "approval", "message"], approvalMessage(step), scope),
       ...checkExpressions(source, ["steps", id, "environment", "url"], environmentUrl(step), scope),
       ...checkExpressions(source, at("runner"), withoutNodes(step.runner), scope),
+      ...checkExpressions(source, at("services"), step.services, scope),
+      ...checkExpressions(
+        source,
+        ["steps", id, "strategy", "matrix"],
+        isMap(step.strategy) ? step.strategy.matrix : undefined,
+        {
+          ...scope,
+          matrix: false,
+        },
+      ),
+      ...jobExpressionProblems(source, id, step, scope),
       ...checkExpressions(source, ["steps", id, "runner", "nodes"], nodesOf(step.runner), selectorScope),
     );
   }

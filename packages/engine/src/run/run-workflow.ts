@@ -18,8 +18,9 @@ import {
   waitingGates,
 } from "@gantry/core";
 import { workspaceActionOf } from "../artifacts/workspace-actions.js";
+import { executeJob } from "../jobs/execute-job.js";
 import type { LoadedWorkflow } from "../loader/load-workflow.js";
-import type { RunnerLike } from "../runners/types.js";
+import type { RunnerLike, Stream } from "../runners/types.js";
 import { createSecretCache, type ResolveOptions } from "../secrets/index.js";
 import type { RunEvent } from "./events.js";
 import { type RunReport, runReport } from "./report.js";
@@ -135,26 +136,45 @@ export async function runWorkflow(
       prepared = await resolveTaskSecrets(prepared, secretOptions);
       for (const secret of prepared.secrets) masker.add(secret);
       emit({ type: "task-started", task: prepared, at: Date.now() });
-      const result = await runner.run({
-        task: prepared,
-        runId: info.id,
-        ...(action ? { actionDir: action.dir } : {}),
-        signal: abort.signal,
-        onLine: (stream, raw) => {
-          const mask = addMaskCommand(raw);
-          if (mask !== undefined) return void masker.add(mask);
-          const line = masker.mask(raw);
-          emit({
-            type: "line",
-            step: task.step,
-            index: task.index,
-            attempt: task.attempt,
-            stream,
-            line,
-            at: Date.now(),
+      const onLine = (stream: Stream, raw: string) => {
+        const mask = addMaskCommand(raw);
+        if (mask !== undefined) return void masker.add(mask);
+        const line = masker.mask(raw);
+        emit({
+          type: "line",
+          step: task.step,
+          index: task.index,
+          attempt: task.attempt,
+          stream,
+          line,
+          at: Date.now(),
+        });
+      };
+      const result = loaded.workflow.steps[task.step]?.steps
+        ? await executeJob({
+            workflow: loaded.workflow,
+            info,
+            state,
+            task,
+            ancestors: ancestors.get(task.step) ?? [],
+            action: async (key) => loaded.actions[key],
+            resolve: async (t) => {
+              const resolved = await resolveTaskSecrets(t, secretOptions);
+              for (const secret of resolved.secrets) masker.add(secret);
+              return resolved;
+            },
+            runner,
+            runId: info.id,
+            signal: abort.signal,
+            onLine,
+          })
+        : await runner.run({
+            task: prepared,
+            runId: info.id,
+            ...(action ? { actionDir: action.dir } : {}),
+            signal: abort.signal,
+            onLine,
           });
-        },
-      });
       outcome = {
         ...result,
         ...(result.outputs ? { outputs: maskDeep(result.outputs, masker) } : {}),

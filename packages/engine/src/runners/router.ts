@@ -1,5 +1,5 @@
 import { RUNNER_TYPES, type RunnerType } from "@gantry/core";
-import type { RunnerLike, RunnerResult, RunnerTask } from "./types.js";
+import type { JobSession, JobStart, RunnerLike, RunnerResult, RunnerTask } from "./types.js";
 
 /** A runner, or a function that makes it on first use (so its client library loads only when needed). */
 export type RunnerSource = RunnerLike | (() => Promise<RunnerLike>);
@@ -54,6 +54,20 @@ export class RunnerRouter implements RunnerLike {
       return failed(`runner type '${type}' could not start: ${(error as Error).message}`);
     }
     return made.run(task);
+  }
+
+  /** Opens a job on the runner of its type; a runner that cannot hold a job says so. */
+  async openJob(job: JobStart): Promise<JobSession> {
+    const type = job.task.runner?.type ?? "local";
+    const runner = this.runner(type);
+    if (!runner) {
+      throw new Error(
+        `runner type '${type}' is not offered here (offered: ${this.types.join(", ") || "none"})`,
+      );
+    }
+    const made = await runner;
+    if (!made.openJob) throw new Error(`runner type '${type}' cannot run a job of steps`);
+    return made.openJob(job);
   }
 
   /** Orphans of every runner offered; a runner that cannot load now is skipped (its engine may be down). */

@@ -1,4 +1,4 @@
-import type { PreparedTask, RunnerType } from "@gantry/core";
+import type { PreparedTask, RunnerType, ServiceSpec } from "@gantry/core";
 
 export type Stream = "stdout" | "stderr";
 
@@ -23,6 +23,24 @@ export interface RunnerTask {
   workspace?: string;
 }
 
+/** What a runner needs to set a job up: where it runs, and its service containers. */
+export interface JobStart {
+  /** The job as a task: its runner (image, env, …) and name; its steps come through the session. */
+  task: PreparedTask;
+  runId: string;
+  services: Record<string, ServiceSpec>;
+  signal: AbortSignal;
+  /** For what setting up prints (pulling an image, waiting for a service). */
+  onLine: (stream: Stream, line: string) => void;
+  workerId?: string;
+}
+
+/** A job's place: one workspace (and one container) for all its steps, until `close`. */
+export interface JobSession {
+  run(task: RunnerTask): Promise<RunnerResult>;
+  close(): Promise<void>;
+}
+
 export interface RunnerResult {
   status: "succeeded" | "failed" | "timed_out" | "cancelled";
   exitCode: number | null;
@@ -40,6 +58,8 @@ export interface RunnerResult {
 /** A place where steps run: the local machine, a container engine, a Kubernetes cluster. */
 export interface RunnerLike {
   run(task: RunnerTask): Promise<RunnerResult>;
+  /** Sets up a job (a node with `steps:`): its steps then run in one workspace, one container. */
+  openJob?(job: JobStart): Promise<JobSession>;
   /** The runner types it can run (`runner.type`); a worker offers these. Absent: only `local`. */
   readonly types?: readonly RunnerType[];
   /**

@@ -19,30 +19,54 @@ export function withCheckoutDefaults(
   let changed = false;
   const steps: Record<string, StepSpec> = {};
   for (const [id, step] of Object.entries(workflow.steps)) {
-    const builtin = step.uses === undefined ? undefined : BUILTIN_USES.exec(step.uses)?.[1];
-    if (builtin === undefined || !CHECKS_OUT.has(builtin)) {
+    if (step.steps) {
+      // A job's steps get the same, each.
+      const inner = step.steps.map((s) => {
+        const filled = checkoutWith(s.uses, s.with, source, commit);
+        return filled ? { ...s, with: filled } : s;
+      });
+      if (inner.some((s, i) => s !== step.steps?.[i])) {
+        steps[id] = { ...step, steps: inner };
+        changed = true;
+      } else steps[id] = step;
+      continue;
+    }
+    const filled = checkoutWith(step.uses, step.with, source, commit);
+    if (!filled) {
       steps[id] = step;
       continue;
     }
-    // gantry/checkout's own inputs are token, username and ssh_key; the others' say they are for git.
-    const name = (input: string) => (builtin === "checkout" ? input : `git_${input}`);
-    const given = (step.with ?? {}) as Record<string, unknown>;
-    const defaults: Record<string, unknown> = {};
-    if (given.repository === undefined) {
-      defaults.repository = withoutUserinfo(source.url);
-      const credentials = source.credentials ?? {};
-      if (credentials.token && isSecretRef(credentials.token)) {
-        defaults[name("token")] = credentials.token;
-        if (credentials.username) defaults[name("username")] = credentials.username;
-      }
-      if (credentials.ssh_key && isSecretRef(credentials.ssh_key))
-        defaults[name("ssh_key")] = credentials.ssh_key;
-      defaults.ref = `\${{ github.sha || '${commit}' }}`;
-    }
-    steps[id] = { ...step, with: { ...defaults, ...given } };
+    steps[id] = { ...step, with: filled };
     changed = true;
   }
   return changed ? { ...workflow, steps } : workflow;
+}
+
+/** The `with` of a step using a built-in action that checks out, with the source's defaults; else undefined. */
+function checkoutWith(
+  uses: string | undefined,
+  given: Record<string, unknown> | undefined,
+  source: Pick<SourceConfig, "url" | "credentials">,
+  commit: string,
+): Record<string, unknown> | undefined {
+  const builtin = uses === undefined ? undefined : BUILTIN_USES.exec(uses)?.[1];
+  if (builtin === undefined || !CHECKS_OUT.has(builtin)) return undefined;
+  // gantry/checkout's own inputs are token, username and ssh_key; the others' say they are for git.
+  const name = (input: string) => (builtin === "checkout" ? input : `git_${input}`);
+  const values = given ?? {};
+  const defaults: Record<string, unknown> = {};
+  if (values.repository === undefined) {
+    defaults.repository = withoutUserinfo(source.url);
+    const credentials = source.credentials ?? {};
+    if (credentials.token && isSecretRef(credentials.token)) {
+      defaults[name("token")] = credentials.token;
+      if (credentials.username) defaults[name("username")] = credentials.username;
+    }
+    if (credentials.ssh_key && isSecretRef(credentials.ssh_key))
+      defaults[name("ssh_key")] = credentials.ssh_key;
+    defaults.ref = `\${{ github.sha || '${commit}' }}`;
+  }
+  return { ...defaults, ...values };
 }
 
 /**

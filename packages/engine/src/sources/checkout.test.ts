@@ -25,7 +25,7 @@ describe("gantry/checkout", () => {
 
     const result = await loadWorkflow(path.join(EXAMPLES, "node-ci.yaml"));
     expect(result.problems).toEqual([]);
-    expect(result.loaded?.actions.test?.spec.name).toBe("checkout");
+    expect(result.loaded?.actions["test.steps.0"]?.spec.name).toBe("checkout");
   });
 
   it("fills the source's URL, commit and credential references in, unless the step names its own repository", () => {
@@ -118,7 +118,7 @@ describe("examples/node-ci.yaml from a git source (real repository, real runs)",
   it("a push builds and tests the pushed commit; a push that breaks a test fails the run", async () => {
     const row = await getWorkflow(h.database.db, "node-ci");
     const definition = await definitionAt(h.database.db, row?.revision as string);
-    expect(definition.workflow.steps.test?.with).toMatchObject({
+    expect(definition.workflow.steps.test?.steps?.[0]?.with).toMatchObject({
       repository: repo.url,
       token: "ref+env://GANTRY_TEST_CHECKOUT_TOKEN",
     });
@@ -133,6 +133,14 @@ describe("examples/node-ci.yaml from a git source (real repository, real runs)",
     const outputs = JSON.parse(run.outputs_json ?? "{}");
     expect(outputs.commit).toBe(good);
     expect(Number(outputs.bytes)).toBeGreaterThan(100);
+    // The test job ran once per time zone, each leg in one workspace: checked out once, then tested.
+    expect(outputs.tested_in).toEqual({ UTC: "UTC", "Pacific/Auckland": "Pacific/Auckland" });
+    const legs = JSON.parse(run.state_json).steps.test.items;
+    expect(legs.map((l: { name: string }) => l.name)).toEqual(["UTC", "Pacific/Auckland"]);
+    expect(legs[0].steps.map((s: { name: string; status: string }) => `${s.name}: ${s.status}`)).toEqual([
+      "Use gantry/checkout: succeeded",
+      "Test: succeeded",
+    ]);
 
     repo.write(
       "examples/node-app/src/greet.js",

@@ -18,6 +18,7 @@ import {
   workspaceHooks,
 } from "../artifacts/workspace-actions.js";
 import { type EnvironmentSecretsSource, environmentSecrets } from "../gates/environment-secrets.js";
+import { executeJob } from "../jobs/execute-job.js";
 import type { LogArchiver } from "../logs/archiver.js";
 import type { LogArchiveLike } from "../logs/types.js";
 import { type LogWriterOptions, TaskLogWriter } from "../logs/writer.js";
@@ -602,6 +603,31 @@ export class Worker {
           line,
         });
       };
+      if (definition.workflow.steps[task.step]?.steps) {
+        const result = await executeJob({
+          workflow: definition.workflow,
+          info,
+          state,
+          task,
+          ancestors: planner.ancestorsOf(task.step),
+          action: async (key) => {
+            const inner = definition.actions[key];
+            return inner ? { spec: inner.spec, dir: await this.bundles.folder(inner.bundle) } : undefined;
+          },
+          resolve: async (t) => {
+            const resolved = await resolveTaskSecrets(t, secretOptions);
+            for (const secret of resolved.secrets) masker.add(secret);
+            return resolved;
+          },
+          runner: this.options.runner,
+          runId: job.run_id,
+          signal,
+          onLine,
+          flow: writer,
+          workerId: this.id,
+        });
+        return { ...result, ...(result.error ? { error: masker.mask(result.error) } : {}) };
+      }
       const runIn = (workspace?: string) =>
         this.options.runner.run({
           task: prepared,

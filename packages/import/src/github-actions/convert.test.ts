@@ -156,18 +156,19 @@ describe("GitHub Actions workflows", () => {
     expect(result.feature("secrets")).toEqual([expect.objectContaining({ outcome: "difference" })]);
   });
 
-  it("leaves a matrix job, and a job using actions/cache, as nodes that fail saying what they wait for", () => {
+  it("converts a matrix job to a node with strategy.matrix reading matrix.<axis>", () => {
     const matrix = wf.steps.matrix as Record<string, unknown>;
-    expect(matrix).toEqual({
-      needs: ["build"],
-      run: expect.stringContaining("it has a matrix (needs matrix, #23)"),
-    });
+    expect(matrix).toMatchObject({ needs: ["build"], strategy: { matrix: { os: ["a", "b"] } } });
+    expect(JSON.stringify(matrix.env)).toContain("${{ matrix.os }}");
+    expect(result.feature("matrix")[0]).toMatchObject({ outcome: "converted" });
+  });
+
+  it("leaves a job using actions/cache as a node that fails saying what it waits for", () => {
     expect(wf.steps.cached?.run).toContain("it uses actions/cache@v4 (needs jobs of steps and caches, #23)");
-    expect(result.feature("matrix")[0]).toMatchObject({ outcome: "later", needs: "matrix, #23" });
     expect(result.feature("cache")[0]).toMatchObject({ outcome: "later", needs: "caches, #23" });
     const text = result.texts["release.yaml"] as string;
     // The job is quoted beside the node for the person who finishes it.
-    expect(text).toContain("  # The job as it was:\n  #     matrix:\n  #       needs: build");
+    expect(text).toContain("  # The job as it was:\n  #     cached:");
   });
 
   it("writes no ${{ }} into any script (a security rule refuses outside data in script text)", () => {
@@ -219,6 +220,7 @@ describe("GitHub expressions", () => {
 
   it.each([
     ["matrix.os", "matrix"],
+    ["strategy.job-index", "matrix"],
     ["steps.meta.outputs.v", "step-steps-context"],
     ["hashFiles('**/package-lock.json')", "cache"],
     ["needs.other.outputs.x", undefined],

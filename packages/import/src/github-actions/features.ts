@@ -174,10 +174,10 @@ export const GITHUB_ACTIONS_FEATURES = defineFeatures({
     needs: "service containers, #23",
   },
   matrix: {
-    source: "jobs.<id>.strategy.matrix (include, exclude, fail-fast, max-parallel)",
-    gantry: "strategy.matrix on the node",
-    outcome: "later",
-    needs: "matrix, #23",
+    source: "jobs.<id>.strategy.matrix (include, exclude, fail-fast, max-parallel) and matrix.<axis>",
+    gantry:
+      "strategy: {matrix, fail_fast, max_parallel} on the node, built by GitHub's include/exclude rules; matrix.<axis> as it is",
+    outcome: "converted",
   },
   environment: {
     source: "jobs.<id>.environment (name, url)",

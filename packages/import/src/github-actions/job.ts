@@ -59,14 +59,24 @@ export function convertJob(input: JobInput): ConvertedJob {
       : [];
   const needs = new Set(needsList);
   const jobEnv = new Set(isRecord(job.env) ? Object.keys(job.env) : []);
-  const rewrite = nodeRewriter(scope, { job: id, needs, env: jobEnv });
+  const hasMatrix = isRecord(job.strategy) && job.strategy.matrix !== undefined;
+  const rewrite = nodeRewriter(scope, { job: id, needs, env: jobEnv, matrix: hasMatrix });
   const node: Obj = {};
   findings.add("job", at(), id);
 
   // What a node cannot hold yet.
   if (typeof job.uses === "string") block("reusable-call", job.uses, at("uses"));
-  if (isRecord(job.strategy) && job.strategy.matrix !== undefined)
-    block("matrix", matrixSummary(job.strategy.matrix), at("strategy"));
+  if (hasMatrix) {
+    const strategy = convertStrategy(
+      job.strategy as Obj,
+      nodeRewriter(scope, { job: id, needs, env: jobEnv }),
+    );
+    if ("unsupported" in strategy) block("matrix", strategy.unsupported, at("strategy"));
+    else {
+      node.strategy = strategy.value;
+      findings.add("matrix", at("strategy"), matrixSummary((job.strategy as Obj).matrix));
+    }
+  }
   if (job.services !== undefined)
     block(
       "services",
@@ -264,7 +274,7 @@ export function convertJob(input: JobInput): ConvertedJob {
     const reasons = [...new Set(blockers.map((b) => reason(b)))];
     const placeholder = {
       ...(node.name ? { name: node.name } : {}),
-      ...pick(node, ["needs", "if"]),
+      ...pick(node, ["needs", "if", "strategy"]),
       run: placeholderRun(id, reasons),
     };
     return { node: placeholder, complete: false, reasons, commentRoutes: [] };
@@ -294,6 +304,56 @@ export function convertJob(input: JobInput): ConvertedJob {
     node.run = script || "true\n";
   }
   return { node: order(node), complete: true, reasons: [], commentRoutes };
+}
+
+/**
+ * `strategy:` as Gantry writes it: the matrix as it is (GitHub's include/exclude rules are Gantry's),
+ * `fail-fast` and `max-parallel` renamed; expressions in it rewritten (they cannot read the matrix).
+ */
+function convertStrategy(
+  strategy: Obj,
+  rewrite: ReturnType<typeof nodeRewriter>,
+): { value: Obj } | { unsupported: string } {
+  const matrix = rewriteDeep(strategy.matrix, rewrite);
+  if (!("value" in matrix)) return { unsupported: `matrix: ${matrix.unsupported}` };
+  const value: Obj = { matrix: matrix.value };
+  for (const [from, to] of [
+    ["fail-fast", "fail_fast"],
+    ["max-parallel", "max_parallel"],
+  ] as const) {
+    if (strategy[from] === undefined) continue;
+    const converted = rewriteValue(strategy[from], rewrite);
+    if (!("value" in converted)) return { unsupported: `${from}: ${converted.unsupported}` };
+    value[to] = converted.value;
+  }
+  return { value };
+}
+
+/** Every string in a value rewritten (a matrix's axes may be expressions: fromJSON(needs.x.outputs.y)). */
+function rewriteDeep(
+  raw: unknown,
+  rewrite: ReturnType<typeof nodeRewriter>,
+): { value: unknown } | { unsupported: string } {
+  if (Array.isArray(raw)) {
+    const out: unknown[] = [];
+    for (const item of raw) {
+      const r = rewriteDeep(item, rewrite);
+      if (!("value" in r)) return r;
+      out.push(r.value);
+    }
+    return { value: out };
+  }
+  if (isRecord(raw)) {
+    const out: Obj = {};
+    for (const [key, item] of Object.entries(raw)) {
+      const r = rewriteDeep(item, rewrite);
+      if (!("value" in r)) return r;
+      out[key] = r.value;
+    }
+    return { value: out };
+  }
+  const r = rewriteValue(raw, rewrite);
+  return "value" in r ? { value: r.value } : { unsupported: r.unsupported };
 }
 
 function containerRunner(
@@ -375,6 +435,7 @@ function order(node: Obj): Obj {
     "name",
     "needs",
     "if",
+    "strategy",
     "runner",
     "timeout",
     "continue_on_error",

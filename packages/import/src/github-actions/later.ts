@@ -19,6 +19,5 @@ export const WAITS_FOR_JOBS_OF_STEPS: ReadonlySet<GithubFeature> = new Set<Githu
   "local-action",
   "step-steps-context",
   "step-shell-other",
-  "matrix",
   "services",
 ]);

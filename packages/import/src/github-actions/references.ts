@@ -34,7 +34,7 @@ const GITHUB_SAME = new Set([
  */
 export function nodeRewriter(
   scope: WorkflowScope,
-  place: { job?: string; needs?: ReadonlySet<string>; env?: ReadonlySet<string> },
+  place: { job?: string; needs?: ReadonlySet<string>; env?: ReadonlySet<string>; matrix?: boolean },
 ): ReferenceRewriter {
   return (path): Rewrite => {
     const [context, first, second, third] = path;
@@ -77,8 +77,11 @@ export function nodeRewriter(
       case "vars":
         return { path };
       case "matrix":
-      case "strategy":
+        // Gantry's matrix context holds the leg's values, as GitHub's does.
+        if (place.matrix) return { path };
         return { unsupported: `${path.join(".")} (a matrix)`, feature: "matrix" };
+      case "strategy":
+        return { unsupported: `${path.join(".")} (a matrix's own details)`, feature: "matrix" };
       case "steps":
         return { unsupported: `${path.join(".")} (a step of the same job)`, feature: "step-steps-context" };
       case "runner":

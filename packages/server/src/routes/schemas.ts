@@ -51,7 +51,18 @@ export const stepReport = {
     exit_code: { type: ["integer", "null"] },
     duration_ms: { type: ["integer", "null"] },
     error: { type: "string" },
-    items: { type: "array", items: { type: "object", additionalProperties: true } },
+    steps: {
+      type: "array",
+      description:
+        "A job's steps (its last attempt): id, name, status, result, outcome, outputs, duration_ms",
+      items: { type: "object", additionalProperties: true },
+    },
+    items: {
+      type: "array",
+      description:
+        "for_each items, matrix legs (with name, e.g. '18, ubuntu') or ssh nodes; a job's have steps",
+      items: { type: "object", additionalProperties: true },
+    },
     summary: {
       type: "string",
       description: "Markdown the step appended to $GANTRY_STEP_SUMMARY (masked; newest attempt per item)",

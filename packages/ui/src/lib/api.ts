@@ -56,6 +56,16 @@ export interface StepReport {
   exit_code?: number | null;
   duration_ms?: number | null;
   error?: string;
+  /** A matrix leg's name (its values). */
+  name?: string;
+  /** A job's steps. */
+  steps?: Array<{
+    id?: string | null;
+    name: string;
+    status: string;
+    duration_ms?: number | null;
+    error?: string;
+  }>;
   items?: StepReport[];
   /** Markdown the step wrote to $GANTRY_STEP_SUMMARY (masked). */
   summary?: string;

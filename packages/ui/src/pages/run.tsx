@@ -15,7 +15,7 @@ import { Button } from "@/components/ui/button";
 import { Card, CardContent, CardHeader, CardTitle } from "@/components/ui/card";
 import { Skeleton } from "@/components/ui/skeleton";
 import { Table, TableBody, TableCell, TableHead, TableHeader, TableRow } from "@/components/ui/table";
-import { endpoints, FINISHED, type RunDetail, type WorkflowStep } from "@/lib/api";
+import { endpoints, FINISHED, type RunDetail, type StepReport, type WorkflowStep } from "@/lib/api";
 import { formatDuration, formatTime, runDuration, triggerLabel } from "@/lib/format";
 import { useNow } from "@/lib/use-now";
 import { cn } from "@/lib/utils";
@@ -145,6 +145,18 @@ export function RunPage() {
                             {report.waiting_for}
                           </p>
                         ) : null}
+                        {report?.items?.some((i) => i.name !== undefined) ? (
+                          <ul
+                            className="mt-1 text-xs text-muted-foreground"
+                            aria-label={`Legs of ${step.id}`}
+                          >
+                            {report.items.map((leg, index) => (
+                              <li key={leg.name ?? index} data-leg={leg.name}>
+                                {step.id} ({leg.name}): {leg.status}
+                              </li>
+                            ))}
+                          </ul>
+                        ) : null}
                       </TableCell>
                       <TableCell>
                         <StatusBadge status={report?.status ?? "pending"} />
@@ -175,6 +187,7 @@ export function RunPage() {
               runId={r.id}
               step={selected}
               report={selected ? r.steps[selected] : undefined}
+              jobSteps={jobStepsOf(selected ? r.steps[selected] : undefined)}
             />
           </CardContent>
         </Card>
@@ -371,6 +384,13 @@ function dagSteps(run: RunDetail | undefined, defined: WorkflowStep[] | undefine
   const known = new Set(steps.map((s) => s.id));
   for (const id of Object.keys(run?.steps ?? {})) if (!known.has(id)) steps.push({ id, name: id, needs: [] });
   return steps;
+}
+
+/** A job's steps by item, for the log's sections; undefined for a step that is not a job. */
+function jobStepsOf(report: StepReport | undefined) {
+  if (report?.steps) return () => report.steps;
+  if (report?.items?.some((i) => i.steps)) return (item: number) => report.items?.[item]?.steps;
+  return undefined;
 }
 
 /** Open the step worth looking at: the one running, else the first that failed, else the first. */

@@ -11,6 +11,20 @@ export const CONTAINER_PATHS = {
   action: "/gantry/action",
 } as const;
 
+/** Where a step's files are inside the container: one step's own folder, or a job step's. */
+export interface StepPaths {
+  root: string;
+  inputs: string;
+  output: string;
+  action: string;
+}
+
+/** The files of the step at `index` of a job, whose container holds the job's workspace at /gantry/work. */
+export function jobStepPaths(index: number): StepPaths {
+  const root = `${CONTAINER_PATHS.root}/steps/${index}`;
+  return { root, inputs: `${root}/inputs.json`, output: `${root}/output`, action: `${root}/action` };
+}
+
 /**
  * Bash as GitHub Actions runs it (fail fast), falling back to `sh -e` in images that have no bash
  * (alpine, busybox), as GitHub does for container jobs. `$0` is the script.
@@ -39,13 +53,13 @@ export interface ContainerCommand {
  * The process a container runs for a prepared program. Scripts and programs run with the image's
  * ENTRYPOINT replaced, so an image built around its own entrypoint (`docker`, `node`) still runs the step.
  */
-export function containerCommand(program: Program): ContainerCommand {
-  const inAction = (file: string) => path.posix.join(CONTAINER_PATHS.action, file);
+export function containerCommand(program: Program, paths: StepPaths = CONTAINER_PATHS): ContainerCommand {
+  const inAction = (file: string) => path.posix.join(paths.action, file);
   switch (program.kind) {
     case "inline": {
       const interp = INTERPRETERS[program.shell];
       const name = `.gantry-script${interp.extension}`;
-      const [first, ...rest] = interp.argv(path.posix.join(CONTAINER_PATHS.root, name));
+      const [first, ...rest] = interp.argv(path.posix.join(paths.root, name));
       return { entrypoint: [first as string], cmd: rest, script: { name, text: program.script } };
     }
     case "file": {

@@ -1,6 +1,6 @@
 import type { PreparedTask } from "@gantry/core";
 import { stepEnvironment } from "../local/environment.js";
-import { CONTAINER_PATHS } from "./command.js";
+import { CONTAINER_PATHS, type StepPaths } from "./command.js";
 
 /**
  * A containerised step's environment: the runner's `env`, then what a local step gets (the task's env,
@@ -12,6 +12,7 @@ export function containerEnvironment(
   runId: string,
   hasAction: boolean,
   extra: Record<string, string> = {},
+  paths: StepPaths = CONTAINER_PATHS,
 ): Record<string, string> {
   const runnerEnv: Record<string, string> = {};
   for (const [name, value] of Object.entries(task.runner?.env ?? {})) {
@@ -20,11 +21,11 @@ export function containerEnvironment(
   const step = stepEnvironment(
     task,
     {
-      inputs: CONTAINER_PATHS.inputs,
-      output: CONTAINER_PATHS.output,
+      inputs: paths.inputs,
+      output: paths.output,
       summary: CONTAINER_PATHS.summary,
       workDir: CONTAINER_PATHS.work,
-      ...(hasAction ? { actionDir: CONTAINER_PATHS.action } : {}),
+      ...(hasAction ? { actionDir: paths.action } : {}),
     },
     runId,
     {},

@@ -10,8 +10,9 @@ import { containerName, MANAGED_LABEL, stepLabels, WORKER_LABEL } from "../conta
 import { parseCpus, parseMemory } from "../container/quantity.js";
 import { LineSplitter } from "../lines.js";
 import { exitResult, failedResult, stoppedResult } from "../result.js";
-import type { RunnerLike, RunnerResult, RunnerTask } from "../types.js";
+import type { JobSession, JobStart, RunnerLike, RunnerResult, RunnerTask } from "../types.js";
 import { Demuxer } from "./demux.js";
+import { openDockerJob } from "./docker-job.js";
 
 export interface DockerRunnerOptions {
   /** A client; by default one from DOCKER_HOST (unix socket, tcp), as the docker CLI reads it. */
@@ -155,6 +156,21 @@ export class DockerRunner implements RunnerLike {
       if (container) await container.remove({ force: true, v: true }).catch(() => undefined);
       await rm(base, { recursive: true, force: true }).catch(() => undefined);
     }
+  }
+
+  /** A job: its services, then one container for all its steps (see docker-job.ts). */
+  openJob(job: JobStart): Promise<JobSession> {
+    return openDockerJob(
+      {
+        docker: this.docker,
+        tmpRoot: this.tmpRoot,
+        workerId: this.workerId,
+        killGraceSeconds: this.killGraceSeconds,
+        ensureImage: (spec, log) => this.ensureImage(spec, log),
+        engineAccess: (binds) => this.engineAccess(binds),
+      },
+      job,
+    );
   }
 
   /** Removes containers (running or not) labelled with a worker that is no longer alive. */

@@ -6,7 +6,7 @@ import { parseOutputFile } from "@gantry/core";
 import { readSummaryHead, SUMMARY_LIMIT_BYTES } from "../../summaries/limits.js";
 import { LineSplitter } from "../lines.js";
 import { exitResult, failedResult, stoppedResult } from "../result.js";
-import type { RunnerLike, RunnerResult, RunnerTask } from "../types.js";
+import type { JobSession, JobStart, RunnerLike, RunnerResult, RunnerTask } from "../types.js";
 import { commandFor } from "./command.js";
 import { stepEnvironment } from "./environment.js";
 import {
@@ -48,6 +48,16 @@ export class LocalRunner implements RunnerLike {
   /** Stops the spawner helper, if any (it also exits by itself with this process). */
   close(): void {
     this.spawner.close();
+  }
+
+  /** A job's steps share one working folder, made here and removed when the job ends. */
+  async openJob(job: JobStart): Promise<JobSession> {
+    if (Object.keys(job.services).length > 0) throw new Error("service containers need runner type docker");
+    const workspace = await mkdtemp(path.join(this.tmpRoot, "gantry-job-"));
+    return {
+      run: (task) => this.run({ ...task, workspace }),
+      close: () => rm(workspace, { recursive: true, force: true }),
+    };
   }
 
   async run({ task, runId, actionDir, onLine, signal, flow, workspace }: RunnerTask): Promise<RunnerResult> {

@@ -1,12 +1,19 @@
 import { useVirtualizer } from "@tanstack/react-virtual";
-import { ArrowDownToLine, Download, Pause, Play } from "lucide-react";
+import { ArrowDownToLine, ChevronDown, ChevronRight, Download, Pause, Play } from "lucide-react";
 import { useDeferredValue, useEffect, useMemo, useRef, useState } from "react";
 import { Badge } from "@/components/ui/badge";
 import { Button } from "@/components/ui/button";
 import { Input } from "@/components/ui/input";
 import type { StepReport } from "@/lib/api";
+import { formatDuration } from "@/lib/format";
 import { cn } from "@/lib/utils";
 import { AnsiText, stripAnsi } from "./ansi";
+import {
+  hasSections as hasJobSections,
+  type JobStepReport,
+  type LogViewRow,
+  withJobSections,
+} from "./job-sections";
 import { hasSections, type LogRow, sectionRows } from "./log-sections";
 import { type LogLine, useLogStream } from "./use-log-stream";
 
@@ -20,15 +27,19 @@ export function LogViewer({
   runId,
   step,
   report,
+  jobSteps,
 }: {
   runId: string;
   step: string | undefined;
   /** The step as the run reports it: its items and attempts head the log's sections. */
   report?: StepReport;
+  /** A job's steps by item: its steps' sections show their status and duration, and fold. */
+  jobSteps?: (item: number) => JobStepReport[] | undefined;
 }) {
   const { lines, version, state } = useLogStream(runId, step);
   const [query, setQuery] = useState("");
   const [follow, setFollow] = useState(true);
+  const [collapsed, setCollapsed] = useState<ReadonlySet<string>>(new Set());
   const deferredQuery = useDeferredValue(query.trim().toLowerCase());
   // biome-ignore lint/correctness/useExhaustiveDependencies: `version` says when the line buffer grew
   const visible: LogLine[] = useMemo(
@@ -42,10 +53,20 @@ export function LogViewer({
     : "";
   // Sections only where a step ran more than once; a plain log stays the line buffer itself.
   // biome-ignore lint/correctness/useExhaustiveDependencies: `version` says when the buffer grew; reportKey, when the report did
-  const rows = useMemo(
-    () => (hasSections(visible, report) ? sectionRows(visible, report) : undefined),
-    [visible, version, reportKey],
-  );
+  const rows: LogViewRow[] | undefined = useMemo(() => {
+    const sectioned = hasSections(visible, report) ? sectionRows(visible, report) : undefined;
+    // A job's steps fold under their own headers, except while searching.
+    if (deferredQuery || !hasJobSections(visible)) return sectioned;
+    const base: LogRow[] =
+      sectioned ?? visible.map((line, index): LogRow => ({ kind: "line", line, number: index + 1 }));
+    return withJobSections(base, collapsed, jobSteps ?? (() => undefined));
+  }, [visible, version, reportKey, deferredQuery, collapsed, jobSteps]);
+  const toggle = (key: string) =>
+    setCollapsed((previous) => {
+      const next = new Set(previous);
+      if (!next.delete(key)) next.add(key);
+      return next;
+    });
   const count = rows ? rows.length : visible.length;
   const scroller = useRef<HTMLDivElement>(null);
   const virtualizer = useVirtualizer({
@@ -116,7 +137,7 @@ export function LogViewer({
         ) : (
           <div style={{ height: virtualizer.getTotalSize(), position: "relative" }}>
             {virtualizer.getVirtualItems().map((virtual) => {
-              const row: LogRow = rows
+              const row: LogViewRow = rows
                 ? rows[virtual.index]!
                 : { kind: "line", line: visible[virtual.index]!, number: virtual.index + 1 };
               const style = {
@@ -147,6 +168,41 @@ export function LogViewer({
                       </span>
                     ) : null}
                   </div>
+                );
+              }
+              if (row.kind === "section") {
+                return (
+                  <button
+                    type="button"
+                    key={`job-step:${row.key}`}
+                    data-log-section={row.name}
+                    data-section-status={row.step?.status}
+                    aria-expanded={!row.collapsed}
+                    onClick={() => toggle(row.key)}
+                    className="absolute left-0 flex w-full items-center gap-2 whitespace-pre bg-zinc-900 px-3 text-left font-semibold hover:bg-zinc-800"
+                    style={style}
+                  >
+                    {row.collapsed ? (
+                      <ChevronRight aria-hidden className="size-3" />
+                    ) : (
+                      <ChevronDown aria-hidden className="size-3" />
+                    )}
+                    <span
+                      className={cn(
+                        row.step?.status === "failed" || row.step?.status === "timed_out"
+                          ? "text-red-300"
+                          : row.step?.status === "skipped"
+                            ? "text-zinc-500"
+                            : undefined,
+                      )}
+                    >
+                      {row.name}
+                    </span>
+                    <span className="ml-auto text-zinc-400 tabular-nums">
+                      {row.step ? `${row.step.status} · ${formatDuration(row.step.duration_ms)}` : ""}
+                      {row.collapsed ? ` · ${row.count} lines` : ""}
+                    </span>
+                  </button>
                 );
               }
               const line = row.line;
