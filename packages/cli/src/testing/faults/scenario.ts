@@ -200,7 +200,7 @@ export async function runScenario(options: ScenarioOptions): Promise<FaultResult
 
 export function faultTable(results: FaultResult[]): string {
   const header =
-    "| fault | runs | failed | lost | doubled (two tries at once) | stuck | tries lost with a worker | steps run again after their end | all runs done after the fault |";
+    "| fault | runs | failed | lost | doubled | stuck | tries lost | re-run after end | recovered in |";
   const rule = "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |";
   const rows = results.map(
     (r) =>
