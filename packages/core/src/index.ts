@@ -40,6 +40,7 @@ export * from "./triggers/input-mapping.js";
 export * from "./triggers/webhook.js";
 export * from "./validate/action.js";
 export { newAjv } from "./validate/ajv.js";
+export { findCycle } from "./validate/find-cycle.js";
 export * from "./validate/fix-injections.js";
 export { untrustedInput } from "./validate/injection.js";
 export { innerActionKey } from "./validate/job.js";

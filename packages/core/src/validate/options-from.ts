@@ -2,6 +2,7 @@ import { findExpressions } from "../expressions/template.js";
 import type { InputSpec, Problem } from "../format/types.js";
 import { optionsDependencies } from "../inputs/options-from.js";
 import type { SourceFile } from "../yaml/parse.js";
+import { findCycle } from "./find-cycle.js";
 
 /**
  * Checks `options_from` on inputs: one source each, only on choices, a script with no expression in its
@@ -60,7 +61,7 @@ export function optionsFromProblems(
     }
     graph.set(name, deps);
   }
-  const cycle = findCycle(graph);
+  const cycle = findCycle(graph, { ignoreSelfLoops: true });
   if (cycle) {
     const first = cycle[0] as string;
     problems.push({
@@ -70,28 +71,4 @@ export function optionsFromProblems(
     });
   }
   return problems;
-}
-
-function findCycle(graph: Map<string, string[]>): string[] | undefined {
-  const state = new Map<string, "visiting" | "done">();
-  const stack: string[] = [];
-  const visit = (id: string): string[] | undefined => {
-    if (state.get(id) === "done") return undefined;
-    if (state.get(id) === "visiting") return [...stack.slice(stack.indexOf(id)), id];
-    state.set(id, "visiting");
-    stack.push(id);
-    for (const next of graph.get(id) ?? []) {
-      if (next === id) continue;
-      const found = visit(next);
-      if (found) return found;
-    }
-    stack.pop();
-    state.set(id, "done");
-    return undefined;
-  };
-  for (const id of graph.keys()) {
-    const found = visit(id);
-    if (found) return found;
-  }
-  return undefined;
 }

@@ -1,6 +1,6 @@
 import { readFile } from "node:fs/promises";
 import path from "node:path";
-import { type Problem, parseYamlFile, subWorkflowName, type WorkflowSpec } from "@gantry/core";
+import { findCycle, type Problem, parseYamlFile, subWorkflowName, type WorkflowSpec } from "@gantry/core";
 
 /** A loaded workflow as the sub-workflow check needs it: its file and its spec. */
 export interface CheckedWorkflow {
@@ -47,7 +47,7 @@ export async function subWorkflowProblems(workflows: CheckedWorkflow[]): Promise
           });
     }
   }
-  const cycle = findCallCycle(calls);
+  const cycle = findCycle(calls);
   if (cycle) {
     const first = byName.get(cycle[0] as string) as CheckedWorkflow;
     const at = await locator(first.file);
@@ -71,27 +71,4 @@ async function locator(file: string) {
     file: shown,
     ...(source?.locate(at, { key }) ?? { line: 1, col: 1 }),
   });
-}
-
-function findCallCycle(calls: Map<string, string[]>): string[] | undefined {
-  const state = new Map<string, "visiting" | "done">();
-  const stack: string[] = [];
-  const visit = (id: string): string[] | undefined => {
-    if (state.get(id) === "done") return undefined;
-    if (state.get(id) === "visiting") return [...stack.slice(stack.indexOf(id)), id];
-    state.set(id, "visiting");
-    stack.push(id);
-    for (const next of calls.get(id) ?? []) {
-      const found = visit(next);
-      if (found) return found;
-    }
-    stack.pop();
-    state.set(id, "done");
-    return undefined;
-  };
-  for (const id of calls.keys()) {
-    const found = visit(id);
-    if (found) return found;
-  }
-  return undefined;
 }

@@ -87,8 +87,8 @@ export const DEFAULT_VARIABLES: Record<string, string> = {
 /** Default variables that are paths on the worker: set by the script itself. */
 export const DEFAULT_PATHS: Record<string, string> = {
   GITHUB_WORKSPACE: '"$GANTRY_WORKSPACE"',
-  RUNNER_TEMP: '"$(mktemp -d)"',
-  GITHUB_STEP_SUMMARY: '"$(mktemp)"',
+  RUNNER_TEMP: '"$(mktemp -d -p "$gantry_tmp")"',
+  GITHUB_STEP_SUMMARY: '"$(mktemp -p "$gantry_tmp")"',
 };
 /** References a script can read straight from its environment. */
 const SCRIPT_PATHS: Record<string, string> = {
@@ -99,13 +99,13 @@ const SCRIPT_PATHS: Record<string, string> = {
 };
 
 const HALT = `# circleci-agent step halt: the job ends with success once the current step is done
-GANTRY_HALT="$(mktemp -u)"
+GANTRY_HALT="$(mktemp -u -p "$gantry_tmp")"
 export GANTRY_HALT
 circleci-agent() { if [ "$1 $2" = "step halt" ]; then touch "$GANTRY_HALT"; else command circleci-agent "$@"; fi; }
 export -f circleci-agent`;
 
 const GITHUB_ENV_READER = `# $GITHUB_ENV and $GITHUB_PATH, read between the steps as GitHub Actions does
-GITHUB_ENV="$(mktemp)" GITHUB_PATH="$(mktemp)"
+GITHUB_ENV="$(mktemp -p "$gantry_tmp")" GITHUB_PATH="$(mktemp -p "$gantry_tmp")"
 export GITHUB_ENV GITHUB_PATH
 gantry_github_env() {
   local line name delimiter value
@@ -259,11 +259,22 @@ export function buildJobScript(steps: RunStep[], context: ScriptContext): JobScr
   if (halt) notes.push({ feature: "step-halt", detail: "circleci-agent step halt" });
 
   const out: string[] = [];
+  // The job's temporary files live in one folder of its own, removed when the script ends.
+  if (
+    [...paths.map((p) => defaults.paths[p] ?? ""), bashEnv, halt, githubEnv].some(
+      (x) => x === true || (typeof x === "string" && x.includes("gantry_tmp")),
+    )
+  )
+    out.push(
+      "# The job's temporary files, removed when it ends",
+      'gantry_tmp="$(mktemp -d)"',
+      "trap 'rm -rf \"$gantry_tmp\"' EXIT",
+    );
   if (paths.length > 0) out.push(`export ${paths.map((p) => `${p}=${defaults.paths[p]}`).join(" ")}`);
   if (bashEnv)
     out.push(
       "# $BASH_ENV, read at the start of each step as bash does for CircleCI",
-      'BASH_ENV="$(mktemp)"',
+      'BASH_ENV="$(mktemp -p "$gantry_tmp")"',
       "export BASH_ENV",
     );
   if (halt) out.push(HALT);
