@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 
@@ -47,6 +47,9 @@ async function lingering(tmp: string): Promise<{ pid: number; command: string }[
 
 export default function setup(): () => Promise<void> {
   const tmp = mkdtempSync(path.join(os.tmpdir(), "gantry-tests-"));
+  // Others may pass through but not list it: the fault suite's private PostgreSQL and RabbitMQ run as
+  // their own users in folders made here (each folder inside keeps its own mode).
+  chmodSync(tmp, 0o711);
   const previous = process.env.TMPDIR;
   process.env.TMPDIR = tmp;
   return async () => {
