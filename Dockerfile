@@ -63,6 +63,9 @@ COPY --from=build /src/node_modules node_modules
 COPY --from=build /src/packages packages
 COPY --from=build /src/schema schema
 COPY --from=build /src/examples examples
+# The examples name their actions from the repository's root (`uses: ./examples/actions/greet`), which
+# Gantry finds by its .git entry; the image has the files without the history, so an empty one marks /app.
+RUN mkdir /app/.git
 RUN ln -s /app/packages/cli/bin/gantry.js /usr/local/bin/gantry
 
 # Numeric user, so Kubernetes' runAsNonRoot can check it. Data (SQLite, caches, spool) lives in its home.

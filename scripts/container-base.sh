@@ -47,7 +47,8 @@ trap 'rm -rf "$work"' EXIT
 root="$work/rootfs"
 
 echo "container-base: debootstrap $SUITE (minbase) from $MIRROR" >&2
-debootstrap --variant=minbase --include=ca-certificates "$SUITE" "$root" "$MIRROR" >"$work/debootstrap.log" 2>&1 || {
+# The chroot has none of the host's TMPDIR: its maintainer scripts must not be handed it.
+env -u TMPDIR debootstrap --variant=minbase --include=ca-certificates "$SUITE" "$root" "$MIRROR" >"$work/debootstrap.log" 2>&1 || {
   tail -20 "$work/debootstrap.log" >&2
   exit 1
 }
@@ -68,7 +69,7 @@ fi
 if compgen -G "/usr/local/share/ca-certificates/*.crt" >/dev/null; then
   mkdir -p "$root/usr/local/share/ca-certificates"
   cp /usr/local/share/ca-certificates/*.crt "$root/usr/local/share/ca-certificates/"
-  chroot "$root" update-ca-certificates >/dev/null
+  env -u TMPDIR chroot "$root" update-ca-certificates >/dev/null
 fi
 
 # As the official slim image: no package lists or downloaded packages kept (RUN apt-get update first).

@@ -84,9 +84,9 @@ describe("import page, end to end", () => {
     await page.getByLabel(/^Or paste it/).fill(await readFile(GITHUB, "utf8"));
     await expect.poll(() => page.getByLabel("Source").inputValue()).toBe("github-actions");
     await page.getByRole("button", { name: "Convert" }).click();
-    await page.locator('[data-import-outcome="later"] [data-feature="matrix"]').waitFor();
+    await page.locator('[data-import-outcome="later"] [data-feature="cache"]').waitFor();
     const later = (await page.locator('[data-import-outcome="later"]').textContent()) ?? "";
-    expect(later).toContain("needs matrix, #23");
+    expect(later).toContain("needs caches, #23");
     const workflow = (await page.locator("[data-import-output]").first().textContent()) ?? "";
     expect(workflow).toContain("name: ci\n");
     expect(workflow).toContain("test-failed:");
