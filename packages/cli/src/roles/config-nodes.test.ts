@@ -1,21 +1,10 @@
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import os from "node:os";
 import path from "node:path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { loadConfig } from "./config.js";
+import { describe, expect, it } from "vitest";
+import { gantryYamlFolder } from "../testing/gantry-yaml.js";
 
 describe("gantry.yaml nodes, known_hosts and ssh", () => {
-  let dir: string;
-  beforeEach(() => {
-    dir = mkdtempSync(path.join(os.tmpdir(), "gantry-config-"));
-  });
-  afterEach(() => rmSync(dir, { recursive: true, force: true }));
-
-  const load = (text: string, env: NodeJS.ProcessEnv = {}) => {
-    const file = path.join(dir, "gantry.yaml");
-    writeFileSync(file, text);
-    return loadConfig({ config: file }, env);
-  };
+  const folder = gantryYamlFolder();
+  const load = folder.load;
 
   it("keeps the inventory's references for the worker and reads the client's settings", async () => {
     const config = await load(`nodes:
@@ -45,7 +34,7 @@ ssh:
       ],
       defaults: { user: "deploy", ssh_key: "ref+env://DEPLOY_KEY" },
       client: {
-        knownHostsFile: path.join(dir, "ssh/known_hosts"),
+        knownHostsFile: path.join(folder.dir, "ssh/known_hosts"),
         acceptNewHostKeys: true,
         connectTimeoutMs: 5000,
         keepaliveIntervalMs: 30_000,

@@ -1,21 +1,9 @@
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import os from "node:os";
-import path from "node:path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { loadConfig } from "./config.js";
+import { describe, expect, it } from "vitest";
+import { gantryYamlFolder } from "../testing/gantry-yaml.js";
 
 describe("gantry.yaml environments, notify, smtp and server.public_url", () => {
-  let dir: string;
-  beforeEach(() => {
-    dir = mkdtempSync(path.join(os.tmpdir(), "gantry-config-"));
-  });
-  afterEach(() => rmSync(dir, { recursive: true, force: true }));
-
-  const load = (text: string, env: NodeJS.ProcessEnv = {}) => {
-    const file = path.join(dir, "gantry.yaml");
-    writeFileSync(file, text);
-    return loadConfig({ config: file }, env);
-  };
+  const folder = gantryYamlFolder();
+  const load = folder.load;
 
   it("keeps secret references unresolved for the worker and the sender", async () => {
     const config = await load(`server: {public_url: https://gantry.example.com}

@@ -1,21 +1,10 @@
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import os from "node:os";
 import path from "node:path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { loadConfig } from "./config.js";
+import { describe, expect, it } from "vitest";
+import { gantryYamlFolder } from "../testing/gantry-yaml.js";
 
 describe("gantry.yaml sources", () => {
-  let dir: string;
-  beforeEach(() => {
-    dir = mkdtempSync(path.join(os.tmpdir(), "gantry-config-"));
-  });
-  afterEach(() => rmSync(dir, { recursive: true, force: true }));
-
-  const load = (text: string, env: NodeJS.ProcessEnv = {}) => {
-    const file = path.join(dir, "gantry.yaml");
-    writeFileSync(file, text);
-    return loadConfig({ config: file }, env);
-  };
+  const folder = gantryYamlFolder();
+  const load = folder.load;
 
   it("reads sources with defaults, keeping secret references for each use", async () => {
     const config = await load(`sources:
@@ -39,9 +28,9 @@ describe("gantry.yaml sources", () => {
         credentials: { token: "ref+env://GIT_TOKEN" },
         github: { repository: "acme/app", secret: "ref+env://GITHUB_WEBHOOK_SECRET" },
       },
-      { name: "local", url: path.join(dir, "repo"), ref: "main", path: "", intervalMs: 60_000 },
+      { name: "local", url: path.join(folder.dir, "repo"), ref: "main", path: "", intervalMs: 60_000 },
     ]);
-    expect(config.configDir).toBe(dir);
+    expect(config.configDir).toBe(folder.dir);
   });
 
   it("names the key of a bad source", async () => {
