@@ -1,22 +1,25 @@
-import type { Shell } from "./types.js";
+import type { StepSpec } from "./types.js";
 
 /**
  * One step inside a job (`steps:` as a list on a DAG node): run in order with the job's other steps,
  * on one runner, in one workspace, as a GitHub Actions or CircleCI job runs its steps.
  */
-export interface InnerStepSpec {
+export interface InnerStepSpec
+  extends Pick<
+    StepSpec,
+    | "name"
+    | "uses"
+    | "run"
+    | "shell"
+    | "with"
+    | "env"
+    | "if"
+    | "continue_on_error"
+    | "timeout"
+    | "working_directory"
+  > {
   /** Names it for `steps.<id>` inside the job; must not repeat a DAG node's id. */
   id?: string;
-  name?: string;
-  uses?: string;
-  run?: string;
-  shell?: Shell;
-  with?: Record<string, unknown>;
-  env?: Record<string, unknown>;
-  if?: string | boolean;
-  continue_on_error?: boolean | string;
-  timeout?: string | number;
-  working_directory?: string;
 }
 
 /**
