@@ -6,11 +6,11 @@ import path from "node:path";
 import pg from "pg";
 import S3rver from "s3rver";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { type PrivatePostgres, startPrivatePostgres } from "../../engine/src/testing/private-postgres.js";
+import { type PrivateRabbitmq, startPrivateRabbitmq } from "../../engine/src/testing/private-rabbitmq.js";
 import { waitFor } from "../../engine/src/testing/wait-for.js";
 import { Cluster, type GantryProcess } from "./testing/faults/cluster.js";
 import { ledgerScript } from "./testing/faults/ledger.js";
-import { type PrivatePostgres, startPrivatePostgres } from "./testing/faults/private-postgres.js";
-import { type PrivateRabbitmq, startPrivateRabbitmq } from "./testing/faults/private-rabbitmq.js";
 import {
   type FaultResult,
   faultTable,

@@ -104,14 +104,17 @@ const helper = spawn(process.execPath, ["-e", process.env.HELPER], {
   stdio: ["ignore", "ignore", "inherit", "ipc"], serialization: "advanced", env: { PATH: process.env.PATH },
 });
 let started = 0;
-helper.on("message", (m) => { if (m.op === "pid" && ++started === 2) console.log(helper.pid); });
+helper.on("message", (m) => { if (m.op === "pid" && ++started === 3) console.log(helper.pid); });
 const script = (id, trap) => trap + "sleep 60 & echo $! > " + dir + "/bg-" + id + "; echo $$ > " + dir + "/step-" + id + "; wait";
 helper.send({ op: "spawn", id: 1, program: "bash", args: ["-c", script(1, "")], cwd: dir, env: { PATH: process.env.PATH } });
 helper.send({ op: "spawn", id: 2, program: "bash", args: ["-c", script(2, "trap '' TERM; ")], cwd: dir, env: { PATH: process.env.PATH } });
+const base = dir + "/folder-3";
+helper.send({ op: "spawn", id: 3, program: "bash", args: ["-c", "trap '' TERM; sleep 60 & wait"], cwd: base + "/work", env: { PATH: process.env.PATH },
+  folder: { base, dirs: [base + "/work"], files: [[base + "/output", ""]], collect: base + "/output" } });
 `;
 
 describe("the spawner helper when its worker dies", () => {
-  it("ends every step's process group within 2 s of a SIGKILL of the worker, then exits", async () => {
+  it("ends every step's process group within 2 s of a SIGKILL of the worker, removes their folders, then exits", async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), "gantry-orphans-"));
     const pids: number[] = [];
     const worker = spawn(process.execPath, ["-e", FAKE_WORKER], {
@@ -134,6 +137,10 @@ describe("the spawner helper when its worker dies", () => {
       worker.kill("SIGKILL");
       await waitFor(() => pids.every(ended), { timeoutMs: 10_000, intervalMs: 20, what: "the steps to end" });
       expect(Date.now() - killedAt).toBeLessThan(2000);
+      await waitFor(() => !existsSync(path.join(dir, "folder-3")), {
+        timeoutMs: 10_000,
+        what: "the helper to remove the folder of the step it killed",
+      });
     } finally {
       worker.kill("SIGKILL");
       for (const pid of pids) killQuietly(pid, "SIGKILL");

@@ -133,13 +133,15 @@ function killGroup(pid: number | undefined, signal: NodeJS.Signals): void {
  * through libuv's thread pool (about 1 ms a step together, measured on this machine). Plain CommonJS in a string, run with
  * `node -e`, so it needs no file of its own beside the compiled code (nor a build step in tests).
  * When its channel closes (the worker exited, however: SIGKILL and OOM included) or its parent changes
- * (the channel missed it), it ends every step's process group, SIGTERM and SIGKILL half a second later, and
- * exits: no step outlives its worker, and the try that runs again elsewhere never overlaps it.
+ * (the channel missed it), it ends every step's process group, SIGTERM and SIGKILL half a second later,
+ * removes their folders and exits: no step outlives its worker, the try that runs again elsewhere never
+ * overlaps it, and no step folder is left behind.
  */
 export const HELPER_SOURCE = `"use strict";
 const { spawn } = require("node:child_process");
 const fs = require("node:fs");
 const children = new Map();
+const folders = new Map();
 const remove = (dir) => { try { fs.rmSync(dir, { recursive: true, force: true }); } catch {} };
 const head = (file, limit) => {
   const fd = fs.openSync(file, "r");
@@ -156,6 +158,7 @@ const orphan = () => {
   for (const c of children.values()) killGroup(c.pid, "SIGTERM");
   setTimeout(() => {
     for (const c of children.values()) killGroup(c.pid, "SIGKILL");
+    for (const dir of folders.values()) remove(dir);
     process.exit(0);
   }, children.size > 0 ? 500 : 0);
 };
@@ -169,6 +172,7 @@ process.on("message", (m) => {
   if (m.op !== "spawn") return;
   const folder = m.folder;
   if (folder) {
+    folders.set(m.id, folder.base);
     try {
       fs.mkdirSync(folder.base);
       for (const dir of folder.dirs) fs.mkdirSync(dir, { recursive: true });
@@ -183,6 +187,7 @@ process.on("message", (m) => {
     if (done) return;
     done = true;
     children.delete(m.id);
+    folders.delete(m.id);
     if (folder) {
       if (!message.error) try { message.collected = fs.readFileSync(folder.collect, "utf8"); } catch {}
       if (!message.error && folder.summary) try { message.summary = head(folder.summary.path, folder.summary.limit); } catch {}

@@ -3,8 +3,8 @@ import { chownSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:f
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
-import { waitFor } from "../../../../engine/src/testing/wait-for.js";
 import { freePort } from "./private-postgres.js";
+import { waitFor } from "./wait-for.js";
 
 /**
  * A RabbitMQ node of the test's own (its own name, ports, data and log folders), so restarting it
@@ -12,6 +12,9 @@ import { freePort } from "./private-postgres.js";
  */
 export interface PrivateRabbitmq {
   url: string;
+  /** Stops the node (as `rabbitmqctl stop` does) and waits for its process to exit. */
+  stop(): Promise<void>;
+  start(): Promise<void>;
   restart(): Promise<void>;
   remove(): Promise<void>;
 }
@@ -39,7 +42,7 @@ export async function startPrivateRabbitmq(): Promise<PrivateRabbitmq> {
     for (const p of ["", "mnesia", "log", "rabbitmq.conf", "plugins"])
       chownSync(path.join(root, p), uid, gid);
   }
-  const node = `gantry-faults-${process.pid}@localhost`;
+  const node = `gantry-test-${process.pid}-${port}@localhost`;
   const env = {
     ...process.env,
     RABBITMQ_NODENAME: node,
@@ -74,6 +77,8 @@ export async function startPrivateRabbitmq(): Promise<PrivateRabbitmq> {
   await start();
   return {
     url: `amqp://guest:guest@127.0.0.1:${port}`,
+    stop,
+    start,
     restart: async () => {
       await stop();
       await start();
