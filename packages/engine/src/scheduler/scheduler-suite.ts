@@ -1,12 +1,12 @@
 import path from "node:path";
 import type { KyselyPlugin, PluginTransformQueryArgs, PluginTransformResultArgs } from "kysely";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { cancelRun } from "../service/cancel-run.js";
 import type { ServiceContext } from "../service/context.js";
 import { registerFolder } from "../service/register-folder.js";
 import type { Database } from "../store/database.js";
 import { getRun } from "../store/queries/get-run.js";
 import { withScheduleTables } from "../store/queries/schedule-tables.js";
+import { cancelRunInUnit } from "../testing/operations.js";
 import { type Harness, openHarness } from "../testing/service-harness.js";
 import { waitFor } from "../testing/wait-for.js";
 import { fireScheduleNow } from "./fire-now.js";
@@ -390,7 +390,7 @@ export function describeScheduler(name: string, open: () => Promise<Database>): 
         runId: null,
         reason: `run ${first?.id} of this schedule is still active (concurrency: forbid)`,
       });
-      await cancelRun(f.ctx, first!.id);
+      await cancelRunInUnit(f.ctx, first!.id);
       await f.at(T0 + 3 * MIN, s);
       expect(await f.history("forbid:0")).toEqual(["1m:fired", "2m:skipped", "3m:fired"]);
     });

@@ -2,6 +2,7 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { loadWorkflow } from "../loader/load-workflow.js";
 import { sqliteDatabase } from "../testing/databases.js";
+import { createRunInUnit } from "../testing/operations.js";
 import { tempDir } from "../testing/temp-dir.js";
 import { waitFor } from "../testing/wait-for.js";
 import { deliverEvent } from "./deliver.js";
@@ -189,10 +190,9 @@ steps:
     await f.waitForState("deploy:workflow:0", "connected");
     await f.waitForState("notify:workflow:0", "connected");
     await f.h.worker();
-    const { createRun } = await import("../service/create-run.js");
-    const ok = await createRun(f.ctx, { workflow: "build" });
+    const ok = await createRunInUnit(f.ctx, { workflow: "build" });
     await f.h.waitForRun(ok.id, ["succeeded"]);
-    const bad = await createRun(f.ctx, { workflow: "build", inputs: { fail: true } });
+    const bad = await createRunInUnit(f.ctx, { workflow: "build", inputs: { fail: true } });
     await f.h.waitForRun(bad.id, ["failed"]);
     const deploys = await f.waitForRuns("deploy", 1);
     expect(deploys[0]).toMatchObject({
@@ -205,7 +205,7 @@ steps:
     await f.stopAll();
     await f.listeners();
     await f.waitForState("deploy:workflow:0", "connected");
-    const again = await createRun(f.ctx, { workflow: "build" });
+    const again = await createRunInUnit(f.ctx, { workflow: "build" });
     await f.h.waitForRun(again.id, ["succeeded"]);
     const after = await f.waitForRuns("deploy", 2);
     expect(after.map((r) => r.trigger.run_id)).toEqual([ok.id, again.id]);
@@ -246,8 +246,7 @@ steps:
     });
     listener.start();
     try {
-      const { createRun } = await import("../service/create-run.js");
-      await createRun(f.ctx, { workflow: "loop" });
+      await createRunInUnit(f.ctx, { workflow: "loop" });
       await waitFor(
         () => f.events.some((e) => e.type === "error" && /link 11 of a chain/.test(e.error.message)),
         {

@@ -5,6 +5,7 @@ import {
   OptionsResolver,
   OptionsSourceError,
   store,
+  withUnitOfWork,
 } from "@gantry/engine";
 import type { FastifyInstance } from "fastify";
 import type { ServerContext } from "../context.js";
@@ -106,5 +107,5 @@ export async function startCheckedRun(
     }
   }
   if (errors.length > 0) throw new InvalidInputError(errors);
-  return createRun(ctx.service, { workflow, inputs, trigger });
+  return withUnitOfWork(ctx.service, (tx) => createRun(ctx.service, tx, { workflow, inputs, trigger }));
 }
