@@ -3,6 +3,7 @@ import os from "node:os";
 import type { ServiceContext } from "../service/context.js";
 import type { WorkflowCache } from "../service/create-run.js";
 import { SerialCycles } from "../service/serial-cycles.js";
+import { withUnitOfWork } from "../service/unit-of-work.js";
 import { isDatabaseError, isUniqueViolation } from "../store/database-errors.js";
 import { getWorkflows } from "../store/queries/get-workflow.js";
 import { advanceSchedules } from "../store/queries/schedule-advance.js";
@@ -178,7 +179,7 @@ export class Scheduler {
       this.wake();
     });
     if (this.options.sync ?? true) {
-      const result = await syncSchedules(this.ctx);
+      const result = await withUnitOfWork(this.ctx, (tx) => syncSchedules(this.ctx, tx));
       for (const problem of result.problems) this.emit({ type: "error", error: new Error(problem) });
     }
     await this.tick();
