@@ -12,10 +12,9 @@ import {
   toOptionList,
 } from "@gantry/core";
 import { InvalidInputError, NotFoundError, type ServiceContext } from "../service/context.js";
-import { createRun } from "../service/create-run.js";
+import { startRun } from "../service/create-run.js";
 import { sha256 } from "../service/definition.js";
 import { definitionAt } from "../service/definitions.js";
-import { withUnitOfWork } from "../service/unit-of-work.js";
 import { putBundle } from "../store/queries/bundles.js";
 import { getRun } from "../store/queries/get-run.js";
 import { getWorkflow } from "../store/queries/get-workflow.js";
@@ -125,7 +124,7 @@ export class OptionsResolver {
     if (from.workflow !== undefined) {
       const inputs = (evaluateTemplate(from.with ?? {}, { contexts }) ?? {}) as Record<string, unknown>;
       const request = { workflow: from.workflow, inputs, trigger: { type: "options", workflow, input } };
-      run = await withUnitOfWork(this.ctx, (tx) => createRun(this.ctx, tx, request));
+      run = await startRun(this.ctx, request);
     } else {
       const parent = await definitionAt(this.ctx.database.db, revision);
       const definition = optionsScriptDefinition(parent, input, from, dependencies);
@@ -138,7 +137,7 @@ export class OptionsResolver {
         inputs: Object.fromEntries(Object.entries(given).map(([k, v]) => [k, interpolationString(v)])),
         trigger: { type: "options", input },
       };
-      run = await withUnitOfWork(this.ctx, (tx) => createRun(this.ctx, tx, request));
+      run = await startRun(this.ctx, request);
     }
     const state = await this.finished(run.id);
     const raw =

@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import {
+  type ConcurrencyGroup,
   chooseRunNodes,
   coerceInputs,
   onlyWaiting,
@@ -28,7 +29,7 @@ import { environmentPolicies } from "./environments.js";
 import { jobsFor } from "./jobs.js";
 import { planStart } from "./plan-start.js";
 import { maskedJson, maskedStateJson, runInfo, secretMasker } from "./run-record.js";
-import type { UnitOfWork } from "./unit-of-work.js";
+import { type UnitOfWork, withUnitOfWork } from "./unit-of-work.js";
 
 export interface CreateRunRequest {
   workflow: string;
@@ -137,12 +138,10 @@ async function resolveRun(ctx: ServiceContext, db: Db, request: CreateRunRequest
   return { id, definition, spec, info, base, group: concurrencyGroup(definition, info) };
 }
 
-/** The rows of a run without a concurrency group: planned, masked, its first steps queued. */
-function startingRows(
-  r: Awaited<ReturnType<typeof resolveRun>>,
-  now: number,
-  keep?: Record<string, StepState>,
-): PreparedRun {
+type ResolvedRun = Awaited<ReturnType<typeof resolveRun>>;
+
+/** The rows that start a run: planned, masked, its first steps queued (a group's caller sets the group). */
+function startingRows(r: ResolvedRun, now: number, keep?: Record<string, StepState>): PreparedRun {
   const planned = planStart(r.definition, r.info, keep);
   const masker = secretMasker(r.spec, r.info);
   const finished = planned.state.status !== "running";
@@ -190,19 +189,57 @@ export async function createRun(
   request: CreateRunRequest,
 ): Promise<{ id: string; status: string }> {
   const resolved = await resolveRun(ctx, tx.db, request);
-  const { id, spec, info, base, group } = resolved;
+  if (resolved.group) return admitRunToGroup(ctx, tx, resolved, resolved.group, request.keep);
+  const run = await insertWithoutGroup(ctx, tx.db, resolved, request.keep);
+  tx.notify("jobs");
+  return run;
+}
+
+/**
+ * Starts one run for a caller that does nothing else in the same transaction (the API, a git event, a
+ * sub-workflow step): a run without a concurrency group is one atomic write, which on Postgres needs no
+ * BEGIN and COMMIT (two round trips per run started through the API: see insertRunWithJobs); a run
+ * with a group is decided by createRun's rules in a unit of work of its own.
+ */
+export async function startRun(
+  ctx: ServiceContext,
+  request: CreateRunRequest,
+): Promise<{ id: string; status: string }> {
+  const resolved = await resolveRun(ctx, ctx.database.db, request);
+  const { group } = resolved;
+  if (group) return withUnitOfWork(ctx, (tx) => admitRunToGroup(ctx, tx, resolved, group, request.keep));
+  const run = await insertWithoutGroup(ctx, ctx.database.db, resolved, request.keep);
+  await ctx.notifier.notify("jobs");
+  return run;
+}
+
+/**
+ * A run without a concurrency group: nothing to decide under a lock, so the run and its first jobs go
+ * in as one statement on Postgres (see insertRunWithJobs). The caller wakes the workers.
+ */
+async function insertWithoutGroup(
+  ctx: ServiceContext,
+  db: Db,
+  resolved: ResolvedRun,
+  keep: Record<string, StepState> | undefined,
+): Promise<{ id: string; status: string }> {
   const now = ctx.now();
+  const prepared = startingRows(resolved, now, keep);
+  await insertRunWithJobs(db, ctx.database.dialect, prepared.run, prepared.jobs);
+  if (prepared.run.status === "waiting") await notifyStartWaiting(ctx, db, resolved.id, now);
+  return { id: resolved.id, status: "queued" };
+}
 
-  if (!group) {
-    // No concurrency group: nothing to decide under a lock, so the run and its first jobs go in as
-    // one statement on Postgres (see insertRunWithJobs).
-    const prepared = startingRows(resolved, now, request.keep);
-    await insertRunWithJobs(tx.db, ctx.database.dialect, prepared.run, prepared.jobs);
-    if (prepared.run.status === "waiting") await notifyStartWaiting(ctx, tx.db, id, now);
-    tx.notify("jobs");
-    return { id, status: "queued" };
-  }
-
+/** A run of a concurrency group: started, left pending or skipped as its group's admission says. */
+async function admitRunToGroup(
+  ctx: ServiceContext,
+  tx: UnitOfWork,
+  resolved: ResolvedRun,
+  group: ConcurrencyGroup,
+  keep: Record<string, StepState> | undefined,
+): Promise<{ id: string; status: string }> {
+  const { id, spec, info, base } = resolved;
+  const now = ctx.now();
   const admission = await admitRun(tx, group);
   if (admission.decision !== "start") {
     const skipped = admission.decision === "skip";
@@ -225,7 +262,7 @@ export async function createRun(
     tx.notify("cancel", other);
   }
   // A run can end as it starts (every step kept or skipped): its outputs may then quote a secret input.
-  const prepared = startingRows(resolved, now, request.keep);
+  const prepared = startingRows(resolved, now, keep);
   await insertRun(tx.db, { ...prepared.run, concurrency_group: group.name });
   await enqueueJobs(tx.db, prepared.jobs);
   if (prepared.run.status === "waiting") await notifyStartWaiting(ctx, tx.db, id, now);

@@ -6,7 +6,7 @@ import { type Harness, openHarness } from "../testing/service-harness.js";
 import { waitFor } from "../testing/wait-for.js";
 import { cancelRun } from "./cancel-run.js";
 import type { ServiceContext } from "./context.js";
-import { createRun } from "./create-run.js";
+import { createRun, startRun } from "./create-run.js";
 import { registerFolder } from "./register-folder.js";
 import { withUnitOfWork } from "./unit-of-work.js";
 
@@ -130,6 +130,23 @@ export function describeUnitOfWork(name: string, open: () => Promise<Database>) 
       ).rejects.toThrow("abandoned");
       expect((await getRun(h.database.db, run.id))?.status).toBe("queued");
       expect(sent).toEqual([]);
+    });
+
+    it("startRun: one run alone, written at once without a group, in a unit of its own with one", async () => {
+      context();
+      const plain = await startRun(ctx, { workflow: "plain" });
+      expect(plain.status).toBe("queued");
+      expect(sent).toEqual([["jobs", undefined]]);
+      const first = await startRun(ctx, { workflow: "replace" });
+      const second = await startRun(ctx, { workflow: "replace" });
+      expect([first.status, second.status]).toEqual(["queued", "queued"]);
+      expect(sent.slice(1)).toEqual([
+        ["jobs", undefined],
+        ["cancel", first.id],
+        ["jobs", undefined],
+      ]);
+      expect((await getRun(h.database.db, first.id))?.status).toBe("cancelled");
+      expect((await getRun(h.database.db, second.id))?.concurrency_group).toBe("replace");
     });
   });
 }

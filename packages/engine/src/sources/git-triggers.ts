@@ -8,9 +8,8 @@ import {
 } from "@gantry/core";
 import { SECRETS_WITHHELD } from "../run/withheld-secrets.js";
 import type { ServiceContext } from "../service/context.js";
-import { createRun } from "../service/create-run.js";
+import { startRun } from "../service/create-run.js";
 import { definitionAt } from "../service/definitions.js";
-import { withUnitOfWork } from "../service/unit-of-work.js";
 import { getWorkflow } from "../store/queries/get-workflow.js";
 import { workflowsOfSource } from "../store/queries/source-workflows.js";
 import { sourceKey } from "./activate.js";
@@ -70,7 +69,7 @@ export async function startGitEventRuns(ctx: ServiceContext, event: GitEvent): P
         trigger: { ...trigger, [SECRETS_WITHHELD]: withheld },
         github,
       };
-      const run = await withUnitOfWork(ctx, (tx) => createRun(ctx, tx, request));
+      const run = await startRun(ctx, request);
       started.push({ workflow: name, ...run });
     } catch (error) {
       started.push({ workflow: name, error: (error as Error).message });

@@ -7,7 +7,7 @@ import {
 } from "@gantry/core";
 import type { Selectable } from "kysely";
 import { InvalidInputError, NotFoundError, type ServiceContext } from "../service/context.js";
-import { createRun } from "../service/create-run.js";
+import { startRun } from "../service/create-run.js";
 import type { WorkflowDefinition } from "../service/definition.js";
 import { type ClaimedTask, finishTask } from "../service/tasks.js";
 import { withUnitOfWork } from "../service/unit-of-work.js";
@@ -86,9 +86,7 @@ export async function startChildRun(
       depth,
       ...(Object.keys(secretRefs).length > 0 ? { secret_refs: secretRefs } : {}),
     };
-    child = await withUnitOfWork(ctx, (tx) =>
-      createRun(ctx, tx, { workflow: name, inputs, trigger, parentRunId: job.run_id }),
-    );
+    child = await startRun(ctx, { workflow: name, inputs, trigger, parentRunId: job.run_id });
   } catch (error) {
     const why =
       error instanceof InvalidInputError || error instanceof NotFoundError

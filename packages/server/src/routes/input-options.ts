@@ -1,11 +1,10 @@
 import {
-  createRun,
   InvalidInputError,
   NotFoundError,
   OptionsResolver,
   OptionsSourceError,
+  startRun,
   store,
-  withUnitOfWork,
 } from "@gantry/engine";
 import type { FastifyInstance } from "fastify";
 import type { ServerContext } from "../context.js";
@@ -107,5 +106,5 @@ export async function startCheckedRun(
     }
   }
   if (errors.length > 0) throw new InvalidInputError(errors);
-  return withUnitOfWork(ctx.service, (tx) => createRun(ctx.service, tx, { workflow, inputs, trigger }));
+  return startRun(ctx.service, { workflow, inputs, trigger });
 }
