@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { admitToGroup, type ConcurrencyPolicy } from "./admission.js";
+import type { WorkflowSpec } from "../format/types.js";
+import { admitToGroup, type ConcurrencyPolicy, concurrencyGroupOf } from "./admission.js";
 
 const group = (policy: ConcurrencyPolicy) => ({ name: "deploy-prod", policy });
 
@@ -25,6 +26,37 @@ describe("admitToGroup", () => {
     expect(admitToGroup(group("skip"), ["r1"])).toEqual({
       decision: "skip",
       reason: "skipped: a run of concurrency group 'deploy-prod' is active",
+    });
+  });
+});
+
+describe("concurrencyGroupOf", () => {
+  const info = {
+    id: "r1",
+    workflow: "deploy",
+    attempt: 1,
+    trigger: { type: "manual", actor: "ada" },
+    inputs: { env: "prod" },
+  };
+  const workflow = (concurrency?: WorkflowSpec["concurrency"]): WorkflowSpec => ({
+    steps: { a: { run: "true" } },
+    ...(concurrency ? { concurrency } : {}),
+  });
+
+  it("has no group without concurrency:", () => {
+    expect(concurrencyGroupOf(workflow(), info)).toBeUndefined();
+  });
+
+  it("evaluates the group from the run's inputs and trigger; the policy defaults to queue", () => {
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: the workflow's own expression syntax.
+    const group = "deploy-${{ inputs.env }}-${{ trigger.actor }}";
+    expect(concurrencyGroupOf(workflow({ group }), info)).toEqual({
+      name: "deploy-prod-ada",
+      policy: "queue",
+    });
+    expect(concurrencyGroupOf(workflow({ group: "g", policy: "skip" }), info)).toEqual({
+      name: "g",
+      policy: "skip",
     });
   });
 });

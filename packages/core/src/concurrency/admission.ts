@@ -1,4 +1,7 @@
+import { interpolationString } from "../expressions/data.js";
+import { evaluateTemplate } from "../expressions/evaluate.js";
 import type { WorkflowSpec } from "../format/types.js";
+import type { RunInfo } from "../planner/state.js";
 
 /** What a run does when another run of its concurrency group is active (workflow `concurrency.policy`). */
 export type ConcurrencyPolicy = NonNullable<NonNullable<WorkflowSpec["concurrency"]>["policy"]>;
@@ -7,6 +10,20 @@ export type ConcurrencyPolicy = NonNullable<NonNullable<WorkflowSpec["concurrenc
 export interface ConcurrencyGroup {
   name: string;
   policy: ConcurrencyPolicy;
+}
+
+/**
+ * A run's group, its `group` expression evaluated with the run's inputs, trigger and `github` context;
+ * undefined for a workflow without `concurrency:`. Groups are global, as in GitHub Actions: a deploy and
+ * a rollback workflow can share one.
+ */
+export function concurrencyGroupOf(workflow: WorkflowSpec, info: RunInfo): ConcurrencyGroup | undefined {
+  const spec = workflow.concurrency;
+  if (!spec) return undefined;
+  const run = { id: info.id, workflow: info.workflow, attempt: info.attempt };
+  const contexts = { inputs: info.inputs, run, trigger: info.trigger, github: info.github ?? {} };
+  const name = interpolationString(evaluateTemplate(spec.group, { contexts }));
+  return { name, policy: spec.policy ?? "queue" };
 }
 
 /**

@@ -1,16 +1,8 @@
-import {
-  type Admission,
-  admitToGroup,
-  type ConcurrencyGroup,
-  evaluateTemplate,
-  interpolationString,
-  type RunInfo,
-} from "@gantry/core";
+import { type Admission, admitToGroup, type ConcurrencyGroup } from "@gantry/core";
 import { sql } from "kysely";
 import { enqueueJobs } from "../store/queries/enqueue-jobs.js";
 import type { Db } from "../store/queries/types.js";
 import type { ServiceContext } from "./context.js";
-import type { WorkflowDefinition } from "./definition.js";
 import { definitionAt } from "./definitions.js";
 import { jobsFor } from "./jobs.js";
 import { planStart } from "./plan-start.js";
@@ -18,30 +10,17 @@ import { ACTIVE_RUN_STATUSES, runInfo, saveState, secretMasker } from "./run-rec
 import type { UnitOfWork } from "./unit-of-work.js";
 
 /*
- * Concurrency groups (workflow `concurrency:`), in one place:
+ * Concurrency groups (workflow `concurrency:`), in one place; the pure parts are core's
+ * (concurrencyGroupOf evaluates a run's group, admitToGroup decides its admission):
  * - lock order: a group's lock is taken before any run row lock (lockGroup, lockGroupOfRun), so the
  *   decisions about one group are serialised and cannot deadlock with a run's lock;
- * - admission: whether a new run starts, waits or is skipped, decided by core's admitToGroup from the
- *   policy and the group's active runs (admitRun);
+ * - admission: whether a new run starts, waits or is skipped, from the policy and the group's active
+ *   runs read under the lock (admitRun);
  * - start-next: when a run of a group ends, the oldest one waiting starts (startNextInGroup).
  */
 
 /** The advisory-lock key space of concurrency groups ("gant"), apart from any other user of such locks. */
 const GROUP_LOCK_SPACE = 0x67616e74;
-
-/** A run's group, its `group` expression evaluated; undefined for a workflow without `concurrency:`. */
-export function concurrencyGroup(
-  definition: WorkflowDefinition,
-  info: RunInfo,
-): ConcurrencyGroup | undefined {
-  const spec = definition.workflow.concurrency;
-  if (!spec) return undefined;
-  const run = { id: info.id, workflow: info.workflow, attempt: info.attempt };
-  const contexts = { inputs: info.inputs, run, trigger: info.trigger, github: info.github ?? {} };
-  const name = interpolationString(evaluateTemplate(spec.group, { contexts }));
-  // Groups are global, as in GitHub Actions: a deploy and a rollback workflow can share one.
-  return { name, policy: spec.policy ?? "queue" };
-}
 
 /**
  * Serialises the decisions about one concurrency group (start, wait, skip, start the next one) across

@@ -3,6 +3,7 @@ import {
   type ConcurrencyGroup,
   chooseRunNodes,
   coerceInputs,
+  concurrencyGroupOf,
   onlyWaiting,
   type RunInfo,
   type RunState,
@@ -21,7 +22,7 @@ import { insertRunWithJobs } from "../store/queries/insert-run-with-jobs.js";
 import type { Db } from "../store/queries/types.js";
 import type { JobsTable, RunsTable, WorkflowsTable } from "../store/tables.js";
 import { cancelRunLocked } from "./cancel-run.js";
-import { admitRun, concurrencyGroup } from "./concurrency-group.js";
+import { admitRun } from "./concurrency-group.js";
 import { InvalidInputError, NotFoundError, type ServiceContext } from "./context.js";
 import type { WorkflowDefinition } from "./definition.js";
 import { definitionAt } from "./definitions.js";
@@ -135,7 +136,7 @@ async function resolveRun(ctx: ServiceContext, db: Db, request: CreateRunRequest
     definition,
     parentRunId: request.parentRunId ?? null,
   });
-  return { id, definition, spec, info, base, group: concurrencyGroup(definition, info) };
+  return { id, definition, spec, info, base, group: concurrencyGroupOf(definition.workflow, info) };
 }
 
 type ResolvedRun = Awaited<ReturnType<typeof resolveRun>>;
