@@ -124,7 +124,7 @@ export class FolderSource {
         return { name, file, loaded, definitionJson, bundles, revision: sha256(definitionJson) };
       }),
     );
-    const outcome = await this.ctx.database.db.transaction().execute(async (tx) => {
+    const outcome = await withUnitOfWork(this.ctx, async ({ db: tx }) => {
       const owners = await ownersOf(
         tx,
         prepared.map((w) => w.name),
