@@ -47,4 +47,5 @@ export { innerActionKey } from "./validate/job.js";
 export { schemaProblems } from "./validate/schema-problems.js";
 export { subWorkflowName } from "./validate/sub-workflow.js";
 export * from "./validate/workflow.js";
+export * from "./vocabulary/index.js";
 export * from "./yaml/parse.js";

@@ -1,3 +1,4 @@
+import { TERMINAL_RUN_STATUSES } from "@gantry/core";
 import {
   LOG_BATCH_LINES,
   type LogArchiveLike,
@@ -23,7 +24,7 @@ export interface Follower {
 }
 
 /** Runs stream until they end; these statuses end them. */
-const ENDED = new Set(["succeeded", "failed", "cancelled", "timed_out", "skipped"]);
+const ENDED: ReadonlySet<string> = new Set(TERMINAL_RUN_STATUSES);
 /** How far (in batches) followers catching up may spread: well within what LogBatchCache holds. */
 const PACK_BATCHES = 16;
 /** The fallback for a lost notification: every follower is checked at least this often. */

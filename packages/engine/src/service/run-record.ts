@@ -12,9 +12,8 @@ import { updateRun } from "../store/queries/update-run.js";
 import type { RunsTable } from "../store/tables.js";
 import type { SecretBox } from "./secret-box.js";
 
-export const TERMINAL_RUN_STATUSES = ["succeeded", "failed", "cancelled", "timed_out", "skipped"] as const;
-/** `waiting`: every step left waits for a person (an approval); the run holds no worker slot. */
-export const ACTIVE_RUN_STATUSES = ["queued", "running", "waiting"] as const;
+// Defined in core with the other statuses; re-exported for the service modules that read them here.
+export { ACTIVE_RUN_STATUSES, TERMINAL_RUN_STATUSES } from "@gantry/core";
 
 /** The run's info for the planner and runners, with secret inputs decrypted (in memory only). */
 export function runInfo(row: Selectable<RunsTable>, box: SecretBox): RunInfo {

@@ -1,3 +1,5 @@
+import { RUN_STATUSES } from "@gantry/core";
+
 /** JSON Schemas of the API's bodies and replies: Fastify validates with them and the OpenAPI document shows them. */
 
 export const errorReply = {
@@ -21,17 +23,7 @@ export const runSummary = {
     workflow: { type: "string" },
     status: {
       type: "string",
-      enum: [
-        "pending",
-        "queued",
-        "running",
-        "waiting",
-        "succeeded",
-        "failed",
-        "cancelled",
-        "timed_out",
-        "skipped",
-      ],
+      enum: RUN_STATUSES,
     },
     trigger: { type: "object", additionalProperties: true },
     created_at: { type: "string", format: "date-time" },

@@ -1,37 +1,12 @@
 /** The Gantry REST API as the UI uses it: typed replies and one error type that keeps field errors. */
 
+import { RUN_STATUSES, type RunRecordStatus, TERMINAL_RUN_STATUSES } from "@gantry/core/vocabulary";
 import type { FileReport, Finding, ImportKind, Outcome } from "@gantry/import";
 
-export type RunStatus =
-  | "pending"
-  | "queued"
-  | "running"
-  | "waiting"
-  | "succeeded"
-  | "failed"
-  | "cancelled"
-  | "timed_out"
-  | "skipped";
+export type RunStatus = RunRecordStatus;
+export { RUN_STATUSES };
 
-export const RUN_STATUSES: RunStatus[] = [
-  "queued",
-  "running",
-  "waiting",
-  "succeeded",
-  "failed",
-  "cancelled",
-  "timed_out",
-  "skipped",
-  "pending",
-];
-
-export const FINISHED: ReadonlySet<string> = new Set([
-  "succeeded",
-  "failed",
-  "cancelled",
-  "timed_out",
-  "skipped",
-]);
+export const FINISHED: ReadonlySet<string> = new Set(TERMINAL_RUN_STATUSES);
 
 export interface Trigger {
   type: string;

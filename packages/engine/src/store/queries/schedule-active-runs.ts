@@ -1,4 +1,4 @@
-import { TERMINAL_RUN_STATUSES } from "../../service/run-record.js";
+import { TERMINAL_RUN_STATUSES } from "@gantry/core";
 import type { Db } from "./types.js";
 
 /**
