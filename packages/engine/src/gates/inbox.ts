@@ -1,12 +1,6 @@
-import {
-  type ApproversSpec,
-  type InputSpec,
-  parseDuration,
-  type RunInfo,
-  type RunState,
-  waitingGates,
-} from "@gantry/core";
+import { type ApproversSpec, type InputSpec, parseDuration, waitingGates } from "@gantry/core";
 import { definitionAt } from "../service/definitions.js";
+import { decodeRunInfo, decodeRunState } from "../store/decode/index.js";
 import type { Db } from "../store/queries/types.js";
 
 /** A gate waiting for a decision, as the Approvals inbox and the run page show it. */
@@ -43,9 +37,9 @@ export async function pendingGates(db: Db, options: { runId?: string } = {}): Pr
   const rows = await query.orderBy("created_at").limit(500).execute();
   const out: PendingGate[] = [];
   for (const row of rows) {
-    const state = JSON.parse(row.state_json) as RunState;
-    const info = JSON.parse(row.info_json) as RunInfo;
-    const gates = waitingGates(state);
+    const state = decodeRunState(row);
+    const info = decodeRunInfo(row);
+    const gates = state ? waitingGates(state) : [];
     if (gates.length === 0) continue;
     const definition = await definitionAt(db, row.revision);
     for (const { step, gate } of gates) {

@@ -3,6 +3,7 @@ import type { NotifyEntry, NotifyEvent, RunInfo, RunState, WorkflowSpec } from "
 import type { Insertable, Selectable } from "kysely";
 import type { ServiceContext } from "../service/context.js";
 import { maskedJson, secretMasker } from "../service/run-record.js";
+import { decodeRunTrigger } from "../store/decode/index.js";
 import { insertNotifications } from "../store/queries/notifications.js";
 import type { NotificationsTable } from "../store/queries/people-tables.js";
 import type { Db } from "../store/queries/types.js";
@@ -148,7 +149,7 @@ function factsOf(change: RunChange, event: NotifyEvent): NotificationFacts {
 
 /** "Recovery": the run before this one of the same workflow and trigger type did not succeed. */
 async function previousFailed(db: Db, row: Selectable<RunsTable>): Promise<boolean> {
-  const trigger = (JSON.parse(row.trigger_json) as { type?: string }).type ?? null;
+  const trigger = decodeRunTrigger(row).type ?? null;
   let query = db
     .selectFrom("runs")
     .select(["status"])

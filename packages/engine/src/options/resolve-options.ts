@@ -15,6 +15,7 @@ import { InvalidInputError, NotFoundError, type ServiceContext } from "../servic
 import { createRun } from "../service/create-run.js";
 import { sha256 } from "../service/definition.js";
 import { definitionAt } from "../service/definitions.js";
+import { decodeRunState } from "../store/decode/index.js";
 import { putBundle } from "../store/queries/bundles.js";
 import { getRun } from "../store/queries/get-run.js";
 import { getWorkflow } from "../store/queries/get-workflow.js";
@@ -159,7 +160,8 @@ export class OptionsResolver {
     for (;;) {
       const row = await getRun(this.ctx.database.db, id);
       if (row && !["pending", "queued", "running"].includes(row.status)) {
-        const state = JSON.parse(row.state_json) as RunState;
+        // A finished run has a state: the planner wrote it as the run ended.
+        const state = decodeRunState(row)!;
         if (row.status !== "succeeded") {
           const failed = Object.values(state.steps).find((s) => s.error || s.items.some((i) => i.error));
           const why = failed?.error ?? failed?.items.find((i) => i.error)?.error ?? row.error ?? row.status;

@@ -1,5 +1,6 @@
 import { ConflictError, NotFoundError, type ServiceContext } from "../service/context.js";
 import { createRun } from "../service/create-run.js";
+import { decodeInputs } from "../store/decode/index.js";
 import { getSchedule } from "../store/queries/schedule-get.js";
 import { insertScheduleFires } from "../store/queries/schedule-insert-fires.js";
 import { isUniqueViolation, scheduleTrigger } from "./fire.js";
@@ -25,7 +26,7 @@ export async function fireScheduleNow(
       flush = inTx.flush;
       const run = await createRun(inTx.ctx, {
         workflow: row.workflow,
-        inputs: JSON.parse(row.inputs_json) as Record<string, unknown>,
+        inputs: decodeInputs(row),
         trigger: scheduleTrigger(id, at, true),
       });
       await insertScheduleFires(tx, ctx.database.dialect, [

@@ -3,6 +3,7 @@ import os from "node:os";
 import type { ServiceContext } from "../service/context.js";
 import type { WorkflowCache } from "../service/create-run.js";
 import { SerialCycles } from "../service/serial-cycles.js";
+import { decodeInputs } from "../store/decode/index.js";
 import { getWorkflows } from "../store/queries/get-workflow.js";
 import { advanceSchedules } from "../store/queries/schedule-advance.js";
 import { listSchedules } from "../store/queries/schedule-list.js";
@@ -300,7 +301,7 @@ export class Scheduler {
       target: {
         id: row.id,
         workflow: row.workflow,
-        inputs: JSON.parse(row.inputs_json) as Record<string, unknown>,
+        inputs: decodeInputs(row),
         concurrency: row.concurrency as ScheduleConcurrency,
         updatedAt: Number(row.updated_at),
         handledUntil,

@@ -1,6 +1,6 @@
 import type { Insertable } from "kysely";
 import type { ServiceContext } from "../service/context.js";
-import type { WorkflowDefinition } from "../service/definition.js";
+import { decodeDefinition } from "../store/decode/index.js";
 import { listWorkflows } from "../store/queries/list-workflows.js";
 import { advanceSchedules } from "../store/queries/schedule-advance.js";
 import { deleteSchedules } from "../store/queries/schedule-delete.js";
@@ -32,7 +32,7 @@ export async function syncSchedules(ctx: ServiceContext): Promise<SyncResult> {
   const result: SyncResult = { added: [], changed: [], removed: [], problems: [] };
   const wanted = new Map<string, ScheduleSpec>();
   for (const workflow of await listWorkflows(db)) {
-    const definition = JSON.parse(workflow.definition_json) as WorkflowDefinition;
+    const definition = decodeDefinition(workflow);
     for (const spec of scheduleSpecs(workflow.name, definition.workflow)) {
       const problem = cronProblem(spec.cron, spec.timezone);
       if (problem) result.problems.push(`${spec.id}: ${problem}`);

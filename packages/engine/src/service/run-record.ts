@@ -7,6 +7,7 @@ import {
   type WorkflowSpec,
 } from "@gantry/core";
 import type { Selectable, Updateable } from "kysely";
+import { decodeRunInfo, decodeRunState } from "../store/decode/index.js";
 import type { Db } from "../store/queries/types.js";
 import { updateRun } from "../store/queries/update-run.js";
 import type { RunsTable } from "../store/tables.js";
@@ -17,14 +18,15 @@ export { ACTIVE_RUN_STATUSES, TERMINAL_RUN_STATUSES } from "@gantry/core";
 
 /** The run's info for the planner and runners, with secret inputs decrypted (in memory only). */
 export function runInfo(row: Selectable<RunsTable>, box: SecretBox): RunInfo {
-  const info = JSON.parse(row.info_json) as RunInfo;
+  const info = decodeRunInfo(row);
   if (row.secret_inputs)
     info.inputs = { ...info.inputs, ...(JSON.parse(box.open(row.secret_inputs)) as object) };
   return info;
 }
 
+/** The state of a run that has one: every run past `pending` (the planner wrote it when the run was queued). */
 export function runState(row: Selectable<RunsTable>): RunState {
-  return JSON.parse(row.state_json) as RunState;
+  return decodeRunState(row)!;
 }
 
 /** A masker for the run's secret-typed inputs: what the store keeps must never show them in clear. */

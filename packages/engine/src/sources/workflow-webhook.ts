@@ -9,6 +9,7 @@ import {
 import { createSecretCache, resolveSecretRef } from "../secrets/index.js";
 import type { ServiceContext } from "../service/context.js";
 import { definitionAt } from "../service/definitions.js";
+import { decodeRunOutputs } from "../store/decode/index.js";
 import { getRun } from "../store/queries/get-run.js";
 import { getWorkflow } from "../store/queries/get-workflow.js";
 import { deliverEvent } from "../triggers/deliver.js";
@@ -242,7 +243,7 @@ async function waitForRun(
             workflow,
             status: run.status,
             finished: true,
-            outputs: run.outputs_json ? (JSON.parse(run.outputs_json) as unknown) : {},
+            outputs: decodeRunOutputs(run) ?? {},
             ...(run.error ? { error: run.error } : {}),
           },
         };

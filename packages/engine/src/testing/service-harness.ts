@@ -8,6 +8,7 @@ import { LocalRunner } from "../runners/local/local-runner.js";
 import type { ServiceContext } from "../service/context.js";
 import { SecretBox } from "../service/secret-box.js";
 import type { Database } from "../store/database.js";
+import { decodeRunOutputs, decodeRunState } from "../store/decode/index.js";
 import { getRun } from "../store/queries/get-run.js";
 import { withPeopleTables } from "../store/queries/people-tables.js";
 import type { RunsTable, StepAttemptsTable } from "../store/tables.js";
@@ -113,19 +114,8 @@ export async function openHarness(database: Database): Promise<Harness> {
 export function runView(row: Selectable<RunsTable>) {
   return {
     status: row.status,
-    outputs: row.outputs_json ? (JSON.parse(row.outputs_json) as Record<string, unknown>) : null,
-    state: JSON.parse(row.state_json) as {
-      status: string;
-      cancelRequested: boolean;
-      steps: Record<
-        string,
-        {
-          status: string;
-          items: Array<{ status: string; attempts: number; error?: string }>;
-          outputs: Record<string, unknown>;
-        }
-      >;
-    } | null,
+    outputs: decodeRunOutputs(row),
+    state: decodeRunState(row),
     error: row.error,
   };
 }

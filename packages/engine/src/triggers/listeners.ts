@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import os from "node:os";
 import type { EventTriggerKind } from "@gantry/core";
 import type { ServiceContext } from "../service/context.js";
+import { decodeInputs, decodeTriggerConfig } from "../store/decode/index.js";
 import { listTriggers } from "../store/queries/trigger-list.js";
 import { onTriggersChanged } from "./changes.js";
 import { type ListenerEvent, type ListenerOptions, TriggerListener } from "./listener.js";
@@ -94,7 +95,7 @@ export class TriggerListeners {
       const current = this.listeners.get(row.id);
       if (current?.signature === signature) continue;
       if (current) await current.listener.stop();
-      const config = JSON.parse(row.config_json) as Record<string, unknown>;
+      const config = decodeTriggerConfig(row);
       const kind = row.kind as EventTriggerKind;
       const listener = new TriggerListener(
         this.ctx,
@@ -103,7 +104,7 @@ export class TriggerListeners {
           workflow: row.workflow,
           kind,
           config,
-          inputs: JSON.parse(row.inputs_json) as Record<string, unknown>,
+          inputs: decodeInputs(row),
         },
         () => sourceFor(kind, config),
         { ...this.options, holder: this.id },

@@ -1,5 +1,5 @@
 import type { ServiceContext } from "../service/context.js";
-import type { WorkflowDefinition } from "../service/definition.js";
+import { decodeDefinition } from "../store/decode/index.js";
 import { listWorkflows } from "../store/queries/list-workflows.js";
 import { setTriggerCheckpoints } from "../store/queries/trigger-checkpoints.js";
 import { deleteTriggers } from "../store/queries/trigger-delete.js";
@@ -23,7 +23,7 @@ export async function syncTriggers(ctx: ServiceContext): Promise<TriggerSyncResu
   const result: TriggerSyncResult = { added: [], changed: [], removed: [] };
   const wanted = new Map<string, TriggerDefinition>();
   for (const workflow of await listWorkflows(db)) {
-    const definition = JSON.parse(workflow.definition_json) as WorkflowDefinition;
+    const definition = decodeDefinition(workflow);
     for (const spec of triggerSpecs(workflow.name, definition.workflow)) {
       wanted.set(spec.id, {
         id: spec.id,

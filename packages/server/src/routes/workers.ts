@@ -39,7 +39,7 @@ export function workerRoutes(app: FastifyInstance, ctx: ServerContext): void {
       const rows = await store.listWorkers(ctx.service.database.db, now - LISTED_FOR_MS);
       return {
         workers: rows.map((row) => {
-          const labels = JSON.parse(row.labels_json) as string[];
+          const labels = store.decodeLabels(row);
           return {
             id: row.id,
             hostname: row.hostname,
