@@ -38,7 +38,7 @@ const triggerNote = {
   required: ["kind", "key", "run_id", "message", "at"],
 } as const;
 
-const trigger = {
+export const trigger = {
   type: "object",
   properties: {
     id: {
