@@ -1,6 +1,7 @@
 /** The Gantry REST API as the UI uses it: typed replies and one error type that keeps field errors. */
 
 import { RUN_STATUSES, type RunRecordStatus, TERMINAL_RUN_STATUSES } from "@gantry/core/vocabulary";
+import type { FileReport, Finding, ImportKind, Outcome } from "@gantry/import";
 import type {
   Artifact,
   EventTrigger,
@@ -33,7 +34,6 @@ export type {
   WorkflowFolder,
 };
 export type WorkflowStep = Workflow["steps"][number];
-import type { FileReport, Finding, ImportKind, Outcome } from "@gantry/import";
 
 export type RunStatus = RunRecordStatus;
 export { RUN_STATUSES };
