@@ -1,5 +1,7 @@
 import { randomUUID } from "node:crypto";
 import os from "node:os";
+import type { CatchUp, ScheduleConcurrency } from "@gantry/core";
+import { type CronSchedule, compileCron, planFires } from "@gantry/core";
 import type { ServiceContext } from "../service/context.js";
 import type { WorkflowCache } from "../service/create-run.js";
 import { SerialCycles } from "../service/serial-cycles.js";
@@ -10,8 +12,6 @@ import { listSchedules } from "../store/queries/schedule-list.js";
 import { scheduleSignature } from "../store/queries/schedule-signature.js";
 import type { ScheduleRow } from "../store/queries/schedule-tables.js";
 import { onSchedulesChanged } from "./changes.js";
-import { type CronSchedule, compileCron } from "./cron.js";
-import type { CatchUp, ScheduleConcurrency } from "./entries.js";
 import {
   type AppliedFires,
   applyFires,
@@ -24,7 +24,6 @@ import {
   type ReadyFire,
 } from "./fire.js";
 import { defaultLease, type LeaseLike } from "./lease.js";
-import { planFires } from "./plan.js";
 import { syncSchedules } from "./sync.js";
 import { realTimer, type TimerLike } from "./timer.js";
 

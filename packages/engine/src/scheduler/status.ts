@@ -1,3 +1,5 @@
+import type { CatchUp, ScheduleConcurrency } from "@gantry/core";
+import { compileCron, nextTimes } from "@gantry/core";
 import { NotFoundError, type ServiceContext } from "../service/context.js";
 import { decodeInputs } from "../store/decode/index.js";
 import { getSchedule } from "../store/queries/schedule-get.js";
@@ -5,8 +7,6 @@ import { lastScheduleFires } from "../store/queries/schedule-last-fires.js";
 import { listSchedules } from "../store/queries/schedule-list.js";
 import { listScheduleFires } from "../store/queries/schedule-list-fires.js";
 import type { ScheduleFireRow, ScheduleRow } from "../store/queries/schedule-tables.js";
-import { compileCron, nextTimes } from "./cron.js";
-import type { CatchUp, ScheduleConcurrency } from "./entries.js";
 import type { FireStatus } from "./fire.js";
 
 export interface ScheduleFire {

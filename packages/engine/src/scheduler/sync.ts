@@ -1,3 +1,4 @@
+import { cronProblem, type ScheduleSpec, scheduleSpecs } from "@gantry/core";
 import type { Insertable } from "kysely";
 import type { ServiceContext } from "../service/context.js";
 import { decodeDefinition } from "../store/decode/index.js";
@@ -8,8 +9,6 @@ import { listSchedules } from "../store/queries/schedule-list.js";
 import type { ScheduleRow, SchedulesTable } from "../store/queries/schedule-tables.js";
 import { upsertSchedules } from "../store/queries/schedule-upsert.js";
 import { schedulesChanged } from "./changes.js";
-import { cronProblem } from "./cron.js";
-import { type ScheduleSpec, scheduleSpecs } from "./entries.js";
 
 export interface SyncResult {
   added: string[];

@@ -1,3 +1,4 @@
+import { triggerSpecs } from "@gantry/core";
 import type { ServiceContext } from "../service/context.js";
 import { decodeDefinition } from "../store/decode/index.js";
 import { listWorkflows } from "../store/queries/list-workflows.js";
@@ -6,7 +7,6 @@ import { deleteTriggers } from "../store/queries/trigger-delete.js";
 import { listTriggers } from "../store/queries/trigger-list.js";
 import { type TriggerDefinition, upsertTriggers } from "../store/queries/trigger-upsert.js";
 import { triggersChanged } from "./changes.js";
-import { triggerSpecs } from "./entries.js";
 
 export interface TriggerSyncResult {
   added: string[];
