@@ -39,12 +39,13 @@ export class LogTails {
   private readonly tails = new Map<string, Tail>();
   private readonly unsubscribe: () => void;
   /** One for every run followed: the fan-out's share of the event loop is the process's. */
-  private readonly pacer = new FanoutPacer();
+  private readonly pacer: FanoutPacer;
 
   constructor(
     private readonly ctx: ServiceContext,
     private readonly archive: LogArchiveLike,
   ) {
+    this.pacer = FanoutPacer.yieldingTo(ctx.logCapture);
     this.unsubscribe = ctx.notifier.subscribe("logs", (runId) => this.tails.get(runId)?.poke());
   }
 

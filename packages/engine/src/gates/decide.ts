@@ -12,7 +12,6 @@ import {
 import { queueRunNotifications } from "../notify/events.js";
 import { ConflictError, InvalidInputError, NotFoundError, type ServiceContext } from "../service/context.js";
 import { startNextInGroup } from "../service/create-run.js";
-import { definitionAt } from "../service/definitions.js";
 import { groupToLock, lockGroup } from "../service/group-lock.js";
 import { jobsFor } from "../service/jobs.js";
 import { runInfo, runState, saveState, secretMasker } from "../service/run-record.js";
@@ -59,7 +58,7 @@ export async function decideGate(
     if (group) await lockGroup(tx, dialect, group);
     const row = await lockRun(tx, dialect, request.runId);
     if (!row || row.state_json === "null") throw new NotFoundError(`unknown run '${request.runId}'`);
-    const definition = await definitionAt(tx, row.revision);
+    const definition = await ctx.definitions.at(tx, row.revision);
     const info = runInfo(row, ctx.box);
     const state = runState(row);
     const step = state.steps[request.step];

@@ -2,7 +2,6 @@ import { Masker, type RunInfo } from "@gantry/core";
 import { streamLogLines } from "../logs/reader.js";
 import type { LogArchiveLike } from "../logs/types.js";
 import type { ServiceContext } from "../service/context.js";
-import { definitionAt } from "../service/definitions.js";
 import { runInfo, secretMasker } from "../service/run-record.js";
 import { decodeNotificationSpec } from "../store/decode/index.js";
 import { getRun } from "../store/queries/get-run.js";
@@ -121,7 +120,7 @@ export class NotificationSender {
     if (!run) return [];
     let masker: Masker = new Masker();
     try {
-      const definition = await definitionAt(db, run.revision);
+      const definition = await this.ctx.definitions.at(db, run.revision);
       const info: RunInfo = runInfo(run, this.ctx.box);
       masker = secretMasker(definition.workflow, info);
     } catch {

@@ -14,7 +14,6 @@ import {
 import { InvalidInputError, NotFoundError, type ServiceContext } from "../service/context.js";
 import { createRun } from "../service/create-run.js";
 import { sha256 } from "../service/definition.js";
-import { definitionAt } from "../service/definitions.js";
 import { decodeRunState } from "../store/decode/index.js";
 import { putBundle } from "../store/queries/bundles.js";
 import { getRun } from "../store/queries/get-run.js";
@@ -69,7 +68,7 @@ export class OptionsResolver {
   async options(workflow: string, input: string, values: Record<string, unknown>): Promise<OptionsAnswer> {
     const row = await getWorkflow(this.ctx.database.db, workflow);
     if (!row) throw new NotFoundError(`unknown workflow '${workflow}'`);
-    const definition = await definitionAt(this.ctx.database.db, row.revision);
+    const definition = await this.ctx.definitions.at(this.ctx.database.db, row.revision);
     const spec = definition.workflow.inputs?.[input];
     if (!spec) throw new NotFoundError(`workflow '${workflow}' has no input '${input}'`);
     const now = this.ctx.now();
@@ -130,7 +129,7 @@ export class OptionsResolver {
         trigger: { type: "options", workflow, input },
       });
     } else {
-      const parent = await definitionAt(this.ctx.database.db, revision);
+      const parent = await this.ctx.definitions.at(this.ctx.database.db, revision);
       const definition = optionsScriptDefinition(parent, input, from, dependencies);
       const json = JSON.stringify(definition);
       const scriptRevision = sha256(json);

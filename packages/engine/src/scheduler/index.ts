@@ -1,4 +1,3 @@
-export * from "./changes.js";
 export * from "./fire.js";
 export * from "./fire-now.js";
 export * from "./lease.js";

@@ -11,7 +11,6 @@ import { advanceSchedules } from "../store/queries/schedule-advance.js";
 import { listSchedules } from "../store/queries/schedule-list.js";
 import { scheduleSignature } from "../store/queries/schedule-signature.js";
 import type { ScheduleRow } from "../store/queries/schedule-tables.js";
-import { onSchedulesChanged } from "./changes.js";
 import {
   type AppliedFires,
   applyFires,
@@ -174,7 +173,7 @@ export class Scheduler {
   async start(): Promise<void> {
     if (this.currentState.status !== "stopped") return;
     this.currentState = { status: "standby", holder: undefined, retryAt: 0 };
-    this.unsubscribe = onSchedulesChanged(this.ctx.database, () => {
+    this.unsubscribe = this.ctx.changes.schedules.subscribe(() => {
       this.reloadWanted = true;
       this.wake();
     });

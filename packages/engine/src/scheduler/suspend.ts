@@ -1,6 +1,5 @@
 import { NotFoundError, type ServiceContext } from "../service/context.js";
 import { setScheduleSuspended } from "../store/queries/schedule-set-suspended.js";
-import { schedulesChanged } from "./changes.js";
 
 /**
  * Suspends or resumes a schedule. The state outlives syncs until the workflow file's own `suspend:`
@@ -10,5 +9,5 @@ import { schedulesChanged } from "./changes.js";
 export async function suspendSchedule(ctx: ServiceContext, id: string, suspended: boolean): Promise<void> {
   if (!(await setScheduleSuspended(ctx.database.db, id, suspended, ctx.now())))
     throw new NotFoundError(`unknown schedule '${id}'`);
-  schedulesChanged(ctx.database);
+  ctx.changes.schedules.notify();
 }

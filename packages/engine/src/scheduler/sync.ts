@@ -8,7 +8,6 @@ import { deleteSchedules } from "../store/queries/schedule-delete.js";
 import { listSchedules } from "../store/queries/schedule-list.js";
 import type { ScheduleRow, SchedulesTable } from "../store/queries/schedule-tables.js";
 import { upsertSchedules } from "../store/queries/schedule-upsert.js";
-import { schedulesChanged } from "./changes.js";
 
 export interface SyncResult {
   added: string[];
@@ -79,7 +78,7 @@ export async function syncSchedules(ctx: ServiceContext): Promise<SyncResult> {
     await deleteSchedules(tx, gone);
     result.removed.push(...gone);
   });
-  if (result.added.length + result.changed.length + result.removed.length > 0) schedulesChanged(ctx.database);
+  if (result.added.length + result.changed.length + result.removed.length > 0) ctx.changes.schedules.notify();
   return result;
 }
 

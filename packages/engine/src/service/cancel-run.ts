@@ -9,7 +9,6 @@ import type { Db } from "../store/queries/types.js";
 import { updateRun } from "../store/queries/update-run.js";
 import { NotFoundError, type ServiceContext } from "./context.js";
 import { startNextInGroup } from "./create-run.js";
-import { definitionAt } from "./definitions.js";
 import { groupToLock, lockGroup } from "./group-lock.js";
 import { jobsFor } from "./jobs.js";
 import {
@@ -62,7 +61,7 @@ export async function cancelRunInTx(ctx: ServiceContext, tx: Db, id: string): Pr
     await updateRun(tx, id, { status: "cancelled", cancel_requested: 1, finished_at: now });
     return "cancelled";
   }
-  const definition = await definitionAt(tx, row.revision);
+  const definition = await ctx.definitions.at(tx, row.revision);
   const info = runInfo(row, ctx.box);
   const planner = new Planner(definition.workflow, info);
   const state = runState(row);

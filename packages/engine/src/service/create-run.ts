@@ -25,7 +25,6 @@ import type { JobsTable, RunsTable, WorkflowsTable } from "../store/tables.js";
 import { activeInGroup, cancelRunInTx } from "./cancel-run.js";
 import { InvalidInputError, NotFoundError, type ServiceContext } from "./context.js";
 import type { WorkflowDefinition } from "./definition.js";
-import { definitionAt } from "./definitions.js";
 import { environmentPolicies } from "./environments.js";
 import { lockGroup } from "./group-lock.js";
 import { jobsFor } from "./jobs.js";
@@ -91,7 +90,7 @@ async function resolveRun(ctx: ServiceContext, request: CreateRunRequest, workfl
   }
   if (!row) throw new NotFoundError(`unknown workflow '${request.workflow}'`);
   const revision = request.revision ?? row.revision;
-  const definition = await definitionAt(ctx.database.db, revision);
+  const definition = await ctx.definitions.at(ctx.database.db, revision);
   const spec = definition.workflow;
   const inputs = coerceInputs(spec.inputs, request.inputs ?? {});
   if (inputs.errors.length > 0) throw new InvalidInputError(inputs.errors);
@@ -297,7 +296,7 @@ export async function notifyStartWaiting(
 ): Promise<void> {
   const row = await getRun(db, id);
   if (!row) return;
-  const definition = await definitionAt(db, row.revision);
+  const definition = await ctx.definitions.at(db, row.revision);
   const info = runInfo(row, ctx.box);
   const state = JSON.parse(row.state_json) as RunState;
   const newGates = waitingGates(state).map((g) => g.step);
@@ -323,7 +322,7 @@ export async function startNextInGroup(ctx: ServiceContext, tx: Db, group: strin
       .limit(1)
       .executeTakeFirst();
     if (!next) return started;
-    const definition = await definitionAt(tx, next.revision);
+    const definition = await ctx.definitions.at(tx, next.revision);
     const info = runInfo(next, ctx.box);
     const { state, tasks } = plan(definition, info);
     const now = ctx.now();

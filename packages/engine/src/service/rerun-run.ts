@@ -4,7 +4,6 @@ import { getRun } from "../store/queries/get-run.js";
 import { getWorkflow } from "../store/queries/get-workflow.js";
 import { ConflictError, InvalidInputError, NotFoundError, type ServiceContext } from "./context.js";
 import { createRun } from "./create-run.js";
-import { definitionAt } from "./definitions.js";
 import { runInfo } from "./run-record.js";
 
 export interface RerunRequest {
@@ -47,7 +46,7 @@ export async function rerunRun(
   const previous = decodeRunState(original)?.steps ?? {};
   let keep: Record<string, StepState> | undefined;
   if (request.fromStep !== undefined) {
-    const { workflow } = await definitionAt(db, revision);
+    const { workflow } = await ctx.definitions.at(db, revision);
     keep = keptBeforeStep(workflow, previous, request.fromStep);
     if (!keep)
       throw new InvalidInputError([

@@ -6,6 +6,7 @@ import { LocalNotifier } from "../queue/notifier.js";
 import { PgNotifier } from "../queue/pg-notifier.js";
 import { LocalRunner } from "../runners/local/local-runner.js";
 import type { ServiceContext } from "../service/context.js";
+import { processState } from "../service/process-state.js";
 import { SecretBox } from "../service/secret-box.js";
 import type { Database } from "../store/database.js";
 import { decodeRunOutputs, decodeRunState } from "../store/decode/index.js";
@@ -51,6 +52,7 @@ export async function openHarness(database: Database): Promise<Harness> {
     box: new SecretBox(randomBytes(32)),
     notifier,
     now: () => Date.now(),
+    ...processState(),
   };
   const workers: Worker[] = [];
   const errors: Error[] = [];

@@ -1,4 +1,3 @@
-export * from "./changes.js";
 export * from "./deliver.js";
 export * from "./listener.js";
 export * from "./listeners.js";

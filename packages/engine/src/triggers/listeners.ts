@@ -4,7 +4,6 @@ import type { EventTriggerKind } from "@gantry/core";
 import type { ServiceContext } from "../service/context.js";
 import { decodeInputs, decodeTriggerConfig } from "../store/decode/index.js";
 import { listTriggers } from "../store/queries/trigger-list.js";
-import { onTriggersChanged } from "./changes.js";
 import { type ListenerEvent, type ListenerOptions, TriggerListener } from "./listener.js";
 import { sourceFor } from "./sources/index.js";
 import { syncTriggers } from "./sync.js";
@@ -52,7 +51,7 @@ export class TriggerListeners {
   async start(): Promise<void> {
     if (this.started) return;
     this.started = true;
-    this.unsubscribe = onTriggersChanged(this.ctx.database, () => void this.reload());
+    this.unsubscribe = this.ctx.changes.triggers.subscribe(() => void this.reload());
     await this.refresh();
     this.interval = setInterval(() => {
       this.refresh().catch((error: Error) => this.emitError(error));

@@ -6,7 +6,6 @@ import { setTriggerCheckpoints } from "../store/queries/trigger-checkpoints.js";
 import { deleteTriggers } from "../store/queries/trigger-delete.js";
 import { listTriggers } from "../store/queries/trigger-list.js";
 import { type TriggerDefinition, upsertTriggers } from "../store/queries/trigger-upsert.js";
-import { triggersChanged } from "./changes.js";
 
 export interface TriggerSyncResult {
   added: string[];
@@ -63,6 +62,6 @@ export async function syncTriggers(ctx: ServiceContext): Promise<TriggerSyncResu
     await deleteTriggers(tx, gone);
     result.removed.push(...gone);
   });
-  if (result.added.length + result.changed.length + result.removed.length > 0) triggersChanged(ctx.database);
+  if (result.added.length + result.changed.length + result.removed.length > 0) ctx.changes.triggers.notify();
   return result;
 }

@@ -47,7 +47,10 @@ export function approvalRoutes(app: FastifyInstance, ctx: ServerContext): void {
       },
     },
     async (request) => {
-      const gates = await pendingGates(db, request.query.run_id ? { runId: request.query.run_id } : {});
+      const gates = await pendingGates(
+        ctx.service,
+        request.query.run_id ? { runId: request.query.run_id } : {},
+      );
       return { approvals: gates.map((g) => gateView(g, request.principal)) };
     },
   );
