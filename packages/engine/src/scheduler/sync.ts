@@ -1,7 +1,6 @@
 import { cronProblem, type ScheduleSpec, scheduleSpecs } from "@gantry/core";
 import type { Insertable } from "kysely";
 import type { ServiceContext } from "../service/context.js";
-import type { WorkflowDefinition } from "../service/definition.js";
 import type { UnitOfWork } from "../service/unit-of-work.js";
 import { decodeDefinition } from "../store/decode/index.js";
 import { listWorkflows } from "../store/queries/list-workflows.js";

@@ -1,10 +1,4 @@
-import {
-  evaluateTemplate,
-  type RunState,
-  stepContext,
-  subWorkflowName,
-  type TaskOutcome,
-} from "@gantry/core";
+import { evaluateTemplate, stepContext, subWorkflowName, type TaskOutcome } from "@gantry/core";
 import type { Selectable } from "kysely";
 import { InvalidInputError, NotFoundError, type ServiceContext } from "../service/context.js";
 import { startRun } from "../service/create-run.js";

@@ -1,6 +1,5 @@
 import { triggerSpecs } from "@gantry/core";
 import type { ServiceContext } from "../service/context.js";
-import type { WorkflowDefinition } from "../service/definition.js";
 import type { UnitOfWork } from "../service/unit-of-work.js";
 import { decodeDefinition } from "../store/decode/index.js";
 import { listWorkflows } from "../store/queries/list-workflows.js";

@@ -1,5 +1,5 @@
 import type { LinesBatch } from "@gantry/core";
-import type { NotificationSpec } from "../../notify/events.js";
+import type { NotificationSpec } from "../../notify/spec.js";
 import { parseColumn } from "./json-column.js";
 
 /** An event trigger's entry as written (without its inputs). */
