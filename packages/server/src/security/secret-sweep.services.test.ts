@@ -6,7 +6,7 @@ import S3rver from "s3rver";
 import { expect, vi } from "vitest";
 import { postgresDatabase } from "../../../engine/src/testing/databases.js";
 import { tempDir } from "../../../engine/src/testing/temp-dir.js";
-import { SWEEP_WORKFLOW, secretSweepSuite } from "../testing/secret-sweep.js";
+import { folderText, SWEEP_WORKFLOW, secretSweepSuite } from "../testing/secret-sweep.js";
 import { openTestApp, type TestApp } from "../testing/test-app.js";
 
 const BUCKET = "logs";

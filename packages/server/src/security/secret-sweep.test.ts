@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { sql } from "kysely";
 import { expect } from "vitest";
-import { SWEEP_WORKFLOW, secretSweepSuite } from "../testing/secret-sweep.js";
+import { folderText, SWEEP_WORKFLOW, secretSweepSuite } from "../testing/secret-sweep.js";
 import { openTestApp } from "../testing/test-app.js";
 
 secretSweepSuite(

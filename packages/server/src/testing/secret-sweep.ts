@@ -1,4 +1,6 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: the workflow is full of ${{ }}.
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import path from "node:path";
 import { type LogArchiveLike, LogArchiver, type LogLine, type Worker } from "@gantry/engine";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import WebSocket from "ws";
