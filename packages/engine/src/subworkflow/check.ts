@@ -22,8 +22,10 @@ export async function subWorkflowProblems(workflows: CheckedWorkflow[]): Promise
     // The file is parsed again only for a problem to point at: most workflows have none here, and a
     // 100,000-step file takes seconds to parse.
     let located: Locate | undefined;
-    const at = async (where: Array<string | number>, key = false) =>
-      (located ??= await locator(caller.file))(where, key);
+    const at = async (where: Array<string | number>, key = false) => {
+      located ??= await locator(caller.file);
+      return located(where, key);
+    };
     for (const [id, step] of Object.entries(caller.workflow.steps ?? {})) {
       const name = subWorkflowName(step.uses);
       if (name === undefined) continue;
