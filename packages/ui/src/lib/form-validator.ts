@@ -88,6 +88,18 @@ const SUMMARY_KEYWORDS = new Set([
   "else",
 ]);
 
+/** Ajv's wording of the bounds, which the forms' messages are written against. */
+const AJV_LIMIT_MESSAGES: Record<string, (limit: unknown) => string> = {
+  minimum: (n) => `must be >= ${n}`,
+  maximum: (n) => `must be <= ${n}`,
+  exclusiveMinimum: (n) => `must be > ${n}`,
+  exclusiveMaximum: (n) => `must be < ${n}`,
+  minLength: (n) => `must NOT have fewer than ${n} characters`,
+  maxLength: (n) => `must NOT have more than ${n} characters`,
+  minItems: (n) => `must NOT have fewer than ${n} items`,
+  maxItems: (n) => `must NOT have more than ${n} items`,
+};
+
 /**
  * One error of the interpreter as rjsf expects it from Ajv: `property` as `.a.b`, `name` the keyword,
  * and the keyword's `params` (limit, type, allowedValues, missingProperty) read from the schema.
@@ -120,6 +132,7 @@ function asRjsfError(unit: OutputUnit, root: RJSFSchema): RJSFValidationError | 
     case "minItems":
     case "maxItems":
       params.limit = value;
+      message = AJV_LIMIT_MESSAGES[unit.keyword]?.(value) ?? message;
       break;
     case "type":
       params.type = value;
@@ -131,6 +144,7 @@ function asRjsfError(unit: OutputUnit, root: RJSFSchema): RJSFValidationError | 
       break;
     case "pattern":
       params.pattern = value;
+      message = `must match pattern "${String(value)}"`;
       break;
     case "additionalProperties": {
       const extra = /property "([^"]*)"/.exec(unit.error)?.[1];
