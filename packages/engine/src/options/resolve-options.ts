@@ -12,9 +12,9 @@ import {
   toOptionList,
 } from "@gantry/core";
 import { InvalidInputError, NotFoundError, type ServiceContext } from "../service/context.js";
-import { createRun } from "../service/create-run.js";
+import { startRun } from "../service/create-run.js";
 import { sha256 } from "../service/definition.js";
-import { definitionAt } from "../service/definitions.js";
+import { decodeRunState } from "../store/decode/index.js";
 import { putBundle } from "../store/queries/bundles.js";
 import { getRun } from "../store/queries/get-run.js";
 import { getWorkflow } from "../store/queries/get-workflow.js";
@@ -68,7 +68,7 @@ export class OptionsResolver {
   async options(workflow: string, input: string, values: Record<string, unknown>): Promise<OptionsAnswer> {
     const row = await getWorkflow(this.ctx.database.db, workflow);
     if (!row) throw new NotFoundError(`unknown workflow '${workflow}'`);
-    const definition = await definitionAt(this.ctx.database.db, row.revision);
+    const definition = await this.ctx.definitions.at(this.ctx.database.db, row.revision);
     const spec = definition.workflow.inputs?.[input];
     if (!spec) throw new NotFoundError(`workflow '${workflow}' has no input '${input}'`);
     const now = this.ctx.now();
@@ -123,23 +123,21 @@ export class OptionsResolver {
     let run: { id: string };
     if (from.workflow !== undefined) {
       const inputs = (evaluateTemplate(from.with ?? {}, { contexts }) ?? {}) as Record<string, unknown>;
-      run = await createRun(this.ctx, {
-        workflow: from.workflow,
-        inputs,
-        trigger: { type: "options", workflow, input },
-      });
+      const request = { workflow: from.workflow, inputs, trigger: { type: "options", workflow, input } };
+      run = await startRun(this.ctx, request);
     } else {
-      const parent = await definitionAt(this.ctx.database.db, revision);
+      const parent = await this.ctx.definitions.at(this.ctx.database.db, revision);
       const definition = optionsScriptDefinition(parent, input, from, dependencies);
       const json = JSON.stringify(definition);
       const scriptRevision = sha256(json);
       await putBundle(this.ctx.database.db, scriptRevision, json, now);
-      run = await createRun(this.ctx, {
+      const request = {
         workflow,
         revision: scriptRevision,
         inputs: Object.fromEntries(Object.entries(given).map(([k, v]) => [k, interpolationString(v)])),
         trigger: { type: "options", input },
-      });
+      };
+      run = await startRun(this.ctx, request);
     }
     const state = await this.finished(run.id);
     const raw =
@@ -159,7 +157,8 @@ export class OptionsResolver {
     for (;;) {
       const row = await getRun(this.ctx.database.db, id);
       if (row && !["pending", "queued", "running"].includes(row.status)) {
-        const state = JSON.parse(row.state_json) as RunState;
+        // A finished run has a state: the planner wrote it as the run ended.
+        const state = decodeRunState(row)!;
         if (row.status !== "succeeded") {
           const failed = Object.values(state.steps).find((s) => s.error || s.items.some((i) => i.error));
           const why = failed?.error ?? failed?.items.find((i) => i.error)?.error ?? row.error ?? row.status;

@@ -1,29 +1,28 @@
 import { randomUUID } from "node:crypto";
 import os from "node:os";
+import type { CatchUp, ScheduleConcurrency } from "@gantry/core";
+import { type CronSchedule, compileCron, planFires } from "@gantry/core";
 import type { ServiceContext } from "../service/context.js";
 import type { WorkflowCache } from "../service/create-run.js";
 import { SerialCycles } from "../service/serial-cycles.js";
+import { withUnitOfWork } from "../service/unit-of-work.js";
+import { isDatabaseError, isUniqueViolation } from "../store/database-errors.js";
+import { decodeInputs } from "../store/decode/index.js";
 import { getWorkflows } from "../store/queries/get-workflow.js";
 import { advanceSchedules } from "../store/queries/schedule-advance.js";
 import { listSchedules } from "../store/queries/schedule-list.js";
 import { scheduleSignature } from "../store/queries/schedule-signature.js";
 import type { ScheduleRow } from "../store/queries/schedule-tables.js";
-import { onSchedulesChanged } from "./changes.js";
-import { type CronSchedule, compileCron } from "./cron.js";
-import type { CatchUp, ScheduleConcurrency } from "./entries.js";
 import {
   type AppliedFires,
   applyFires,
   type FireItem,
   type FireOutcome,
   type FireTarget,
-  isDatabaseError,
-  isUniqueViolation,
   prepareScheduledRun,
   type ReadyFire,
 } from "./fire.js";
 import { defaultLease, type LeaseLike } from "./lease.js";
-import { planFires } from "./plan.js";
 import { syncSchedules } from "./sync.js";
 import { realTimer, type TimerLike } from "./timer.js";
 
@@ -174,12 +173,12 @@ export class Scheduler {
   async start(): Promise<void> {
     if (this.currentState.status !== "stopped") return;
     this.currentState = { status: "standby", holder: undefined, retryAt: 0 };
-    this.unsubscribe = onSchedulesChanged(this.ctx.database, () => {
+    this.unsubscribe = this.ctx.changes.schedules.subscribe(() => {
       this.reloadWanted = true;
       this.wake();
     });
     if (this.options.sync ?? true) {
-      const result = await syncSchedules(this.ctx);
+      const result = await withUnitOfWork(this.ctx, (tx) => syncSchedules(this.ctx, tx));
       for (const problem of result.problems) this.emit({ type: "error", error: new Error(problem) });
     }
     await this.tick();
@@ -300,7 +299,7 @@ export class Scheduler {
       target: {
         id: row.id,
         workflow: row.workflow,
-        inputs: JSON.parse(row.inputs_json) as Record<string, unknown>,
+        inputs: decodeInputs(row),
         concurrency: row.concurrency as ScheduleConcurrency,
         updatedAt: Number(row.updated_at),
         handledUntil,
@@ -439,7 +438,7 @@ export class Scheduler {
     const { target } = entry;
     const at = entry.next as number;
     try {
-      const run = await prepareScheduledRun(this.ctx, target, at, workflows);
+      const run = await prepareScheduledRun(this.ctx, this.ctx.database.db, target, at, workflows);
       return run ? { at, updatedAt: target.updatedAt, run } : null;
     } catch {
       // Bad inputs, a workflow gone: the fire itself finds out again and records it.

@@ -1,10 +1,11 @@
-import { keptBeforeStep, type RunState, type StepState } from "@gantry/core";
+import { keptBeforeStep, type StepState } from "@gantry/core";
+import { decodeRunState, decodeRunTrigger } from "../store/decode/index.js";
 import { getRun } from "../store/queries/get-run.js";
 import { getWorkflow } from "../store/queries/get-workflow.js";
 import { ConflictError, InvalidInputError, NotFoundError, type ServiceContext } from "./context.js";
 import { createRun } from "./create-run.js";
-import { definitionAt } from "./definitions.js";
 import { runInfo } from "./run-record.js";
+import type { UnitOfWork } from "./unit-of-work.js";
 
 export interface RerunRequest {
   /** Keep the steps that succeeded; run the failed, cancelled and skipped ones again. */
@@ -18,15 +19,17 @@ export interface RerunRequest {
 const ACTIVE = new Set(["pending", "queued", "running"]);
 
 /**
- * Starts a run again with the same inputs and trigger. It reads only the run's row (its state holds
- * every step's outputs), so a run whose logs were archived or deleted re-runs the same way.
+ * Starts a run again with the same inputs and trigger, in the caller's unit of work. It reads only the
+ * run's row (its state holds every step's outputs), so a run whose logs were archived or deleted re-runs
+ * the same way.
  */
 export async function rerunRun(
   ctx: ServiceContext,
+  tx: UnitOfWork,
   id: string,
   request: RerunRequest = {},
 ): Promise<{ id: string; status: string; revision: string }> {
-  const { db } = ctx.database;
+  const { db } = tx;
   const original = await getRun(db, id);
   if (!original) throw new NotFoundError(`unknown run '${id}'`);
   if (request.fromStep !== undefined && request.fromFailed)
@@ -43,10 +46,10 @@ export async function rerunRun(
     if (!workflow) throw new NotFoundError(`workflow '${original.workflow}' no longer exists`);
     revision = workflow.revision;
   }
-  const previous = (JSON.parse(original.state_json) as RunState | null)?.steps ?? {};
+  const previous = decodeRunState(original)?.steps ?? {};
   let keep: Record<string, StepState> | undefined;
   if (request.fromStep !== undefined) {
-    const { workflow } = await definitionAt(db, revision);
+    const { workflow } = await ctx.definitions.at(db, revision);
     keep = keptBeforeStep(workflow, previous, request.fromStep);
     if (!keep)
       throw new InvalidInputError([
@@ -57,14 +60,14 @@ export async function rerunRun(
       ]);
   } else if (request.fromFailed) keep = previous;
   const info = runInfo(original, ctx.box);
-  const run = await createRun(ctx, {
+  const run = await createRun(ctx, tx, {
     workflow: original.workflow,
     revision,
     inputs: info.inputs,
     ...(info.github ? { github: info.github } : {}),
     // A re-run keeps its run's trigger (as GitHub re-runs keep the event), marked with where it came from.
     trigger: {
-      ...(JSON.parse(original.trigger_json) as { type: string }),
+      ...decodeRunTrigger(original),
       rerun_of: original.id,
       ...(request.fromStep !== undefined ? { rerun_from: request.fromStep } : {}),
       ...(request.revision === "current" ? { rerun_revision: "current" } : {}),

@@ -1,15 +1,11 @@
-import {
-  evaluateTemplate,
-  type RunState,
-  stepContext,
-  subWorkflowName,
-  type TaskOutcome,
-} from "@gantry/core";
+import { evaluateTemplate, stepContext, subWorkflowName, type TaskOutcome } from "@gantry/core";
 import type { Selectable } from "kysely";
 import { InvalidInputError, NotFoundError, type ServiceContext } from "../service/context.js";
-import { createRun } from "../service/create-run.js";
+import { startRun } from "../service/create-run.js";
 import type { WorkflowDefinition } from "../service/definition.js";
 import { type ClaimedTask, finishTask } from "../service/tasks.js";
+import { withUnitOfWork } from "../service/unit-of-work.js";
+import { decodeRunOutputs, decodeRunState, decodeRunTrigger } from "../store/decode/index.js";
 import { getRun } from "../store/queries/get-run.js";
 import type { RunsTable } from "../store/tables.js";
 
@@ -49,11 +45,14 @@ export async function startChildRun(
   const spec = definition.workflow.steps[task.step];
   const name = subWorkflowName(spec?.uses) as string;
   const fail = (error: string) =>
-    finishTask(
-      ctx,
-      job,
-      { status: "failed", exitCode: null, error, retryable: false, finishedAt: ctx.now() },
-      workerId,
+    withUnitOfWork(ctx, (tx) =>
+      finishTask(
+        ctx,
+        tx,
+        job,
+        { status: "failed", exitCode: null, error, retryable: false, finishedAt: ctx.now() },
+        workerId,
+      ),
     );
   const depth = Number((info.trigger as Partial<WorkflowCallTrigger>).depth ?? 0) + 1;
   if (depth > MAX_SUB_WORKFLOW_DEPTH) {
@@ -82,7 +81,7 @@ export async function startChildRun(
       depth,
       ...(Object.keys(secretRefs).length > 0 ? { secret_refs: secretRefs } : {}),
     };
-    child = await createRun(ctx, { workflow: name, inputs, trigger, parentRunId: job.run_id });
+    child = await startRun(ctx, { workflow: name, inputs, trigger, parentRunId: job.run_id });
   } catch (error) {
     const why =
       error instanceof InvalidInputError || error instanceof NotFoundError
@@ -107,7 +106,7 @@ export async function startChildRun(
 export async function completeParent(ctx: ServiceContext, childId: string): Promise<void> {
   const child = await getRun(ctx.database.db, childId);
   if (!child || ["pending", "queued", "running"].includes(child.status)) return;
-  const trigger = JSON.parse(child.trigger_json) as Partial<WorkflowCallTrigger>;
+  const trigger = decodeRunTrigger(child) as Partial<WorkflowCallTrigger>;
   if (trigger.type !== "workflow_call" || !trigger.parent_run) return;
   const job = await ctx.database.db
     .selectFrom("jobs")
@@ -118,14 +117,14 @@ export async function completeParent(ctx: ServiceContext, childId: string): Prom
     .where("attempt", "=", trigger.parent_attempt as number)
     .executeTakeFirst();
   if (!job) return;
-  await finishTask(ctx, job, childOutcome(child), null);
+  await withUnitOfWork(ctx, (tx) => finishTask(ctx, tx, job, childOutcome(child), null));
   // The parent may have ended with this step, and be a child itself: the end travels up.
   await completeParent(ctx, trigger.parent_run);
 }
 
 function childOutcome(child: Selectable<RunsTable>): TaskOutcome {
-  const state = JSON.parse(child.state_json) as RunState | null;
-  const outputs = child.outputs_json ? (JSON.parse(child.outputs_json) as Record<string, unknown>) : {};
+  const state = decodeRunState(child);
+  const outputs = decodeRunOutputs(child) ?? {};
   const status =
     child.status === "succeeded"
       ? "succeeded"
@@ -181,7 +180,5 @@ export async function activeChildren(ctx: ServiceContext, runId: string): Promis
     .where("parent_run_id", "=", runId)
     .where("status", "in", ["pending", "queued", "running"])
     .execute();
-  return rows
-    .filter((r) => (JSON.parse(r.trigger_json) as { type?: string }).type === "workflow_call")
-    .map((r) => r.id);
+  return rows.filter((r) => decodeRunTrigger(r).type === "workflow_call").map((r) => r.id);
 }

@@ -2,8 +2,9 @@ import { randomUUID } from "node:crypto";
 import os from "node:os";
 import type { EventTriggerKind } from "@gantry/core";
 import type { ServiceContext } from "../service/context.js";
+import { withUnitOfWork } from "../service/unit-of-work.js";
+import { decodeInputs, decodeTriggerConfig } from "../store/decode/index.js";
 import { listTriggers } from "../store/queries/trigger-list.js";
-import { onTriggersChanged } from "./changes.js";
 import { type ListenerEvent, type ListenerOptions, TriggerListener } from "./listener.js";
 import { sourceFor } from "./sources/index.js";
 import { syncTriggers } from "./sync.js";
@@ -51,7 +52,7 @@ export class TriggerListeners {
   async start(): Promise<void> {
     if (this.started) return;
     this.started = true;
-    this.unsubscribe = onTriggersChanged(this.ctx.database, () => void this.reload());
+    this.unsubscribe = this.ctx.changes.triggers.subscribe(() => void this.reload());
     await this.refresh();
     this.interval = setInterval(() => {
       this.refresh().catch((error: Error) => this.emitError(error));
@@ -69,7 +70,7 @@ export class TriggerListeners {
         .execute();
       const signature = rows.map((r) => `${r.name}@${r.revision}`).join("\n");
       if (signature !== this.workflowsSignature) {
-        await syncTriggers(this.ctx);
+        await withUnitOfWork(this.ctx, (tx) => syncTriggers(this.ctx, tx));
         this.workflowsSignature = signature;
       }
     }
@@ -94,7 +95,7 @@ export class TriggerListeners {
       const current = this.listeners.get(row.id);
       if (current?.signature === signature) continue;
       if (current) await current.listener.stop();
-      const config = JSON.parse(row.config_json) as Record<string, unknown>;
+      const config = decodeTriggerConfig(row);
       const kind = row.kind as EventTriggerKind;
       const listener = new TriggerListener(
         this.ctx,
@@ -103,7 +104,7 @@ export class TriggerListeners {
           workflow: row.workflow,
           kind,
           config,
-          inputs: JSON.parse(row.inputs_json) as Record<string, unknown>,
+          inputs: decodeInputs(row),
         },
         () => sourceFor(kind, config),
         { ...this.options, holder: this.id },

@@ -1,11 +1,12 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: workflows in these tests are full of ${{ }}.
-import { afterAll, describe, expect, it } from "vitest";
-import { loadWorkflow } from "../loader/load-workflow.js";
+
+import { triggerSpecs } from "@gantry/core";
+import { describe, expect, it } from "vitest";
+import { withUnitOfWork } from "../service/unit-of-work.js";
 import { sqliteDatabase } from "../testing/databases.js";
-import { tempDir } from "../testing/temp-dir.js";
+import { createRunInUnit } from "../testing/operations.js";
 import { waitFor } from "../testing/wait-for.js";
 import { deliverEvent } from "./deliver.js";
-import { triggerSpecs } from "./entries.js";
 import { getTriggerStatus } from "./status.js";
 import { syncTriggers } from "./sync.js";
 import { triggerFixture } from "./trigger-suite.js";
@@ -48,14 +49,18 @@ describe("event trigger entries and sync", () => {
 
   it("syncs the triggers table with the registered workflows", async () => {
     await f.register({ "consumer.yaml": consumer });
-    const first = await syncTriggers(f.ctx);
+    const first = await withUnitOfWork(f.ctx, (tx) => syncTriggers(f.ctx, tx));
     expect(first.added).toEqual(["consumer:rabbitmq:0"]);
     const status = await f.status("consumer:rabbitmq:0");
     expect(status).toMatchObject({ workflow: "consumer", kind: "rabbitmq", state: "stopped", events: 0 });
     await f.register({ "consumer.yaml": consumer.replace("queue: orders", "queue: orders2") });
-    expect((await syncTriggers(f.ctx)).changed).toEqual(["consumer:rabbitmq:0"]);
+    expect((await withUnitOfWork(f.ctx, (tx) => syncTriggers(f.ctx, tx))).changed).toEqual([
+      "consumer:rabbitmq:0",
+    ]);
     await f.register({ "consumer.yaml": consumer.replace(/on:[\s\S]*steps:/, "steps:") });
-    expect((await syncTriggers(f.ctx)).removed).toEqual(["consumer:rabbitmq:0"]);
+    expect((await withUnitOfWork(f.ctx, (tx) => syncTriggers(f.ctx, tx))).removed).toEqual([
+      "consumer:rabbitmq:0",
+    ]);
   });
 });
 
@@ -69,7 +74,7 @@ describe("delivering an event", () => {
 
   it("starts a run with the mapped inputs and the event as trigger; a repeated key starts none", async () => {
     await f.register({ "consumer.yaml": consumer });
-    await syncTriggers(f.ctx);
+    await withUnitOfWork(f.ctx, (tx) => syncTriggers(f.ctx, tx));
     const first = await deliverEvent(f.ctx, target, {
       payload: { id: 5 },
       meta: { queue: "orders" },
@@ -130,7 +135,7 @@ steps:
 
   it("notes a dropped duplicate and a text payload that left an input to its default", async () => {
     await f.register({ "lenient.yaml": lenient });
-    await syncTriggers(f.ctx);
+    await withUnitOfWork(f.ctx, (tx) => syncTriggers(f.ctx, tx));
     const first = await deliverEvent(f.ctx, target, { payload: "not json", meta: {}, key: "t1" });
     expect(first.status).toBe("started");
     const runId = first.status === "started" ? first.runId : "";
@@ -189,10 +194,9 @@ steps:
     await f.waitForState("deploy:workflow:0", "connected");
     await f.waitForState("notify:workflow:0", "connected");
     await f.h.worker();
-    const { createRun } = await import("../service/create-run.js");
-    const ok = await createRun(f.ctx, { workflow: "build" });
+    const ok = await createRunInUnit(f.ctx, { workflow: "build" });
     await f.h.waitForRun(ok.id, ["succeeded"]);
-    const bad = await createRun(f.ctx, { workflow: "build", inputs: { fail: true } });
+    const bad = await createRunInUnit(f.ctx, { workflow: "build", inputs: { fail: true } });
     await f.h.waitForRun(bad.id, ["failed"]);
     const deploys = await f.waitForRuns("deploy", 1);
     expect(deploys[0]).toMatchObject({
@@ -205,7 +209,7 @@ steps:
     await f.stopAll();
     await f.listeners();
     await f.waitForState("deploy:workflow:0", "connected");
-    const again = await createRun(f.ctx, { workflow: "build" });
+    const again = await createRunInUnit(f.ctx, { workflow: "build" });
     await f.h.waitForRun(again.id, ["succeeded"]);
     const after = await f.waitForRuns("deploy", 2);
     expect(after.map((r) => r.trigger.run_id)).toEqual([ok.id, again.id]);
@@ -221,7 +225,7 @@ steps:
   a: {run: "true"}
 `,
     });
-    await syncTriggers(f.ctx);
+    await withUnitOfWork(f.ctx, (tx) => syncTriggers(f.ctx, tx));
     await f.h.worker();
     // The listener as TriggerListeners makes it, with a short poll (not offered in YAML).
     const { TriggerListener } = await import("./listener.js");
@@ -246,8 +250,7 @@ steps:
     });
     listener.start();
     try {
-      const { createRun } = await import("../service/create-run.js");
-      await createRun(f.ctx, { workflow: "loop" });
+      await createRunInUnit(f.ctx, { workflow: "loop" });
       await waitFor(
         () => f.events.some((e) => e.type === "error" && /link 11 of a chain/.test(e.error.message)),
         {
@@ -261,62 +264,5 @@ steps:
     } finally {
       await listener.stop();
     }
-  });
-});
-
-describe("validation of event trigger entries (file:line:col)", () => {
-  const tmp = tempDir("gantry-triggers-");
-  afterAll(() => tmp.cleanup());
-  const problems = async (text: string) =>
-    (await loadWorkflow(tmp.write(`w${Math.random()}.yaml`, text))).problems.map(
-      (p) => `${p.line}:${p.col}: ${p.message}`,
-    );
-
-  it("accepts every kind", async () => {
-    expect(
-      await problems(`name: ok
-inputs: {id: {type: string, required: true}}
-on:
-  rabbitmq: [{url: "ref+env://AMQP_URL", queue: q, exchange: x, routing_key: "a.*", prefetch: 5, dead_letter: dlq, inputs: {id: "\${{ trigger.payload.id }}"}}]
-  kinesis: {stream: s, region: eu-west-1, endpoint: "http://127.0.0.1:4567", from: trim_horizon, inputs: {id: x}}
-  postgres:
-    - {url: "postgres://h/db", channel: jobs, inputs: {id: x}}
-    - {url: "postgres://h/db", table: public.orders, operations: [insert, delete], inputs: {id: x}}
-  mqtt: {url: "mqtt://h", topic: "sensors/+/temp", qos: 1, inputs: {id: x}}
-  nats: {url: "nats://h", subject: "orders.>", stream: ORDERS, durable: gantry, inputs: {id: x}}
-  workflow: {name: build, result: [success, failure], inputs: {id: x}}
-steps:
-  a: {run: "true"}
-`),
-    ).toEqual([]);
-  });
-
-  it("reports unknown keys, missing keys, wrong values and mappings at their place", async () => {
-    expect(
-      await problems(`name: bad
-inputs: {id: {type: string, required: true}}
-on:
-  rabbitmq: {url: "amqp://h", queu: q}
-  postgres:
-    - {url: "postgres://h/db", channel: jobs, table: t, inputs: {id: x}}
-    - {url: "postgres://h/db", channel: jobs, operations: [insert], inputs: {id: x}}
-    - {url: "postgres://h/db", channel: gantry_jobs, inputs: {id: x}}
-  mqtt: {url: "mqtt://h", topic: "a", qos: 3, inputs: {id: x, other: y}}
-  kinesis: {stream: s, region: r, from: earliest, inputs: {id: x}}
-steps:
-  a: {run: "true"}
-`),
-    ).toEqual([
-      // The schema's problems first, then the trigger entries' own checks.
-      "4:13: on.rabbitmq: missing required key 'queue'",
-      "4:31: on.rabbitmq: unknown key 'queu' (did you mean 'queue'?)",
-      "9:44: on.mqtt.qos: number 3 is not allowed; allowed values: 0, 1, 2",
-      '10:41: on.kinesis.from: \'earliest\' is not allowed; allowed values: "latest", "trim_horizon"',
-      "4:3: on.rabbitmq.inputs: input 'id' is required: map it from the event, e.g. id: ${{ trigger.payload.id }}",
-      "6:7: on.postgres.0: give either 'channel' (LISTEN/NOTIFY) or 'table' (logical replication), not both",
-      "7:47: on.postgres.1.operations: 'operations' applies to 'table' (logical replication), not to 'channel'",
-      "8:41: on.postgres.2.channel: channels starting with 'gantry_' are Gantry's own (it wakes its workers on them); choose another name",
-      "9:63: on.mqtt.inputs: 'other' is not an input of this workflow (inputs: id)",
-    ]);
   });
 });

@@ -1,5 +1,12 @@
 import { approverRefusal } from "@gantry/core";
-import { decideGate, type EnvironmentConfig, type PendingGate, pendingGates, store } from "@gantry/engine";
+import {
+  decideGate,
+  type EnvironmentConfig,
+  type PendingGate,
+  pendingGates,
+  store,
+  withUnitOfWork,
+} from "@gantry/engine";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { audit } from "../auth/audit.js";
 import type { Principal } from "../auth/types.js";
@@ -47,7 +54,10 @@ export function approvalRoutes(app: FastifyInstance, ctx: ServerContext): void {
       },
     },
     async (request) => {
-      const gates = await pendingGates(db, request.query.run_id ? { runId: request.query.run_id } : {});
+      const gates = await pendingGates(
+        ctx.service,
+        request.query.run_id ? { runId: request.query.run_id } : {},
+      );
       return { approvals: gates.map((g) => gateView(g, request.principal)) };
     },
   );
@@ -98,14 +108,17 @@ export function approvalRoutes(app: FastifyInstance, ctx: ServerContext): void {
     },
     async (request) => {
       const person = deciderOf(request);
-      const result = await decideGate(ctx.service, {
-        runId: request.params.id,
-        step: request.params.step,
-        decision: request.body.decision,
-        ...(request.body.inputs ? { inputs: request.body.inputs } : {}),
-        ...(request.body.comment !== undefined ? { comment: request.body.comment } : {}),
-        person,
-      });
+      const { body, params } = request;
+      const result = await withUnitOfWork(ctx.service, (tx) =>
+        decideGate(ctx.service, tx, {
+          runId: params.id,
+          step: params.step,
+          decision: body.decision,
+          ...(body.inputs ? { inputs: body.inputs } : {}),
+          ...(body.comment !== undefined ? { comment: body.comment } : {}),
+          person,
+        }),
+      );
       await audit(ctx, request, request.principal, `approval.${request.body.decision}`, request.params.id, {
         run_id: request.params.id,
         step: request.params.step,
@@ -275,7 +288,7 @@ function environmentView(env: EnvironmentConfig) {
 type DeploymentRow = Awaited<ReturnType<typeof store.listDeployments>>[number];
 
 function deploymentView(row: DeploymentRow) {
-  const state = JSON.parse(row.state_json) as { steps?: Record<string, { status?: string }> } | null;
+  const state = store.decodeRunState(row);
   return {
     id: row.id,
     environment: row.environment,
@@ -284,7 +297,7 @@ function deploymentView(row: DeploymentRow) {
     workflow: row.workflow,
     commit: row.commit_sha,
     url: row.url,
-    inputs: JSON.parse(row.inputs_json) as object,
+    inputs: store.decodeInputs(row),
     started_by: row.started_by,
     approved_by: row.approved_by,
     created_at: new Date(Number(row.created_at)).toISOString(),

@@ -1,4 +1,5 @@
-import { cancelRunTree, NotFoundError, rerunRun, store } from "@gantry/engine";
+import { RUN_STATUSES, RUN_TRIGGER_TYPES } from "@gantry/core";
+import { cancelRunTree, NotFoundError, rerunRun, store, withUnitOfWork } from "@gantry/engine";
 import type { FastifyInstance } from "fastify";
 import type { ServerContext } from "../context.js";
 import { errorReply, runDetail, runSummary } from "./schemas.js";
@@ -23,8 +24,8 @@ export function runRoutes(app: FastifyInstance, ctx: ServerContext): void {
           additionalProperties: false,
           properties: {
             workflow: { type: "string" },
-            status: { type: "string" },
-            trigger: { type: "string", description: "trigger type: manual, api, schedule, push, …" },
+            status: { type: "string", description: `run status: ${RUN_STATUSES.join(", ")}` },
+            trigger: { type: "string", description: `trigger type: ${RUN_TRIGGER_TYPES.join(", ")}` },
             limit: { type: "integer", minimum: 1, maximum: 500, default: 50 },
             cursor: { type: "string", description: "next_cursor of the previous page" },
           },
@@ -137,11 +138,13 @@ export function runRoutes(app: FastifyInstance, ctx: ServerContext): void {
     },
     async (request, reply) => {
       const body = request.body ?? {};
-      const run = await rerunRun(ctx.service, request.params.id, {
-        ...(body.from_failed ? { fromFailed: true } : {}),
-        ...(body.from_step !== undefined ? { fromStep: body.from_step } : {}),
-        ...(body.revision ? { revision: body.revision } : {}),
-      });
+      const run = await withUnitOfWork(ctx.service, (tx) =>
+        rerunRun(ctx.service, tx, request.params.id, {
+          ...(body.from_failed ? { fromFailed: true } : {}),
+          ...(body.from_step !== undefined ? { fromStep: body.from_step } : {}),
+          ...(body.revision ? { revision: body.revision } : {}),
+        }),
+      );
       return reply.code(201).send(run);
     },
   );

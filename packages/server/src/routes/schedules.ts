@@ -6,6 +6,7 @@ import {
   type ScheduleStatus,
   scheduleFires,
   suspendSchedule,
+  withUnitOfWork,
 } from "@gantry/engine";
 import type { FastifyInstance } from "fastify";
 import type { ServerContext } from "../context.js";
@@ -13,7 +14,7 @@ import { errorReply } from "./schemas.js";
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
-const scheduleFire = {
+export const scheduleFire = {
   type: "object",
   properties: {
     scheduled_time: { type: "string", format: "date-time" },
@@ -31,7 +32,7 @@ const scheduleFire = {
   required: ["scheduled_time", "kind", "status", "run_id", "reason", "recorded_at"],
 } as const;
 
-const schedule = {
+export const schedule = {
   type: "object",
   properties: {
     id: { type: "string", description: "<workflow>:<name>, or <workflow>:<index in on.schedule>" },
@@ -50,7 +51,19 @@ const schedule = {
     },
     last_fire: { anyOf: [scheduleFire, { type: "null" }] },
   },
-  required: ["id", "workflow", "cron", "timezone", "state", "next", "last_fire"],
+  required: [
+    "id",
+    "workflow",
+    "cron",
+    "timezone",
+    "state",
+    "inputs",
+    "concurrency",
+    "catch_up",
+    "starting_deadline_seconds",
+    "next",
+    "last_fire",
+  ],
 } as const;
 
 const idParams = { type: "object", properties: { id: { type: "string" } }, required: ["id"] } as const;
@@ -149,7 +162,9 @@ export function scheduleRoutes(app: FastifyInstance, ctx: ServerContext): void {
         },
       },
       async (request) => {
-        await suspendSchedule(ctx.service, request.params.id, suspended);
+        await withUnitOfWork(ctx.service, (tx) =>
+          suspendSchedule(ctx.service, tx, request.params.id, suspended),
+        );
         return scheduleView(await getScheduleStatus(ctx.service, request.params.id));
       },
     );

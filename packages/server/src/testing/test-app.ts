@@ -10,6 +10,7 @@ import {
   type LogArchiveLike,
   migrate,
   openDatabase,
+  processState,
   registerFolder,
   SecretBox,
   type ServiceContext,
@@ -67,6 +68,7 @@ export async function openTestApp(
     notifier: new LocalNotifier(),
     box: SecretBox.fromConfig(undefined, dir),
     now: options.now ?? (() => Date.now()),
+    ...processState(),
     ...(options.nodes ? { nodes: options.nodes } : {}),
   };
   const { problems } = await registerFolder(service, path.join(dir, "flows"));
