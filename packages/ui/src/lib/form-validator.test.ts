@@ -32,7 +32,9 @@ describe("formValidator (no eval: interprets the schema)", () => {
     });
     expect(byName.pattern?.message).toBe('must match pattern "^OPS-\\d+$"');
     expect(errors.map((e) => e.name).sort()).toEqual(["enum", "minimum", "pattern", "required"]);
-    expect(errorSchema.replicas?.__errors).toEqual(["must be >= 1"]);
+    expect((errorSchema as Record<string, { __errors?: string[] }>).replicas?.__errors).toEqual([
+      "must be >= 1",
+    ]);
   });
 
   it("answers isValid for a schema and data, as rjsf asks when choosing among oneOf options", () => {

@@ -45,7 +45,8 @@ export class FormValidator implements ValidatorType<unknown, RJSFSchema> {
     }
   }
 
-  isValid(schema: RJSFSchema, formData: unknown): boolean {
+  /** `rootSchema` resolves `$ref`s in rjsf's own validator; the forms' schemas have none. */
+  isValid(schema: RJSFSchema, formData: unknown, _rootSchema?: RJSFSchema): boolean {
     try {
       return this.validatorFor(schema).validate(formData ?? {}).valid;
     } catch {

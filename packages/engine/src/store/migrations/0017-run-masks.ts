@@ -1,5 +1,5 @@
 import type { Kysely } from "kysely";
-import type { Dialect } from "../database.js";
+import type { Dialect } from "../dialect.js";
 
 /**
  * `runs.masked_values`: the values a run's steps registered with `::add-mask::`, sealed with the store's
