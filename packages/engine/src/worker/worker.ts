@@ -2,7 +2,6 @@ import { chmod, mkdir, mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import {
-  addMaskCommand,
   Masker,
   maskDeep,
   Planner,
@@ -27,6 +26,7 @@ import { resolveTaskSecrets, resolveWorkflowSecrets } from "../run/task-secrets.
 import { secretsWithheld, WITHHELD_NOTICE, withoutSecretRefs } from "../run/withheld-secrets.js";
 import type { RunnerLike, RunnerResult, Stream } from "../runners/types.js";
 import { createSecretCache, type SecretCache } from "../secrets/index.js";
+import { addRunMasks, takeAddMask } from "../secrets/run-masks.js";
 import type { ServiceContext } from "../service/context.js";
 import { runState } from "../service/run-record.js";
 import { type ClaimedTask, finishTask, type Job, startTask } from "../service/tasks.js";
@@ -164,6 +164,8 @@ export class Worker {
   private readonly secretCaches = new Map<string, SecretCache>();
   /** The secrets each running job's step knew, for finishTask to mask the run's record with. */
   private readonly knownSecrets = new Map<number, string[]>();
+  /** The values each running job's step registered with ::add-mask::, kept (sealed) with its run. */
+  private readonly addedMasks = new Map<number, Set<string>>();
 
   constructor(
     private readonly ctx: ServiceContext,
@@ -475,6 +477,8 @@ export class Worker {
     const { outcome, archive } = await this.run(claimed, active.abort.signal);
     const secrets = this.knownSecrets.get(active.job.id) ?? [];
     this.knownSecrets.delete(active.job.id);
+    const masks = [...(this.addedMasks.get(active.job.id) ?? [])];
+    this.addedMasks.delete(active.job.id);
     active.settled = true;
     if (active.handedBack) {
       // The same attempt runs again elsewhere: its chunks so far are archived first (see run).
@@ -494,6 +498,7 @@ export class Worker {
             active.job,
             { status: "failed", exitCode: null, error: active.lost, workerLost: true },
             this.id,
+            { masks },
           ),
         ),
       );
@@ -511,6 +516,7 @@ export class Worker {
         finishTask(this.ctx, tx, active.job, outcome, this.id, {
           group: claimed.run.concurrency_group,
           secrets,
+          masks,
           ...(this.state === "running"
             ? { take: { workerId: this.id, labels: this.labels, leaseUntil: this.ctx.now() + this.leaseMs } }
             : {}),
@@ -571,6 +577,10 @@ export class Worker {
     const planner = new Planner(definition.workflow, info);
     const action = definition.actions[task.step];
     const masker = new Masker();
+    // Values earlier steps of the run registered with ::add-mask::, and those this step registers.
+    addRunMasks(masker, claimed.run.masked_values, this.ctx.box);
+    const addedMasks = new Set<string>();
+    this.addedMasks.set(job.id, addedMasks);
     try {
       const secretOptions = { baseDir: definition.root, cache: this.secretCache(job.run_id) };
       const withheld = secretsWithheld(info.trigger);
@@ -599,8 +609,7 @@ export class Worker {
       for (const secret of prepared.secrets) masker.add(secret);
       const actionDir = action ? await this.bundles.folder(action.bundle) : undefined;
       const onLine = (stream: Stream, raw: string) => {
-        const mask = addMaskCommand(raw);
-        if (mask !== undefined) return void masker.add(mask);
+        if (takeAddMask(raw, masker, addedMasks)) return;
         const line = masker.mask(raw);
         writer.line(stream, line);
         this.options.onLine?.({
