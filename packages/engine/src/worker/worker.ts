@@ -12,6 +12,7 @@ import {
   type TaskOutcome,
 } from "@gantry/core";
 import { DEFAULT_FILES_LIMITS, type FilesLimits } from "../artifacts/context.js";
+import { jobFilesOf } from "../artifacts/job-files.js";
 import {
   type WorkspaceActionName,
   workspaceActionOf,
@@ -625,8 +626,12 @@ export class Worker {
           onLine,
           flow: writer,
           workerId: this.id,
+          files: jobFilesOf(this.ctx, this.options.files, claimed),
         });
-        return { ...result, ...(result.error ? { error: masker.mask(result.error) } : {}) };
+        const { summary, ...outcome } = result;
+        for (const secret of Object.values(info.secrets ?? {})) masker.add(secret);
+        await this.saveSummary(job, summary, masker);
+        return { ...outcome, ...(outcome.error ? { error: masker.mask(outcome.error) } : {}) };
       }
       const runIn = (workspace?: string) =>
         this.options.runner.run({
