@@ -27,6 +27,7 @@ import {
 } from "@gantry/core";
 import type { JobFiles } from "../artifacts/job-files.js";
 import type { JobSession, RunnerLike, RunnerResult, RunnerTask, Stream } from "../runners/types.js";
+import { withHashFiles } from "./hash-files.js";
 import { JobStepFiles } from "./job-step-files.js";
 import { SECTION_PREFIX, sectionLine } from "./sections.js";
 
@@ -213,6 +214,11 @@ async function runStep(
   });
   let continueOnError = false;
   const startedAt = Date.now();
+  // hashFiles() reads the workspace as it is now, before the step runs (GitHub's semantics).
+  const hashed = <T>(evaluate: (scope: InnerScope) => T): Promise<T> =>
+    withHashFiles(control.files.workspace, control.files.runnerType, (hashFiles) =>
+      evaluate({ ...scope, hashFiles }),
+    );
   const failed = (error: string): InnerStepState => ({
     ...id,
     name,
@@ -226,8 +232,8 @@ async function runStep(
     finishedAt: Date.now(),
   });
   try {
-    if (!innerCondition(scope, index)) return skipped();
-    continueOnError = innerContinuesOnError(scope, index);
+    if (!(await hashed((s) => innerCondition(s, index)))) return skipped();
+    continueOnError = await hashed((s) => innerContinuesOnError(s, index));
   } catch (error) {
     if (control.section) x.onLine("stdout", sectionLine(index, name));
     x.onLine("stderr", `gantry: ${(error as Error).message}`);
@@ -240,7 +246,7 @@ async function runStep(
     const action =
       scope.inputs === undefined ? await x.action(innerActionKey(x.task.step, index)) : undefined;
     if (action?.spec.runs.using === "composite") {
-      return await runComposite(x, scope, index, action.spec, control, {
+      return await runComposite(x, scope, index, action.spec, control, hashed, {
         ...id,
         name,
         continueOnError,
@@ -249,7 +255,7 @@ async function runStep(
     }
     if (action?.spec.runs.using === "container")
       throw new PrepareError("a container action cannot be a step of a job; make it a step of the workflow");
-    const prepared = await x.resolve(prepareInnerStep(scope, index, action?.spec));
+    const prepared = await x.resolve(await hashed((s) => prepareInnerStep(s, index, action?.spec)));
     const result = await control.files.around(
       { uses: spec.uses, place: control.place, inputs: prepared.inputs },
       (line) => onLine("stdout", line),
@@ -295,6 +301,7 @@ async function runComposite(
   index: number,
   action: ActionSpec,
   control: StepControl,
+  hashed: <T>(evaluate: (scope: InnerScope) => T) => Promise<T>,
   step: {
     id?: string;
     name: string;
@@ -307,8 +314,8 @@ async function runComposite(
     ...scope,
     steps: action.runs.steps ?? [],
     done: [],
-    inputs: compositeInputs(scope, index, action),
-    env: innerEnv(scope, index),
+    inputs: await hashed((s) => compositeInputs(s, index, action)),
+    env: await hashed((s) => innerEnv(s, index)),
   };
   const child = { ...x, onLine: step.onLine };
   for (let i = 0; i < inner.steps.length; i++) {

@@ -18,8 +18,8 @@ export class JobStepFiles {
   constructor(
     private readonly files: JobFiles | undefined,
     /** The job's workspace on the worker's machine; absent on runners whose workspace is elsewhere. */
-    private readonly workspace: string | undefined,
-    private readonly runnerType: string,
+    readonly workspace: string | undefined,
+    readonly runnerType: string,
   ) {}
 
   /**
