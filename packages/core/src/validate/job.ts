@@ -105,10 +105,10 @@ export function jobProblems(
     );
   }
   if (!Array.isArray(step.steps)) return { problems, uses };
-  if (runnerType === "kubernetes" || runnerType === "ssh") {
+  if (runnerType === "kubernetes") {
     at(
       ["steps", id, "steps"],
-      `steps.${id}.steps: a job of steps runs on runner type local or docker; '${runnerType}' cannot hold one yet (make each step a node of the workflow)`,
+      `steps.${id}.steps: a job of steps runs on runner type local, docker or ssh; '${runnerType}' cannot hold one yet (make each step a node of the workflow)`,
     );
   }
   for (const key of ["run", "uses", "with"] as const) {
