@@ -77,9 +77,31 @@ jobs:
   cached:
     runs-on: ubuntu-latest
     steps:
-      - uses: actions/cache@v4
-        with: {path: x, key: y}
-      - run: echo hi
+      - uses: actions/checkout@v4
+      - id: deps
+        uses: actions/cache@v4
+        with:
+          path: node_modules
+          key: deps-\${{ hashFiles('**/package-lock.json') }}
+          restore-keys: deps-
+      - id: build
+        name: Build
+        if: steps.deps.outputs.cache-hit != 'true'
+        run: |
+          npm ci
+          echo "size=\${{ steps.deps.outputs.cache-hit }}" >> "$GITHUB_OUTPUT"
+        timeout-minutes: 5
+        continue-on-error: true
+      - uses: actions/upload-artifact@v4
+        with: {name: dist, path: dist/, retention-days: 3, compression-level: 9}
+      - run: print("summary")
+        shell: python
+    outputs:
+      size: \${{ steps.build.outputs.size }}
+  other:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: someone/thing@v1
 `;
 
 describe("GitHub Actions workflows", () => {
@@ -163,12 +185,44 @@ describe("GitHub Actions workflows", () => {
     expect(result.feature("matrix")[0]).toMatchObject({ outcome: "converted" });
   });
 
-  it("leaves a job using actions/cache as a node that fails saying what it waits for", () => {
-    expect(wf.steps.cached?.run).toContain("it uses actions/cache@v4 (needs jobs of steps and caches, #23)");
-    expect(result.feature("cache")[0]).toMatchObject({ outcome: "later", needs: "caches, #23" });
+  it("turns a job using actions Gantry has into a job of steps, each step as it was", () => {
+    expect(wf.steps.cached).toEqual({
+      steps: [
+        { uses: "gantry/checkout", with: {} },
+        {
+          id: "deps",
+          uses: "gantry/cache",
+          with: {
+            path: "node_modules",
+            key: "deps-${{ hashFiles('**/package-lock.json') }}",
+            restore_keys: "deps-",
+          },
+        },
+        {
+          name: "Build",
+          id: "build_step",
+          if: "${{ steps.deps.outputs.cache-hit != 'true' }}",
+          continue_on_error: true,
+          timeout: "5m",
+          env: { STEPS_DEPS_OUTPUTS_CACHE_HIT: "${{ steps.deps.outputs.cache-hit }}" },
+          run: expect.stringContaining('echo "size=${STEPS_DEPS_OUTPUTS_CACHE_HIT}" >> "$GITHUB_OUTPUT"'),
+        },
+        { uses: "gantry/upload-artifact", with: { name: "dist", path: "dist/", retention_days: 3 } },
+        { shell: "python", run: 'print("summary")' },
+      ],
+      outputs: { size: "${{ steps.build_step.outputs.size }}" },
+    });
+    expect(result.feature("cache")[0]).toMatchObject({ outcome: "converted" });
+    expect(result.feature("artifacts")[0]).toMatchObject({ outcome: "converted" });
+    expect(result.feature("job-of-steps")[0]).toMatchObject({ outcome: "converted", detail: "5 step(s)" });
+    expect(result.feature("action-inputs-dropped")[0]).toMatchObject({
+      outcome: "difference",
+      detail: "actions/upload-artifact@v4: compression-level",
+    });
+    // A job with an action Gantry has not still fails, saying what to do.
+    expect(wf.steps.other?.run).toContain("it uses someone/thing@v1, which has no Gantry action");
     const text = result.texts["release.yaml"] as string;
-    // The job is quoted beside the node for the person who finishes it.
-    expect(text).toContain("  # The job as it was:\n  #     cached:");
+    expect(text).toContain("  # The job as it was:\n  #     other:");
   });
 
   it("writes no ${{ }} into any script (a security rule refuses outside data in script text)", () => {
@@ -222,7 +276,7 @@ describe("GitHub expressions", () => {
     ["matrix.os", "matrix"],
     ["strategy.job-index", "matrix"],
     ["steps.meta.outputs.v", "step-steps-context"],
-    ["hashFiles('**/package-lock.json')", "cache"],
+    ["hashFiles('**/package-lock.json')", "context-unsupported"],
     ["needs.other.outputs.x", undefined],
     ["env.SET_AT_RUN_TIME", "step-steps-context"],
   ])("%s cannot be converted (%s)", (source, feature) => {

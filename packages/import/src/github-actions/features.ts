@@ -168,11 +168,18 @@ export const GITHUB_ACTIONS_FEATURES = defineFeatures({
     outcome: "manual",
   },
   services: {
-    source: "jobs.<id>.services",
-    gantry: "services: on a docker-runner job",
-    outcome: "later",
-    needs: "service containers, #23",
+    source: "jobs.<id>.services (image, env, ports, options) of a job in a container",
+    gantry:
+      "services: on the docker job, started first on a network shared with it, reachable by their names",
+    outcome: "converted",
   },
+  "services-no-container": {
+    source: "jobs.<id>.services of a job that runs on the runner's machine (not in a container)",
+    gantry:
+      "give the job a container (container: or a setup action's image); its steps then reach each service by its name, not localhost",
+    outcome: "manual",
+  },
+
   matrix: {
     source: "jobs.<id>.strategy.matrix (include, exclude, fail-fast, max-parallel) and matrix.<axis>",
     gantry:
@@ -228,33 +235,79 @@ export const GITHUB_ACTIONS_FEATURES = defineFeatures({
   },
   "setup-cache": {
     source: "the cache option of a setup action",
-    gantry: "dropped until caches",
+    gantry:
+      "dropped: add a gantry/cache step for the package manager's cache folder, moved into the workspace",
     outcome: "difference",
-    note: "dependencies are downloaded at every run until caches (#23) exist",
+    note: "dependencies are downloaded at every run unless a gantry/cache step keeps them",
   },
+
   "setup-unconvertible": {
     source: "setup actions without a literal version (version files, expressions), or two in one job",
     gantry: "choose an image with the right versions for runner.image",
     outcome: "manual",
   },
   "job-of-steps": {
-    source: "a job whose steps use actions (uses:) beside actions/checkout and setup actions",
-    gantry: "a job node with steps:, each inner step as it is",
-    outcome: "later",
-    needs: JOBS_OF_STEPS,
+    source:
+      "a job that one script cannot hold: steps using actions Gantry has (cache, artifacts), reading each other's outputs (steps.<id>), other shells, service containers, checkout after other steps",
+    gantry:
+      "a job node with steps: in the same order, one workspace; each step keeps its name, id, if, env, continue-on-error, timeout-minutes; steps.<id> reads the job's own steps",
+    outcome: "converted",
   },
+  "step-id-renamed": {
+    source: "a step id that is also a job id",
+    gantry: "the step's id with _step added, and steps.<id> inside the job renamed with it",
+    outcome: "difference",
+    note: "Gantry's steps.<id> names the DAG's nodes and the job's own steps alike, so the two ids must differ",
+  },
+  "github-env-steps": {
+    source: "$GITHUB_ENV and $GITHUB_PATH in a job that becomes a job of steps",
+    gantry:
+      "write the values as outputs ($GITHUB_OUTPUT) and read them in the next steps' env: with ${{ steps.<id>.outputs.x }}",
+    outcome: "manual",
+  },
+  "step-timeout-steps": {
+    source: "steps[*].timeout-minutes in a job of steps",
+    gantry: "the inner step's timeout",
+    outcome: "converted",
+  },
+
   cache: {
-    source: "actions/cache (key, restore-keys, path)",
-    gantry: "uses: gantry/cache in a job of steps",
-    outcome: "later",
-    needs: "caches, #23",
+    source: "actions/cache (key, restore-keys, path) with hashFiles() in its key",
+    gantry:
+      "uses: gantry/cache in a job of steps (restored at its place, saved at the job's end when the key missed; scoped by branch as GitHub's)",
+    outcome: "converted",
   },
+  "cache-split": {
+    source: "actions/cache/restore and actions/cache/save",
+    gantry: "one uses: gantry/cache step (it restores at its place and saves at the job's end)",
+    outcome: "manual",
+  },
+  "cache-path-outside": {
+    source: "actions/cache paths outside the workspace (~/.npm, /tmp/…)",
+    gantry:
+      "point the tool's cache into the workspace (npm --cache .npm, PIP_CACHE_DIR=.pip) and cache that path",
+    outcome: "manual",
+  },
+
   artifacts: {
-    source: "actions/upload-artifact, actions/download-artifact",
-    gantry: "uses: gantry/upload-artifact, gantry/download-artifact",
-    outcome: "later",
-    needs: "artifacts, #23",
+    source:
+      "actions/upload-artifact (name, path, retention-days, if-no-files-found), actions/download-artifact (name, path, run-id)",
+    gantry: "uses: gantry/upload-artifact, gantry/download-artifact in a job of steps",
+    outcome: "converted",
   },
+  "artifacts-unnamed": {
+    source: "actions/upload-artifact or download-artifact without a name (all of a run's artifacts)",
+    gantry: "one step per artifact, each with its name",
+    outcome: "manual",
+  },
+  "action-inputs-dropped": {
+    source:
+      "inputs of actions/cache and the artifact actions that Gantry's have not (compression-level, overwrite, pattern, merge-multiple, enableCrossOsArchive, …)",
+    gantry: "dropped",
+    outcome: "difference",
+    note: "Gantry's action does what the input's default does",
+  },
+
   "local-action": {
     source: "a local action (uses: ./path) in a job",
     gantry: "the same action converted to a Gantry action, in a job of steps",
@@ -277,11 +330,11 @@ export const GITHUB_ACTIONS_FEATURES = defineFeatures({
     outcome: "converted",
   },
   "step-steps-context": {
-    source: "steps.<id>.outputs and steps.<id>.outcome read inside the same job",
-    gantry: "the inner steps of a job of steps",
-    outcome: "later",
-    needs: JOBS_OF_STEPS,
+    source: "steps.<id>.outputs, outcome and conclusion read inside the same job",
+    gantry: "steps.<id>.outputs, outcome and result of the job's own steps",
+    outcome: "converted",
   },
+
   "step-continue-on-error": {
     source: "steps[*].continue-on-error",
     gantry: "the script notes the failure and goes on",
@@ -304,11 +357,12 @@ export const GITHUB_ACTIONS_FEATURES = defineFeatures({
     outcome: "converted",
   },
   "step-shell-other": {
-    source: "shell: pwsh, python, cmd, powershell or another program",
-    gantry: "an inner step with that shell (python and node are Gantry shells too)",
-    outcome: "later",
-    needs: JOBS_OF_STEPS,
+    source: "shell: pwsh, cmd, powershell or another program (python converts)",
+    gantry:
+      "rewrite the step for bash, sh, python or node, or run it in an image that has the shell and call it from bash",
+    outcome: "manual",
   },
+
   "github-env": {
     source: "$GITHUB_ENV and $GITHUB_PATH written by steps",
     gantry: "read between the steps of the job's script, as GitHub does",
@@ -316,10 +370,11 @@ export const GITHUB_ACTIONS_FEATURES = defineFeatures({
   },
   "step-summary": {
     source: "$GITHUB_STEP_SUMMARY",
-    gantry: "a file the script provides and discards",
-    outcome: "difference",
-    note: "the summary is not shown until step summaries (#23) exist",
+    gantry:
+      "the same file, which Gantry sets ($GANTRY_STEP_SUMMARY too): the run page shows the job's summary",
+    outcome: "converted",
   },
+
   "default-variables": {
     source:
       "GitHub's default variables in scripts (GITHUB_SHA, GITHUB_REF, GITHUB_REPOSITORY, RUNNER_TEMP, CI, …)",

@@ -4,8 +4,9 @@ import { buildJobScript, type RunStep } from "../shared/job-script.js";
 import { isRecord, startsWith, type YamlSource } from "../source/yaml-source.js";
 import { rewriteExpression } from "./expressions.js";
 import type { GithubFeature } from "./features.js";
+import { convertJobOfSteps } from "./job-of-steps.js";
 import { checkoutInputs, classifyAction } from "./known-actions.js";
-import { jobOfSteps, WAITS_FOR_JOBS_OF_STEPS } from "./later.js";
+import { WAITS_FOR_JOBS_OF_STEPS } from "./later.js";
 import { nodeRewriter, secret, type WorkflowScope } from "./references.js";
 import { placeholderRun, rewriteMap, rewriteValue } from "./values.js";
 
@@ -266,8 +267,18 @@ export function convertJob(input: JobInput): ConvertedJob {
     script = built.script;
   }
 
-  if (blockers.length > 0 && jobOfSteps && blockers.every((b) => WAITS_FOR_JOBS_OF_STEPS.has(b.feature))) {
-    return { node: jobOfSteps(job, node), complete: true, reasons: [], commentRoutes: [] };
+  // What one script cannot hold (actions Gantry has, steps that read each other, services) a job of steps can.
+  if (blockers.length > 0 && blockers.every((b) => WAITS_FOR_JOBS_OF_STEPS.has(b.feature))) {
+    const steps = convertJobOfSteps({ ...input, rewrite, runner });
+    if ("steps" in steps) {
+      if (Object.keys(env).length > 0) node.env = env;
+      if (Object.keys(runner).length > 0) node.runner = runner;
+      if (steps.services) node.services = steps.services;
+      node.steps = steps.steps;
+      if (steps.outputs) node.outputs = steps.outputs;
+      return { node: order(node), complete: true, reasons: [], commentRoutes: steps.routes };
+    }
+    blockers.splice(0, blockers.length, ...steps.blockers);
   }
   if (blockers.length > 0) {
     for (const b of blockers) findings.add(b.feature, b.at, `${b.detail} (job ${id})`);
@@ -440,9 +451,12 @@ function order(node: Obj): Obj {
     "timeout",
     "continue_on_error",
     "env",
+    "services",
     "uses",
     "with",
     "run",
+    "steps",
+    "outputs",
   ];
   const out: Obj = {};
   for (const key of keys) if (node[key] !== undefined) out[key] = node[key];
