@@ -1,8 +1,6 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: the table names workflow expressions
 import { defineFeatures } from "../report/features.js";
 
-const JOBS_OF_STEPS = "jobs of steps, #23";
-
 /** GitHub Actions workflow and action features, and what each becomes. */
 export const GITHUB_ACTIONS_FEATURES = defineFeatures({
   workflow: {
@@ -310,10 +308,11 @@ export const GITHUB_ACTIONS_FEATURES = defineFeatures({
 
   "local-action": {
     source: "a local action (uses: ./path) in a job",
-    gantry: "the same action converted to a Gantry action, in a job of steps",
-    outcome: "later",
-    needs: JOBS_OF_STEPS,
+    gantry:
+      "convert the action too (gantry import github-actions path/action.yml), put it beside the workflow and use it as uses: ./actions/<name> in the job's steps",
+    outcome: "manual",
   },
+
   "third-party-action": {
     source: "other actions (uses: owner/repo@ref, docker://)",
     gantry: "a Gantry action doing the same (most wrap a CLI a script can call)",

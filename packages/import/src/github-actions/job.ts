@@ -1,9 +1,9 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: the converter writes workflow expressions
-import type { Findings } from "../report/report.js";
+import { Findings } from "../report/report.js";
 import { buildJobScript, type RunStep } from "../shared/job-script.js";
 import { isRecord, startsWith, type YamlSource } from "../source/yaml-source.js";
 import { rewriteExpression } from "./expressions.js";
-import type { GithubFeature } from "./features.js";
+import { GITHUB_ACTIONS_FEATURES, type GithubFeature } from "./features.js";
 import { convertJobOfSteps } from "./job-of-steps.js";
 import { checkoutInputs, classifyAction } from "./known-actions.js";
 import { WAITS_FOR_JOBS_OF_STEPS } from "./later.js";
@@ -281,8 +281,23 @@ export function convertJob(input: JobInput): ConvertedJob {
     blockers.splice(0, blockers.length, ...steps.blockers);
   }
   if (blockers.length > 0) {
-    for (const b of blockers) findings.add(b.feature, b.at, `${b.detail} (job ${id})`);
-    const reasons = [...new Set(blockers.map((b) => reason(b)))];
+    // What a job of steps would take is not why the job is left: the other reasons are.
+    const stopping = blockers.filter((b) => !WAITS_FOR_JOBS_OF_STEPS.has(b.feature));
+    // What the job of steps would still find (services without a container, …) is said too.
+    if (stopping.length > 0 && stopping.length < blockers.length) {
+      const trial = convertJobOfSteps({
+        ...input,
+        findings: new Findings(GITHUB_ACTIONS_FEATURES),
+        rewrite,
+        runner,
+      });
+      if ("blockers" in trial)
+        for (const b of trial.blockers)
+          if (!stopping.some((s) => s.feature === b.feature && s.detail === b.detail)) stopping.push(b);
+    }
+    const shown = stopping.length > 0 ? stopping : blockers;
+    for (const b of shown) findings.add(b.feature, b.at, `${b.detail} (job ${id})`);
+    const reasons = [...new Set(shown.map((b) => reason(b)))];
     const placeholder = {
       ...(node.name ? { name: node.name } : {}),
       ...pick(node, ["needs", "if", "strategy"]),
@@ -399,25 +414,29 @@ function containerRunner(
 function reason(b: Blocker): string {
   switch (b.feature) {
     case "matrix":
-      return "it has a matrix (needs matrix, #23)";
+      return `it has a matrix: ${b.detail}`;
     case "services":
-      return `it has service containers ${b.detail} (needs service containers, #23)`;
+      return `it has service containers ${b.detail}`;
     case "environment":
       return `it deploys to environment ${b.detail} (needs environments, #24)`;
     case "reusable-call":
       return `it calls the reusable workflow ${b.detail} (needs sub-workflows, #25)`;
     case "cache":
-      return `it uses ${b.detail} (needs jobs of steps and caches, #23)`;
+      return `it uses ${b.detail}`;
     case "artifacts":
-      return `it uses ${b.detail} (needs jobs of steps and artifacts, #23)`;
+      return `it uses ${b.detail}`;
     case "local-action":
-      return `it uses the local action ${b.detail} (needs jobs of steps, #23)`;
+      return `it uses the local action ${b.detail}: convert it too and use it from the job's steps`;
     case "third-party-action":
       return `it uses ${b.detail}, which has no Gantry action`;
     case "step-steps-context":
-      return `it reads ${b.detail} (needs jobs of steps, #23)`;
+      return `it reads ${b.detail}`;
     case "step-shell-other":
-      return `a step uses ${b.detail} (needs jobs of steps, #23)`;
+      return `a step uses ${b.detail}`;
+    case "github-env-steps":
+      return "its steps pass values on through $GITHUB_ENV or $GITHUB_PATH, which a job of steps does not carry from one step to the next (pass them as outputs)";
+    case "services-no-container":
+      return `it has service containers but no container: ${b.detail}`;
     case "runs-on-other":
       return `it runs on ${b.detail}`;
     default:
