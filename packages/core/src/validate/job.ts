@@ -105,12 +105,6 @@ export function jobProblems(
     );
   }
   if (!Array.isArray(step.steps)) return { problems, uses };
-  if (runnerType === "kubernetes") {
-    at(
-      ["steps", id, "steps"],
-      `steps.${id}.steps: a job of steps runs on runner type local, docker or ssh; '${runnerType}' cannot hold one yet (make each step a node of the workflow)`,
-    );
-  }
   for (const key of ["run", "uses", "with"] as const) {
     if (step[key] !== undefined)
       at(
