@@ -171,12 +171,19 @@ describe("gantry import on the real files of public repositories", () => {
   it("GitHub Actions: which jobs convert, which wait for #23-#25, and why", async () => {
     const { out, report } = await importAll("github-actions");
     const astropy = read(out, "astropy-astropy-github-workflows-update-credits.yaml");
+    // A job of steps: each of GitHub's steps one of its own, the setup action's image the job's.
     expect(astropy.steps["check-whatsnew-stats"]).toMatchObject({
       if: "${{ github.event_name != 'schedule' }}",
       runner: { type: "docker", image: "python:3" },
-      uses: "gantry/checkout",
-      with: { depth: 0 },
-      env: { SECRETS_GITHUB_TOKEN: "${{ secrets.GITHUB_TOKEN }}" },
+      steps: [
+        { name: "Checkout code", uses: "gantry/checkout", with: { depth: 0 } },
+        {
+          name: "Check the latest What's New page",
+          env: { GITHUB_TOKEN: "${{ secrets.GITHUB_TOKEN }}" },
+          run: expect.stringContaining("pipx run scripts/update-latest-whatsnew-stats.py --check"),
+        },
+        { name: "Show resulting diff", run: expect.stringContaining("git diff docs/whatsnew/") },
+      ],
     });
     // Its steps read each other's outputs (a job of steps can) and pass a value on through $GITHUB_ENV
     // (one cannot): the placeholder says what to do.
@@ -246,7 +253,17 @@ describe("gantry import on the real files of public repositories", () => {
       needs: ["deploy"],
       if: "${{ github.ref_name == 'main' }}",
     });
-    expect(cli.steps["smoke-test-snap"].run).toContain("sudo snap install circleci");
+    expect(cli.steps["smoke-test-snap"].steps.map((s: { name: string }) => s.name)).toEqual([
+      "Install snapd",
+      "Install circleci via Snap stable channel",
+      "Verify circleci binary",
+    ]);
+    expect(cli.steps["smoke-test-snap"].steps[1].run).toContain("sudo snap install circleci");
+    // Workspaces and artifacts: the docs job persists to the workspace as the artifact workspace-docs.
+    expect(features(fileOf(report, "circleci-cli"), "workspaces")[0]).toMatchObject({
+      outcome: "difference",
+      detail: "persist_to_workspace -> artifact workspace-docs",
+    });
     expect(existsSync(path.join(out, "scipy-scipy-circleci-config-default.yaml"))).toBe(true);
   });
 

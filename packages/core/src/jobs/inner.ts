@@ -11,7 +11,7 @@ import { wholeExpression } from "../expressions/template.js";
 import type { InnerStepSpec, ServiceSpec } from "../format/job-types.js";
 import type { ActionSpec, StepSpec, WorkflowSpec } from "../format/types.js";
 import { coerceInputs } from "../inputs/coerce.js";
-import { statusFlags, stepContext } from "../planner/context.js";
+import { stepContext } from "../planner/context.js";
 import { type PreparedTask, PrepareError, prepareTask } from "../planner/prepare.js";
 import type { RunInfo, RunState, StepState, Task } from "../planner/state.js";
 import type { InnerStepState } from "./state.js";
@@ -46,15 +46,15 @@ export function innerStepName(spec: InnerStepSpec, index: number): string {
   return `Step ${index + 1}`;
 }
 
-/** The status functions inside a job: the DAG's answers, and the job's own steps so far. */
+/**
+ * The status functions inside a job, as GitHub answers them for a job's steps: about the job's own steps
+ * so far (and a cancel), not about the jobs it needs. Those decided whether the job runs at all: a job
+ * with `if: failure()` that runs after a failed job has steps that succeed by default.
+ */
 export function innerStatusFlags(scope: InnerScope): StatusFlags {
-  const dag = statusFlags(scope.state, scope.ancestors);
   const failed = scope.done.some((d) => d.result === "failure");
-  return {
-    success: dag.success && !failed && !scope.cancelled,
-    failure: dag.failure || failed,
-    cancelled: scope.cancelled || dag.cancelled,
-  };
+  const cancelled = scope.cancelled || scope.state.cancelRequested;
+  return { success: !failed && !cancelled, failure: failed, cancelled };
 }
 
 /**

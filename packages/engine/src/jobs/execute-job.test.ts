@@ -165,6 +165,24 @@ steps:
     );
   });
 
+  it("answers a job's steps' status functions about the job's own steps, not the jobs it needs", async () => {
+    const { report, lines } = await run(`
+steps:
+  broken:
+    run: exit 1
+  report:
+    needs: broken
+    if: \${{ failure() }}
+    steps:
+      - run: echo "reporting"
+      - if: \${{ failure() }}
+        run: echo "not after a failed step of this job"
+`);
+    expect(report.steps.report?.status).toBe("succeeded");
+    expect(report.steps.report?.steps?.map((s) => s.status)).toEqual(["succeeded", "skipped"]);
+    expect(lines("report")).toContain("reporting");
+  });
+
   it("a cancel stops the running step and still runs always() steps", async () => {
     const abort = new AbortController();
     const { report, lines } = await run(

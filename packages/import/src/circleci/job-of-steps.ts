@@ -27,7 +27,11 @@ export interface CircleStepsInput {
   workingDirectory?: string;
 }
 
-export type CircleSteps = { steps: Obj[]; env: Obj } | { reasons: string[] };
+/**
+ * The job's steps, or why not; `script`: every reason is one that a one-script job carries ($BASH_ENV,
+ * step halt, background steps), so the job is better one script.
+ */
+export type CircleSteps = { steps: Obj[]; env: Obj } | { reasons: string[]; script: boolean };
 
 /** The artifact a job's persist_to_workspace becomes, read by the jobs that attach the workspace. */
 export function workspaceArtifact(nodeId: string): string {
@@ -45,15 +49,17 @@ export function workspaceArtifact(nodeId: string): string {
 export function convertCircleJobOfSteps(input: CircleStepsInput): CircleSteps {
   const { expanded, findings, source } = input;
   const reasons: string[] = [];
+  // What a one-script job carries: with only these, the job is better one script.
+  const scriptReasons: string[] = [];
   const steps: Obj[] = [];
   const env: Obj = {};
   const all = expanded.steps.map((s) => (s.type === "run" ? String(s.config.command ?? "") : "")).join("\n");
   if (/\bBASH_ENV\b/.test(all))
-    reasons.push(
+    scriptReasons.push(
       "its steps pass values on through $BASH_ENV, which a job of steps does not carry between steps",
     );
   if (/circleci-agent\s+step\s+halt/.test(all))
-    reasons.push("a step ends the job early (circleci-agent step halt)");
+    scriptReasons.push("a step ends the job early (circleci-agent step halt)");
   const saves = expanded.steps.filter((s) => s.type === "save_cache");
   const usedSaves = new Set<ExpandedStep>();
   const home = (p: string) => p === "." || p === "" || p === "~/project" || p === input.workingDirectory;
@@ -71,7 +77,7 @@ export function convertCircleJobOfSteps(input: CircleStepsInput): CircleSteps {
         break;
       case "run": {
         if (c.background === true) {
-          reasons.push("a step runs in the background, which a job of steps does not do");
+          scriptReasons.push("a step runs in the background, which a job of steps does not do");
           break;
         }
         const command = input.pipeline(String(c.command ?? ""));
@@ -221,7 +227,8 @@ export function convertCircleJobOfSteps(input: CircleStepsInput): CircleSteps {
         reasons.push(`it has the step ${String(c.step ?? step.type)}`);
     }
   }
-  if (reasons.length > 0) return { reasons: [...new Set(reasons)] };
+  if (reasons.length + scriptReasons.length > 0)
+    return { reasons: [...new Set([...scriptReasons, ...reasons])], script: reasons.length === 0 };
   return { steps, env };
 }
 

@@ -1,10 +1,10 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: the converter writes workflow expressions
 import type { Rewrite } from "../github-actions/expressions.js";
-import type { Findings } from "../report/report.js";
+import { Findings } from "../report/report.js";
 import { buildJobScript, type RunStep } from "../shared/job-script.js";
 import { isRecord, startsWith, type YamlSource } from "../source/yaml-source.js";
 import type { ExpandedJob } from "./expand.js";
-import type { CircleFeature } from "./features.js";
+import { CIRCLECI_FEATURES, type CircleFeature } from "./features.js";
 import { convertCircleJobOfSteps } from "./job-of-steps.js";
 
 type Obj = Record<string, unknown>;
@@ -258,7 +258,21 @@ export function convertCircleJob(input: CircleJobInput): { node: Obj; complete: 
     findings.add("job-of-steps", at("steps"), `${steps.steps.length} step(s)`);
     return { node, complete: true, reasons: [] };
   };
-  if (forSteps.length > 0) return asSteps();
+  // A job becomes a job of steps, each CircleCI step a step of its own; one script only when its steps
+  // share $BASH_ENV, halt the job or run in the background, which one script carries.
+  const trial = convertCircleJobOfSteps({
+    jobName,
+    expanded,
+    source,
+    findings: new Findings(CIRCLECI_FEATURES),
+    pipeline: (text) => text,
+    reserved: new Set(Object.keys(env)),
+    defaults,
+    id: input.id,
+    persistingNeeds: input.persistingNeeds,
+  });
+  const oneScript = "steps" in trial ? trial.steps.length === 0 : trial.script && forSteps.length === 0;
+  if (!oneScript) return asSteps();
 
   const built = buildJobScript(runSteps, {
     rewrite: passThrough,

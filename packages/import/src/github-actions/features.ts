@@ -83,10 +83,10 @@ export const GITHUB_ACTIONS_FEATURES = defineFeatures({
   },
   env: {
     source: "env (workflow, job and step)",
-    gantry:
-      "env of the workflow and of the step; a step's own env is exported inside its part of the job's script",
+    gantry: "env of the workflow, of the job and of each step",
     outcome: "converted",
   },
+
   concurrency: {
     source: "concurrency with cancel-in-progress: true",
     gantry: "concurrency: {group, policy: cancel-running}",
@@ -197,19 +197,20 @@ export const GITHUB_ACTIONS_FEATURES = defineFeatures({
     needs: "sub-workflows, #25",
   },
   "run-steps": {
-    source: "a job whose steps are all run: (bash or sh)",
+    source: "a job whose run: steps (bash or sh) pass values on through $GITHUB_ENV or $GITHUB_PATH",
     gantry:
-      "one node whose script runs each step in order in a subshell of its own (own directory, own shell variables), stopping at the first that fails",
+      "one node whose script runs each step in order in a subshell of its own (own directory, own shell variables), reading $GITHUB_ENV and $GITHUB_PATH between them, stopping at the first that fails",
     outcome: "difference",
     note: "the steps run as one script: the run page shows one log and one status for the job rather than one per step",
   },
+
   checkout: {
-    source:
-      "actions/checkout before the run: steps (fetch-depth, ref, repository, path, token, submodules, lfs)",
+    source: "actions/checkout (fetch-depth, ref, repository, path, token, submodules, lfs)",
     gantry:
-      "uses: gantry/checkout with the job's script as with.run (depth, ref, repository, path, token; submodules and lfs as git commands)",
+      "uses: gantry/checkout (depth, ref, repository, path, token; submodules and lfs as git commands in its with.run), a step of the job",
     outcome: "converted",
   },
+
   "checkout-credentials": {
     source: "actions/checkout credentials kept for git push (persist-credentials)",
     gantry: "a token in the script's git configuration",
@@ -246,11 +247,12 @@ export const GITHUB_ACTIONS_FEATURES = defineFeatures({
   },
   "job-of-steps": {
     source:
-      "a job that one script cannot hold: steps using actions Gantry has (cache, artifacts), reading each other's outputs (steps.<id>), other shells, service containers, checkout after other steps",
+      "a job's steps (run:, actions/checkout, actions/cache, the artifact actions, setup actions, python steps, steps.<id> between them)",
     gantry:
-      "a job node with steps: in the same order, one workspace; each step keeps its name, id, if, env, continue-on-error, timeout-minutes; steps.<id> reads the job's own steps",
+      "a job node with steps: in the same order, one workspace; each step keeps its name, id, if, env, continue-on-error, timeout-minutes, working-directory and shell, and its own log section and status",
     outcome: "converted",
   },
+
   "step-id-renamed": {
     source: "a step id that is also a job id",
     gantry: "the step's id with _step added, and steps.<id> inside the job renamed with it",
@@ -258,7 +260,8 @@ export const GITHUB_ACTIONS_FEATURES = defineFeatures({
     note: "Gantry's steps.<id> names the DAG's nodes and the job's own steps alike, so the two ids must differ",
   },
   "github-env-steps": {
-    source: "$GITHUB_ENV and $GITHUB_PATH in a job that becomes a job of steps",
+    source:
+      "$GITHUB_ENV and $GITHUB_PATH in a job that must be a job of steps (it uses actions/cache, the artifact actions, services, …)",
     gantry:
       "write the values as outputs ($GITHUB_OUTPUT) and read them in the next steps' env: with ${{ steps.<id>.outputs.x }}",
     outcome: "manual",
@@ -320,14 +323,17 @@ export const GITHUB_ACTIONS_FEATURES = defineFeatures({
   },
   "step-if": {
     source: "steps[*].if without status functions",
-    gantry: "an env variable evaluated for the node, tested before that step's part of the script",
+    gantry: "the step's if (with GitHub's implicit success()), or a test before its part of a one-script job",
     outcome: "converted",
   },
+
   "step-if-status": {
     source: "steps[*].if with success(), failure(), always()",
-    gantry: "the job's script tracks whether a step failed and runs that step accordingly",
+    gantry:
+      "the same status functions in the step's if; in a one-script job, the script tracks whether a step failed",
     outcome: "converted",
   },
+
   "step-steps-context": {
     source: "steps.<id>.outputs, outcome and conclusion read inside the same job",
     gantry: "steps.<id>.outputs, outcome and result of the job's own steps",
@@ -336,25 +342,30 @@ export const GITHUB_ACTIONS_FEATURES = defineFeatures({
 
   "step-continue-on-error": {
     source: "steps[*].continue-on-error",
-    gantry: "the script notes the failure and goes on",
+    gantry: "the step's continue_on_error; in a one-script job, the script notes the failure and goes on",
     outcome: "converted",
   },
+
   "step-timeout": {
-    source: "steps[*].timeout-minutes",
+    source: "steps[*].timeout-minutes in a one-script job",
     gantry: "dropped: the job's timeout applies to the whole script",
     outcome: "difference",
     note: "a single step's time limit is not applied inside the job's script; the job's timeout still is",
   },
+
   "step-working-directory": {
     source: "working-directory (steps and defaults.run)",
-    gantry: "cd at the start of the step's part of the script",
+    gantry: "cd at the start of the step's script",
     outcome: "converted",
   },
+
   "step-shell": {
-    source: "shell: bash, sh, bash -l {0} (steps and defaults.run)",
-    gantry: "the same shell options in the step's part of the script (a login shell sources the profile)",
+    source: "shell: bash, sh, bash -l {0}, python (steps and defaults.run)",
+    gantry:
+      "the same shell options at the start of the step's script (a login shell sources the profile); python as Gantry's python shell",
     outcome: "converted",
   },
+
   "step-shell-other": {
     source: "shell: pwsh, cmd, powershell or another program (python converts)",
     gantry:
@@ -364,9 +375,10 @@ export const GITHUB_ACTIONS_FEATURES = defineFeatures({
 
   "github-env": {
     source: "$GITHUB_ENV and $GITHUB_PATH written by steps",
-    gantry: "read between the steps of the job's script, as GitHub does",
+    gantry: "a one-script job that reads them between its steps, as GitHub does",
     outcome: "converted",
   },
+
   "step-summary": {
     source: "$GITHUB_STEP_SUMMARY",
     gantry:

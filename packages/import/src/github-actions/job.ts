@@ -177,8 +177,6 @@ export function convertJob(input: JobInput): ConvertedJob {
       return;
     }
     block(kind.feature, kind.detail, where);
-    if (kind.feature === "third-party-action" || kind.feature === "local-action")
-      findings.add("job-of-steps", where, `${step.uses} in job ${id}`);
   });
   if (image) {
     runner.type = "docker";
@@ -238,6 +236,38 @@ export function convertJob(input: JobInput): ConvertedJob {
     }
   }
 
+  // A job becomes a job of steps, each GitHub step a step of its own (its log section, its status). Only
+  // when its steps pass values on through $GITHUB_ENV / $GITHUB_PATH, which the steps of a job of steps
+  // do not share, is it one script, which reads them between its parts as GitHub does.
+  // Why a job of steps could not hold it, when it became one script instead: said too if that fails.
+  const notSteps: Blocker[] = [];
+  if (typeof job.uses !== "string" && blockers.every((b) => WAITS_FOR_JOBS_OF_STEPS.has(b.feature))) {
+    const trial = convertJobOfSteps({
+      ...input,
+      findings: new Findings(GITHUB_ACTIONS_FEATURES),
+      rewrite,
+      runner,
+    });
+    const oneScript =
+      blockers.length === 0 &&
+      ("steps" in trial
+        ? trial.steps.length === 0
+        : trial.blockers.every((b) => b.feature === "github-env-steps"));
+    if (oneScript && "blockers" in trial) notSteps.push(...trial.blockers);
+    if (!oneScript) {
+      const steps = convertJobOfSteps({ ...input, rewrite, runner });
+      if ("steps" in steps) {
+        if (Object.keys(env).length > 0) node.env = env;
+        if (Object.keys(runner).length > 0) node.runner = runner;
+        if (steps.services) node.services = steps.services;
+        node.steps = steps.steps;
+        if (steps.outputs) node.outputs = steps.outputs;
+        return { node: order(node), complete: true, reasons: [], commentRoutes: steps.routes };
+      }
+      blockers.splice(0, blockers.length, ...steps.blockers);
+    }
+  }
+
   let script = "";
   if (blockers.length === 0 && typeof job.uses !== "string") {
     const jobDefaults = isRecord(job.defaults) && isRecord(job.defaults.run) ? job.defaults.run : {};
@@ -267,19 +297,7 @@ export function convertJob(input: JobInput): ConvertedJob {
     script = built.script;
   }
 
-  // What one script cannot hold (actions Gantry has, steps that read each other, services) a job of steps can.
-  if (blockers.length > 0 && blockers.every((b) => WAITS_FOR_JOBS_OF_STEPS.has(b.feature))) {
-    const steps = convertJobOfSteps({ ...input, rewrite, runner });
-    if ("steps" in steps) {
-      if (Object.keys(env).length > 0) node.env = env;
-      if (Object.keys(runner).length > 0) node.runner = runner;
-      if (steps.services) node.services = steps.services;
-      node.steps = steps.steps;
-      if (steps.outputs) node.outputs = steps.outputs;
-      return { node: order(node), complete: true, reasons: [], commentRoutes: steps.routes };
-    }
-    blockers.splice(0, blockers.length, ...steps.blockers);
-  }
+  if (blockers.length > 0) blockers.push(...notSteps);
   if (blockers.length > 0) {
     // What a job of steps would take is not why the job is left: the other reasons are.
     const stopping = blockers.filter((b) => !WAITS_FOR_JOBS_OF_STEPS.has(b.feature));
