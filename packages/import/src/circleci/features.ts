@@ -166,7 +166,8 @@ export const CIRCLECI_FEATURES = defineFeatures({
     outcome: "converted",
   },
   run: {
-    source: "run steps (command, name, environment, working_directory, shell)",
+    source:
+      "run steps (command, name, environment, working_directory, shell) of a job whose steps share $BASH_ENV, halt it or run in the background",
     gantry:
       "one node whose script runs each step in order in a subshell of its own, stopping at the first that fails",
     outcome: "difference",
