@@ -190,7 +190,7 @@ export function jobExpressionProblems(
   for (const inner of step.steps) if (isMap(inner) && typeof inner.id === "string") all.add(inner.id);
   step.steps.forEach((inner, index) => {
     if (!isMap(inner)) return;
-    const innerScope: ExpressionScope = { ...scope, steps: new Set(seen), allSteps: all };
+    const innerScope: ExpressionScope = { ...scope, steps: new Set(seen), allSteps: all, workspace: true };
     const at = (key: keyof InnerStepSpec) => ["steps", id, "steps", index, key];
     problems.push(
       ...checkExpressions(source, at("if"), inner.if, innerScope, { bare: true }),
