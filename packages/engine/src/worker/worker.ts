@@ -20,6 +20,7 @@ import {
 } from "../artifacts/workspace-actions.js";
 import { type EnvironmentSecretsSource, environmentSecrets } from "../gates/environment-secrets.js";
 import { executeJob } from "../jobs/execute-job.js";
+import { maskedJobOutcome } from "../jobs/mask-outcome.js";
 import type { LogArchiver } from "../logs/archiver.js";
 import type { LogArchiveLike } from "../logs/types.js";
 import { type LogWriterOptions, TaskLogWriter } from "../logs/writer.js";
@@ -631,7 +632,9 @@ export class Worker {
         const { summary, ...outcome } = result;
         for (const secret of Object.values(info.secrets ?? {})) masker.add(secret);
         await this.saveSummary(job, summary, masker);
-        return { ...outcome, ...(outcome.error ? { error: masker.mask(outcome.error) } : {}) };
+        // As for a step: what the job's steps knew is masked in its outputs and in each step's record.
+        this.knownSecrets.set(job.id, masker.secrets());
+        return maskedJobOutcome(outcome, masker);
       }
       const runIn = (workspace?: string) =>
         this.options.runner.run({
