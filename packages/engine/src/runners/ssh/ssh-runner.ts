@@ -1,7 +1,9 @@
+import { randomBytes } from "node:crypto";
 import { readdir, readFile, stat } from "node:fs/promises";
 import path from "node:path";
 import { type NodeRecord, type PreparedTask, parseOutputFile, type RunnerType } from "@gantry/core";
 import type { Client, ClientChannel } from "ssh2";
+import { SUMMARY_LIMIT_BYTES } from "../../summaries/limits.js";
 import { LineSplitter } from "../lines.js";
 import { exitResult, failedResult, stoppedResult } from "../result.js";
 import type { JobSession, JobStart, RunnerLike, RunnerResult, RunnerTask } from "../types.js";
@@ -163,21 +165,27 @@ export class SshRunner implements RunnerLike {
           why,
         );
       }
-      // The outputs are read and the folder removed in one command: each command costs a login shell.
+      // The outputs, then the summary's head after a line no step can have written, are read and the
+      // folder removed in one command: each command costs a login shell.
+      const separator = `gantry-summary-${randomBytes(12).toString("hex")}`;
       const output = await execCollect(
         client,
-        shCommand(`cat ${shellQuote(files.output)}; code=$?; rm -rf ${shellQuote(files.dir)}; exit $code`),
+        shCommand(
+          `cat ${shellQuote(files.output)}; code=$?; printf '\n%s\n' ${separator}; head -c ${SUMMARY_LIMIT_BYTES + 1} ${shellQuote(files.summary)}; rm -rf ${shellQuote(files.dir)}; exit $code`,
+        ),
       );
       dir = undefined;
-      const parsed = parseOutputFile(output.code === 0 ? output.stdout : "");
+      const [outputText = "", summary = ""] = output.stdout.split(`\n${separator}\n`);
+      const parsed = parseOutputFile(output.code === 0 ? outputText : "");
+      const withSummary = (result: RunnerResult): RunnerResult => (summary ? { ...result, summary } : result);
       const finishedAt = Date.now();
       if (exit.reason) {
         const { reason, code: exitCode, message: error } = exit;
-        return stoppedResult({ reason, exitCode, output: parsed, startedAt, finishedAt, error });
+        return withSummary(stoppedResult({ reason, exitCode, output: parsed, startedAt, finishedAt, error }));
       }
       if (exit.code === null)
         return failedResult(startedAt, `${node.name}: the step ended without an exit status`);
-      return exitResult({ exitCode: exit.code, output: parsed, startedAt, finishedAt });
+      return withSummary(exitResult({ exitCode: exit.code, output: parsed, startedAt, finishedAt }));
     } catch (error) {
       const message = connection.lost ?? (error as Error).message;
       return failedResult(startedAt, `${node.name}: ${message}`);
@@ -209,6 +217,7 @@ export class SshRunner implements RunnerLike {
       dir,
       inputs: `${dir}/inputs.json`,
       output: `${dir}/output`,
+      summary: `${dir}/summary`,
       workDir: workspace ?? `${dir}/work`,
       ...(actionDir ? { actionDir: `${dir}/action` } : {}),
     };
@@ -233,6 +242,7 @@ export class SshRunner implements RunnerLike {
       { name: "env.sh", mode: 0o600, content: envText },
       { name: "inputs.json", mode: 0o600, content: JSON.stringify(task.inputs) },
       { name: "output", mode: 0o600, content: "" },
+      { name: "summary", mode: 0o600, content: "" },
       { name: "run.sh", mode: 0o700, content: wrapperScript(Math.ceil(this.killGraceMs / 1000)) },
     ];
     let argv: string[];
@@ -266,6 +276,7 @@ export class SshRunner implements RunnerLike {
         dir: made,
         inputs: real(files.inputs),
         output: real(files.output),
+        summary: real(files.summary),
         workDir: real(files.workDir),
         ...(files.actionDir ? { actionDir: real(files.actionDir) } : {}),
       },
