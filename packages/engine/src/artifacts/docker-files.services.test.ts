@@ -3,11 +3,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LocalLogArchive } from "../logs/local-archive.js";
 import { BUSYBOX, ensurePodman } from "../runners/docker/podman.js";
 import { createRunners } from "../runners/index.js";
-import { createRun } from "../service/create-run.js";
 import { registerFolder } from "../service/register-folder.js";
 import { listArtifacts } from "../store/queries/artifacts.js";
 import { listStepSummaries } from "../store/queries/step-summaries.js";
 import { sqliteDatabase } from "../testing/databases.js";
+import { createRunInUnit } from "../testing/operations.js";
 import { type Harness, openHarness, runView } from "../testing/service-harness.js";
 
 // Summaries, artifacts and caches from containers (the docker runner on Podman): the files cross from
@@ -108,7 +108,7 @@ outputs:
   });
 
   it("moves files through the worker around a container's workspace and keeps its summary", async () => {
-    const { id } = await createRun(h.ctx, { workflow: "boxed", inputs: {} });
+    const { id } = await createRunInUnit(h.ctx, { workflow: "boxed", inputs: {} });
     const row = await h.waitForRun(id, ["succeeded", "failed"], 120_000);
     const errors = (await h.attempts(id)).map((a) => a.error).filter(Boolean);
     expect(errors).toEqual([]);
@@ -128,7 +128,7 @@ outputs:
 
   it("runs artifact, cache and summary steps inside a docker job's container", async () => {
     const runs = async (key: string) => {
-      const { id } = await createRun(h.ctx, { workflow: "boxed-job", inputs: { key } });
+      const { id } = await createRunInUnit(h.ctx, { workflow: "boxed-job", inputs: { key } });
       const row = await h.waitForRun(id, ["succeeded", "failed"], 120_000);
       const errors = (await h.attempts(id)).map((a) => a.error).filter(Boolean);
       expect(errors).toEqual([]);

@@ -1,9 +1,9 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: the test holds workflow expressions
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { createRun } from "../service/create-run.js";
 import { registerFolder } from "../service/register-folder.js";
 import { sqliteDatabase } from "../testing/databases.js";
+import { createRunInUnit } from "../testing/operations.js";
 import { type Harness, openHarness, runView } from "../testing/service-harness.js";
 
 const SECRET = "job-secret-value-4711";
@@ -45,7 +45,7 @@ steps:
   });
 
   it("masks them in the job's outputs and in its steps' records", async () => {
-    const { id } = await createRun(h.ctx, { workflow: "secretive", inputs: {} });
+    const { id } = await createRunInUnit(h.ctx, { workflow: "secretive", inputs: {} });
     const row = await h.waitForRun(id, ["succeeded", "failed"], 30_000);
     expect(row.status).toBe("succeeded");
     const job = runView(row).state.steps.job as unknown as {
