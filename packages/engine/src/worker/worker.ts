@@ -11,6 +11,7 @@ import {
   type TaskOutcome,
 } from "@gantry/core";
 import { DEFAULT_FILES_LIMITS, type FilesLimits } from "../artifacts/context.js";
+import { jobFilesOf } from "../artifacts/job-files.js";
 import {
   type WorkspaceActionName,
   workspaceActionOf,
@@ -18,6 +19,7 @@ import {
 } from "../artifacts/workspace-actions.js";
 import { type EnvironmentSecretsSource, environmentSecrets } from "../gates/environment-secrets.js";
 import { executeJob } from "../jobs/execute-job.js";
+import { maskedJobOutcome } from "../jobs/mask-outcome.js";
 import type { LogArchiver } from "../logs/archiver.js";
 import type { LogArchiveLike } from "../logs/types.js";
 import { type LogWriterOptions, TaskLogWriter } from "../logs/writer.js";
@@ -643,8 +645,14 @@ export class Worker {
           onLine,
           flow: writer,
           workerId: this.id,
+          files: jobFilesOf(this.ctx, this.options.files, claimed),
         });
-        return { ...result, ...(result.error ? { error: masker.mask(result.error) } : {}) };
+        const { summary, ...outcome } = result;
+        for (const secret of Object.values(info.secrets ?? {})) masker.add(secret);
+        await this.saveSummary(job, summary, masker);
+        // As for a step: what the job's steps knew is masked in its outputs and in each step's record.
+        this.knownSecrets.set(job.id, masker.secrets());
+        return maskedJobOutcome(outcome, masker);
       }
       const runIn = (workspace?: string) =>
         this.options.runner.run({

@@ -55,6 +55,7 @@ export class LocalRunner implements RunnerLike {
     if (Object.keys(job.services).length > 0) throw new Error("service containers need runner type docker");
     const workspace = await mkdtemp(path.join(this.tmpRoot, "gantry-job-"));
     return {
+      workspace,
       run: (task) => this.run({ ...task, workspace }),
       close: () => rm(workspace, { recursive: true, force: true, maxRetries: 10, retryDelay: 50 }),
     };
