@@ -1,5 +1,5 @@
 import path from "node:path";
-import { createRunners, LogArchiver, type ServiceContext, Worker } from "@gantry/engine";
+import { createRunners, createWorker, LogArchiver, type ServiceContext, type Worker } from "@gantry/engine";
 import type { Config } from "./config.js";
 import { logArchiveFor } from "./services.js";
 
@@ -19,7 +19,7 @@ export async function startWorkerRole(
   );
   // Logs a previous run of this worker could not upload are sent now.
   await archiver.flushSpool().catch((error: Error) => log(`logs: spool not uploaded yet: ${error.message}`));
-  const worker = new Worker(service, {
+  const worker = createWorker(service, {
     logs: { archiver },
     // Artifacts and caches live in the same store as finished logs (a folder, or S3).
     files: {

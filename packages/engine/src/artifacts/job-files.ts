@@ -2,8 +2,6 @@ import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import type { LogArchiveLike } from "../logs/types.js";
-import type { ServiceContext } from "../service/context.js";
-import type { ClaimedTask } from "../service/tasks.js";
 import { DEFAULT_FILES_LIMITS, type FilesContext, type FilesLimits } from "./context.js";
 import { type WorkspaceActionName, type WorkspaceHooks, workspaceHooks } from "./workspace-actions.js";
 
@@ -65,18 +63,4 @@ export function jobFiles(store: FilesStore | undefined, run: JobFilesRun): JobFi
       if (scratch) await rm(await scratch, { recursive: true, force: true }).catch(() => undefined);
     },
   };
-}
-
-/** A claimed job's files, on the worker's store. */
-export function jobFilesOf(
-  ctx: ServiceContext,
-  store: FilesStore | undefined,
-  claimed: ClaimedTask,
-): JobFiles {
-  return jobFiles(store, {
-    db: ctx.database.db,
-    now: ctx.now,
-    run: { id: claimed.run.id, workflow: claimed.run.workflow, info: claimed.info },
-    step: claimed.job.step,
-  });
 }

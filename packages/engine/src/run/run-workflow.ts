@@ -1,30 +1,22 @@
 import {
-  addMaskCommand,
   ancestorsOf,
   Masker,
   maskDeep,
   onlyWaiting,
   Planner,
-  type PreparedTask,
-  PrepareError,
-  prepareTask,
   type RunInfo,
   type RunState,
   resolveGate,
   type StepStatus,
-  subWorkflowName,
   type Task,
-  type TaskOutcome,
   waitingGates,
 } from "@gantry/core";
-import { workspaceActionOf } from "../artifacts/workspace-actions.js";
-import { executeJob } from "../jobs/execute-job.js";
 import type { LoadedWorkflow } from "../loader/load-workflow.js";
-import type { RunnerLike, Stream } from "../runners/types.js";
+import type { RunnerLike } from "../runners/types.js";
 import { createSecretCache, type ResolveOptions } from "../secrets/index.js";
 import type { RunEvent } from "./events.js";
+import { executeTask } from "./execute-task.js";
 import { type RunReport, runReport } from "./report.js";
-import { resolveTaskSecrets } from "./task-secrets.js";
 
 export interface RunOptions {
   runner: RunnerLike;
@@ -110,36 +102,23 @@ export async function runWorkflow(
   schedule(tasks);
 
   const execute = async (task: Task, abort: AbortController): Promise<void> => {
-    let prepared: PreparedTask | undefined;
-    let outcome: TaskOutcome;
-    const action = loaded.actions[task.step];
-    try {
-      const called = subWorkflowName(loaded.workflow.steps[task.step]?.uses);
-      if (called !== undefined)
-        throw new PrepareError(
-          `sub-workflow '${called}' (uses: workflow:${called}) does not run under gantry run yet: run it with gantry up or a server`,
-        );
-      prepared = prepareTask(
-        loaded.workflow,
-        info,
-        state,
-        task,
-        ancestors.get(task.step) ?? [],
-        action?.spec,
-      );
-      const files = workspaceActionOf(loaded.workflow.steps[task.step]?.uses);
-      if (files) {
-        throw new PrepareError(
-          `gantry/${files} keeps its files in Gantry's store, which gantry run has none of: run the workflow with gantry up, or a server and a worker`,
-        );
-      }
-      prepared = await resolveTaskSecrets(prepared, secretOptions);
-      for (const secret of prepared.secrets) masker.add(secret);
-      emit({ type: "task-started", task: prepared, at: Date.now() });
-      const onLine = (stream: Stream, raw: string) => {
-        const mask = addMaskCommand(raw);
-        if (mask !== undefined) return void masker.add(mask);
-        const line = masker.mask(raw);
+    const { outcome, prepared } = await executeTask({
+      workflow: loaded.workflow,
+      info,
+      state,
+      task,
+      ancestors: ancestors.get(task.step) ?? [],
+      runId: info.id,
+      runner,
+      signal: abort.signal,
+      masker,
+      secrets: secretOptions,
+      action: (key) => {
+        const action = loaded.actions[key];
+        return action ? { spec: action.spec, folder: async () => action.dir } : undefined;
+      },
+      onStart: (started) => emit({ type: "task-started", task: started, at: Date.now() }),
+      onLine: (stream, line) =>
         emit({
           type: "line",
           step: task.step,
@@ -148,47 +127,14 @@ export async function runWorkflow(
           stream,
           line,
           at: Date.now(),
-        });
-      };
-      const result = loaded.workflow.steps[task.step]?.steps
-        ? await executeJob({
-            workflow: loaded.workflow,
-            info,
-            state,
-            task,
-            ancestors: ancestors.get(task.step) ?? [],
-            action: async (key) => loaded.actions[key],
-            resolve: async (t) => {
-              const resolved = await resolveTaskSecrets(t, secretOptions);
-              for (const secret of resolved.secrets) masker.add(secret);
-              return resolved;
-            },
-            runner,
-            runId: info.id,
-            signal: abort.signal,
-            onLine,
-          })
-        : await runner.run({
-            task: prepared,
-            runId: info.id,
-            ...(action ? { actionDir: action.dir } : {}),
-            signal: abort.signal,
-            onLine,
-          });
-      outcome = {
-        ...result,
-        ...(result.outputs ? { outputs: maskDeep(result.outputs, masker) } : {}),
-        ...(result.error ? { error: masker.mask(result.error) } : {}),
-      };
-    } catch (error) {
-      const message = masker.mask((error as Error).message);
-      outcome = {
-        status: "failed",
-        error: message,
-        retryable: !(error instanceof PrepareError),
-        finishedAt: Date.now(),
-      };
-    }
+        }),
+      refuse: {
+        subWorkflow: (called) =>
+          `sub-workflow '${called}' (uses: workflow:${called}) does not run under gantry run yet: run it with gantry up or a server`,
+        files: (name) =>
+          `gantry/${name} keeps its files in Gantry's store, which gantry run has none of: run the workflow with gantry up, or a server and a worker`,
+      },
+    });
     running.delete(key(task));
     const next = planner.finish(state, task, outcome);
     const retry = next.find((t) => t.step === task.step && t.index === task.index);

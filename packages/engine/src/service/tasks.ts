@@ -16,10 +16,12 @@ import { runInfo, runState, secretMasker, stateChanges } from "./run-record.js";
 import type { UnitOfWork } from "./unit-of-work.js";
 
 export type Job = Selectable<JobsTable>;
+/** What names a job: enough to start or finish its task. */
+export type JobKey = Pick<Job, "id" | "run_id" | "step" | "item_index" | "attempt">;
 
 /** What a worker needs to run a claimed job. */
 export interface ClaimedTask {
-  job: Job;
+  job: JobKey;
   task: Task;
   run: Selectable<RunsTable>;
   definition: WorkflowDefinition;
@@ -27,7 +29,7 @@ export interface ClaimedTask {
   state: RunState;
 }
 
-const taskOf = (job: Job): Task => ({
+const taskOf = (job: JobKey): Task => ({
   step: job.step,
   index: job.item_index,
   attempt: job.attempt,
@@ -41,7 +43,7 @@ const taskOf = (job: Job): Task => ({
 export async function startTask(
   ctx: ServiceContext,
   { db: tx }: UnitOfWork,
-  job: Job,
+  job: JobKey,
   workerId: string,
 ): Promise<ClaimedTask | undefined> {
   const run = await lockRun(tx, ctx.database.dialect, job.run_id);
@@ -81,7 +83,7 @@ export async function startTask(
   return { job, task, run, definition, info, state };
 }
 
-async function heldBy(tx: Db, job: Job, workerId: string, state: RunState): Promise<boolean> {
+async function heldBy(tx: Db, job: JobKey, workerId: string, state: RunState): Promise<boolean> {
   const item = state.steps[job.step]?.items[job.item_index];
   if (item?.status !== "running" || item.attempts !== job.attempt) return false;
   const row = await tx
@@ -145,7 +147,7 @@ export interface FinishOptions {
 export async function finishTask(
   ctx: ServiceContext,
   unit: UnitOfWork,
-  job: Job,
+  job: JobKey,
   outcome: TaskOutcome,
   workerId: string | null,
   options: FinishOptions = {},

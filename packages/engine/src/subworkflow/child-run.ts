@@ -38,7 +38,7 @@ export function isSubWorkflowTask(claimed: Pick<ClaimedTask, "definition" | "tas
  */
 export async function startChildRun(
   ctx: ServiceContext,
-  claimed: ClaimedTask,
+  claimed: Pick<ClaimedTask, "job" | "task" | "definition" | "info" | "state">,
   workerId: string,
 ): Promise<void> {
   const { definition, info, state, task, job } = claimed;

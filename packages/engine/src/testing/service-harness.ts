@@ -13,7 +13,8 @@ import { decodeRunOutputs, decodeRunState } from "../store/decode/index.js";
 import { getRun } from "../store/queries/get-run.js";
 import { withPeopleTables } from "../store/queries/people-tables.js";
 import type { RunsTable, StepAttemptsTable } from "../store/tables.js";
-import { Worker, type WorkerOptions } from "../worker/worker.js";
+import { createWorker, type WorkerOptions } from "../worker/create-worker.js";
+import type { Worker } from "../worker/worker.js";
 import { tempDir } from "./temp-dir.js";
 import { waitFor } from "./wait-for.js";
 
@@ -66,7 +67,7 @@ export async function openHarness(database: Database): Promise<Harness> {
     async worker(options = {}) {
       const n = count++;
       const { database: own, ...rest } = options;
-      const worker = new Worker(own ? { ...ctx, database: own } : ctx, {
+      const worker = createWorker(own ? { ...ctx, database: own } : ctx, {
         ...FAST_WORKER,
         id: `worker-${n}`,
         cacheDir: path.join(tmp.dir, `cache-${n}`),

@@ -14,7 +14,8 @@ import { postgresDatabase } from "../testing/databases.js";
 import { createRunInUnit } from "../testing/operations.js";
 import { tempDir } from "../testing/temp-dir.js";
 import { waitFor } from "../testing/wait-for.js";
-import { Worker } from "./worker.js";
+import { createWorker } from "./create-worker.js";
+import type { Worker } from "./worker.js";
 
 const WIDTH = 60;
 const WORKERS = 3;
@@ -72,7 +73,7 @@ describe("wide fan-in on PostgreSQL with several workers", () => {
       pools.push(own);
       const ownNotifier = await PgNotifier.start(own.url!, own.pool!);
       notifiers.push(ownNotifier);
-      const worker = new Worker(
+      const worker = createWorker(
         { database: own, box, notifier: ownNotifier, now: () => Date.now(), ...processState() },
         {
           id: `fan-in-${i}`,

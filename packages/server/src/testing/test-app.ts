@@ -2,6 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import {
+  createWorker,
   type Database,
   type InventoryState,
   LocalLogArchive,
@@ -15,7 +16,7 @@ import {
   SecretBox,
   type ServiceContext,
   type SourceSyncer,
-  Worker,
+  type Worker,
   type WorkerOptions,
 } from "@gantry/engine";
 import type { FastifyInstance } from "fastify";
@@ -113,7 +114,7 @@ export async function startTestWorker(
   dir: string,
   extra: Partial<WorkerOptions> = {},
 ): Promise<Worker> {
-  const worker = new Worker(service, {
+  const worker = createWorker(service, {
     cacheDir: path.join(dir, "cache"),
     runner: new LocalRunner({ killGraceMs: 500 }),
     pollMs: 200,

@@ -1,0 +1,140 @@
+import { Planner } from "@gantry/core";
+import { openRunMasks } from "../secrets/run-masks.js";
+import type { ServiceContext } from "../service/context.js";
+import { runState } from "../service/run-record.js";
+import { type ClaimedTask, finishTask, type JobKey, startTask } from "../service/tasks.js";
+import { withUnitOfWork } from "../service/unit-of-work.js";
+import { cancelRequestedRuns } from "../store/queries/cancel-requested.js";
+import { claimJobs } from "../store/queries/claim-jobs.js";
+import { heldJobs } from "../store/queries/held-jobs.js";
+import { lockRun } from "../store/queries/lock-run.js";
+import { nextAvailableAt } from "../store/queries/next-available.js";
+import { renewLeases } from "../store/queries/renew-leases.js";
+import { requeueJob } from "../store/queries/requeue-job.js";
+import { updateRun } from "../store/queries/update-run.js";
+import { upsertWorker } from "../store/queries/upsert-worker.js";
+import { workerHeartbeatAt } from "../store/queries/worker-heartbeat.js";
+import { completeParent, startChildRun } from "../subworkflow/child-run.js";
+import type { JobLease, StartedTask, WorkerQueue } from "../worker/worker-queue.js";
+
+/**
+ * The queue of a worker that reaches the database: the jobs table, the run operations of service/
+ * (which re-plan a run under its row lock), and the notifier for wake-ups.
+ */
+export function storeQueue(ctx: ServiceContext): WorkerQueue {
+  const { db } = ctx.database;
+  const dialect = ctx.database.dialect;
+  // The last step of a child run ends its parent's waiting step.
+  const endParent = async (run: StartedTask["run"]) => {
+    if (run.child) await completeParent(ctx, run.id);
+  };
+  return {
+    async register(worker) {
+      await upsertWorker(db, {
+        id: worker.id,
+        labels_json: JSON.stringify(worker.labels),
+        capacity: worker.capacity,
+        hostname: worker.hostname,
+        started_at: worker.startedAt,
+        heartbeat_at: worker.now,
+      });
+    },
+    subscribe(listener) {
+      const offJobs = ctx.notifier.subscribe("jobs", (payload) => listener.jobs(payload));
+      const offCancel = ctx.notifier.subscribe("cancel", (runId) => listener.cancel(runId));
+      return () => {
+        offJobs();
+        offCancel();
+      };
+    },
+    claim: (request) =>
+      claimJobs(
+        db,
+        dialect,
+        { id: request.workerId, labels: request.labels },
+        request.now,
+        request.leaseUntil,
+        request.limit,
+      ),
+    nextDue: (now) => nextAvailableAt(db, now),
+    held: (workerId, leasedBeyond) => heldJobs(db, workerId, leasedBeyond),
+    async start(job, workerId) {
+      const claimed = await withUnitOfWork(ctx, (tx) => startTask(ctx, tx, job, workerId));
+      return claimed ? startedTask(ctx, claimed, job) : undefined;
+    },
+    async startSubWorkflow(started, workerId) {
+      await startChildRun(ctx, started, workerId);
+      // A child that could not start failed the step, and maybe its run: which may be a child too.
+      await endParent(started.run);
+    },
+    async finish(started, outcome, options) {
+      const leaseUntil = options.take?.leaseUntil;
+      const taken = await withUnitOfWork(ctx, (tx) =>
+        finishTask(ctx, tx, started.job, outcome, options.workerId, {
+          group: started.run.concurrency_group,
+          ...(options.secrets ? { secrets: options.secrets } : {}),
+          ...(options.masks ? { masks: options.masks } : {}),
+          ...(options.take && options.workerId !== null && leaseUntil !== undefined
+            ? { take: { workerId: options.workerId, labels: options.take.labels, leaseUntil } }
+            : {}),
+        }),
+      );
+      await endParent(started.run);
+      // Taken in the transaction that finished its predecessor: due and leased from then on.
+      return taken
+        ? startedTask(ctx, taken, { ...taken.job, available_at: ctx.now(), lease_until: leaseUntil ?? null })
+        : undefined;
+    },
+    async release(started) {
+      await withUnitOfWork(ctx, async (unit) => {
+        const tx = unit.db;
+        const run = await lockRun(tx, dialect, started.job.run_id);
+        if (!run) return;
+        const definition = await ctx.definitions.at(tx, run.revision);
+        const state = runState(run);
+        new Planner(definition.workflow, started.info).release(state, started.task);
+        await updateRun(tx, run.id, { state_json: JSON.stringify(state) });
+        await requeueJob(tx, started.job.id, ctx.now());
+      });
+      // Sent even for a run gone meanwhile, as any wake-up may be spurious: idle workers look once.
+      await ctx.notifier.notify("jobs");
+    },
+    renew: (workerId, leaseUntil, jobIds) => renewLeases(db, workerId, leaseUntil, jobIds),
+    cancelRequested: (runIds) => cancelRequestedRuns(db, runIds),
+    async isAlive(workerId, since) {
+      const at = await workerHeartbeatAt(db, workerId);
+      return at !== undefined && at >= since;
+    },
+  };
+}
+
+/** A started task as plain data: the run's row is reduced to what a worker uses of it. */
+function startedTask(
+  ctx: ServiceContext,
+  claimed: ClaimedTask,
+  job: JobKey & Pick<JobLease, "available_at" | "lease_until">,
+): StartedTask {
+  const { run, task, definition, info, state } = claimed;
+  return {
+    job: {
+      id: job.id,
+      run_id: job.run_id,
+      step: job.step,
+      item_index: job.item_index,
+      attempt: job.attempt,
+      available_at: job.available_at,
+      lease_until: job.lease_until,
+    },
+    task,
+    run: {
+      id: run.id,
+      workflow: run.workflow,
+      concurrency_group: run.concurrency_group,
+      child: info.trigger.type === "workflow_call",
+      masks: openRunMasks(run.masked_values, ctx.box),
+    },
+    definition,
+    info,
+    state,
+  };
+}
