@@ -24,6 +24,7 @@ export * from "./nodes/selector.js";
 export * from "./nodes/types.js";
 export * from "./notify/types.js";
 export * from "./outputs/output-file.js";
+export * from "./planner/call-deadline.js";
 export * from "./planner/context.js";
 export * from "./planner/plan.js";
 export * from "./planner/prepare.js";

@@ -1,4 +1,5 @@
 import {
+  childDeadline,
   evaluateTemplate,
   type RunState,
   stepContext,
@@ -9,7 +10,8 @@ import type { Selectable } from "kysely";
 import { InvalidInputError, NotFoundError, type ServiceContext } from "../service/context.js";
 import { createRun } from "../service/create-run.js";
 import type { WorkflowDefinition } from "../service/definition.js";
-import { type ClaimedTask, finishTask } from "../service/tasks.js";
+import { ACTIVE_RUN_STATUSES } from "../service/run-record.js";
+import { type ClaimedTask, finishTask, type Job } from "../service/tasks.js";
 import { getRun } from "../store/queries/get-run.js";
 import type { RunsTable } from "../store/tables.js";
 
@@ -28,6 +30,12 @@ export interface WorkflowCallTrigger {
   depth: number;
   /** Secret references the child may use besides its own (names it sees -> references). */
   secret_refs?: Record<string, string>;
+  /** When the child must have ended (ms since the epoch), from its parent's timeouts (see childDeadline). */
+  deadline?: number;
+  /** Which timeout set `deadline`, for the message of a child stopped by it. */
+  deadline_reason?: string;
+  /** Started by a clean-up step of a parent already cancelling: the parent's cancel does not stop it. */
+  cleanup?: boolean;
   [key: string]: unknown;
 }
 
@@ -80,8 +88,15 @@ export async function startChildRun(
       parent_index: task.index,
       parent_attempt: task.attempt,
       depth,
+      ...(state.cancelRequested ? { cleanup: true } : {}),
       ...(Object.keys(secretRefs).length > 0 ? { secret_refs: secretRefs } : {}),
     };
+    const startedAt = state.steps[task.step]?.items[task.index]?.startedAt ?? ctx.now();
+    const deadline = childDeadline(definition.workflow, task.step, spec, info, startedAt);
+    if (deadline) {
+      trigger.deadline = deadline.at;
+      trigger.deadline_reason = deadline.reason;
+    }
     child = await createRun(ctx, { workflow: name, inputs, trigger, parentRunId: job.run_id });
   } catch (error) {
     const why =
@@ -106,10 +121,28 @@ export async function startChildRun(
  */
 export async function completeParent(ctx: ServiceContext, childId: string): Promise<void> {
   const child = await getRun(ctx.database.db, childId);
-  if (!child || ["pending", "queued", "running"].includes(child.status)) return;
+  if (!child || !hasEnded(child.status)) return;
   const trigger = JSON.parse(child.trigger_json) as Partial<WorkflowCallTrigger>;
   if (trigger.type !== "workflow_call" || !trigger.parent_run) return;
-  const job = await ctx.database.db
+  const job = await parentJob(ctx, trigger);
+  if (!job) return;
+  await finishTask(ctx, job, childOutcome(child), null);
+  // The parent may have ended with this step, and be a child itself: the end travels up.
+  await completeParent(ctx, trigger.parent_run);
+}
+
+/** A run that will change no more: not pending in a group, queued, running or waiting for a person. */
+export function hasEnded(status: string): boolean {
+  return !["pending", ...ACTIVE_RUN_STATUSES].includes(status);
+}
+
+/** The waiting job of the parent step that started a child run (gone once that step has ended). */
+export async function parentJob(
+  ctx: ServiceContext,
+  trigger: Partial<WorkflowCallTrigger>,
+): Promise<Job | undefined> {
+  if (!trigger.parent_run) return undefined;
+  return ctx.database.db
     .selectFrom("jobs")
     .selectAll()
     .where("run_id", "=", trigger.parent_run)
@@ -117,10 +150,6 @@ export async function completeParent(ctx: ServiceContext, childId: string): Prom
     .where("item_index", "=", trigger.parent_index as number)
     .where("attempt", "=", trigger.parent_attempt as number)
     .executeTakeFirst();
-  if (!job) return;
-  await finishTask(ctx, job, childOutcome(child), null);
-  // The parent may have ended with this step, and be a child itself: the end travels up.
-  await completeParent(ctx, trigger.parent_run);
 }
 
 function childOutcome(child: Selectable<RunsTable>): TaskOutcome {
@@ -134,7 +163,10 @@ function childOutcome(child: Selectable<RunsTable>): TaskOutcome {
         : child.status === "timed_out"
           ? "timed_out"
           : "failed";
-  const failedStep = Object.entries(state?.steps ?? {}).find(([, s]) => s.result === "failure")?.[0];
+  const [failedStep, failed] =
+    Object.entries(state?.steps ?? {}).find(([, s]) => s.result === "failure") ?? [];
+  // Why it failed: the run's own error (a cancel's reason, its outputs), else its failed step's.
+  const why = child.error ?? failed?.error ?? failed?.items.find((i) => i.error !== undefined)?.error;
   return {
     status,
     exitCode: null,
@@ -142,7 +174,7 @@ function childOutcome(child: Selectable<RunsTable>): TaskOutcome {
     ...(status === "succeeded"
       ? {}
       : {
-          error: `sub-workflow run ${child.id} ${child.status}${failedStep ? ` (step ${failedStep})` : ""}${child.error ? `: ${child.error}` : ""}`,
+          error: `sub-workflow run ${child.id} ${child.status}${failedStep ? ` (step ${failedStep})` : ""}${why ? `: ${why}` : ""}`,
         }),
     retryable: false,
     ...(child.started_at ? { startedAt: child.started_at } : {}),
@@ -179,7 +211,7 @@ export async function activeChildren(ctx: ServiceContext, runId: string): Promis
     .selectFrom("runs")
     .select(["id", "trigger_json"])
     .where("parent_run_id", "=", runId)
-    .where("status", "in", ["pending", "queued", "running"])
+    .where("status", "in", ["pending", ...ACTIVE_RUN_STATUSES])
     .execute();
   return rows
     .filter((r) => (JSON.parse(r.trigger_json) as { type?: string }).type === "workflow_call")

@@ -1,3 +1,4 @@
 export * from "./cancel-tree.js";
 export * from "./check.js";
 export * from "./child-run.js";
+export * from "./reconcile.js";

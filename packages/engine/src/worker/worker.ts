@@ -39,6 +39,7 @@ import { insertStepSummary } from "../store/queries/step-summaries.js";
 import { updateRun } from "../store/queries/update-run.js";
 import { upsertWorker } from "../store/queries/upsert-worker.js";
 import { completeParent, isSubWorkflowTask, startChildRun } from "../subworkflow/child-run.js";
+import { withinCallDeadline } from "../subworkflow/deadline.js";
 import { withInheritedSecrets } from "../subworkflow/secrets.js";
 import { boundedSummary } from "../summaries/limits.js";
 import { BundleCache } from "./bundle-cache.js";
@@ -574,13 +575,10 @@ export class Worker {
               cache: secretOptions.cache,
             })),
           };
-      const evaluated = prepareTask(
-        definition.workflow,
+      const evaluated = withinCallDeadline(
+        prepareTask(definition.workflow, info, state, task, planner.ancestorsOf(task.step), action?.spec),
         info,
-        state,
-        task,
-        planner.ancestorsOf(task.step),
-        action?.spec,
+        this.ctx.now(),
       );
       if (withheld) writer.line("stderr", WITHHELD_NOTICE);
       const prepared = await resolveTaskSecrets(
