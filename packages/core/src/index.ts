@@ -46,6 +46,6 @@ export * from "./validate/fix-injections.js";
 export { untrustedInput } from "./validate/injection.js";
 export { innerActionKey } from "./validate/job.js";
 export { schemaProblems } from "./validate/schema-problems.js";
-export { subWorkflowName } from "./validate/sub-workflow.js";
+export { isSubWorkflowUses, libraryWorkflowUses, subWorkflowName } from "./validate/sub-workflow.js";
 export * from "./validate/workflow.js";
 export * from "./yaml/parse.js";

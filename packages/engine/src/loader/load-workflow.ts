@@ -3,6 +3,7 @@ import { readFile } from "node:fs/promises";
 import path from "node:path";
 import {
   type ActionSpec,
+  libraryWorkflowUses,
   type Problem,
   type UsesReference,
   validateActionText,
@@ -12,6 +13,7 @@ import {
 import { BUILTIN_USES, builtinActionDir, builtinActionNames } from "../git/builtin-actions.js";
 import { scheduleProblems } from "../scheduler/validate.js";
 import { eventTriggerProblems } from "../triggers/validate.js";
+import { type LoadedCall, loadLibraryCall } from "./library-workflow.js";
 import { isInside, repositoryRoot } from "./repository-root.js";
 
 /** Where a library action came from: `uses: <library>/<path>@<ref>` and the commit the ref named. */
@@ -30,6 +32,10 @@ export type LibraryResolver = (
 export interface LoadOptions {
   /** Resolves `uses: <library>/<path>@<ref>`; without it such a step is a problem. */
   libraries?: LibraryResolver;
+  /** Where `uses: ./path` starts, instead of the file's repository (a library workflow: the library's tree). */
+  root?: string;
+  /** How many library workflows called this one (a guard against a circle of them). */
+  libraryDepth?: number;
 }
 
 export interface LoadedAction {
@@ -48,6 +54,8 @@ export interface LoadedWorkflow {
   workflow: WorkflowSpec;
   /** The action each `uses:` step runs, by step id. */
   actions: Record<string, LoadedAction>;
+  /** The library workflow each `uses: <library>/<path>.yaml@<ref>` step calls, by step id. */
+  calls?: Record<string, LoadedCall>;
 }
 
 export interface LoadResult {
@@ -62,8 +70,9 @@ export async function loadWorkflow(file: string, options: LoadOptions = {}): Pro
   const { shown, text, problem } = await readSource(file);
   if (problem) return { problems: [problem] };
   const validation = validateWorkflowText(shown, text);
-  const root = repositoryRoot(file);
+  const root = options.root ?? repositoryRoot(file);
   const actions: Record<string, LoadedAction> = {};
+  const calls: Record<string, LoadedCall> = {};
   const problems = [
     ...validation.problems,
     ...(await scheduleProblems(validation.source)),
@@ -73,6 +82,19 @@ export async function loadWorkflow(file: string, options: LoadOptions = {}): Pro
   const byDir = new Map<string, Promise<{ action?: LoadedAction; problems: Problem[] }>>();
   await Promise.all(
     validation.uses.map(async (ref) => {
+      if (libraryWorkflowUses(ref.uses) !== undefined) {
+        if (!validation.workflow || !validation.source) return;
+        const call = await loadLibraryCall(
+          ref,
+          validation.source,
+          validation.workflow,
+          options,
+          loadWorkflow,
+        );
+        if ("call" in call) calls[ref.step] = call.call;
+        else problems.push(...call.problems);
+        return;
+      }
       const resolved = await resolveUses(ref, root, options);
       if ("problem" in resolved) {
         problems.push(resolved.problem);
@@ -91,7 +113,9 @@ export async function loadWorkflow(file: string, options: LoadOptions = {}): Pro
     }),
   );
   if (problems.length > 0 || !validation.workflow) return { problems };
-  return { loaded: { file: path.resolve(file), root, workflow: validation.workflow, actions }, problems };
+  const loaded: LoadedWorkflow = { file: path.resolve(file), root, workflow: validation.workflow, actions };
+  if (Object.keys(calls).length > 0) loaded.calls = calls;
+  return { loaded, problems };
 }
 
 async function resolveUses(

@@ -1,6 +1,7 @@
 import {
   childDeadline,
   evaluateTemplate,
+  isSubWorkflowUses,
   type RunState,
   stepContext,
   subWorkflowName,
@@ -40,7 +41,7 @@ export interface WorkflowCallTrigger {
 }
 
 export function isSubWorkflowTask(claimed: Pick<ClaimedTask, "definition" | "task">): boolean {
-  return subWorkflowName(claimed.definition.workflow.steps[claimed.task.step]?.uses) !== undefined;
+  return isSubWorkflowUses(claimed.definition.workflow.steps[claimed.task.step]?.uses);
 }
 
 /**
@@ -55,7 +56,9 @@ export async function startChildRun(
 ): Promise<void> {
   const { definition, info, state, task, job } = claimed;
   const spec = definition.workflow.steps[task.step];
-  const name = subWorkflowName(spec?.uses) as string;
+  // A library workflow was loaded and stored with this revision (definition.calls); runs at that revision.
+  const call = definition.calls?.[task.step];
+  const name = call?.name ?? (subWorkflowName(spec?.uses) as string);
   const fail = (error: string) =>
     finishTask(
       ctx,
@@ -97,7 +100,13 @@ export async function startChildRun(
       trigger.deadline = deadline.at;
       trigger.deadline_reason = deadline.reason;
     }
-    child = await createRun(ctx, { workflow: name, inputs, trigger, parentRunId: job.run_id });
+    child = await createRun(ctx, {
+      workflow: name,
+      inputs,
+      trigger,
+      parentRunId: job.run_id,
+      ...(call ? { revision: call.revision, unregistered: true } : {}),
+    });
   } catch (error) {
     const why =
       error instanceof InvalidInputError || error instanceof NotFoundError
