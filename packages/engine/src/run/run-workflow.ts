@@ -1,6 +1,7 @@
 import {
   addMaskCommand,
   ancestorsOf,
+  isSubWorkflowUses,
   Masker,
   maskDeep,
   onlyWaiting,
@@ -12,7 +13,6 @@ import {
   type RunState,
   resolveGate,
   type StepStatus,
-  subWorkflowName,
   type Task,
   type TaskOutcome,
   waitingGates,
@@ -23,6 +23,7 @@ import type { LoadedWorkflow } from "../loader/load-workflow.js";
 import type { RunnerLike, Stream } from "../runners/types.js";
 import { createSecretCache, type ResolveOptions } from "../secrets/index.js";
 import type { RunEvent } from "./events.js";
+import { localChildTask, runLocalChild } from "./local-child-run.js";
 import { type RunReport, runReport } from "./report.js";
 import { resolveTaskSecrets } from "./task-secrets.js";
 
@@ -110,15 +111,27 @@ export async function runWorkflow(
   schedule(tasks);
 
   const execute = async (task: Task, abort: AbortController): Promise<void> => {
+    // A sub-workflow step runs its child here, in this process (see local-child-run.ts).
+    if (isSubWorkflowUses(loaded.workflow.steps[task.step]?.uses)) {
+      const shown = localChildTask(task, loaded.workflow.steps[task.step]?.uses as string);
+      emit({ type: "task-started", task: shown, at: Date.now() });
+      const outcome = await runLocalChild({
+        parent: loaded,
+        options,
+        state,
+        task,
+        signal: abort.signal,
+        secretOptions,
+        onLine: (stream, line) =>
+          emit({ type: "line", ...task, stream, line: masker.mask(line), at: Date.now() }),
+        run: runWorkflow,
+      });
+      return settle(task, { ...outcome, outputs: maskDeep(outcome.outputs ?? {}, masker) }, shown);
+    }
     let prepared: PreparedTask | undefined;
     let outcome: TaskOutcome;
     const action = loaded.actions[task.step];
     try {
-      const called = subWorkflowName(loaded.workflow.steps[task.step]?.uses);
-      if (called !== undefined)
-        throw new PrepareError(
-          `sub-workflow '${called}' (uses: workflow:${called}) does not run under gantry run yet: run it with gantry up or a server`,
-        );
       prepared = prepareTask(
         loaded.workflow,
         info,
@@ -189,6 +202,11 @@ export async function runWorkflow(
         finishedAt: Date.now(),
       };
     }
+    settle(task, outcome, prepared);
+  };
+
+  /** Feeds a task's outcome to the planner, reports it and schedules what became ready. */
+  const settle = (task: Task, outcome: TaskOutcome, prepared: PreparedTask | undefined): void => {
     running.delete(key(task));
     const next = planner.finish(state, task, outcome);
     const retry = next.find((t) => t.step === task.step && t.index === task.index);

@@ -16,8 +16,9 @@ import { type ClaimedTask, finishTask, type Job } from "../service/tasks.js";
 import { getRun } from "../store/queries/get-run.js";
 import type { RunsTable } from "../store/tables.js";
 
-/** How deep sub-workflows may nest: a run of depth 10 cannot start another child. */
-export const MAX_SUB_WORKFLOW_DEPTH = 10;
+import { MAX_SUB_WORKFLOW_DEPTH } from "./limits.js";
+
+export { MAX_SUB_WORKFLOW_DEPTH };
 
 /** The trigger of a child run: who called it, and what it inherited. */
 export interface WorkflowCallTrigger {
