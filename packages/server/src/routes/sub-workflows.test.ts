@@ -132,6 +132,22 @@ describe("sub-workflows (uses: workflow:<name>)", () => {
     ]);
   });
 
+  it("lists a run's children with their graphs and statuses, for the run page's graph", async () => {
+    const run = await waitForRun(await start("release", { out: path.join(t.dir, "release-graph") }));
+    const reply = await t.app.inject({ url: `/api/v1/runs/${run.id}/children` });
+    expect(reply.statusCode).toBe(200);
+    const { children: listed } = reply.json();
+    expect(listed.map((c: { step: string }) => c.step).sort()).toEqual(["api", "web"]);
+    expect(listed[0]).toMatchObject({
+      workflow: "deploy-one",
+      status: "succeeded",
+      index: 0,
+      attempt: 1,
+      steps: [{ id: "deploy", name: "deploy", needs: [], status: "succeeded" }],
+    });
+    expect((await t.app.inject({ url: "/api/v1/runs/nope/children" })).statusCode).toBe(404);
+  });
+
   it("fails the step when its child fails, naming the child run", async () => {
     const run = await waitForRun(
       await start("release", { out: path.join(t.dir, "release-fail"), fail: true }),
