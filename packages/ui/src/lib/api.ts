@@ -162,6 +162,17 @@ export interface RunDetail extends RunSummary {
   steps: Record<string, StepReport>;
 }
 
+/** A sub-workflow run as its parent's graph unfolds it: the step that called it and its own steps. */
+export interface ChildRunGraph {
+  id: string;
+  workflow: string;
+  status: string;
+  step: string;
+  index: number;
+  attempt: number;
+  steps: { id: string; name: string; needs: string[]; status: string }[];
+}
+
 /** The current options of an `options_from` input, for the values of the inputs it depends on. */
 export interface InputOptions {
   options: { value: string | number | boolean; label?: string }[];
@@ -430,6 +441,8 @@ export const endpoints = {
     return api<{ runs: RunSummary[]; next_cursor: string | null }>(`/api/v1/runs?${params}`);
   },
   run: (id: string) => api<RunDetail>(`/api/v1/runs/${encodeURIComponent(id)}`),
+  runChildren: (id: string) =>
+    api<{ children: ChildRunGraph[] }>(`/api/v1/runs/${encodeURIComponent(id)}/children`),
   artifacts: (id: string) =>
     api<{ artifacts: Artifact[] }>(`/api/v1/runs/${encodeURIComponent(id)}/artifacts`),
   cancel: (id: string) =>
