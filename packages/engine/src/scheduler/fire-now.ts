@@ -1,3 +1,4 @@
+import { checkOptionInputs } from "../options/start-check.js";
 import { ConflictError, NotFoundError, type ServiceContext } from "../service/context.js";
 import { createRun } from "../service/create-run.js";
 import { getSchedule } from "../store/queries/schedule-get.js";
@@ -16,6 +17,15 @@ export async function fireScheduleNow(
   id: string,
 ): Promise<{ runId: string; status: string; scheduledAt: number }> {
   const at = ctx.now();
+  // Its inputs' values are checked against the current options first, as any start is (outside the
+  // transaction: computing options may start a run).
+  const schedule = await getSchedule(ctx.database.db, id);
+  if (schedule)
+    await checkOptionInputs(
+      ctx,
+      schedule.workflow,
+      JSON.parse(schedule.inputs_json) as Record<string, unknown>,
+    );
   let flush: (() => Promise<void>) | undefined;
   try {
     const run = await ctx.database.db.transaction().execute(async (tx) => {

@@ -8,6 +8,7 @@ import {
   type TaskOutcome,
 } from "@gantry/core";
 import type { Selectable } from "kysely";
+import { checkOptionInputs } from "../options/start-check.js";
 import { InvalidInputError, NotFoundError, type ServiceContext } from "../service/context.js";
 import { createRun } from "../service/create-run.js";
 import type { WorkflowDefinition } from "../service/definition.js";
@@ -101,6 +102,8 @@ export async function startChildRun(
       trigger.deadline = deadline.at;
       trigger.deadline_reason = deadline.reason;
     }
+    // A value for an `options_from` input of the child is checked against its current options.
+    if (!call) await checkOptionInputs(ctx, name, inputs);
     child = await createRun(ctx, {
       workflow: name,
       inputs,

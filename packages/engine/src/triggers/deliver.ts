@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { type EventTriggerKind, emptyInputsNote, eventTrigger, mapEventInputsReport } from "@gantry/core";
+import { checkOptionInputs } from "../options/start-check.js";
 import { isDatabaseError, isUniqueViolation } from "../scheduler/fire.js";
 import { contextInTransaction } from "../scheduler/in-transaction.js";
 import type { ServiceContext } from "../service/context.js";
@@ -62,6 +63,8 @@ export async function deliverEvent(
   let failure: Error;
   try {
     const { inputs, empty } = mapEventInputsReport(target.inputs, trigger);
+    // A value an `options_from` input no longer offers fails the event (recorded, with the options).
+    await checkOptionInputs(ctx, target.workflow, inputs);
     const flushes: Array<() => Promise<void>> = [];
     const runId = await db.transaction().execute(async (tx) => {
       const { ctx: inTx, flush } = contextInTransaction(ctx, tx);
