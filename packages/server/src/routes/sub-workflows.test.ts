@@ -102,7 +102,7 @@ describe("sub-workflows (uses: workflow:<name>)", () => {
   const children = (id: string) =>
     t.service.database.db
       .selectFrom("runs")
-      .select(["id", "workflow", "status", "trigger_json"])
+      .select(["id", "workflow", "status", "trigger_json", "error"])
       .where("parent_run_id", "=", id)
       .orderBy("created_at")
       .execute();
@@ -168,6 +168,8 @@ describe("sub-workflows (uses: workflow:<name>)", () => {
     await t.app.inject({ method: "POST", url: `/api/v1/runs/${parent}/cancel` });
     expect((await waitForRun(parent)).status).toBe("cancelled");
     expect((await children(parent))[0]?.status).toBe("cancelled");
+    // The child says why it was cancelled.
+    expect((await children(parent))[0]?.error).toBe(`cancelled: its parent run ${parent} was cancelled`);
 
     const other = await start("waits");
     let child: string | undefined;
