@@ -1,5 +1,5 @@
 import { InvalidInputError, type ServiceContext } from "../service/context.js";
-import { getWorkflow } from "../store/queries/get-workflow.js";
+import { getWorkflows } from "../store/queries/get-workflow.js";
 import { OptionsResolver, OptionsSourceError } from "./resolve-options.js";
 
 /**
@@ -54,21 +54,34 @@ function sharedResolver(ctx: ServiceContext): OptionsResolver {
 }
 
 async function optionInputNames(ctx: ServiceContext, workflow: string): Promise<string[]> {
+  return (await optionInputsOf(ctx, [workflow])).get(workflow) ?? [];
+}
+
+/**
+ * The `options_from` inputs of each workflow, read in one query for those not seen within the TTL: a
+ * scheduler batch of many workflows costs one statement, not one per fire.
+ */
+export async function optionInputsOf(
+  ctx: ServiceContext,
+  workflows: string[],
+): Promise<Map<string, string[]>> {
   let byWorkflow = optionInputs.get(ctx.database);
   if (!byWorkflow) {
     byWorkflow = new Map();
     optionInputs.set(ctx.database, byWorkflow);
   }
   const now = Date.now();
-  const cached = byWorkflow.get(workflow);
-  if (cached && cached.until > now) return cached.names;
-  const row = await getWorkflow(ctx.database.db, workflow);
-  const schema = row
-    ? (JSON.parse(row.input_schema_json) as { properties?: Record<string, Record<string, unknown>> })
-    : {};
-  const names = Object.entries(schema.properties ?? {})
-    .filter(([, property]) => property["x-options-from"])
-    .map(([name]) => name);
-  byWorkflow.set(workflow, { until: now + OPTION_INPUTS_TTL_MS, names });
-  return names;
+  const missing = [...new Set(workflows)].filter((w) => !((byWorkflow.get(w)?.until ?? 0) > now));
+  const rows = await getWorkflows(ctx.database.db, missing);
+  for (const name of missing) {
+    const row = rows.find((r) => r.name === name);
+    const schema = row
+      ? (JSON.parse(row.input_schema_json) as { properties?: Record<string, Record<string, unknown>> })
+      : {};
+    const names = Object.entries(schema.properties ?? {})
+      .filter(([, property]) => property["x-options-from"])
+      .map(([input]) => input);
+    byWorkflow.set(name, { until: now + OPTION_INPUTS_TTL_MS, names });
+  }
+  return new Map(workflows.map((w) => [w, byWorkflow.get(w)?.names ?? []]));
 }

@@ -1,4 +1,4 @@
-import { checkOptionInputs } from "../options/start-check.js";
+import { checkOptionInputs, optionInputsOf } from "../options/start-check.js";
 import { InvalidInputError, type ServiceContext } from "../service/context.js";
 import type { FireItem } from "./fire.js";
 
@@ -9,8 +9,14 @@ import type { FireItem } from "./fire.js";
  */
 export async function refusedByOptions(ctx: ServiceContext, batch: FireItem[]): Promise<Map<string, Error>> {
   const refused = new Map<string, Error>();
-  for (const { target, plan } of batch) {
-    if (!plan.decisions.some((d) => d.action !== "missed")) continue;
+  const starting = batch.filter(({ plan }) => plan.decisions.some((d) => d.action !== "missed"));
+  // One statement for the batch's workflows; only those with `options_from` inputs are checked further.
+  const inputs = await optionInputsOf(
+    ctx,
+    starting.map(({ target }) => target.workflow),
+  );
+  for (const { target } of starting) {
+    if ((inputs.get(target.workflow) ?? []).every((name) => target.inputs[name] === undefined)) continue;
     try {
       await checkOptionInputs(ctx, target.workflow, target.inputs);
     } catch (error) {
