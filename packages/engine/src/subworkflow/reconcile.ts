@@ -2,7 +2,7 @@ import { runDeadline } from "@gantry/core";
 import type { ServiceContext } from "../service/context.js";
 import { TERMINAL_RUN_STATUSES } from "../service/run-record.js";
 import { finishTask, type Job } from "../service/tasks.js";
-import { activeChildRuns, childRunsOf } from "../store/queries/child-runs.js";
+import { activeChildRuns, childRunsOf, subWorkflowsPending } from "../store/queries/child-runs.js";
 import { getRun } from "../store/queries/get-run.js";
 import { waitingJobs } from "../store/queries/waiting-jobs.js";
 import { cancelRunTree } from "./cancel-tree.js";
@@ -30,7 +30,8 @@ export interface SubWorkflowSweep {
 export async function reconcileSubWorkflows(ctx: ServiceContext): Promise<SubWorkflowSweep> {
   const sweep: SubWorkflowSweep = { settled: 0, orphaned: 0, timedOut: 0 };
   const db = ctx.database.db;
-  for (const job of await waitingJobs(db)) {
+  const pending = await subWorkflowsPending(db);
+  for (const job of pending.waiting ? await waitingJobs(db) : []) {
     const children = await childRunsOf(db, job.run_id);
     const child = children.find((c) => calledBy(JSON.parse(c.trigger_json), job));
     if (!child) {
@@ -55,7 +56,7 @@ export async function reconcileSubWorkflows(ctx: ServiceContext): Promise<SubWor
   }
   const now = ctx.now();
   // Shallowest first: a parent step times out with its own reason before its grandchildren do.
-  const active = (await activeChildRuns(db)).map((row) => ({
+  const active = (pending.children ? await activeChildRuns(db) : []).map((row) => ({
     row,
     trigger: JSON.parse(row.trigger_json) as Partial<WorkflowCallTrigger>,
   }));

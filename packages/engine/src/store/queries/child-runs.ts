@@ -29,3 +29,26 @@ export async function childRunsOf(db: Db, parentId: string): Promise<ChildRow[]>
     .orderBy("created_at")
     .execute();
 }
+
+/**
+ * Whether the sub-workflow sweep has anything to look at (a parked parent step, a child not ended): one
+ * statement, so an idle deployment's beat costs one, not the two lists.
+ */
+export async function subWorkflowsPending(db: Db): Promise<{ waiting: boolean; children: boolean }> {
+  const row = await db
+    .selectNoFrom((eb) => [
+      eb.exists(eb.selectFrom("jobs").select("id").where("status", "=", "waiting")).as("waiting"),
+      eb
+        .exists(
+          eb
+            .selectFrom("runs")
+            .select("id")
+            .where("trigger_type", "=", "workflow_call")
+            .where("status", "in", ["pending", "queued", "running", "waiting"]),
+        )
+        .as("children"),
+    ])
+    .executeTakeFirstOrThrow();
+  // SQLite answers 0/1, Postgres true/false.
+  return { waiting: Boolean(row.waiting), children: Boolean(row.children) };
+}
