@@ -1,5 +1,8 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: the tests hold workflow expressions
+
+import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { gitRemote } from "../../../engine/src/testing/git-repos.js";
 import { tempDir } from "../../../engine/src/testing/temp-dir.js";
 import { gantry } from "../testing/gantry-process.js";
 
@@ -38,5 +41,39 @@ outputs: {image: "\${{ steps.api.outputs.image }}"}
     expect(run.stderr).toMatch(/api +\| ▶ sub-workflow deploy-one \(run [0-9a-f-]+\.api\)/);
     expect(run.stderr).toMatch(/api +\| {3}build │ building api/);
     expect(run.stderr).toMatch(/tell +\| released registry\/api:1/);
+  }, 60_000);
+
+  it("runs a library workflow (uses: <library>/<path>.yaml@<ref>) from gantry.yaml's libraries", async () => {
+    const lib = gitRemote(path.join(temp.dir, "lib"));
+    lib.write(
+      "wf/hello.yaml",
+      `name: hello
+inputs: {who: {type: string, required: true}}
+steps:
+  say: {run: 'echo "said=hello $WHO" >> "$GANTRY_OUTPUT"', env: {WHO: "\${{ inputs.who }}"}}
+outputs: {said: "\${{ steps.say.outputs.said }}"}
+`,
+    );
+    lib.commit("v1");
+    lib.git("tag", "v1");
+    lib.push();
+    lib.git("push", "--quiet", "origin", "v1");
+    const dir = path.join(temp.dir, "caller");
+    temp.write("caller/gantry.yaml", `libraries:\n  - {name: infra, url: "${lib.url}"}\n`);
+    const file = temp.write(
+      "caller/greet.yaml",
+      `name: greet
+steps:
+  hi: {uses: "infra/wf/hello.yaml@v1", with: {who: ada}}
+outputs: {said: "\${{ steps.hi.outputs.said }}"}
+`,
+    );
+    const run = await gantry(["run", file, "--json"], {
+      cwd: dir,
+      env: { GANTRY_DATA: path.join(dir, "data") },
+    });
+    expect(run.stderr).toMatch(/hi +\| ▶ sub-workflow hello/);
+    expect(run.code).toBe(0);
+    expect(JSON.parse(run.stdout).outputs).toEqual({ said: "hello ada" });
   }, 60_000);
 });
