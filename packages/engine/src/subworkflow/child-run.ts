@@ -16,10 +16,9 @@ import { ACTIVE_RUN_STATUSES } from "../service/run-record.js";
 import { type ClaimedTask, finishTask, type Job } from "../service/tasks.js";
 import { getRun } from "../store/queries/get-run.js";
 import type { RunsTable } from "../store/tables.js";
-
 import { MAX_SUB_WORKFLOW_DEPTH } from "./limits.js";
 
-export { MAX_SUB_WORKFLOW_DEPTH };
+export { MAX_SUB_WORKFLOW_DEPTH } from "./limits.js";
 
 /** The trigger of a child run: who called it, and what it inherited. */
 export interface WorkflowCallTrigger {
