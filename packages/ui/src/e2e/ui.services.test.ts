@@ -307,6 +307,8 @@ describe("web UI, end to end", () => {
       expect(box && outer && box.x >= outer.x && box.x + box.width <= outer.x + outer.width + 1).toBe(true);
     }
     await shots.take(page, "run-sub-workflow-unfolded");
+    // The fold button and the link inside the node keep the page accessible.
+    expect(await accessibilityViolations(page)).toEqual([]);
 
     await page.getByRole("link", { name: /ship-child · run/ }).click();
     await page.waitForURL(/\/runs\/[0-9a-f-]{36}$/);
