@@ -9,16 +9,8 @@ import {
   type WorkflowSpec,
 } from "@gantry/core";
 import { callInputProblems } from "../subworkflow/check.js";
-import type { LibraryPin, LoadedWorkflow, LoadOptions } from "./load-workflow.js";
+import type { LoadedCall, LoadedWorkflow, LoadOptions } from "./loaded-types.js";
 import { isInside } from "./repository-root.js";
-
-/** A sub-workflow step's call of a library workflow, loaded with the library at its pinned commit. */
-export interface LoadedCall {
-  /** The called workflow's name (its `name:`, else the file's). */
-  name: string;
-  pin: LibraryPin;
-  loaded: LoadedWorkflow;
-}
 
 /** Library workflows may call library workflows; this deep, the chain is taken for a circle. */
 const MAX_LIBRARY_NESTING = 10;

@@ -6,10 +6,11 @@ import { fireScheduleNow } from "../scheduler/fire-now.js";
 import { MIN, schedulerFixture, T0 } from "../scheduler/scheduler-suite.js";
 import { scheduleFires } from "../scheduler/status.js";
 import { syncSchedules } from "../scheduler/sync.js";
-import { createRun } from "../service/create-run.js";
+import { withUnitOfWork } from "../service/unit-of-work.js";
 import type { Database } from "../store/database.js";
 import { childRunsOf } from "../store/queries/child-runs.js";
 import { getTriggerEvent } from "../store/queries/trigger-events.js";
+import { createRunInUnit } from "../testing/operations.js";
 import { runView } from "../testing/service-harness.js";
 import { deliverEvent } from "../triggers/deliver.js";
 
@@ -51,7 +52,7 @@ export function describeOptionsOnStart(name: string, open: () => Promise<Databas
         "plain.yaml":
           'name: plain\non:\n  schedule:\n    - {cron: "* * * * *"}\nsteps:\n  a: {run: "true"}\n',
       });
-      await syncSchedules(f.ctx);
+      await withUnitOfWork(f.ctx, (tx) => syncSchedules(f.ctx, tx));
       const s = f.scheduler({ lanes: 1, sync: false });
       await s.start();
       await f.at(T0 + MIN, s);
@@ -100,8 +101,8 @@ export function describeOptionsOnStart(name: string, open: () => Promise<Databas
       });
       // The worker runs on the real clock; so does this context.
       await f.h.worker();
-      const good = await createRun(f.h.ctx, { workflow: "parent", inputs: { region: "eu" } });
-      const bad = await createRun(f.h.ctx, { workflow: "parent", inputs: { region: "moon" } });
+      const good = await createRunInUnit(f.h.ctx, { workflow: "parent", inputs: { region: "eu" } });
+      const bad = await createRunInUnit(f.h.ctx, { workflow: "parent", inputs: { region: "moon" } });
       const failed = await f.h.waitForRun(bad.id, ["failed", "succeeded"], 30_000);
       expect(runView(failed).state?.steps.call?.items[0]?.error).toBe(
         `sub-workflow 'child': inputs.region: 'moon' is not one of the current options ("eu")`,

@@ -18,7 +18,7 @@ import type { Stream } from "../runners/types.js";
 import type { ResolveOptions } from "../secrets/index.js";
 import { MAX_SUB_WORKFLOW_DEPTH } from "../subworkflow/limits.js";
 import type { RunEvent } from "./events.js";
-import type { RunOptions } from "./run-workflow.js";
+import type { RunOptions } from "./run-options.js";
 import { resolveWorkflowSecrets } from "./task-secrets.js";
 
 /** What a sub-workflow step needs from the run that calls it, under `gantry run`. */

@@ -9,7 +9,6 @@ import {
   type PreparedTask,
   PrepareError,
   prepareTask,
-  type RunInfo,
   type RunState,
   resolveGate,
   type StepStatus,
@@ -20,24 +19,14 @@ import {
 import { workspaceActionOf } from "../artifacts/workspace-actions.js";
 import { executeJob } from "../jobs/execute-job.js";
 import type { LoadedWorkflow } from "../loader/load-workflow.js";
-import type { RunnerLike, Stream } from "../runners/types.js";
+import type { Stream } from "../runners/types.js";
 import { createSecretCache, type ResolveOptions } from "../secrets/index.js";
-import type { RunEvent } from "./events.js";
 import { localChildTask, runLocalChild } from "./local-child-run.js";
 import { type RunReport, runReport } from "./report.js";
+import type { RunOptions } from "./run-options.js";
 import { resolveTaskSecrets } from "./task-secrets.js";
 
-export interface RunOptions {
-  runner: RunnerLike;
-  info: RunInfo;
-  /** How many tasks may run at once. */
-  parallel: number;
-  onEvent?: (event: RunEvent) => void;
-  /** Aborting cancels the run: running steps are killed, clean-up steps (`always()`) still run. */
-  signal?: AbortSignal;
-  /** How references in steps' `env` and `with` resolve; relative paths start at the repository root. */
-  secrets?: Partial<ResolveOptions>;
-}
+export type { RunOptions } from "./run-options.js";
 
 /** A run resolves each reference once; five minutes keeps a long run from using a rotated secret forever. */
 const SECRET_CACHE_TTL_MS = 300_000;

@@ -6,7 +6,6 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { LocalNotifier } from "../queue/notifier.js";
 import { LocalRunner } from "../runners/local/local-runner.js";
 import type { ServiceContext } from "../service/context.js";
-import { createRun } from "../service/create-run.js";
 import { SecretBox } from "../service/secret-box.js";
 import type { Database } from "../store/database.js";
 import { getRun } from "../store/queries/get-run.js";
@@ -15,6 +14,7 @@ import { claimGitEvent } from "../store/queries/git-event-insert.js";
 import { listWorkflows } from "../store/queries/list-workflows.js";
 import { listSchedules } from "../store/queries/schedule-list.js";
 import { gitRemote, startGitDaemon } from "../testing/git-repos.js";
+import { createRunInUnit } from "../testing/operations.js";
 import { FAST_WORKER } from "../testing/service-harness.js";
 import { tempDir } from "../testing/temp-dir.js";
 import { waitFor } from "../testing/wait-for.js";
@@ -90,7 +90,7 @@ export function describeSources(label: string, openDatabase: () => Promise<Datab
       });
       expect(status?.lastSyncAt).toBeGreaterThan(0);
 
-      const run = await createRun(ctx, { workflow: "greet" });
+      const run = await createRunInUnit(ctx, { workflow: "greet" });
       const row = await getRun(database.db, run.id);
       expect(row).toMatchObject({ source: "app", commit_sha: first });
 
@@ -336,7 +336,7 @@ export function describeSources(label: string, openDatabase: () => Promise<Datab
       });
       await worker.start();
       try {
-        const run = await createRun(ctx, { workflow: "ship" });
+        const run = await createRunInUnit(ctx, { workflow: "ship" });
         const row = await waitFor(
           async () => {
             const r = await getRun(database.db, run.id);

@@ -2,6 +2,7 @@ import type { RunState } from "@gantry/core";
 import { cancelRun } from "../service/cancel-run.js";
 import type { ServiceContext } from "../service/context.js";
 import { TERMINAL_RUN_STATUSES } from "../service/run-record.js";
+import { withUnitOfWork } from "../service/unit-of-work.js";
 import { lockRun } from "../store/queries/lock-run.js";
 import { updateRun } from "../store/queries/update-run.js";
 import { activeChildren, completeParent } from "./child-run.js";
@@ -17,7 +18,7 @@ export async function cancelRunTree(
   reason?: string,
 ): Promise<{ status: string }> {
   if (reason !== undefined) await recordCancelReason(ctx, id, reason);
-  const result = await cancelRun(ctx, id);
+  const result = await withUnitOfWork(ctx, (tx) => cancelRun(ctx, tx, id));
   const why = `its parent run ${id} was cancelled${reason !== undefined ? `: ${reason}` : ""}`;
   for (const child of await activeChildren(ctx, id)) await cancelRunTree(ctx, child, why);
   await completeParent(ctx, id);
@@ -30,8 +31,9 @@ export async function cancelRunTree(
  * never started (pending in its concurrency group, no state yet). A run that has ended keeps its own.
  */
 async function recordCancelReason(ctx: ServiceContext, id: string, reason: string): Promise<void> {
-  await ctx.database.db.transaction().execute(async (tx) => {
-    const row = await lockRun(tx, ctx.database.dialect, id);
+  // A unit of its own, before the cancel's: the cancel locks the run's concurrency group before the run.
+  await withUnitOfWork(ctx, async ({ db: tx, dialect }) => {
+    const row = await lockRun(tx, dialect, id);
     if (!row || (TERMINAL_RUN_STATUSES as readonly string[]).includes(row.status)) return;
     const state = JSON.parse(row.state_json) as RunState | null;
     if (!state) return void (await updateRun(tx, id, { error: `cancelled: ${reason}` }));

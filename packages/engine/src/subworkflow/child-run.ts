@@ -10,10 +10,11 @@ import {
 import type { Selectable } from "kysely";
 import { checkOptionInputs } from "../options/start-check.js";
 import { InvalidInputError, NotFoundError, type ServiceContext } from "../service/context.js";
-import { createRun } from "../service/create-run.js";
+import { startRun } from "../service/create-run.js";
 import type { WorkflowDefinition } from "../service/definition.js";
 import { ACTIVE_RUN_STATUSES } from "../service/run-record.js";
 import { type ClaimedTask, finishTask, type Job } from "../service/tasks.js";
+import { withUnitOfWork } from "../service/unit-of-work.js";
 import { getRun } from "../store/queries/get-run.js";
 import type { RunsTable } from "../store/tables.js";
 import { MAX_SUB_WORKFLOW_DEPTH } from "./limits.js";
@@ -61,11 +62,14 @@ export async function startChildRun(
   const call = definition.calls?.[task.step];
   const name = call?.name ?? (subWorkflowName(spec?.uses) as string);
   const fail = (error: string) =>
-    finishTask(
-      ctx,
-      job,
-      { status: "failed", exitCode: null, error, retryable: false, finishedAt: ctx.now() },
-      workerId,
+    withUnitOfWork(ctx, (tx) =>
+      finishTask(
+        ctx,
+        tx,
+        job,
+        { status: "failed", exitCode: null, error, retryable: false, finishedAt: ctx.now() },
+        workerId,
+      ),
     );
   const depth = Number((info.trigger as Partial<WorkflowCallTrigger>).depth ?? 0) + 1;
   if (depth > MAX_SUB_WORKFLOW_DEPTH) {
@@ -103,7 +107,7 @@ export async function startChildRun(
     }
     // A value for an `options_from` input of the child is checked against its current options.
     if (!call) await checkOptionInputs(ctx, name, inputs);
-    child = await createRun(ctx, {
+    child = await startRun(ctx, {
       workflow: name,
       inputs,
       trigger,
@@ -138,7 +142,7 @@ export async function completeParent(ctx: ServiceContext, childId: string): Prom
   if (trigger.type !== "workflow_call" || !trigger.parent_run) return;
   const job = await parentJob(ctx, trigger);
   if (!job) return;
-  await finishTask(ctx, job, childOutcome(child), null);
+  await withUnitOfWork(ctx, (tx) => finishTask(ctx, tx, job, childOutcome(child), null));
   // The parent may have ended with this step, and be a child itself: the end travels up.
   await completeParent(ctx, trigger.parent_run);
 }

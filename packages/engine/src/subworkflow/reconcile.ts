@@ -2,6 +2,7 @@ import { runDeadline } from "@gantry/core";
 import type { ServiceContext } from "../service/context.js";
 import { TERMINAL_RUN_STATUSES } from "../service/run-record.js";
 import { finishTask, type Job } from "../service/tasks.js";
+import { withUnitOfWork } from "../service/unit-of-work.js";
 import { activeChildRuns, childRunsOf, subWorkflowsPending } from "../store/queries/child-runs.js";
 import { getRun } from "../store/queries/get-run.js";
 import { waitingJobs } from "../store/queries/waiting-jobs.js";
@@ -35,18 +36,14 @@ export async function reconcileSubWorkflows(ctx: ServiceContext): Promise<SubWor
     const children = await childRunsOf(db, job.run_id);
     const child = children.find((c) => calledBy(JSON.parse(c.trigger_json), job));
     if (!child) {
-      await finishTask(
-        ctx,
-        job,
-        {
-          status: "failed",
-          exitCode: null,
-          error: `sub-workflow run of step '${job.step}' is gone: it was deleted before it ended`,
-          retryable: false,
-          finishedAt: ctx.now(),
-        },
-        null,
-      );
+      const outcome = {
+        status: "failed" as const,
+        exitCode: null,
+        error: `sub-workflow run of step '${job.step}' is gone: it was deleted before it ended`,
+        retryable: false,
+        finishedAt: ctx.now(),
+      };
+      await withUnitOfWork(ctx, (tx) => finishTask(ctx, tx, job, outcome, null));
       await completeParent(ctx, job.run_id);
       sweep.settled++;
     } else if (hasEnded(child.status)) {
@@ -106,18 +103,14 @@ async function timeOut(
 ): Promise<void> {
   const job = await parentJob(ctx, trigger);
   if (job?.status === "waiting") {
-    await finishTask(
-      ctx,
-      job,
-      {
-        status: "timed_out",
-        exitCode: null,
-        error: `sub-workflow run ${childId} timed out: ${reason}`,
-        retryable: false,
-        finishedAt: ctx.now(),
-      },
-      null,
-    );
+    const outcome = {
+      status: "timed_out" as const,
+      exitCode: null,
+      error: `sub-workflow run ${childId} timed out: ${reason}`,
+      retryable: false,
+      finishedAt: ctx.now(),
+    };
+    await withUnitOfWork(ctx, (tx) => finishTask(ctx, tx, job, outcome, null));
   }
   await cancelRunTree(ctx, childId, `timed out: ${reason}`);
   if (trigger.parent_run) await completeParent(ctx, trigger.parent_run);

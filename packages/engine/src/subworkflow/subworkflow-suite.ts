@@ -3,8 +3,6 @@ import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { expireGates } from "../gates/expire.js";
-import { cancelRun } from "../service/cancel-run.js";
-import { createRun } from "../service/create-run.js";
 import { reapExpiredJobs } from "../service/reaper.js";
 import { registerFolder } from "../service/register-folder.js";
 import type { Database } from "../store/database.js";
@@ -12,6 +10,7 @@ import { childRunsOf } from "../store/queries/child-runs.js";
 import { claimJob } from "../store/queries/claim-job.js";
 import { expiredJobs } from "../store/queries/expired-jobs.js";
 import { getRun } from "../store/queries/get-run.js";
+import { cancelRunInUnit, createRunInUnit } from "../testing/operations.js";
 import { type Harness, openHarness, runView } from "../testing/service-harness.js";
 import { waitFor } from "../testing/wait-for.js";
 import { reconcileSubWorkflows } from "./reconcile.js";
@@ -90,9 +89,9 @@ export function describeSubWorkflowEnds(name: string, open: () => Promise<Databa
 
     it("a child cancelled while queued (not through the API's tree cancel) ends its parent's step", async () => {
       await h.worker();
-      const { id } = await createRun(h.ctx, { workflow: "calls-stuck" });
+      const { id } = await createRunInUnit(h.ctx, { workflow: "calls-stuck" });
       const child = await childOf(id);
-      expect((await cancelRun(h.ctx, child.id)).status).toBe("cancelled");
+      expect((await cancelRunInUnit(h.ctx, child.id)).status).toBe("cancelled");
       expect((await getRun(h.database.db, id))?.status).toBe("running");
       expect(await reconcileSubWorkflows(h.ctx)).toEqual({ settled: 1, orphaned: 0, timedOut: 0 });
       const row = await h.waitForRun(id, ["cancelled", "failed"]);
@@ -103,7 +102,7 @@ export function describeSubWorkflowEnds(name: string, open: () => Promise<Databa
 
     it("a child whose step was reaped after its lease fails its parent's step, saying the worker was lost", async () => {
       await h.worker();
-      const { id } = await createRun(h.ctx, { workflow: "calls-lost" });
+      const { id } = await createRunInUnit(h.ctx, { workflow: "calls-lost" });
       const child = await childOf(id);
       const now = Date.now();
       const claimed = await claimJob(
@@ -129,9 +128,9 @@ export function describeSubWorkflowEnds(name: string, open: () => Promise<Databa
 
     it("a child that fails as it starts, when its concurrency group frees, fails its parent's step", async () => {
       await h.worker();
-      const holder = await createRun(h.ctx, { workflow: "holder" });
+      const holder = await createRunInUnit(h.ctx, { workflow: "holder" });
       await h.waitForRun(holder.id, ["running"], 30_000);
-      const { id } = await createRun(h.ctx, { workflow: "calls-bad-start" });
+      const { id } = await createRunInUnit(h.ctx, { workflow: "calls-bad-start" });
       const child = await childOf(id, ["pending"]);
       writeFileSync(path.join(dir, "holder-gate"), "");
       await h.waitForRun(holder.id, ["succeeded"], 30_000);
@@ -146,7 +145,7 @@ export function describeSubWorkflowEnds(name: string, open: () => Promise<Databa
 
     it("a child whose approval timed out (decided by no worker) fails its parent's step", async () => {
       await h.worker();
-      const { id } = await createRun(h.ctx, { workflow: "calls-asks" });
+      const { id } = await createRunInUnit(h.ctx, { workflow: "calls-asks" });
       const child = await childOf(id, ["waiting"]);
       await waitFor(async () => (await expireGates(h.ctx)) === 1, {
         timeoutMs: 30_000,
@@ -163,7 +162,7 @@ export function describeSubWorkflowEnds(name: string, open: () => Promise<Databa
 
     it("a child deleted while its parent waits fails the parent's step; a parent deleted cancels its child", async () => {
       await h.worker();
-      const first = await createRun(h.ctx, { workflow: "calls-stuck" });
+      const first = await createRunInUnit(h.ctx, { workflow: "calls-stuck" });
       const gone = await childOf(first.id);
       await h.database.db.deleteFrom("jobs").where("run_id", "=", gone.id).execute();
       await h.database.db.deleteFrom("runs").where("id", "=", gone.id).execute();
@@ -173,7 +172,7 @@ export function describeSubWorkflowEnds(name: string, open: () => Promise<Databa
         "sub-workflow run of step 'call' is gone: it was deleted before it ended",
       );
 
-      const second = await createRun(h.ctx, { workflow: "calls-stuck" });
+      const second = await createRunInUnit(h.ctx, { workflow: "calls-stuck" });
       const orphan = await childOf(second.id);
       await h.database.db.deleteFrom("jobs").where("run_id", "=", second.id).execute();
       await h.database.db.deleteFrom("runs").where("id", "=", second.id).execute();
@@ -184,9 +183,9 @@ export function describeSubWorkflowEnds(name: string, open: () => Promise<Databa
 
     it("a parent cancelled outside the tree cancel (a concurrency group's) cancels its child, saying why", async () => {
       await h.worker();
-      const { id } = await createRun(h.ctx, { workflow: "calls-stuck" });
+      const { id } = await createRunInUnit(h.ctx, { workflow: "calls-stuck" });
       const child = await childOf(id);
-      expect((await cancelRun(h.ctx, id)).status).toBe("cancelling");
+      expect((await cancelRunInUnit(h.ctx, id)).status).toBe("cancelling");
       const sweep = await reconcileSubWorkflows(h.ctx);
       expect(sweep.orphaned).toBe(1);
       const row = await h.waitForRun(child.id, ["cancelled"]);
@@ -197,7 +196,7 @@ export function describeSubWorkflowEnds(name: string, open: () => Promise<Databa
 
     it("a parent step's timeout times out a child that never started, and cancels it saying why", async () => {
       await h.worker();
-      const { id } = await createRun(h.ctx, { workflow: "calls-stuck-2s" });
+      const { id } = await createRunInUnit(h.ctx, { workflow: "calls-stuck-2s" });
       const child = await childOf(id);
       const trigger = JSON.parse(child.trigger_json);
       // Two seconds from when the parent's step started, which was before the child was created.
@@ -220,7 +219,7 @@ export function describeSubWorkflowEnds(name: string, open: () => Promise<Databa
     it("a child's running step gets at most its parent step's time left, two levels down", async () => {
       await h.worker();
       const started = Date.now();
-      const { id } = await createRun(h.ctx, { workflow: "calls-calls-sleeps" });
+      const { id } = await createRunInUnit(h.ctx, { workflow: "calls-calls-sleeps" });
       // outer (3 s) calls calls-sleeps-10s, whose step (10 s) calls sleeps: the 3 s are the limit.
       const row = await h.waitForRun(id, ["timed_out", "failed", "succeeded"], 30_000);
       expect(Date.now() - started).toBeLessThan(25_000);

@@ -31,6 +31,7 @@ import type { ServiceContext } from "../service/context.js";
 import { definitionAt } from "../service/definitions.js";
 import { runState } from "../service/run-record.js";
 import { type ClaimedTask, finishTask, type Job, startTask } from "../service/tasks.js";
+import { withUnitOfWork } from "../service/unit-of-work.js";
 import { claimJobs } from "../store/queries/claim-jobs.js";
 import { lockRun } from "../store/queries/lock-run.js";
 import { nextAvailableAt } from "../store/queries/next-available.js";
@@ -454,7 +455,11 @@ export class Worker {
   }
 
   private async execute(active: Active, started?: ClaimedTask): Promise<void> {
-    const claimed = started ?? (await this.persistently(() => startTask(this.ctx, active.job, this.id)));
+    const claimed =
+      started ??
+      (await this.persistently(() =>
+        withUnitOfWork(this.ctx, (tx) => startTask(this.ctx, tx, active.job, this.id)),
+      ));
     if (!claimed) return;
     // A sub-workflow step starts its child run and gives its slot back at once: the child's end finishes it.
     if (isSubWorkflowTask(claimed)) {
@@ -484,11 +489,14 @@ export class Worker {
       // reaper does the same after the lease, and whichever comes first counts; the other is fenced off).
       await archive();
       await this.persistently(() =>
-        finishTask(
-          this.ctx,
-          active.job,
-          { status: "failed", exitCode: null, error: active.lost, workerLost: true },
-          this.id,
+        withUnitOfWork(this.ctx, (tx) =>
+          finishTask(
+            this.ctx,
+            tx,
+            active.job,
+            { status: "failed", exitCode: null, error: active.lost, workerLost: true },
+            this.id,
+          ),
         ),
       );
       return;
@@ -501,13 +509,15 @@ export class Worker {
     // While running, this worker takes a successor that became ready itself (see FinishOptions.take).
     this.taking++;
     const taken = await this.persistently(() =>
-      finishTask(this.ctx, active.job, outcome, this.id, {
-        group: claimed.run.concurrency_group,
-        secrets,
-        ...(this.state === "running"
-          ? { take: { workerId: this.id, labels: this.labels, leaseUntil: this.ctx.now() + this.leaseMs } }
-          : {}),
-      }).catch((error: Error) => {
+      withUnitOfWork(this.ctx, (tx) =>
+        finishTask(this.ctx, tx, active.job, outcome, this.id, {
+          group: claimed.run.concurrency_group,
+          secrets,
+          ...(this.state === "running"
+            ? { take: { workerId: this.id, labels: this.labels, leaseUntil: this.ctx.now() + this.leaseMs } }
+            : {}),
+        }),
+      ).catch((error: Error) => {
         // Committed with its answer lost, maybe, and a successor taken with it.
         this.adoptPending = true;
         throw error;

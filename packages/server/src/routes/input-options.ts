@@ -1,9 +1,9 @@
 import {
   checkOptionInputs,
-  createRun,
   NotFoundError,
   OptionsResolver,
   OptionsSourceError,
+  startRun,
   store,
 } from "@gantry/engine";
 import type { FastifyInstance } from "fastify";
@@ -89,5 +89,5 @@ export async function startCheckedRun(
   const row = await store.getWorkflow(ctx.service.database.db, workflow);
   if (!row) throw new NotFoundError(`unknown workflow '${workflow}'`);
   await checkOptionInputs(ctx.service, workflow, inputs, resolver);
-  return createRun(ctx.service, { workflow, inputs, trigger });
+  return startRun(ctx.service, { workflow, inputs, trigger });
 }

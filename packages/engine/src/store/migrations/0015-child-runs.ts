@@ -1,5 +1,5 @@
 import type { Kysely } from "kysely";
-import type { Dialect } from "../database.js";
+import type { Dialect } from "../dialect.js";
 
 /**
  * An index on `runs.parent_run_id`: the sub-workflow sweep looks up, every reaper beat, the child run
