@@ -9,8 +9,6 @@ import {
   validateWorkflowText,
 } from "@gantry/core";
 import { BUILTIN_USES, builtinActionDir, builtinActionNames } from "../git/builtin-actions.js";
-import { scheduleProblems } from "../scheduler/validate.js";
-import { eventTriggerProblems } from "../triggers/validate.js";
 import { loadLibraryCall } from "./library-workflow.js";
 import type { LibraryPin, LoadedAction, LoadedCall, LoadedWorkflow, LoadOptions } from "./loaded-types.js";
 import { isInside, repositoryRoot } from "./repository-root.js";
@@ -39,11 +37,7 @@ export async function loadWorkflow(file: string, options: LoadOptions = {}): Pro
   const root = options.root ?? repositoryRoot(file);
   const actions: Record<string, LoadedAction> = {};
   const calls: Record<string, LoadedCall> = {};
-  const problems = [
-    ...validation.problems,
-    ...(await scheduleProblems(validation.source)),
-    ...eventTriggerProblems(validation.source),
-  ];
+  const problems = [...validation.problems];
   // Each action folder is read once, however many steps use it.
   const byDir = new Map<string, Promise<{ action?: LoadedAction; problems: Problem[] }>>();
   await Promise.all(

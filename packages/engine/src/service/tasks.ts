@@ -10,7 +10,6 @@ import type { JobsTable, RunsTable, StepAttemptsTable } from "../store/tables.js
 import { lockGroupOfRun, startNextInGroup } from "./concurrency-group.js";
 import type { ServiceContext } from "./context.js";
 import type { WorkflowDefinition } from "./definition.js";
-import { definitionAt } from "./definitions.js";
 import { jobsFor } from "./jobs.js";
 import { runInfo, runState, secretMasker, stateChanges } from "./run-record.js";
 import type { UnitOfWork } from "./unit-of-work.js";
@@ -49,7 +48,7 @@ export async function startTask(
     await deleteJob(tx, job.id);
     return undefined;
   }
-  const definition = await definitionAt(tx, run.revision);
+  const definition = await ctx.definitions.at(tx, run.revision);
   const info = runInfo(run, ctx.box);
   const planner = new Planner(definition.workflow, info);
   const state = runState(run);
@@ -161,7 +160,7 @@ export async function finishTask(
   };
   if (!(await deleteJob(tx, job.id, fence))) return undefined;
   if (!run || run.state_json === "null") return undefined;
-  const definition = await definitionAt(tx, run.revision);
+  const definition = await ctx.definitions.at(tx, run.revision);
   const info = runInfo(run, ctx.box);
   // Outputs that carry a secret are masked before they are stored, as GitHub Actions redacts them.
   const masker = secretMasker(definition.workflow, info);

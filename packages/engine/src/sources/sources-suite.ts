@@ -6,6 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { LocalNotifier } from "../queue/notifier.js";
 import { LocalRunner } from "../runners/local/local-runner.js";
 import type { ServiceContext } from "../service/context.js";
+import { processState } from "../service/process-state.js";
 import { SecretBox } from "../service/secret-box.js";
 import type { Database } from "../store/database.js";
 import { getRun } from "../store/queries/get-run.js";
@@ -43,6 +44,7 @@ export function describeSources(label: string, openDatabase: () => Promise<Datab
         notifier: new LocalNotifier(),
         box: new SecretBox(randomBytes(32)),
         now: () => Date.now(),
+        ...processState(),
       };
       repo = gitRemote(path.join(tmp.dir, "repo"));
     });

@@ -8,7 +8,7 @@ import {
 } from "@gantry/core";
 import { createSecretCache, resolveSecretRef } from "../secrets/index.js";
 import type { ServiceContext } from "../service/context.js";
-import { definitionAt } from "../service/definitions.js";
+import { decodeRunOutputs } from "../store/decode/index.js";
 import { getRun } from "../store/queries/get-run.js";
 import { getWorkflow } from "../store/queries/get-workflow.js";
 import { deliverEvent } from "../triggers/deliver.js";
@@ -65,7 +65,7 @@ export async function handleWorkflowHook(ctx: ServiceContext, request: HookReque
   const notFound = { status: 401, body: { error: HOOK_UNAUTHORIZED } };
   const row = await getWorkflow(db, request.workflow);
   if (!row) return notFound;
-  const definition = await definitionAt(db, row.revision);
+  const definition = await ctx.definitions.at(db, row.revision);
   const entry = findWebhook(definition.workflow, request.name);
   if (!entry) return notFound;
 
@@ -242,7 +242,7 @@ async function waitForRun(
             workflow,
             status: run.status,
             finished: true,
-            outputs: run.outputs_json ? (JSON.parse(run.outputs_json) as unknown) : {},
+            outputs: decodeRunOutputs(run) ?? {},
             ...(run.error ? { error: run.error } : {}),
           },
         };

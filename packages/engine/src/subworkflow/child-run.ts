@@ -2,7 +2,6 @@ import {
   childDeadline,
   evaluateTemplate,
   isSubWorkflowUses,
-  type RunState,
   stepContext,
   subWorkflowName,
   type TaskOutcome,
@@ -15,6 +14,7 @@ import type { WorkflowDefinition } from "../service/definition.js";
 import { ACTIVE_RUN_STATUSES } from "../service/run-record.js";
 import { type ClaimedTask, finishTask, type Job } from "../service/tasks.js";
 import { withUnitOfWork } from "../service/unit-of-work.js";
+import { decodeRunOutputs, decodeRunState, decodeRunTrigger } from "../store/decode/index.js";
 import { getRun } from "../store/queries/get-run.js";
 import type { RunsTable } from "../store/tables.js";
 import { MAX_SUB_WORKFLOW_DEPTH } from "./limits.js";
@@ -138,7 +138,7 @@ export async function startChildRun(
 export async function completeParent(ctx: ServiceContext, childId: string): Promise<void> {
   const child = await getRun(ctx.database.db, childId);
   if (!child || !hasEnded(child.status)) return;
-  const trigger = JSON.parse(child.trigger_json) as Partial<WorkflowCallTrigger>;
+  const trigger = decodeRunTrigger(child) as Partial<WorkflowCallTrigger>;
   if (trigger.type !== "workflow_call" || !trigger.parent_run) return;
   const job = await parentJob(ctx, trigger);
   if (!job) return;
@@ -169,8 +169,8 @@ export async function parentJob(
 }
 
 function childOutcome(child: Selectable<RunsTable>): TaskOutcome {
-  const state = JSON.parse(child.state_json) as RunState | null;
-  const outputs = child.outputs_json ? (JSON.parse(child.outputs_json) as Record<string, unknown>) : {};
+  const state = decodeRunState(child);
+  const outputs = decodeRunOutputs(child) ?? {};
   const status =
     child.status === "succeeded"
       ? "succeeded"
@@ -229,7 +229,5 @@ export async function activeChildren(ctx: ServiceContext, runId: string): Promis
     .where("parent_run_id", "=", runId)
     .where("status", "in", ["pending", ...ACTIVE_RUN_STATUSES])
     .execute();
-  return rows
-    .filter((r) => (JSON.parse(r.trigger_json) as { type?: string }).type === "workflow_call")
-    .map((r) => r.id);
+  return rows.filter((r) => decodeRunTrigger(r).type === "workflow_call").map((r) => r.id);
 }

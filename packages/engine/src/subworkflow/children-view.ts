@@ -1,6 +1,5 @@
 import { needsOf, type RunState } from "@gantry/core";
 import type { ServiceContext } from "../service/context.js";
-import { definitionAt } from "../service/definitions.js";
 import type { WorkflowCallTrigger } from "./child-run.js";
 
 /** A child run as its parent's graph draws it: which step called it, and its own steps with their status. */
@@ -27,7 +26,7 @@ export async function childRunGraphs(ctx: ServiceContext, runId: string): Promis
     rows.map(async (row) => {
       const trigger = JSON.parse(row.trigger_json) as Partial<WorkflowCallTrigger>;
       const state = JSON.parse(row.state_json) as RunState | null;
-      const definition = await definitionAt(ctx.database.db, row.revision);
+      const definition = await ctx.definitions.at(ctx.database.db, row.revision);
       return {
         id: row.id,
         workflow: row.workflow,

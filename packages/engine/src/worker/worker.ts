@@ -28,7 +28,6 @@ import { secretsWithheld, WITHHELD_NOTICE, withoutSecretRefs } from "../run/with
 import type { RunnerLike, RunnerResult, Stream } from "../runners/types.js";
 import { createSecretCache, type SecretCache } from "../secrets/index.js";
 import type { ServiceContext } from "../service/context.js";
-import { definitionAt } from "../service/definitions.js";
 import { runState } from "../service/run-record.js";
 import { type ClaimedTask, finishTask, type Job, startTask } from "../service/tasks.js";
 import { withUnitOfWork } from "../service/unit-of-work.js";
@@ -798,7 +797,7 @@ export class Worker {
     await this.ctx.database.db.transaction().execute(async (tx) => {
       const run = await lockRun(tx, this.ctx.database.dialect, claimed.job.run_id);
       if (!run) return;
-      const definition = await definitionAt(tx, run.revision);
+      const definition = await this.ctx.definitions.at(tx, run.revision);
       const state = runState(run);
       new Planner(definition.workflow, claimed.info).release(state, claimed.task);
       await updateRun(tx, run.id, { state_json: JSON.stringify(state) });

@@ -14,7 +14,8 @@ const childStep = {
   required: ["id", "name", "needs", "status"],
 } as const;
 
-const childRun = {
+/** A child run as the parent's graph unfolds it (the UI's `ChildRunGraph`, see api-schemas.ts). */
+export const childRun = {
   type: "object",
   properties: {
     id: { type: "string" },

@@ -8,6 +8,7 @@ import {
   LocalRunner,
   migrate,
   openDatabase,
+  processState,
   registerFolder,
   SecretBox,
   type ServiceContext,
@@ -61,6 +62,7 @@ export async function openTestApp(
     notifier: new LocalNotifier(),
     box: SecretBox.fromConfig(undefined, dir),
     now: options.now ?? (() => Date.now()),
+    ...processState(),
     ...(options.nodes ? { nodes: options.nodes } : {}),
   };
   const { problems } = await registerFolder(service, path.join(dir, "flows"));

@@ -13,12 +13,15 @@ const run = (trigger: RunDetail["trigger"]): RunDetail => ({
   started_at: null,
   finished_at: null,
   revision: "abc",
+  source: null,
+  commit: null,
   attempt: 1,
   parent_run_id: "parent-12345678",
   inputs: {},
   outputs: {},
   error: null,
   steps: {},
+  summaries: [],
 });
 
 describe("a child run's breadcrumb", () => {
