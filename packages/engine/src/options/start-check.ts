@@ -1,4 +1,5 @@
 import { InvalidInputError, type ServiceContext } from "../service/context.js";
+import { decodeInputSchema } from "../store/decode/index.js";
 import { getWorkflows } from "../store/queries/get-workflow.js";
 import { OptionsResolver, OptionsSourceError } from "./resolve-options.js";
 
@@ -76,7 +77,7 @@ export async function optionInputsOf(
   for (const name of missing) {
     const row = rows.find((r) => r.name === name);
     const schema = row
-      ? (JSON.parse(row.input_schema_json) as { properties?: Record<string, Record<string, unknown>> })
+      ? (decodeInputSchema(row) as { properties?: Record<string, Record<string, unknown>> })
       : {};
     const names = Object.entries(schema.properties ?? {})
       .filter(([, property]) => property["x-options-from"])

@@ -23,12 +23,7 @@ export async function fireScheduleNow(
   // Its inputs' values are checked against the current options first, as any start is (outside the
   // transaction: computing options may start a run).
   const schedule = await getSchedule(ctx.database.db, id);
-  if (schedule)
-    await checkOptionInputs(
-      ctx,
-      schedule.workflow,
-      JSON.parse(schedule.inputs_json) as Record<string, unknown>,
-    );
+  if (schedule) await checkOptionInputs(ctx, schedule.workflow, decodeInputs(schedule));
   try {
     const run = await withUnitOfWork(ctx, async (tx) => {
       const row = await getSchedule(tx.db, id);

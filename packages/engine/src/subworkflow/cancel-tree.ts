@@ -1,8 +1,8 @@
-import type { RunState } from "@gantry/core";
 import { cancelRun } from "../service/cancel-run.js";
 import type { ServiceContext } from "../service/context.js";
 import { TERMINAL_RUN_STATUSES } from "../service/run-record.js";
 import { withUnitOfWork } from "../service/unit-of-work.js";
+import { decodeRunState } from "../store/decode/index.js";
 import { lockRun } from "../store/queries/lock-run.js";
 import { updateRun } from "../store/queries/update-run.js";
 import { activeChildren, completeParent } from "./child-run.js";
@@ -35,7 +35,7 @@ async function recordCancelReason(ctx: ServiceContext, id: string, reason: strin
   await withUnitOfWork(ctx, async ({ db: tx, dialect }) => {
     const row = await lockRun(tx, dialect, id);
     if (!row || (TERMINAL_RUN_STATUSES as readonly string[]).includes(row.status)) return;
-    const state = JSON.parse(row.state_json) as RunState | null;
+    const state = decodeRunState(row);
     if (!state) return void (await updateRun(tx, id, { error: `cancelled: ${reason}` }));
     if (state.error !== undefined) return;
     state.error = `cancelled: ${reason}`;

@@ -1,5 +1,6 @@
-import { needsOf, type RunState } from "@gantry/core";
+import { needsOf } from "@gantry/core";
 import type { ServiceContext } from "../service/context.js";
+import { decodeRunState, decodeRunTrigger } from "../store/decode/index.js";
 import type { WorkflowCallTrigger } from "./child-run.js";
 
 /** A child run as its parent's graph draws it: which step called it, and its own steps with their status. */
@@ -24,8 +25,8 @@ export async function childRunGraphs(ctx: ServiceContext, runId: string): Promis
     .execute();
   return Promise.all(
     rows.map(async (row) => {
-      const trigger = JSON.parse(row.trigger_json) as Partial<WorkflowCallTrigger>;
-      const state = JSON.parse(row.state_json) as RunState | null;
+      const trigger = decodeRunTrigger(row) as Partial<WorkflowCallTrigger>;
+      const state = decodeRunState(row);
       const definition = await ctx.definitions.at(ctx.database.db, row.revision);
       return {
         id: row.id,

@@ -3,6 +3,7 @@ import type { ServiceContext } from "../service/context.js";
 import { TERMINAL_RUN_STATUSES } from "../service/run-record.js";
 import { finishTask, type Job } from "../service/tasks.js";
 import { withUnitOfWork } from "../service/unit-of-work.js";
+import { decodeRunTrigger } from "../store/decode/index.js";
 import { activeChildRuns, childRunsOf, subWorkflowsPending } from "../store/queries/child-runs.js";
 import { getRun } from "../store/queries/get-run.js";
 import { waitingJobs } from "../store/queries/waiting-jobs.js";
@@ -34,7 +35,7 @@ export async function reconcileSubWorkflows(ctx: ServiceContext): Promise<SubWor
   const pending = await subWorkflowsPending(db);
   for (const job of pending.waiting ? await waitingJobs(db) : []) {
     const children = await childRunsOf(db, job.run_id);
-    const child = children.find((c) => calledBy(JSON.parse(c.trigger_json), job));
+    const child = children.find((c) => calledBy(decodeRunTrigger(c) as Partial<WorkflowCallTrigger>, job));
     if (!child) {
       const outcome = {
         status: "failed" as const,
@@ -55,7 +56,7 @@ export async function reconcileSubWorkflows(ctx: ServiceContext): Promise<SubWor
   // Shallowest first: a parent step times out with its own reason before its grandchildren do.
   const active = (pending.children ? await activeChildRuns(db) : []).map((row) => ({
     row,
-    trigger: JSON.parse(row.trigger_json) as Partial<WorkflowCallTrigger>,
+    trigger: decodeRunTrigger(row) as Partial<WorkflowCallTrigger>,
   }));
   active.sort((a, b) => Number(a.trigger.depth ?? 0) - Number(b.trigger.depth ?? 0));
   for (const { row, trigger } of active) {
