@@ -171,20 +171,35 @@ describe("gantry import on the real files of public repositories", () => {
   it("GitHub Actions: which jobs convert, which wait for #23-#25, and why", async () => {
     const { out, report } = await importAll("github-actions");
     const astropy = read(out, "astropy-astropy-github-workflows-update-credits.yaml");
+    // A job of steps: each of GitHub's steps one of its own, the setup action's image the job's.
     expect(astropy.steps["check-whatsnew-stats"]).toMatchObject({
       if: "${{ github.event_name != 'schedule' }}",
       runner: { type: "docker", image: "python:3" },
-      uses: "gantry/checkout",
-      with: { depth: 0 },
-      env: { SECRETS_GITHUB_TOKEN: "${{ secrets.GITHUB_TOKEN }}" },
+      steps: [
+        { name: "Checkout code", uses: "gantry/checkout", with: { depth: 0 } },
+        {
+          name: "Check the latest What's New page",
+          env: { GITHUB_TOKEN: "${{ secrets.GITHUB_TOKEN }}" },
+          run: expect.stringContaining("pipx run scripts/update-latest-whatsnew-stats.py --check"),
+        },
+        { name: "Show resulting diff", run: expect.stringContaining("git diff docs/whatsnew/") },
+      ],
     });
-    expect(astropy.steps["update-credits"].run).toContain("steps.commit.outputs.pr-needed");
-    expect(features(fileOf(report, "flask"), "artifacts").length).toBe(3);
+    // Its steps read each other's outputs (a job of steps can) and pass a value on through $GITHUB_ENV
+    // (one cannot): the placeholder says what to do.
+    expect(astropy.steps["update-credits"].run).toContain("$GITHUB_ENV or $GITHUB_PATH");
+    // Its jobs upload and download artifacts, which a job of steps holds; what leaves them is an action
+    // Gantry has not, and a download of every artifact at once (no name), said as such.
+    const flask = read(out, "pallets-flask-github-workflows-publish.yaml");
+    expect(flask.steps.build.run).toContain("it uses astral-sh/setup-uv@");
+    expect(flask.steps.build.run).not.toContain("upload-artifact");
+    expect(features(fileOf(report, "flask"), "artifacts-unnamed")[0]).toMatchObject({ outcome: "manual" });
     expect(features(fileOf(report, "flask"), "environment")[0]).toMatchObject({
       outcome: "later",
       needs: "environments, #24",
     });
-    expect(features(fileOf(report, "gorm"), "services").length).toBe(5);
+    // Its jobs' services run beside the runner's machine, not a container: said for each.
+    expect(features(fileOf(report, "gorm"), "services-no-container").length).toBe(5);
     expect(features(fileOf(report, "scipy"), "reusable-call")[0]).toMatchObject({
       outcome: "later",
       needs: "sub-workflows, #25",
@@ -214,7 +229,9 @@ describe("gantry import on the real files of public repositories", () => {
     // No converted script splices an expression.
     for (const file of readdirSync(out).filter((f) => f.endsWith(".yaml"))) {
       const workflow = read(out, file);
-      for (const step of Object.values(workflow.steps) as Array<{ run?: string; with?: { run?: string } }>) {
+      type Step = { run?: string; with?: { run?: string }; steps?: Step[] };
+      const nodes = Object.values(workflow.steps) as Step[];
+      for (const step of [...nodes, ...nodes.flatMap((n) => n.steps ?? [])]) {
         expect(step.run ?? step.with?.run ?? "").not.toContain("${{");
       }
     }
@@ -236,7 +253,17 @@ describe("gantry import on the real files of public repositories", () => {
       needs: ["deploy"],
       if: "${{ github.ref_name == 'main' }}",
     });
-    expect(cli.steps["smoke-test-snap"].run).toContain("sudo snap install circleci");
+    expect(cli.steps["smoke-test-snap"].steps.map((s: { name: string }) => s.name)).toEqual([
+      "Install snapd",
+      "Install circleci via Snap stable channel",
+      "Verify circleci binary",
+    ]);
+    expect(cli.steps["smoke-test-snap"].steps[1].run).toContain("sudo snap install circleci");
+    // Workspaces and artifacts: the docs job persists to the workspace as the artifact workspace-docs.
+    expect(features(fileOf(report, "circleci-cli"), "workspaces")[0]).toMatchObject({
+      outcome: "difference",
+      detail: "persist_to_workspace -> artifact workspace-docs",
+    });
     expect(existsSync(path.join(out, "scipy-scipy-circleci-config-default.yaml"))).toBe(true);
   });
 

@@ -117,6 +117,9 @@ export async function startServerRole(
     ...(options.health ? { health: options.health } : {}),
     metricsOnApiPort: config.metrics === undefined,
     nodes,
+    ...(config.server.webhookBodyLimit !== undefined
+      ? { webhookBodyLimit: config.server.webhookBodyLimit }
+      : {}),
   });
   let address: string;
   try {

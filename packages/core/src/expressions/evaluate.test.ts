@@ -90,6 +90,27 @@ describe("functions", () => {
     expect(ev("cancelled()", cancelled)).toBe(true);
   });
 
+  it("answers hashFiles() from the evaluation's reader, with every pattern as a string", () => {
+    const asked: string[][] = [];
+    const reading: EvaluationContext = {
+      ...ctx,
+      hashFiles: (patterns) => {
+        asked.push(patterns);
+        return patterns.length === 0 ? "" : "ab12";
+      },
+    };
+    expect(ev("format('deps-{0}', hashFiles('**/package-lock.json', inputs.name, 3))", reading)).toBe(
+      "deps-ab12",
+    );
+    expect(ev("HASHFILES('x') != ''", reading)).toBe(true);
+    expect(asked).toEqual([["**/package-lock.json", "ada", "3"], ["x"]]);
+    expect(() => parseExpression("hashFiles()")).toThrow(ExpressionSyntaxError);
+    // Without a workspace to read (a DAG node, the workflow's outputs) it says where it works.
+    expect(() => ev("hashFiles('a')")).toThrow(
+      /hashFiles\(\) reads the workspace, which exists only for the steps of a job/,
+    );
+  });
+
   it("reports an evaluation error with the expression", () => {
     expect(() => ev("fromJSON('{')")).toThrow(ExpressionEvaluationFailure);
     expect(() => ev("fromJSON('{')")).toThrow(/^\$\{\{fromJSON\('\{'\)\}\}: /);

@@ -19,7 +19,16 @@ export const CONTEXT_NAMES = [
 
 export const STATUS_FUNCTIONS = ["success", "failure", "always", "cancelled"] as const;
 
-const statusFunctionInfo = STATUS_FUNCTIONS.map((name) => ({ name, minArgs: 0, maxArgs: 0 }));
+/**
+ * GitHub's `hashFiles(patterns...)`: the SHA-256 of the matched files' SHA-256s. It reads the workspace,
+ * so it answers only where the evaluation is given a way to (a job's steps, on the worker).
+ */
+export const HASH_FILES = "hashFiles";
+
+const extensionFunctions = [
+  ...STATUS_FUNCTIONS.map((name) => ({ name, minArgs: 0, maxArgs: 0 })),
+  { name: HASH_FILES, minArgs: 1, maxArgs: 255 },
+];
 
 /** The status functions' answers for the step being evaluated; the planner computes them. */
 export interface StatusFlags {
@@ -28,9 +37,14 @@ export interface StatusFlags {
   cancelled: boolean;
 }
 
+/** Hashes the workspace's files that the glob patterns match (see HASH_FILES); '' when none match. */
+export type HashFiles = (patterns: string[]) => string;
+
 export interface EvaluationContext {
   contexts: Record<string, unknown>;
   status?: StatusFlags;
+  /** Where a workspace exists (a job's step); elsewhere hashFiles() fails, saying where it works. */
+  hashFiles?: HashFiles;
 }
 
 export class ExpressionSyntaxError extends Error {
@@ -55,7 +69,7 @@ export function parseExpression(expr: string): Expr {
   let tree: Expr;
   try {
     const lexed = new Lexer(expr).lex();
-    tree = new Parser(lexed.tokens, [...CONTEXT_NAMES], statusFunctionInfo).parse();
+    tree = new Parser(lexed.tokens, [...CONTEXT_NAMES], extensionFunctions).parse();
   } catch (error) {
     // The library repeats the position and the expression in its message; our caller shows both already.
     const message = (error as Error).message.replace(/\. Located at position \d+ within expression:.*$/s, "");
@@ -77,16 +91,30 @@ function syntaxErrorColumn(error: Error): number {
   return position === undefined ? 0 : Math.max(0, Number(position) - 1);
 }
 
-function statusFunctions(flags: StatusFlags | undefined): Map<string, FunctionDefinition> {
+function extensions(ctx: EvaluationContext): Map<string, FunctionDefinition> {
+  const flags = ctx.status;
   const fixed = (name: string, value: boolean): [string, FunctionDefinition] => [
     name,
     { name, minArgs: 0, maxArgs: 0, call: () => new data.BooleanData(value) },
   ];
+  const hashFiles: FunctionDefinition = {
+    name: HASH_FILES,
+    minArgs: 1,
+    maxArgs: 255,
+    call: (...args) => {
+      if (!ctx.hashFiles)
+        throw new Error(
+          "hashFiles() reads the workspace, which exists only for the steps of a job (a node with steps:)",
+        );
+      return new data.StringData(ctx.hashFiles(args.map((a) => a.coerceString())));
+    },
+  };
   return new Map([
     fixed("success", flags?.success ?? true),
     fixed("failure", flags?.failure ?? false),
     fixed("cancelled", flags?.cancelled ?? false),
     fixed("always", true),
+    [HASH_FILES.toLowerCase(), hashFiles],
   ]);
 }
 
@@ -95,7 +123,7 @@ export function evaluateExpression(expr: string, ctx: EvaluationContext): unknow
   const tree = parseExpression(expr);
   const contextData = toExpressionData(ctx.contexts) as data.Dictionary;
   try {
-    return fromExpressionData(new Evaluator(tree, contextData, statusFunctions(ctx.status)).evaluate());
+    return fromExpressionData(new Evaluator(tree, contextData, extensions(ctx)).evaluate());
   } catch (error) {
     throw new ExpressionEvaluationFailure(`\${{${expr}}}: ${(error as Error).message}`);
   }

@@ -22,6 +22,8 @@ export interface ContextReference {
 export interface ExpressionFacts {
   references: ContextReference[];
   usesStatusFunction: boolean;
+  /** 0-based column of the first hashFiles() call, which needs a job's workspace. */
+  hashFilesAt?: number;
 }
 
 const statusNames = new Set<string>(STATUS_FUNCTIONS);
@@ -47,7 +49,9 @@ function walk(node: Expr, facts: ExpressionFacts): void {
   } else if (node instanceof ContextAccess) {
     facts.references.push({ context: node.name.lexeme.toLowerCase(), column: node.name.range.start.column });
   } else if (node instanceof FunctionCall) {
-    if (statusNames.has(node.functionName.lexeme.toLowerCase())) facts.usesStatusFunction = true;
+    const name = node.functionName.lexeme.toLowerCase();
+    if (statusNames.has(name)) facts.usesStatusFunction = true;
+    if (name === "hashfiles") facts.hashFilesAt ??= node.functionName.range.start.column;
     for (const arg of node.args) walk(arg, facts);
   } else if (node instanceof Binary) {
     walk(node.left, facts);

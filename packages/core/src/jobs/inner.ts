@@ -2,6 +2,7 @@ import { truthy } from "../expressions/data.js";
 import {
   evaluateExpression,
   evaluateTemplate,
+  type HashFiles,
   parseExpression,
   type StatusFlags,
 } from "../expressions/evaluate.js";
@@ -10,7 +11,7 @@ import { wholeExpression } from "../expressions/template.js";
 import type { ServiceSpec } from "../format/job-types.js";
 import type { ActionSpec, InnerStepSpec, StepSpec, WorkflowSpec } from "../format/types.js";
 import { coerceInputs } from "../inputs/coerce.js";
-import { statusFlags, stepContext } from "../planner/context.js";
+import { stepContext } from "../planner/context.js";
 import { type PreparedTask, PrepareError, prepareTask } from "../planner/prepare.js";
 import type { RunInfo, RunState, StepState, Task } from "../planner/state.js";
 import type { InnerStepState } from "./state.js";
@@ -33,6 +34,8 @@ export interface InnerScope {
   inputs?: Record<string, unknown>;
   /** The env of the step that uses a composite action, under the composite's own steps' env. */
   env?: Record<string, unknown>;
+  /** hashFiles() over the job's workspace, as it is when the step is about to run. */
+  hashFiles?: HashFiles;
 }
 
 /** An inner step's name: its `name`, else `Run <first line>` or `Use <action>`, as GitHub shows them. */
@@ -43,15 +46,15 @@ export function innerStepName(spec: InnerStepSpec, index: number): string {
   return `Step ${index + 1}`;
 }
 
-/** The status functions inside a job: the DAG's answers, and the job's own steps so far. */
+/**
+ * The status functions inside a job, as GitHub answers them for a job's steps: about the job's own steps
+ * so far (and a cancel), not about the jobs it needs. Those decided whether the job runs at all: a job
+ * with `if: failure()` that runs after a failed job has steps that succeed by default.
+ */
 export function innerStatusFlags(scope: InnerScope): StatusFlags {
-  const dag = statusFlags(scope.state, scope.ancestors);
   const failed = scope.done.some((d) => d.result === "failure");
-  return {
-    success: dag.success && !failed && !scope.cancelled,
-    failure: dag.failure || failed,
-    cancelled: scope.cancelled || dag.cancelled,
-  };
+  const cancelled = scope.cancelled || scope.state.cancelRequested;
+  return { success: !failed && !cancelled, failure: failed, cancelled };
 }
 
 /**
@@ -67,7 +70,11 @@ export function innerCondition(scope: InnerScope, index: number): boolean {
   try {
     const expr = wholeExpression(cond)?.expr ?? cond;
     if (!expressionFacts(parseExpression(expr)).usesStatusFunction && !flags.success) return false;
-    const ctx = stepContext(view.wf, view.info, view.state, view.spec, { ...view.leg, status: flags });
+    const ctx = stepContext(view.wf, view.info, view.state, view.spec, {
+      ...view.leg,
+      status: flags,
+      ...hashing(scope),
+    });
     return truthy(evaluateExpression(expr, ctx));
   } catch (error) {
     throw new PrepareError(`${innerWhere(scope, index)}.if: ${(error as Error).message}`);
@@ -80,7 +87,7 @@ export function innerContinuesOnError(scope: InnerScope, index: number): boolean
   if (spec.continue_on_error === undefined) return false;
   const view = innerView(scope, index);
   try {
-    const ctx = stepContext(view.wf, view.info, view.state, view.spec, view.leg);
+    const ctx = stepContext(view.wf, view.info, view.state, view.spec, { ...view.leg, ...hashing(scope) });
     return truthy(evaluateTemplate(spec.continue_on_error, ctx));
   } catch (error) {
     throw new PrepareError(`${innerWhere(scope, index)}.continue_on_error: ${(error as Error).message}`);
@@ -93,7 +100,15 @@ export function innerContinuesOnError(scope: InnerScope, index: number): boolean
  */
 export function prepareInnerStep(scope: InnerScope, index: number, action?: ActionSpec): PreparedTask {
   const view = innerView(scope, index);
-  const prepared = prepareTask(view.wf, view.info, view.state, scope.task, scope.ancestors, action);
+  const prepared = prepareTask(
+    view.wf,
+    view.info,
+    view.state,
+    scope.task,
+    scope.ancestors,
+    action,
+    scope.hashFiles,
+  );
   // The job's runner holds the workspace for every step: an action's own runner preference is moot.
   const job = prepareTask(
     {
@@ -104,6 +119,8 @@ export function prepareInnerStep(scope: InnerScope, index: number, action?: Acti
     view.state,
     scope.task,
     scope.ancestors,
+    undefined,
+    scope.hashFiles,
   );
   if (job.runner) prepared.runner = job.runner;
   else delete prepared.runner;
@@ -134,6 +151,10 @@ export function jobStatus(
   if (failing.length > 0) return failing.every((d) => d.status === "timed_out") ? "timed_out" : "failed";
   if (cancelled || done.some((d) => d.status === "cancelled")) return "cancelled";
   return "succeeded";
+}
+
+function hashing(scope: InnerScope): { hashFiles?: HashFiles } {
+  return scope.hashFiles ? { hashFiles: scope.hashFiles } : {};
 }
 
 function innerWhere(scope: InnerScope, index: number): string {
@@ -207,7 +228,7 @@ export function compositeInputs(
   const where = innerWhere(scope, index);
   let values: Record<string, unknown>;
   try {
-    const ctx = stepContext(view.wf, view.info, view.state, view.spec, view.leg);
+    const ctx = stepContext(view.wf, view.info, view.state, view.spec, { ...view.leg, ...hashing(scope) });
     values = (evaluateTemplate(view.spec.with ?? {}, ctx) ?? {}) as Record<string, unknown>;
   } catch (error) {
     throw new PrepareError(`${where}.with: ${(error as Error).message}`);
@@ -221,7 +242,7 @@ export function compositeInputs(
 /** The env a job's step passes on to a composite action's steps (the job's and its own, evaluated). */
 export function innerEnv(scope: InnerScope, index: number): Record<string, unknown> {
   const view = innerView(scope, index);
-  const ctx = stepContext(view.wf, view.info, view.state, view.spec, view.leg);
+  const ctx = stepContext(view.wf, view.info, view.state, view.spec, { ...view.leg, ...hashing(scope) });
   return ctx.contexts.env as Record<string, unknown>;
 }
 

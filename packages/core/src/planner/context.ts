@@ -1,4 +1,9 @@
-import { type EvaluationContext, evaluateTemplate, type StatusFlags } from "../expressions/evaluate.js";
+import {
+  type EvaluationContext,
+  evaluateTemplate,
+  type HashFiles,
+  type StatusFlags,
+} from "../expressions/evaluate.js";
 import type { StepSpec, WorkflowSpec } from "../format/types.js";
 import type { RunInfo, RunState } from "./state.js";
 
@@ -39,7 +44,7 @@ export function stepContext(
   info: RunInfo,
   state: RunState,
   step: StepSpec | undefined,
-  extra: { item?: unknown; matrix?: unknown; status?: StatusFlags } = {},
+  extra: { item?: unknown; matrix?: unknown; status?: StatusFlags; hashFiles?: HashFiles } = {},
 ): EvaluationContext {
   const contexts: Record<string, unknown> = {
     inputs: info.inputs,
@@ -53,7 +58,11 @@ export function stepContext(
     matrix: extra.matrix ?? null,
     env: {},
   };
-  const base: EvaluationContext = { contexts, ...(extra.status ? { status: extra.status } : {}) };
+  const base: EvaluationContext = {
+    contexts,
+    ...(extra.status ? { status: extra.status } : {}),
+    ...(extra.hashFiles ? { hashFiles: extra.hashFiles } : {}),
+  };
   const workflowEnv = evaluateTemplate(wf.env ?? {}, base) as Record<string, unknown>;
   contexts.env = workflowEnv;
   if (step?.env)

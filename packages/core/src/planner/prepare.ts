@@ -1,5 +1,5 @@
 import { interpolationString } from "../expressions/data.js";
-import { evaluateTemplate } from "../expressions/evaluate.js";
+import { evaluateTemplate, type HashFiles } from "../expressions/evaluate.js";
 import { parseDuration } from "../format/duration.js";
 import { type ResolvedRunnerSpec, runnerSpecFor } from "../format/runner.js";
 import type { ActionSpec, Shell, StepSpec, WorkflowSpec } from "../format/types.js";
@@ -46,6 +46,8 @@ export function prepareTask(
   task: Task,
   ancestors: Iterable<string>,
   action?: ActionSpec,
+  /** Where the step has a workspace to read (a job's step): hashFiles() answers from it. */
+  hashFiles?: HashFiles,
 ): PreparedTask {
   const spec = wf.steps[task.step] as StepSpec;
   const stepState = state.steps[task.step];
@@ -53,7 +55,11 @@ export function prepareTask(
   const where = `steps.${task.step}`;
   const legValues = stepState?.matrix ? { matrix: item } : { item };
   const ctx = attempt(where, () =>
-    stepContext(wf, info, state, spec, { ...legValues, status: statusFlags(state, ancestors) }),
+    stepContext(wf, info, state, spec, {
+      ...legValues,
+      status: statusFlags(state, ancestors),
+      ...(hashFiles ? { hashFiles } : {}),
+    }),
   );
   const withValues = attempt(
     `${where}.with`,

@@ -40,6 +40,8 @@ export function compositeProblems(
       item: false,
       steps: new Set(ids),
       contexts: new Set(["inputs", "env", "run", "steps"]),
+      // A composite action's steps run inside a job, in its workspace.
+      workspace: true,
     };
     problems.push(...checkExpressions(source, [...path, "run"], step.run, scope));
     problems.push(...checkExpressions(source, [...path, "env"], step.env, scope));

@@ -18,6 +18,8 @@ export interface ExpressionScope {
   matrix?: boolean;
   /** The contexts that exist at all here. */
   contexts: ReadonlySet<string>;
+  /** A step of a job (or of a composite action): hashFiles() reads the job's workspace here. */
+  workspace?: boolean;
 }
 
 /**
@@ -70,10 +72,16 @@ export function checkExpressions(
       problems.push({ ...at(column), message: `${place}: invalid expression: ${(error as Error).message}` });
       continue;
     }
-    for (const ref of expressionFacts(tree).references) {
+    const facts = expressionFacts(tree);
+    for (const ref of facts.references) {
       const message = referenceProblem(ref.context, ref.name, scope);
       if (message) problems.push({ ...at(ref.column), message: `${place}: ${message}` });
     }
+    if (facts.hashFilesAt !== undefined && !scope.workspace)
+      problems.push({
+        ...at(facts.hashFilesAt),
+        message: `${place}: hashFiles() reads a job's workspace, so it works only in the steps of a job (steps: [...])`,
+      });
   }
   return problems;
 }

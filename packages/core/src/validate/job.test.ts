@@ -91,6 +91,27 @@ describe("jobs, matrices and services in a workflow", () => {
     ]);
   });
 
+  it("accepts hashFiles() in a job's steps only, where the workspace exists", () => {
+    expect(
+      problems(`steps:
+  build:
+    steps:
+      - uses: gantry/cache
+        with: {key: "deps-\${{ hashFiles('**/package-lock.json', '!x') }}", path: node_modules}
+      - if: \${{ hashFiles('a') != '' }}
+        run: echo yes
+  node:
+    needs: build
+    run: echo "\${{ hashFiles('a') }}"
+outputs:
+  h: \${{ hashFiles('b') }}
+`),
+    ).toEqual([
+      "wf.yaml:10:20: steps.node.run: hashFiles() reads a job's workspace, so it works only in the steps of a job (steps: [...])",
+      "wf.yaml:12:10: outputs.h: hashFiles() reads a job's workspace, so it works only in the steps of a job (steps: [...])",
+    ]);
+  });
+
   it("checks a composite action", () => {
     const text = `inputs: {who: {type: string}}
 runs:

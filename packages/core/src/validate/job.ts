@@ -104,12 +104,6 @@ export function jobProblems(
     );
   }
   if (!Array.isArray(step.steps)) return { problems, uses };
-  if (runnerType === "kubernetes" || runnerType === "ssh") {
-    at(
-      ["steps", id, "steps"],
-      `steps.${id}.steps: a job of steps runs on runner type local or docker; '${runnerType}' cannot hold one yet (make each step a node of the workflow)`,
-    );
-  }
   for (const key of ["run", "uses", "with"] as const) {
     if (step[key] !== undefined)
       at(
@@ -195,7 +189,7 @@ export function jobExpressionProblems(
   for (const inner of step.steps) if (isMap(inner) && typeof inner.id === "string") all.add(inner.id);
   step.steps.forEach((inner, index) => {
     if (!isMap(inner)) return;
-    const innerScope: ExpressionScope = { ...scope, steps: new Set(seen), allSteps: all };
+    const innerScope: ExpressionScope = { ...scope, steps: new Set(seen), allSteps: all, workspace: true };
     const at = (key: keyof InnerStepSpec) => ["steps", id, "steps", index, key];
     problems.push(
       ...checkExpressions(source, at("if"), inner.if, innerScope, { bare: true }),

@@ -79,15 +79,10 @@ export function validateWorkflowText(file: string, text: string): WorkflowValida
       typeof dir === "string" && !dir.includes("${{") ? workingDirectoryProblem(dir) : undefined;
     if (problem) problems.push({ file, ...source.locate(path), message: `${path.join(".")}: ${problem}` });
   }
+  const stepIds = new Set(Object.keys(steps));
   for (const [id, step] of Object.entries(steps)) {
     if (!isMap(step)) continue;
-    const job = jobProblems(
-      source,
-      id,
-      step,
-      new Set(Object.keys(steps)),
-      nodeRunnerType(step, spec.defaults?.runner),
-    );
+    const job = jobProblems(source, id, step, stepIds, nodeRunnerType(step, spec.defaults?.runner));
     problems.push(...job.problems);
     uses.push(...job.uses);
     if (step.steps === undefined)

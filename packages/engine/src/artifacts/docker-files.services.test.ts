@@ -49,15 +49,50 @@ outputs:
   text: \${{ steps.read.outputs.text }}
 `,
     );
+    h.tmp.write(
+      "wf/boxed-job.yaml",
+      `
+name: boxed-job
+inputs:
+  key: { type: string, required: true }
+defaults:
+  runner: { type: docker, image: ${BUSYBOX} }
+steps:
+  build:
+    steps:
+      - id: deps
+        uses: gantry/cache
+        with: { key: "\${{ inputs.key }}", path: deps }
+      - id: make
+        run: |
+          if [ -f deps/lib.txt ]; then echo "found=$(cat deps/lib.txt)" >> "$GANTRY_OUTPUT"; fi
+          mkdir -p deps build
+          echo "dep from a container" > deps/lib.txt
+          echo "built in a container" > build/result.txt
+          echo "### Built in a job" >> "$GANTRY_STEP_SUMMARY"
+      - uses: gantry/upload-artifact
+        with: { name: job-out, path: build/ }
+      - run: echo "- and tested" >> "$GITHUB_STEP_SUMMARY"
+    outputs:
+      hit: \${{ steps.deps.outputs.cache_hit }}
+      found: \${{ steps.make.outputs.found }}
+  read:
+    needs: build
+    steps:
+      - uses: gantry/download-artifact
+        with: { name: job-out }
+      - id: cat
+        run: echo "text=$(cat build/result.txt)" >> "$GANTRY_OUTPUT"
+    outputs:
+      text: \${{ steps.cat.outputs.text }}
+outputs:
+  hit: \${{ steps.build.outputs.hit }}
+  found: \${{ steps.build.outputs.found }}
+  text: \${{ steps.read.outputs.text }}
+`,
+    );
     const { problems } = await registerFolder(h.ctx, path.join(h.tmp.dir, "wf"));
     expect(problems).toEqual([]);
-  });
-  afterAll(async () => {
-    await h?.stopWorkers();
-    await h?.close();
-  });
-
-  it("moves files through the worker around a container's workspace and keeps its summary", async () => {
     const objects = new LocalLogArchive(path.join(h.tmp.dir, "objects"));
     await h.worker({
       runner: createRunners(["local", "docker"], {
@@ -66,6 +101,13 @@ outputs:
       }),
       files: { objects, workspaceRoot: h.tmp.dir },
     });
+  });
+  afterAll(async () => {
+    await h?.stopWorkers();
+    await h?.close();
+  });
+
+  it("moves files through the worker around a container's workspace and keeps its summary", async () => {
     const { id } = await createRunInUnit(h.ctx, { workflow: "boxed", inputs: {} });
     const row = await h.waitForRun(id, ["succeeded", "failed"], 120_000);
     const errors = (await h.attempts(id)).map((a) => a.error).filter(Boolean);
@@ -82,5 +124,30 @@ outputs:
       .select("key")
       .execute();
     expect(cacheRows.map((c) => c.key)).toEqual(["boxed-1"]);
+  });
+
+  it("runs artifact, cache and summary steps inside a docker job's container", async () => {
+    const runs = async (key: string) => {
+      const { id } = await createRunInUnit(h.ctx, { workflow: "boxed-job", inputs: { key } });
+      const row = await h.waitForRun(id, ["succeeded", "failed"], 120_000);
+      const errors = (await h.attempts(id)).map((a) => a.error).filter(Boolean);
+      expect(errors).toEqual([]);
+      return { id, row };
+    };
+    const first = await runs("job-cache-1");
+    expect(runView(first.row).outputs).toEqual({ hit: "false", found: null, text: "built in a container" });
+    expect((await listArtifacts(h.database.db, first.id)).map((a) => [a.name, a.step, a.files])).toEqual([
+      ["job-out", "build.steps[2]", 1],
+    ]);
+    const summaries = await listStepSummaries(h.database.db, first.id);
+    expect(summaries.map((s) => [s.step, s.markdown])).toEqual([
+      ["build", "### Built in a job\n- and tested\n"],
+    ]);
+    const second = await runs("job-cache-1");
+    expect(runView(second.row).outputs).toEqual({
+      hit: "true",
+      found: "dep from a container",
+      text: "built in a container",
+    });
   });
 });

@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { readLogLines } from "../logs/reader.js";
 import type { LogArchiveLike } from "../logs/types.js";
 import { registerFolder } from "../service/register-folder.js";
 import { applyRetention } from "../service/retention.js";
@@ -8,6 +9,7 @@ import type { Database } from "../store/database.js";
 import { listArtifacts } from "../store/queries/artifacts.js";
 import { cachesByUse } from "../store/queries/caches.js";
 import { getRun } from "../store/queries/get-run.js";
+import { listStepSummaries } from "../store/queries/step-summaries.js";
 import { createRunInUnit } from "../testing/operations.js";
 import { type Harness, openHarness, runView } from "../testing/service-harness.js";
 import type { FilesLimits } from "./context.js";
@@ -111,6 +113,49 @@ outputs:
   hit: \${{ steps.deps.outputs.cache_hit }}
   matched: \${{ steps.deps.outputs.matched_key }}
   found: \${{ steps.deps.outputs.found }}
+`,
+  "jobbed.yaml": `
+name: jobbed
+inputs:
+  key: { type: string, required: true }
+  fail: { type: boolean, default: false }
+steps:
+  build:
+    steps:
+      - id: deps
+        uses: gantry/cache
+        with: { key: "\${{ inputs.key }}", path: vendor }
+      - id: make
+        run: |
+          if [ -f vendor/lib.txt ]; then echo "found=$(cat vendor/lib.txt)" >> "$GANTRY_OUTPUT"; fi
+          mkdir -p vendor dist
+          echo "lib of \${{ inputs.key }}" > vendor/lib.txt
+          echo "app" > dist/app.js
+          echo "## Built" >> "$GANTRY_STEP_SUMMARY"
+      - id: up
+        uses: gantry/upload-artifact
+        with: { name: dist, path: dist/ }
+      - run: echo "- tested" >> "$GITHUB_STEP_SUMMARY"
+      - if: \${{ inputs.fail }}
+        run: exit 1
+    outputs:
+      hit: \${{ steps.deps.outputs.cache_hit }}
+      found: \${{ steps.make.outputs.found }}
+      files: \${{ steps.up.outputs.files }}
+  use:
+    needs: build
+    steps:
+      - uses: gantry/download-artifact
+        with: { name: dist, path: got }
+      - id: read
+        run: echo "content=$(cat got/dist/app.js)" >> "$GANTRY_OUTPUT"
+    outputs:
+      content: \${{ steps.read.outputs.content }}
+outputs:
+  hit: \${{ steps.build.outputs.hit }}
+  found: \${{ steps.build.outputs.found }}
+  files: \${{ steps.build.outputs.files }}
+  content: \${{ steps.use.outputs.content }}
 `,
 };
 
@@ -280,6 +325,32 @@ export function describeFiles(
       await finish("cached", { key: "lru-c", value: "c" }, github);
       const left = (await cachesByUse(h.database.db, "repo:acme/lru")).map((e) => e.key).sort();
       expect(left).toEqual(["lru-a", "lru-c"]);
+    });
+
+    it("runs artifact, cache and summary steps inside jobs: restore in place, save at the job's end", async () => {
+      await worker();
+      const github = { ...push("main"), repository: "acme/jobs" };
+      const first = await finish("jobbed", { key: "job-1" }, github);
+      expect(first.row.status, await stepError(first.id)).toBe("succeeded");
+      expect(first.view.outputs).toEqual({ hit: "false", found: null, files: "1", content: "app" });
+      const [artifact] = await listArtifacts(h.database.db, first.id);
+      expect(artifact).toMatchObject({ name: "dist", step: "build.steps[2]", files: 1 });
+      // The job's summary is its steps', in order, as GitHub shows a job's.
+      const summaries = await listStepSummaries(h.database.db, first.id);
+      expect(summaries.map((s) => [s.step, s.markdown])).toEqual([["build", "## Built\n- tested\n"]]);
+      expect((await cachesByUse(h.database.db, "repo:acme/jobs")).map((e) => e.key)).toEqual(["job-1"]);
+
+      const again = await finish("jobbed", { key: "job-1" }, github);
+      expect(again.view.outputs).toMatchObject({ hit: "true", found: "lib of job-1", content: "app" });
+
+      // A job that fails after the cache step saves nothing: its files may be half made.
+      const failed = await finish("jobbed", { key: "job-2", fail: true }, github);
+      expect(failed.row.status).toBe("failed");
+      expect((await cachesByUse(h.database.db, "repo:acme/jobs")).map((e) => e.key)).toEqual(["job-1"]);
+      const lines = await readLogLines(h.database.db, store.store, failed.id);
+      expect(lines.filter((l) => l.step === "build").map((l) => l.text)).toContain(
+        "gantry/cache: the job did not succeed, so the cache is not saved",
+      );
     });
 
     it("moves files between workers that share no folder", async () => {

@@ -1,4 +1,5 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: the tests are full of workflow expressions
+import { createHash } from "node:crypto";
 import { type RunInfo, validateActionText } from "@gantry/core";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { loadWorkflow } from "../loader/load-workflow.js";
@@ -132,6 +133,46 @@ steps:
       '##[step] 2 Run echo "${{ steps.greet.outputs.said }}"',
       "world",
     ]);
+  });
+
+  it("evaluates hashFiles() over the job's workspace as it is before each step", async () => {
+    const { report } = await run(`
+steps:
+  job:
+    steps:
+      - id: before
+        if: \${{ hashFiles('deps/lock.json') == '' }}
+        run: echo "h=\${{ hashFiles('deps/lock.json') }}" >> $GANTRY_OUTPUT
+      - run: mkdir deps && printf 'v1' > deps/lock.json
+      - id: after
+        env: {KEY: "deps-\${{ hashFiles('**/lock.json', '!nothing') }}"}
+        run: echo "key=$KEY" >> $GANTRY_OUTPUT
+    outputs:
+      before: \${{ steps.before.outputs.h }}
+      key: \${{ steps.after.outputs.key }}
+`);
+    expect(report.steps.job?.status, report.steps.job?.error).toBe("succeeded");
+    const inner = createHash("sha256").update("v1").digest();
+    const hash = createHash("sha256").update(inner).digest("hex");
+    expect(report.steps.job?.outputs).toEqual({ before: "", key: `deps-${hash}` });
+  });
+
+  it("answers a job's steps' status functions about the job's own steps, not the jobs it needs", async () => {
+    const { report, lines } = await run(`
+steps:
+  broken:
+    run: exit 1
+  report:
+    needs: broken
+    if: \${{ failure() }}
+    steps:
+      - run: echo "reporting"
+      - if: \${{ failure() }}
+        run: echo "not after a failed step of this job"
+`);
+    expect(report.steps.report?.status).toBe("succeeded");
+    expect(report.steps.report?.steps?.map((s) => s.status)).toEqual(["succeeded", "skipped"]);
+    expect(lines("report")).toContain("reporting");
   });
 
   it("a cancel stops the running step and still runs always() steps", async () => {

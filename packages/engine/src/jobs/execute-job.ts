@@ -25,7 +25,10 @@ import {
   type TaskOutcome,
   type WorkflowSpec,
 } from "@gantry/core";
+import type { JobFiles } from "../artifacts/job-files.js";
 import type { JobSession, RunnerLike, RunnerResult, RunnerTask, Stream } from "../runners/types.js";
+import { withHashFiles } from "./hash-files.js";
+import { JobStepFiles } from "./job-step-files.js";
 import { SECTION_PREFIX, sectionLine } from "./sections.js";
 
 export interface JobExecution {
@@ -45,7 +48,12 @@ export interface JobExecution {
   onLine(stream: Stream, line: string): void;
   flow?: RunnerTask["flow"];
   workerId?: string;
+  /** The artifacts and caches of the job's workspace-action steps; without it those steps fail, saying so. */
+  files?: JobFiles;
 }
+
+/** A job's outcome, with the summary its steps wrote (not masked or bounded yet: the caller does that). */
+export type JobOutcome = TaskOutcome & { summary?: string };
 
 /**
  * Runs a job (a node with `steps:`): sets its runner up once (one workspace, one container, its
@@ -53,7 +61,7 @@ export interface JobExecution {
  * own result in `steps` and the job's `outputs:` evaluated. A cancel or the job's timeout stops the
  * running step; steps that ask for always() or cancelled() still run, as clean-up does in GitHub.
  */
-export async function executeJob(x: JobExecution): Promise<TaskOutcome> {
+export async function executeJob(x: JobExecution): Promise<JobOutcome> {
   const startedAt = Date.now();
   const job = x.workflow.steps[x.task.step] as StepSpec;
   const base = {
@@ -78,6 +86,7 @@ export async function executeJob(x: JobExecution): Promise<TaskOutcome> {
       ? setTimeout(() => halt("timed_out", `the job timed out after ${timeout}`), parseDuration(timeout))
       : undefined;
   let session: JobSession | undefined;
+  let files: JobStepFiles | undefined;
   try {
     const jobTask = prepareTask(
       { ...x.workflow, steps: { ...x.workflow.steps, [x.task.step]: { ...job, steps: undefined, run: "" } } },
@@ -103,6 +112,7 @@ export async function executeJob(x: JobExecution): Promise<TaskOutcome> {
       ...(x.workerId ? { workerId: x.workerId } : {}),
     });
     const run = (task: RunnerTask) => (session as JobSession).run(task);
+    files = new JobStepFiles(x.files, session.workspace, withServices.runner?.type ?? "local");
     const done: InnerStepState[] = [];
     const steps = job.steps ?? [];
     for (let index = 0; index < steps.length; index++) {
@@ -117,11 +127,14 @@ export async function executeJob(x: JobExecution): Promise<TaskOutcome> {
           return current.signal;
         },
         stopped: () => stop,
+        files,
+        place: String(index),
       });
       done.push(state.id === undefined && spec.id !== undefined ? { ...state, id: spec.id } : state);
     }
-    const finishedAt = Date.now();
     const status = stop?.why === "timed_out" ? "timed_out" : jobStatus(done, stop !== undefined);
+    await files.end(status === "succeeded", (line) => x.onLine("stderr", line));
+    const finishedAt = Date.now();
     let outputs: Record<string, unknown> = {};
     let error: string | undefined;
     try {
@@ -136,7 +149,9 @@ export async function executeJob(x: JobExecution): Promise<TaskOutcome> {
         ? `step '${failed.name}' ${failed.status === "timed_out" ? "timed out" : "failed"}${failed.error ? `: ${failed.error}` : ""}`
         : undefined);
     const last = [...done].reverse().find((d) => d.exitCode !== undefined);
+    const summary = files.jobSummary();
     return {
+      ...(summary !== undefined ? { summary } : {}),
       status: error && status === "succeeded" ? "failed" : status,
       exitCode: last?.exitCode ?? null,
       outputs,
@@ -146,7 +161,9 @@ export async function executeJob(x: JobExecution): Promise<TaskOutcome> {
       ...(error ? { error } : {}),
     };
   } catch (error) {
+    const summary = files?.jobSummary();
     return {
+      ...(summary !== undefined ? { summary } : {}),
       status: stop?.why ?? "failed",
       exitCode: null,
       error: `steps.${x.task.step}: ${(error as Error).message}`,
@@ -157,6 +174,8 @@ export async function executeJob(x: JobExecution): Promise<TaskOutcome> {
   } finally {
     if (timer) clearTimeout(timer);
     x.signal.removeEventListener("abort", onAbort);
+    // A job that failed before its end leaves no cache saved, only the scratch folder to remove.
+    await files?.end(false, (line) => x.onLine("stderr", line));
     await session
       ?.close()
       .catch((e: Error) => x.onLine("stderr", `gantry: cleaning up the job: ${e.message}`));
@@ -169,6 +188,10 @@ interface StepControl {
   section: boolean;
   abort(): AbortSignal;
   stopped(): { why: "timed_out" | "cancelled" } | undefined;
+  /** Artifacts, caches and summaries of the job's steps. */
+  files: JobStepFiles;
+  /** The step's place in the job (see JobFileStep.place); a composite's steps add theirs. */
+  place: string;
 }
 
 /** Runs one step of a job (or of a composite action) and says how it ended. */
@@ -191,6 +214,11 @@ async function runStep(
   });
   let continueOnError = false;
   const startedAt = Date.now();
+  // hashFiles() reads the workspace as it is now, before the step runs (GitHub's semantics).
+  const hashed = <T>(evaluate: (scope: InnerScope) => T): Promise<T> =>
+    withHashFiles(control.files.workspace, control.files.runnerType, (hashFiles) =>
+      evaluate({ ...scope, hashFiles }),
+    );
   const failed = (error: string): InnerStepState => ({
     ...id,
     name,
@@ -204,8 +232,8 @@ async function runStep(
     finishedAt: Date.now(),
   });
   try {
-    if (!innerCondition(scope, index)) return skipped();
-    continueOnError = innerContinuesOnError(scope, index);
+    if (!(await hashed((s) => innerCondition(s, index)))) return skipped();
+    continueOnError = await hashed((s) => innerContinuesOnError(s, index));
   } catch (error) {
     if (control.section) x.onLine("stdout", sectionLine(index, name));
     x.onLine("stderr", `gantry: ${(error as Error).message}`);
@@ -218,7 +246,7 @@ async function runStep(
     const action =
       scope.inputs === undefined ? await x.action(innerActionKey(x.task.step, index)) : undefined;
     if (action?.spec.runs.using === "composite") {
-      return await runComposite(x, scope, index, action.spec, control, {
+      return await runComposite(x, scope, index, action.spec, control, hashed, {
         ...id,
         name,
         continueOnError,
@@ -227,16 +255,22 @@ async function runStep(
     }
     if (action?.spec.runs.using === "container")
       throw new PrepareError("a container action cannot be a step of a job; make it a step of the workflow");
-    const prepared = await x.resolve(prepareInnerStep(scope, index, action?.spec));
-    const result = await control.run({
-      task: prepared,
-      runId: x.runId,
-      ...(action ? { actionDir: action.dir } : {}),
-      signal: control.abort(),
-      onLine,
-      ...(x.flow ? { flow: x.flow } : {}),
-      ...(x.workerId ? { workerId: x.workerId } : {}),
-    });
+    const prepared = await x.resolve(await hashed((s) => prepareInnerStep(s, index, action?.spec)));
+    const result = await control.files.around(
+      { uses: spec.uses, place: control.place, inputs: prepared.inputs },
+      (line) => onLine("stdout", line),
+      () =>
+        control.run({
+          task: prepared,
+          runId: x.runId,
+          ...(action ? { actionDir: action.dir } : {}),
+          signal: control.abort(),
+          onLine,
+          ...(x.flow ? { flow: x.flow } : {}),
+          ...(x.workerId ? { workerId: x.workerId } : {}),
+        }),
+    );
+    control.files.summary(result.summary);
     const stopped = control.stopped();
     const status =
       result.status === "cancelled" && stopped?.why === "timed_out" ? "timed_out" : result.status;
@@ -267,6 +301,7 @@ async function runComposite(
   index: number,
   action: ActionSpec,
   control: StepControl,
+  hashed: <T>(evaluate: (scope: InnerScope) => T) => Promise<T>,
   step: {
     id?: string;
     name: string;
@@ -279,13 +314,15 @@ async function runComposite(
     ...scope,
     steps: action.runs.steps ?? [],
     done: [],
-    inputs: compositeInputs(scope, index, action),
-    env: innerEnv(scope, index),
+    inputs: await hashed((s) => compositeInputs(s, index, action)),
+    env: await hashed((s) => innerEnv(s, index)),
   };
   const child = { ...x, onLine: step.onLine };
   for (let i = 0; i < inner.steps.length; i++) {
     inner.cancelled = control.stopped() !== undefined;
-    inner.done.push(await runStep(child, { ...inner }, i, { ...control, section: false }));
+    inner.done.push(
+      await runStep(child, { ...inner }, i, { ...control, section: false, place: `${control.place}.${i}` }),
+    );
   }
   const status = jobStatus(inner.done, control.stopped() !== undefined);
   const values = Object.fromEntries(

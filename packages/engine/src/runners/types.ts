@@ -38,6 +38,12 @@ export interface JobStart {
 /** A job's place: one workspace (and one container) for all its steps, until `close`. */
 export interface JobSession {
   run(task: RunnerTask): Promise<RunnerResult>;
+  /**
+   * The job's workspace as a folder of the worker's machine, when it is one (local, docker): the worker
+   * moves the files of artifacts and caches in and out of it between steps. Absent where the workspace
+   * lives elsewhere (a pod, a remote machine).
+   */
+  readonly workspace?: string;
   close(): Promise<void>;
 }
 

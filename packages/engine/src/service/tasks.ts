@@ -2,6 +2,7 @@ import { Planner, type RunInfo, type RunState, stampGates, type Task, type TaskO
 import type { Insertable, Selectable } from "kysely";
 import { recordDeployment } from "../gates/deployments.js";
 import { queueRunNotifications } from "../notify/events.js";
+import { addRunMasks, sealRunMasks } from "../secrets/run-masks.js";
 import { deleteJob } from "../store/queries/delete-job.js";
 import { lockRun } from "../store/queries/lock-run.js";
 import type { Db } from "../store/queries/types.js";
@@ -128,6 +129,8 @@ export interface FinishOptions {
   take?: { workerId: string; labels: string[]; leaseUntil: number };
   /** Secrets the finishing worker knew besides the secret inputs (resolved references, ::add-mask::). */
   secrets?: string[];
+  /** The values the step registered with ::add-mask::: kept sealed with the run for its later steps. */
+  masks?: string[];
   /**
    * The reaper's fence: the job counts as lost only if its lease is still over at this time (its worker
    * may have renewed it since the reaper read it).
@@ -165,6 +168,9 @@ export async function finishTask(
   // Outputs that carry a secret are masked before they are stored, as GitHub Actions redacts them.
   const masker = secretMasker(definition.workflow, info);
   for (const secret of options.secrets ?? []) masker.add(secret);
+  addRunMasks(masker, run.masked_values, ctx.box);
+  for (const value of options.masks ?? []) masker.add(value);
+  const maskedValues = sealRunMasks(run.masked_values, options.masks ?? [], ctx.box);
   const safe: TaskOutcome = {
     ...outcome,
     outputs: Object.fromEntries(
@@ -213,7 +219,10 @@ export async function finishTask(
   // One statement on Postgres: this step's end, the successor's start, the queued jobs, the run.
   const takenJob = await writeStep(tx, ctx.database.dialect, {
     runId: run.id,
-    run: stateChanges(run, state, now, { masker, ...(mineRow ? { started: true } : {}) }),
+    run: {
+      ...stateChanges(run, state, now, { masker, ...(mineRow ? { started: true } : {}) }),
+      ...(maskedValues ? { masked_values: maskedValues } : {}),
+    },
     attempts,
     enqueue: rows,
     ...(take && mineRow
@@ -221,8 +230,10 @@ export async function finishTask(
       : {}),
   });
   if (mineRow && task) await recordDeployment(tx, run, definition, info, state, task, now);
+  // The successor masks what this step registered: it reads the run's masks from this row.
+  const runNow = maskedValues ? { ...run, masked_values: maskedValues } : run;
   const claimed: ClaimedTask | undefined =
-    takenJob && task ? { job: takenJob, task, run, definition, info, state } : undefined;
+    takenJob && task ? { job: takenJob, task, run: runNow, definition, info, state } : undefined;
   let notify = rows.length > 0;
   // A retry waiting out its delay: the notification says when it becomes due, so idle workers wake
   // then without asking the queue after every notification (see Worker.claimLoop).

@@ -3,6 +3,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BUILTIN_USES, builtinActionDir } from "../git/builtin-actions.js";
 import { loadWorkflow } from "../loader/load-workflow.js";
+import { LocalLogArchive } from "../logs/local-archive.js";
 import { getWorkflow } from "../store/queries/get-workflow.js";
 import { sqliteDatabase } from "../testing/databases.js";
 import { gitRemote } from "../testing/git-repos.js";
@@ -107,7 +108,10 @@ describe("examples/node-ci.yaml from a git source (real repository, real runs)",
       cacheDir: path.join(h.tmp.dir, "git"),
     });
     expect(await syncer.sync("app")).toMatchObject({ state: "ok", activated: true });
-    await h.worker();
+    // The example's build job keeps a cache and an artifact: the worker has a store for them.
+    await h.worker({
+      files: { objects: new LocalLogArchive(path.join(h.tmp.dir, "objects")), workspaceRoot: h.tmp.dir },
+    });
   });
   afterAll(async () => {
     await syncer.stop();

@@ -19,7 +19,13 @@ export async function subWorkflowProblems(workflows: CheckedWorkflow[]): Promise
   const problems: Problem[] = [];
   const calls = new Map<string, string[]>();
   for (const caller of workflows) {
-    const at = await locator(caller.file);
+    // The file is parsed again only for a problem to point at: most workflows have none here, and a
+    // 100,000-step file takes seconds to parse.
+    let located: Locate | undefined;
+    const at = async (where: Array<string | number>, key = false) => {
+      located ??= await locator(caller.file);
+      return located(where, key);
+    };
     for (const [id, step] of Object.entries(caller.workflow.steps ?? {})) {
       const name = subWorkflowName(step.uses);
       if (name === undefined) continue;
@@ -27,13 +33,13 @@ export async function subWorkflowProblems(workflows: CheckedWorkflow[]): Promise
       const child = byName.get(name);
       if (!child) {
         problems.push({
-          ...at(["steps", id, "uses"]),
+          ...(await at(["steps", id, "uses"])),
           message: `steps.${id}.uses: no workflow '${name}' in the same source (workflows: ${[...byName.keys()].sort().join(", ")})`,
         });
         continue;
       }
       for (const p of callInputProblems(id, name, step.with, child.workflow.inputs))
-        problems.push({ ...at(p.at, p.key), message: p.message });
+        problems.push({ ...(await at(p.at, p.key)), message: p.message });
     }
   }
   const cycle = findCycle(calls);
@@ -79,12 +85,14 @@ export function callInputProblems(
   return problems;
 }
 
-export async function locator(file: string) {
+type Locate = (at: Array<string | number>, key?: boolean) => Omit<Problem, "message">;
+
+async function locator(file: string): Promise<Locate> {
   const text = await readFile(file, "utf8").catch(() => "");
   const shown =
     path.isAbsolute(file) && file.startsWith(process.cwd()) ? path.relative(process.cwd(), file) : file;
   const source = parseYamlFile(shown, text).source;
-  return (at: Array<string | number>, key = false) => ({
+  return (at, key = false) => ({
     file: shown,
     ...(source?.locate(at, { key }) ?? { line: 1, col: 1 }),
   });

@@ -2,7 +2,6 @@ import { chmod, mkdir, mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import {
-  addMaskCommand,
   Masker,
   maskDeep,
   Planner,
@@ -12,6 +11,7 @@ import {
   type TaskOutcome,
 } from "@gantry/core";
 import { DEFAULT_FILES_LIMITS, type FilesLimits } from "../artifacts/context.js";
+import { jobFilesOf } from "../artifacts/job-files.js";
 import {
   type WorkspaceActionName,
   workspaceActionOf,
@@ -19,6 +19,7 @@ import {
 } from "../artifacts/workspace-actions.js";
 import { type EnvironmentSecretsSource, environmentSecrets } from "../gates/environment-secrets.js";
 import { executeJob } from "../jobs/execute-job.js";
+import { maskedJobOutcome } from "../jobs/mask-outcome.js";
 import type { LogArchiver } from "../logs/archiver.js";
 import type { LogArchiveLike } from "../logs/types.js";
 import { type LogWriterOptions, TaskLogWriter } from "../logs/writer.js";
@@ -27,6 +28,7 @@ import { resolveTaskSecrets, resolveWorkflowSecrets } from "../run/task-secrets.
 import { secretsWithheld, WITHHELD_NOTICE, withoutSecretRefs } from "../run/withheld-secrets.js";
 import type { RunnerLike, RunnerResult, Stream } from "../runners/types.js";
 import { createSecretCache, type SecretCache } from "../secrets/index.js";
+import { addRunMasks, takeAddMask } from "../secrets/run-masks.js";
 import type { ServiceContext } from "../service/context.js";
 import { runState } from "../service/run-record.js";
 import { type ClaimedTask, finishTask, type Job, startTask } from "../service/tasks.js";
@@ -165,6 +167,8 @@ export class Worker {
   private readonly secretCaches = new Map<string, SecretCache>();
   /** The secrets each running job's step knew, for finishTask to mask the run's record with. */
   private readonly knownSecrets = new Map<number, string[]>();
+  /** The values each running job's step registered with ::add-mask::, kept (sealed) with its run. */
+  private readonly addedMasks = new Map<number, Set<string>>();
 
   constructor(
     private readonly ctx: ServiceContext,
@@ -476,6 +480,8 @@ export class Worker {
     const { outcome, archive } = await this.run(claimed, active.abort.signal);
     const secrets = this.knownSecrets.get(active.job.id) ?? [];
     this.knownSecrets.delete(active.job.id);
+    const masks = [...(this.addedMasks.get(active.job.id) ?? [])];
+    this.addedMasks.delete(active.job.id);
     active.settled = true;
     if (active.handedBack) {
       // The same attempt runs again elsewhere: its chunks so far are archived first (see run).
@@ -495,6 +501,7 @@ export class Worker {
             active.job,
             { status: "failed", exitCode: null, error: active.lost, workerLost: true },
             this.id,
+            { masks },
           ),
         ),
       );
@@ -512,6 +519,7 @@ export class Worker {
         finishTask(this.ctx, tx, active.job, outcome, this.id, {
           group: claimed.run.concurrency_group,
           secrets,
+          masks,
           ...(this.state === "running"
             ? { take: { workerId: this.id, labels: this.labels, leaseUntil: this.ctx.now() + this.leaseMs } }
             : {}),
@@ -572,6 +580,10 @@ export class Worker {
     const planner = new Planner(definition.workflow, info);
     const action = definition.actions[task.step];
     const masker = new Masker();
+    // Values earlier steps of the run registered with ::add-mask::, and those this step registers.
+    addRunMasks(masker, claimed.run.masked_values, this.ctx.box);
+    const addedMasks = new Set<string>();
+    this.addedMasks.set(job.id, addedMasks);
     try {
       const secretOptions = { baseDir: definition.root, cache: this.secretCache(job.run_id) };
       const withheld = secretsWithheld(info.trigger);
@@ -597,8 +609,7 @@ export class Worker {
       for (const secret of prepared.secrets) masker.add(secret);
       const actionDir = action ? await this.bundles.folder(action.bundle) : undefined;
       const onLine = (stream: Stream, raw: string) => {
-        const mask = addMaskCommand(raw);
-        if (mask !== undefined) return void masker.add(mask);
+        if (takeAddMask(raw, masker, addedMasks)) return;
         const line = masker.mask(raw);
         writer.line(stream, line);
         this.options.onLine?.({
@@ -632,8 +643,14 @@ export class Worker {
           onLine,
           flow: writer,
           workerId: this.id,
+          files: jobFilesOf(this.ctx, this.options.files, claimed),
         });
-        return { ...result, ...(result.error ? { error: masker.mask(result.error) } : {}) };
+        const { summary, ...outcome } = result;
+        for (const secret of Object.values(info.secrets ?? {})) masker.add(secret);
+        await this.saveSummary(job, summary, masker);
+        // As for a step: what the job's steps knew is masked in its outputs and in each step's record.
+        this.knownSecrets.set(job.id, masker.secrets());
+        return maskedJobOutcome(outcome, masker);
       }
       const runIn = (workspace?: string) =>
         this.options.runner.run({

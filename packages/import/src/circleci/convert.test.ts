@@ -64,6 +64,31 @@ jobs:
     steps:
       - restore_cache: {keys: [deps-v1]}
       - run: make publish
+  package:
+    docker: [{image: cimg/node:20.11}]
+    steps:
+      - checkout
+      - restore_cache:
+          keys:
+            - deps-{{ .Branch }}-{{ checksum "package-lock.json" }}
+            - deps-{{ .Branch }}-
+      - run: npm ci
+      - save_cache:
+          key: deps-{{ .Branch }}-{{ checksum "package-lock.json" }}
+          paths: [node_modules]
+      - run: npm run build
+      - persist_to_workspace: {root: ., paths: [dist]}
+      - store_artifacts: {path: dist, destination: bundle}
+      - store_test_results: {path: results}
+      - run:
+          name: Tell
+          command: echo failed
+          when: on_fail
+  ship:
+    docker: [{image: cimg/base:current}]
+    steps:
+      - attach_workspace: {at: .}
+      - run: ls dist
 workflows:
   ci:
     jobs:
@@ -73,6 +98,9 @@ workflows:
             - run: echo extra step
       - test:
           requires: [build]
+      - package
+      - ship:
+          requires: [package]
       - publish:
           requires: [test]
           filters:
@@ -136,12 +164,47 @@ describe("CircleCI configs", () => {
     });
   });
 
-  it("leaves jobs that need service containers or caches to nodes that fail saying so", () => {
-    expect(ci.steps.test?.run).toContain(
-      "it starts service containers cimg/postgres:16.0 (needs service containers, #23)",
-    );
-    expect(ci.steps.publish?.run).toContain("it uses restore_cache (needs caches, #23)");
-    expect(result.feature("docker-services")[0]).toMatchObject({ outcome: "later" });
+  it("turns jobs with service images, caches, workspaces and artifacts into jobs of steps", () => {
+    expect(ci.steps.test).toEqual({
+      needs: ["build"],
+      runner: { type: "docker", image: "cimg/python:3.12" },
+      services: { postgres: { image: "cimg/postgres:16.0" } },
+      steps: [{ run: expect.stringContaining("pytest") }],
+    });
+    expect(result.feature("docker-services")[0]).toMatchObject({ outcome: "difference", detail: "postgres" });
+    expect(ci.steps.package?.steps).toEqual([
+      { uses: "gantry/checkout", with: { depth: 0 } },
+      {
+        name: "Cache",
+        uses: "gantry/cache",
+        with: {
+          key: "deps-${{ github.ref_name }}-${{ hashFiles('package-lock.json') }}",
+          restore_keys: "deps-${{ github.ref_name }}-",
+          path: "node_modules",
+        },
+      },
+      { run: expect.stringContaining("npm ci") },
+      { run: expect.stringContaining("npm run build") },
+      { uses: "gantry/upload-artifact", with: { name: "workspace-package", path: "dist" } },
+      { uses: "gantry/upload-artifact", with: { name: "bundle", path: "dist" } },
+      {
+        uses: "gantry/upload-artifact",
+        with: { name: "test-results", path: "results", if_no_files_found: "warn" },
+      },
+      { name: "Tell", if: "${{ failure() }}", run: expect.stringContaining("echo failed") },
+    ]);
+    expect(ci.steps.ship?.steps?.[0]).toEqual({
+      uses: "gantry/download-artifact",
+      with: { name: "workspace-package" },
+    });
+    expect(result.feature("caches")[0]).toMatchObject({ outcome: "difference" });
+    expect(result.feature("job-of-steps").map((f) => f.detail)).toEqual([
+      "1 step(s)",
+      "8 step(s)",
+      "2 step(s)",
+    ]);
+    // A restore_cache with nothing that saves it is left, saying why.
+    expect(ci.steps.publish?.run).toContain("restore_cache without a later save_cache");
     expect(result.feature("machine-executor")[0]).toMatchObject({ outcome: "difference" });
     expect(result.feature("resource-class")).toHaveLength(2);
   });

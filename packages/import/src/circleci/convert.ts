@@ -137,6 +137,12 @@ function convertWorkflow(
     nodeOf.set(display, id);
     return { jobName, args, id, index };
   });
+  // The nodes whose jobs persist to the workspace: a job attaching it downloads their artifacts.
+  const persists = new Set(
+    planned
+      .filter(({ jobName }) => JSON.stringify(config.jobs[jobName] ?? {}).includes("persist_to_workspace"))
+      .map(({ id }) => id),
+  );
   for (const { jobName, args, id, index } of planned) {
     const where = at("jobs", index);
     if (typeof args.name === "string") findings.add("job-name", where, args.name);
@@ -188,7 +194,7 @@ function convertWorkflow(
         where,
         Object.keys(isRecord(args.matrix.parameters) ? args.matrix.parameters : {}).join(", "),
       );
-      reasons.push("it has a matrix (needs matrix, #23)");
+      reasons.push("it has a matrix of parameters");
     }
     if (type === "no-op") {
       findings.add("no-op", where, jobName);
@@ -204,7 +210,17 @@ function convertWorkflow(
     }
     if (reasons.length === 0) {
       const expanded = expandJob(config, jobName, args);
-      const converted = convertCircleJob({ jobName, expanded, source, inputIds, findings, node });
+      const persistingNeeds = needs.filter((need) => persists.has(need));
+      const converted = convertCircleJob({
+        jobName,
+        expanded,
+        source,
+        inputIds,
+        findings,
+        node,
+        id,
+        persistingNeeds,
+      });
       if (converted.complete) {
         steps[id] = converted.node;
         doc.consume(["jobs", jobName]);

@@ -121,10 +121,12 @@ export const CIRCLECI_FEATURES = defineFeatures({
   },
   "docker-services": {
     source: "docker executor: further images (service containers)",
-    gantry: "services: on the node",
-    outcome: "later",
-    needs: "service containers, #23",
+    gantry:
+      "services: on the job (named by their name:, else the image's), started first and healthy before the steps",
+    outcome: "difference",
+    note: "CircleCI's further containers share the job's localhost; Gantry's services are reached by their names (postgres:5432, not localhost:5432)",
   },
+
   "machine-executor": {
     source: "machine executor",
     gantry: "the local runner on a Gantry worker",
@@ -164,11 +166,18 @@ export const CIRCLECI_FEATURES = defineFeatures({
     outcome: "converted",
   },
   run: {
-    source: "run steps (command, name, environment, working_directory, shell)",
+    source:
+      "run steps (command, name, environment, working_directory, shell) of a job whose steps share $BASH_ENV, halt it or run in the background",
     gantry:
       "one node whose script runs each step in order in a subshell of its own, stopping at the first that fails",
     outcome: "difference",
     note: "the steps run as one script: the run page shows one log and one status for the job rather than one per step",
+  },
+  "run-step": {
+    source: "run steps of a job that becomes a job of steps",
+    gantry:
+      "an inner step each (name, command, environment, working_directory, shell), with its own log section and status",
+    outcome: "converted",
   },
   "run-when": {
     source: "run when: always / on_fail",
@@ -223,24 +232,35 @@ export const CIRCLECI_FEATURES = defineFeatures({
     gantry: "an SSH key as a secret reference written to ~/.ssh in the script",
     outcome: "manual",
   },
+  "job-of-steps": {
+    source: "a job with caches, workspaces, artifacts, service images or a checkout after other steps",
+    gantry: "a job node with steps: in the same order, in one workspace (run steps with when: as if:)",
+    outcome: "converted",
+  },
   caches: {
-    source: "save_cache, restore_cache",
-    gantry: "uses: gantry/cache in a job of steps",
-    outcome: "later",
-    needs: "caches, #23",
+    source:
+      "restore_cache and the save_cache of the same job (keys with checksum, .Branch, .Revision, .Environment)",
+    gantry:
+      "one uses: gantry/cache at the restore's place: key from save_cache, restore_keys from restore_cache's keys, checksum as hashFiles()",
+    outcome: "difference",
+    note: "the cache is saved at the job's end when its key missed, not at save_cache's place; hashFiles() gives other hashes than checksum, so the first run misses",
   },
+
   workspaces: {
-    source: "persist_to_workspace, attach_workspace",
-    gantry: "gantry/upload-artifact and gantry/download-artifact between the jobs",
-    outcome: "later",
-    needs: "artifacts, #23",
+    source: "persist_to_workspace (root: the job's folder), attach_workspace",
+    gantry:
+      "gantry/upload-artifact named workspace-<job>; attach_workspace downloads the artifact of each required job that persists",
+    outcome: "difference",
+    note: "only the directly required jobs' files are attached (CircleCI attaches every upstream layer), and a root other than the job's folder is not converted",
   },
+
   artifacts: {
-    source: "store_artifacts, store_test_results",
-    gantry: "gantry/upload-artifact",
-    outcome: "later",
-    needs: "artifacts, #23",
+    source: "store_artifacts (path, destination), store_test_results",
+    gantry: "gantry/upload-artifact (named by destination; test results as test-results)",
+    outcome: "difference",
+    note: "test results are kept as files: Gantry shows no test insights",
   },
+
   orbs: {
     source: "orbs (and the orb commands, jobs and executors used)",
     gantry: "the commands the orb provided, written as steps or actions",

@@ -1,10 +1,11 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: the converter writes workflow expressions
 import type { Rewrite } from "../github-actions/expressions.js";
-import type { Findings } from "../report/report.js";
+import { Findings } from "../report/report.js";
 import { buildJobScript, type RunStep } from "../shared/job-script.js";
 import { isRecord, startsWith, type YamlSource } from "../source/yaml-source.js";
 import type { ExpandedJob } from "./expand.js";
-import type { CircleFeature } from "./features.js";
+import { CIRCLECI_FEATURES, type CircleFeature } from "./features.js";
+import { convertCircleJobOfSteps } from "./job-of-steps.js";
 
 type Obj = Record<string, unknown>;
 
@@ -17,6 +18,9 @@ export interface CircleJobInput {
   findings: Findings<CircleFeature>;
   /** The node so far (needs, if from the workflow). */
   node: Obj;
+  /** The node's id, and the needed nodes whose jobs persist to the workspace (for attach_workspace). */
+  id: string;
+  persistingNeeds: string[];
 }
 
 /** CircleCI's variables, from Gantry's contexts. */
@@ -68,6 +72,9 @@ export function convertCircleJob(input: CircleJobInput): { node: Obj; complete: 
   const base = ["jobs", jobName];
   const at = (...path: Array<string | number>) => source.locate([...base, ...path], { key: true });
   const reasons: string[] = [];
+  // What one script cannot hold but a job of steps can (caches, workspaces, artifacts, services).
+  const forSteps: string[] = [];
+  let services: Obj | undefined;
   const node: Obj = { ...input.node };
   const runner: Obj = {};
   const executor = expanded.executor;
@@ -88,9 +95,9 @@ export function convertCircleJob(input: CircleJobInput): { node: Obj; complete: 
       if (Object.keys(env).length > 0) runner.env = env;
       findings.add("docker-executor", at(), runner.image as string);
       if (executor.images.length > 1) {
-        const services = executor.images.slice(1).map((i) => String(i.image));
-        findings.add("docker-services", at(), services.join(", "));
-        reasons.push(`it starts service containers ${services.join(", ")} (needs service containers, #23)`);
+        services = serviceContainers(executor.images.slice(1));
+        findings.add("docker-services", at(), Object.keys(services).join(", "));
+        forSteps.push("service containers");
       }
       break;
     }
@@ -159,7 +166,7 @@ export function convertCircleJob(input: CircleJobInput): { node: Obj; complete: 
     switch (step.type) {
       case "checkout":
         if (checkout || runSteps.length > 0) {
-          reasons.push("it checks out after other steps (needs jobs of steps, #23)");
+          forSteps.push("checkout after other steps");
           return;
         }
         checkout = { depth: 0, ...(typeof step.config.path === "string" ? { path: step.config.path } : {}) };
@@ -208,22 +215,11 @@ export function convertCircleJob(input: CircleJobInput): { node: Obj; complete: 
         return;
       case "save_cache":
       case "restore_cache":
-        findings.add(
-          "caches",
-          where,
-          `${step.type} ${String(step.config.key ?? (Array.isArray(step.config.keys) ? step.config.keys.join(", ") : ""))}`,
-        );
-        reasons.push(`it uses ${step.type} (needs caches, #23)`);
-        return;
       case "persist_to_workspace":
       case "attach_workspace":
-        findings.add("workspaces", where, step.type);
-        reasons.push(`it uses ${step.type} (needs artifacts, #23)`);
-        return;
       case "store_artifacts":
       case "store_test_results":
-        findings.add("artifacts", where, `${step.type} ${String(step.config.path ?? "")}`);
-        reasons.push(`it uses ${step.type} (needs artifacts, #23)`);
+        forSteps.push(step.type);
         return;
       case "orb":
         return;
@@ -239,12 +235,50 @@ export function convertCircleJob(input: CircleJobInput): { node: Obj; complete: 
   if (/(^|[\s;&|(])circleci\s+(?!-agent)/m.test(all)) findings.add("circleci-cli", at("steps"), "circleci …");
 
   if (reasons.length > 0) return { node, complete: false, reasons: [...new Set(reasons)] };
+  const defaults = { variables: { ...BUILT_IN_VARIABLES, CIRCLE_JOB: jobName }, paths: BUILT_IN_PATHS };
+  const asSteps = () => {
+    const steps = convertCircleJobOfSteps({
+      jobName,
+      expanded,
+      source,
+      findings,
+      pipeline,
+      reserved: new Set(Object.keys(env)),
+      defaults,
+      id: input.id,
+      persistingNeeds: input.persistingNeeds,
+      ...(executor.workingDirectory ? { workingDirectory: executor.workingDirectory } : {}),
+    });
+    if ("reasons" in steps) return { node, complete: false, reasons: steps.reasons };
+    Object.assign(env, steps.env);
+    if (Object.keys(runner).length > 0) node.runner = runner;
+    if (Object.keys(env).length > 0) node.env = env;
+    if (services) node.services = services;
+    node.steps = steps.steps;
+    findings.add("job-of-steps", at("steps"), `${steps.steps.length} step(s)`);
+    return { node, complete: true, reasons: [] };
+  };
+  // A job becomes a job of steps, each CircleCI step a step of its own; one script only when its steps
+  // share $BASH_ENV, halt the job or run in the background, which one script carries.
+  const trial = convertCircleJobOfSteps({
+    jobName,
+    expanded,
+    source,
+    findings: new Findings(CIRCLECI_FEATURES),
+    pipeline: (text) => text,
+    reserved: new Set(Object.keys(env)),
+    defaults,
+    id: input.id,
+    persistingNeeds: input.persistingNeeds,
+  });
+  const oneScript = "steps" in trial ? trial.steps.length === 0 : trial.script && forSteps.length === 0;
+  if (!oneScript) return asSteps();
 
   const built = buildJobScript(runSteps, {
     rewrite: passThrough,
     circleci: true,
     reserved: new Set(Object.keys(env)),
-    defaults: { variables: { ...BUILT_IN_VARIABLES, CIRCLE_JOB: jobName }, paths: BUILT_IN_PATHS },
+    defaults,
   });
   for (const note of built.notes) {
     const feature = NOTE_FEATURES[note.feature];
@@ -261,7 +295,7 @@ export function convertCircleJob(input: CircleJobInput): { node: Obj; complete: 
     return {
       node,
       complete: false,
-      reasons: built.blockers.map((b) => `${b.detail} (needs jobs of steps, #23)`),
+      reasons: built.blockers.map((b) => b.detail),
     };
   }
   if (runSteps.length > 0) findings.add("run", at("steps"), `${runSteps.length} step(s) in one script`);
@@ -278,6 +312,29 @@ export function convertCircleJob(input: CircleJobInput): { node: Obj; complete: 
     node.run = built.script || "true\n";
   }
   return { node, complete: true, reasons: [] };
+}
+
+/**
+ * A docker executor's further images as service containers: named by their `name:` (CircleCI's host
+ * name for them), else by the image's name (postgres for cimg/postgres:14.0), with their environment.
+ */
+function serviceContainers(images: Obj[]): Obj {
+  const services: Obj = {};
+  for (const image of images) {
+    const ref = String(image.image ?? "");
+    const base =
+      typeof image.name === "string"
+        ? image.name
+        : (ref.split("/").at(-1)?.split(/[:@]/)[0] ?? "service").replace(/[^A-Za-z0-9_-]/g, "-");
+    let name = base;
+    for (let n = 2; name in services; n++) name = `${base}-${n}`;
+    services[name] = {
+      image: ref,
+      ...(isRecord(image.environment) ? { env: image.environment } : {}),
+      ...(Array.isArray(image.command) ? { command: image.command.map(String) } : {}),
+    };
+  }
+  return services;
 }
 
 /** The expressions the converter wrote itself (inputs, github, run) pass as they are. */

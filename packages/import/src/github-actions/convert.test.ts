@@ -77,9 +77,36 @@ jobs:
   cached:
     runs-on: ubuntu-latest
     steps:
-      - uses: actions/cache@v4
-        with: {path: x, key: y}
-      - run: echo hi
+      - uses: actions/checkout@v4
+      - id: deps
+        uses: actions/cache@v4
+        with:
+          path: node_modules
+          key: deps-\${{ hashFiles('**/package-lock.json') }}
+          restore-keys: deps-
+      - id: build
+        name: Build
+        if: steps.deps.outputs.cache-hit != 'true'
+        run: |
+          npm ci
+          echo "size=\${{ steps.deps.outputs.cache-hit }}" >> "$GITHUB_OUTPUT"
+        timeout-minutes: 5
+        continue-on-error: true
+      - uses: actions/upload-artifact@v4
+        with: {name: dist, path: dist/, retention-days: 3, compression-level: 9}
+      - run: print("summary")
+        shell: python
+    outputs:
+      size: \${{ steps.build.outputs.size }}
+  other:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: someone/thing@v1
+  envy:
+    runs-on: ubuntu-latest
+    steps:
+      - run: echo "X=1" >> "$GITHUB_ENV"
+      - run: echo "$X"
 `;
 
 describe("GitHub Actions workflows", () => {
@@ -112,24 +139,26 @@ describe("GitHub Actions workflows", () => {
     expect(wf.concurrency).toEqual({ group: "release-${{ github.ref }}", policy: "cancel-running" });
   });
 
-  it("turns checkout, a setup action and run steps into gantry/checkout in the language's image", () => {
+  it("turns a job into a job of steps: checkout, run steps, the setup action's image, the outputs", () => {
     const build = wf.steps.build as Record<string, unknown>;
     expect(build).toMatchObject({
       runner: { type: "docker", image: "node:20" },
       timeout: "15m",
+      outputs: { version: "${{ steps.meta.outputs.version }}" },
+    });
+    const steps = build.steps as Array<Record<string, unknown>>;
+    expect(steps[0]).toEqual({
       uses: "gantry/checkout",
-      with: { depth: 0 },
+      with: { depth: 0, run: "git submodule update --init --recursive\n" },
     });
-    const script = (build.with as { run: string }).run;
-    expect(script.startsWith("git submodule update --init --recursive\n")).toBe(true);
-    // The step's comment, above its part of the script; its label with ${{ broken up (scripts are checked).
-    expect(script).toContain('# work out the version\n# echo "version=1.2.$ {{ github.run_id }}"');
-    expect(script).toContain('echo "version=1.2.${GITHUB_RUN_ID}" >> "$GITHUB_OUTPUT"');
-    expect(script).toContain('export TOKEN="${SECRETS_NPM_TOKEN}"');
-    expect(build.env).toEqual({
-      GITHUB_RUN_ID: "${{ run.id }}",
-      SECRETS_NPM_TOKEN: "${{ secrets.NPM_TOKEN }}",
-    });
+    expect(steps[1]).toMatchObject({ id: "meta", env: { GITHUB_RUN_ID: "${{ run.id }}" } });
+    expect(steps[1]?.run).toContain('echo "version=1.2.${GITHUB_RUN_ID}" >> "$GITHUB_OUTPUT"');
+    // GitHub's default shell has no pipefail; Gantry's bash has: the step says so.
+    expect(steps[1]?.run).toContain("set +o pipefail");
+    expect(steps[2]).toMatchObject({ name: "Test", env: { TOKEN: "${{ secrets.NPM_TOKEN }}" } });
+    expect(steps[2]?.run).toContain("npm test");
+    // The step's comment stays above it.
+    expect(result.texts["release.yaml"]).toContain("      - # work out the version\n        id: meta");
     expect(result.feature("setup-cache")).toHaveLength(1);
   });
 
@@ -140,14 +169,22 @@ describe("GitHub Actions workflows", () => {
       if: "${{ github.event_name == 'workflow_dispatch' && !inputs.dry-run }}",
       runner: { type: "docker", image: "alpine:3.20", env: { LANG: "C" }, labels: ["linux", "deploy"] },
       continue_on_error: true,
-      env: {
-        NEEDS_BUILD_OUTPUTS_VERSION: "${{ steps.build.outputs.version }}",
-        GITHUB_EVENT_INPUTS_TARGET: "${{ inputs.target }}",
-      },
     });
-    expect(release.run).toContain(
+    const [step] = release.steps as Array<Record<string, unknown>>;
+    expect(step?.env).toEqual({
+      NEEDS_BUILD_OUTPUTS_VERSION: "${{ steps.build.outputs.version }}",
+      GITHUB_EVENT_INPUTS_TARGET: "${{ inputs.target }}",
+    });
+    expect(step?.run).toContain(
       './release.sh "${NEEDS_BUILD_OUTPUTS_VERSION}" "${GITHUB_EVENT_INPUTS_TARGET}"',
     );
+  });
+
+  it("keeps a job whose steps pass values through $GITHUB_ENV as one script, which reads it between them", () => {
+    const envy = wf.steps.envy as Record<string, unknown>;
+    expect(envy.steps).toBeUndefined();
+    expect(envy.run).toContain("gantry_github_env");
+    expect(result.feature("run-steps").map((f) => f.detail)).toEqual(["2 step(s) in one script"]);
   });
 
   it("declares each secret as a reference to fill in", () => {
@@ -159,22 +196,60 @@ describe("GitHub Actions workflows", () => {
   it("converts a matrix job to a node with strategy.matrix reading matrix.<axis>", () => {
     const matrix = wf.steps.matrix as Record<string, unknown>;
     expect(matrix).toMatchObject({ needs: ["build"], strategy: { matrix: { os: ["a", "b"] } } });
-    expect(JSON.stringify(matrix.env)).toContain("${{ matrix.os }}");
+    expect(JSON.stringify(matrix.steps)).toContain("${{ matrix.os }}");
     expect(result.feature("matrix")[0]).toMatchObject({ outcome: "converted" });
   });
 
-  it("leaves a job using actions/cache as a node that fails saying what it waits for", () => {
-    expect(wf.steps.cached?.run).toContain("it uses actions/cache@v4 (needs jobs of steps and caches, #23)");
-    expect(result.feature("cache")[0]).toMatchObject({ outcome: "later", needs: "caches, #23" });
+  it("turns a job using actions Gantry has into a job of steps, each step as it was", () => {
+    expect(wf.steps.cached).toEqual({
+      steps: [
+        { uses: "gantry/checkout", with: {} },
+        {
+          id: "deps",
+          uses: "gantry/cache",
+          with: {
+            path: "node_modules",
+            key: "deps-${{ hashFiles('**/package-lock.json') }}",
+            restore_keys: "deps-",
+          },
+        },
+        {
+          name: "Build",
+          id: "build_step",
+          if: "${{ steps.deps.outputs.cache-hit != 'true' }}",
+          continue_on_error: true,
+          timeout: "5m",
+          env: { STEPS_DEPS_OUTPUTS_CACHE_HIT: "${{ steps.deps.outputs.cache-hit }}" },
+          run: expect.stringContaining('echo "size=${STEPS_DEPS_OUTPUTS_CACHE_HIT}" >> "$GITHUB_OUTPUT"'),
+        },
+        { uses: "gantry/upload-artifact", with: { name: "dist", path: "dist/", retention_days: 3 } },
+        { shell: "python", run: 'print("summary")' },
+      ],
+      outputs: { size: "${{ steps.build_step.outputs.size }}" },
+    });
+    expect(result.feature("cache")[0]).toMatchObject({ outcome: "converted" });
+    expect(result.feature("artifacts")[0]).toMatchObject({ outcome: "converted" });
+    expect(result.feature("job-of-steps").map((f) => [f.outcome, f.detail])).toEqual([
+      ["converted", "3 step(s)"],
+      ["converted", "1 step(s)"],
+      ["converted", "1 step(s)"],
+      ["converted", "5 step(s)"],
+    ]);
+    expect(result.feature("action-inputs-dropped")[0]).toMatchObject({
+      outcome: "difference",
+      detail: "actions/upload-artifact@v4: compression-level",
+    });
+    // A job with an action Gantry has not still fails, saying what to do.
+    expect(wf.steps.other?.run).toContain("it uses someone/thing@v1, which has no Gantry action");
     const text = result.texts["release.yaml"] as string;
-    // The job is quoted beside the node for the person who finishes it.
-    expect(text).toContain("  # The job as it was:\n  #     cached:");
+    expect(text).toContain("  # The job as it was:\n  #     other:");
   });
 
   it("writes no ${{ }} into any script (a security rule refuses outside data in script text)", () => {
-    for (const node of Object.values(wf.steps)) {
-      const script =
-        typeof node.run === "string" ? node.run : ((node.with as { run?: string } | undefined)?.run ?? "");
+    type Node = { run?: unknown; with?: { run?: string }; steps?: Node[] };
+    const nodes = Object.values(wf.steps) as Node[];
+    for (const node of [...nodes, ...nodes.flatMap((n) => n.steps ?? [])]) {
+      const script = typeof node.run === "string" ? node.run : (node.with?.run ?? "");
       expect(script).not.toContain("${{");
     }
   });
@@ -222,7 +297,7 @@ describe("GitHub expressions", () => {
     ["matrix.os", "matrix"],
     ["strategy.job-index", "matrix"],
     ["steps.meta.outputs.v", "step-steps-context"],
-    ["hashFiles('**/package-lock.json')", "cache"],
+    ["hashFiles('**/package-lock.json')", "context-unsupported"],
     ["needs.other.outputs.x", undefined],
     ["env.SET_AT_RUN_TIME", "step-steps-context"],
   ])("%s cannot be converted (%s)", (source, feature) => {

@@ -53,8 +53,11 @@ export interface Unsupported {
   feature?: string;
 }
 
-/** Decides each reference: `path` is the reference's literal part, `github.event.inputs.x` as its names. */
-export type ReferenceRewriter = (path: string[]) => Rewrite;
+/**
+ * Decides each reference: `path` is the reference's literal part, `github.event.inputs.x` as its names.
+ * `readsWorkspace`: the place is a step of a job of steps, where Gantry evaluates hashFiles() too.
+ */
+export type ReferenceRewriter = ((path: string[]) => Rewrite) & { readsWorkspace?: boolean };
 
 export interface RewriteResult {
   text: string;
@@ -142,10 +145,10 @@ function print(
     const name = node.functionName.lexeme;
     const lower = name.toLowerCase();
     if (STATUS_FUNCTIONS.has(lower)) state.usesStatus = true;
-    if (lower === "hashfiles") {
+    if (lower === "hashfiles" && !rewrite.readsWorkspace) {
       state.unsupported.push({
-        reason: "hashFiles() (no function of Gantry's reads the repository's files in an expression)",
-        feature: "cache",
+        reason: "hashFiles() outside a step of a job (Gantry evaluates it where the job's workspace is)",
+        feature: "context-unsupported",
       });
     }
     return `${name}(${node.args.map(p).join(", ")})`;

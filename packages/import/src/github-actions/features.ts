@@ -1,8 +1,6 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: the table names workflow expressions
 import { defineFeatures } from "../report/features.js";
 
-const JOBS_OF_STEPS = "jobs of steps, #23";
-
 /** GitHub Actions workflow and action features, and what each becomes. */
 export const GITHUB_ACTIONS_FEATURES = defineFeatures({
   workflow: {
@@ -85,10 +83,10 @@ export const GITHUB_ACTIONS_FEATURES = defineFeatures({
   },
   env: {
     source: "env (workflow, job and step)",
-    gantry:
-      "env of the workflow and of the step; a step's own env is exported inside its part of the job's script",
+    gantry: "env of the workflow, of the job and of each step",
     outcome: "converted",
   },
+
   concurrency: {
     source: "concurrency with cancel-in-progress: true",
     gantry: "concurrency: {group, policy: cancel-running}",
@@ -168,11 +166,18 @@ export const GITHUB_ACTIONS_FEATURES = defineFeatures({
     outcome: "manual",
   },
   services: {
-    source: "jobs.<id>.services",
-    gantry: "services: on a docker-runner job",
-    outcome: "later",
-    needs: "service containers, #23",
+    source: "jobs.<id>.services (image, env, ports, options) of a job in a container",
+    gantry:
+      "services: on the docker job, started first on a network shared with it, reachable by their names",
+    outcome: "converted",
   },
+  "services-no-container": {
+    source: "jobs.<id>.services of a job that runs on the runner's machine (not in a container)",
+    gantry:
+      "give the job a container (container: or a setup action's image); its steps then reach each service by its name, not localhost",
+    outcome: "manual",
+  },
+
   matrix: {
     source: "jobs.<id>.strategy.matrix (include, exclude, fail-fast, max-parallel) and matrix.<axis>",
     gantry:
@@ -192,19 +197,20 @@ export const GITHUB_ACTIONS_FEATURES = defineFeatures({
     needs: "sub-workflows, #25",
   },
   "run-steps": {
-    source: "a job whose steps are all run: (bash or sh)",
+    source: "a job whose run: steps (bash or sh) pass values on through $GITHUB_ENV or $GITHUB_PATH",
     gantry:
-      "one node whose script runs each step in order in a subshell of its own (own directory, own shell variables), stopping at the first that fails",
+      "one node whose script runs each step in order in a subshell of its own (own directory, own shell variables), reading $GITHUB_ENV and $GITHUB_PATH between them, stopping at the first that fails",
     outcome: "difference",
     note: "the steps run as one script: the run page shows one log and one status for the job rather than one per step",
   },
+
   checkout: {
-    source:
-      "actions/checkout before the run: steps (fetch-depth, ref, repository, path, token, submodules, lfs)",
+    source: "actions/checkout (fetch-depth, ref, repository, path, token, submodules, lfs)",
     gantry:
-      "uses: gantry/checkout with the job's script as with.run (depth, ref, repository, path, token; submodules and lfs as git commands)",
+      "uses: gantry/checkout (depth, ref, repository, path, token; submodules and lfs as git commands in its with.run), a step of the job",
     outcome: "converted",
   },
+
   "checkout-credentials": {
     source: "actions/checkout credentials kept for git push (persist-credentials)",
     gantry: "a token in the script's git configuration",
@@ -228,39 +234,88 @@ export const GITHUB_ACTIONS_FEATURES = defineFeatures({
   },
   "setup-cache": {
     source: "the cache option of a setup action",
-    gantry: "dropped until caches",
+    gantry:
+      "dropped: add a gantry/cache step for the package manager's cache folder, moved into the workspace",
     outcome: "difference",
-    note: "dependencies are downloaded at every run until caches (#23) exist",
+    note: "dependencies are downloaded at every run unless a gantry/cache step keeps them",
   },
+
   "setup-unconvertible": {
     source: "setup actions without a literal version (version files, expressions), or two in one job",
     gantry: "choose an image with the right versions for runner.image",
     outcome: "manual",
   },
   "job-of-steps": {
-    source: "a job whose steps use actions (uses:) beside actions/checkout and setup actions",
-    gantry: "a job node with steps:, each inner step as it is",
-    outcome: "later",
-    needs: JOBS_OF_STEPS,
+    source:
+      "a job's steps (run:, actions/checkout, actions/cache, the artifact actions, setup actions, python steps, steps.<id> between them)",
+    gantry:
+      "a job node with steps: in the same order, one workspace; each step keeps its name, id, if, env, continue-on-error, timeout-minutes, working-directory and shell, and its own log section and status",
+    outcome: "converted",
   },
+
+  "step-id-renamed": {
+    source: "a step id that is also a job id",
+    gantry: "the step's id with _step added, and steps.<id> inside the job renamed with it",
+    outcome: "difference",
+    note: "Gantry's steps.<id> names the DAG's nodes and the job's own steps alike, so the two ids must differ",
+  },
+  "github-env-steps": {
+    source:
+      "$GITHUB_ENV and $GITHUB_PATH in a job that must be a job of steps (it uses actions/cache, the artifact actions, services, …)",
+    gantry:
+      "write the values as outputs ($GITHUB_OUTPUT) and read them in the next steps' env: with ${{ steps.<id>.outputs.x }}",
+    outcome: "manual",
+  },
+  "step-timeout-steps": {
+    source: "steps[*].timeout-minutes in a job of steps",
+    gantry: "the inner step's timeout",
+    outcome: "converted",
+  },
+
   cache: {
-    source: "actions/cache (key, restore-keys, path)",
-    gantry: "uses: gantry/cache in a job of steps",
-    outcome: "later",
-    needs: "caches, #23",
+    source: "actions/cache (key, restore-keys, path) with hashFiles() in its key",
+    gantry:
+      "uses: gantry/cache in a job of steps (restored at its place, saved at the job's end when the key missed; scoped by branch as GitHub's)",
+    outcome: "converted",
   },
+  "cache-split": {
+    source: "actions/cache/restore and actions/cache/save",
+    gantry: "one uses: gantry/cache step (it restores at its place and saves at the job's end)",
+    outcome: "manual",
+  },
+  "cache-path-outside": {
+    source: "actions/cache paths outside the workspace (~/.npm, /tmp/…)",
+    gantry:
+      "point the tool's cache into the workspace (npm --cache .npm, PIP_CACHE_DIR=.pip) and cache that path",
+    outcome: "manual",
+  },
+
   artifacts: {
-    source: "actions/upload-artifact, actions/download-artifact",
-    gantry: "uses: gantry/upload-artifact, gantry/download-artifact",
-    outcome: "later",
-    needs: "artifacts, #23",
+    source:
+      "actions/upload-artifact (name, path, retention-days, if-no-files-found), actions/download-artifact (name, path, run-id)",
+    gantry: "uses: gantry/upload-artifact, gantry/download-artifact in a job of steps",
+    outcome: "converted",
   },
+  "artifacts-unnamed": {
+    source: "actions/upload-artifact or download-artifact without a name (all of a run's artifacts)",
+    gantry: "one step per artifact, each with its name",
+    outcome: "manual",
+  },
+  "action-inputs-dropped": {
+    source:
+      "inputs of actions/cache and the artifact actions that Gantry's have not (compression-level, overwrite, pattern, merge-multiple, enableCrossOsArchive, …)",
+    gantry: "dropped",
+    outcome: "difference",
+    note: "Gantry's action does what the input's default does",
+  },
+
   "local-action": {
     source: "a local action (uses: ./path) in a job",
-    gantry: "the same action converted to a Gantry action, in a job of steps",
-    outcome: "later",
-    needs: JOBS_OF_STEPS,
+    gantry:
+      "convert the action too (gantry import github-actions path/action.yml), put it beside the workflow and use it as uses: ./actions/<name> in the job's steps",
+    outcome: "manual",
   },
+
   "third-party-action": {
     source: "other actions (uses: owner/repo@ref, docker://)",
     gantry: "a Gantry action doing the same (most wrap a CLI a script can call)",
@@ -268,58 +323,69 @@ export const GITHUB_ACTIONS_FEATURES = defineFeatures({
   },
   "step-if": {
     source: "steps[*].if without status functions",
-    gantry: "an env variable evaluated for the node, tested before that step's part of the script",
+    gantry: "the step's if (with GitHub's implicit success()), or a test before its part of a one-script job",
     outcome: "converted",
   },
+
   "step-if-status": {
     source: "steps[*].if with success(), failure(), always()",
-    gantry: "the job's script tracks whether a step failed and runs that step accordingly",
+    gantry:
+      "the same status functions in the step's if; in a one-script job, the script tracks whether a step failed",
     outcome: "converted",
   },
+
   "step-steps-context": {
-    source: "steps.<id>.outputs and steps.<id>.outcome read inside the same job",
-    gantry: "the inner steps of a job of steps",
-    outcome: "later",
-    needs: JOBS_OF_STEPS,
+    source: "steps.<id>.outputs, outcome and conclusion read inside the same job",
+    gantry: "steps.<id>.outputs, outcome and result of the job's own steps",
+    outcome: "converted",
   },
+
   "step-continue-on-error": {
     source: "steps[*].continue-on-error",
-    gantry: "the script notes the failure and goes on",
+    gantry: "the step's continue_on_error; in a one-script job, the script notes the failure and goes on",
     outcome: "converted",
   },
+
   "step-timeout": {
-    source: "steps[*].timeout-minutes",
+    source: "steps[*].timeout-minutes in a one-script job",
     gantry: "dropped: the job's timeout applies to the whole script",
     outcome: "difference",
     note: "a single step's time limit is not applied inside the job's script; the job's timeout still is",
   },
+
   "step-working-directory": {
     source: "working-directory (steps and defaults.run)",
-    gantry: "cd at the start of the step's part of the script",
+    gantry: "cd at the start of the step's script",
     outcome: "converted",
   },
+
   "step-shell": {
-    source: "shell: bash, sh, bash -l {0} (steps and defaults.run)",
-    gantry: "the same shell options in the step's part of the script (a login shell sources the profile)",
+    source: "shell: bash, sh, bash -l {0}, python (steps and defaults.run)",
+    gantry:
+      "the same shell options at the start of the step's script (a login shell sources the profile); python as Gantry's python shell",
     outcome: "converted",
   },
+
   "step-shell-other": {
-    source: "shell: pwsh, python, cmd, powershell or another program",
-    gantry: "an inner step with that shell (python and node are Gantry shells too)",
-    outcome: "later",
-    needs: JOBS_OF_STEPS,
+    source: "shell: pwsh, cmd, powershell or another program (python converts)",
+    gantry:
+      "rewrite the step for bash, sh, python or node, or run it in an image that has the shell and call it from bash",
+    outcome: "manual",
   },
+
   "github-env": {
     source: "$GITHUB_ENV and $GITHUB_PATH written by steps",
-    gantry: "read between the steps of the job's script, as GitHub does",
+    gantry: "a one-script job that reads them between its steps, as GitHub does",
     outcome: "converted",
   },
+
   "step-summary": {
     source: "$GITHUB_STEP_SUMMARY",
-    gantry: "a file the script provides and discards",
-    outcome: "difference",
-    note: "the summary is not shown until step summaries (#23) exist",
+    gantry:
+      "the same file, which Gantry sets ($GANTRY_STEP_SUMMARY too): the run page shows the job's summary",
+    outcome: "converted",
   },
+
   "default-variables": {
     source:
       "GitHub's default variables in scripts (GITHUB_SHA, GITHUB_REF, GITHUB_REPOSITORY, RUNNER_TEMP, CI, …)",

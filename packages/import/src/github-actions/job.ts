@@ -1,11 +1,12 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: the converter writes workflow expressions
-import type { Findings } from "../report/report.js";
+import { Findings } from "../report/report.js";
 import { buildJobScript, type RunStep } from "../shared/job-script.js";
 import { isRecord, startsWith, type YamlSource } from "../source/yaml-source.js";
 import { rewriteExpression } from "./expressions.js";
-import type { GithubFeature } from "./features.js";
+import { GITHUB_ACTIONS_FEATURES, type GithubFeature } from "./features.js";
+import { convertJobOfSteps } from "./job-of-steps.js";
 import { checkoutInputs, classifyAction } from "./known-actions.js";
-import { jobOfSteps, WAITS_FOR_JOBS_OF_STEPS } from "./later.js";
+import { WAITS_FOR_JOBS_OF_STEPS } from "./later.js";
 import { nodeRewriter, secret, type WorkflowScope } from "./references.js";
 import { placeholderRun, rewriteMap, rewriteValue } from "./values.js";
 
@@ -176,8 +177,6 @@ export function convertJob(input: JobInput): ConvertedJob {
       return;
     }
     block(kind.feature, kind.detail, where);
-    if (kind.feature === "third-party-action" || kind.feature === "local-action")
-      findings.add("job-of-steps", where, `${step.uses} in job ${id}`);
   });
   if (image) {
     runner.type = "docker";
@@ -237,6 +236,38 @@ export function convertJob(input: JobInput): ConvertedJob {
     }
   }
 
+  // A job becomes a job of steps, each GitHub step a step of its own (its log section, its status). Only
+  // when its steps pass values on through $GITHUB_ENV / $GITHUB_PATH, which the steps of a job of steps
+  // do not share, is it one script, which reads them between its parts as GitHub does.
+  // Why a job of steps could not hold it, when it became one script instead: said too if that fails.
+  const notSteps: Blocker[] = [];
+  if (typeof job.uses !== "string" && blockers.every((b) => WAITS_FOR_JOBS_OF_STEPS.has(b.feature))) {
+    const trial = convertJobOfSteps({
+      ...input,
+      findings: new Findings(GITHUB_ACTIONS_FEATURES),
+      rewrite,
+      runner,
+    });
+    const oneScript =
+      blockers.length === 0 &&
+      ("steps" in trial
+        ? trial.steps.length === 0
+        : trial.blockers.every((b) => b.feature === "github-env-steps"));
+    if (oneScript && "blockers" in trial) notSteps.push(...trial.blockers);
+    if (!oneScript) {
+      const steps = convertJobOfSteps({ ...input, rewrite, runner });
+      if ("steps" in steps) {
+        if (Object.keys(env).length > 0) node.env = env;
+        if (Object.keys(runner).length > 0) node.runner = runner;
+        if (steps.services) node.services = steps.services;
+        node.steps = steps.steps;
+        if (steps.outputs) node.outputs = steps.outputs;
+        return { node: order(node), complete: true, reasons: [], commentRoutes: steps.routes };
+      }
+      blockers.splice(0, blockers.length, ...steps.blockers);
+    }
+  }
+
   let script = "";
   if (blockers.length === 0 && typeof job.uses !== "string") {
     const jobDefaults = isRecord(job.defaults) && isRecord(job.defaults.run) ? job.defaults.run : {};
@@ -266,12 +297,25 @@ export function convertJob(input: JobInput): ConvertedJob {
     script = built.script;
   }
 
-  if (blockers.length > 0 && jobOfSteps && blockers.every((b) => WAITS_FOR_JOBS_OF_STEPS.has(b.feature))) {
-    return { node: jobOfSteps(job, node), complete: true, reasons: [], commentRoutes: [] };
-  }
+  if (blockers.length > 0) blockers.push(...notSteps);
   if (blockers.length > 0) {
-    for (const b of blockers) findings.add(b.feature, b.at, `${b.detail} (job ${id})`);
-    const reasons = [...new Set(blockers.map((b) => reason(b)))];
+    // What a job of steps would take is not why the job is left: the other reasons are.
+    const stopping = blockers.filter((b) => !WAITS_FOR_JOBS_OF_STEPS.has(b.feature));
+    // What the job of steps would still find (services without a container, …) is said too.
+    if (stopping.length > 0 && stopping.length < blockers.length) {
+      const trial = convertJobOfSteps({
+        ...input,
+        findings: new Findings(GITHUB_ACTIONS_FEATURES),
+        rewrite,
+        runner,
+      });
+      if ("blockers" in trial)
+        for (const b of trial.blockers)
+          if (!stopping.some((s) => s.feature === b.feature && s.detail === b.detail)) stopping.push(b);
+    }
+    const shown = stopping.length > 0 ? stopping : blockers;
+    for (const b of shown) findings.add(b.feature, b.at, `${b.detail} (job ${id})`);
+    const reasons = [...new Set(shown.map((b) => reason(b)))];
     const placeholder = {
       ...(node.name ? { name: node.name } : {}),
       ...pick(node, ["needs", "if", "strategy"]),
@@ -388,25 +432,29 @@ function containerRunner(
 function reason(b: Blocker): string {
   switch (b.feature) {
     case "matrix":
-      return "it has a matrix (needs matrix, #23)";
+      return `it has a matrix: ${b.detail}`;
     case "services":
-      return `it has service containers ${b.detail} (needs service containers, #23)`;
+      return `it has service containers ${b.detail}`;
     case "environment":
       return `it deploys to environment ${b.detail} (needs environments, #24)`;
     case "reusable-call":
       return `it calls the reusable workflow ${b.detail} (needs sub-workflows, #25)`;
     case "cache":
-      return `it uses ${b.detail} (needs jobs of steps and caches, #23)`;
+      return `it uses ${b.detail}`;
     case "artifacts":
-      return `it uses ${b.detail} (needs jobs of steps and artifacts, #23)`;
+      return `it uses ${b.detail}`;
     case "local-action":
-      return `it uses the local action ${b.detail} (needs jobs of steps, #23)`;
+      return `it uses the local action ${b.detail}: convert it too and use it from the job's steps`;
     case "third-party-action":
       return `it uses ${b.detail}, which has no Gantry action`;
     case "step-steps-context":
-      return `it reads ${b.detail} (needs jobs of steps, #23)`;
+      return `it reads ${b.detail}`;
     case "step-shell-other":
-      return `a step uses ${b.detail} (needs jobs of steps, #23)`;
+      return `a step uses ${b.detail}`;
+    case "github-env-steps":
+      return "its steps pass values on through $GITHUB_ENV or $GITHUB_PATH, which a job of steps does not carry from one step to the next (pass them as outputs)";
+    case "services-no-container":
+      return `it has service containers but no container: ${b.detail}`;
     case "runs-on-other":
       return `it runs on ${b.detail}`;
     default:
@@ -440,9 +488,12 @@ function order(node: Obj): Obj {
     "timeout",
     "continue_on_error",
     "env",
+    "services",
     "uses",
     "with",
     "run",
+    "steps",
+    "outputs",
   ];
   const out: Obj = {};
   for (const key of keys) if (node[key] !== undefined) out[key] = node[key];

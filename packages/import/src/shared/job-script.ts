@@ -88,7 +88,6 @@ export const DEFAULT_VARIABLES: Record<string, string> = {
 export const DEFAULT_PATHS: Record<string, string> = {
   GITHUB_WORKSPACE: '"$GANTRY_WORKSPACE"',
   RUNNER_TEMP: '"$(mktemp -d -p "$gantry_tmp")"',
-  GITHUB_STEP_SUMMARY: '"$(mktemp -p "$gantry_tmp")"',
 };
 /** References a script can read straight from its environment. */
 const SCRIPT_PATHS: Record<string, string> = {
@@ -252,7 +251,8 @@ export function buildJobScript(steps: RunStep[], context: ScriptContext): JobScr
       detail: [...Object.keys(env).filter((n) => n in defaults.variables), ...paths].join(", "),
     });
   }
-  if (paths.includes("GITHUB_STEP_SUMMARY"))
+  // Gantry sets $GITHUB_STEP_SUMMARY itself, as GitHub does: the run page shows what the job wrote there.
+  if (/\bGITHUB_STEP_SUMMARY\b/.test(all))
     notes.push({ feature: "step-summary", detail: "$GITHUB_STEP_SUMMARY" });
   if (githubEnv) notes.push({ feature: "github-env", detail: "$GITHUB_ENV / $GITHUB_PATH" });
   if (bashEnv) notes.push({ feature: "bash-env", detail: "$BASH_ENV" });

@@ -50,15 +50,19 @@ describe("examples/node-ci.yaml: a signed push builds and tests examples/node-ap
         },
       },
     );
-    worker = await startTestWorker(t.service, t.dir);
+    // Artifacts and caches live where the logs do.
+    worker = await startTestWorker(t.service, t.dir, {
+      files: { objects: t.logArchive, workspaceRoot: t.dir },
+    });
   });
   afterAll(async () => {
     await worker.stop();
     await t.close();
   });
 
-  it("runs the matrix legs and the jobs, and the API shows each job's steps", async () => {
-    repo.write("examples/node-app/CHANGELOG.md", "- greet trims names\n");
+  /** Pushes a commit announced by a signed GitHub webhook, and waits for the CI run it starts. */
+  async function pushAndRun(delivery: string, changelog: string) {
+    repo.write("examples/node-app/CHANGELOG.md", changelog);
     const head = repo.commit("changelog");
     repo.push("main");
     const push = JSON.parse(
@@ -77,7 +81,7 @@ describe("examples/node-ci.yaml: a signed push builds and tests examples/node-ap
       headers: {
         "content-type": "application/json",
         "x-github-event": "push",
-        "x-github-delivery": "ci-example-1",
+        "x-github-delivery": delivery,
         "x-hub-signature-256": sign(body),
       },
       payload: body,
@@ -95,8 +99,14 @@ describe("examples/node-ci.yaml: a signed push builds and tests examples/node-ap
       { timeoutMs: 120_000, intervalMs: 200, what: "the CI run to finish" },
     );
     const detail = (await t.app.inject({ method: "GET", url: `/api/v1/runs/${run.id}` })).json();
-    expect(detail.status).toBe("succeeded");
-    expect(detail.outputs).toMatchObject({ commit: head });
+    const log = await t.app.inject({ method: "GET", url: `/api/v1/runs/${run.id}/logs?step=build` });
+    return { head, id: run.id as string, detail, lines: log.body.split("\n") };
+  }
+
+  it("runs the matrix legs and the jobs, with a cache, an artifact and a summary, and the API shows each job's steps", async () => {
+    const { head, id, detail, lines } = await pushAndRun("ci-example-1", "- greet trims names\n");
+    expect(detail.status, JSON.stringify(detail.steps.build?.steps)).toBe("succeeded");
+    expect(detail.outputs).toMatchObject({ commit: head, cache_hit: "false" });
     expect(
       detail.steps.test.items.map((i: { name: string; status: string }) => `${i.name}: ${i.status}`),
     ).toEqual(["UTC: succeeded", "Pacific/Auckland: succeeded"]);
@@ -108,12 +118,41 @@ describe("examples/node-ci.yaml: a signed push builds and tests examples/node-ap
       ]),
     ).toEqual([
       ["Use gantry/checkout", "succeeded", "number"],
+      ["Restore the build cache", "succeeded", "number"],
+      ["Install", "succeeded", "number"],
       ["Build", "succeeded", "number"],
       ["Show what was built", "succeeded", "number"],
+      ["Keep dist/", "succeeded", "number"],
+      ["Summary", "succeeded", "number"],
     ]);
-    const log = await t.app.inject({ method: "GET", url: `/api/v1/runs/${run.id}/logs?step=build` });
-    const lines = log.body.split("\n");
-    expect(lines).toContain("##[step] 1 Build");
+    expect(lines).toContain("##[step] 3 Build");
     expect(lines).toContain(`// built from ${head.slice(0, 7)}`);
+    expect(lines).toContain("compiled 1 file(s), reused 0 from the build cache");
+    expect(lines.some((l) => /^gantry\/cache: saved 'node-build-[0-9a-f]{64}'/.test(l))).toBe(true);
+
+    // The artifact, listed and downloadable with its SHA-256; the job's summary on the run.
+    const { artifacts } = (await t.app.inject({ method: "GET", url: `/api/v1/runs/${id}/artifacts` })).json();
+    expect(
+      artifacts.map((a: { name: string; step: string; files: number }) => [a.name, a.step, a.files]),
+    ).toEqual([["node-app-dist", "build.steps[5]", 1]]);
+    const download = await t.app.inject({ method: "GET", url: artifacts[0].download_url });
+    expect(download.statusCode).toBe(200);
+    expect(download.headers["x-gantry-sha256"]).toBe(artifacts[0].sha256);
+    expect(detail.steps.build.summary).toBe(
+      [
+        `### node-app built from \`${head.slice(0, 7)}\``,
+        `- \`dist/greet.js\`: ${detail.outputs.bytes} bytes`,
+        "- build cache: missed (saved at the end of the job)",
+        `- artifact \`node-app-dist\`: sha256 \`${artifacts[0].sha256}\``,
+        "",
+      ].join("\n"),
+    );
+
+    // The next push hits the cache its lockfile keys, and the compiler reuses what it holds.
+    const next = await pushAndRun("ci-example-2", "- greet trims names\n- and says hello\n");
+    expect(next.detail.status).toBe("succeeded");
+    expect(next.detail.outputs).toMatchObject({ commit: next.head, cache_hit: "true" });
+    expect(next.lines).toContain("compiled 0 file(s), reused 1 from the build cache");
+    expect(next.detail.steps.build.summary).toContain("- build cache: hit");
   });
 });

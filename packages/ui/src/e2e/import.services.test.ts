@@ -79,14 +79,17 @@ describe("import page, end to end", () => {
       .waitFor();
   });
 
-  it("converts a pasted GitHub workflow: what is not converted yet says what it waits for", async () => {
+  it("converts a pasted GitHub workflow: what is not converted says what to do by hand", async () => {
     await page.getByLabel("File name").fill(".github/workflows/ci.yml");
     await page.getByLabel(/^Or paste it/).fill(await readFile(GITHUB, "utf8"));
     await expect.poll(() => page.getByLabel("Source").inputValue()).toBe("github-actions");
     await page.getByRole("button", { name: "Convert" }).click();
-    await page.locator('[data-import-outcome="later"] [data-feature="cache"]').waitFor();
-    const later = (await page.locator('[data-import-outcome="later"]').textContent()) ?? "";
-    expect(later).toContain("needs caches, #23");
+    await page
+      .locator('[data-import-outcome="manual"] [data-feature="third-party-action"]')
+      .first()
+      .waitFor();
+    const manual = (await page.locator('[data-import-outcome="manual"]').textContent()) ?? "";
+    expect(manual).toContain("pnpm/action-setup");
     const workflow = (await page.locator("[data-import-output]").first().textContent()) ?? "";
     expect(workflow).toContain("name: ci\n");
     expect(workflow).toContain("test-failed:");

@@ -16,13 +16,20 @@ export interface StepPaths {
   root: string;
   inputs: string;
   output: string;
+  summary: string;
   action: string;
 }
 
 /** The files of the step at `index` of a job, whose container holds the job's workspace at /gantry/work. */
 export function jobStepPaths(index: number): StepPaths {
   const root = `${CONTAINER_PATHS.root}/steps/${index}`;
-  return { root, inputs: `${root}/inputs.json`, output: `${root}/output`, action: `${root}/action` };
+  return {
+    root,
+    inputs: `${root}/inputs.json`,
+    output: `${root}/output`,
+    summary: `${root}/summary`,
+    action: `${root}/action`,
+  };
 }
 
 /**

@@ -23,7 +23,7 @@ export function containerEnvironment(
     {
       inputs: paths.inputs,
       output: paths.output,
-      summary: CONTAINER_PATHS.summary,
+      summary: paths.summary,
       workDir: CONTAINER_PATHS.work,
       ...(hasAction ? { actionDir: paths.action } : {}),
     },

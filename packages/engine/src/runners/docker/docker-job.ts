@@ -2,6 +2,7 @@ import { chmod, cp, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/prom
 import path from "node:path";
 import { parseHealthOptions, parseOutputFile, type ResolvedRunnerSpec, type ServiceSpec } from "@gantry/core";
 import type Docker from "dockerode";
+import { readSummaryHead } from "../../summaries/limits.js";
 import { CONTAINER_PATHS, containerCommand, jobStepPaths } from "../container/command.js";
 import { containerEnvironment, envList } from "../container/environment.js";
 import { containerName, stepLabels } from "../container/labels.js";
@@ -88,6 +89,7 @@ export async function openDockerJob(options: DockerJobOptions, job: JobStart): P
     await container.start();
     let count = 0;
     return {
+      workspace: path.join(base, "work"),
       run: (task) => runInJob(options, container, base, count++, task, extraEnv),
       close,
     };
@@ -229,6 +231,7 @@ async function runInJob(
     await Promise.all([
       writeFile(path.join(hostDir, "inputs.json"), JSON.stringify(task.inputs)),
       writeFile(path.join(hostDir, "output"), "", { mode: 0o666 }),
+      writeFile(path.join(hostDir, "summary"), "", { mode: 0o666 }),
       command.script ? writeFile(path.join(hostDir, command.script.name), command.script.text) : undefined,
       actionDir ? cp(actionDir, path.join(hostDir, "action"), { recursive: true }) : undefined,
     ]);
@@ -292,18 +295,22 @@ async function runInJob(
     const info = await exec.inspect();
     const exitCode = info.ExitCode ?? null;
     const output = parseOutputFile(await readFile(path.join(hostDir, "output"), "utf8"));
+    const summary = await readSummaryHead(path.join(hostDir, "summary"));
+    const withSummary = (result: RunnerResult): RunnerResult => (summary ? { ...result, summary } : result);
     const finishedAt = Date.now();
     if (reason) {
       const error = reason === "timed_out" ? `timed out after ${task.timeoutMs} ms` : "cancelled";
-      return stoppedResult({ reason, exitCode, output, startedAt, finishedAt, error });
+      return withSummary(stoppedResult({ reason, exitCode, output, startedAt, finishedAt, error }));
     }
-    return exitResult({
-      exitCode,
-      output,
-      startedAt,
-      finishedAt,
-      hint: exitCode === 127 ? " (command not found in the image)" : "",
-    });
+    return withSummary(
+      exitResult({
+        exitCode,
+        output,
+        startedAt,
+        finishedAt,
+        hint: exitCode === 127 ? " (command not found in the image)" : "",
+      }),
+    );
   } catch (error) {
     const e = error as { json?: { message?: string }; message?: string };
     return failedResult(startedAt, e.json?.message ?? e.message ?? String(error));
@@ -313,6 +320,8 @@ async function runInJob(
 /** The container's user may not be the worker's: everyone may write the job's folders. */
 async function openUp(dir: string): Promise<void> {
   await chmod(dir, 0o777);
-  for (const sub of ["work", "steps", "output"])
-    await chmod(path.join(dir, sub), sub === "output" ? 0o666 : 0o777).catch(() => undefined);
+  for (const sub of ["work", "steps", "output", "summary"])
+    await chmod(path.join(dir, sub), sub === "output" || sub === "summary" ? 0o666 : 0o777).catch(
+      () => undefined,
+    );
 }

@@ -1,6 +1,11 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdirSync } from "node:fs";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
+import path from "node:path";
+import type { Duplex } from "node:stream";
 import type { V1Pod } from "@kubernetes/client-node";
+import { type WebSocket, WebSocketServer } from "ws";
 
 /** What a fake pod does: its log, then its exit; or it waits (`hang`), or never starts (`waiting`). */
 export interface PodBehaviour {
@@ -33,16 +38,35 @@ interface FakePod {
 export class FakeKubernetesApi {
   readonly pods = new Map<string, FakePod>();
   readonly requests: Array<{ method: string; path: string; authorization?: string }> = [];
+  /** Every exec asked for: the pod, the command (the URL's), and what came on stdin. */
+  readonly execs: Array<{ pod: string; container: string; command: string[]; stdin: string }> = [];
+  /**
+   * Where execs run, when set: as processes of this machine, with the pod's /gantry (its emptyDir) mapped
+   * to a folder of its own under `root`. A stand-in for a kubelet, so a job's steps really share files;
+   * paths are mapped in the command and its stdin, which is all that Gantry's execs carry.
+   */
+  kubelet: { root: string } | undefined;
   private server: http.Server | undefined;
+  private readonly sockets = new WebSocketServer({
+    noServer: true,
+    // The client offers v5 first; v5 can close stdin alone, as a step's files need.
+    handleProtocols: (protocols) => (protocols.has("v5.channel.k8s.io") ? "v5.channel.k8s.io" : false),
+  });
+  private readonly running = new Map<string, Set<ChildProcess>>();
   behaviour: (pod: V1Pod) => PodBehaviour = () => ({ log: "", exitCode: 0 });
 
   async start(): Promise<string> {
     this.server = http.createServer((req, res) => void this.handle(req, res));
+    this.server.on("upgrade", (req, socket, head) => this.upgrade(req, socket, head));
     await new Promise<void>((resolve) => this.server?.listen(0, "127.0.0.1", resolve));
     return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
   }
 
   async stop(): Promise<void> {
+    for (const children of this.running.values())
+      for (const child of children) if (child.pid) process.kill(-child.pid, "SIGKILL");
+    for (const client of this.sockets.clients) client.terminate();
+    this.sockets.close();
     this.server?.closeAllConnections();
     await new Promise<void>((resolve) => this.server?.close(() => resolve()));
   }
@@ -112,6 +136,92 @@ export class FakeKubernetesApi {
       return json(200, { ...fake.pod, status: statusOf(fake) });
     }
     notFound();
+  }
+
+  /** The exec subresource: a WebSocket speaking v5.channel.k8s.io (stdin 0, stdout 1, stderr 2, status 3). */
+  private upgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): void {
+    const url = new URL(req.url ?? "/", "http://x");
+    this.requests.push({
+      method: req.method ?? "",
+      path: url.pathname,
+      ...(req.headers.authorization ? { authorization: req.headers.authorization } : {}),
+    });
+    const match = /^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)\/exec$/.exec(url.pathname);
+    const fake = match ? this.pods.get(`${match[1]}/${match[2]}`) : undefined;
+    if (!match || !fake || fake.deleted || fake.phase !== "Running" || !this.kubelet) {
+      socket.end("HTTP/1.1 404 Not Found\r\n\r\n");
+      return;
+    }
+    const key = `${match[1]}-${match[2]}`;
+    const record = {
+      pod: match[2] as string,
+      container: url.searchParams.get("container") ?? "",
+      command: url.searchParams.getAll("command"),
+      stdin: "",
+    };
+    this.execs.push(record);
+    const withStdin = url.searchParams.get("stdin") === "true";
+    this.sockets.handleUpgrade(req, socket, head, (ws) => {
+      if (!withStdin) {
+        this.runExec(ws, key, record);
+        return;
+      }
+      const chunks: Buffer[] = [];
+      ws.on("message", (data: Buffer) => {
+        if (data[0] === 0) chunks.push(data.subarray(1));
+        // 255, 0: the client closed stdin (v5): the command runs with what came.
+        if (data[0] === 255 && data[1] === 0) {
+          record.stdin = Buffer.concat(chunks).toString("utf8");
+          this.runExec(ws, key, record);
+        }
+      });
+    });
+  }
+
+  private runExec(ws: WebSocket, key: string, record: { command: string[]; stdin: string }): void {
+    const root = path.join((this.kubelet as { root: string }).root, key);
+    mkdirSync(root, { recursive: true });
+    const map = (text: string) => text.split("/gantry").join(root);
+    const finish = (code: number) => {
+      const status =
+        code === 0
+          ? { metadata: {}, status: "Success" }
+          : {
+              metadata: {},
+              status: "Failure",
+              message: `command terminated with non-zero exit code: ${code}`,
+              reason: "NonZeroExitCode",
+              details: { causes: [{ reason: "ExitCode", message: String(code) }] },
+            };
+      ws.send(Buffer.concat([Buffer.from([3]), Buffer.from(JSON.stringify(status))]));
+      ws.close();
+    };
+    const children = this.running.get(key) ?? new Set<ChildProcess>();
+    this.running.set(key, children);
+    const kill = /kill -(TERM|KILL) -1/.exec(record.command.join(" "));
+    if (kill) {
+      // As `kill -1` in the pod: every process of the pod's execs, not this machine's.
+      for (const child of children)
+        if (child.pid) process.kill(-child.pid, `SIG${kill[1]}` as NodeJS.Signals);
+      finish(0);
+      return;
+    }
+    const [program, ...args] = record.command.map(map);
+    const child = spawn(program as string, args, {
+      detached: true,
+      env: { PATH: process.env.PATH ?? "/usr/bin:/bin" },
+      stdio: ["pipe", "pipe", "pipe"],
+    });
+    children.add(child);
+    child.stdout.on("data", (d: Buffer) => ws.send(Buffer.concat([Buffer.from([1]), d])));
+    child.stderr.on("data", (d: Buffer) => ws.send(Buffer.concat([Buffer.from([2]), d])));
+    child.on("close", (code, signal) => {
+      children.delete(child);
+      finish(code ?? (signal === "SIGKILL" ? 137 : 143));
+    });
+    // A command that never reads its stdin may be gone before it is written.
+    child.stdin.on("error", () => undefined);
+    child.stdin.end(map(record.stdin));
   }
 
   private streamLog(fake: FakePod, res: http.ServerResponse): void {

@@ -7,8 +7,9 @@ import { containerEnvironment } from "../container/environment.js";
 import { containerName, MANAGED_LABEL, stepLabels } from "../container/labels.js";
 import { LineSplitter } from "../lines.js";
 import { exitResult, failedResult } from "../result.js";
-import type { RunnerLike, RunnerResult, RunnerTask } from "../types.js";
+import type { JobSession, JobStart, RunnerLike, RunnerResult, RunnerTask } from "../types.js";
 import { filesScript, folderFiles, type StepFile } from "./files-script.js";
+import { openKubernetesJob } from "./kubernetes-job.js";
 
 type Client = typeof k8s;
 
@@ -166,6 +167,35 @@ export class KubernetesRunner implements RunnerLike {
       cutLogs?.();
       if (name) await this.deletePod(name, namespace, 0);
     }
+  }
+
+  /** A job of steps: one pod for the whole job, each step an exec in it (see kubernetes-job.ts). */
+  openJob(job: JobStart): Promise<JobSession> {
+    const spec = job.task.runner as ResolvedRunnerSpec | undefined;
+    const level = this.options.podSecurity ?? "restricted";
+    if (spec?.docker && level !== "privileged")
+      return Promise.reject(
+        new Error(
+          `docker: true needs a privileged Docker-in-Docker sidecar, which this worker's step pods may not have (worker.kubernetes.pod_security: ${level})`,
+        ),
+      );
+    this.namespaces.add(spec?.namespace ?? this.namespace);
+    return openKubernetesJob(
+      {
+        k8s: this.k8s,
+        kc: this.kc,
+        api: this.api,
+        namespace: this.namespace,
+        killGraceSeconds: this.killGraceSeconds,
+        podFor: (task, spec) => this.podFor(task, spec),
+        problem: fatalProblem,
+        pause: (signal) => this.pause(signal),
+        deletePod: (name, ns, grace) => this.deletePod(name, ns, grace),
+        extraEnv: (spec): Record<string, string> =>
+          spec.docker ? { DOCKER_HOST: "tcp://localhost:2375" } : {},
+      },
+      job,
+    );
   }
 
   /** Deletes pods labelled with a worker that is no longer alive, in the namespaces this runner used. */

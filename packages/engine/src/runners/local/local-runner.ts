@@ -55,8 +55,9 @@ export class LocalRunner implements RunnerLike {
     if (Object.keys(job.services).length > 0) throw new Error("service containers need runner type docker");
     const workspace = await mkdtemp(path.join(this.tmpRoot, "gantry-job-"));
     return {
+      workspace,
       run: (task) => this.run({ ...task, workspace }),
-      close: () => rm(workspace, { recursive: true, force: true }),
+      close: () => rm(workspace, { recursive: true, force: true, maxRetries: 10, retryDelay: 50 }),
     };
   }
 
@@ -128,7 +129,7 @@ export class LocalRunner implements RunnerLike {
     } catch (error) {
       return fail((error as Error).message);
     } finally {
-      if (!makes) await rm(base, { recursive: true, force: true });
+      if (!makes) await rm(base, { recursive: true, force: true, maxRetries: 10, retryDelay: 50 });
     }
   }
 

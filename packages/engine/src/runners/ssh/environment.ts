@@ -7,6 +7,8 @@ export interface RemoteFiles {
   dir: string;
   inputs: string;
   output: string;
+  /** $GANTRY_STEP_SUMMARY, read back with the outputs. */
+  summary: string;
   workDir: string;
   actionDir?: string;
 }

@@ -1,6 +1,6 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: the tests hold workflow expressions
 import { execFileSync } from "node:child_process";
-import { readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { chooseRunNodes, coerceInputs, type NodeRecord, type RunInfo } from "@gantry/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -184,6 +184,71 @@ steps:
     );
     expect(report.steps.greet?.status).toBe("succeeded");
     expect(lines("greet")).toEqual(["hello, world from action"]);
+  });
+
+  it("runs a job's steps on each node in one workspace folder, removed at the end", async () => {
+    const { report, lines } = await run(
+      `
+steps:
+  job:
+    runner: {type: ssh, nodes: "tags:web"}
+    steps:
+      - id: write
+        run: |
+          mkdir -p sub && echo "made on $GANTRY_NODE_NAME" > sub/made.txt
+          echo "ws=$GANTRY_WORKSPACE" >> "$GANTRY_OUTPUT"
+      - id: read
+        working_directory: sub
+        run: |
+          echo "read: $(cat made.txt) in $(pwd | sed "s#$GANTRY_WORKSPACE#WS#")"
+          echo "text=$(cat made.txt)-\${{ steps.write.outputs.ws != '' }}" >> "$GANTRY_OUTPUT"
+      - run: exit 4
+        continue_on_error: true
+      - if: \${{ always() }}
+        run: test -f sub/made.txt && echo "still there"
+    outputs:
+      ws: \${{ steps.write.outputs.ws }}
+      text: \${{ steps.read.outputs.text }}
+`,
+      { nodes: [node("a"), node("b")] },
+    );
+    expect(report.steps.job?.status, report.steps.job?.error).toBe("succeeded");
+    const legs = report.steps.job?.items ?? [];
+    expect(legs.map((l) => [l.status, (l.outputs as Record<string, string>).text])).toEqual([
+      ["succeeded", "made on a-true"],
+      ["succeeded", "made on b-true"],
+    ]);
+    expect(lines("job", 0)).toEqual([
+      '##[step] 0 Run mkdir -p sub && echo "made on $GANTRY_NODE_NAME" > sub/made.txt',
+      '##[step] 1 Run echo "read: $(cat made.txt) in $(pwd | sed "s#$GANTRY_WORKSPACE#WS#")"',
+      "read: made on a in WS/sub",
+      "##[step] 2 Run exit 4",
+      "gantry: exited with code 4",
+      '##[step] 3 Run test -f sub/made.txt && echo "still there"',
+      "still there",
+    ]);
+    // The node's folder is gone once the job ends (the test's nodes are this machine).
+    for (const leg of legs) {
+      const ws = (leg.outputs as Record<string, string>).ws as string;
+      expect(ws).toMatch(/\/gantry-job-\w+$/);
+      expect(existsSync(ws)).toBe(false);
+    }
+  });
+
+  it("fails a job's artifact step on a node, saying where those run", async () => {
+    const { report } = await run(`
+steps:
+  job:
+    runner: {type: ssh, nodes: "*"}
+    steps:
+      - run: echo hi > a.txt
+      - uses: gantry/upload-artifact
+        with: {name: a, path: a.txt}
+`);
+    expect(report.steps.job?.status).toBe("failed");
+    expect(report.steps.job?.error).toMatch(
+      /gantry\/upload-artifact (needs a worker with an object store|runs in jobs on the local and docker runners, not ssh)/,
+    );
   });
 
   it("connects with an encrypted key and its passphrase", async () => {

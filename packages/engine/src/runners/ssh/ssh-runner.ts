@@ -1,10 +1,12 @@
+import { randomBytes } from "node:crypto";
 import { readdir, readFile, stat } from "node:fs/promises";
 import path from "node:path";
 import { type NodeRecord, type PreparedTask, parseOutputFile, type RunnerType } from "@gantry/core";
 import type { Client, ClientChannel } from "ssh2";
+import { SUMMARY_LIMIT_BYTES } from "../../summaries/limits.js";
 import { LineSplitter } from "../lines.js";
 import { exitResult, failedResult, stoppedResult } from "../result.js";
-import type { RunnerLike, RunnerResult, RunnerTask } from "../types.js";
+import type { JobSession, JobStart, RunnerLike, RunnerResult, RunnerTask } from "../types.js";
 import { connectNode, type SshClientSettings } from "./connect.js";
 import { environmentFile, type RemoteFiles, sshStepEnvironment } from "./environment.js";
 import { execCollect, execStream, shCommand, shellQuote, wrapperScript } from "./remote.js";
@@ -35,6 +37,9 @@ const REMOTE_DIR = "\u0000dir\u0000";
 const PREPARE =
   // biome-ignore lint/suspicious/noTemplateCurlyInString: a shell parameter expansion, run on the node.
   'd=$(mktemp -d "${TMPDIR:-/tmp}/gantry-step-XXXXXXXXXX") || exit 1; if cd "$d" && tar -xf -; then echo "$d"; else rm -rf "$d"; exit 1; fi';
+/** Makes a job's workspace on the node (mktemp -d: mode 700) and prints it. */
+// biome-ignore lint/suspicious/noTemplateCurlyInString: a shell parameter expansion, run on the node.
+const MAKE_JOB_DIR = 'mktemp -d "${TMPDIR:-/tmp}/gantry-job-XXXXXXXXXX"';
 
 /**
  * Runs a step on an inventory node over SSH (ssh2): connects with strict host key checking, makes a
@@ -51,7 +56,8 @@ export class SshRunner implements RunnerLike {
     this.killGraceMs = options.killGraceMs ?? 5000;
   }
 
-  async run({ task, runId, actionDir, onLine, signal, flow }: RunnerTask): Promise<RunnerResult> {
+  async run(runnerTask: RunnerTask): Promise<RunnerResult> {
+    const { task, onLine, signal } = runnerTask;
     const startedAt = Date.now();
     const node = task.runner?.node;
     if (!node) return failedResult(startedAt, "runner type ssh: the task names no node");
@@ -59,28 +65,97 @@ export class SshRunner implements RunnerLike {
       return failedResult(startedAt, "a container action runs on runner type docker or kubernetes, not ssh");
     }
     if (signal.aborted) return failedResult(startedAt, "cancelled before it started", "cancelled");
-    let client: Client;
+    let connection: Connection;
     try {
-      client = await connectNode(node, credentialsOf(node), this.options, signal, (line) =>
-        onLine("stderr", line),
-      );
+      connection = await this.connect(node, signal, onLine);
     } catch (error) {
       const cancelled = signal.aborted;
       return failedResult(startedAt, (error as Error).message, cancelled ? "cancelled" : "failed");
     }
+    try {
+      return await this.runOn(connection, runnerTask);
+    } finally {
+      connection.client.end();
+    }
+  }
+
+  /**
+   * A job on a node: one connection and one workspace folder on the node (mktemp -d, mode 700) for all
+   * its steps, each step's own files in a private folder beside it as for a step alone; the workspace is
+   * removed and the connection closed at the end.
+   */
+  async openJob(job: JobStart): Promise<JobSession> {
+    if (Object.keys(job.services).length > 0) throw new Error("service containers need runner type docker");
+    const node = job.task.runner?.node;
+    if (!node) throw new Error("runner type ssh: the job names no node");
+    const connection = await this.connect(node, job.signal, job.onLine);
+    try {
+      const made = await execCollect(connection.client, shCommand(MAKE_JOB_DIR));
+      const workspace = made.stdout.trim();
+      if (made.code !== 0 || !/^\/[\w./-]+$/.test(workspace))
+        throw new Error(
+          `${node.name}: cannot make the job's folder (${made.stderr.trim() || `exit ${made.code}`})`,
+        );
+      return {
+        run: (task) => this.runOn(connection, task, workspace),
+        close: async () => {
+          try {
+            if (connection.lost === undefined)
+              await execCollect(connection.client, shCommand(`rm -rf ${shellQuote(workspace)}`));
+          } finally {
+            connection.client.end();
+          }
+        },
+      };
+    } catch (error) {
+      connection.client.end();
+      throw error;
+    }
+  }
+
+  /** Connects to a node; the connection notes why it was lost, when it is. */
+  private async connect(
+    node: NodeRecord,
+    signal: AbortSignal,
+    onLine: RunnerTask["onLine"],
+  ): Promise<Connection> {
+    const client = await connectNode(node, credentialsOf(node), this.options, signal, (line) =>
+      onLine("stderr", line),
+    );
+    const connection: Connection = { client, node };
     // A connection that drops mid-step fails the step with the reason, rather than hanging it.
-    let lost: string | undefined;
     client.on("error", (error: Error) => {
-      lost ??= error.message;
+      connection.lost ??= error.message;
     });
     client.on("close", () => {
-      lost ??= "the connection closed";
+      connection.lost ??= "the connection closed";
     });
+    return connection;
+  }
+
+  /**
+   * Runs a step over an open connection: in a private folder of its own, working in `workspace` (a job's
+   * folder on the node) when given, else in that folder's `work/`.
+   */
+  private async runOn(
+    connection: Connection,
+    { task, runId, actionDir, onLine, signal, flow }: RunnerTask,
+    workspace?: string,
+  ): Promise<RunnerResult> {
+    const startedAt = Date.now();
+    const { client, node } = connection;
+    if (task.program.kind === "container") {
+      return failedResult(startedAt, "a container action runs on runner type docker or kubernetes, not ssh");
+    }
+    if (signal.aborted) return failedResult(startedAt, "cancelled before it started", "cancelled");
+    if (connection.lost !== undefined)
+      return failedResult(startedAt, `${node.name}: the connection was lost: ${connection.lost}`);
     let dir: string | undefined;
     try {
-      const { files, argv } = await this.prepare(client, task, actionDir, runId, node, onLine);
+      const { files, argv } = await this.prepare(client, task, actionDir, runId, node, onLine, workspace);
       dir = files.dir;
       const exit = await this.execute(client, files, argv, task.timeoutMs, signal, onLine, flow);
+      const lost = connection.lost;
       if (lost !== undefined) {
         const why =
           exit.reason === "cancelled" ? "cancelled" : exit.reason === "timed_out" ? "timed_out" : "failed";
@@ -90,29 +165,34 @@ export class SshRunner implements RunnerLike {
           why,
         );
       }
-      // The outputs are read and the folder removed in one command: each command costs a login shell.
+      // The outputs, then the summary's head after a line no step can have written, are read and the
+      // folder removed in one command: each command costs a login shell.
+      const separator = `gantry-summary-${randomBytes(12).toString("hex")}`;
       const output = await execCollect(
         client,
-        shCommand(`cat ${shellQuote(files.output)}; code=$?; rm -rf ${shellQuote(files.dir)}; exit $code`),
+        shCommand(
+          `cat ${shellQuote(files.output)}; code=$?; printf '\n%s\n' ${separator}; head -c ${SUMMARY_LIMIT_BYTES + 1} ${shellQuote(files.summary)}; rm -rf ${shellQuote(files.dir)}; exit $code`,
+        ),
       );
       dir = undefined;
-      const parsed = parseOutputFile(output.code === 0 ? output.stdout : "");
+      const [outputText = "", summary = ""] = output.stdout.split(`\n${separator}\n`);
+      const parsed = parseOutputFile(output.code === 0 ? outputText : "");
+      const withSummary = (result: RunnerResult): RunnerResult => (summary ? { ...result, summary } : result);
       const finishedAt = Date.now();
       if (exit.reason) {
         const { reason, code: exitCode, message: error } = exit;
-        return stoppedResult({ reason, exitCode, output: parsed, startedAt, finishedAt, error });
+        return withSummary(stoppedResult({ reason, exitCode, output: parsed, startedAt, finishedAt, error }));
       }
       if (exit.code === null)
         return failedResult(startedAt, `${node.name}: the step ended without an exit status`);
-      return exitResult({ exitCode: exit.code, output: parsed, startedAt, finishedAt });
+      return withSummary(exitResult({ exitCode: exit.code, output: parsed, startedAt, finishedAt }));
     } catch (error) {
-      const message = lost ?? (error as Error).message;
+      const message = connection.lost ?? (error as Error).message;
       return failedResult(startedAt, `${node.name}: ${message}`);
     } finally {
-      if (dir && !lost) {
+      if (dir && connection.lost === undefined) {
         await execCollect(client, shCommand(`rm -rf ${shellQuote(dir)}`)).catch(() => undefined);
       }
-      client.end();
     }
   }
 
@@ -128,6 +208,7 @@ export class SshRunner implements RunnerLike {
     runId: string,
     node: NodeRecord,
     onLine: RunnerTask["onLine"],
+    workspace?: string,
   ): Promise<{ files: RemoteFiles; argv: string[] }> {
     // The folder's name is known only once mktemp made it: until then it is REMOTE_DIR, which the
     // environment file turns into the wrapper's "$d".
@@ -136,23 +217,32 @@ export class SshRunner implements RunnerLike {
       dir,
       inputs: `${dir}/inputs.json`,
       output: `${dir}/output`,
-      workDir: `${dir}/work`,
+      summary: `${dir}/summary`,
+      workDir: workspace ?? `${dir}/work`,
       ...(actionDir ? { actionDir: `${dir}/action` } : {}),
     };
     const env = sshStepEnvironment(task, files, runId, node);
     const cwd = task.workingDirectory ? path.posix.join("work", task.workingDirectory) : "work";
-    const { text: envText, skipped } = environmentFile({ ...env, GANTRY_CWD: `${dir}/${cwd}` }, REMOTE_DIR);
+    // In a job, the step works in the job's folder, made beforehand; its working_directory is made there.
+    const jobCwd = workspace !== undefined ? path.posix.join(workspace, cwd.slice("work".length)) : undefined;
+    if (jobCwd !== undefined && path.posix.relative(workspace as string, jobCwd).startsWith(".."))
+      throw new Error(`working_directory '${task.workingDirectory}' leaves the job's workspace`);
+    const { text: envText, skipped } = environmentFile(
+      { ...env, GANTRY_CWD: jobCwd ?? `${dir}/${cwd}` },
+      REMOTE_DIR,
+    );
     for (const name of skipped) {
       onLine("stderr", `gantry: env '${name}' is not a shell variable name; it is not set on ${node.name}`);
     }
     const entries: TarEntry[] = [
-      { name: "work/", mode: 0o700 },
-      ...(cwd.startsWith("work/") && !cwd.split("/").includes("..")
+      ...(workspace === undefined ? [{ name: "work/", mode: 0o700 }] : []),
+      ...(workspace === undefined && cwd.startsWith("work/") && !cwd.split("/").includes("..")
         ? [{ name: `${cwd}/`, mode: 0o700 }]
         : []),
       { name: "env.sh", mode: 0o600, content: envText },
       { name: "inputs.json", mode: 0o600, content: JSON.stringify(task.inputs) },
       { name: "output", mode: 0o600, content: "" },
+      { name: "summary", mode: 0o600, content: "" },
       { name: "run.sh", mode: 0o700, content: wrapperScript(Math.ceil(this.killGraceMs / 1000)) },
     ];
     let argv: string[];
@@ -174,7 +264,8 @@ export class SshRunner implements RunnerLike {
       throw new Error("a container action cannot run on ssh");
     }
     if (actionDir) entries.push(...(await actionFiles(actionDir, "action")));
-    const result = await execCollect(client, shCommand(PREPARE), await tarOf(entries));
+    const prepare = jobCwd !== undefined ? `mkdir -p ${shellQuote(jobCwd)} || exit 1; ${PREPARE}` : PREPARE;
+    const result = await execCollect(client, shCommand(prepare), await tarOf(entries));
     const made = result.stdout.trim();
     if (result.code !== 0 || !/^\/[\w./-]+$/.test(made)) {
       throw new Error(`cannot prepare the step's folder (${result.stderr.trim() || `exit ${result.code}`})`);
@@ -185,6 +276,7 @@ export class SshRunner implements RunnerLike {
         dir: made,
         inputs: real(files.inputs),
         output: real(files.output),
+        summary: real(files.summary),
         workDir: real(files.workDir),
         ...(files.actionDir ? { actionDir: real(files.actionDir) } : {}),
       },
@@ -264,6 +356,13 @@ export class SshRunner implements RunnerLike {
         }),
     );
   }
+}
+
+/** An open connection to a node, and why it was lost, once it is. */
+interface Connection {
+  client: Client;
+  node: NodeRecord;
+  lost?: string;
 }
 
 /** The node's secrets, resolved by the worker just before the task reached this runner. */

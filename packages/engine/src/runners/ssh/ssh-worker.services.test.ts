@@ -5,6 +5,7 @@ import { LocalLogArchive } from "../../logs/local-archive.js";
 import { readLogLines } from "../../logs/reader.js";
 import { NodeInventory } from "../../nodes/inventory.js";
 import { registerFolder } from "../../service/register-folder.js";
+import { listStepSummaries } from "../../store/queries/step-summaries.js";
 import { sqliteDatabase } from "../../testing/databases.js";
 import { createRunInUnit } from "../../testing/operations.js";
 import { type Harness, openHarness, runView } from "../../testing/service-harness.js";
@@ -50,6 +51,13 @@ describe("ssh steps through the store and a worker", () => {
         "  report:",
         "    needs: deploy",
         "    run: echo '${{ join(steps.deploy.outputs.host, ' ') }}'",
+        "  checked:",
+        "    needs: deploy",
+        "    runner: {type: ssh, nodes: 'db-1'}",
+        "    steps:",
+        "      - run: echo ok > state.txt",
+        '      - run: echo "### $(cat state.txt) on $GANTRY_NODE_NAME" >> "$GANTRY_STEP_SUMMARY"',
+        '      - run: echo "- and a job of steps" >> "$GITHUB_STEP_SUMMARY"',
         "",
       ].join("\n"),
     );
@@ -63,6 +71,16 @@ describe("ssh steps through the store and a worker", () => {
     await sshd?.stop();
   });
 
+  it("keeps what a step on a node writes to $GANTRY_STEP_SUMMARY, in a job of steps too", async () => {
+    const { id } = await createRunInUnit(harness.ctx, { workflow: "deploy", inputs: {} });
+    const row = await harness.waitForRun(id, ["succeeded", "failed"], 120_000);
+    expect(runView(row).status).toBe("succeeded");
+    const summaries = await listStepSummaries(harness.database.db, id);
+    expect(summaries.map((s) => [s.step, s.markdown])).toEqual([
+      ["checked", "### ok on db-1\n- and a job of steps\n"],
+    ]);
+  });
+
   it("runs once per chosen node, with a log and a status for each", async () => {
     const { id } = await createRunInUnit(harness.ctx, { workflow: "deploy", inputs: {} });
     const row = await harness.waitForRun(id, ["succeeded", "failed"], 120_000);
@@ -70,7 +88,10 @@ describe("ssh steps through the store and a worker", () => {
     expect(view.status).toBe("succeeded");
     const info = JSON.parse(row.info_json);
     // The run keeps the nodes it chose, their keys only as references.
-    expect(info.nodes.selected).toEqual({ "tags:web": { names: ["web-1", "web-2"] } });
+    expect(info.nodes.selected).toEqual({
+      "tags:web": { names: ["web-1", "web-2"] },
+      "db-1": { names: ["db-1"] },
+    });
     expect(info.nodes.records["web-1"].ssh_key).toBe(`ref+file://${sshd.clientKeyFile}`);
     expect(row.info_json).not.toContain("PRIVATE KEY");
     const deploy = view.state.steps.deploy as unknown as { items: Array<{ item: string; status: string }> };
