@@ -244,6 +244,7 @@ describe("REST API", () => {
       "/api/v1/runs/{id}/artifacts",
       "/api/v1/runs/{id}/artifacts/{name}",
       "/api/v1/runs/{id}/cancel",
+      "/api/v1/runs/{id}/children",
       "/api/v1/runs/{id}/logs",
       "/api/v1/runs/{id}/notifications",
       "/api/v1/runs/{id}/rerun",

@@ -16,6 +16,7 @@ import { importRoutes } from "./routes/import.js";
 import { keyRoutes } from "./routes/keys.js";
 import { logRoutes } from "./routes/logs.js";
 import { nodeRoutes } from "./routes/nodes.js";
+import { runChildrenRoutes } from "./routes/run-children.js";
 import { runRoutes } from "./routes/runs.js";
 import { scheduleRoutes } from "./routes/schedules.js";
 import { sourceRoutes } from "./routes/sources.js";
@@ -60,6 +61,7 @@ export async function buildApp(
   healthRoutes(app, ctx);
   workflowRoutes(app, ctx);
   runRoutes(app, ctx);
+  runChildrenRoutes(app, ctx);
   approvalRoutes(app, ctx);
   logRoutes(app, ctx);
   artifactRoutes(app, ctx);

@@ -16,6 +16,7 @@ import { LivePrinter } from "../output/live-printer.js";
 import { readConfigFile } from "../roles/config.js";
 import { type NodeSettings, nodeSettingsOf } from "../roles/nodes.js";
 import { readRawInputs } from "./inputs.js";
+import { libraryLoadOptions } from "./library-options.js";
 
 interface RunFlags {
   input: string[];
@@ -49,7 +50,8 @@ async function runCommand(file: string, flags: RunFlags): Promise<number> {
     throw new UsageError(`--parallel '${flags.parallel}': must be a whole number of at least 1`);
   }
   const raw = await readRawInputs(flags.input, flags.inputsFile);
-  const { loaded, problems } = await loadWorkflow(file);
+  // gantry.yaml's libraries, for `uses: <library>/…` actions and workflows.
+  const { loaded, problems } = await loadWorkflow(file, await libraryLoadOptions(flags.config));
   if (!loaded) {
     for (const p of problems) process.stderr.write(`${formatProblem(p)}\n`);
     return 2;

@@ -5,17 +5,13 @@ import {
   ACTION_FILE,
   type CheckedWorkflow,
   findYamlFiles,
-  GitCache,
-  type LoadOptions,
-  libraryResolver,
   loadActionFile,
   loadWorkflow,
-  secretResolver,
   subWorkflowProblems,
 } from "@gantry/engine";
 import type { Command } from "commander";
 import { pc } from "../output/colors.js";
-import { readConfigFile } from "../roles/config.js";
+import { libraryLoadOptions } from "./library-options.js";
 
 export function registerValidateCommand(program: Command): void {
   program
@@ -47,7 +43,7 @@ async function validateCommand(
     else files.push(...found);
   }
   if (options.fix) for (const file of files) await fixFile(file);
-  const load = await loadOptions(options.config);
+  const load = await libraryLoadOptions(options.config);
   const workflows: CheckedWorkflow[] = [];
   for (const file of files) {
     if (ACTION_FILE.test(path.basename(file))) {
@@ -92,29 +88,4 @@ async function fixFile(file: string): Promise<void> {
       `${pc.red("not fixed")} ${file}: ${place} (python/node script or a form --fix cannot edit; see the message below)\n`,
     );
   }
-}
-
-/**
- * The config's `libraries:`, fetched into the same cache the server uses (`<data>/git`), so a library
- * action is checked at the commit its ref names now, as the server would pin it. Without a config,
- * library steps are reported as not configured.
- */
-async function loadOptions(flag: string | undefined): Promise<LoadOptions> {
-  const file = flag ?? process.env.GANTRY_CONFIG ?? "gantry.yaml";
-  const config = await readConfigFile(file, flag !== undefined || process.env.GANTRY_CONFIG !== undefined);
-  const libraries = config.libraries ?? [];
-  if (libraries.length === 0) return {};
-  const configDir = path.dirname(path.resolve(file));
-  const data = process.env.GANTRY_DATA ?? config.data ?? ".gantry";
-  return {
-    libraries: libraryResolver(
-      new GitCache(path.resolve(data, "git")),
-      libraries.map((l) => ({
-        ...l,
-        // A local path is relative to the config file, as for the server.
-        url: /^\.{0,2}\//.test(l.url) ? path.resolve(configDir, l.url) : l.url,
-      })),
-      secretResolver(configDir),
-    ),
-  };
 }

@@ -13,6 +13,7 @@ import {
   NodeInventory,
   NotificationSender,
   reapExpiredJobs,
+  reconcileSubWorkflows,
   Scheduler,
   type ServiceContext,
   SourceSyncer,
@@ -184,9 +185,13 @@ export async function startServerRole(
       });
   }
   const reaper = setInterval(() => {
-    reapExpiredJobs(service).catch((error: Error) => log(`reaper: ${error.message}`));
+    const reaped = reapExpiredJobs(service).catch((error: Error) => log(`reaper: ${error.message}`));
     // Approvals past their timeout are decided by on_timeout on the same beat.
-    expireGates(service).catch((error: Error) => log(`approvals: ${error.message}`));
+    const expired = expireGates(service).catch((error: Error) => log(`approvals: ${error.message}`));
+    // Then sub-workflow parents and children are made to agree, however their runs ended.
+    void Promise.all([reaped, expired]).then(() =>
+      reconcileSubWorkflows(service).catch((error: Error) => log(`sub-workflows: ${error.message}`)),
+    );
   }, REAP_EVERY_MS);
   // Notifications queued by runs go out from every server (each message is claimed before it is sent).
   const sender = new NotificationSender(service, {

@@ -17,7 +17,12 @@ import { jobExpressionProblems, jobProblems, nodeRunnerType } from "./job.js";
 import { optionsFromProblems } from "./options-from.js";
 import { runnerProblems } from "./runner.js";
 import { schemaProblems } from "./schema-problems.js";
-import { secretsOnlyForSubWorkflows, subWorkflowName, subWorkflowStepProblems } from "./sub-workflow.js";
+import {
+  libraryWorkflowUses,
+  secretsOnlyForSubWorkflows,
+  subWorkflowName,
+  subWorkflowStepProblems,
+} from "./sub-workflow.js";
 import { workflowInjectionProblems } from "./workflow-injection.js";
 
 /** A `uses:` that names something outside this file, for the engine to resolve (core does no I/O). */
@@ -90,7 +95,11 @@ export function validateWorkflowText(file: string, text: string): WorkflowValida
     problems.push(...stepRunnerProblems(source, id, step, spec.defaults?.runner));
     if (typeof step.uses === "string") {
       const problemAt = { file, ...source.locate(["steps", id, "uses"]) };
-      if (LOCAL_USES.test(step.uses) || LIBRARY_USES.test(step.uses) || BUILTIN_USES.test(step.uses))
+      if (libraryWorkflowUses(step.uses) !== undefined) {
+        // The engine loads the called file (and checks `with:` against its inputs) with the library.
+        problems.push(...subWorkflowStepProblems(source, id, step));
+        uses.push({ step: id, uses: step.uses, problemAt });
+      } else if (LOCAL_USES.test(step.uses) || LIBRARY_USES.test(step.uses) || BUILTIN_USES.test(step.uses))
         uses.push({ step: id, uses: step.uses, problemAt });
       else if (subWorkflowName(step.uses) !== undefined)
         problems.push(...subWorkflowStepProblems(source, id, step));

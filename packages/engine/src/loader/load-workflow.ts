@@ -2,51 +2,25 @@ import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import {
-  type ActionSpec,
+  libraryWorkflowUses,
   type Problem,
   type UsesReference,
   validateActionText,
   validateWorkflowText,
-  type WorkflowSpec,
 } from "@gantry/core";
 import { BUILTIN_USES, builtinActionDir, builtinActionNames } from "../git/builtin-actions.js";
+import { loadLibraryCall } from "./library-workflow.js";
+import type { LibraryPin, LoadedAction, LoadedCall, LoadedWorkflow, LoadOptions } from "./loaded-types.js";
 import { isInside, repositoryRoot } from "./repository-root.js";
 
-/** Where a library action came from: `uses: <library>/<path>@<ref>` and the commit the ref named. */
-export interface LibraryPin {
-  library: string;
-  path: string;
-  ref: string;
-  commit: string;
-}
-
-/** Finds a library action's folder (fetching the library); an error says why it cannot. */
-export type LibraryResolver = (
-  uses: Omit<LibraryPin, "commit">,
-) => Promise<{ dir: string; root: string; pin: LibraryPin } | { error: string }>;
-
-export interface LoadOptions {
-  /** Resolves `uses: <library>/<path>@<ref>`; without it such a step is a problem. */
-  libraries?: LibraryResolver;
-}
-
-export interface LoadedAction {
-  /** Set for a library action: the pin a run records. */
-  pin?: LibraryPin;
-  spec: ActionSpec;
-  /** The action's folder: scripts are relative to it. */
-  dir: string;
-  file: string;
-}
-
-export interface LoadedWorkflow {
-  file: string;
-  /** Where `uses: ./path` starts: the git repository's root, or the workflow's folder outside git. */
-  root: string;
-  workflow: WorkflowSpec;
-  /** The action each `uses:` step runs, by step id. */
-  actions: Record<string, LoadedAction>;
-}
+export type {
+  LibraryPin,
+  LibraryResolver,
+  LoadedAction,
+  LoadedCall,
+  LoadedWorkflow,
+  LoadOptions,
+} from "./loaded-types.js";
 
 export interface LoadResult {
   loaded?: LoadedWorkflow;
@@ -60,13 +34,27 @@ export async function loadWorkflow(file: string, options: LoadOptions = {}): Pro
   const { shown, text, problem } = await readSource(file);
   if (problem) return { problems: [problem] };
   const validation = validateWorkflowText(shown, text);
-  const root = repositoryRoot(file);
+  const root = options.root ?? repositoryRoot(file);
   const actions: Record<string, LoadedAction> = {};
+  const calls: Record<string, LoadedCall> = {};
   const problems = [...validation.problems];
   // Each action folder is read once, however many steps use it.
   const byDir = new Map<string, Promise<{ action?: LoadedAction; problems: Problem[] }>>();
   await Promise.all(
     validation.uses.map(async (ref) => {
+      if (libraryWorkflowUses(ref.uses) !== undefined) {
+        if (!validation.workflow || !validation.source) return;
+        const call = await loadLibraryCall(
+          ref,
+          validation.source,
+          validation.workflow,
+          options,
+          loadWorkflow,
+        );
+        if ("call" in call) calls[ref.step] = call.call;
+        else problems.push(...call.problems);
+        return;
+      }
       const resolved = await resolveUses(ref, root, options);
       if ("problem" in resolved) {
         problems.push(resolved.problem);
@@ -85,7 +73,9 @@ export async function loadWorkflow(file: string, options: LoadOptions = {}): Pro
     }),
   );
   if (problems.length > 0 || !validation.workflow) return { problems };
-  return { loaded: { file: path.resolve(file), root, workflow: validation.workflow, actions }, problems };
+  const loaded: LoadedWorkflow = { file: path.resolve(file), root, workflow: validation.workflow, actions };
+  if (Object.keys(calls).length > 0) loaded.calls = calls;
+  return { loaded, problems };
 }
 
 async function resolveUses(

@@ -1,1 +1,2 @@
 export * from "./resolve-options.js";
+export * from "./start-check.js";

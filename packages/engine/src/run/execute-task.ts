@@ -18,6 +18,7 @@ import { executeJob } from "../jobs/execute-job.js";
 import type { RunnerLike, RunnerResult, RunnerTask, Stream } from "../runners/types.js";
 import type { ResolveOptions } from "../secrets/index.js";
 import { takeAddMask } from "../secrets/run-masks.js";
+import { withinCallDeadline } from "../subworkflow/deadline.js";
 import { resolveTaskSecrets } from "./task-secrets.js";
 import { secretsWithheld, WITHHELD_NOTICE, withoutSecretRefs } from "./withheld-secrets.js";
 
@@ -102,7 +103,12 @@ export async function executeTask(x: TaskExecution): Promise<TaskResult> {
     if (x.runSecrets) info.secrets = withheld ? {} : await x.runSecrets();
     const action = x.action(task.step);
     const ancestors = [...x.ancestors];
-    const evaluated = prepareTask(workflow, info, x.state, task, ancestors, action?.spec);
+    // A child run's steps get at most the time left before its call's deadline.
+    const evaluated = withinCallDeadline(
+      prepareTask(workflow, info, x.state, task, ancestors, action?.spec),
+      info,
+      now(),
+    );
     prepared = evaluated;
     const files = workspaceActionOf(spec?.uses);
     if (files && x.refuse?.files) throw new PrepareError(x.refuse.files(files));

@@ -1,34 +1,26 @@
 import {
   ancestorsOf,
+  isSubWorkflowUses,
   Masker,
   maskDeep,
   onlyWaiting,
   Planner,
-  type RunInfo,
+  type PreparedTask,
   type RunState,
   resolveGate,
   type StepStatus,
   type Task,
+  type TaskOutcome,
   waitingGates,
 } from "@gantry/core";
 import type { LoadedWorkflow } from "../loader/load-workflow.js";
-import type { RunnerLike } from "../runners/types.js";
 import { createSecretCache, type ResolveOptions } from "../secrets/index.js";
-import type { RunEvent } from "./events.js";
 import { executeTask } from "./execute-task.js";
+import { localChildTask, runLocalChild } from "./local-child-run.js";
 import { type RunReport, runReport } from "./report.js";
+import type { RunOptions } from "./run-options.js";
 
-export interface RunOptions {
-  runner: RunnerLike;
-  info: RunInfo;
-  /** How many tasks may run at once. */
-  parallel: number;
-  onEvent?: (event: RunEvent) => void;
-  /** Aborting cancels the run: running steps are killed, clean-up steps (`always()`) still run. */
-  signal?: AbortSignal;
-  /** How references in steps' `env` and `with` resolve; relative paths start at the repository root. */
-  secrets?: Partial<ResolveOptions>;
-}
+export type { RunOptions } from "./run-options.js";
 
 /** A run resolves each reference once; five minutes keeps a long run from using a rotated secret forever. */
 const SECRET_CACHE_TTL_MS = 300_000;
@@ -102,6 +94,23 @@ export async function runWorkflow(
   schedule(tasks);
 
   const execute = async (task: Task, abort: AbortController): Promise<void> => {
+    // A sub-workflow step runs its child here, in this process (see local-child-run.ts).
+    if (isSubWorkflowUses(loaded.workflow.steps[task.step]?.uses)) {
+      const shown = localChildTask(task, loaded.workflow.steps[task.step]?.uses as string);
+      emit({ type: "task-started", task: shown, at: Date.now() });
+      const outcome = await runLocalChild({
+        parent: loaded,
+        options,
+        state,
+        task,
+        signal: abort.signal,
+        secretOptions,
+        onLine: (stream, line) =>
+          emit({ type: "line", ...task, stream, line: masker.mask(line), at: Date.now() }),
+        run: runWorkflow,
+      });
+      return settle(task, { ...outcome, outputs: maskDeep(outcome.outputs ?? {}, masker) }, shown);
+    }
     const { outcome, prepared } = await executeTask({
       workflow: loaded.workflow,
       info,
@@ -129,12 +138,15 @@ export async function runWorkflow(
           at: Date.now(),
         }),
       refuse: {
-        subWorkflow: (called) =>
-          `sub-workflow '${called}' (uses: workflow:${called}) does not run under gantry run yet: run it with gantry up or a server`,
         files: (name) =>
           `gantry/${name} keeps its files in Gantry's store, which gantry run has none of: run the workflow with gantry up, or a server and a worker`,
       },
     });
+    settle(task, outcome, prepared);
+  };
+
+  /** Feeds a task's outcome to the planner, reports it and schedules what became ready. */
+  const settle = (task: Task, outcome: TaskOutcome, prepared: PreparedTask | undefined): void => {
     running.delete(key(task));
     const next = planner.finish(state, task, outcome);
     const retry = next.find((t) => t.step === task.step && t.index === task.index);

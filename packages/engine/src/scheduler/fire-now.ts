@@ -1,3 +1,4 @@
+import { checkOptionInputs } from "../options/start-check.js";
 import { ConflictError, NotFoundError, type ServiceContext } from "../service/context.js";
 import { createRun } from "../service/create-run.js";
 import { withUnitOfWork } from "../service/unit-of-work.js";
@@ -19,6 +20,10 @@ export async function fireScheduleNow(
   id: string,
 ): Promise<{ runId: string; status: string; scheduledAt: number }> {
   const at = ctx.now();
+  // Its inputs' values are checked against the current options first, as any start is (outside the
+  // transaction: computing options may start a run).
+  const schedule = await getSchedule(ctx.database.db, id);
+  if (schedule) await checkOptionInputs(ctx, schedule.workflow, decodeInputs(schedule));
   try {
     const run = await withUnitOfWork(ctx, async (tx) => {
       const row = await getSchedule(tx.db, id);

@@ -23,6 +23,7 @@ import {
   type ReadyFire,
 } from "./fire.js";
 import { defaultLease, type LeaseLike } from "./lease.js";
+import { refusedByOptions } from "./options-check.js";
 import { syncSchedules } from "./sync.js";
 import { realTimer, type TimerLike } from "./timer.js";
 
@@ -355,15 +356,37 @@ export class Scheduler {
     return stale;
   }
 
-  /** One transaction for the batch; when it fails, each schedule alone, so one bad fire blocks no other. */
+  /**
+   * A batch's fires, after checking the values their schedules give `options_from` inputs against the
+   * current options (outside any transaction: computing options may start a run). A schedule whose value
+   * is no longer among them starts no run: its fires are recorded as failed, saying which value and why.
+   */
   private async applyBatch(batch: FireItem[]): Promise<AppliedFires> {
+    const refused = await refusedByOptions(this.ctx, batch);
+    if (refused.size === 0) return this.applyChecked(batch);
+    const merged: AppliedFires = { outcomes: [], stale: [] };
+    const add = (applied: AppliedFires) => {
+      merged.outcomes.push(...applied.outcomes);
+      merged.stale.push(...applied.stale);
+    };
+    for (const item of batch) {
+      const error = refused.get(item.target.id);
+      if (error) add(await applyFires(this.ctx, [item], { failWith: error }));
+    }
+    const rest = batch.filter((item) => !refused.has(item.target.id));
+    if (rest.length > 0) add(await this.applyChecked(rest));
+    return merged;
+  }
+
+  /** One transaction for the batch; when it fails, each schedule alone, so one bad fire blocks no other. */
+  private async applyChecked(batch: FireItem[]): Promise<AppliedFires> {
     try {
       return await applyFires(this.ctx, batch);
     } catch (error) {
       if (batch.length > 1) {
         const merged: AppliedFires = { outcomes: [], stale: [] };
         for (const item of batch) {
-          const applied = await this.applyBatch([item]);
+          const applied = await this.applyChecked([item]);
           merged.outcomes.push(...applied.outcomes);
           merged.stale.push(...applied.stale);
         }

@@ -43,6 +43,8 @@ export interface CreateRunRequest {
   attempt?: number;
   /** Steps already done (a re-run from the failed steps keeps the ones that succeeded). */
   keep?: Record<string, StepState>;
+  /** A workflow no source registers (a library workflow a sub-workflow calls): run it at `revision`. */
+  unregistered?: boolean;
 }
 
 /**
@@ -84,7 +86,7 @@ export function restamp(prepared: PreparedRun, now: number): PreparedRun {
  * revision), its inputs checked and coerced (secret ones apart), its info and its concurrency group.
  */
 async function resolveRun(ctx: ServiceContext, db: Db, request: CreateRunRequest, workflows?: WorkflowCache) {
-  let row = workflows?.get(request.workflow);
+  let row = request.unregistered ? unregisteredRow(request) : workflows?.get(request.workflow);
   if (!row) {
     row = await getWorkflow(db, request.workflow);
     if (row) workflows?.set(request.workflow, row);
@@ -321,3 +323,18 @@ export async function notifyStartWaiting(
 }
 
 export type WorkflowRow = Selectable<WorkflowsTable>;
+
+/** The workflow row a run of an unregistered workflow stands on: its name and stored revision. */
+function unregisteredRow(request: CreateRunRequest): WorkflowRow | undefined {
+  if (!request.revision) return undefined;
+  return {
+    name: request.workflow,
+    source: "library",
+    file: request.workflow,
+    revision: request.revision,
+    definition_json: "{}",
+    input_schema_json: "{}",
+    description: null,
+    updated_at: 0,
+  };
+}

@@ -14,6 +14,11 @@ export interface WorkflowDefinition {
   actions: Record<string, { spec: ActionSpec; bundle: string; pin?: LibraryPin }>;
   /** The git source and commit it was loaded from (absent for a folder): runs record them, re-runs keep them. */
   source?: { name: string; commit: string; url: string };
+  /**
+   * The library workflow each `uses: <library>/<path>.yaml@<ref>` step calls: its name, the revision its
+   * definition is stored at (a bundle, like this one), and the pin. Child runs start at that revision.
+   */
+  calls?: Record<string, { name: string; revision: string; pin: LibraryPin }>;
 }
 
 export interface BundleFile {
@@ -66,6 +71,16 @@ export async function definitionOf(
     }
     actions[step] = { spec: action.spec, bundle: hash, ...(action.pin ? { pin: action.pin } : {}) };
   }
+  const calls: NonNullable<WorkflowDefinition["calls"]> = {};
+  for (const [step, call] of Object.entries(loaded.calls ?? {})) {
+    // The called workflow's definition is a bundle of its own, content-addressed like any revision.
+    const child = await definitionOf(call.name, call.loaded);
+    for (const [hash, content] of child.bundles) bundles.set(hash, content);
+    const json = JSON.stringify(child.definition);
+    const revision = sha256(json);
+    bundles.set(revision, json);
+    calls[step] = { name: call.name, revision, pin: call.pin };
+  }
   return {
     definition: {
       name,
@@ -73,6 +88,7 @@ export async function definitionOf(
       workflow: loaded.workflow,
       actions,
       ...(source ? { source } : {}),
+      ...(Object.keys(calls).length > 0 ? { calls } : {}),
     },
     bundles,
   };

@@ -25,6 +25,8 @@ export async function sourcePins(db: Db, source: string): Promise<SourcePin[]> {
     const definition = decodeDefinition(row);
     for (const [step, action] of Object.entries(definition.actions))
       if (action.pin) pins.push({ ...action.pin, workflow: row.name, step });
+    for (const [step, call] of Object.entries(definition.calls ?? {}))
+      pins.push({ ...call.pin, workflow: row.name, step });
   }
   const key = (p: SourcePin) => [p.library, p.path, p.ref, p.workflow, p.step].join("\u0000");
   return pins.sort((a, b) => key(a).localeCompare(key(b)));

@@ -1,8 +1,10 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: workflows in these tests are full of ${{ }}.
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { LocalNotifier } from "../queue/notifier.js";
+import { LocalRunner } from "../runners/local/local-runner.js";
 import type { ServiceContext } from "../service/context.js";
 import { processState } from "../service/process-state.js";
 import { SecretBox } from "../service/secret-box.js";
@@ -14,8 +16,12 @@ import { listWorkflows } from "../store/queries/list-workflows.js";
 import { listSchedules } from "../store/queries/schedule-list.js";
 import { gitRemote, startGitDaemon } from "../testing/git-repos.js";
 import { createRunInUnit } from "../testing/operations.js";
+import { FAST_WORKER } from "../testing/service-harness.js";
 import { tempDir } from "../testing/temp-dir.js";
+import { waitFor } from "../testing/wait-for.js";
+import { Worker } from "../worker/worker.js";
 import type { SourceConfig } from "./config.js";
+import { sourcePins } from "./pins.js";
 import { SourceSyncer, type SyncerEvent } from "./syncer.js";
 
 const HELLO = "name: hello\nsteps:\n  a:\n    run: echo hi\n";
@@ -158,7 +164,6 @@ export function describeSources(label: string, openDatabase: () => Promise<Datab
     it("fires on.push once per commit found by polling, with the paths it changed", async () => {
       repo.write(
         ".gantry/ci.yaml",
-        // biome-ignore lint/suspicious/noTemplateCurlyInString: a workflow expression, not a JS template.
         "name: ci\non:\n  push: {branches: [main], paths: ['src/**']}\nsteps:\n  t:\n    run: echo ${{ github.sha }}\n",
       );
       repo.write("src/a.txt", "1\n");
@@ -288,6 +293,84 @@ export function describeSources(label: string, openDatabase: () => Promise<Datab
           /^\.gantry\/deploy\.yaml:6:11: steps\.b\.uses: 'v9' is not a branch, tag or commit of library 'infra'/,
         ),
         ".gantry/deploy.yaml:8:11: steps.c.uses: 'infra/../../x@v1' leaves the library",
+      ]);
+    });
+
+    it("calls a library workflow (uses: lib/path.yaml@ref): pinned at activation, `with:` checked, run as a child", async () => {
+      const lib = gitRemote(path.join(tmp.dir, "lib"));
+      lib.write("deploy/action.yaml", GREET_ACTION);
+      lib.write("deploy/run.sh", 'echo "said=hello $INPUT_WHO" >> "$GANTRY_OUTPUT"\n');
+      lib.write(
+        "workflows/release.yaml",
+        "name: release\ninputs:\n  who: {type: string, required: true}\nsteps:\n  d:\n    uses: ./deploy\n    with: {who: '${{ inputs.who }}'}\noutputs:\n  said: ${{ steps.d.outputs.said }}\n",
+      );
+      const v1 = lib.commit("v1");
+      lib.git("tag", "v1");
+      lib.push();
+      lib.git("push", "--quiet", "origin", "v1");
+      repo.write(
+        ".gantry/ship.yaml",
+        "name: ship\nsteps:\n  r:\n    uses: infra/workflows/release.yaml@v1\n    with: {who: ada}\noutputs:\n  said: ${{ steps.r.outputs.said }}\n",
+      );
+      repo.commit("calls a library workflow");
+      repo.push();
+      const s = new SourceSyncer(ctx, {
+        sources: [{ name: "app", url: repo.url, ref: "main", path: ".gantry", intervalMs: 0 }],
+        libraries: [{ name: "infra", url: lib.url }],
+        cacheDir: path.join(tmp.dir, "cache"),
+      });
+      syncers.push(s);
+      expect(await s.sync("app")).toMatchObject({ state: "ok", errors: [] });
+      const pin = { library: "infra", path: "workflows/release.yaml", ref: "v1", commit: v1 };
+      expect(await sourcePins(database.db, "app")).toEqual([{ ...pin, workflow: "ship", step: "r" }]);
+
+      // The tag moves; the activated revision keeps the commit it pinned, and its run uses it.
+      lib.write("deploy/run.sh", 'echo "said=moved $INPUT_WHO" >> "$GANTRY_OUTPUT"\n');
+      lib.commit("v2");
+      lib.git("tag", "--force", "v1");
+      lib.push();
+      lib.git("push", "--quiet", "--force", "origin", "v1");
+      const worker = new Worker(ctx, {
+        ...FAST_WORKER,
+        id: "lib-worker",
+        cacheDir: path.join(tmp.dir, "worker-cache"),
+        runner: new LocalRunner({ tmpRoot: tmp.dir, killGraceMs: 500 }),
+      });
+      await worker.start();
+      try {
+        const run = await createRunInUnit(ctx, { workflow: "ship" });
+        const row = await waitFor(
+          async () => {
+            const r = await getRun(database.db, run.id);
+            return r && ["succeeded", "failed"].includes(r.status) ? r : undefined;
+          },
+          { timeoutMs: 30_000, what: "the run calling a library workflow to end" },
+        );
+        expect([row.status, row.error]).toEqual(["succeeded", null]);
+        expect(JSON.parse(row.outputs_json ?? "{}")).toEqual({ said: "hello ada" });
+        const child = await database.db
+          .selectFrom("runs")
+          .selectAll()
+          .where("parent_run_id", "=", run.id)
+          .executeTakeFirstOrThrow();
+        expect([child.workflow, child.status]).toEqual(["release", "succeeded"]);
+      } finally {
+        await worker.stop();
+      }
+
+      repo.write(
+        ".gantry/ship.yaml",
+        "name: ship\nsteps:\n  r:\n    uses: infra/workflows/release.yaml@v1\n    with: {whom: ada}\n  m:\n    uses: infra/workflows/none.yaml@v1\n",
+      );
+      repo.commit("bad library workflow calls");
+      repo.push();
+      const outcome = await s.sync("app");
+      expect(outcome.errors).toEqual([
+        ".gantry/ship.yaml:4:11: steps.r.with: workflow 'release' needs input 'who'",
+        ".gantry/ship.yaml:5:12: steps.r.with.whom: workflow 'release' has no input 'whom' (inputs: who)",
+        expect.stringMatching(
+          /^\.gantry\/ship\.yaml:7:11: steps\.m\.uses: no workflow file 'workflows\/none\.yaml' in library 'infra' at v1 \([0-9a-f]{12}\)$/,
+        ),
       ]);
     });
 

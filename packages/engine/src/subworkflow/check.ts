@@ -38,19 +38,8 @@ export async function subWorkflowProblems(workflows: CheckedWorkflow[]): Promise
         });
         continue;
       }
-      const inputs = child.workflow.inputs ?? {};
-      for (const key of Object.keys(step.with ?? {}))
-        if (!(key in inputs))
-          problems.push({
-            ...(await at(["steps", id, "with", key], true)),
-            message: `steps.${id}.with.${key}: workflow '${name}' has no input '${key}' (inputs: ${Object.keys(inputs).join(", ") || "none"})`,
-          });
-      for (const [key, spec] of Object.entries(inputs))
-        if (spec.required && spec.default === undefined && !(key in (step.with ?? {})))
-          problems.push({
-            ...(await at(["steps", id, "uses"])),
-            message: `steps.${id}.with: workflow '${name}' needs input '${key}'`,
-          });
+      for (const p of callInputProblems(id, name, step.with, child.workflow.inputs))
+        problems.push({ ...(await at(p.at, p.key)), message: p.message });
     }
   }
   const cycle = findCycle(calls);
@@ -65,6 +54,34 @@ export async function subWorkflowProblems(workflows: CheckedWorkflow[]): Promise
       message: `sub-workflows call each other in a circle: ${cycle.join(" -> ")} (a run of it would never end)`,
     });
   }
+  return problems;
+}
+
+/**
+ * A call's `with:` against the called workflow's inputs: every key must be an input, every required
+ * input without a default must be given. `at` is the YAML path to point at.
+ */
+export function callInputProblems(
+  id: string,
+  name: string,
+  given: Record<string, unknown> | undefined,
+  inputs: WorkflowSpec["inputs"] = {},
+): { at: Array<string | number>; key: boolean; message: string }[] {
+  const problems: { at: Array<string | number>; key: boolean; message: string }[] = [];
+  for (const key of Object.keys(given ?? {}))
+    if (!(key in inputs))
+      problems.push({
+        at: ["steps", id, "with", key],
+        key: true,
+        message: `steps.${id}.with.${key}: workflow '${name}' has no input '${key}' (inputs: ${Object.keys(inputs).join(", ") || "none"})`,
+      });
+  for (const [key, spec] of Object.entries(inputs))
+    if (spec.required && spec.default === undefined && !(key in (given ?? {})))
+      problems.push({
+        at: ["steps", id, "uses"],
+        key: false,
+        message: `steps.${id}.with: workflow '${name}' needs input '${key}'`,
+      });
   return problems;
 }
 

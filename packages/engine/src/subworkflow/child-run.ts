@@ -1,16 +1,25 @@
-import { evaluateTemplate, stepContext, subWorkflowName, type TaskOutcome } from "@gantry/core";
+import {
+  childDeadline,
+  evaluateTemplate,
+  isSubWorkflowUses,
+  stepContext,
+  subWorkflowName,
+  type TaskOutcome,
+} from "@gantry/core";
 import type { Selectable } from "kysely";
+import { checkOptionInputs } from "../options/start-check.js";
 import { InvalidInputError, NotFoundError, type ServiceContext } from "../service/context.js";
 import { startRun } from "../service/create-run.js";
 import type { WorkflowDefinition } from "../service/definition.js";
-import { type ClaimedTask, finishTask } from "../service/tasks.js";
+import { ACTIVE_RUN_STATUSES } from "../service/run-record.js";
+import { type ClaimedTask, finishTask, type Job } from "../service/tasks.js";
 import { withUnitOfWork } from "../service/unit-of-work.js";
 import { decodeRunOutputs, decodeRunState, decodeRunTrigger } from "../store/decode/index.js";
 import { getRun } from "../store/queries/get-run.js";
 import type { RunsTable } from "../store/tables.js";
+import { MAX_SUB_WORKFLOW_DEPTH } from "./limits.js";
 
-/** How deep sub-workflows may nest: a run of depth 10 cannot start another child. */
-export const MAX_SUB_WORKFLOW_DEPTH = 10;
+export { MAX_SUB_WORKFLOW_DEPTH } from "./limits.js";
 
 /** The trigger of a child run: who called it, and what it inherited. */
 export interface WorkflowCallTrigger {
@@ -24,11 +33,17 @@ export interface WorkflowCallTrigger {
   depth: number;
   /** Secret references the child may use besides its own (names it sees -> references). */
   secret_refs?: Record<string, string>;
+  /** When the child must have ended (ms since the epoch), from its parent's timeouts (see childDeadline). */
+  deadline?: number;
+  /** Which timeout set `deadline`, for the message of a child stopped by it. */
+  deadline_reason?: string;
+  /** Started by a clean-up step of a parent already cancelling: the parent's cancel does not stop it. */
+  cleanup?: boolean;
   [key: string]: unknown;
 }
 
 export function isSubWorkflowTask(claimed: Pick<ClaimedTask, "definition" | "task">): boolean {
-  return subWorkflowName(claimed.definition.workflow.steps[claimed.task.step]?.uses) !== undefined;
+  return isSubWorkflowUses(claimed.definition.workflow.steps[claimed.task.step]?.uses);
 }
 
 /**
@@ -43,7 +58,9 @@ export async function startChildRun(
 ): Promise<void> {
   const { definition, info, state, task, job } = claimed;
   const spec = definition.workflow.steps[task.step];
-  const name = subWorkflowName(spec?.uses) as string;
+  // A library workflow was loaded and stored with this revision (definition.calls); runs at that revision.
+  const call = definition.calls?.[task.step];
+  const name = call?.name ?? (subWorkflowName(spec?.uses) as string);
   const fail = (error: string) =>
     withUnitOfWork(ctx, (tx) =>
       finishTask(
@@ -79,9 +96,24 @@ export async function startChildRun(
       parent_index: task.index,
       parent_attempt: task.attempt,
       depth,
+      ...(state.cancelRequested ? { cleanup: true } : {}),
       ...(Object.keys(secretRefs).length > 0 ? { secret_refs: secretRefs } : {}),
     };
-    child = await startRun(ctx, { workflow: name, inputs, trigger, parentRunId: job.run_id });
+    const startedAt = state.steps[task.step]?.items[task.index]?.startedAt ?? ctx.now();
+    const deadline = childDeadline(definition.workflow, task.step, spec, info, startedAt);
+    if (deadline) {
+      trigger.deadline = deadline.at;
+      trigger.deadline_reason = deadline.reason;
+    }
+    // A value for an `options_from` input of the child is checked against its current options.
+    if (!call) await checkOptionInputs(ctx, name, inputs);
+    child = await startRun(ctx, {
+      workflow: name,
+      inputs,
+      trigger,
+      parentRunId: job.run_id,
+      ...(call ? { revision: call.revision, unregistered: true } : {}),
+    });
   } catch (error) {
     const why =
       error instanceof InvalidInputError || error instanceof NotFoundError
@@ -105,10 +137,28 @@ export async function startChildRun(
  */
 export async function completeParent(ctx: ServiceContext, childId: string): Promise<void> {
   const child = await getRun(ctx.database.db, childId);
-  if (!child || ["pending", "queued", "running"].includes(child.status)) return;
+  if (!child || !hasEnded(child.status)) return;
   const trigger = decodeRunTrigger(child) as Partial<WorkflowCallTrigger>;
   if (trigger.type !== "workflow_call" || !trigger.parent_run) return;
-  const job = await ctx.database.db
+  const job = await parentJob(ctx, trigger);
+  if (!job) return;
+  await withUnitOfWork(ctx, (tx) => finishTask(ctx, tx, job, childOutcome(child), null));
+  // The parent may have ended with this step, and be a child itself: the end travels up.
+  await completeParent(ctx, trigger.parent_run);
+}
+
+/** A run that will change no more: not pending in a group, queued, running or waiting for a person. */
+export function hasEnded(status: string): boolean {
+  return !["pending", ...ACTIVE_RUN_STATUSES].includes(status);
+}
+
+/** The waiting job of the parent step that started a child run (gone once that step has ended). */
+export async function parentJob(
+  ctx: ServiceContext,
+  trigger: Partial<WorkflowCallTrigger>,
+): Promise<Job | undefined> {
+  if (!trigger.parent_run) return undefined;
+  return ctx.database.db
     .selectFrom("jobs")
     .selectAll()
     .where("run_id", "=", trigger.parent_run)
@@ -116,10 +166,6 @@ export async function completeParent(ctx: ServiceContext, childId: string): Prom
     .where("item_index", "=", trigger.parent_index as number)
     .where("attempt", "=", trigger.parent_attempt as number)
     .executeTakeFirst();
-  if (!job) return;
-  await withUnitOfWork(ctx, (tx) => finishTask(ctx, tx, job, childOutcome(child), null));
-  // The parent may have ended with this step, and be a child itself: the end travels up.
-  await completeParent(ctx, trigger.parent_run);
 }
 
 function childOutcome(child: Selectable<RunsTable>): TaskOutcome {
@@ -133,7 +179,10 @@ function childOutcome(child: Selectable<RunsTable>): TaskOutcome {
         : child.status === "timed_out"
           ? "timed_out"
           : "failed";
-  const failedStep = Object.entries(state?.steps ?? {}).find(([, s]) => s.result === "failure")?.[0];
+  const [failedStep, failed] =
+    Object.entries(state?.steps ?? {}).find(([, s]) => s.result === "failure") ?? [];
+  // Why it failed: the run's own error (a cancel's reason, its outputs), else its failed step's.
+  const why = child.error ?? failed?.error ?? failed?.items.find((i) => i.error !== undefined)?.error;
   return {
     status,
     exitCode: null,
@@ -141,7 +190,7 @@ function childOutcome(child: Selectable<RunsTable>): TaskOutcome {
     ...(status === "succeeded"
       ? {}
       : {
-          error: `sub-workflow run ${child.id} ${child.status}${failedStep ? ` (step ${failedStep})` : ""}${child.error ? `: ${child.error}` : ""}`,
+          error: `sub-workflow run ${child.id} ${child.status}${failedStep ? ` (step ${failedStep})` : ""}${why ? `: ${why}` : ""}`,
         }),
     retryable: false,
     ...(child.started_at ? { startedAt: child.started_at } : {}),
@@ -178,7 +227,7 @@ export async function activeChildren(ctx: ServiceContext, runId: string): Promis
     .selectFrom("runs")
     .select(["id", "trigger_json"])
     .where("parent_run_id", "=", runId)
-    .where("status", "in", ["pending", "queued", "running"])
+    .where("status", "in", ["pending", ...ACTIVE_RUN_STATUSES])
     .execute();
   return rows.filter((r) => decodeRunTrigger(r).type === "workflow_call").map((r) => r.id);
 }

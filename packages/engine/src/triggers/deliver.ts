@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { type EventTriggerKind, emptyInputsNote, eventTrigger, mapEventInputsReport } from "@gantry/core";
+import { checkOptionInputs } from "../options/start-check.js";
 import type { ServiceContext } from "../service/context.js";
 import { createRun } from "../service/create-run.js";
 import { withUnitOfWork } from "../service/unit-of-work.js";
@@ -62,6 +63,8 @@ export async function deliverEvent(
   let failure: Error;
   try {
     const { inputs, empty } = mapEventInputsReport(target.inputs, trigger);
+    // A value an `options_from` input no longer offers fails the event (recorded, with the options).
+    await checkOptionInputs(ctx, target.workflow, inputs);
     const runId = await withUnitOfWork(ctx, async (tx) => {
       const run = await createRun(ctx, tx, { workflow: target.workflow, inputs, trigger });
       const now = ctx.now();

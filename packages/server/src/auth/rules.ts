@@ -57,6 +57,7 @@ export const RULES: Record<string, Rule> = {
   "GET /api/v1/runs": { access: "viewer", list: "runs" },
   "GET /api/v1/runs/:id": { access: "viewer", target: run },
   "GET /api/v1/runs/:id/logs": { access: "viewer", target: run },
+  "GET /api/v1/runs/:id/children": { access: "viewer", target: run },
   "GET /api/v1/runs/:id/artifacts": { access: "viewer", target: run },
   "GET /api/v1/runs/:id/artifacts/:name": { access: "viewer", target: run },
   // A public workflow's badge is for READMEs; the route checks the role itself for the others.

@@ -1,5 +1,6 @@
 import { artifact } from "./artifacts.js";
 import { nodeView } from "./nodes.js";
+import { childRun } from "./run-children.js";
 import { schedule, scheduleFire } from "./schedules.js";
 import { errorReply, runDetail, runSummary, stepReport, workflowSummary } from "./schemas.js";
 import { folderView, sourceView } from "./sources.js";
@@ -15,6 +16,7 @@ export const API_SCHEMAS = {
   ErrorReply: errorReply,
   RunSummary: runSummary,
   RunDetail: runDetail,
+  ChildRunGraph: childRun,
   StepReport: stepReport,
   Workflow: workflowSummary,
   Schedule: schedule,

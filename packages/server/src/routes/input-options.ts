@@ -1,5 +1,5 @@
 import {
-  InvalidInputError,
+  checkOptionInputs,
   NotFoundError,
   OptionsResolver,
   OptionsSourceError,
@@ -88,21 +88,6 @@ export async function startCheckedRun(
 ) {
   const row = await store.getWorkflow(ctx.service.database.db, workflow);
   if (!row) throw new NotFoundError(`unknown workflow '${workflow}'`);
-  const schema = store.decodeInputSchema(row);
-  const errors: Array<{ field: string; message: string }> = [];
-  for (const [name, property] of Object.entries(schema.properties ?? {})) {
-    if (!property["x-options-from"] || inputs[name] === undefined) continue;
-    try {
-      const problem = await resolver.check(workflow, name, inputs);
-      if (problem) errors.push({ field: name, message: `inputs.${name}: ${problem}` });
-    } catch (error) {
-      if (!(error instanceof OptionsSourceError)) throw error;
-      errors.push({
-        field: name,
-        message: `inputs.${name}: cannot check against its options: ${error.message}`,
-      });
-    }
-  }
-  if (errors.length > 0) throw new InvalidInputError(errors);
+  await checkOptionInputs(ctx.service, workflow, inputs, resolver);
   return startRun(ctx.service, { workflow, inputs, trigger });
 }

@@ -102,7 +102,7 @@ describe("sub-workflows (uses: workflow:<name>)", () => {
   const children = (id: string) =>
     t.service.database.db
       .selectFrom("runs")
-      .select(["id", "workflow", "status", "trigger_json"])
+      .select(["id", "workflow", "status", "trigger_json", "error"])
       .where("parent_run_id", "=", id)
       .orderBy("created_at")
       .execute();
@@ -132,6 +132,22 @@ describe("sub-workflows (uses: workflow:<name>)", () => {
     ]);
   });
 
+  it("lists a run's children with their graphs and statuses, for the run page's graph", async () => {
+    const run = await waitForRun(await start("release", { out: path.join(t.dir, "release-graph") }));
+    const reply = await t.app.inject({ url: `/api/v1/runs/${run.id}/children` });
+    expect(reply.statusCode).toBe(200);
+    const { children: listed } = reply.json();
+    expect(listed.map((c: { step: string }) => c.step).sort()).toEqual(["api", "web"]);
+    expect(listed[0]).toMatchObject({
+      workflow: "deploy-one",
+      status: "succeeded",
+      index: 0,
+      attempt: 1,
+      steps: [{ id: "deploy", name: "deploy", needs: [], status: "succeeded" }],
+    });
+    expect((await t.app.inject({ url: "/api/v1/runs/nope/children" })).statusCode).toBe(404);
+  });
+
   it("fails the step when its child fails, naming the child run", async () => {
     const run = await waitForRun(
       await start("release", { out: path.join(t.dir, "release-fail"), fail: true }),
@@ -152,6 +168,8 @@ describe("sub-workflows (uses: workflow:<name>)", () => {
     await t.app.inject({ method: "POST", url: `/api/v1/runs/${parent}/cancel` });
     expect((await waitForRun(parent)).status).toBe("cancelled");
     expect((await children(parent))[0]?.status).toBe("cancelled");
+    // The child says why it was cancelled.
+    expect((await children(parent))[0]?.error).toBe(`cancelled: its parent run ${parent} was cancelled`);
 
     const other = await start("waits");
     let child: string | undefined;

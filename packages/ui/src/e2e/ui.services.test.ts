@@ -71,6 +71,26 @@ steps:
     needs: [each, after]
     run: echo last
 `,
+  "ship-child.yaml": `
+name: ship-child
+steps:
+  build:
+    run: echo built
+  push:
+    needs: build
+    run: echo "where=registry" >> "$GANTRY_OUTPUT"
+outputs:
+  where: \${{ steps.push.outputs.where }}
+`,
+  "ship.yaml": `
+name: ship
+steps:
+  child:
+    uses: workflow:ship-child
+  tell:
+    needs: child
+    run: echo "shipped to \${{ steps.child.outputs.where }}"
+`,
   "nightly.yaml": `
 name: nightly
 on:
@@ -283,10 +303,47 @@ describe("web UI, end to end", () => {
     await shots.take(page, "run-for-each-sections");
   });
 
+  it("unfolds a sub-workflow's node into its child run's steps, links to the child, whose page leads back", async () => {
+    const started = await fetch(`${gantry.url}/api/v1/workflows/ship/runs`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: "{}",
+    });
+    const { id } = (await started.json()) as { id: string };
+    await page.goto(`${gantry.url}/runs/${id}`);
+    await page.locator('h1 [data-status="succeeded"]').waitFor({ timeout: 60_000 });
+    const unfold = page.getByRole("button", { name: "Unfold sub-workflow ship-child of step child" });
+    await unfold.click();
+    await page.getByRole("button", { name: "Fold sub-workflow ship-child of step child" }).waitFor();
+    // The child's two steps are drawn inside the node, with their statuses and the edge between them.
+    const inner = page.locator('.react-flow__node[data-id^="child/"]');
+    await expect.poll(() => inner.count()).toBe(2);
+    expect(await inner.locator('[data-step-status="succeeded"]').count()).toBe(2);
+    await page.locator('.react-flow__edge[data-id="child/build->child/push"]').waitFor({ state: "attached" });
+    const outer = await page.locator('.react-flow__node[data-id="child"]').boundingBox();
+    for (const node of await inner.all()) {
+      const box = await node.boundingBox();
+      expect(box && outer && box.x >= outer.x && box.x + box.width <= outer.x + outer.width + 1).toBe(true);
+    }
+    await shots.take(page, "run-sub-workflow-unfolded");
+    // The fold button and the link inside the node keep the page accessible.
+    expect(await accessibilityViolations(page)).toEqual([]);
+
+    await page.getByRole("link", { name: /ship-child · run/ }).click();
+    await page.waitForURL(/\/runs\/[0-9a-f-]{36}$/);
+    expect(page.url()).not.toContain(id);
+    const crumbs = page.getByRole("navigation", { name: "Breadcrumb" });
+    await crumbs.getByRole("link", { name: "step child" }).waitFor();
+    await shots.take(page, "run-sub-workflow-child");
+    await crumbs.getByRole("link", { name: /^ship / }).click();
+    await page.waitForURL(new RegExp(`/runs/${id}$`));
+  });
+
   it("lists runs with filters kept in the URL", async () => {
     await page.goto(`${gantry.url}/runs`);
-    // deploy-form (succeeded), long (cancelled), boxed (cancelled while it waited), fan (succeeded).
-    await expect.poll(() => page.locator("[data-run-id]").count()).toBe(4);
+    // deploy-form (succeeded), long (cancelled), boxed (cancelled while it waited), fan (succeeded),
+    // ship and the ship-child run it called (both succeeded).
+    await expect.poll(() => page.locator("[data-run-id]").count()).toBe(6);
     await page.getByLabel("Status").selectOption("cancelled");
     await expect.poll(() => page.locator("[data-run-id]").count()).toBe(2);
     expect(new URL(page.url()).searchParams.get("status")).toBe("cancelled");

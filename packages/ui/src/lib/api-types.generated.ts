@@ -55,6 +55,23 @@ export type RunDetail = {
   }>;
 };
 
+export type ChildRunGraph = {
+  id: string;
+  workflow: string;
+  status: string;
+  /** the parent's step that called it */
+  step: string;
+  /** the item of that step (for_each, matrix), 0 otherwise */
+  index: number;
+  attempt: number;
+  steps: Array<{
+    id: string;
+    name: string;
+    needs: string[];
+    status: string;
+  }>;
+};
+
 export type StepReport = {
   status: string;
   result?: string | null;

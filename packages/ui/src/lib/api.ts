@@ -4,6 +4,7 @@ import { RUN_STATUSES, type RunRecordStatus, TERMINAL_RUN_STATUSES } from "@gant
 import type { FileReport, Finding, ImportKind, Outcome } from "@gantry/import";
 import type {
   Artifact,
+  ChildRunGraph,
   EventTrigger,
   NodeInfo,
   RunDetail,
@@ -22,6 +23,7 @@ import { announceSignedOut } from "./signed-out";
 // are for replies whose routes declare no schema the UI can use.
 export type {
   Artifact,
+  ChildRunGraph,
   EventTrigger,
   NodeInfo,
   RunDetail,
@@ -240,6 +242,8 @@ export const endpoints = {
     return api<{ runs: RunSummary[]; next_cursor: string | null }>(`/api/v1/runs?${params}`);
   },
   run: (id: string) => api<RunDetail>(`/api/v1/runs/${encodeURIComponent(id)}`),
+  runChildren: (id: string) =>
+    api<{ children: ChildRunGraph[] }>(`/api/v1/runs/${encodeURIComponent(id)}/children`),
   artifacts: (id: string) =>
     api<{ artifacts: Artifact[] }>(`/api/v1/runs/${encodeURIComponent(id)}/artifacts`),
   cancel: (id: string) =>

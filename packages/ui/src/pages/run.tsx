@@ -40,6 +40,19 @@ export function RunPage() {
     enabled: !!run.data,
   });
   const steps = useMemo(() => dagSteps(run.data, workflow.data?.steps), [run.data, workflow.data]);
+  // Sub-workflow runs this run started: their nodes in the graph unfold into the child's steps.
+  const children = useQuery({
+    queryKey: ["run-children", id],
+    queryFn: () => endpoints.runChildren(id),
+    enabled: !!run.data,
+    refetchInterval: (query) =>
+      run.data &&
+      FINISHED.has(run.data.status) &&
+      query.state.data?.children.every((c) => FINISHED.has(c.status))
+        ? false
+        : 2000,
+  });
+  const navigate = useNavigate();
   if (run.error) return <ErrorNote error={run.error} />;
   const r = run.data;
   if (!r) return <Skeleton className="h-64" />;
@@ -48,6 +61,7 @@ export function RunPage() {
   const statuses = Object.fromEntries(Object.entries(r.steps).map(([step, report]) => [step, report.status]));
   return (
     <>
+      <ParentBreadcrumb run={r} />
       <PageHeader
         title={
           <span className="flex items-center gap-3">
@@ -102,7 +116,14 @@ export function RunPage() {
         </CardHeader>
         <CardContent>
           <Suspense fallback={<Skeleton className="h-40" />}>
-            <WorkflowDag steps={steps} statuses={statuses} selected={selected} onSelect={select} />
+            <WorkflowDag
+              steps={steps}
+              statuses={statuses}
+              selected={selected}
+              onSelect={select}
+              childRuns={children.data?.children ?? []}
+              onOpenChild={(child, step) => navigate(`/runs/${child}?step=${encodeURIComponent(step)}`)}
+            />
           </Suspense>
         </CardContent>
       </Card>
@@ -331,6 +352,45 @@ export function WorkerWarnings({ run }: { run: RunDetail }) {
         </p>
       ))}
     </div>
+  );
+}
+
+/**
+ * A sub-workflow run's way back: the run and step that called it, above its own title. Other runs
+ * (a re-run's link to the run it repeats is in the facts) show nothing here.
+ */
+export function ParentBreadcrumb({ run }: { run: RunDetail }) {
+  const trigger = run.trigger as {
+    type: string;
+    parent_run?: string;
+    parent_workflow?: string;
+    parent_step?: string;
+  };
+  if (trigger.type !== "workflow_call" || !trigger.parent_run) return null;
+  return (
+    <nav aria-label="Breadcrumb" className="mb-2 text-sm text-muted-foreground">
+      <ol className="flex flex-wrap items-center gap-1">
+        <li>
+          <Link className="hover:underline" to={`/runs/${trigger.parent_run}`}>
+            {trigger.parent_workflow ?? "parent run"}{" "}
+            <span className="font-mono text-xs">{trigger.parent_run.slice(0, 8)}</span>
+          </Link>
+        </li>
+        <li aria-hidden="true">›</li>
+        <li>
+          <Link
+            className="hover:underline"
+            to={`/runs/${trigger.parent_run}?step=${encodeURIComponent(trigger.parent_step ?? "")}`}
+          >
+            step {trigger.parent_step}
+          </Link>
+        </li>
+        <li aria-hidden="true">›</li>
+        <li aria-current="page" className="text-foreground">
+          {run.workflow}
+        </li>
+      </ol>
+    </nav>
   );
 }
 

@@ -21,19 +21,23 @@ export function layoutSteps(steps: DagStep[]): Map<string, { x: number; y: numbe
   return layoutDag(steps).positions;
 }
 
+/** A node's size when it is not the default (an unfolded sub-workflow holds its child's graph). */
+export type NodeSizes = Map<string, { width: number; height: number }>;
+
 /** Positions and edge routes. */
-export function layoutDag(steps: DagStep[]): DagLayout {
+export function layoutDag(steps: DagStep[], sizes: NodeSizes = new Map()): DagLayout {
   const graph = new dagre.graphlib.Graph();
   graph.setGraph({ rankdir: "LR", nodesep: 24, ranksep: 60 });
   graph.setDefaultEdgeLabel(() => ({}));
-  for (const step of steps) graph.setNode(step.id, { width: NODE_WIDTH, height: NODE_HEIGHT });
+  const size = (id: string) => sizes.get(id) ?? { width: NODE_WIDTH, height: NODE_HEIGHT };
+  for (const step of steps) graph.setNode(step.id, size(step.id));
   const known = new Set(steps.map((s) => s.id));
   for (const step of steps) for (const need of step.needs) if (known.has(need)) graph.setEdge(need, step.id);
   dagre.layout(graph);
   const positions = new Map<string, { x: number; y: number }>();
   for (const step of steps) {
     const node = graph.node(step.id);
-    positions.set(step.id, { x: node.x - NODE_WIDTH / 2, y: node.y - NODE_HEIGHT / 2 });
+    positions.set(step.id, { x: node.x - size(step.id).width / 2, y: node.y - size(step.id).height / 2 });
   }
   const routes = new Map<string, { x: number; y: number }[]>();
   for (const edge of graph.edges()) {

@@ -1,0 +1,88 @@
+import { InvalidInputError, type ServiceContext } from "../service/context.js";
+import { decodeInputSchema } from "../store/decode/index.js";
+import { getWorkflows } from "../store/queries/get-workflow.js";
+import { OptionsResolver, OptionsSourceError } from "./resolve-options.js";
+
+/**
+ * Which inputs of a workflow take their options from a live source, by workflow, for a short while:
+ * a scheduler firing thousands of runs a minute reads each workflow once a beat, not once a fire. A
+ * workflow changed since is seen within this time.
+ */
+const OPTION_INPUTS_TTL_MS = 2000;
+const optionInputs = new WeakMap<object, Map<string, { until: number; names: string[] }>>();
+/** One resolver (and so one cache of lists) per service context, for the starts that are not API requests. */
+const resolvers = new WeakMap<ServiceContext, OptionsResolver>();
+
+/**
+ * Checks each value given to an `options_from` input against the input's current options, before a
+ * run starts: an API or UI request, a schedule's fire, a trigger's event, a parent run's sub-workflow
+ * step. Throws InvalidInputError naming each field, its value and the options (or why the options
+ * could not be computed: a value that cannot be checked is refused too, so a stale value never starts a
+ * run unnoticed). Inputs left out (their default applies) and workflows no source registers (a library
+ * workflow) are not checked. `resolver` defaults to one shared by every check on this store.
+ */
+export async function checkOptionInputs(
+  ctx: ServiceContext,
+  workflow: string,
+  inputs: Record<string, unknown>,
+  resolver: OptionsResolver = sharedResolver(ctx),
+): Promise<void> {
+  const names = await optionInputNames(ctx, workflow);
+  const errors: Array<{ field: string; message: string }> = [];
+  for (const name of names) {
+    if (inputs[name] === undefined) continue;
+    try {
+      const problem = await resolver.check(workflow, name, inputs);
+      if (problem) errors.push({ field: name, message: `inputs.${name}: ${problem}` });
+    } catch (error) {
+      if (!(error instanceof OptionsSourceError)) throw error;
+      errors.push({
+        field: name,
+        message: `inputs.${name}: cannot check against its options: ${error.message}`,
+      });
+    }
+  }
+  if (errors.length > 0) throw new InvalidInputError(errors);
+}
+
+function sharedResolver(ctx: ServiceContext): OptionsResolver {
+  let resolver = resolvers.get(ctx);
+  if (!resolver) {
+    resolver = new OptionsResolver(ctx);
+    resolvers.set(ctx, resolver);
+  }
+  return resolver;
+}
+
+async function optionInputNames(ctx: ServiceContext, workflow: string): Promise<string[]> {
+  return (await optionInputsOf(ctx, [workflow])).get(workflow) ?? [];
+}
+
+/**
+ * The `options_from` inputs of each workflow, read in one query for those not seen within the TTL: a
+ * scheduler batch of many workflows costs one statement, not one per fire.
+ */
+export async function optionInputsOf(
+  ctx: ServiceContext,
+  workflows: string[],
+): Promise<Map<string, string[]>> {
+  let byWorkflow = optionInputs.get(ctx.database);
+  if (!byWorkflow) {
+    byWorkflow = new Map();
+    optionInputs.set(ctx.database, byWorkflow);
+  }
+  const now = Date.now();
+  const missing = [...new Set(workflows)].filter((w) => !((byWorkflow.get(w)?.until ?? 0) > now));
+  const rows = await getWorkflows(ctx.database.db, missing);
+  for (const name of missing) {
+    const row = rows.find((r) => r.name === name);
+    const schema = row
+      ? (decodeInputSchema(row) as { properties?: Record<string, Record<string, unknown>> })
+      : {};
+    const names = Object.entries(schema.properties ?? {})
+      .filter(([, property]) => property["x-options-from"])
+      .map(([input]) => input);
+    byWorkflow.set(name, { until: now + OPTION_INPUTS_TTL_MS, names });
+  }
+  return new Map(workflows.map((w) => [w, byWorkflow.get(w)?.names ?? []]));
+}
