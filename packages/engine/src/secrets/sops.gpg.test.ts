@@ -36,7 +36,8 @@ afterAll(() => {
       env: { PATH: process.env.PATH, GNUPGHOME: home },
       stdio: "pipe",
     });
-    rmSync(home, { recursive: true, force: true });
+    // The agent may still write its last files while it exits (ENOTEMPTY): retry until it is done.
+    rmSync(home, { recursive: true, force: true, maxRetries: 20, retryDelay: 100 });
   }
 });
 

@@ -5,7 +5,6 @@ import type { PreparedTask } from "@gantry/core";
 import { DEFAULT_FILES_LIMITS } from "../artifacts/context.js";
 import type { FilesStore } from "../artifacts/job-files.js";
 import { type WorkspaceActionName, workspaceHooks } from "../artifacts/workspace-actions.js";
-import type { LogArchiveLike } from "../logs/types.js";
 import type { RunnerResult } from "../runners/types.js";
 import type { Db } from "../store/queries/types.js";
 import type { StartedTask } from "./worker-queue.js";
