@@ -28,8 +28,6 @@ export interface AgentStepHostOptions {
  * caches need the server's object store, which agents do not reach: those steps fail, saying so.
  */
 export class AgentStepHost implements StepHostLike {
-  private readonly bundles = new Map<string, BundleCache>();
-
   constructor(private readonly options: AgentStepHostOptions) {}
 
   async run(started: StartedTask, signal: AbortSignal, workerId: string): Promise<StepRun> {
