@@ -107,7 +107,7 @@ export function registerKeysCommand(program: Command): void {
         short(k.last_used_at),
       ]);
       process.stdout.write(
-        `${renderTable(["ID", "NAME", "ROLE", "SCOPE/LABELS", "STATE", "KEY", "EXPIRES (UTC)", "LAST USED (UTC)"], rows)}\n`,
+        `${renderTable(["ID", "NAME", "ROLE", "SCOPE", "STATE", "KEY", "EXPIRES (UTC)", "LAST USED (UTC)"], rows)}\n`,
       );
     });
   });
