@@ -105,22 +105,28 @@ export class AgentWakeUps {
     });
   }
 
+  /**
+   * Each poll names the last wake-up it saw (the answer's cursor), so none is lost between two polls;
+   * a first poll, or one the server cannot continue (another server, a cursor too old), answers `reset`
+   * at once, and the worker claims as after a reconnect.
+   */
   private async longPoll(): Promise<void> {
-    let reconnected = true;
+    let cursor: string | undefined;
     while (!this.stopped) {
       this.poll = new AbortController();
       try {
-        const answer = await this.api.get<{ events: AgentEvent[] }>(
-          `wait?timeout_ms=${POLL_WAIT_MS}`,
+        const query = `timeout_ms=${POLL_WAIT_MS}${cursor ? `&after=${encodeURIComponent(cursor)}` : ""}`;
+        const answer = await this.api.get<{ events: AgentEvent[]; cursor: string; reset: boolean }>(
+          `wait?${query}`,
           POLL_WAIT_MS + 10_000,
           this.poll.signal,
         );
-        if (reconnected) this.listener.jobs(RECONNECTED);
-        reconnected = false;
+        cursor = answer.cursor;
+        if (answer.reset) this.listener.jobs(RECONNECTED);
         for (const event of answer.events) this.dispatch(event);
       } catch (error) {
         if (this.stopped) return;
-        reconnected = true;
+        cursor = undefined;
         this.onError(new Error(`wake-ups: ${(error as Error).message}`));
         await new Promise((resolve) => {
           this.timer = setTimeout(resolve, RETRY_MS);

@@ -1,3 +1,4 @@
+import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import {
@@ -5,6 +6,7 @@ import {
   AgentApiError,
   agentWorkerId,
   createAgent,
+  createRun,
   LocalRunner,
   type Worker,
 } from "@gantry/engine";
@@ -232,5 +234,104 @@ describe("agents over the API (HttpWorkerQueue against the real server)", () => 
       await fetch(`${url}/api/v1/runs/${id}/logs`, { headers: { authorization: `Bearer ${adminKey}` } })
     ).text();
     expect(log.match(/line \d/g)).toEqual(["line 0", "line 1", "line 2", "line 3", "line 4", "line 5"]);
+  });
+});
+
+/** A proxy that passes plain HTTP and refuses every WebSocket handshake, as some corporate proxies do. */
+async function noWebSocketProxy(target: number): Promise<{ port: number; close(): Promise<void> }> {
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((client) => {
+    sockets.add(client);
+    client.once("data", (first) => {
+      if (/^upgrade:\s*websocket/im.test(first.toString("latin1"))) {
+        client.end("HTTP/1.1 403 Forbidden\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
+        return;
+      }
+      const upstream = net.connect(target, "127.0.0.1");
+      sockets.add(upstream);
+      upstream.write(first);
+      client.pipe(upstream).pipe(client);
+      const end = () => {
+        client.destroy();
+        upstream.destroy();
+      };
+      upstream.on("error", end).on("close", end);
+      client.on("error", end).on("close", end);
+    });
+    client.on("error", () => client.destroy());
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    close: () =>
+      new Promise((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+describe("agent wake-ups where WebSockets are blocked", () => {
+  let t: TestApp;
+  let proxy: Awaited<ReturnType<typeof noWebSocketProxy>>;
+  let agent: Worker;
+  const modes: string[] = [];
+
+  beforeAll(async () => {
+    t = await openTestApp(
+      "gantry-agent-poll-",
+      { "hello.yaml": HELLO },
+      { auth: { ...DEFAULT_AUTH, mode: "keys" } },
+    );
+    const { key } = await createApiKey(
+      t.service.database.db,
+      { name: "behind-proxy", role: "agent", labels: ["linux"], createdBy: "test" },
+      Date.now(),
+    );
+    const url = await t.app.listen({ host: "127.0.0.1", port: 0 });
+    proxy = await noWebSocketProxy(Number(new URL(url).port));
+    agent = (
+      await createAgent({
+        server: `http://127.0.0.1:${proxy.port}`,
+        token: key,
+        runner: new LocalRunner({ killGraceMs: 500 }),
+        dataDir: path.join(t.dir, "agent"),
+        version: "test",
+        // No fallback poll within the test's time: only a wake-up can make the agent claim.
+        pollMs: 600_000,
+        leaseMs: 5_000,
+        graceMs: 500,
+        onWakeUpMode: (mode) => modes.push(mode),
+      })
+    ).worker;
+    await agent.start();
+  });
+
+  afterAll(async () => {
+    await agent?.stop();
+    await proxy?.close();
+    await t?.close();
+  });
+
+  it("falls back to long-polling, and a queued job still wakes the agent at once", async () => {
+    await waitFor(() => modes.includes("long-poll"), {
+      timeoutMs: 30_000,
+      what: "the fall-back to long-poll",
+    });
+    expect(modes).toEqual(["websocket", "long-poll"]);
+    // A run queued now is announced by a long-poll's answer.
+    const run = await createRun(t.service, { workflow: "hello" });
+    const status = await waitFor(
+      async () => {
+        const row = await t.service.database.db
+          .selectFrom("runs")
+          .select("status")
+          .where("id", "=", run.id)
+          .executeTakeFirst();
+        return row && ["succeeded", "failed"].includes(row.status) ? row.status : undefined;
+      },
+      { timeoutMs: 60_000, what: "the run to end" },
+    );
+    expect(status).toBe("succeeded");
   });
 });

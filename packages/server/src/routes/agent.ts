@@ -1,6 +1,7 @@
 import type { TaskOutcome } from "@gantry/core";
 import { type AgentIdentity, AgentOperations, type store } from "@gantry/engine";
 import type { FastifyInstance, FastifyRequest } from "fastify";
+import { AgentWakeUpLog } from "../agent-wake-ups.js";
 import { openSocketsOf } from "../auth/open-sockets.js";
 import type { ServerContext } from "../context.js";
 import { errorReply } from "./schemas.js";
@@ -385,41 +386,29 @@ export function agentRoutes(app: FastifyInstance, ctx: ServerContext): void {
     },
   );
 
-  app.get<{ Querystring: { timeout_ms?: number } }>(
+  const wakeUps = new AgentWakeUpLog(notifier);
+  app.addHook("onClose", async () => wakeUps.close());
+  app.get<{ Querystring: { timeout_ms?: number; after?: string } }>(
     "/api/v1/agent/wait",
     {
       schema: {
         tags: ["agents"],
         summary:
-          "Wake-ups as a long-poll, for networks that block WebSockets: answers at the first one or the timeout",
+          "Wake-ups as a long-poll, for networks that block WebSockets: those after `after` (the cursor of the last answer), waiting up to timeout_ms for one",
         querystring: {
           type: "object",
           additionalProperties: false,
-          properties: { timeout_ms: { type: "integer", minimum: 0, maximum: MAX_WAIT_MS } },
+          properties: {
+            timeout_ms: { type: "integer", minimum: 0, maximum: MAX_WAIT_MS },
+            after: { type: "string", maxLength: 100 },
+          },
         },
       },
     },
-    (request, reply) =>
-      new Promise((resolve) => {
-        const events: object[] = [];
-        const done = () => {
-          clearTimeout(timer);
-          offJobs();
-          offCancel();
-          reply.raw.off("close", done);
-          resolve({ events });
-        };
-        // Wake-ups that come together leave together: a short gather after the first.
-        const soon = () => setTimeout(done, 20);
-        const offJobs = notifier.subscribe("jobs", (payload) => {
-          if (events.push({ type: "jobs", payload }) === 1) soon();
-        });
-        const offCancel = notifier.subscribe("cancel", (runId) => {
-          if (events.push({ type: "cancel", run_id: runId }) === 1) soon();
-        });
-        const timer = setTimeout(done, request.query.timeout_ms ?? 25_000);
-        // The agent went away (or its connection did): stop listening for it.
-        reply.raw.once("close", done);
-      }),
+    (request, reply) => {
+      // The agent went away (or its connection did): stop waiting for it.
+      const closed = new Promise<void>((resolve) => reply.raw.once("close", () => resolve()));
+      return wakeUps.after(request.query.after, request.query.timeout_ms ?? 25_000, closed);
+    },
   );
 }

@@ -297,6 +297,10 @@ export interface EventTrigger {
 export interface WorkerInfo {
   id: string;
   hostname: string;
+  /** agent: reaches only the API (gantry agent); worker: reaches the store. */
+  kind: "worker" | "agent";
+  /** The Gantry version it runs (agents say). */
+  version: string | null;
   labels: string[];
   runners: string[];
   capacity: number;
@@ -360,7 +364,9 @@ export interface Me {
 export interface ApiKey {
   id: string;
   name: string;
-  role: "viewer" | "operator" | "admin";
+  role: "viewer" | "operator" | "admin" | "agent";
+  /** An agent key's labels: the jobs its agents may claim. */
+  labels?: string[];
   scope: string | null;
   hint: string;
   created_by: string;
@@ -455,7 +461,7 @@ export const endpoints = {
   },
   logout: () => api<{ logged_out: boolean; logout_url: string | null }>("/auth/logout", { method: "POST" }),
   keys: () => api<{ keys: ApiKey[] }>("/api/v1/keys"),
-  createKey: (body: { name: string; role: string; scope?: string; expires_in?: string }) =>
+  createKey: (body: { name: string; role: string; labels?: string[]; scope?: string; expires_in?: string }) =>
     api<ApiKey & { key: string }>("/api/v1/keys", { method: "POST", body }),
   revokeKey: (id: string) => api<ApiKey>(`/api/v1/keys/${encodeURIComponent(id)}`, { method: "DELETE" }),
   audit: (before?: number) =>
