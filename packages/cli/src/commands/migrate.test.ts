@@ -17,10 +17,10 @@ describe("gantry migrate", { timeout: 90_000 }, () => {
     expect(first.code).toBe(0);
     expect(first.stderr).toMatch(/^migrating .*gantry\.db: 0001-initial, /m);
     expect(first.stderr).toMatch(
-      /applied 0014-trigger-notes\nthe database schema is up to date \(\d+ applied here/,
+      /applied 0021-agents\nthe database schema is up to date \(\d+ applied here/,
     );
     const second = await gantry(["migrate", "--database", db], { cwd: tmp.dir });
-    expect(second.stderr.trim()).toBe("the database schema is up to date (0014-trigger-notes)");
+    expect(second.stderr.trim()).toBe("the database schema is up to date (0021-agents)");
     const after = await gantry(["migrate", "--database", db, "--status"], { cwd: tmp.dir });
     expect(after.code).toBe(0);
     expect(JSON.parse(after.stdout).pending).toEqual([]);

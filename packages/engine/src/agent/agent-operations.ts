@@ -162,7 +162,7 @@ export class AgentOperations {
   async cancelRequested(agent: AgentIdentity, workerId: string, runIds: string[]): Promise<string[]> {
     this.ownWorker(agent, workerId);
     const held = new Set(
-      (await this.queue.held(workerId, Number.NEGATIVE_INFINITY)).map((job) => job.run_id),
+      (await this.queue.held(workerId, 0)).map((job) => job.run_id),
     );
     const asked = runIds.filter((id) => held.has(id));
     return asked.length === 0 ? [] : this.queue.cancelRequested(asked);

@@ -317,8 +317,26 @@ export function describeStore(name: string, open: () => Promise<Database>): void
       await upsertWorker(database.db, { ...worker, heartbeat_at: NOW });
       await upsertWorker(database.db, { ...worker, capacity: 8, heartbeat_at: NOW + 5 });
       expect(await database.db.selectFrom("workers").selectAll().execute()).toEqual([
-        { ...worker, capacity: 8, heartbeat_at: NOW + 5 },
+        { ...worker, capacity: 8, heartbeat_at: NOW + 5, kind: "worker", version: null },
       ]);
+      // An agent says what it is and which version it runs, each time it registers.
+      await upsertWorker(database.db, {
+        ...worker,
+        id: "a1",
+        heartbeat_at: NOW,
+        kind: "agent",
+        version: "1.0",
+      });
+      await upsertWorker(database.db, {
+        ...worker,
+        id: "a1",
+        heartbeat_at: NOW + 5,
+        kind: "agent",
+        version: "1.1",
+      });
+      expect(
+        await database.db.selectFrom("workers").select(["kind", "version"]).where("id", "=", "a1").execute(),
+      ).toEqual([{ kind: "agent", version: "1.1" }]);
     });
 
     it("counts runs by status", async () => {
