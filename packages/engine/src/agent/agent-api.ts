@@ -50,6 +50,22 @@ export class AgentApi {
     return this.request<T>("POST", route, body, timeoutMs);
   }
 
+  /**
+   * A POST retried while the server is unreachable (a plain Error), never after it answered: for what a
+   * step needs before it starts (its secrets, its action bundles), so that a short network drop delays
+   * the step instead of failing it. `tries` requests at most, 250 ms doubling between them.
+   */
+  async postRetrying<T>(route: string, body: unknown, tries = 6): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.post<T>(route, body);
+      } catch (error) {
+        if (error instanceof AgentApiError || attempt >= tries) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 250 * 2 ** (attempt - 1)));
+      }
+    }
+  }
+
   private async request<T>(
     method: string,
     route: string,

@@ -161,9 +161,7 @@ export class AgentOperations {
   /** Which of these runs, among those the worker holds jobs of, were asked to cancel. */
   async cancelRequested(agent: AgentIdentity, workerId: string, runIds: string[]): Promise<string[]> {
     this.ownWorker(agent, workerId);
-    const held = new Set(
-      (await this.queue.held(workerId, 0)).map((job) => job.run_id),
-    );
+    const held = new Set((await this.queue.held(workerId, 0)).map((job) => job.run_id));
     const asked = runIds.filter((id) => held.has(id));
     return asked.length === 0 ? [] : this.queue.cancelRequested(asked);
   }

@@ -58,7 +58,8 @@ export class AgentStepHost implements StepHostLike {
       // `secrets:` are resolved by the server.
       secrets: { baseDir: this.options.dataDir, cache: createSecretCache(0) },
       runSecrets: async () =>
-        (await api.post<{ secrets: Record<string, string> }>(`jobs/${job.id}/secrets`, { workerId })).secrets,
+        (await api.postRetrying<{ secrets: Record<string, string> }>(`jobs/${job.id}/secrets`, { workerId }))
+          .secrets,
       action: (key) => {
         const action = definition.actions[key];
         return action ? { spec: action.spec, folder: () => bundles.folder(action.bundle) } : undefined;
@@ -89,9 +90,10 @@ export class AgentStepHost implements StepHostLike {
   private bundleCache(jobId: number, workerId: string): BundleCache {
     const dir = path.join(this.options.dataDir, "cache", "actions");
     return new BundleCache(async (hash) => {
-      const answer = await this.options.api.post<{ content: string }>(`jobs/${jobId}/bundles/${hash}`, {
-        workerId,
-      });
+      const answer = await this.options.api.postRetrying<{ content: string }>(
+        `jobs/${jobId}/bundles/${hash}`,
+        { workerId },
+      );
       return answer.content;
     }, dir);
   }

@@ -36,6 +36,7 @@ export async function createAgent(options: AgentOptions): Promise<{ worker: Work
   const id = agentWorkerId(whoami.key_id, os.hostname(), process.pid);
   const queue = new HttpWorkerQueue(api, {
     workerId: id,
+    keyId: whoami.key_id,
     version: options.version,
     ...(options.wakeUps ? { wakeUps: options.wakeUps } : {}),
     ...(options.onError ? { onError: options.onError } : {}),

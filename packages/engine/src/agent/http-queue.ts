@@ -9,11 +9,14 @@ import type {
   WorkerRegistration,
 } from "../worker/worker-queue.js";
 import type { AgentApi } from "./agent-api.js";
+import { ownsWorker } from "./agent-identity.js";
 import { AgentWakeUps, type WakeUpMode } from "./wake-ups.js";
 
 export interface HttpWorkerQueueOptions {
   /** The id of the one worker this queue serves (see agentWorkerId): calls that name no worker act as it. */
   workerId: string;
+  /** The agent key's id: the workers of other keys are none of this agent's business. */
+  keyId: string;
   /** The Gantry version the agent runs, shown on the Workers page. */
   version: string;
   /** auto: a WebSocket, long-poll once WebSockets fail on the way. */
@@ -104,7 +107,12 @@ export class HttpWorkerQueue implements WorkerQueue {
     ).runIds;
   }
 
+  /**
+   * Whether a worker whose containers this agent found is alive. Only its own key's workers are asked
+   * about: another's containers on a shared engine are left alone (reported alive).
+   */
   async isAlive(workerId: string, since: number): Promise<boolean> {
+    if (!ownsWorker({ keyId: this.options.keyId, labels: [] }, workerId)) return true;
     return (await this.api.post<{ alive: boolean }>("alive", { workerId, since })).alive;
   }
 }
