@@ -25,7 +25,7 @@ const ANCHORS = [
   ["Airflow", 116],
 ];
 
-// Published for the service workloads (issue 3), also from other machines.
+// Published for the service workloads, also from other machines.
 const SERVICE_ANCHORS = [
   ["Kestra (open source, 4 vCPUs)", "1500 executions per minute at 0.9 s latency"],
   ["Windmill", "about 50 ms overhead per job"],

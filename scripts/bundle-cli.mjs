@@ -2,6 +2,7 @@
 // resolving and parsing some 300 small ES modules cost more than the work of a short `gantry run`;
 // one file halves start-up (numbers in bench/README.md). Heavy clients that adapters load lazily stay
 // external, so they are read from node_modules only when a workflow needs them.
+import { rmSync } from "node:fs";
 import { build } from "esbuild";
 
 // Also external: native addons (better-sqlite3) and libraries that locate files or spawn worker threads
@@ -28,6 +29,9 @@ const lazyExternals = [
   "pg-logical-replication",
   "openid-client",
 ];
+
+// Chunks have content-hashed names: without a fresh folder, every build would leave the last one's behind.
+rmSync("packages/cli/dist/bundle", { recursive: true, force: true });
 
 await build({
   entryPoints: { gantry: "packages/cli/dist/main.js" },

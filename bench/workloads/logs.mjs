@@ -1,4 +1,4 @@
-// Issue 4's benchmark of logs: one step printing 200 MiB of short lines (50 bytes each, about 4.2
+// The benchmark of logs: one step printing 200 MiB of short lines (50 bytes each, about 4.2
 // million) through `gantry up` (SQLite, its in-process worker and server: the memory measured is that of
 // the whole process), against the floor of the same program writing to a file; the process's peak RSS
 // over its idle RSS while the step runs and its log is archived; then the same run with 100 WebSocket

@@ -1,4 +1,4 @@
-// Event triggers (issue 11): 10,000 RabbitMQ messages turned into runs. One `gantry server` on Postgres
+// Event triggers: 10,000 RabbitMQ messages turned into runs. One `gantry server` on Postgres
 // with no workers (the runs stay queued: this measures the trigger, not execution) consumes a durable
 // queue through `on.rabbitmq`; the bench publishes 10,000 persistent messages as fast as the broker
 // confirms them, each carrying its publish time. Measured: the rate runs were created at (from the first

@@ -1,4 +1,4 @@
-// The scheduler on Postgres (issue 6): 10,000 schedules that all fire every minute, on one
+// The scheduler on Postgres: 10,000 schedules that all fire every minute, on one
 // `gantry server` with no workers. Each fire creates a real run (its row, its first job and the fire's
 // record, in one transaction, as in production); with no worker the runs stay queued, because executing
 // 10,000 runs a minute is far beyond this 2-CPU machine (the throughput workload measures execution).

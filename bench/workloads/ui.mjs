@@ -1,4 +1,4 @@
-// The UI's two performance goals (issue 5): the runs list answers in under 300 ms with 100,000 runs in
+// The UI's two performance goals: the runs list answers in under 300 ms with 100,000 runs in
 // the store, and the first page the browser loads weighs under 500 KB gzipped.
 //
 // Runs list: 100,000 runs (10 workflows, every status and trigger, spread over 30 days) are written

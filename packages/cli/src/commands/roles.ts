@@ -96,7 +96,6 @@ async function start(role: Role, flags: RoleFlags): Promise<void> {
       : await r.startServerRole(service, config, log, {
           insecure: flags.insecure === true,
           health,
-          watchDir: role === "up",
         });
   // A worker alone has series of its own; with a server in the process (`up`) they share its registry.
   const metrics = server?.metrics ?? r.createMetrics(service, { store: false, process: true });

@@ -162,6 +162,19 @@ describe("gantry server, worker and migrate on PostgreSQL, as the chart runs the
   let worker: Role;
   let workerOps: string;
 
+  it("watches --dir as gantry up does: a file added to the folder is served without a restart", async () => {
+    const names = async () =>
+      (
+        (await (await fetch(`${api}/api/v1/workflows`)).json()) as { workflows: { name: string }[] }
+      ).workflows.map((w) => w.name);
+    expect(await names()).not.toContain("added");
+    tmp.write("flows/added.yaml", 'name: added\non: {manual: {}}\nsteps:\n  a: {run: "true"}\n');
+    await waitFor(async () => (await names()).includes("added") || undefined, {
+      timeoutMs: 30_000,
+      what: "the server to load flows/added.yaml",
+    });
+  });
+
   it("starts a worker with health and metrics endpoints of its own", async () => {
     worker = role(["worker", "--concurrency", "2", "--metrics-port", "0"], keyA);
     workerOps = await opsUrl(worker);

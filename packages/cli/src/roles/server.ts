@@ -56,12 +56,12 @@ export async function startServerRole(
   service: ServiceContext,
   config: Config,
   log: (line: string) => void,
-  options: { insecure?: boolean; health?: ProcessHealth; watchDir?: boolean } = {},
+  options: { insecure?: boolean; health?: ProcessHealth } = {},
 ): Promise<ServerRole> {
   // Before anything starts: an exposed server without authentication refuses to come up.
   const exposure = checkExposure(config.auth, config.server.host, options.insecure ?? false);
-  // The folder of workflows is read as a git source's commit is (all valid, or the last good set stays);
-  // `gantry up` watches it and reads it again after each change.
+  // The folder of workflows is read as a git source's commit is (all valid, or the last good set stays),
+  // and again after each change: a ConfigMap mounted as the folder changes in place under a server.
   const folder = config.dir
     ? new FolderSource(service, config.dir, {
         load:
@@ -79,7 +79,7 @@ export async function startServerRole(
       })
     : undefined;
   await folder?.load();
-  if (options.watchDir) folder?.watch();
+  folder?.watch();
   // Git sources sync in the background: a slow remote must not hold the API back. GET /api/v1/sources
   // shows each one's state meanwhile.
   const sources =

@@ -179,8 +179,8 @@ export class LogArchiver {
       this.retrying = this.flushSpool()
         .then(() => undefined)
         .catch(() => {
-          // Clear `retrying` first: scheduleRetry returns early while it is set, so this retry used to
-          // be the last one, and an outage longer than one retryMs left the spool waiting for a restart.
+          // Clear `retrying` first: scheduleRetry returns early while it is set, so otherwise this retry
+          // would be the last one, and an outage longer than one retryMs would leave the spool waiting for a restart.
           this.retrying = undefined;
           if (!this.stopped) this.scheduleRetry();
         })

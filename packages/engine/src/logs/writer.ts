@@ -29,8 +29,8 @@ interface QueuedBatch {
 }
 
 /**
- * Batches one step attempt's lines into the store (at most 100 ms or 64 KiB per batch, as issue 4 asks)
- * and announces each batch, so followers see lines live. Batches are written one after another, so
+ * Batches one step attempt's lines into the store (at most 100 ms or 64 KiB per batch: a follower sees a
+ * line within a tenth of a second) and announces each batch, so followers see lines live. Batches are written one after another, so
  * offsets follow the order the step printed them.
  */
 export class TaskLogWriter {

@@ -226,7 +226,8 @@ function hostnameOf(host: string | undefined): string {
   return h.startsWith("[") ? h.slice(0, h.indexOf("]") + 1) : (h.split(":")[0] ?? "");
 }
 
-function sameOrigin(request: FastifyRequest): boolean {
+/** The request has no Origin (not a browser) or comes from a page of this server. */
+export function sameOrigin(request: FastifyRequest): boolean {
   const origin = request.headers.origin;
   if (origin === undefined) return true; // not a browser
   try {

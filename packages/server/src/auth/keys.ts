@@ -113,7 +113,10 @@ export function keyView(row: store.ApiKeyRow, now: number): KeyView {
 export async function verifyApiKey(db: Db, token: string, now: number): Promise<store.ApiKeyRow | undefined> {
   if (!token.startsWith(KEY_PREFIX)) return undefined;
   const row = await store.findApiKeyByHash(db, sha256(token));
-  if (!row || row.revoked_at !== null) return undefined;
-  if (row.expires_at !== null && Number(row.expires_at) <= now) return undefined;
-  return row;
+  return row && usableKey(row, now) ? row : undefined;
+}
+
+/** Neither revoked nor expired. */
+export function usableKey(row: store.ApiKeyRow, now: number): boolean {
+  return row.revoked_at === null && (row.expires_at === null || Number(row.expires_at) > now);
 }

@@ -12,18 +12,19 @@ export class OpenSockets {
   private readonly byHolder = new Map<string, Set<WebSocket>>();
 
   track(principal: Principal | undefined, socket: WebSocket): void {
-    const holder = holderOf(principal);
-    if (!holder) return;
-    let set = this.byHolder.get(holder);
-    if (!set) {
-      set = new Set();
-      this.byHolder.set(holder, set);
+    for (const holder of holdersOf(principal)) {
+      let set = this.byHolder.get(holder);
+      if (!set) {
+        set = new Set();
+        this.byHolder.set(holder, set);
+      }
+      const sockets = set;
+      sockets.add(socket);
+      socket.once("close", () => {
+        sockets.delete(socket);
+        if (sockets.size === 0 && this.byHolder.get(holder) === sockets) this.byHolder.delete(holder);
+      });
     }
-    set.add(socket);
-    socket.once("close", () => {
-      set.delete(socket);
-      if (set.size === 0) this.byHolder.delete(holder);
-    });
   }
 
   /** Closes every socket opened with this key (`key:<id>`) or session (its hash). */
@@ -36,10 +37,13 @@ export class OpenSockets {
   }
 }
 
-function holderOf(principal: Principal | undefined): string | undefined {
-  if (!principal) return undefined;
-  if (principal.kind === "key") return principal.id;
-  return principal.sessionHash ? `session:${principal.sessionHash}` : undefined;
+/** A key's sockets close with the key; a session's with the session (a key sign-in has both). */
+function holdersOf(principal: Principal | undefined): string[] {
+  if (!principal) return [];
+  const holders: string[] = [];
+  if (principal.kind === "key") holders.push(principal.id);
+  if (principal.sessionHash) holders.push(`session:${principal.sessionHash}`);
+  return holders;
 }
 
 const registries = new WeakMap<object, OpenSockets>();

@@ -3,12 +3,20 @@ import { store } from "@gantry/engine";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { ServerContext } from "../context.js";
 import { audit } from "./audit.js";
-import { sha256 } from "./keys.js";
+import { sameOrigin } from "./hook.js";
+import { sha256, verifyApiKey } from "./keys.js";
 import { OidcClient, roleFromClaims } from "./oidc.js";
 import { openSocketsOf } from "./open-sockets.js";
-import { clearSessionCookie, csrfMatches, SESSION_COOKIE, secureCookie, startSession } from "./sessions.js";
+import {
+  clearSessionCookie,
+  csrfMatches,
+  keySubject,
+  SESSION_COOKIE,
+  secureCookie,
+  startSession,
+} from "./sessions.js";
 import { signInFailed } from "./signin-failure.js";
-import type { AuthOptions } from "./types.js";
+import type { AuthOptions, Role } from "./types.js";
 
 /** A sign-in must come back from the IdP within this time. */
 const LOGIN_TTL_MS = 10 * 60_000;
@@ -21,6 +29,7 @@ export const LOGIN_COOKIE = "gantry_login";
 
 /**
  * `/auth/login` → the IdP → `/auth/callback` → a new session cookie and back to `return_to`;
+ * `POST /auth/key` (an API key pasted into the UI's sign-in page → a session acting as the key);
  * `POST /auth/logout`; `GET /auth/me` (who am I, and the CSRF token the UI sends with changes).
  */
 export function authRoutes(app: FastifyInstance, ctx: ServerContext, options: AuthOptions): void {
@@ -172,6 +181,63 @@ export function authRoutes(app: FastifyInstance, ctx: ServerContext, options: Au
     },
   );
 
+  app.post<{ Body: { key: string } }>(
+    "/auth/key",
+    {
+      schema: {
+        summary: "Sign the browser in with an API key: a session that acts as the key while it is valid",
+        tags: ["auth"],
+        body: {
+          type: "object",
+          properties: { key: { type: "string", minLength: 1, maxLength: 200 } },
+          required: ["key"],
+          additionalProperties: false,
+        },
+      },
+    },
+    async (request, reply) => {
+      if (options.mode === "local")
+        return reply.code(404).send({ error: "this server asks for no sign-in (auth mode local)" });
+      // Login CSRF: another site's page must not sign this browser in with the attacker's key.
+      if (!sameOrigin(request))
+        return reply.code(403).send({ error: "cross-site sign-in refused (its Origin is not this server)" });
+      const now = ctx.service.now();
+      const key = await verifyApiKey(db, request.body.key.trim(), now);
+      if (!key) {
+        await audit(ctx, request, undefined, "auth.refused", null, { reason: "invalid API key sign-in" });
+        return reply.code(401).send({ error: "invalid, expired or revoked API key" });
+      }
+      const old = request.cookies[SESSION_COOKIE];
+      if (old) await store.deleteSession(db, sha256(old));
+      await startSession(
+        db,
+        options,
+        request,
+        reply,
+        {
+          subject: keySubject(key.id),
+          name: key.name,
+          email: null,
+          role: key.role as Role,
+          scope: key.scope,
+          idToken: null,
+          groups: [],
+          expiresAt: key.expires_at === null ? null : Number(key.expires_at),
+        },
+        now,
+      );
+      const principal = {
+        kind: "key" as const,
+        id: `key:${key.id}`,
+        name: key.name,
+        role: key.role as Role,
+        scope: key.scope,
+      };
+      await audit(ctx, request, principal, "auth.login", null, { method: "api-key", role: key.role });
+      return { authenticated: true, name: key.name, role: key.role };
+    },
+  );
+
   app.post(
     "/auth/logout",
     {
@@ -212,6 +278,7 @@ export function authRoutes(app: FastifyInstance, ctx: ServerContext, options: Au
           authenticated: false,
           auth_mode: options.mode,
           login_url: options.mode === "oidc" ? "/auth/login" : null,
+          key_login_url: options.mode === "local" ? null : "/auth/key",
         });
       }
       return {
@@ -226,6 +293,7 @@ export function authRoutes(app: FastifyInstance, ctx: ServerContext, options: Au
         auth_mode: options.mode,
         csrf_token: p.csrf ?? null,
         login_url: options.mode === "oidc" ? "/auth/login" : null,
+        key_login_url: options.mode === "local" ? null : "/auth/key",
       };
     },
   );

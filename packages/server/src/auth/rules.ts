@@ -40,6 +40,7 @@ export const RULES: Record<string, Rule> = {
   // Signing in and out.
   "GET /auth/login": { access: "public", limit: "login" },
   "GET /auth/callback": { access: "public", limit: "login" },
+  "POST /auth/key": { access: "public", limit: "login" },
   "POST /auth/logout": { access: "public" },
   "GET /auth/me": { access: "public" },
 

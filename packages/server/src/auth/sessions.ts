@@ -1,7 +1,7 @@
 import { randomBytes, timingSafeEqual } from "node:crypto";
 import { store } from "@gantry/engine";
 import type { FastifyReply, FastifyRequest } from "fastify";
-import { sha256 } from "./keys.js";
+import { sha256, usableKey } from "./keys.js";
 import type { AuthOptions, Principal, Role } from "./types.js";
 
 /**
@@ -28,6 +28,15 @@ export interface SessionPerson {
   scope: string | null;
   idToken: string | null;
   groups: string[];
+  /** Ends the session sooner than the configured lifetime (a key's own expiry). */
+  expiresAt?: number | null;
+}
+
+/** The subject of a session signed in with an API key (the UI's key sign-in): `key:<id>`. */
+const KEY_SUBJECT = "key:";
+
+export function keySubject(keyId: string): string {
+  return `${KEY_SUBJECT}${keyId}`;
 }
 
 /** A new session (a new id every sign-in: no fixation), its cookie set on the reply. */
@@ -40,6 +49,7 @@ export async function startSession(
   now: number,
 ): Promise<void> {
   const id = randomBytes(32).toString("base64url");
+  const expiresAt = Math.min(now + options.sessionTtlMs, person.expiresAt ?? Number.POSITIVE_INFINITY);
   await store.insertSession(db, {
     id_hash: sha256(id),
     subject: person.subject,
@@ -51,14 +61,14 @@ export async function startSession(
     id_token: person.idToken,
     groups_json: JSON.stringify(person.groups),
     created_at: now,
-    expires_at: now + options.sessionTtlMs,
+    expires_at: expiresAt,
   });
   reply.setCookie(SESSION_COOKIE, id, {
     path: "/",
     httpOnly: true,
     sameSite: "lax",
     secure: secureCookie(options, request),
-    maxAge: Math.floor(options.sessionTtlMs / 1000),
+    maxAge: Math.floor((expiresAt - now) / 1000),
   });
 }
 
@@ -81,6 +91,7 @@ export async function sessionPrincipal(
   if (!id) return undefined;
   const row = await store.getSession(db, sha256(id), now);
   if (!row) return undefined;
+  if (row.subject.startsWith(KEY_SUBJECT)) return keySessionPrincipal(db, row, now);
   return {
     kind: "user",
     id: `user:${row.subject}`,
@@ -91,6 +102,29 @@ export async function sessionPrincipal(
     csrf: row.csrf,
     sessionHash: row.id_hash,
     groups: row.groups_json ? (JSON.parse(row.groups_json) as string[]) : [],
+  };
+}
+
+/**
+ * A session signed in with an API key acts as that key, and only while the key is usable: revoking it
+ * (or its expiry) ends the session at the next request, and its WebSockets at once (they are the key's).
+ */
+async function keySessionPrincipal(
+  db: store.Db,
+  row: store.AuthSessionRow,
+  now: number,
+): Promise<Principal | undefined> {
+  const keyId = row.subject.slice(KEY_SUBJECT.length);
+  const key = await store.findApiKeyById(db, keyId);
+  if (!key || !usableKey(key, now)) return undefined;
+  return {
+    kind: "key",
+    id: `key:${key.id}`,
+    name: key.name,
+    role: key.role as Role,
+    scope: key.scope,
+    csrf: row.csrf,
+    sessionHash: row.id_hash,
   };
 }
 

@@ -1,6 +1,7 @@
 /** The Gantry REST API as the UI uses it: typed replies and one error type that keeps field errors. */
 
 import type { FileReport, Finding, ImportKind, Outcome } from "@gantry/import";
+import { announceSignedOut } from "./signed-out";
 
 export type RunStatus =
   | "pending"
@@ -359,6 +360,8 @@ export interface Me {
   auth_mode: string;
   csrf_token?: string | null;
   login_url: string | null;
+  /** Where the sign-in page posts an API key (null when the server asks for no sign-in). */
+  key_login_url?: string | null;
 }
 
 export interface ApiKey {
@@ -412,6 +415,7 @@ export async function api<T>(path: string, init: { method?: string; body?: unkno
   const text = await response.text();
   const data = text ? (JSON.parse(text) as unknown) : undefined;
   if (!response.ok) {
+    if (response.status === 401 && !path.startsWith("/auth/")) announceSignedOut();
     const body = (data ?? {}) as { error?: string; message?: string; errors?: FieldError[] };
     throw new ApiError(response.status, body.error ?? body.message ?? response.statusText, body.errors ?? []);
   }
@@ -460,6 +464,11 @@ export const endpoints = {
     return (await response.json()) as Me;
   },
   logout: () => api<{ logged_out: boolean; logout_url: string | null }>("/auth/logout", { method: "POST" }),
+  keySignIn: (key: string) =>
+    api<{ authenticated: boolean; name: string; role: string }>("/auth/key", {
+      method: "POST",
+      body: { key },
+    }),
   keys: () => api<{ keys: ApiKey[] }>("/api/v1/keys"),
   createKey: (body: { name: string; role: string; labels?: string[]; scope?: string; expires_in?: string }) =>
     api<ApiKey & { key: string }>("/api/v1/keys", { method: "POST", body }),

@@ -2,7 +2,7 @@ import type { Kysely } from "kysely";
 import type { Dialect } from "../database.js";
 
 /**
- * The event triggers' tables (issue 11).
+ * The event triggers' tables.
  * - `triggers` mirrors the registered workflows' `on.rabbitmq|kinesis|postgres|mqtt|nats|workflow`
  *   entries, plus each listener's state as its leader last wrote it (for GET /api/v1/triggers).
  * - `trigger_events` records every event that reached Gantry: the run it started or why it did not.

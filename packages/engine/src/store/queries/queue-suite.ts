@@ -11,7 +11,7 @@ import { takeJob } from "./take-job.js";
 
 const NOW = 1_700_000_000_000;
 
-/** The queries of the queue's fast path (issue 3's throughput), on one backend. */
+/** The queries of the queue's fast path (what throughput depends on), on one backend. */
 export function describeQueueQueries(name: string, open: () => Promise<Database>): void {
   describe(`queue queries on ${name}`, () => {
     let database: Database;

@@ -1,5 +1,9 @@
 import { expandLines, type LinesBatch, type LogLine } from "@gantry/core/log-lines";
 import { useEffect, useRef, useState } from "react";
+import { announceSignedOut } from "@/lib/signed-out";
+
+/** The server's close code for "credentials ended" (server/src/auth/open-sockets.ts). */
+const CREDENTIALS_ENDED = 4401;
 
 export type { LogLine };
 
@@ -67,6 +71,12 @@ export function useLogStream(runId: string, step: string | undefined) {
         if (event.code === 1000) {
           setState("ended");
           publish();
+          return;
+        }
+        // The credentials ended (revoked key, ended session): sign in again rather than reconnect.
+        if (event.code === CREDENTIALS_ENDED) {
+          setState("ended");
+          announceSignedOut();
           return;
         }
         // Backoff with a cap: 0.5 s, 1 s, 2 s, … 10 s.
