@@ -4,8 +4,8 @@ import os from "node:os";
 import path from "node:path";
 import { type Database, openDatabase } from "@gantry/engine";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CutProxy } from "../../engine/src/testing/cut-proxy.js";
 import { waitFor } from "../../engine/src/testing/wait-for.js";
-import { CutProxy } from "./testing/cut-proxy.js";
 import { bin, gantry, startGantryUp } from "./testing/gantry-process.js";
 
 /** How long the first case's network is cut: the 10 s, well inside the agent's 60 s lease. */

@@ -8,9 +8,11 @@ import {
   createAgent,
   createRun,
   LocalRunner,
+  readLogLines,
   type Worker,
 } from "@gantry/engine";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CutProxy } from "../../../engine/src/testing/cut-proxy.js";
 import { waitFor } from "../../../engine/src/testing/wait-for.js";
 import { createApiKey } from "../auth/keys.js";
 import { DEFAULT_AUTH } from "../auth/types.js";
@@ -333,5 +335,95 @@ describe("agent wake-ups where WebSockets are blocked", () => {
       { timeoutMs: 60_000, what: "the run to end" },
     );
     expect(status).toBe("succeeded");
+  });
+});
+
+const CHATTY = `name: chatty
+steps:
+  talk:
+    runner: {labels: [linux]}
+    run: |
+      for i in $(seq 1 40); do echo "line $i"; sleep 0.1; done
+`;
+
+describe("an agent through a short network drop (in-process server, real TCP cut)", () => {
+  let t: TestApp;
+  let proxy: CutProxy;
+  let agent: Worker;
+  const errors: string[] = [];
+
+  beforeAll(async () => {
+    t = await openTestApp(
+      "gantry-agent-drop-",
+      { "chatty.yaml": CHATTY },
+      { auth: { ...DEFAULT_AUTH, mode: "keys" } },
+    );
+    const { key } = await createApiKey(
+      t.service.database.db,
+      { name: "drop", role: "agent", labels: ["linux"], createdBy: "test" },
+      Date.now(),
+    );
+    const url = await t.app.listen({ host: "127.0.0.1", port: 0 });
+    proxy = new CutProxy({ host: "127.0.0.1", port: Number(new URL(url).port) });
+    await proxy.start();
+    agent = (
+      await createAgent({
+        server: `http://127.0.0.1:${proxy.port}`,
+        token: key,
+        runner: new LocalRunner({ killGraceMs: 500 }),
+        dataDir: path.join(t.dir, "agent"),
+        version: "test",
+        pollMs: 200,
+        // A 2 s cut is well inside it: the agent gives a step up only two thirds into a lease it lost.
+        leaseMs: 12_000,
+        graceMs: 500,
+        onError: (error) => errors.push(error.message),
+      })
+    ).worker;
+    await agent.start();
+  });
+
+  afterAll(async () => {
+    await agent?.stop();
+    await proxy?.close();
+    await t?.close();
+  });
+
+  it("spools the step's lines to disk while cut off and sends them once, in order, when back", async () => {
+    const run = await createRun(t.service, { workflow: "chatty" });
+    const { db } = t.service.database;
+    // Cut once the step has printed and the server holds some of it.
+    await waitFor(
+      async () => {
+        const mark = await db.selectFrom("agent_log_marks").select("lines").executeTakeFirst();
+        return mark && Number(mark.lines) >= 5;
+      },
+      { what: "the first lines at the server" },
+    );
+    await proxy.cut();
+    const cutAt = Date.now();
+    await waitFor(() => errors.some((e) => e.includes("spooling to disk")), { what: "the spool to start" });
+    await waitFor(() => Date.now() - cutAt >= 2_000, { intervalMs: 50 });
+    const heldDuringCut = Number(
+      (await db.selectFrom("agent_log_marks").select("lines").executeTakeFirst())?.lines ?? 0,
+    );
+    await proxy.restore();
+    const status = await waitFor(
+      async () => {
+        const row = await db.selectFrom("runs").select("status").where("id", "=", run.id).executeTakeFirst();
+        return row && ["succeeded", "failed"].includes(row.status) ? row.status : undefined;
+      },
+      { what: "the run to end" },
+    );
+    expect(status).toBe("succeeded");
+    expect(heldDuringCut).toBeLessThan(40);
+    const lines = await readLogLines(db, t.logArchive, run.id);
+    expect(lines.map((l) => l.text)).toEqual(Array.from({ length: 40 }, (_, i) => `line ${i + 1}`));
+    const attempts = await db
+      .selectFrom("step_attempts")
+      .select("attempt")
+      .where("run_id", "=", run.id)
+      .execute();
+    expect(attempts.map((a) => a.attempt)).toEqual([1]);
   });
 });
