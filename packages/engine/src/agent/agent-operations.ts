@@ -5,7 +5,7 @@ import type { LogArchiver } from "../logs/archiver.js";
 import { storeQueue } from "../queue/store-queue.js";
 import { resolveWorkflowSecrets } from "../run/task-secrets.js";
 import { secretsWithheld } from "../run/withheld-secrets.js";
-import { createSecretCache } from "../secrets/index.js";
+import { createSecretCache, findSecretRefs, resolveSecretRef } from "../secrets/index.js";
 import { ConflictError, type ServiceContext } from "../service/context.js";
 import { definitionAt } from "../service/definitions.js";
 import { runInfo, runState } from "../service/run-record.js";
@@ -192,25 +192,40 @@ export class AgentOperations {
   }
 
   /**
-   * The run's `secrets.*` for a leased job's step, resolved here with the server's credentials: the
-   * workflow's `secrets:` and those of the environment the step deploys to. None for a run that
-   * withholds secrets (a fork's).
+   * The secrets of a leased job's step, resolved here with the server's credentials: the run's
+   * `secrets.*` (the workflow's `secrets:` and those of the environment the step deploys to), and the
+   * references written in the step itself (`env`, `with`, `runner`, a job's steps), by reference. None
+   * for a run that withholds secrets (a fork's).
    */
-  async secrets(agent: AgentIdentity, workerId: string, jobId: number): Promise<Record<string, string>> {
+  async secrets(
+    agent: AgentIdentity,
+    workerId: string,
+    jobId: number,
+  ): Promise<{ secrets: Record<string, string>; refs: Record<string, unknown> }> {
     const row = await this.leased(agent, workerId, jobId);
     const started = await this.startedOf(row);
-    if (secretsWithheld(started.info.trigger)) return {};
+    if (secretsWithheld(started.info.trigger)) return { secrets: {}, refs: {} };
     const { definition, info } = started;
     const cache = createSecretCache(0);
-    return {
+    const step = definition.workflow.steps[row.step];
+    const secrets = {
       ...(await resolveWorkflowSecrets(withInheritedSecrets(definition.workflow, info), {
         baseDir: definition.root,
         cache,
       })),
-      ...(await environmentSecrets(definition.workflow.steps[row.step], this.options.environments, {
-        cache,
-      })),
+      ...(await environmentSecrets(step, this.options.environments, { cache })),
     };
+    const refs: Record<string, unknown> = {};
+    for (const { ref } of findSecretRefs(step ?? {})) {
+      if (ref in refs) continue;
+      const value = await resolveSecretRef(ref, { baseDir: definition.root, cache });
+      // Bytes do not survive JSON: they go as text, as an environment variable would carry them.
+      refs[ref] =
+        value instanceof Uint8Array
+          ? await resolveSecretRef(ref, { baseDir: definition.root, cache, as: "string" })
+          : value;
+    }
+    return { secrets, refs };
   }
 
   /** An action bundle, only one that the leased job's workflow uses. */

@@ -43,6 +43,8 @@ export class AgentStepHost implements StepHostLike {
       onError: (error) => this.options.onError?.(error),
     });
     const masker = new Masker();
+    // Filled with the step's own references as the server resolved them, before the step resolves them.
+    const resolved = new Map<string, unknown>();
     const bundles = this.bundleCache(job.id, workerId);
     const { outcome, summary } = await executeTask({
       workflow: definition.workflow,
@@ -54,12 +56,17 @@ export class AgentStepHost implements StepHostLike {
       runner: this.options.runner,
       signal,
       masker,
-      // References written in the step itself resolve here, with this machine's credentials; the run's
-      // `secrets:` are resolved by the server.
-      secrets: { baseDir: this.options.dataDir, cache: createSecretCache(0) },
-      runSecrets: async () =>
-        (await api.postRetrying<{ secrets: Record<string, string> }>(`jobs/${job.id}/secrets`, { workerId }))
-          .secrets,
+      // The server resolves the run's `secrets:` and the references written in the step; one that only
+      // an expression produced (not in the step as written) resolves here, with this machine's credentials.
+      secrets: { baseDir: this.options.dataDir, cache: createSecretCache(0), resolved },
+      runSecrets: async () => {
+        const answer = await api.postRetrying<{
+          secrets: Record<string, string>;
+          refs: Record<string, unknown>;
+        }>(`jobs/${job.id}/secrets`, { workerId });
+        for (const [ref, value] of Object.entries(answer.refs)) resolved.set(ref, value);
+        return answer.secrets;
+      },
       action: (key) => {
         const action = definition.actions[key];
         return action ? { spec: action.spec, folder: () => bundles.folder(action.bundle) } : undefined;

@@ -19,6 +19,8 @@ import { DEFAULT_AUTH } from "../auth/types.js";
 import { openTestApp, type TestApp } from "../testing/test-app.js";
 
 const SECRET = "agent-s3cret-value";
+/** In a file beside the workflow, on the server: only the server can resolve `ref+file://direct.txt`. */
+const DIRECT = "direct-s3cret-from-file";
 process.env.GANTRY_TEST_AGENT_SECRET = SECRET;
 
 const HELLO = `name: hello
@@ -27,10 +29,14 @@ secrets:
 steps:
   greet:
     runner: {labels: [linux]}
-    env: {TOKEN: "\${{ secrets.TOKEN }}"}
+    env:
+      TOKEN: "\${{ secrets.TOKEN }}"
+      DIRECT: ref+file://direct.txt
     run: |
       echo "hello from $(hostname)"
       test "$TOKEN" = "${SECRET}" && echo "secret arrived"
+      test "$DIRECT" = "${DIRECT}" && echo "direct reference arrived"
+      echo "direct is $DIRECT"
       echo "token is $TOKEN"
       echo "## done" >> "$GANTRY_STEP_SUMMARY"
       echo "greeting=hi" >> "$GANTRY_OUTPUT"
@@ -62,7 +68,7 @@ describe("agents over the API (HttpWorkerQueue against the real server)", () => 
   beforeAll(async () => {
     t = await openTestApp(
       "gantry-agent-",
-      { "hello.yaml": HELLO, "gpu.yaml": GPU },
+      { "hello.yaml": HELLO, "gpu.yaml": GPU, "direct.txt": DIRECT },
       {
         auth: { ...DEFAULT_AUTH, mode: "keys" },
       },
@@ -113,7 +119,7 @@ describe("agents over the API (HttpWorkerQueue against the real server)", () => 
     return (await res.json()) as RunView;
   }
 
-  it("runs a workflow: claims, starts, gets the run's secrets from the server, streams its log, finishes", async () => {
+  it("runs a workflow: claims, starts, gets its secrets from the server (the run's and the step's own references), streams its log, finishes", async () => {
     const id = await startRun("hello");
     const done = await waitFor(
       async () => {
@@ -128,6 +134,9 @@ describe("agents over the API (HttpWorkerQueue against the real server)", () => 
     ).text();
     expect(log).toContain("secret arrived");
     expect(log).toContain("token is ***");
+    expect(log).toContain("direct reference arrived");
+    expect(log).toContain("direct is ***");
+    expect(log).not.toContain(DIRECT);
     expect(log).toContain("after hi");
     expect(log).not.toContain(SECRET);
     const summaries = await t.service.database.db
@@ -282,7 +291,7 @@ describe("agent wake-ups where WebSockets are blocked", () => {
   beforeAll(async () => {
     t = await openTestApp(
       "gantry-agent-poll-",
-      { "hello.yaml": HELLO },
+      { "hello.yaml": HELLO, "direct.txt": DIRECT },
       { auth: { ...DEFAULT_AUTH, mode: "keys" } },
     );
     const { key } = await createApiKey(

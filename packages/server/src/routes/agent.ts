@@ -322,9 +322,7 @@ export function agentRoutes(app: FastifyInstance, ctx: ServerContext): void {
     "/api/v1/agent/jobs/:id/secrets",
     workerBody,
     SMALL_BODY,
-    async (request: JobRequest) => ({
-      secrets: await ops.secrets(agentOf(request), request.body.workerId, request.params.id),
-    }),
+    async (request: JobRequest) => ops.secrets(agentOf(request), request.body.workerId, request.params.id),
     jobParams,
   );
 
