@@ -54,9 +54,10 @@ function startAgent(server: string, token: string, dataDir: string, lease: strin
     ],
     { env: { ...process.env, NO_COLOR: "1", GANTRY_AGENT_TOKEN: token } },
   );
-  const exited = new Promise<void>((resolve) => child.on("exit", () => resolve()));
+  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
   const agent = {
     stderr: "",
+    exited,
     async stop() {
       if (child.exitCode === null) child.kill("SIGTERM");
       await exited;
@@ -217,6 +218,27 @@ describe("gantry agent through a network that drops", () => {
       expect(all.slice(0, second)).toEqual(firstTry);
       expect(firstTry.length).toBeLessThan(40);
       expect(agent.stderr).toMatch(/could not renew its lease/);
+    } finally {
+      await agent.stop();
+    }
+  });
+
+  it("stops when its key is revoked", async () => {
+    const agent = startAgent(`http://127.0.0.1:${proxy.port}`, agentKey, path.join(dir, "agent-3"), "30s");
+    try {
+      await waitFor(() => /joined/.test(agent.stderr), {
+        timeoutMs: 60_000,
+        what: `the agent to join (${agent.stderr})`,
+      });
+      const { keys } = (await (await fetch(`${up.url}/api/v1/keys`, { headers: admin() })).json()) as {
+        keys: Array<{ id: string; role: string; state: string }>;
+      };
+      const key = keys.find((k) => k.role === "agent" && k.state === "active");
+      expect(key).toBeDefined();
+      const revoked = await fetch(`${up.url}/api/v1/keys/${key?.id}`, { method: "DELETE", headers: admin() });
+      expect(revoked.status).toBe(200);
+      expect(await agent.exited).toBe(1);
+      expect(agent.stderr).toMatch(/refuses this agent's key \(revoked or expired\): stopping/);
     } finally {
       await agent.stop();
     }

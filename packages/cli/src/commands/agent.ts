@@ -88,11 +88,12 @@ export function registerAgentCommand(program: Command): void {
     .option("--wake-ups <mode>", "auto (WebSocket, long-poll when blocked), websocket or long-poll")
     .action(async (flags: AgentFlags) => {
       const settings = agentSettings(flags);
-      const [{ createAgent, createRunners }, { onShutdown }, { VERSION }] = await Promise.all([
+      const [{ AgentApiError, createAgent, createRunners }, { onShutdown }, { VERSION }] = await Promise.all([
         import("@gantry/engine"),
         import("../roles/worker.js"),
         import("../roles/server.js"),
       ]);
+      let refused = false;
       const { worker, whoami } = await createAgent({
         server: settings.server,
         token: settings.token,
@@ -103,7 +104,15 @@ export function registerAgentCommand(program: Command): void {
         version: VERSION,
         wakeUps: settings.wakeUps,
         runner: createRunners(settings.runners, { local: { spawner: "helper" } }),
-        onError: (error) => log(`agent: ${error.message}`),
+        onError: (error) => {
+          log(`agent: ${error.message}`);
+          // A revoked or expired key: nothing this agent does will be taken any more.
+          if (error instanceof AgentApiError && error.status === 401 && !refused) {
+            refused = true;
+            log("agent: the server refuses this agent's key (revoked or expired): stopping");
+            void worker.stop().finally(() => process.exit(1));
+          }
+        },
         onWakeUpMode: (mode) => log(`agent: wake-ups by ${mode}`),
       }).catch((error: Error) => {
         throw new UsageError(`cannot join ${settings.server}: ${error.message}`);
