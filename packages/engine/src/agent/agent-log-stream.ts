@@ -1,4 +1,5 @@
-import { appendFile, readFile, rm } from "node:fs/promises";
+import { appendFile, readdir, readFile, rm, stat } from "node:fs/promises";
+import path from "node:path";
 import type { Stream } from "../runners/types.js";
 import type { AgentLogLine } from "../store/queries/agent-log.js";
 import { type AgentApi, AgentApiError } from "./agent-api.js";
@@ -159,4 +160,30 @@ export class AgentLogStream {
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** A spool file untouched for this long belongs to a job whose lease is long over (a lease is at most 10 min). */
+const STALE_SPOOL_MS = 3_600_000;
+
+/**
+ * Removes spool files a previous agent process left (it stopped before the server came back): their
+ * jobs were handed to other workers long ago, so the server would refuse them. Returns how many.
+ */
+export async function removeStaleSpool(dir: string, now = Date.now()): Promise<number> {
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch {
+    return 0;
+  }
+  let removed = 0;
+  for (const name of names) {
+    const file = path.join(dir, name);
+    const info = await stat(file).catch(() => undefined);
+    if (info?.isFile() && now - info.mtimeMs > STALE_SPOOL_MS) {
+      await rm(file, { force: true });
+      removed++;
+    }
+  }
+  return removed;
 }

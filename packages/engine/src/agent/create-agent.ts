@@ -1,8 +1,10 @@
 import os from "node:os";
+import path from "node:path";
 import type { RunnerLike, Stream } from "../runners/types.js";
 import { Worker, type WorkerLoopOptions } from "../worker/worker.js";
 import { AgentApi } from "./agent-api.js";
 import { agentWorkerId } from "./agent-identity.js";
+import { removeStaleSpool } from "./agent-log-stream.js";
 import { AgentStepHost } from "./agent-step-host.js";
 import { HttpWorkerQueue } from "./http-queue.js";
 import type { WakeUpMode } from "./wake-ups.js";
@@ -42,6 +44,9 @@ export async function createAgent(options: AgentOptions): Promise<{ worker: Work
     ...(options.onError ? { onError: options.onError } : {}),
     ...(options.onWakeUpMode ? { onWakeUpMode: options.onWakeUpMode } : {}),
   });
+  const stale = await removeStaleSpool(path.join(options.dataDir, "spool", "logs"));
+  if (stale > 0)
+    options.onError?.(new Error(`removed ${stale} log spool file(s) of jobs whose lease ended long ago`));
   const leaseMs = options.leaseMs ?? 30_000;
   const steps = new AgentStepHost({
     api,
