@@ -1,6 +1,6 @@
 // What one run costs the queue, without the HTTP server or separate processes in the way: the
-// two-step trivial workflow of the throughput workload, created with createRun and run by in-process
-// workers on a fresh Postgres database, at a fixed rate. Prints the SQL statements per run (by
+// two-step trivial workflow of the throughput workload, created with startRun (as the API does) and run
+// by in-process workers on a fresh Postgres database, at a fixed rate. Prints the SQL statements per run (by
 // statement) and this process's CPU milliseconds per run: numbers the machine's load barely moves,
 // for comparing changes to the queue's queries.
 //
@@ -85,7 +85,7 @@ try {
       const wait = start + (i * 1000) / rate - performance.now();
       if (wait >= 1) await new Promise((resolve) => setTimeout(resolve, wait));
       const t0 = Date.now();
-      pending.push(E.createRun(ctx, { workflow: "two" }).then(({ id }) => asked.set(id, t0)));
+      pending.push(E.startRun(ctx, { workflow: "two" }).then(({ id }) => asked.set(id, t0)));
     }
     await Promise.all(pending);
     for (;;) {

@@ -2,6 +2,7 @@ export * from "./approvals/approvers.js";
 export * from "./approvals/gate.js";
 export { approversSchema } from "./approvals/schema.js";
 export * from "./approvals/types.js";
+export * from "./concurrency/admission.js";
 export * from "./expressions/data.js";
 export * from "./expressions/evaluate.js";
 export * from "./expressions/references.js";

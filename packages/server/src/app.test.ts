@@ -282,6 +282,7 @@ describe("REST API", () => {
       "/api/v1/workflows/{name}/inputs/{input}/options",
       "/api/v1/workflows/{name}/runs",
       "/auth/callback",
+      "/auth/key",
       "/auth/login",
       "/auth/logout",
       "/auth/me",

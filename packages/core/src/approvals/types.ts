@@ -1,4 +1,4 @@
-import type { InputSpec } from "../format/types.js";
+import type { InputSpec } from "../format/input-types.js";
 
 /** Who may decide an approval: any listed role (or a higher one), user or group. */
 export interface ApproversSpec {

@@ -1,27 +1,3 @@
-import type { StepSpec } from "./types.js";
-
-/**
- * One step inside a job (`steps:` as a list on a DAG node): run in order with the job's other steps,
- * on one runner, in one workspace, as a GitHub Actions or CircleCI job runs its steps.
- */
-export interface InnerStepSpec
-  extends Pick<
-    StepSpec,
-    | "name"
-    | "uses"
-    | "run"
-    | "shell"
-    | "with"
-    | "env"
-    | "if"
-    | "continue_on_error"
-    | "timeout"
-    | "working_directory"
-  > {
-  /** Names it for `steps.<id>` inside the job; must not repeat a DAG node's id. */
-  id?: string;
-}
-
 /**
  * `strategy:` on a DAG node: one leg per combination of the matrix's axes, as GitHub Actions builds
  * them (exclude first, then include). `matrix` may be an expression giving such a map.

@@ -7,8 +7,8 @@ import {
 } from "../expressions/evaluate.js";
 import { expressionFacts } from "../expressions/references.js";
 import { wholeExpression } from "../expressions/template.js";
-import type { InnerStepSpec, ServiceSpec } from "../format/job-types.js";
-import type { ActionSpec, StepSpec, WorkflowSpec } from "../format/types.js";
+import type { ServiceSpec } from "../format/job-types.js";
+import type { ActionSpec, InnerStepSpec, StepSpec, WorkflowSpec } from "../format/types.js";
 import { coerceInputs } from "../inputs/coerce.js";
 import { statusFlags, stepContext } from "../planner/context.js";
 import { type PreparedTask, PrepareError, prepareTask } from "../planner/prepare.js";

@@ -1,6 +1,7 @@
 import type { EnvironmentPolicy, GateState } from "../approvals/types.js";
 import type { InnerStepState } from "../jobs/state.js";
 import type { RunNodes } from "../nodes/types.js";
+import type { StepResult } from "./step-result.js";
 
 /** The state of a run, as the planner reads and updates it. Plain JSON, so a store can keep it as it is. */
 
@@ -22,7 +23,7 @@ export type StepStatus =
   | "cancelled"
   | "skipped";
 /** What dependents see in `steps.<id>.result`: a failure under continue_on_error reads as success. */
-export type StepResult = "success" | "failure" | "cancelled" | "skipped";
+export type { StepResult } from "./step-result.js";
 export type RunStatus = "running" | "succeeded" | "failed" | "cancelled" | "timed_out";
 
 /** One execution unit: a step, or one item of a `for_each` step. */

@@ -1,5 +1,4 @@
-import type { InnerStepSpec } from "../format/job-types.js";
-import type { Problem, RunnerSpec, StepSpec } from "../format/types.js";
+import type { InnerStepSpec, Problem, RunnerSpec, StepSpec } from "../format/types.js";
 import { legName, matrixLegs } from "../jobs/matrix.js";
 import { parseHealthOptions } from "../jobs/service-options.js";
 import type { SourceFile } from "../yaml/parse.js";

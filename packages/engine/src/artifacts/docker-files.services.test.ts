@@ -3,11 +3,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LocalLogArchive } from "../logs/local-archive.js";
 import { BUSYBOX, ensurePodman } from "../runners/docker/podman.js";
 import { createRunners } from "../runners/index.js";
-import { createRun } from "../service/create-run.js";
 import { registerFolder } from "../service/register-folder.js";
 import { listArtifacts } from "../store/queries/artifacts.js";
 import { listStepSummaries } from "../store/queries/step-summaries.js";
 import { sqliteDatabase } from "../testing/databases.js";
+import { createRunInUnit } from "../testing/operations.js";
 import { type Harness, openHarness, runView } from "../testing/service-harness.js";
 
 // Summaries, artifacts and caches from containers (the docker runner on Podman): the files cross from
@@ -66,7 +66,7 @@ outputs:
       }),
       files: { objects, workspaceRoot: h.tmp.dir },
     });
-    const { id } = await createRun(h.ctx, { workflow: "boxed", inputs: {} });
+    const { id } = await createRunInUnit(h.ctx, { workflow: "boxed", inputs: {} });
     const row = await h.waitForRun(id, ["succeeded", "failed"], 120_000);
     const errors = (await h.attempts(id)).map((a) => a.error).filter(Boolean);
     expect(errors).toEqual([]);

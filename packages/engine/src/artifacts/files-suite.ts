@@ -2,13 +2,13 @@ import { createHash } from "node:crypto";
 import path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { LogArchiveLike } from "../logs/types.js";
-import { createRun } from "../service/create-run.js";
 import { registerFolder } from "../service/register-folder.js";
 import { applyRetention } from "../service/retention.js";
 import type { Database } from "../store/database.js";
 import { listArtifacts } from "../store/queries/artifacts.js";
 import { cachesByUse } from "../store/queries/caches.js";
 import { getRun } from "../store/queries/get-run.js";
+import { createRunInUnit } from "../testing/operations.js";
 import { type Harness, openHarness, runView } from "../testing/service-harness.js";
 import type { FilesLimits } from "./context.js";
 
@@ -169,7 +169,7 @@ export function describeFiles(
       inputs: Record<string, unknown> = {},
       github?: Record<string, unknown>,
     ) => {
-      const { id } = await createRun(h.ctx, { workflow, inputs, ...(github ? { github } : {}) });
+      const { id } = await createRunInUnit(h.ctx, { workflow, inputs, ...(github ? { github } : {}) });
       const row = await h.waitForRun(id, ["succeeded", "failed"], 60_000);
       return { id, row, view: runView(row) };
     };

@@ -10,12 +10,12 @@ import {
   stampGates,
 } from "@gantry/core";
 import { queueRunNotifications } from "../notify/events.js";
+import { lockGroupOfRun, startNextInGroup } from "../service/concurrency-group.js";
 import { ConflictError, InvalidInputError, NotFoundError, type ServiceContext } from "../service/context.js";
-import { startNextInGroup } from "../service/create-run.js";
 import { definitionAt } from "../service/definitions.js";
-import { groupToLock, lockGroup } from "../service/group-lock.js";
 import { jobsFor } from "../service/jobs.js";
 import { runInfo, runState, saveState, secretMasker } from "../service/run-record.js";
+import type { UnitOfWork } from "../service/unit-of-work.js";
 import { enqueueJobs } from "../store/queries/enqueue-jobs.js";
 import { lockRun } from "../store/queries/lock-run.js";
 
@@ -44,79 +44,76 @@ export interface GateDecisionResult {
 }
 
 /**
- * Decides a waiting approval node or environment gate, under the run's row lock: checks the person
- * against the approvers (and the run's starter), checks the form's values, records the decision as the
- * node's outputs and queues what became ready. The caller writes the audit entry.
+ * Decides a waiting approval node or environment gate, in the caller's unit of work, under the run's
+ * row lock: checks the person against the approvers (and the run's starter), checks the form's values,
+ * records the decision as the node's outputs and queues what became ready. The caller writes the audit
+ * entry.
  */
 export async function decideGate(
   ctx: ServiceContext,
+  unit: UnitOfWork,
   request: GateDecisionRequest,
 ): Promise<GateDecisionResult> {
-  const { dialect } = ctx.database;
-  let notify = false;
-  const result = await ctx.database.db.transaction().execute(async (tx) => {
-    const group = await groupToLock(tx, dialect, request.runId);
-    if (group) await lockGroup(tx, dialect, group);
-    const row = await lockRun(tx, dialect, request.runId);
-    if (!row || row.state_json === "null") throw new NotFoundError(`unknown run '${request.runId}'`);
-    const definition = await definitionAt(tx, row.revision);
-    const info = runInfo(row, ctx.box);
-    const state = runState(row);
-    const step = state.steps[request.step];
-    const spec = definition.workflow.steps[request.step];
-    if (!spec) throw new NotFoundError(`run ${row.id} has no step '${request.step}'`);
-    if (!step?.gate || !isWaiting(step) || state.status !== "running") {
-      throw new ConflictError(
-        `step '${request.step}' of run ${row.id} is not waiting for a decision (step ${step?.status ?? "unknown"}, run ${row.status})`,
-      );
-    }
-    const gate = step.gate;
-    const approvers =
-      gate.kind === "approval"
-        ? spec.approval?.approvers
-        : info.environments?.[gate.environment ?? ""]?.approvers;
-    if (request.person) {
-      const starter = typeof info.trigger.actor === "string" ? info.trigger.actor : undefined;
-      const refusal = approverRefusal(approvers, spec.approval?.allow_self ?? false, request.person, starter);
-      if (refusal) throw new ForbiddenError(refusal);
-    }
-    const approve = request.decision === "approve";
-    // A timeout answers no form: required values are asked of people only.
-    const inputs = formValues(
-      spec.approval?.inputs,
-      request.inputs ?? {},
-      approve && request.person !== undefined,
+  const { db: tx, dialect } = unit;
+  await lockGroupOfRun(unit, request.runId);
+  const row = await lockRun(tx, dialect, request.runId);
+  if (!row || row.state_json === "null") throw new NotFoundError(`unknown run '${request.runId}'`);
+  const definition = await definitionAt(tx, row.revision);
+  const info = runInfo(row, ctx.box);
+  const state = runState(row);
+  const step = state.steps[request.step];
+  const spec = definition.workflow.steps[request.step];
+  if (!spec) throw new NotFoundError(`run ${row.id} has no step '${request.step}'`);
+  if (!step?.gate || !isWaiting(step) || state.status !== "running") {
+    throw new ConflictError(
+      `step '${request.step}' of run ${row.id} is not waiting for a decision (step ${step?.status ?? "unknown"}, run ${row.status})`,
     );
-    const now = ctx.now();
-    const decision: GateDecision = {
-      decision: request.decision,
-      by: request.person?.name ?? "timeout",
-      by_id: request.person?.id ?? "timeout",
-      at: new Date(now).toISOString(),
-      comment: request.comment ?? "",
-      ...(request.person ? {} : { timed_out: true }),
-    };
-    const planner = new Planner(definition.workflow, info);
-    const delayMs =
-      gate.kind === "environment" ? (info.environments?.[gate.environment ?? ""]?.waitMs ?? 0) : 0;
-    const tasks = resolveGate(planner, state, request.step, { decision, inputs, delayMs, now });
-    await enqueueJobs(tx, jobsFor(row.id, definition.workflow, tasks, now, definition.actions));
-    await queueRunNotifications(ctx, tx, {
-      row,
-      workflow: definition.workflow,
-      info,
-      state,
-      now,
-      newGates: stampGates(state, now),
-    });
-    await saveState(tx, row, state, now, { masker: secretMasker(definition.workflow, info) });
-    notify = tasks.length > 0;
-    if (state.status !== "running" && row.concurrency_group)
-      notify = (await startNextInGroup(ctx, tx, row.concurrency_group)) || notify;
-    return { run_id: row.id, step: request.step, decision, inputs, run_status: state.status };
+  }
+  const gate = step.gate;
+  const approvers =
+    gate.kind === "approval"
+      ? spec.approval?.approvers
+      : info.environments?.[gate.environment ?? ""]?.approvers;
+  if (request.person) {
+    const starter = typeof info.trigger.actor === "string" ? info.trigger.actor : undefined;
+    const refusal = approverRefusal(approvers, spec.approval?.allow_self ?? false, request.person, starter);
+    if (refusal) throw new ForbiddenError(refusal);
+  }
+  const approve = request.decision === "approve";
+  // A timeout answers no form: required values are asked of people only.
+  const inputs = formValues(
+    spec.approval?.inputs,
+    request.inputs ?? {},
+    approve && request.person !== undefined,
+  );
+  const now = ctx.now();
+  const decision: GateDecision = {
+    decision: request.decision,
+    by: request.person?.name ?? "timeout",
+    by_id: request.person?.id ?? "timeout",
+    at: new Date(now).toISOString(),
+    comment: request.comment ?? "",
+    ...(request.person ? {} : { timed_out: true }),
+  };
+  const planner = new Planner(definition.workflow, info);
+  const delayMs =
+    gate.kind === "environment" ? (info.environments?.[gate.environment ?? ""]?.waitMs ?? 0) : 0;
+  const tasks = resolveGate(planner, state, request.step, { decision, inputs, delayMs, now });
+  await enqueueJobs(tx, jobsFor(row.id, definition.workflow, tasks, now, definition.actions));
+  await queueRunNotifications(ctx, tx, {
+    row,
+    workflow: definition.workflow,
+    info,
+    state,
+    now,
+    newGates: stampGates(state, now),
   });
-  if (notify) await ctx.notifier.notify("jobs");
-  return result;
+  await saveState(tx, row, state, now, { masker: secretMasker(definition.workflow, info) });
+  let notify = tasks.length > 0;
+  if (state.status !== "running" && row.concurrency_group)
+    notify = (await startNextInGroup(ctx, tx, row.concurrency_group)) || notify;
+  if (notify) unit.notify("jobs");
+  return { run_id: row.id, step: request.step, decision, inputs, run_status: state.status };
 }
 
 /** The approval form's values, coerced and checked; a rejection needs none of the required ones. */

@@ -1,4 +1,5 @@
 import { ConflictError, type ServiceContext } from "../service/context.js";
+import { withUnitOfWork } from "../service/unit-of-work.js";
 import { decideGate } from "./decide.js";
 import { pendingGates } from "./inbox.js";
 
@@ -12,12 +13,15 @@ export async function expireGates(ctx: ServiceContext): Promise<number> {
   for (const gate of await pendingGates(ctx.database.db)) {
     if (gate.expires_at === null || gate.expires_at > now || gate.on_timeout === null) continue;
     try {
-      await decideGate(ctx, {
-        runId: gate.run_id,
-        step: gate.step,
-        decision: gate.on_timeout,
-        comment: `no decision within the timeout; on_timeout: ${gate.on_timeout}`,
-      });
+      const decision = gate.on_timeout;
+      await withUnitOfWork(ctx, (tx) =>
+        decideGate(ctx, tx, {
+          runId: gate.run_id,
+          step: gate.step,
+          decision,
+          comment: `no decision within the timeout; on_timeout: ${decision}`,
+        }),
+      );
       decided += 1;
     } catch (error) {
       // Decided or cancelled meanwhile: nothing left to do.

@@ -1,15 +1,14 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { cancelRun } from "../service/cancel-run.js";
 import { ConflictError, InvalidInputError } from "../service/context.js";
-import { createRun } from "../service/create-run.js";
 import { registerFolder } from "../service/register-folder.js";
 import type { Database } from "../store/database.js";
 import { listDeployments } from "../store/queries/deployments.js";
 import { getRun } from "../store/queries/get-run.js";
 import { runJobs } from "../store/queries/run-jobs.js";
+import { cancelRunInUnit, createRunInUnit, decideGateInUnit } from "../testing/operations.js";
 import { type Harness, openHarness, runView } from "../testing/service-harness.js";
 import { waitFor } from "../testing/wait-for.js";
-import { decideGate, ForbiddenError } from "./decide.js";
+import { ForbiddenError } from "./decide.js";
 import { expireGates } from "./expire.js";
 import { pendingGates } from "./inbox.js";
 
@@ -82,7 +81,7 @@ export function describeGates(name: string, open: () => Promise<Database>): void
     });
 
     const start = () =>
-      createRun(h.ctx, {
+      createRunInUnit(h.ctx, {
         workflow: "deploy",
         trigger: { type: "api", actor: "user:alice", user: "Alice" },
         github: { ref: "refs/heads/main" },
@@ -108,10 +107,10 @@ export function describeGates(name: string, open: () => Promise<Database>): void
 
       // The starter may not approve; someone outside the list may not either.
       await expect(
-        decideGate(h.ctx, { runId: id, step: "approve", decision: "approve", person: ALICE }),
+        decideGateInUnit(h.ctx, { runId: id, step: "approve", decision: "approve", person: ALICE }),
       ).rejects.toThrow(ForbiddenError);
       await expect(
-        decideGate(h.ctx, {
+        decideGateInUnit(h.ctx, {
           runId: id,
           step: "approve",
           decision: "approve",
@@ -119,7 +118,7 @@ export function describeGates(name: string, open: () => Promise<Database>): void
         }),
       ).rejects.toThrow("Bob is not among the approvers (group ops)");
       await expect(
-        decideGate(h.ctx, {
+        decideGateInUnit(h.ctx, {
           runId: id,
           step: "approve",
           decision: "approve",
@@ -128,7 +127,7 @@ export function describeGates(name: string, open: () => Promise<Database>): void
         }),
       ).rejects.toThrow(InvalidInputError);
 
-      const decided = await decideGate(h.ctx, {
+      const decided = await decideGateInUnit(h.ctx, {
         runId: id,
         step: "approve",
         decision: "approve",
@@ -145,9 +144,9 @@ export function describeGates(name: string, open: () => Promise<Database>): void
       // The environment's own approval comes next: Bob is its approver.
       await waitGate(h, id, "apply");
       await expect(
-        decideGate(h.ctx, { runId: id, step: "apply", decision: "approve", person: CAROL }),
+        decideGateInUnit(h.ctx, { runId: id, step: "apply", decision: "approve", person: CAROL }),
       ).rejects.toThrow("Carol is not among the approvers (bob@example.com)");
-      await decideGate(h.ctx, { runId: id, step: "apply", decision: "approve", person: BOB });
+      await decideGateInUnit(h.ctx, { runId: id, step: "apply", decision: "approve", person: BOB });
       const done = await h.waitForRun(id, ["succeeded", "failed"], 30_000);
       const view = runView(done);
       expect(view.status).toBe("succeeded");
@@ -169,7 +168,7 @@ export function describeGates(name: string, open: () => Promise<Database>): void
         },
       ]);
       await expect(
-        decideGate(h.ctx, { runId: id, step: "apply", decision: "approve", person: BOB }),
+        decideGateInUnit(h.ctx, { runId: id, step: "apply", decision: "approve", person: BOB }),
       ).rejects.toThrow(ConflictError);
     });
 
@@ -177,7 +176,7 @@ export function describeGates(name: string, open: () => Promise<Database>): void
       await h.worker();
       const rejected = await start();
       await waitGate(h, rejected.id, "approve");
-      await decideGate(h.ctx, {
+      await decideGateInUnit(h.ctx, {
         runId: rejected.id,
         step: "approve",
         decision: "reject",
@@ -209,7 +208,10 @@ export function describeGates(name: string, open: () => Promise<Database>): void
     it("masks secret inputs in an approval's message", async () => {
       h.tmp.write("wf2/ask.yaml", ASK);
       expect((await registerFolder(h.ctx, `${h.tmp.dir}/wf2`)).problems).toEqual([]);
-      const { id } = await createRun(h.ctx, { workflow: "ask", inputs: { token: "tok-very-secret-77" } });
+      const { id } = await createRunInUnit(h.ctx, {
+        workflow: "ask",
+        inputs: { token: "tok-very-secret-77" },
+      });
       await waitGate(h, id, "ok");
       const row = await getRun(h.database.db, id);
       expect(row?.state_json).not.toContain("tok-very-secret-77");
@@ -218,9 +220,12 @@ export function describeGates(name: string, open: () => Promise<Database>): void
 
     it("refuses runs from other branches, and a cancel ends a waiting run", async () => {
       await h.worker();
-      const other = await createRun(h.ctx, { workflow: "deploy", github: { ref: "refs/heads/feature" } });
+      const other = await createRunInUnit(h.ctx, {
+        workflow: "deploy",
+        github: { ref: "refs/heads/feature" },
+      });
       await waitGate(h, other.id, "approve");
-      await decideGate(h.ctx, {
+      await decideGateInUnit(h.ctx, {
         runId: other.id,
         step: "approve",
         decision: "approve",
@@ -234,7 +239,7 @@ export function describeGates(name: string, open: () => Promise<Database>): void
 
       const waiting = await start();
       await h.waitForRun(waiting.id, ["waiting"]);
-      expect(await cancelRun(h.ctx, waiting.id)).toEqual({ status: "cancelled" });
+      expect(await cancelRunInUnit(h.ctx, waiting.id)).toEqual({ status: "cancelled" });
       expect((await getRun(h.database.db, waiting.id))?.status).toBe("cancelled");
       expect(await pendingGates(h.database.db)).toEqual([]);
     });

@@ -1,12 +1,12 @@
 import { generateKeyPairSync } from "node:crypto";
 import path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { createRun } from "../service/create-run.js";
 import { registerFolder } from "../service/register-folder.js";
 import type { GithubSourceConfig, SourceConfig } from "../sources/config.js";
 import { getCommitReport } from "../store/queries/commit-reports.js";
 import { sqliteDatabase } from "../testing/databases.js";
 import { type GithubApiStub, startGithubApiStub } from "../testing/github-api.js";
+import { createRunInUnit } from "../testing/operations.js";
 import { type Harness, openHarness } from "../testing/service-harness.js";
 import { waitFor } from "../testing/wait-for.js";
 import { CommitReporter, type ReportEvent } from "./reporter.js";
@@ -68,7 +68,7 @@ describe("results on GitHub (against GitHub's published REST description)", () =
     });
   /** A run as a push to acme/app starts it (the run's source and GitHub context). */
   const githubRun = async (workflow: string) => {
-    const { id } = await createRun(h.ctx, {
+    const { id } = await createRunInUnit(h.ctx, {
       workflow,
       trigger: { type: "github", event: "push", source: "gh" },
       github: { event_name: "push", sha: SHA, ref: "refs/heads/main", repository: "acme/app" },

@@ -4,6 +4,7 @@ import { mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { finished } from "node:stream/promises";
 import type { ServiceContext } from "../service/context.js";
+import { withUnitOfWork } from "../service/unit-of-work.js";
 import { insertLogArchive } from "../store/queries/log-archives.js";
 import { deleteTaskLogChunks, type TaskKey, taskLogChunks } from "../store/queries/log-chunks.js";
 import { encodeChunks } from "./lines-codec.js";
@@ -166,7 +167,7 @@ export class LogArchiver {
 
   /** The object is in the archive: record it and drop the live chunks, in one transaction. */
   private async recordArchived(record: SpoolRecord): Promise<void> {
-    await this.ctx.database.db.transaction().execute(async (tx) => {
+    await withUnitOfWork(this.ctx, async ({ db: tx }) => {
       await insertLogArchive(tx, { ...record, created_at: this.ctx.now() });
       await deleteTaskLogChunks(tx, record);
     });

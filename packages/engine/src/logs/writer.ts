@@ -1,6 +1,7 @@
 import { PackedLinesBuilder } from "@gantry/core";
 import type { Stream } from "../runners/types.js";
 import type { ServiceContext } from "../service/context.js";
+import { withUnitOfWork } from "../service/unit-of-work.js";
 import { appendLogChunks, type TaskKey } from "../store/queries/log-chunks.js";
 import { noteLogCapture } from "./capture-activity.js";
 
@@ -146,13 +147,15 @@ export class TaskLogWriter {
     // A dropped connection must not lose output: a few retries cover a reconnect.
     for (let attempt = 0; ; attempt++) {
       try {
-        await this.ctx.database.db.transaction().execute((tx) => appendLogChunks(tx, chunks));
+        await withUnitOfWork(this.ctx, async (tx) => {
+          await appendLogChunks(tx.db, chunks);
+          tx.notify("logs", this.key.run_id);
+        });
         break;
       } catch (error) {
         if (attempt >= 5) throw error;
         await new Promise((r) => setTimeout(r, 100 * 2 ** attempt));
       }
     }
-    await this.ctx.notifier.notify("logs", this.key.run_id);
   }
 }

@@ -4,10 +4,10 @@ import type { AddressInfo } from "node:net";
 import { SMTPServer } from "smtp-server";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { LocalLogArchive } from "../logs/local-archive.js";
-import { createRun } from "../service/create-run.js";
 import { registerFolder } from "../service/register-folder.js";
 import { runNotifications } from "../store/queries/notifications.js";
 import { sqliteDatabase } from "../testing/databases.js";
+import { createRunInUnit } from "../testing/operations.js";
 import { type Harness, openHarness } from "../testing/service-harness.js";
 import { waitFor } from "../testing/wait-for.js";
 import { NotificationSender } from "./sender.js";
@@ -119,7 +119,7 @@ describe("notifications", () => {
 
   it("sends a failure by Slack (Block Kit), e-mail and a signed webhook, with the last 20 log lines masked", async () => {
     await h.worker();
-    const { id } = await createRun(h.ctx, { workflow: "nightly", inputs: { token: TOKEN } });
+    const { id } = await createRunInUnit(h.ctx, { workflow: "nightly", inputs: { token: TOKEN } });
     await h.waitForRun(id, ["failed"]);
     // The run ended before anything was sent: sending never holds a run up.
     const queued = await runNotifications(h.database.db, id);
@@ -172,7 +172,7 @@ describe("notifications", () => {
   it("tells of a recovery, and retries a failed send with backoff, recording the error", async () => {
     posts.length = 0;
     await h.worker();
-    const { id } = await createRun(h.ctx, { workflow: "nightly", inputs: { fail: false } });
+    const { id } = await createRunInUnit(h.ctx, { workflow: "nightly", inputs: { fail: false } });
     await h.waitForRun(id, ["succeeded"]);
     const events = (await runNotifications(h.database.db, id)).map((n) => `${n.event} ${n.channel}`).sort();
     expect(events).toEqual(["recovery slack", "started slack", "success webhook"]);
@@ -202,7 +202,7 @@ describe("notifications", () => {
     posts.length = 0;
     await h.worker();
     sender.start();
-    const { id } = await createRun(h.ctx, { workflow: "nightly", inputs: { fail: false } });
+    const { id } = await createRunInUnit(h.ctx, { workflow: "nightly", inputs: { fail: false } });
     await h.waitForRun(id, ["succeeded"]);
     await waitFor(
       async () =>

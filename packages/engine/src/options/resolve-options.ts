@@ -12,7 +12,7 @@ import {
   toOptionList,
 } from "@gantry/core";
 import { InvalidInputError, NotFoundError, type ServiceContext } from "../service/context.js";
-import { createRun } from "../service/create-run.js";
+import { startRun } from "../service/create-run.js";
 import { sha256 } from "../service/definition.js";
 import { definitionAt } from "../service/definitions.js";
 import { putBundle } from "../store/queries/bundles.js";
@@ -123,23 +123,21 @@ export class OptionsResolver {
     let run: { id: string };
     if (from.workflow !== undefined) {
       const inputs = (evaluateTemplate(from.with ?? {}, { contexts }) ?? {}) as Record<string, unknown>;
-      run = await createRun(this.ctx, {
-        workflow: from.workflow,
-        inputs,
-        trigger: { type: "options", workflow, input },
-      });
+      const request = { workflow: from.workflow, inputs, trigger: { type: "options", workflow, input } };
+      run = await startRun(this.ctx, request);
     } else {
       const parent = await definitionAt(this.ctx.database.db, revision);
       const definition = optionsScriptDefinition(parent, input, from, dependencies);
       const json = JSON.stringify(definition);
       const scriptRevision = sha256(json);
       await putBundle(this.ctx.database.db, scriptRevision, json, now);
-      run = await createRun(this.ctx, {
+      const request = {
         workflow,
         revision: scriptRevision,
         inputs: Object.fromEntries(Object.entries(given).map(([k, v]) => [k, interpolationString(v)])),
         trigger: { type: "options", input },
-      });
+      };
+      run = await startRun(this.ctx, request);
     }
     const state = await this.finished(run.id);
     const raw =

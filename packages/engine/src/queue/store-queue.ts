@@ -3,6 +3,7 @@ import type { ServiceContext } from "../service/context.js";
 import { definitionAt } from "../service/definitions.js";
 import { runState } from "../service/run-record.js";
 import { type ClaimedTask, finishTask, type JobKey, startTask } from "../service/tasks.js";
+import { withUnitOfWork } from "../service/unit-of-work.js";
 import { cancelRequestedRuns } from "../store/queries/cancel-requested.js";
 import { claimJobs } from "../store/queries/claim-jobs.js";
 import { heldJobs } from "../store/queries/held-jobs.js";
@@ -58,7 +59,7 @@ export function storeQueue(ctx: ServiceContext): WorkerQueue {
     nextDue: (now) => nextAvailableAt(db, now),
     held: (workerId, leasedBeyond) => heldJobs(db, workerId, leasedBeyond),
     async start(job, workerId) {
-      const claimed = await startTask(ctx, job, workerId);
+      const claimed = await withUnitOfWork(ctx, (tx) => startTask(ctx, tx, job, workerId));
       return claimed ? startedTask(claimed, job) : undefined;
     },
     async startSubWorkflow(started, workerId) {
@@ -68,13 +69,15 @@ export function storeQueue(ctx: ServiceContext): WorkerQueue {
     },
     async finish(started, outcome, options) {
       const leaseUntil = options.take?.leaseUntil;
-      const taken = await finishTask(ctx, started.job, outcome, options.workerId, {
-        group: started.run.concurrency_group,
-        ...(options.secrets ? { secrets: options.secrets } : {}),
-        ...(options.take && options.workerId !== null && leaseUntil !== undefined
-          ? { take: { workerId: options.workerId, labels: options.take.labels, leaseUntil } }
-          : {}),
-      });
+      const taken = await withUnitOfWork(ctx, (tx) =>
+        finishTask(ctx, tx, started.job, outcome, options.workerId, {
+          group: started.run.concurrency_group,
+          ...(options.secrets ? { secrets: options.secrets } : {}),
+          ...(options.take && options.workerId !== null && leaseUntil !== undefined
+            ? { take: { workerId: options.workerId, labels: options.take.labels, leaseUntil } }
+            : {}),
+        }),
+      );
       await endParent(started.run);
       // Taken in the transaction that finished its predecessor: due and leased from then on.
       return taken
@@ -82,7 +85,8 @@ export function storeQueue(ctx: ServiceContext): WorkerQueue {
         : undefined;
     },
     async release(started) {
-      await db.transaction().execute(async (tx) => {
+      await withUnitOfWork(ctx, async (unit) => {
+        const tx = unit.db;
         const run = await lockRun(tx, dialect, started.job.run_id);
         if (!run) return;
         const definition = await definitionAt(tx, run.revision);
@@ -91,6 +95,7 @@ export function storeQueue(ctx: ServiceContext): WorkerQueue {
         await updateRun(tx, run.id, { state_json: JSON.stringify(state) });
         await requeueJob(tx, started.job.id, ctx.now());
       });
+      // Sent even for a run gone meanwhile, as any wake-up may be spurious: idle workers look once.
       await ctx.notifier.notify("jobs");
     },
     renew: (workerId, leaseUntil, jobIds) => renewLeases(db, workerId, leaseUntil, jobIds),

@@ -1,34 +1,33 @@
 import { ConflictError, NotFoundError, type ServiceContext } from "../service/context.js";
 import { createRun } from "../service/create-run.js";
+import { withUnitOfWork } from "../service/unit-of-work.js";
+import { isUniqueViolation } from "../store/database-errors.js";
 import { getSchedule } from "../store/queries/schedule-get.js";
 import { insertScheduleFires } from "../store/queries/schedule-insert-fires.js";
-import { isUniqueViolation, scheduleTrigger } from "./fire.js";
-import { contextInTransaction } from "./in-transaction.js";
+import { scheduleTrigger } from "./fire.js";
 
 /**
  * "Fire now": starts a run of the schedule at once, recorded in its history as a manual fire, as
  * `kubectl create job --from=cronjob/…` does. It runs on any server (no lease needed), also while the
  * schedule is suspended, ignores the schedule's own concurrency policy (the workflow's concurrency
- * group still applies) and leaves the cron times' progress alone.
+ * group still applies) and leaves the cron times' progress alone. The run and its fire's record commit
+ * together.
  */
 export async function fireScheduleNow(
   ctx: ServiceContext,
   id: string,
 ): Promise<{ runId: string; status: string; scheduledAt: number }> {
   const at = ctx.now();
-  let flush: (() => Promise<void>) | undefined;
   try {
-    const run = await ctx.database.db.transaction().execute(async (tx) => {
-      const row = await getSchedule(tx, id);
+    const run = await withUnitOfWork(ctx, async (tx) => {
+      const row = await getSchedule(tx.db, id);
       if (!row) throw new NotFoundError(`unknown schedule '${id}'`);
-      const inTx = contextInTransaction(ctx, tx);
-      flush = inTx.flush;
-      const run = await createRun(inTx.ctx, {
+      const run = await createRun(ctx, tx, {
         workflow: row.workflow,
         inputs: JSON.parse(row.inputs_json) as Record<string, unknown>,
         trigger: scheduleTrigger(id, at, true),
       });
-      await insertScheduleFires(tx, ctx.database.dialect, [
+      await insertScheduleFires(tx.db, ctx.database.dialect, [
         {
           schedule_id: id,
           scheduled_at: at,
@@ -41,7 +40,6 @@ export async function fireScheduleNow(
       ]);
       return run;
     });
-    await flush?.();
     return { runId: run.id, status: run.status, scheduledAt: at };
   } catch (error) {
     if (isUniqueViolation(error))

@@ -9,12 +9,13 @@ import {
   restamp,
   type WorkflowCache,
 } from "../service/create-run.js";
+import { type UnitOfWork, withUnitOfWork } from "../service/unit-of-work.js";
 import { insertMany } from "../store/queries/insert-many.js";
 import { activeScheduleRuns } from "../store/queries/schedule-active-runs.js";
 import { claimSchedules } from "../store/queries/schedule-claim.js";
 import type { ScheduleFiresTable } from "../store/queries/schedule-tables.js";
+import type { Db } from "../store/queries/types.js";
 import type { ScheduleConcurrency } from "./entries.js";
-import { contextInTransaction } from "./in-transaction.js";
 import type { FirePlan } from "./plan.js";
 
 export type FireStatus = "fired" | "skipped" | "missed" | "failed";
@@ -83,17 +84,12 @@ export async function applyFires(
   items: FireItem[],
   options: { failWith?: Error } = {},
 ): Promise<AppliedFires> {
-  const outcomes: FireOutcome[] = [];
-  const stale: string[] = [];
-  const flushes: Array<() => Promise<void>> = [];
-  await ctx.database.db.transaction().execute(async (tx) => {
-    outcomes.length = 0;
-    stale.length = 0;
-    const { ctx: inTx, flush } = contextInTransaction(ctx, tx);
-    flushes.push(flush);
+  return withUnitOfWork(ctx, async (tx) => {
+    const outcomes: FireOutcome[] = [];
+    const stale: string[] = [];
     // Suspended, redefined or handled by another scheduler since it was read: not ours to fire.
     const claimed = await claimSchedules(
-      tx,
+      tx.db,
       ctx.database.dialect,
       items.map(({ target, plan }) => ({ ...target, until: plan.handledUntil })),
     );
@@ -119,8 +115,8 @@ export async function applyFires(
                   reason: options.failWith.message,
                 }
               : (useReady(item, decision.at, claimed.get(target.id), now, prepared) ??
-                (await prepareFire(inTx, target, decision.at, prepared, workflows)) ??
-                (await fireOne(inTx, target, decision.at)));
+                (await prepareFire(ctx, tx, target, decision.at, prepared, workflows)) ??
+                (await fireOne(ctx, tx, target, decision.at)));
         outcomes.push(outcome);
         records.push({
           schedule_id: target.id,
@@ -135,18 +131,18 @@ export async function applyFires(
     }
     // The runs of the batch's plain fires and every fire's record: one statement on Postgres.
     await insertMany(
-      tx,
+      tx.db,
       ctx.database.dialect,
       { table: "runs", rows: prepared.map((p) => p.run) },
       { table: "jobs", rows: prepared.flatMap((p) => p.jobs) },
       { table: "schedule_fires", rows: records },
     );
-    if (prepared.length > 0) await inTx.notifier.notify("jobs");
+    if (prepared.length > 0) tx.notify("jobs");
     // A run that starts by waiting for a person tells whoever its workflow's notify: names.
-    for (const p of prepared) if (p.run.status === "waiting") await notifyStartWaiting(ctx, p.id, p.now, tx);
+    for (const p of prepared)
+      if (p.run.status === "waiting") await notifyStartWaiting(ctx, tx.db, p.id, p.now);
+    return { outcomes, stale };
   });
-  for (const flush of flushes.splice(0)) await flush();
-  return { outcomes, stale };
 }
 
 /** The fire's run prepared ahead, when it is for this time and from the current schedule and workflow. */
@@ -170,12 +166,13 @@ function useReady(
  */
 async function prepareFire(
   ctx: ServiceContext,
+  tx: UnitOfWork,
   target: FireTarget,
   at: number,
   prepared: PreparedRun[],
   workflows: WorkflowCache,
 ): Promise<FireOutcome | undefined> {
-  const run = await prepareScheduledRun(ctx, target, at, workflows);
+  const run = await prepareScheduledRun(ctx, tx.db, target, at, workflows);
   if (!run) return undefined;
   prepared.push(run);
   return { schedule: target.id, at, status: "fired", runId: run.id };
@@ -188,12 +185,13 @@ async function prepareFire(
  */
 export async function prepareScheduledRun(
   ctx: ServiceContext,
+  db: Db,
   target: FireTarget,
   at: number,
   workflows: WorkflowCache,
 ): Promise<PreparedRun | undefined> {
   if (target.concurrency !== "allow") return undefined;
-  return prepareRun(ctx, fireRequest(target, at), workflows);
+  return prepareRun(ctx, db, fireRequest(target, at), workflows);
 }
 
 /** What starts the run of a schedule's time `at`. */
@@ -201,10 +199,15 @@ function fireRequest(target: FireTarget, at: number) {
   return { workflow: target.workflow, inputs: target.inputs, trigger: scheduleTrigger(target.id, at) };
 }
 
-async function fireOne(ctx: ServiceContext, target: FireTarget, at: number): Promise<FireOutcome> {
+async function fireOne(
+  ctx: ServiceContext,
+  tx: UnitOfWork,
+  target: FireTarget,
+  at: number,
+): Promise<FireOutcome> {
   let reason: string | undefined;
   if (target.concurrency !== "allow") {
-    const active = await activeScheduleRuns(ctx.database.db, target.workflow, target.id);
+    const active = await activeScheduleRuns(tx.db, target.workflow, target.id);
     if (active.length > 0 && target.concurrency === "forbid") {
       return {
         schedule: target.id,
@@ -214,29 +217,14 @@ async function fireOne(ctx: ServiceContext, target: FireTarget, at: number): Pro
       };
     }
     if (active.length > 0) {
-      for (const id of active) await cancelRun(ctx, id);
+      for (const id of active) await cancelRun(ctx, tx, id);
       reason = `cancelled run ${active.join(", ")} of this schedule (concurrency: replace)`;
     }
   }
-  const run = await createRun(ctx, fireRequest(target, at));
+  const run = await createRun(ctx, tx, fireRequest(target, at));
   if (run.status !== "queued") {
     const note = `the run is ${run.status} (the workflow's concurrency group)`;
     reason = reason ? `${reason}; ${note}` : note;
   }
   return { schedule: target.id, at, status: "fired", runId: run.id, ...(reason ? { reason } : {}) };
-}
-
-/**
- * Whether an error came from the database (connection lost, deadlock: try again later) rather than from
- * starting the run (bad inputs, unknown workflow: record the fire as failed). Postgres and SQLite
- * errors carry a `code`; the service's own errors do not.
- */
-export function isDatabaseError(error: unknown): boolean {
-  return error instanceof Error && typeof (error as { code?: unknown }).code === "string";
-}
-
-/** A primary key or unique constraint violation (Postgres 23505, SQLite SQLITE_CONSTRAINT_*). */
-export function isUniqueViolation(error: unknown): boolean {
-  const code = (error as { code?: unknown }).code;
-  return code === "23505" || code === "SQLITE_CONSTRAINT_PRIMARYKEY" || code === "SQLITE_CONSTRAINT_UNIQUE";
 }

@@ -1,12 +1,13 @@
 import path from "node:path";
 import type { KyselyPlugin, PluginTransformQueryArgs, PluginTransformResultArgs } from "kysely";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { cancelRun } from "../service/cancel-run.js";
 import type { ServiceContext } from "../service/context.js";
 import { registerFolder } from "../service/register-folder.js";
+import { withUnitOfWork } from "../service/unit-of-work.js";
 import type { Database } from "../store/database.js";
 import { getRun } from "../store/queries/get-run.js";
 import { withScheduleTables } from "../store/queries/schedule-tables.js";
+import { cancelRunInUnit } from "../testing/operations.js";
 import { type Harness, openHarness } from "../testing/service-harness.js";
 import { waitFor } from "../testing/wait-for.js";
 import { fireScheduleNow } from "./fire-now.js";
@@ -151,7 +152,7 @@ export function describeScheduler(name: string, open: () => Promise<Database>): 
           `    - {cron: "*/5 * * * *", name: often}\n    - {cron: "30 2 * * *", name: nightly, timezone: Europe/Berlin${nightlySuspend}}`,
         );
       await f.register({ "sync.yaml": entries(", suspend: true") });
-      expect(await syncSchedules(f.ctx)).toEqual({
+      expect(await withUnitOfWork(f.ctx, (tx) => syncSchedules(f.ctx, tx))).toEqual({
         added: ["sync:often", "sync:nightly"],
         changed: [],
         removed: [],
@@ -164,28 +165,36 @@ export function describeScheduler(name: string, open: () => Promise<Database>): 
         ["sync:nightly", "suspended", []],
       ]);
       // Through the API: resume the one the file suspends, suspend the other. A sync keeps both.
-      await suspendSchedule(f.ctx, "sync:nightly", false);
-      await suspendSchedule(f.ctx, "sync:often", true);
+      await withUnitOfWork(f.ctx, (tx) => suspendSchedule(f.ctx, tx, "sync:nightly", false));
+      await withUnitOfWork(f.ctx, (tx) => suspendSchedule(f.ctx, tx, "sync:often", true));
       await f.register({ "sync.yaml": entries(", suspend: true") });
-      expect(await syncSchedules(f.ctx)).toMatchObject({ added: [], changed: [], removed: [] });
+      expect(await withUnitOfWork(f.ctx, (tx) => syncSchedules(f.ctx, tx))).toMatchObject({
+        added: [],
+        changed: [],
+        removed: [],
+      });
       expect(await view()).toEqual([
         ["sync:often", "suspended", []],
         ["sync:nightly", "active", ["2026-03-03T01:30:00.000Z", "2026-03-04T01:30:00.000Z"]],
       ]);
       // When the file's own `suspend:` changes, the file wins (the later intent).
       await f.register({ "sync.yaml": entries(", suspend: false") });
-      await syncSchedules(f.ctx);
+      await withUnitOfWork(f.ctx, (tx) => syncSchedules(f.ctx, tx));
       await f.register({ "sync.yaml": entries(", suspend: true") });
-      expect(await syncSchedules(f.ctx)).toMatchObject({ changed: ["sync:nightly"] });
+      expect(await withUnitOfWork(f.ctx, (tx) => syncSchedules(f.ctx, tx))).toMatchObject({
+        changed: ["sync:nightly"],
+      });
       expect((await view())[1]).toEqual(["sync:nightly", "suspended", []]);
       // An entry that leaves the file leaves the table.
       await f.register({ "sync.yaml": workflow("sync", '    - {cron: "30 2 * * *", name: nightly}') });
-      expect(await syncSchedules(f.ctx)).toMatchObject({
+      expect(await withUnitOfWork(f.ctx, (tx) => syncSchedules(f.ctx, tx))).toMatchObject({
         changed: ["sync:nightly"],
         removed: ["sync:often"],
       });
       await expect(getScheduleStatus(f.ctx, "sync:often")).rejects.toThrow("unknown schedule 'sync:often'");
-      await expect(suspendSchedule(f.ctx, "nope:0", true)).rejects.toThrow("unknown schedule 'nope:0'");
+      await expect(withUnitOfWork(f.ctx, (tx) => suspendSchedule(f.ctx, tx, "nope:0", true))).rejects.toThrow(
+        "unknown schedule 'nope:0'",
+      );
     });
 
     it("fires each time once, at its time, recording the schedule trigger; its one timer aims at the next time (2 s early, to prepare it)", async () => {
@@ -278,7 +287,7 @@ export function describeScheduler(name: string, open: () => Promise<Database>): 
         "latest.yaml": workflow("latest", '    - {cron: "* * * * *"}'),
         "all.yaml": workflow("all", '    - {cron: "* * * * *", catch_up: all}'),
       });
-      await syncSchedules(f.ctx); // the schedules exist from T0; no scheduler runs until 10:05:30
+      await withUnitOfWork(f.ctx, (tx) => syncSchedules(f.ctx, tx)); // the schedules exist from T0; no scheduler runs until 10:05:30
       f.clock.t = T0 + 5 * MIN + 30 * SEC;
       const s = f.scheduler();
       await s.start();
@@ -351,7 +360,7 @@ export function describeScheduler(name: string, open: () => Promise<Database>): 
       // The schedule is suspended after its run was prepared: nothing fires.
       await f.at(T0 + 15 * MIN - 2 * SEC, s);
       expect(prepared()).toHaveLength(3);
-      await suspendSchedule(f.ctx, "prep:0", true);
+      await withUnitOfWork(f.ctx, (tx) => suspendSchedule(f.ctx, tx, "prep:0", true));
       await f.runUntil(T0 + 20 * MIN, s);
       expect(await f.runsOf("prep:0")).toHaveLength(2);
       expect(await f.history("prep:0")).toEqual(["5m:fired", "10m:fired"]);
@@ -390,7 +399,7 @@ export function describeScheduler(name: string, open: () => Promise<Database>): 
         runId: null,
         reason: `run ${first?.id} of this schedule is still active (concurrency: forbid)`,
       });
-      await cancelRun(f.ctx, first!.id);
+      await cancelRunInUnit(f.ctx, first!.id);
       await f.at(T0 + 3 * MIN, s);
       expect(await f.history("forbid:0")).toEqual(["1m:fired", "2m:skipped", "3m:fired"]);
     });
@@ -418,11 +427,11 @@ export function describeScheduler(name: string, open: () => Promise<Database>): 
       const s = f.scheduler();
       await s.start();
       await f.at(T0 + MIN, s);
-      await suspendSchedule(f.ctx, "pause:0", true);
+      await withUnitOfWork(f.ctx, (tx) => suspendSchedule(f.ctx, tx, "pause:0", true));
       await s.tick();
       expect(s.nextDue()).toBeUndefined();
       await f.at(T0 + 3 * MIN + 30 * SEC, s);
-      await suspendSchedule(f.ctx, "pause:0", false);
+      await withUnitOfWork(f.ctx, (tx) => suspendSchedule(f.ctx, tx, "pause:0", false));
       await s.tick();
       expect(s.nextDue()).toBe(T0 + 4 * MIN);
       await f.at(T0 + 4 * MIN, s);
@@ -455,7 +464,7 @@ export function describeScheduler(name: string, open: () => Promise<Database>): 
         "good.yaml": workflow("good", '    - {cron: "* * * * *"}'),
         "bad.yaml": workflow("bad", '    - {cron: "* * * * *"}'),
       });
-      await syncSchedules(f.ctx);
+      await withUnitOfWork(f.ctx, (tx) => syncSchedules(f.ctx, tx));
       // Inputs the workflow does not take (as after a change the loader could not catch).
       await withScheduleTables(f.h.database.db)
         .updateTable("schedules")

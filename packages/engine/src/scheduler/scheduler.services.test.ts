@@ -2,6 +2,7 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 import type { ServiceContext } from "../service/context.js";
 import { registerFolder } from "../service/register-folder.js";
+import { withUnitOfWork } from "../service/unit-of-work.js";
 import { type Database, openDatabase } from "../store/database.js";
 import { postgresDatabase } from "../testing/databases.js";
 import { LocalLease } from "./lease.js";
@@ -127,7 +128,7 @@ describe("two schedulers on one PostgreSQL database", () => {
         'name: late\non:\n  schedule: {cron: "*/30 * * * * *"}\nsteps:\n  a: {run: "true"}\n',
       );
       await registerFolder(other.ctx, path.join(f.h.tmp.dir, "late"));
-      await syncSchedules(other.ctx);
+      await withUnitOfWork(other.ctx, (tx) => syncSchedules(other.ctx, tx));
       await f.runUntil(T0 + MIN, a);
       expect(await f.history("late:0")).toEqual(["30s:fired", "1m:fired"]);
     } finally {

@@ -3,6 +3,8 @@ import os from "node:os";
 import type { ServiceContext } from "../service/context.js";
 import type { WorkflowCache } from "../service/create-run.js";
 import { SerialCycles } from "../service/serial-cycles.js";
+import { withUnitOfWork } from "../service/unit-of-work.js";
+import { isDatabaseError, isUniqueViolation } from "../store/database-errors.js";
 import { getWorkflows } from "../store/queries/get-workflow.js";
 import { advanceSchedules } from "../store/queries/schedule-advance.js";
 import { listSchedules } from "../store/queries/schedule-list.js";
@@ -17,8 +19,6 @@ import {
   type FireItem,
   type FireOutcome,
   type FireTarget,
-  isDatabaseError,
-  isUniqueViolation,
   prepareScheduledRun,
   type ReadyFire,
 } from "./fire.js";
@@ -179,7 +179,7 @@ export class Scheduler {
       this.wake();
     });
     if (this.options.sync ?? true) {
-      const result = await syncSchedules(this.ctx);
+      const result = await withUnitOfWork(this.ctx, (tx) => syncSchedules(this.ctx, tx));
       for (const problem of result.problems) this.emit({ type: "error", error: new Error(problem) });
     }
     await this.tick();
@@ -439,7 +439,7 @@ export class Scheduler {
     const { target } = entry;
     const at = entry.next as number;
     try {
-      const run = await prepareScheduledRun(this.ctx, target, at, workflows);
+      const run = await prepareScheduledRun(this.ctx, this.ctx.database.db, target, at, workflows);
       return run ? { at, updatedAt: target.updatedAt, run } : null;
     } catch {
       // Bad inputs, a workflow gone: the fire itself finds out again and records it.

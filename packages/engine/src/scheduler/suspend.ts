@@ -1,4 +1,5 @@
 import { NotFoundError, type ServiceContext } from "../service/context.js";
+import type { UnitOfWork } from "../service/unit-of-work.js";
 import { setScheduleSuspended } from "../store/queries/schedule-set-suspended.js";
 import { schedulesChanged } from "./changes.js";
 
@@ -7,8 +8,13 @@ import { schedulesChanged } from "./changes.js";
  * changes (the later intent wins). Times that pass while suspended are dropped: resuming does not
  * catch them up, it fires from the next time on.
  */
-export async function suspendSchedule(ctx: ServiceContext, id: string, suspended: boolean): Promise<void> {
-  if (!(await setScheduleSuspended(ctx.database.db, id, suspended, ctx.now())))
+export async function suspendSchedule(
+  ctx: ServiceContext,
+  tx: UnitOfWork,
+  id: string,
+  suspended: boolean,
+): Promise<void> {
+  if (!(await setScheduleSuspended(tx.db, id, suspended, ctx.now())))
     throw new NotFoundError(`unknown schedule '${id}'`);
-  schedulesChanged(ctx.database);
+  tx.afterCommit(() => schedulesChanged(ctx.database));
 }

@@ -1,6 +1,7 @@
 import type { Insertable } from "kysely";
 import type { ServiceContext } from "../service/context.js";
 import type { WorkflowDefinition } from "../service/definition.js";
+import type { UnitOfWork } from "../service/unit-of-work.js";
 import { listWorkflows } from "../store/queries/list-workflows.js";
 import { advanceSchedules } from "../store/queries/schedule-advance.js";
 import { deleteSchedules } from "../store/queries/schedule-delete.js";
@@ -26,12 +27,13 @@ export interface SyncResult {
  * - a changed cron expression or time zone also counts from now, so the new expression does not
  *   "catch up" times it never had;
  * - `suspended` is kept, unless the file's `suspend:` changed since the last sync: then the file wins.
+ * This process's schedulers hear of a change once the caller's unit of work commits.
  */
-export async function syncSchedules(ctx: ServiceContext): Promise<SyncResult> {
-  const { db } = ctx.database;
+export async function syncSchedules(ctx: ServiceContext, unit: UnitOfWork): Promise<SyncResult> {
+  const { db: tx } = unit;
   const result: SyncResult = { added: [], changed: [], removed: [], problems: [] };
   const wanted = new Map<string, ScheduleSpec>();
-  for (const workflow of await listWorkflows(db)) {
+  for (const workflow of await listWorkflows(tx)) {
     const definition = JSON.parse(workflow.definition_json) as WorkflowDefinition;
     for (const spec of scheduleSpecs(workflow.name, definition.workflow)) {
       const problem = cronProblem(spec.cron, spec.timezone);
@@ -40,47 +42,46 @@ export async function syncSchedules(ctx: ServiceContext): Promise<SyncResult> {
     }
   }
   const now = ctx.now();
-  await db.transaction().execute(async (tx) => {
-    const existing = new Map((await listSchedules(tx)).map((r) => [r.id, r]));
-    const writes: Insertable<SchedulesTable>[] = [];
-    const redefined: string[] = [];
-    for (const spec of wanted.values()) {
-      const row = existing.get(spec.id);
-      const columns = columnsOf(spec);
-      if (!row) {
-        writes.push({
-          id: spec.id,
-          ...columns,
-          suspended: columns.suspend_file,
-          handled_until: now,
-          created_at: now,
-          updated_at: now,
-        });
-        result.added.push(spec.id);
-        continue;
-      }
-      if (sameColumns(row, columns)) continue;
-      const fileChanged = Number(row.suspend_file) !== columns.suspend_file;
+  const existing = new Map((await listSchedules(tx)).map((r) => [r.id, r]));
+  const writes: Insertable<SchedulesTable>[] = [];
+  const redefined: string[] = [];
+  for (const spec of wanted.values()) {
+    const row = existing.get(spec.id);
+    const columns = columnsOf(spec);
+    if (!row) {
       writes.push({
         id: spec.id,
         ...columns,
-        suspended: fileChanged ? columns.suspend_file : Number(row.suspended),
-        // Not written by the update (upsertSchedules): a sync racing with a fire must not re-open a
-        // time the fire just handled. advanceSchedules below only ever moves it forwards.
-        handled_until: Number(row.handled_until),
-        created_at: Number(row.created_at),
-        updated_at: Math.max(now, Number(row.updated_at) + 1),
+        suspended: columns.suspend_file,
+        handled_until: now,
+        created_at: now,
+        updated_at: now,
       });
-      if (row.cron !== spec.cron || row.timezone !== spec.timezone) redefined.push(spec.id);
-      result.changed.push(spec.id);
+      result.added.push(spec.id);
+      continue;
     }
-    await upsertSchedules(tx, writes);
-    await advanceSchedules(tx, redefined, now);
-    const gone = [...existing.keys()].filter((id) => !wanted.has(id));
-    await deleteSchedules(tx, gone);
-    result.removed.push(...gone);
-  });
-  if (result.added.length + result.changed.length + result.removed.length > 0) schedulesChanged(ctx.database);
+    if (sameColumns(row, columns)) continue;
+    const fileChanged = Number(row.suspend_file) !== columns.suspend_file;
+    writes.push({
+      id: spec.id,
+      ...columns,
+      suspended: fileChanged ? columns.suspend_file : Number(row.suspended),
+      // Not written by the update (upsertSchedules): a sync racing with a fire must not re-open a
+      // time the fire just handled. advanceSchedules below only ever moves it forwards.
+      handled_until: Number(row.handled_until),
+      created_at: Number(row.created_at),
+      updated_at: Math.max(now, Number(row.updated_at) + 1),
+    });
+    if (row.cron !== spec.cron || row.timezone !== spec.timezone) redefined.push(spec.id);
+    result.changed.push(spec.id);
+  }
+  await upsertSchedules(tx, writes);
+  await advanceSchedules(tx, redefined, now);
+  const gone = [...existing.keys()].filter((id) => !wanted.has(id));
+  await deleteSchedules(tx, gone);
+  result.removed.push(...gone);
+  if (result.added.length + result.changed.length + result.removed.length > 0)
+    unit.afterCommit(() => schedulesChanged(ctx.database));
   return result;
 }
 

@@ -1,11 +1,10 @@
 import { randomUUID } from "node:crypto";
 import {
+  type ConcurrencyGroup,
   chooseRunNodes,
   coerceInputs,
-  evaluateTemplate,
-  interpolationString,
+  concurrencyGroupOf,
   onlyWaiting,
-  Planner,
   type RunInfo,
   type RunState,
   type StepState,
@@ -22,14 +21,16 @@ import { insertRun } from "../store/queries/insert-run.js";
 import { insertRunWithJobs } from "../store/queries/insert-run-with-jobs.js";
 import type { Db } from "../store/queries/types.js";
 import type { JobsTable, RunsTable, WorkflowsTable } from "../store/tables.js";
-import { activeInGroup, cancelRunInTx } from "./cancel-run.js";
+import { cancelRunLocked } from "./cancel-run.js";
+import { admitRun } from "./concurrency-group.js";
 import { InvalidInputError, NotFoundError, type ServiceContext } from "./context.js";
 import type { WorkflowDefinition } from "./definition.js";
 import { definitionAt } from "./definitions.js";
 import { environmentPolicies } from "./environments.js";
-import { lockGroup } from "./group-lock.js";
 import { jobsFor } from "./jobs.js";
-import { maskedJson, maskedStateJson, runInfo, saveState, secretMasker } from "./run-record.js";
+import { planStart } from "./plan-start.js";
+import { maskedJson, maskedStateJson, runInfo, secretMasker } from "./run-record.js";
+import { type UnitOfWork, withUnitOfWork } from "./unit-of-work.js";
 
 export interface CreateRunRequest {
   workflow: string;
@@ -83,15 +84,15 @@ export function restamp(prepared: PreparedRun, now: number): PreparedRun {
  * Everything a new run is, before anything is written: its workflow and definition (at the requested
  * revision), its inputs checked and coerced (secret ones apart), its info and its concurrency group.
  */
-async function resolveRun(ctx: ServiceContext, request: CreateRunRequest, workflows?: WorkflowCache) {
+async function resolveRun(ctx: ServiceContext, db: Db, request: CreateRunRequest, workflows?: WorkflowCache) {
   let row = workflows?.get(request.workflow);
   if (!row) {
-    row = await getWorkflow(ctx.database.db, request.workflow);
+    row = await getWorkflow(db, request.workflow);
     if (row) workflows?.set(request.workflow, row);
   }
   if (!row) throw new NotFoundError(`unknown workflow '${request.workflow}'`);
   const revision = request.revision ?? row.revision;
-  const definition = await definitionAt(ctx.database.db, revision);
+  const definition = await definitionAt(db, revision);
   const spec = definition.workflow;
   const inputs = coerceInputs(spec.inputs, request.inputs ?? {});
   if (inputs.errors.length > 0) throw new InvalidInputError(inputs.errors);
@@ -135,16 +136,14 @@ async function resolveRun(ctx: ServiceContext, request: CreateRunRequest, workfl
     definition,
     parentRunId: request.parentRunId ?? null,
   });
-  return { id, definition, spec, info, base, group: concurrencyGroup(definition, info) };
+  return { id, definition, spec, info, base, group: concurrencyGroupOf(definition.workflow, info) };
 }
 
-/** The rows of a run without a concurrency group: planned, masked, its first steps queued. */
-function startingRows(
-  r: Awaited<ReturnType<typeof resolveRun>>,
-  now: number,
-  keep?: Record<string, StepState>,
-): PreparedRun {
-  const planned = plan(r.definition, r.info, keep);
+type ResolvedRun = Awaited<ReturnType<typeof resolveRun>>;
+
+/** The rows that start a run: planned, masked, its first steps queued (a group's caller sets the group). */
+function startingRows(r: ResolvedRun, now: number, keep?: Record<string, StepState>): PreparedRun {
+  const planned = planStart(r.definition, r.info, keep);
   const masker = secretMasker(r.spec, r.info);
   const finished = planned.state.status !== "running";
   stampGates(planned.state, now);
@@ -173,85 +172,103 @@ function startingRows(
  */
 export async function prepareRun(
   ctx: ServiceContext,
+  db: Db,
   request: CreateRunRequest,
   workflows?: WorkflowCache,
 ): Promise<PreparedRun | undefined> {
-  const resolved = await resolveRun(ctx, request, workflows);
+  const resolved = await resolveRun(ctx, db, request, workflows);
   return resolved.group ? undefined : startingRows(resolved, ctx.now(), request.keep);
 }
 
 /**
- * Creates a run: checks and coerces its inputs, applies the workflow's concurrency policy, plans the
- * first steps and queues them, all in one transaction. Secret inputs are stored only encrypted.
+ * Creates a run in the caller's unit of work: checks and coerces its inputs, applies the workflow's
+ * concurrency policy, plans the first steps and queues them. Secret inputs are stored only encrypted.
  */
 export async function createRun(
   ctx: ServiceContext,
+  tx: UnitOfWork,
   request: CreateRunRequest,
 ): Promise<{ id: string; status: string }> {
-  const { db } = ctx.database;
-  const resolved = await resolveRun(ctx, request);
-  const { id, definition, spec, info, base, group } = resolved;
+  const resolved = await resolveRun(ctx, tx.db, request);
+  if (resolved.group) return admitRunToGroup(ctx, tx, resolved, resolved.group, request.keep);
+  const run = await insertWithoutGroup(ctx, tx.db, resolved, request.keep);
+  tx.notify("jobs");
+  return run;
+}
+
+/**
+ * Starts one run for a caller that does nothing else in the same transaction (the API, a git event, a
+ * sub-workflow step): a run without a concurrency group is one atomic write, which on Postgres needs no
+ * BEGIN and COMMIT (two round trips per run started through the API: see insertRunWithJobs); a run
+ * with a group is decided by createRun's rules in a unit of work of its own.
+ */
+export async function startRun(
+  ctx: ServiceContext,
+  request: CreateRunRequest,
+): Promise<{ id: string; status: string }> {
+  const resolved = await resolveRun(ctx, ctx.database.db, request);
+  const { group } = resolved;
+  if (group) return withUnitOfWork(ctx, (tx) => admitRunToGroup(ctx, tx, resolved, group, request.keep));
+  const run = await insertWithoutGroup(ctx, ctx.database.db, resolved, request.keep);
+  await ctx.notifier.notify("jobs");
+  return run;
+}
+
+/**
+ * A run without a concurrency group: nothing to decide under a lock, so the run and its first jobs go
+ * in as one statement on Postgres (see insertRunWithJobs). The caller wakes the workers.
+ */
+async function insertWithoutGroup(
+  ctx: ServiceContext,
+  db: Db,
+  resolved: ResolvedRun,
+  keep: Record<string, StepState> | undefined,
+): Promise<{ id: string; status: string }> {
   const now = ctx.now();
-  const cancelled: string[] = [];
+  const prepared = startingRows(resolved, now, keep);
+  await insertRunWithJobs(db, ctx.database.dialect, prepared.run, prepared.jobs);
+  if (prepared.run.status === "waiting") await notifyStartWaiting(ctx, db, resolved.id, now);
+  return { id: resolved.id, status: "queued" };
+}
 
-  if (!group) {
-    // No concurrency group: nothing to decide under a lock, so the run and its first jobs go in as
-    // one statement on Postgres (see insertRunWithJobs).
-    const prepared = startingRows(resolved, now, request.keep);
-    await insertRunWithJobs(db, ctx.database.dialect, prepared.run, prepared.jobs);
-    if (prepared.run.status === "waiting") await notifyStartWaiting(ctx, id, now);
-    await ctx.notifier.notify("jobs");
-    return { id, status: "queued" };
-  }
-
-  const status = await db.transaction().execute(async (tx) => {
-    let start = true;
-    if (group) {
-      await lockGroup(tx, ctx.database.dialect, group.name);
-      const active = await activeInGroup(tx, group.name);
-      if (active.length > 0) {
-        if (group.policy === "skip") start = false;
-        else if (group.policy === "cancel-running")
-          for (const other of active) {
-            await cancelRunInTx(ctx, tx, other.id);
-            cancelled.push(other.id);
-          }
-        else start = false;
-      }
-    }
-    const skipped = !start && group?.policy === "skip";
-    const planned = start ? plan(definition, info, request.keep) : undefined;
-    const state: RunState | null = planned?.state ?? null;
-    if (state) stampGates(state, now);
-    // A run can end as it starts (every step kept or skipped): its outputs may then quote a secret input.
-    const masker = secretMasker(spec, info);
-    await insertRun(tx, {
+/** A run of a concurrency group: started, left pending or skipped as its group's admission says. */
+async function admitRunToGroup(
+  ctx: ServiceContext,
+  tx: UnitOfWork,
+  resolved: ResolvedRun,
+  group: ConcurrencyGroup,
+  keep: Record<string, StepState> | undefined,
+): Promise<{ id: string; status: string }> {
+  const { id, spec, info, base } = resolved;
+  const now = ctx.now();
+  const admission = await admitRun(tx, group);
+  if (admission.decision !== "start") {
+    const skipped = admission.decision === "skip";
+    await insertRun(tx.db, {
       ...base,
-      status: skipped
-        ? "skipped"
-        : start
-          ? state?.status === "running"
-            ? onlyWaiting(state)
-              ? "waiting"
-              : "queued"
-            : (state?.status ?? "queued")
-          : "pending",
-      state_json: maskedStateJson(state, masker),
-      outputs_json: state && state.status !== "running" ? maskedJson(state.outputs, masker) : null,
-      error: skipped ? `skipped: a run of concurrency group '${group?.name}' is active` : null,
-      concurrency_group: group?.name ?? null,
+      status: skipped ? "skipped" : "pending",
+      state_json: maskedStateJson(null, secretMasker(spec, info)),
+      outputs_json: null,
+      error: skipped ? admission.reason : null,
+      concurrency_group: group.name,
       created_at: now,
-      finished_at: skipped || (state && state.status !== "running") ? now : null,
+      finished_at: skipped ? now : null,
     });
-    if (planned) await enqueueJobs(tx, jobsFor(id, spec, planned.tasks, now, definition.actions));
-    if (state && onlyWaiting(state)) await notifyStartWaiting(ctx, id, now, tx);
-    return skipped ? "skipped" : start ? "queued" : "pending";
-  });
-  // Workers stop the cancelled runs' steps on this notification, as after cancelRun; without it they
-  // would notice only at their next heartbeat (a third of the lease: 10 s by default).
-  for (const other of cancelled) await ctx.notifier.notify("cancel", other);
-  if (status === "queued" || cancelled.length > 0) await ctx.notifier.notify("jobs");
-  return { id, status };
+    return { id, status: skipped ? "skipped" : "pending" };
+  }
+  for (const other of admission.cancel) {
+    await cancelRunLocked(ctx, tx, other);
+    // Workers stop the cancelled runs' steps on this notification; without it they would notice only at
+    // their next heartbeat (a third of the lease: 10 s by default).
+    tx.notify("cancel", other);
+  }
+  // A run can end as it starts (every step kept or skipped): its outputs may then quote a secret input.
+  const prepared = startingRows(resolved, now, keep);
+  await insertRun(tx.db, { ...prepared.run, concurrency_group: group.name });
+  await enqueueJobs(tx.db, prepared.jobs);
+  if (prepared.run.status === "waiting") await notifyStartWaiting(ctx, tx.db, id, now);
+  tx.notify("jobs");
+  return { id, status: "queued" };
 }
 
 /** The columns of a new run that do not depend on how it starts. */
@@ -291,9 +308,9 @@ function runRow(
 /** approval_required for a run whose first nodes wait for people (its row is written already). */
 export async function notifyStartWaiting(
   ctx: ServiceContext,
+  db: Db,
   id: string,
   now: number,
-  db: Db = ctx.database.db,
 ): Promise<void> {
   const row = await getRun(db, id);
   if (!row) return;
@@ -302,49 +319,6 @@ export async function notifyStartWaiting(
   const state = JSON.parse(row.state_json) as RunState;
   const newGates = waitingGates(state).map((g) => g.step);
   await queueRunNotifications(ctx, db, { row, workflow: definition.workflow, info, state, now, newGates });
-}
-
-function plan(definition: WorkflowDefinition, info: RunInfo, keep?: Record<string, StepState>) {
-  const planner = new Planner(definition.workflow, info);
-  return keep ? planner.startFrom(keep) : planner.start();
-}
-
-/** Starts the oldest run waiting in a concurrency group, when the group has no active run left. */
-export async function startNextInGroup(ctx: ServiceContext, tx: Db, group: string): Promise<boolean> {
-  if ((await activeInGroup(tx, group)).length > 0) return false;
-  let started = false;
-  for (;;) {
-    const next = await tx
-      .selectFrom("runs")
-      .selectAll()
-      .where("concurrency_group", "=", group)
-      .where("status", "=", "pending")
-      .orderBy("created_at")
-      .limit(1)
-      .executeTakeFirst();
-    if (!next) return started;
-    const definition = await definitionAt(tx, next.revision);
-    const info = runInfo(next, ctx.box);
-    const { state, tasks } = plan(definition, info);
-    const now = ctx.now();
-    await saveState(tx, { ...next, status: "queued" }, state, now, {
-      masker: secretMasker(definition.workflow, info),
-    });
-    await enqueueJobs(tx, jobsFor(next.id, definition.workflow, tasks, now, definition.actions));
-    started = true;
-    // A run that ended as it started (every step skipped) frees the group for the one after it.
-    if (state.status === "running") return true;
-  }
-}
-
-function concurrencyGroup(definition: WorkflowDefinition, info: RunInfo) {
-  const spec = definition.workflow.concurrency;
-  if (!spec) return undefined;
-  const run = { id: info.id, workflow: info.workflow, attempt: info.attempt };
-  const contexts = { inputs: info.inputs, run, trigger: info.trigger, github: info.github ?? {} };
-  const name = interpolationString(evaluateTemplate(spec.group, { contexts }));
-  // Groups are global, as in GitHub Actions: a deploy and a rollback workflow can share one.
-  return { name, policy: spec.policy ?? "queue" };
 }
 
 export type WorkflowRow = Selectable<WorkflowsTable>;

@@ -4,9 +4,9 @@ import { type Database, migrate } from "../store/database.js";
 import { withEncryptionKeyTables } from "../store/queries/encryption-key-tables.js";
 import { listEncryptionKeys } from "../store/queries/encryption-keys-list.js";
 import { getRun } from "../store/queries/get-run.js";
+import { createRunInUnit } from "../testing/operations.js";
 import { type Harness, openHarness } from "../testing/service-harness.js";
 import type { ServiceContext } from "./context.js";
-import { createRun } from "./create-run.js";
 import { checkEncryptionKey, EncryptionKeyMismatch, rotateEncryptionKey } from "./encryption-keys.js";
 import { registerFolder } from "./register-folder.js";
 import { runInfo } from "./run-record.js";
@@ -40,7 +40,7 @@ export function describeEncryptionKeys(name: string, open: () => Promise<Databas
 
     const ctxWith = (box: SecretBox): ServiceContext => ({ ...h.ctx, box });
     const secretRun = async (box: SecretBox, token: string) =>
-      (await createRun(ctxWith(box), { workflow: "secret", inputs: { token } })).id;
+      (await createRunInUnit(ctxWith(box), { workflow: "secret", inputs: { token } })).id;
 
     it("records the first process's key, then refuses a process with another key, naming both", async () => {
       const raw = key();

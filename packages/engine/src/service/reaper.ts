@@ -1,6 +1,7 @@
 import { expiredJobs } from "../store/queries/expired-jobs.js";
 import type { ServiceContext } from "./context.js";
 import { finishTask } from "./tasks.js";
+import { withUnitOfWork } from "./unit-of-work.js";
 
 /**
  * Treats every job whose lease ran out as a try lost with its worker: the planner queues a new try
@@ -14,17 +15,20 @@ export async function reapExpiredJobs(ctx: ServiceContext): Promise<number> {
   const now = ctx.now();
   const expired = await expiredJobs(ctx.database.db, now);
   for (const job of expired) {
-    await finishTask(
-      ctx,
-      job,
-      {
-        status: "failed",
-        exitCode: null,
-        error: `worker lost: ${job.worker_id ?? "unknown"} stopped renewing its lease`,
-        workerLost: true,
-      },
-      job.worker_id,
-      { expiredBefore: now },
+    await withUnitOfWork(ctx, (tx) =>
+      finishTask(
+        ctx,
+        tx,
+        job,
+        {
+          status: "failed",
+          exitCode: null,
+          error: `worker lost: ${job.worker_id ?? "unknown"} stopped renewing its lease`,
+          workerLost: true,
+        },
+        job.worker_id,
+        { expiredBefore: now },
+      ),
     );
   }
   return expired.length;

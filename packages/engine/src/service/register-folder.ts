@@ -7,6 +7,7 @@ import { upsertWorkflow } from "../store/queries/upsert-workflow.js";
 import { subWorkflowProblems } from "../subworkflow/check.js";
 import type { ServiceContext } from "./context.js";
 import { definitionOf, sha256 } from "./definition.js";
+import { withUnitOfWork } from "./unit-of-work.js";
 
 export interface RegisterResult {
   registered: string[];
@@ -61,7 +62,7 @@ export async function registerFolder(
     const definitionJson = JSON.stringify(definition);
     const revision = sha256(definitionJson);
     const now = ctx.now();
-    await ctx.database.db.transaction().execute(async (tx) => {
+    await withUnitOfWork(ctx, async ({ db: tx }) => {
       for (const [hash, content] of bundles) await putBundle(tx, hash, content, now);
       await putBundle(tx, revision, definitionJson, now);
       await upsertWorkflow(tx, {

@@ -5,6 +5,7 @@ import { ConflictError, InvalidInputError, NotFoundError, type ServiceContext } 
 import { createRun } from "./create-run.js";
 import { definitionAt } from "./definitions.js";
 import { runInfo } from "./run-record.js";
+import type { UnitOfWork } from "./unit-of-work.js";
 
 export interface RerunRequest {
   /** Keep the steps that succeeded; run the failed, cancelled and skipped ones again. */
@@ -18,15 +19,17 @@ export interface RerunRequest {
 const ACTIVE = new Set(["pending", "queued", "running"]);
 
 /**
- * Starts a run again with the same inputs and trigger. It reads only the run's row (its state holds
- * every step's outputs), so a run whose logs were archived or deleted re-runs the same way.
+ * Starts a run again with the same inputs and trigger, in the caller's unit of work. It reads only the
+ * run's row (its state holds every step's outputs), so a run whose logs were archived or deleted re-runs
+ * the same way.
  */
 export async function rerunRun(
   ctx: ServiceContext,
+  tx: UnitOfWork,
   id: string,
   request: RerunRequest = {},
 ): Promise<{ id: string; status: string; revision: string }> {
-  const { db } = ctx.database;
+  const { db } = tx;
   const original = await getRun(db, id);
   if (!original) throw new NotFoundError(`unknown run '${id}'`);
   if (request.fromStep !== undefined && request.fromFailed)
@@ -57,7 +60,7 @@ export async function rerunRun(
       ]);
   } else if (request.fromFailed) keep = previous;
   const info = runInfo(original, ctx.box);
-  const run = await createRun(ctx, {
+  const run = await createRun(ctx, tx, {
     workflow: original.workflow,
     revision,
     inputs: info.inputs,

@@ -13,6 +13,7 @@ import { deleteOldHistory } from "../store/queries/retention-history.js";
 import type { Db } from "../store/queries/types.js";
 import type { ServiceContext } from "./context.js";
 import { TERMINAL_RUN_STATUSES } from "./run-record.js";
+import { withUnitOfWork } from "./unit-of-work.js";
 
 export interface RetentionPolicy {
   /**
@@ -97,6 +98,6 @@ async function deleteLogs(
   const stored = await storedLogsOfRuns(ctx.database.db, runIds);
   const objects = stored.flatMap((s) => (s.object_key === null ? [] : [s.object_key]));
   await archive.delete(objects);
-  await ctx.database.db.transaction().execute(deleteRows);
+  await withUnitOfWork(ctx, ({ db: tx }) => deleteRows(tx));
   return new Set(stored.map((s) => JSON.stringify([s.run_id, s.step, s.item_index, s.attempt]))).size;
 }

@@ -6,10 +6,9 @@ import { getRun } from "../store/queries/get-run.js";
 import { getWorkflow } from "../store/queries/get-workflow.js";
 import { listWorkflows } from "../store/queries/list-workflows.js";
 import { runJobs } from "../store/queries/run-jobs.js";
+import { cancelRunInUnit, createRunInUnit } from "../testing/operations.js";
 import { type Harness, openHarness, runView } from "../testing/service-harness.js";
-import { cancelRun } from "./cancel-run.js";
 import { InvalidInputError, NotFoundError } from "./context.js";
-import { createRun } from "./create-run.js";
 import { registerFolder } from "./register-folder.js";
 import { runInfo } from "./run-record.js";
 
@@ -155,7 +154,7 @@ export function describeService(name: string, open: () => Promise<Database>): vo
     });
 
     it("creates a run with coerced inputs and queues its first step", async () => {
-      const { id, status } = await createRun(h.ctx, {
+      const { id, status } = await createRunInUnit(h.ctx, {
         workflow: "greet",
         inputs: { who: "ada", times: "2", loud: "true" },
       });
@@ -170,7 +169,7 @@ export function describeService(name: string, open: () => Promise<Database>): vo
     });
 
     it("rejects bad inputs naming each field, and stores nothing", async () => {
-      const error = await createRun(h.ctx, {
+      const error = await createRunInUnit(h.ctx, {
         workflow: "greet",
         inputs: { times: "many", colour: "red" },
       }).then(
@@ -181,20 +180,20 @@ export function describeService(name: string, open: () => Promise<Database>): vo
       const fields = (error as InvalidInputError).errors.map((e) => e.field).sort();
       expect(fields).toEqual(["colour", "times", "who"]);
       expect((error as Error).message).toMatch(/times/);
-      await expect(createRun(h.ctx, { workflow: "greet", inputs: { who: "x", times: 9 } })).rejects.toThrow(
-        /input 'times': 9 is more than the maximum 3/,
-      );
+      await expect(
+        createRunInUnit(h.ctx, { workflow: "greet", inputs: { who: "x", times: 9 } }),
+      ).rejects.toThrow(/input 'times': 9 is more than the maximum 3/);
       expect(await h.database.db.selectFrom("runs").select("id").execute()).toEqual([]);
       expect(await h.database.db.selectFrom("jobs").select("id").execute()).toEqual([]);
     });
 
     it("rejects an unknown workflow with NotFoundError", async () => {
-      await expect(createRun(h.ctx, { workflow: "nope" })).rejects.toBeInstanceOf(NotFoundError);
-      await expect(cancelRun(h.ctx, "no-such-run")).rejects.toBeInstanceOf(NotFoundError);
+      await expect(createRunInUnit(h.ctx, { workflow: "nope" })).rejects.toBeInstanceOf(NotFoundError);
+      await expect(cancelRunInUnit(h.ctx, "no-such-run")).rejects.toBeInstanceOf(NotFoundError);
     });
 
     it("stores secret inputs only encrypted", async () => {
-      const { id } = await createRun(h.ctx, { workflow: "secret", inputs: { token: TOKEN } });
+      const { id } = await createRunInUnit(h.ctx, { workflow: "secret", inputs: { token: TOKEN } });
       const row = (await getRun(h.database.db, id))!;
       expect(JSON.stringify(row)).not.toContain(TOKEN);
       expect(JSON.parse(row.inputs_json)).toEqual({ user: "ci" });
@@ -203,7 +202,7 @@ export function describeService(name: string, open: () => Promise<Database>): vo
       expect(JSON.parse(h.ctx.box.open(row.secret_inputs!))).toEqual({ token: TOKEN });
       expect(runInfo(row, h.ctx.box).inputs).toEqual({ token: TOKEN, user: "ci" });
       // An invalid secret is reported without echoing it.
-      const error = await createRun(h.ctx, { workflow: "secret", inputs: { token: 12345678 } }).catch(
+      const error = await createRunInUnit(h.ctx, { workflow: "secret", inputs: { token: 12345678 } }).catch(
         (e: Error) => e,
       );
       expect(error).toBeInstanceOf(InvalidInputError);
@@ -212,7 +211,7 @@ export function describeService(name: string, open: () => Promise<Database>): vo
 
     it("keeps secrets out of every stored row after a worker ran the steps", async () => {
       await h.worker();
-      const { id } = await createRun(h.ctx, { workflow: "secret", inputs: { token: TOKEN } });
+      const { id } = await createRunInUnit(h.ctx, { workflow: "secret", inputs: { token: TOKEN } });
       const row = await h.waitForRun(id, ["succeeded", "failed"]);
       const view = runView(row);
       expect(view.status).toBe("succeeded");
@@ -231,7 +230,7 @@ export function describeService(name: string, open: () => Promise<Database>): vo
       process.env.GANTRY_TEST_SWEEP_SECRET = SWEEP_SECRET;
       try {
         await h.worker();
-        const { id } = await createRun(h.ctx, { workflow: "sweep", inputs: {} });
+        const { id } = await createRunInUnit(h.ctx, { workflow: "sweep", inputs: {} });
         const row = await h.waitForRun(id, ["succeeded", "failed"]);
         expect(row.status).toBe("failed");
         const dump: unknown[] = [];

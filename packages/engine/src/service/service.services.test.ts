@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { postgresDatabase } from "../testing/databases.js";
+import { createRunInUnit } from "../testing/operations.js";
 import { type Harness, openHarness } from "../testing/service-harness.js";
-import { createRun } from "./create-run.js";
 import { registerFolder } from "./register-folder.js";
 import { describeService } from "./service-suite.js";
 
@@ -30,7 +30,7 @@ describe("concurrency groups under concurrent requests on PostgreSQL", () => {
   for (const policy of ["queue", "skip"] as const) {
     it(`starts one run of a '${policy}' group when several are created at the same moment`, async () => {
       const created = await Promise.all(
-        Array.from({ length: 8 }, () => createRun(h.ctx, { workflow: `race-${policy}` })),
+        Array.from({ length: 8 }, () => createRunInUnit(h.ctx, { workflow: `race-${policy}` })),
       );
       const waiting = policy === "queue" ? "pending" : "skipped";
       expect(created.filter((c) => c.status === "queued")).toHaveLength(1);

@@ -7,13 +7,13 @@ import { lockRun } from "../store/queries/lock-run.js";
 import type { Db } from "../store/queries/types.js";
 import { writeStep } from "../store/queries/write-step.js";
 import type { JobsTable, RunsTable, StepAttemptsTable } from "../store/tables.js";
+import { lockGroupOfRun, startNextInGroup } from "./concurrency-group.js";
 import type { ServiceContext } from "./context.js";
-import { startNextInGroup } from "./create-run.js";
 import type { WorkflowDefinition } from "./definition.js";
 import { definitionAt } from "./definitions.js";
-import { groupToLock, lockGroup } from "./group-lock.js";
 import { jobsFor } from "./jobs.js";
 import { runInfo, runState, secretMasker, stateChanges } from "./run-record.js";
+import type { UnitOfWork } from "./unit-of-work.js";
 
 export type Job = Selectable<JobsTable>;
 /** What names a job: enough to start or finish its task. */
@@ -37,51 +37,50 @@ const taskOf = (job: JobKey): Task => ({
 });
 
 /**
- * Marks a claimed job's task as started in the run's state. Undefined when the task must not run (the
- * run was cancelled or the task is stale); the job is then dropped.
+ * Marks a claimed job's task as started in the run's state, in the caller's unit of work. Undefined when
+ * the task must not run (the run was cancelled or the task is stale); the job is then dropped.
  */
 export async function startTask(
   ctx: ServiceContext,
+  { db: tx }: UnitOfWork,
   job: JobKey,
   workerId: string,
 ): Promise<ClaimedTask | undefined> {
-  return ctx.database.db.transaction().execute(async (tx) => {
-    const run = await lockRun(tx, ctx.database.dialect, job.run_id);
-    if (!run || run.state_json === "null") {
-      await deleteJob(tx, job.id);
-      return undefined;
-    }
-    const definition = await definitionAt(tx, run.revision);
-    const info = runInfo(run, ctx.box);
-    const planner = new Planner(definition.workflow, info);
-    const state = runState(run);
-    const task = taskOf(job);
-    const now = ctx.now();
-    if (!planner.claim(state, task, now)) {
-      // This worker's own start, repeated because the answer to its commit was lost (a dropped
-      // connection): the task runs already in the state and the job is still held by this worker.
-      // Dropping the job here would leave the step running in the state with nothing to run it.
-      if (await heldBy(tx, job, workerId, state)) return { job, task, run, definition, info, state };
-      await deleteJob(tx, job.id);
-      return undefined;
-    }
-    await writeStep(tx, ctx.database.dialect, {
-      runId: run.id,
-      run: stateChanges(run, state, now, { started: true }),
-      attempts: [startRow(job, workerId, now)],
-    });
-    await recordDeployment(tx, run, definition, info, state, task, now);
-    if (run.started_at === null)
-      await queueRunNotifications(ctx, tx, {
-        row: run,
-        workflow: definition.workflow,
-        info,
-        state,
-        now,
-        started: true,
-      });
-    return { job, task, run, definition, info, state };
+  const run = await lockRun(tx, ctx.database.dialect, job.run_id);
+  if (!run || run.state_json === "null") {
+    await deleteJob(tx, job.id);
+    return undefined;
+  }
+  const definition = await definitionAt(tx, run.revision);
+  const info = runInfo(run, ctx.box);
+  const planner = new Planner(definition.workflow, info);
+  const state = runState(run);
+  const task = taskOf(job);
+  const now = ctx.now();
+  if (!planner.claim(state, task, now)) {
+    // This worker's own start, repeated because the answer to its commit was lost (a dropped
+    // connection): the task runs already in the state and the job is still held by this worker.
+    // Dropping the job here would leave the step running in the state with nothing to run it.
+    if (await heldBy(tx, job, workerId, state)) return { job, task, run, definition, info, state };
+    await deleteJob(tx, job.id);
+    return undefined;
+  }
+  await writeStep(tx, ctx.database.dialect, {
+    runId: run.id,
+    run: stateChanges(run, state, now, { started: true }),
+    attempts: [startRow(job, workerId, now)],
   });
+  await recordDeployment(tx, run, definition, info, state, task, now);
+  if (run.started_at === null)
+    await queueRunNotifications(ctx, tx, {
+      row: run,
+      workflow: definition.workflow,
+      info,
+      state,
+      now,
+      started: true,
+    });
+  return { job, task, run, definition, info, state };
 }
 
 async function heldBy(tx: Db, job: JobKey, workerId: string, state: RunState): Promise<boolean> {
@@ -140,111 +139,101 @@ export interface FinishOptions {
 }
 
 /**
- * Records how a task ended and queues what became ready, in one transaction under the run's row lock:
- * no central orchestrator, and two steps finishing at once never lose or duplicate a successor.
+ * Records how a task ended and queues what became ready, in the caller's unit of work, under the run's
+ * row lock: no central orchestrator, and two steps finishing at once never lose or duplicate a successor.
  */
 export async function finishTask(
   ctx: ServiceContext,
+  unit: UnitOfWork,
   job: JobKey,
   outcome: TaskOutcome,
   workerId: string | null,
   options: FinishOptions = {},
 ): Promise<ClaimedTask | undefined> {
-  let notify = false;
-  let payload = "";
-  const taken = await ctx.database.db.transaction().execute(async (tx) => {
-    // The run may end here and start the next run of its group: lock the group first (see lockGroup).
-    const group =
-      options.group !== undefined && ctx.database.dialect === "postgres"
-        ? options.group
-        : await groupToLock(tx, ctx.database.dialect, job.run_id);
-    if (group) await lockGroup(tx, ctx.database.dialect, group);
-    const run = await lockRun(tx, ctx.database.dialect, job.run_id);
-    // Gone already: a reaper took this job from a worker it thought lost, or the reverse. First one wins.
-    // Fenced by worker and attempt (a job row is one attempt): a late result of a superseded try, or of
-    // a job handed to another worker since, changes nothing.
-    const fence = {
-      ...(workerId !== null ? { workerId } : {}),
-      ...(options.expiredBefore !== undefined ? { expiredBefore: options.expiredBefore } : {}),
-    };
-    if (!(await deleteJob(tx, job.id, fence))) return undefined;
-    if (!run || run.state_json === "null") return undefined;
-    const definition = await definitionAt(tx, run.revision);
-    const info = runInfo(run, ctx.box);
-    // Outputs that carry a secret are masked before they are stored, as GitHub Actions redacts them.
-    const masker = secretMasker(definition.workflow, info);
-    for (const secret of options.secrets ?? []) masker.add(secret);
-    const safe: TaskOutcome = {
-      ...outcome,
-      outputs: Object.fromEntries(
-        Object.entries(outcome.outputs ?? {}).map(([k, v]) => [
-          k,
-          typeof v === "string" ? masker.mask(v) : v,
-        ]),
-      ),
-      ...(outcome.error ? { error: masker.mask(outcome.error) } : {}),
-    };
-    const planner = new Planner(definition.workflow, info);
-    const state = runState(run);
-    const now = ctx.now();
-    const next = planner.finish(state, taskOf(job), safe);
-    await queueRunNotifications(ctx, tx, {
-      row: run,
-      workflow: definition.workflow,
-      info,
-      state,
-      now,
-      newGates: stampGates(state, now),
-    });
-    const attempts: Insertable<StepAttemptsTable>[] = [
-      {
-        run_id: run.id,
-        step: job.step,
-        item_index: job.item_index,
-        attempt: job.attempt,
-        status: outcome.status,
-        exit_code: outcome.exitCode ?? null,
-        worker_id: workerId,
-        error: safe.error ?? null,
-        started_at: outcome.startedAt ?? null,
-        finished_at: outcome.finishedAt ?? now,
-      },
-    ];
-    const rows = jobsFor(run.id, definition.workflow, next, now, definition.actions);
-    const take = options.take;
-    const mine = take
-      ? rows.findIndex(
-          (row, i) =>
-            next[i]?.delayMs === 0 &&
-            (JSON.parse(row.labels_json) as string[]).every((label) => take.labels.includes(label)),
-        )
-      : -1;
-    const task = next[mine];
-    const mineRow = take && task && planner.claim(state, task, now) ? rows.splice(mine, 1)[0] : undefined;
-    if (take && mineRow) attempts.push(startRow(mineRow, take.workerId, now));
-    // One statement on Postgres: this step's end, the successor's start, the queued jobs, the run.
-    const takenJob = await writeStep(tx, ctx.database.dialect, {
-      runId: run.id,
-      run: stateChanges(run, state, now, { masker, ...(mineRow ? { started: true } : {}) }),
-      attempts,
-      enqueue: rows,
-      ...(take && mineRow
-        ? { take: { job: mineRow, workerId: take.workerId, leaseUntil: take.leaseUntil } }
-        : {}),
-    });
-    if (mineRow && task) await recordDeployment(tx, run, definition, info, state, task, now);
-    const claimed: ClaimedTask | undefined =
-      takenJob && task ? { job: takenJob, task, run, definition, info, state } : undefined;
-    notify = rows.length > 0;
-    // A retry waiting out its delay: the notification says when it becomes due, so idle workers wake
-    // then without asking the queue after every notification (see Worker.claimLoop).
-    const due = rows.map((row) => Number(row.available_at)).filter((at) => at > now);
-    if (due.length > 0) payload = String(Math.min(...due));
-    if (state.status !== "running" && run.concurrency_group) {
-      notify = (await startNextInGroup(ctx, tx, run.concurrency_group)) || notify;
-    }
-    return claimed;
+  const tx = unit.db;
+  // The run may end here and start the next run of its group: lock the group first (see lockGroupOfRun).
+  await lockGroupOfRun(unit, job.run_id, options.group);
+  const run = await lockRun(tx, ctx.database.dialect, job.run_id);
+  // Gone already: a reaper took this job from a worker it thought lost, or the reverse. First one wins.
+  // Fenced by worker and attempt (a job row is one attempt): a late result of a superseded try, or of
+  // a job handed to another worker since, changes nothing.
+  const fence = {
+    ...(workerId !== null ? { workerId } : {}),
+    ...(options.expiredBefore !== undefined ? { expiredBefore: options.expiredBefore } : {}),
+  };
+  if (!(await deleteJob(tx, job.id, fence))) return undefined;
+  if (!run || run.state_json === "null") return undefined;
+  const definition = await definitionAt(tx, run.revision);
+  const info = runInfo(run, ctx.box);
+  // Outputs that carry a secret are masked before they are stored, as GitHub Actions redacts them.
+  const masker = secretMasker(definition.workflow, info);
+  for (const secret of options.secrets ?? []) masker.add(secret);
+  const safe: TaskOutcome = {
+    ...outcome,
+    outputs: Object.fromEntries(
+      Object.entries(outcome.outputs ?? {}).map(([k, v]) => [k, typeof v === "string" ? masker.mask(v) : v]),
+    ),
+    ...(outcome.error ? { error: masker.mask(outcome.error) } : {}),
+  };
+  const planner = new Planner(definition.workflow, info);
+  const state = runState(run);
+  const now = ctx.now();
+  const next = planner.finish(state, taskOf(job), safe);
+  await queueRunNotifications(ctx, tx, {
+    row: run,
+    workflow: definition.workflow,
+    info,
+    state,
+    now,
+    newGates: stampGates(state, now),
   });
-  if (notify) await ctx.notifier.notify("jobs", payload);
-  return taken;
+  const attempts: Insertable<StepAttemptsTable>[] = [
+    {
+      run_id: run.id,
+      step: job.step,
+      item_index: job.item_index,
+      attempt: job.attempt,
+      status: outcome.status,
+      exit_code: outcome.exitCode ?? null,
+      worker_id: workerId,
+      error: safe.error ?? null,
+      started_at: outcome.startedAt ?? null,
+      finished_at: outcome.finishedAt ?? now,
+    },
+  ];
+  const rows = jobsFor(run.id, definition.workflow, next, now, definition.actions);
+  const take = options.take;
+  const mine = take
+    ? rows.findIndex(
+        (row, i) =>
+          next[i]?.delayMs === 0 &&
+          (JSON.parse(row.labels_json) as string[]).every((label) => take.labels.includes(label)),
+      )
+    : -1;
+  const task = next[mine];
+  const mineRow = take && task && planner.claim(state, task, now) ? rows.splice(mine, 1)[0] : undefined;
+  if (take && mineRow) attempts.push(startRow(mineRow, take.workerId, now));
+  // One statement on Postgres: this step's end, the successor's start, the queued jobs, the run.
+  const takenJob = await writeStep(tx, ctx.database.dialect, {
+    runId: run.id,
+    run: stateChanges(run, state, now, { masker, ...(mineRow ? { started: true } : {}) }),
+    attempts,
+    enqueue: rows,
+    ...(take && mineRow
+      ? { take: { job: mineRow, workerId: take.workerId, leaseUntil: take.leaseUntil } }
+      : {}),
+  });
+  if (mineRow && task) await recordDeployment(tx, run, definition, info, state, task, now);
+  const claimed: ClaimedTask | undefined =
+    takenJob && task ? { job: takenJob, task, run, definition, info, state } : undefined;
+  let notify = rows.length > 0;
+  // A retry waiting out its delay: the notification says when it becomes due, so idle workers wake
+  // then without asking the queue after every notification (see Worker.claimLoop).
+  const due = rows.map((row) => Number(row.available_at)).filter((at) => at > now);
+  const payload = due.length > 0 ? String(Math.min(...due)) : "";
+  if (state.status !== "running" && run.concurrency_group) {
+    notify = (await startNextInGroup(ctx, tx, run.concurrency_group)) || notify;
+  }
+  if (notify) unit.notify("jobs", payload);
+  return claimed;
 }

@@ -2,6 +2,7 @@ import { formatProblem, inputsJsonSchema } from "@gantry/core";
 import { redactUrl } from "../git/run-git.js";
 import type { ServiceContext } from "../service/context.js";
 import { definitionOf, sha256 } from "../service/definition.js";
+import { withUnitOfWork } from "../service/unit-of-work.js";
 import { putBundle } from "../store/queries/bundles.js";
 import { upsertSource } from "../store/queries/source-upsert.js";
 import { deleteWorkflows, ownersOf, workflowsOfSource } from "../store/queries/source-workflows.js";
@@ -36,7 +37,7 @@ export async function activateRevision(
     }),
   );
   const now = ctx.now();
-  return ctx.database.db.transaction().execute(async (tx) => {
+  return withUnitOfWork(ctx, async ({ db: tx }) => {
     const owners = await ownersOf(
       tx,
       prepared.map((w) => w.name),

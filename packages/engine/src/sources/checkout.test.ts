@@ -3,11 +3,11 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BUILTIN_USES, builtinActionDir } from "../git/builtin-actions.js";
 import { loadWorkflow } from "../loader/load-workflow.js";
-import { createRun } from "../service/create-run.js";
 import { definitionAt } from "../service/definitions.js";
 import { getWorkflow } from "../store/queries/get-workflow.js";
 import { sqliteDatabase } from "../testing/databases.js";
 import { gitRemote } from "../testing/git-repos.js";
+import { createRunInUnit } from "../testing/operations.js";
 import { type Harness, openHarness } from "../testing/service-harness.js";
 import { withCheckoutDefaults } from "./checkout-defaults.js";
 import { SourceSyncer } from "./syncer.js";
@@ -167,14 +167,14 @@ describe("examples/node-ci.yaml from a git source (real repository, real runs)",
     repo.push("feature");
     repo.git("checkout", "--quiet", "main");
 
-    const pr = await createRun(h.ctx, {
+    const pr = await createRunInUnit(h.ctx, {
       workflow: "node-ci",
       github: { event_name: "pull_request", sha: feature },
     });
     const prRun = await h.waitForRun(pr.id, ["succeeded", "failed"], 60_000);
     expect(JSON.parse(prRun.outputs_json ?? "{}").commit).toBe(feature);
 
-    const manual = await createRun(h.ctx, { workflow: "node-ci" });
+    const manual = await createRunInUnit(h.ctx, { workflow: "node-ci" });
     const manualRun = await h.waitForRun(manual.id, ["succeeded", "failed"], 60_000);
     expect(manualRun.commit_sha).toBeTruthy();
     // The test step fails at main's head (the broken commit), but build checks out and reports it.

@@ -5,6 +5,7 @@ import type { LoadOptions } from "../loader/load-workflow.js";
 import { syncSchedules } from "../scheduler/sync.js";
 import type { ServiceContext } from "../service/context.js";
 import { definitionOf, sha256 } from "../service/definition.js";
+import { withUnitOfWork } from "../service/unit-of-work.js";
 import { putBundle } from "../store/queries/bundles.js";
 import { deleteWorkflows, ownersOf, workflowsOfSource } from "../store/queries/source-workflows.js";
 import { upsertWorkflow } from "../store/queries/upsert-workflow.js";
@@ -123,7 +124,7 @@ export class FolderSource {
         return { name, file, loaded, definitionJson, bundles, revision: sha256(definitionJson) };
       }),
     );
-    const outcome = await this.ctx.database.db.transaction().execute(async (tx) => {
+    const outcome = await withUnitOfWork(this.ctx, async ({ db: tx }) => {
       const owners = await ownersOf(
         tx,
         prepared.map((w) => w.name),
@@ -160,7 +161,7 @@ export class FolderSource {
       return { errors: [] as string[], removed };
     });
     if (outcome.errors.length > 0) return this.refuse(outcome.errors, checkedAt);
-    await syncSchedules(this.ctx);
+    await withUnitOfWork(this.ctx, (tx) => syncSchedules(this.ctx, tx));
     const workflows = prepared.map((w) => w.name).sort();
     this.current = { dir: this.dir, state: "ok", checkedAt, loadedAt: checkedAt, errors: [], workflows };
     this.options.onEvent?.({ type: "loaded", dir: this.dir, workflows, removed: outcome.removed });

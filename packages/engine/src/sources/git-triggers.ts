@@ -8,7 +8,7 @@ import {
 } from "@gantry/core";
 import { SECRETS_WITHHELD } from "../run/withheld-secrets.js";
 import type { ServiceContext } from "../service/context.js";
-import { createRun } from "../service/create-run.js";
+import { startRun } from "../service/create-run.js";
 import { definitionAt } from "../service/definitions.js";
 import { getWorkflow } from "../store/queries/get-workflow.js";
 import { workflowsOfSource } from "../store/queries/source-workflows.js";
@@ -63,12 +63,13 @@ export async function startGitEventRuns(ctx: ServiceContext, event: GitEvent): P
     // unless the workflow says otherwise. Set here, after the payload, so a payload cannot set it.
     const withheld = fork && (filter?.forks as { secrets?: boolean } | undefined)?.secrets !== true;
     try {
-      const run = await createRun(ctx, {
+      const request = {
         workflow: name,
         revision: row.revision,
         trigger: { ...trigger, [SECRETS_WITHHELD]: withheld },
         github,
-      });
+      };
+      const run = await startRun(ctx, request);
       started.push({ workflow: name, ...run });
     } catch (error) {
       started.push({ workflow: name, error: (error as Error).message });

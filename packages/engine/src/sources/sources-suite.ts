@@ -4,7 +4,6 @@ import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { LocalNotifier } from "../queue/notifier.js";
 import type { ServiceContext } from "../service/context.js";
-import { createRun } from "../service/create-run.js";
 import { SecretBox } from "../service/secret-box.js";
 import type { Database } from "../store/database.js";
 import { getRun } from "../store/queries/get-run.js";
@@ -13,6 +12,7 @@ import { claimGitEvent } from "../store/queries/git-event-insert.js";
 import { listWorkflows } from "../store/queries/list-workflows.js";
 import { listSchedules } from "../store/queries/schedule-list.js";
 import { gitRemote, startGitDaemon } from "../testing/git-repos.js";
+import { createRunInUnit } from "../testing/operations.js";
 import { tempDir } from "../testing/temp-dir.js";
 import type { SourceConfig } from "./config.js";
 import { SourceSyncer, type SyncerEvent } from "./syncer.js";
@@ -84,7 +84,7 @@ export function describeSources(label: string, openDatabase: () => Promise<Datab
       });
       expect(status?.lastSyncAt).toBeGreaterThan(0);
 
-      const run = await createRun(ctx, { workflow: "greet" });
+      const run = await createRunInUnit(ctx, { workflow: "greet" });
       const row = await getRun(database.db, run.id);
       expect(row).toMatchObject({ source: "app", commit_sha: first });
 

@@ -3,6 +3,7 @@ import { GitCache } from "../git/cache.js";
 import { redactUrl, runGit } from "../git/run-git.js";
 import { syncSchedules } from "../scheduler/sync.js";
 import type { ServiceContext } from "../service/context.js";
+import { withUnitOfWork } from "../service/unit-of-work.js";
 import { claimGitEvent } from "../store/queries/git-event-insert.js";
 import { getSource, listSources } from "../store/queries/source-get.js";
 import type { SourceRow } from "../store/queries/source-tables.js";
@@ -229,7 +230,7 @@ export class SourceSyncer {
     if (revision.problems.length > 0) return fail(revision.problems.map(formatProblem), head.commit);
     const activation = await activateRevision(this.ctx, source, head.commit, revision);
     if (!activation.activated) return fail(activation.errors, head.commit);
-    await syncSchedules(this.ctx);
+    await withUnitOfWork(this.ctx, (tx) => syncSchedules(this.ctx, tx));
     this.options.onEvent?.({
       type: "activated",
       source: source.name,

@@ -1,6 +1,7 @@
 import type BetterSqlite3 from "better-sqlite3";
 import { Kysely, type Migration, Migrator, PostgresDialect, SqliteDialect, sql } from "kysely";
 import type pg from "pg";
+import type { Dialect } from "./dialect.js";
 import * as initial from "./migrations/0001-initial.js";
 import * as logs from "./migrations/0002-logs.js";
 import * as schedules from "./migrations/0003-schedules.js";
@@ -15,7 +16,7 @@ import * as triggerNotes from "./migrations/0014-trigger-notes.js";
 import * as agents from "./migrations/0021-agents.js";
 import type { Tables } from "./tables.js";
 
-export type Dialect = "sqlite" | "postgres";
+export type { Dialect } from "./dialect.js";
 
 export interface Database {
   db: Kysely<Tables>;

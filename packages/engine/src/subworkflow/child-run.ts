@@ -7,9 +7,10 @@ import {
 } from "@gantry/core";
 import type { Selectable } from "kysely";
 import { InvalidInputError, NotFoundError, type ServiceContext } from "../service/context.js";
-import { createRun } from "../service/create-run.js";
+import { startRun } from "../service/create-run.js";
 import type { WorkflowDefinition } from "../service/definition.js";
 import { type ClaimedTask, finishTask } from "../service/tasks.js";
+import { withUnitOfWork } from "../service/unit-of-work.js";
 import { getRun } from "../store/queries/get-run.js";
 import type { RunsTable } from "../store/tables.js";
 
@@ -49,11 +50,14 @@ export async function startChildRun(
   const spec = definition.workflow.steps[task.step];
   const name = subWorkflowName(spec?.uses) as string;
   const fail = (error: string) =>
-    finishTask(
-      ctx,
-      job,
-      { status: "failed", exitCode: null, error, retryable: false, finishedAt: ctx.now() },
-      workerId,
+    withUnitOfWork(ctx, (tx) =>
+      finishTask(
+        ctx,
+        tx,
+        job,
+        { status: "failed", exitCode: null, error, retryable: false, finishedAt: ctx.now() },
+        workerId,
+      ),
     );
   const depth = Number((info.trigger as Partial<WorkflowCallTrigger>).depth ?? 0) + 1;
   if (depth > MAX_SUB_WORKFLOW_DEPTH) {
@@ -82,7 +86,7 @@ export async function startChildRun(
       depth,
       ...(Object.keys(secretRefs).length > 0 ? { secret_refs: secretRefs } : {}),
     };
-    child = await createRun(ctx, { workflow: name, inputs, trigger, parentRunId: job.run_id });
+    child = await startRun(ctx, { workflow: name, inputs, trigger, parentRunId: job.run_id });
   } catch (error) {
     const why =
       error instanceof InvalidInputError || error instanceof NotFoundError
@@ -118,7 +122,7 @@ export async function completeParent(ctx: ServiceContext, childId: string): Prom
     .where("attempt", "=", trigger.parent_attempt as number)
     .executeTakeFirst();
   if (!job) return;
-  await finishTask(ctx, job, childOutcome(child), null);
+  await withUnitOfWork(ctx, (tx) => finishTask(ctx, tx, job, childOutcome(child), null));
   // The parent may have ended with this step, and be a child itself: the end travels up.
   await completeParent(ctx, trigger.parent_run);
 }

@@ -1,10 +1,10 @@
 import path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { LocalRunner } from "../runners/local/local-runner.js";
-import { createRun } from "../service/create-run.js";
 import { registerFolder } from "../service/register-folder.js";
 import { listStepSummaries } from "../store/queries/step-summaries.js";
 import { sqliteDatabase } from "../testing/databases.js";
+import { createRunInUnit } from "../testing/operations.js";
 import { type Harness, openHarness } from "../testing/service-harness.js";
 import { SUMMARY_CUT_NOTE, SUMMARY_LIMIT_BYTES } from "./limits.js";
 
@@ -51,7 +51,7 @@ describe("step summaries", () => {
       const runner = new LocalRunner({ tmpRoot: h.tmp.dir, spawner });
       try {
         await h.worker({ runner });
-        const { id } = await createRun(h.ctx, { workflow: "summaries", inputs: {} });
+        const { id } = await createRunInUnit(h.ctx, { workflow: "summaries", inputs: {} });
         const row = await h.waitForRun(id, ["succeeded", "failed"], 30_000);
         expect(row.status).toBe("succeeded");
         const rows = await listStepSummaries(h.database.db, id);

@@ -1,9 +1,9 @@
 import { randomUUID } from "node:crypto";
 import { type EventTriggerKind, emptyInputsNote, eventTrigger, mapEventInputsReport } from "@gantry/core";
-import { isDatabaseError, isUniqueViolation } from "../scheduler/fire.js";
-import { contextInTransaction } from "../scheduler/in-transaction.js";
 import type { ServiceContext } from "../service/context.js";
 import { createRun } from "../service/create-run.js";
+import { withUnitOfWork } from "../service/unit-of-work.js";
+import { isDatabaseError, isUniqueViolation } from "../store/database-errors.js";
 import { setTriggerCheckpoints } from "../store/queries/trigger-checkpoints.js";
 import { getTriggerEvent, insertTriggerEvent } from "../store/queries/trigger-events.js";
 import { insertTriggerNote } from "../store/queries/trigger-notes.js";
@@ -62,13 +62,10 @@ export async function deliverEvent(
   let failure: Error;
   try {
     const { inputs, empty } = mapEventInputsReport(target.inputs, trigger);
-    const flushes: Array<() => Promise<void>> = [];
-    const runId = await db.transaction().execute(async (tx) => {
-      const { ctx: inTx, flush } = contextInTransaction(ctx, tx);
-      flushes.push(flush);
-      const run = await createRun(inTx, { workflow: target.workflow, inputs, trigger });
+    const runId = await withUnitOfWork(ctx, async (tx) => {
+      const run = await createRun(ctx, tx, { workflow: target.workflow, inputs, trigger });
       const now = ctx.now();
-      await insertTriggerEvent(tx, {
+      await insertTriggerEvent(tx.db, {
         trigger_id: target.id,
         event_key: key,
         status: "started",
@@ -76,11 +73,10 @@ export async function deliverEvent(
         error: null,
         received_at: now,
       });
-      if (event.checkpoint) await setTriggerCheckpoints(tx, target.id, event.checkpoint, now);
-      await countTriggerEvent(tx, target.id, { at: now, runId: run.id, failed: false });
+      if (event.checkpoint) await setTriggerCheckpoints(tx.db, target.id, event.checkpoint, now);
+      await countTriggerEvent(tx.db, target.id, { at: now, runId: run.id, failed: false });
       return run.id;
     });
-    for (const flush of flushes) await flush();
     if (empty.length > 0) {
       await note(ctx, {
         trigger_id: target.id,
@@ -145,7 +141,7 @@ async function recordFailure(
   message: string,
   checkpoint: Record<string, string> | undefined,
 ): Promise<void> {
-  await ctx.database.db.transaction().execute(async (tx) => {
+  await withUnitOfWork(ctx, async ({ db: tx }) => {
     const now = ctx.now();
     await insertTriggerEvent(tx, {
       trigger_id: target.id,

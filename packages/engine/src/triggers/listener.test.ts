@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { LeaseLike } from "../scheduler/lease.js";
+import { withUnitOfWork } from "../service/unit-of-work.js";
 import { sqliteDatabase } from "../testing/databases.js";
 import { waitFor } from "../testing/wait-for.js";
 import { TriggerListener } from "./listener.js";
@@ -20,7 +21,7 @@ async function registerW() {
   await f.register({
     "w.yaml": 'name: w\non:\n  mqtt: {url: "mqtt://x", topic: t}\nsteps:\n  a: {run: "true"}\n',
   });
-  await syncTriggers(f.ctx);
+  await withUnitOfWork(f.ctx, (tx) => syncTriggers(f.ctx, tx));
 }
 
 describe("a trigger's listener", () => {

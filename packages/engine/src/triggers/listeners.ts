@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import os from "node:os";
 import type { EventTriggerKind } from "@gantry/core";
 import type { ServiceContext } from "../service/context.js";
+import { withUnitOfWork } from "../service/unit-of-work.js";
 import { listTriggers } from "../store/queries/trigger-list.js";
 import { onTriggersChanged } from "./changes.js";
 import { type ListenerEvent, type ListenerOptions, TriggerListener } from "./listener.js";
@@ -69,7 +70,7 @@ export class TriggerListeners {
         .execute();
       const signature = rows.map((r) => `${r.name}@${r.revision}`).join("\n");
       if (signature !== this.workflowsSignature) {
-        await syncTriggers(this.ctx);
+        await withUnitOfWork(this.ctx, (tx) => syncTriggers(this.ctx, tx));
         this.workflowsSignature = signature;
       }
     }

@@ -1,7 +1,9 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: workflows in these tests are full of ${{ }}.
 import { afterAll, describe, expect, it } from "vitest";
 import { loadWorkflow } from "../loader/load-workflow.js";
+import { withUnitOfWork } from "../service/unit-of-work.js";
 import { sqliteDatabase } from "../testing/databases.js";
+import { createRunInUnit } from "../testing/operations.js";
 import { tempDir } from "../testing/temp-dir.js";
 import { waitFor } from "../testing/wait-for.js";
 import { deliverEvent } from "./deliver.js";
@@ -48,14 +50,18 @@ describe("event trigger entries and sync", () => {
 
   it("syncs the triggers table with the registered workflows", async () => {
     await f.register({ "consumer.yaml": consumer });
-    const first = await syncTriggers(f.ctx);
+    const first = await withUnitOfWork(f.ctx, (tx) => syncTriggers(f.ctx, tx));
     expect(first.added).toEqual(["consumer:rabbitmq:0"]);
     const status = await f.status("consumer:rabbitmq:0");
     expect(status).toMatchObject({ workflow: "consumer", kind: "rabbitmq", state: "stopped", events: 0 });
     await f.register({ "consumer.yaml": consumer.replace("queue: orders", "queue: orders2") });
-    expect((await syncTriggers(f.ctx)).changed).toEqual(["consumer:rabbitmq:0"]);
+    expect((await withUnitOfWork(f.ctx, (tx) => syncTriggers(f.ctx, tx))).changed).toEqual([
+      "consumer:rabbitmq:0",
+    ]);
     await f.register({ "consumer.yaml": consumer.replace(/on:[\s\S]*steps:/, "steps:") });
-    expect((await syncTriggers(f.ctx)).removed).toEqual(["consumer:rabbitmq:0"]);
+    expect((await withUnitOfWork(f.ctx, (tx) => syncTriggers(f.ctx, tx))).removed).toEqual([
+      "consumer:rabbitmq:0",
+    ]);
   });
 });
 
@@ -69,7 +75,7 @@ describe("delivering an event", () => {
 
   it("starts a run with the mapped inputs and the event as trigger; a repeated key starts none", async () => {
     await f.register({ "consumer.yaml": consumer });
-    await syncTriggers(f.ctx);
+    await withUnitOfWork(f.ctx, (tx) => syncTriggers(f.ctx, tx));
     const first = await deliverEvent(f.ctx, target, {
       payload: { id: 5 },
       meta: { queue: "orders" },
@@ -130,7 +136,7 @@ steps:
 
   it("notes a dropped duplicate and a text payload that left an input to its default", async () => {
     await f.register({ "lenient.yaml": lenient });
-    await syncTriggers(f.ctx);
+    await withUnitOfWork(f.ctx, (tx) => syncTriggers(f.ctx, tx));
     const first = await deliverEvent(f.ctx, target, { payload: "not json", meta: {}, key: "t1" });
     expect(first.status).toBe("started");
     const runId = first.status === "started" ? first.runId : "";
@@ -189,10 +195,9 @@ steps:
     await f.waitForState("deploy:workflow:0", "connected");
     await f.waitForState("notify:workflow:0", "connected");
     await f.h.worker();
-    const { createRun } = await import("../service/create-run.js");
-    const ok = await createRun(f.ctx, { workflow: "build" });
+    const ok = await createRunInUnit(f.ctx, { workflow: "build" });
     await f.h.waitForRun(ok.id, ["succeeded"]);
-    const bad = await createRun(f.ctx, { workflow: "build", inputs: { fail: true } });
+    const bad = await createRunInUnit(f.ctx, { workflow: "build", inputs: { fail: true } });
     await f.h.waitForRun(bad.id, ["failed"]);
     const deploys = await f.waitForRuns("deploy", 1);
     expect(deploys[0]).toMatchObject({
@@ -205,7 +210,7 @@ steps:
     await f.stopAll();
     await f.listeners();
     await f.waitForState("deploy:workflow:0", "connected");
-    const again = await createRun(f.ctx, { workflow: "build" });
+    const again = await createRunInUnit(f.ctx, { workflow: "build" });
     await f.h.waitForRun(again.id, ["succeeded"]);
     const after = await f.waitForRuns("deploy", 2);
     expect(after.map((r) => r.trigger.run_id)).toEqual([ok.id, again.id]);
@@ -221,7 +226,7 @@ steps:
   a: {run: "true"}
 `,
     });
-    await syncTriggers(f.ctx);
+    await withUnitOfWork(f.ctx, (tx) => syncTriggers(f.ctx, tx));
     await f.h.worker();
     // The listener as TriggerListeners makes it, with a short poll (not offered in YAML).
     const { TriggerListener } = await import("./listener.js");
@@ -246,8 +251,7 @@ steps:
     });
     listener.start();
     try {
-      const { createRun } = await import("../service/create-run.js");
-      await createRun(f.ctx, { workflow: "loop" });
+      await createRunInUnit(f.ctx, { workflow: "loop" });
       await waitFor(
         () => f.events.some((e) => e.type === "error" && /link 11 of a chain/.test(e.error.message)),
         {

@@ -5,12 +5,12 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PgNotifier } from "../queue/pg-notifier.js";
 import { LocalRunner } from "../runners/local/local-runner.js";
 import type { ServiceContext } from "../service/context.js";
-import { createRun } from "../service/create-run.js";
 import { registerFolder } from "../service/register-folder.js";
 import { SecretBox } from "../service/secret-box.js";
 import { type Database, openDatabase } from "../store/database.js";
 import { getRun } from "../store/queries/get-run.js";
 import { postgresDatabase } from "../testing/databases.js";
+import { createRunInUnit } from "../testing/operations.js";
 import { tempDir } from "../testing/temp-dir.js";
 import { waitFor } from "../testing/wait-for.js";
 import { createWorker } from "./create-worker.js";
@@ -99,7 +99,7 @@ describe("wide fan-in on PostgreSQL with several workers", () => {
   it(`runs join exactly once after ${WIDTH} parallel steps, ${ROUNDS} times in a row`, async () => {
     const expectedSum = String((WIDTH * (WIDTH - 1)) / 2);
     for (let round = 0; round < ROUNDS; round++) {
-      const { id } = await createRun(ctx, { workflow: "fan-in" });
+      const { id } = await createRunInUnit(ctx, { workflow: "fan-in" });
       const row = await waitFor(
         async () => {
           const run = await getRun(database.db, id);

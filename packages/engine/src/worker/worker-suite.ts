@@ -10,17 +10,15 @@ import type {
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { LocalRunner } from "../runners/local/local-runner.js";
 import { RunnerRouter } from "../runners/router.js";
-import { cancelRun } from "../service/cancel-run.js";
-import { createRun } from "../service/create-run.js";
 import { reapExpiredJobs } from "../service/reaper.js";
 import { registerFolder } from "../service/register-folder.js";
 import { runState } from "../service/run-record.js";
-import { finishTask } from "../service/tasks.js";
 import type { Database } from "../store/database.js";
 import { claimJob } from "../store/queries/claim-job.js";
 import { expiredJobs } from "../store/queries/expired-jobs.js";
 import { getRun } from "../store/queries/get-run.js";
 import { runJobs } from "../store/queries/run-jobs.js";
+import { cancelRunInUnit, createRunInUnit, finishTaskInUnit } from "../testing/operations.js";
 import { type Harness, openHarness, runView } from "../testing/service-harness.js";
 import { waitFor } from "../testing/wait-for.js";
 
@@ -288,7 +286,7 @@ export function describeWorker(name: string, open: () => Promise<Database>): voi
 
     it("runs a run to succeeded with its outputs, recording each attempt", async () => {
       const worker = await h.worker();
-      const { id } = await createRun(h.ctx, { workflow: "greet", inputs: { who: "ada", times: 2 } });
+      const { id } = await createRunInUnit(h.ctx, { workflow: "greet", inputs: { who: "ada", times: 2 } });
       const row = await h.waitForRun(id, ["succeeded", "failed"]);
       expect(runView(row).outputs).toEqual({ greeting: "hello ada x2", loud: "HELLO ADA X2" });
       expect(row.status).toBe("succeeded");
@@ -305,7 +303,7 @@ export function describeWorker(name: string, open: () => Promise<Database>): voi
 
     it("runs a labelled step only on a worker with the labels", async () => {
       await h.worker({ labels: ["linux"] });
-      const { id } = await createRun(h.ctx, { workflow: "labels" });
+      const { id } = await createRunInUnit(h.ctx, { workflow: "labels" });
       await waitFor(async () => (await h.attempts(id, "anywhere"))[0]?.status === "succeeded", {
         what: "the unlabelled step",
       });
@@ -325,7 +323,7 @@ export function describeWorker(name: string, open: () => Promise<Database>): voi
       const workers = [await h.worker(), await h.worker()];
       const ids = await Promise.all(
         [1, 2, 3, 4, 5].map(
-          async (n) => (await createRun(h.ctx, { workflow: "greet", inputs: { who: `w${n}` } })).id,
+          async (n) => (await createRunInUnit(h.ctx, { workflow: "greet", inputs: { who: `w${n}` } })).id,
         ),
       );
       for (const id of ids) {
@@ -340,7 +338,7 @@ export function describeWorker(name: string, open: () => Promise<Database>): voi
 
     it("sends a step only to a worker offering its runner type", async () => {
       await h.worker();
-      const { id } = await createRun(h.ctx, { workflow: "runner-types" });
+      const { id } = await createRunInUnit(h.ctx, { workflow: "runner-types" });
       await waitFor(async () => (await h.attempts(id, "here"))[0]?.status === "succeeded", {
         what: "the local step",
       });
@@ -437,7 +435,7 @@ runs:
 
       const cacheDir = path.join(h.tmp.dir, "bundle-cache");
       await h.worker({ cacheDir });
-      const { id } = await createRun(h.ctx, { workflow: "uses-action" });
+      const { id } = await createRunInUnit(h.ctx, { workflow: "uses-action" });
       const row = await h.waitForRun(id, ["succeeded", "failed"]);
       expect(row.error).toBeNull();
       const outputs = runView(row).outputs!;
@@ -450,7 +448,7 @@ runs:
     it("retries a failing step after its delay, and fails a step whose attempts run out", async () => {
       // The poll is far longer than the retry delay: the worker must wake for the retry by itself.
       await h.worker({ pollMs: 60_000 });
-      const { id } = await createRun(h.ctx, { workflow: "retry" });
+      const { id } = await createRunInUnit(h.ctx, { workflow: "retry" });
       const row = await h.waitForRun(id, ["succeeded", "failed"], 8000);
       expect(row.status).toBe("succeeded");
       expect(runView(row).outputs).toEqual({ attempt: "2" });
@@ -472,7 +470,7 @@ runs:
       // worker goes to sleep. With a 60 s poll, only that notification can start the run in time.
       const slow = { ...h.database, db: h.database.db.withPlugin(slowClaims(300)) };
       await h.worker({ database: slow, pollMs: 60_000 });
-      const { id } = await createRun(h.ctx, { workflow: "trivial" });
+      const { id } = await createRunInUnit(h.ctx, { workflow: "trivial" });
       const row = await h.waitForRun(id, ["succeeded", "failed"], 5000);
       expect(row.status).toBe("succeeded");
     });
@@ -480,10 +478,10 @@ runs:
     it("cancels a running step within 5 s, and still runs the always() clean-up step", async () => {
       // Heartbeats every 300 ms: the clean-up step (1 s) outlives several of them.
       await h.worker({ leaseMs: 900 });
-      const { id } = await createRun(h.ctx, { workflow: "cancel" });
+      const { id } = await createRunInUnit(h.ctx, { workflow: "cancel" });
       await waitFor(() => existsSync(file("cancel-started")), { what: "the long step to start" });
       const cancelledAt = Date.now();
-      expect((await cancelRun(h.ctx, id)).status).toBe("cancelling");
+      expect((await cancelRunInUnit(h.ctx, id)).status).toBe("cancelling");
       const row = await h.waitForRun(id, ["cancelled", "failed", "succeeded"], 5000);
       expect(Date.now() - cancelledAt).toBeLessThan(5000);
       const view = runView(row);
@@ -495,17 +493,17 @@ runs:
       expect(existsSync(file("cancel-after-ran"))).toBe(false);
       expect((await h.attempts(id, "long")).map((a) => a.status)).toEqual(["cancelled"]);
       // Cancelling again is a no-op that reports the final status.
-      expect((await cancelRun(h.ctx, id)).status).toBe("cancelled");
+      expect((await cancelRunInUnit(h.ctx, id)).status).toBe("cancelled");
     });
 
     it("concurrency queue: a second run waits as pending until the first ends, then runs", async () => {
       await h.worker();
-      const first = await createRun(h.ctx, { workflow: "conc-queue" });
+      const first = await createRunInUnit(h.ctx, { workflow: "conc-queue" });
       await waitFor(() => lines(file("queue-order")).length === 1, { what: "the first run to start" });
-      const second = await createRun(h.ctx, { workflow: "conc-queue" });
+      const second = await createRunInUnit(h.ctx, { workflow: "conc-queue" });
       expect(second.status).toBe("pending");
       // Another group (another key) is not held up.
-      const other = await createRun(h.ctx, { workflow: "conc-queue", inputs: { key: "b" } });
+      const other = await createRunInUnit(h.ctx, { workflow: "conc-queue", inputs: { key: "b" } });
       expect(other.status).toBe("queued");
       await waitFor(() => lines(file("queue-order")).length === 2, {
         what: "the other group's run to start",
@@ -521,9 +519,9 @@ runs:
 
     it("concurrency skip: a second run is skipped while the first is active", async () => {
       await h.worker();
-      const first = await createRun(h.ctx, { workflow: "conc-skip" });
+      const first = await createRunInUnit(h.ctx, { workflow: "conc-skip" });
       await waitFor(() => lines(file("skip-order")).length === 1, { what: "the first run to start" });
-      const second = await createRun(h.ctx, { workflow: "conc-skip" });
+      const second = await createRunInUnit(h.ctx, { workflow: "conc-skip" });
       expect(second.status).toBe("skipped");
       const row = await getRun(h.database.db, second.id);
       expect(row).toMatchObject({ status: "skipped", concurrency_group: "skip-a" });
@@ -537,12 +535,12 @@ runs:
     it("concurrency cancel-running: a second run cancels the first, whose step stops within 5 s", async () => {
       // The default 30 s lease: the heartbeat's cancel check comes too late, only a notification is in time.
       await h.worker({ leaseMs: 30_000 });
-      const first = await createRun(h.ctx, { workflow: "conc-cancel-running" });
+      const first = await createRunInUnit(h.ctx, { workflow: "conc-cancel-running" });
       await waitFor(() => lines(file("cancel-running-order")).length === 1, {
         what: "the first run to start",
       });
       const cancelledAt = Date.now();
-      const second = await createRun(h.ctx, { workflow: "conc-cancel-running" });
+      const second = await createRunInUnit(h.ctx, { workflow: "conc-cancel-running" });
       expect(second.status).toBe("queued");
       expect((await h.waitForRun(first.id, ["cancelled", "failed", "succeeded"], 5000)).status).toBe(
         "cancelled",
@@ -557,10 +555,10 @@ runs:
 
     it("concurrency queue: cancelling a run that never started lets the next one in its group start", async () => {
       // No worker yet: the first run stays queued, the second pending behind it.
-      const first = await createRun(h.ctx, { workflow: "conc-queue", inputs: { key: "c" } });
-      const second = await createRun(h.ctx, { workflow: "conc-queue", inputs: { key: "c" } });
+      const first = await createRunInUnit(h.ctx, { workflow: "conc-queue", inputs: { key: "c" } });
+      const second = await createRunInUnit(h.ctx, { workflow: "conc-queue", inputs: { key: "c" } });
       expect([first.status, second.status]).toEqual(["queued", "pending"]);
-      expect((await cancelRun(h.ctx, first.id)).status).toBe("cancelled");
+      expect((await cancelRunInUnit(h.ctx, first.id)).status).toBe("cancelled");
       expect((await getRun(h.database.db, second.id))?.status).toBe("queued");
       writeFileSync(file("queue-gate"), "");
       await h.worker();
@@ -569,12 +567,12 @@ runs:
     });
 
     it("concurrency queue: a waiting run that ends as it starts frees the group for the next one", async () => {
-      const first = await createRun(h.ctx, { workflow: "conc-queue", inputs: { key: "e" } });
+      const first = await createRunInUnit(h.ctx, { workflow: "conc-queue", inputs: { key: "e" } });
       // Groups are global: another workflow waits in the same group, and every step of it is skipped.
-      const instant = await createRun(h.ctx, { workflow: "conc-skip-all", inputs: { key: "e" } });
-      const third = await createRun(h.ctx, { workflow: "conc-queue", inputs: { key: "e" } });
+      const instant = await createRunInUnit(h.ctx, { workflow: "conc-skip-all", inputs: { key: "e" } });
+      const third = await createRunInUnit(h.ctx, { workflow: "conc-queue", inputs: { key: "e" } });
       expect([first.status, instant.status, third.status]).toEqual(["queued", "pending", "pending"]);
-      await cancelRun(h.ctx, first.id);
+      await cancelRunInUnit(h.ctx, first.id);
       const ended = await getRun(h.database.db, instant.id);
       expect(ended).toMatchObject({ status: "succeeded" });
       expect(ended?.finished_at).not.toBeNull();
@@ -582,7 +580,7 @@ runs:
     });
 
     it("reaps a job whose lease ran out as a failed attempt, and a second worker finishes the run", async () => {
-      const { id } = await createRun(h.ctx, { workflow: "reap" });
+      const { id } = await createRunInUnit(h.ctx, { workflow: "reap" });
       // A worker that claims and then vanishes: it never starts the task nor renews the lease.
       const now = Date.now();
       const lost = await claimJob(
@@ -619,7 +617,7 @@ runs:
         database: { ...h.database, db: h.database.db.withPlugin(link.plugin) },
         leaseMs: 3000,
       });
-      const { id } = await createRun(h.ctx, { workflow: "lease-cut" });
+      const { id } = await createRunInUnit(h.ctx, { workflow: "lease-cut" });
       await waitFor(() => lines(file("lease-cut-starts")).length === 1, { what: "the step to start" });
       const firstPid = Number(lines(file("lease-cut-starts"))[0]?.split(" ")[1]);
       link.cut = true;
@@ -651,7 +649,7 @@ runs:
         leaseMs: 60_000,
         pollMs: 200,
       });
-      const { id } = await createRun(h.ctx, { workflow: "trivial" });
+      const { id } = await createRunInUnit(h.ctx, { workflow: "trivial" });
       // Far less than the lease: the worker found the job it held and ran it.
       const row = await h.waitForRun(id, ["succeeded", "failed"], 20_000);
       expect(row.status).toBe("succeeded");
@@ -659,7 +657,7 @@ runs:
     });
 
     it("refuses the late result of a try that was reaped (fencing by attempt)", async () => {
-      const { id } = await createRun(h.ctx, { workflow: "reap" });
+      const { id } = await createRunInUnit(h.ctx, { workflow: "reap" });
       const now = Date.now();
       const stale = await claimJob(
         h.database.db,
@@ -670,7 +668,7 @@ runs:
       );
       expect(stale).toBeDefined();
       await waitFor(async () => (await reapExpiredJobs(h.ctx)) === 1, { what: "the reaper to take the job" });
-      const late = await finishTask(
+      const late = await finishTaskInUnit(
         h.ctx,
         stale!,
         { status: "succeeded", exitCode: 0, outputs: { attempt: "late" } },
@@ -684,11 +682,11 @@ runs:
         attempts: 2,
         lost: 1,
       });
-      await cancelRun(h.ctx, id);
+      await cancelRunInUnit(h.ctx, id);
     });
 
     it("fails the step of a reaped job when no attempts remain", async () => {
-      const { id } = await createRun(h.ctx, { workflow: "reap-once" });
+      const { id } = await createRunInUnit(h.ctx, { workflow: "reap-once" });
       const now = Date.now();
       await claimJob(
         h.database.db,
@@ -708,7 +706,7 @@ runs:
 
     it("hands a running step back on a graceful stop, and another worker runs the same attempt", async () => {
       const first = await h.worker({ graceMs: 200 });
-      const { id } = await createRun(h.ctx, { workflow: "handback" });
+      const { id } = await createRunInUnit(h.ctx, { workflow: "handback" });
       await waitFor(() => lines(file("handback-starts")).length === 1, { what: "the step to start" });
       await first.stop();
       expect(first.state).toBe("stopped");
@@ -734,12 +732,12 @@ runs:
       rmSync(file("handback-starts"), { force: true });
       rmSync(file("handback-gate"), { force: true });
       const worker = await h.worker({ graceMs: 10_000 });
-      const { id } = await createRun(h.ctx, { workflow: "handback" });
+      const { id } = await createRunInUnit(h.ctx, { workflow: "handback" });
       await waitFor(() => lines(file("handback-starts")).length === 1, { what: "the step to start" });
       const stopping = worker.stop();
       expect(worker.state).toBe("draining");
       // Claims nothing more while draining.
-      const other = await createRun(h.ctx, { workflow: "trivial" });
+      const other = await createRunInUnit(h.ctx, { workflow: "trivial" });
       writeFileSync(file("handback-gate"), "");
       await stopping;
       expect((await getRun(h.database.db, id))?.status).toBe("succeeded");
@@ -749,13 +747,13 @@ runs:
 
     it("re-runs from the failed steps without running the succeeded ones again", async () => {
       await h.worker();
-      const { id } = await createRun(h.ctx, { workflow: "rerun" });
+      const { id } = await createRunInUnit(h.ctx, { workflow: "rerun" });
       const failed = await h.waitForRun(id, ["succeeded", "failed"]);
       expect(failed.status).toBe("failed");
       expect(lines(file("rerun-first"))).toHaveLength(1);
 
       writeFileSync(file("rerun-ok"), "");
-      const rerun = await createRun(h.ctx, {
+      const rerun = await createRunInUnit(h.ctx, {
         workflow: "rerun",
         revision: failed.revision,
         parentRunId: id,

@@ -1,5 +1,12 @@
 import { approverRefusal } from "@gantry/core";
-import { decideGate, type EnvironmentConfig, type PendingGate, pendingGates, store } from "@gantry/engine";
+import {
+  decideGate,
+  type EnvironmentConfig,
+  type PendingGate,
+  pendingGates,
+  store,
+  withUnitOfWork,
+} from "@gantry/engine";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { audit } from "../auth/audit.js";
 import type { Principal } from "../auth/types.js";
@@ -98,14 +105,17 @@ export function approvalRoutes(app: FastifyInstance, ctx: ServerContext): void {
     },
     async (request) => {
       const person = deciderOf(request);
-      const result = await decideGate(ctx.service, {
-        runId: request.params.id,
-        step: request.params.step,
-        decision: request.body.decision,
-        ...(request.body.inputs ? { inputs: request.body.inputs } : {}),
-        ...(request.body.comment !== undefined ? { comment: request.body.comment } : {}),
-        person,
-      });
+      const { body, params } = request;
+      const result = await withUnitOfWork(ctx.service, (tx) =>
+        decideGate(ctx.service, tx, {
+          runId: params.id,
+          step: params.step,
+          decision: body.decision,
+          ...(body.inputs ? { inputs: body.inputs } : {}),
+          ...(body.comment !== undefined ? { comment: body.comment } : {}),
+          person,
+        }),
+      );
       await audit(ctx, request, request.principal, `approval.${request.body.decision}`, request.params.id, {
         run_id: request.params.id,
         step: request.params.step,

@@ -1,4 +1,4 @@
-import { createRun, type Worker } from "@gantry/engine";
+import { createRun, type Worker, withUnitOfWork } from "@gantry/engine";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApiKey } from "../auth/keys.js";
 import { DEFAULT_AUTH } from "../auth/types.js";
@@ -40,11 +40,13 @@ describe("status badges", () => {
   });
 
   async function run(workflow: string, inputs: Record<string, unknown>, branch?: string) {
-    const { id } = await createRun(stack.service, {
-      workflow,
-      inputs,
-      ...(branch ? { github: { event_name: "push", ref: `refs/heads/${branch}`, head_ref: "" } } : {}),
-    });
+    const { id } = await withUnitOfWork(stack.service, (tx) =>
+      createRun(stack.service, tx, {
+        workflow,
+        inputs,
+        ...(branch ? { github: { event_name: "push", ref: `refs/heads/${branch}`, head_ref: "" } } : {}),
+      }),
+    );
     const deadline = Date.now() + 20_000;
     for (;;) {
       const row = await stack.service.database.db

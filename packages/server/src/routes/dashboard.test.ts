@@ -1,4 +1,4 @@
-import { createRun, type ServiceContext, store } from "@gantry/engine";
+import { createRun, type ServiceContext, store, withUnitOfWork } from "@gantry/engine";
 import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openTestApp, type TestApp } from "../testing/test-app.js";
@@ -21,7 +21,9 @@ describe("what the UI reads: dashboard, last runs, trigger filter", () => {
   /** A run created at `at` with `trigger`, then moved to `status` as a worker would. */
   async function runAt(workflow: string, at: number, status: string, trigger = "api"): Promise<string> {
     clock.t = at;
-    const { id } = await createRun(service, { workflow, inputs: {}, trigger: { type: trigger } });
+    const { id } = await withUnitOfWork(service, (tx) =>
+      createRun(service, tx, { workflow, inputs: {}, trigger: { type: trigger } }),
+    );
     await store.updateRun(service.database.db, id, {
       status,
       started_at: at + 10,

@@ -1,9 +1,9 @@
 import {
-  createRun,
   InvalidInputError,
   NotFoundError,
   OptionsResolver,
   OptionsSourceError,
+  startRun,
   store,
 } from "@gantry/engine";
 import type { FastifyInstance } from "fastify";
@@ -106,5 +106,5 @@ export async function startCheckedRun(
     }
   }
   if (errors.length > 0) throw new InvalidInputError(errors);
-  return createRun(ctx.service, { workflow, inputs, trigger });
+  return startRun(ctx.service, { workflow, inputs, trigger });
 }

@@ -1,4 +1,4 @@
-import { cancelRunTree, NotFoundError, rerunRun, store } from "@gantry/engine";
+import { cancelRunTree, NotFoundError, rerunRun, store, withUnitOfWork } from "@gantry/engine";
 import type { FastifyInstance } from "fastify";
 import type { ServerContext } from "../context.js";
 import { errorReply, runDetail, runSummary } from "./schemas.js";
@@ -137,11 +137,13 @@ export function runRoutes(app: FastifyInstance, ctx: ServerContext): void {
     },
     async (request, reply) => {
       const body = request.body ?? {};
-      const run = await rerunRun(ctx.service, request.params.id, {
-        ...(body.from_failed ? { fromFailed: true } : {}),
-        ...(body.from_step !== undefined ? { fromStep: body.from_step } : {}),
-        ...(body.revision ? { revision: body.revision } : {}),
-      });
+      const run = await withUnitOfWork(ctx.service, (tx) =>
+        rerunRun(ctx.service, tx, request.params.id, {
+          ...(body.from_failed ? { fromFailed: true } : {}),
+          ...(body.from_step !== undefined ? { fromStep: body.from_step } : {}),
+          ...(body.revision ? { revision: body.revision } : {}),
+        }),
+      );
       return reply.code(201).send(run);
     },
   );

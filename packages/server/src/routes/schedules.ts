@@ -6,6 +6,7 @@ import {
   type ScheduleStatus,
   scheduleFires,
   suspendSchedule,
+  withUnitOfWork,
 } from "@gantry/engine";
 import type { FastifyInstance } from "fastify";
 import type { ServerContext } from "../context.js";
@@ -149,7 +150,9 @@ export function scheduleRoutes(app: FastifyInstance, ctx: ServerContext): void {
         },
       },
       async (request) => {
-        await suspendSchedule(ctx.service, request.params.id, suspended);
+        await withUnitOfWork(ctx.service, (tx) =>
+          suspendSchedule(ctx.service, tx, request.params.id, suspended),
+        );
         return scheduleView(await getScheduleStatus(ctx.service, request.params.id));
       },
     );

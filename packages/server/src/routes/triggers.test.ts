@@ -1,5 +1,5 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: workflows in these tests are full of ${{ }}.
-import { createRun, type ServiceContext, TriggerListeners } from "@gantry/engine";
+import { createRun, type ServiceContext, TriggerListeners, withUnitOfWork } from "@gantry/engine";
 import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { waitFor } from "../../../engine/src/testing/wait-for.js";
@@ -45,7 +45,7 @@ describe("triggers API", () => {
       const res = await app.inject({ url: "/api/v1/triggers/deploy:workflow:0" });
       return (res.json() as { connected: boolean }).connected;
     });
-    const run = await createRun(service, { workflow: "build" });
+    const run = await withUnitOfWork(service, (tx) => createRun(service, tx, { workflow: "build" }));
     await service.database.db
       .updateTable("runs")
       .set({ status: "succeeded", finished_at: Date.now(), outputs_json: JSON.stringify({ image: "app:1" }) })

@@ -4,9 +4,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LocalLogArchive } from "../../logs/local-archive.js";
 import { readLogLines } from "../../logs/reader.js";
 import { NodeInventory } from "../../nodes/inventory.js";
-import { createRun } from "../../service/create-run.js";
 import { registerFolder } from "../../service/register-folder.js";
 import { sqliteDatabase } from "../../testing/databases.js";
+import { createRunInUnit } from "../../testing/operations.js";
 import { type Harness, openHarness, runView } from "../../testing/service-harness.js";
 import { startSshd, type TestSshd } from "../../testing/sshd.js";
 import { createRunners } from "../index.js";
@@ -64,7 +64,7 @@ describe("ssh steps through the store and a worker", () => {
   });
 
   it("runs once per chosen node, with a log and a status for each", async () => {
-    const { id } = await createRun(harness.ctx, { workflow: "deploy", inputs: {} });
+    const { id } = await createRunInUnit(harness.ctx, { workflow: "deploy", inputs: {} });
     const row = await harness.waitForRun(id, ["succeeded", "failed"], 120_000);
     const view = runView(row);
     expect(view.status).toBe("succeeded");
@@ -92,7 +92,7 @@ describe("ssh steps through the store and a worker", () => {
   });
 
   it("fails the step, saying why, when the nodes chosen at the start are none", async () => {
-    const { id } = await createRun(harness.ctx, { workflow: "deploy", inputs: { role: "gpu" } });
+    const { id } = await createRunInUnit(harness.ctx, { workflow: "deploy", inputs: { role: "gpu" } });
     const row = await harness.waitForRun(id, ["succeeded", "failed"], 30_000);
     expect(runView(row).state.steps.deploy).toMatchObject({
       status: "failed",

@@ -1,5 +1,5 @@
 import type { Kysely } from "kysely";
-import type { Dialect } from "../database.js";
+import type { Dialect } from "../dialect.js";
 
 /**
  * Live logs: batches of lines (`log_chunks`) numbered by a per-run counter (`runs.log_seq`), so a

@@ -1,5 +1,5 @@
 import type { Kysely } from "kysely";
-import type { Dialect } from "../database.js";
+import type { Dialect } from "../dialect.js";
 
 /**
  * Git sources. `sources` holds each configured source's sync state: the active commit (the last one

@@ -1,5 +1,5 @@
 import { type Kysely, sql } from "kysely";
-import type { Dialect } from "../database.js";
+import type { Dialect } from "../dialect.js";
 
 /**
  * `runs.trigger_type`: the runs list filters by trigger (manual, schedule, push, …). A column with an

@@ -1,5 +1,5 @@
 import type { Kysely } from "kysely";
-import type { Dialect } from "../database.js";
+import type { Dialect } from "../dialect.js";
 
 /**
  * What CI runs leave besides logs: each step attempt's summary (Markdown, masked and bounded), the

@@ -1,6 +1,6 @@
-import type { Insertable, Kysely } from "kysely";
+import type { Insertable } from "kysely";
 import type { Dialect } from "../database.js";
-import type { JobsTable, RunsTable, Tables } from "../tables.js";
+import type { JobsTable, RunsTable } from "../tables.js";
 import { enqueueJobs } from "./enqueue-jobs.js";
 import { insertRun } from "./insert-run.js";
 import type { Db } from "./types.js";
@@ -8,11 +8,11 @@ import type { Db } from "./types.js";
 /**
  * Inserts a run and its first jobs atomically. On Postgres one statement does both (the run's insert
  * as a data-modifying WITH), which needs no BEGIN and COMMIT: three round trips fewer for each run
- * started through the API (measured in bench/: throughput). SQLite has no INSERT inside WITH; a
- * transaction there costs no round trip.
+ * started through the API (measured in bench/: throughput). SQLite has no INSERT inside WITH: there the
+ * two inserts run in the caller's transaction, or in one of their own (which costs no round trip).
  */
 export async function insertRunWithJobs(
-  db: Kysely<Tables>,
+  db: Db,
   dialect: Dialect,
   run: Insertable<RunsTable>,
   jobs: Insertable<JobsTable>[],
@@ -26,8 +26,10 @@ export async function insertRunWithJobs(
       .execute();
     return;
   }
-  await db.transaction().execute(async (tx: Db) => {
+  const insertBoth = async (tx: Db) => {
     await insertRun(tx, run);
     await enqueueJobs(tx, jobs);
-  });
+  };
+  if (db.isTransaction) await insertBoth(db);
+  else await db.transaction().execute(insertBoth);
 }

@@ -3,7 +3,7 @@ import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { armor, Decrypter } from "age-encryption";
 import type { AgeStanza } from "../metadata.js";
-import type { KeyAttempt } from "./index.js";
+import type { KeyAttempt } from "./key-attempt.js";
 
 /** Unwraps the data key with age identities found where sops looks for them. */
 export async function ageDataKey(stanzas: AgeStanza[], env: NodeJS.ProcessEnv): Promise<KeyAttempt> {

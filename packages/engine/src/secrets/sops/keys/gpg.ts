@@ -1,6 +1,6 @@
 import { spawn } from "node:child_process";
 import type { PgpStanza } from "../metadata.js";
-import type { KeyAttempt } from "./index.js";
+import type { KeyAttempt } from "./key-attempt.js";
 
 /** A gpg waiting on a pinentry nobody answers would hang a run; a decryption takes milliseconds. */
 const GPG_TIMEOUT_MS = 30_000;

@@ -1,8 +1,6 @@
 import { ProviderError } from "../../errors.js";
 import type { SopsMetadata } from "../metadata.js";
-
-/** What one key source made of a file's recipients: the data key, or why not (never key material). */
-export type KeyAttempt = { key: Buffer } | { failure: string };
+import type { KeyAttempt } from "./key-attempt.js";
 
 /**
  * The file's 32-byte data key, from the first key source that can unwrap it: age identities, then PGP

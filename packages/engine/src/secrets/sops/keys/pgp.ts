@@ -1,7 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { decrypt, decryptKey, type PrivateKey, readMessage, readPrivateKeys } from "openpgp";
 import type { PgpStanza } from "../metadata.js";
-import type { KeyAttempt } from "./index.js";
+import type { KeyAttempt } from "./key-attempt.js";
 
 /**
  * Unwraps the data key in-process with openpgp, from armored private keys in GANTRY_SOPS_PGP_KEY or the file

@@ -1,0 +1,152 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import type { Channel, NotifierLike } from "../queue/notifier.js";
+import type { Database } from "../store/database.js";
+import { getRun } from "../store/queries/get-run.js";
+import { type Harness, openHarness } from "../testing/service-harness.js";
+import { waitFor } from "../testing/wait-for.js";
+import { cancelRun } from "./cancel-run.js";
+import type { ServiceContext } from "./context.js";
+import { createRun, startRun } from "./create-run.js";
+import { registerFolder } from "./register-folder.js";
+import { withUnitOfWork } from "./unit-of-work.js";
+
+/** The real notifier, with every call to `notify` written down in the order it was made. */
+function recording(notifier: NotifierLike) {
+  const sent: Array<[Channel, string | undefined]> = [];
+  const wrapped: NotifierLike = {
+    async notify(channel, payload) {
+      sent.push([channel, payload]);
+      await notifier.notify(channel, payload);
+    },
+    subscribe: (channel, handler) => notifier.subscribe(channel, handler),
+    close: () => notifier.close(),
+  };
+  return { sent, notifier: wrapped };
+}
+
+/** withUnitOfWork on one database: what it holds until the commit, and what a rollback drops. */
+export function describeUnitOfWork(name: string, open: () => Promise<Database>) {
+  describe(`withUnitOfWork on ${name}`, () => {
+    let h: Harness;
+    let ctx: ServiceContext;
+    let sent: Array<[Channel, string | undefined]>;
+
+    beforeAll(async () => {
+      h = await openHarness(await open());
+      h.tmp.write("wf/plain.yaml", `name: plain\nsteps:\n  a:\n    run: "true"\n`);
+      h.tmp.write(
+        "wf/replace.yaml",
+        `name: replace\nconcurrency: { group: replace, policy: cancel-running }\nsteps:\n  a:\n    run: sleep 60\n`,
+      );
+      expect((await registerFolder(h.ctx, `${h.tmp.dir}/wf`)).problems).toEqual([]);
+    });
+    afterAll(async () => {
+      await h?.close();
+    });
+    afterEach(async () => {
+      await h.reset();
+    });
+
+    function context() {
+      const r = recording(h.ctx.notifier);
+      sent = r.sent;
+      ctx = { ...h.ctx, notifier: r.notifier };
+      return ctx;
+    }
+
+    it("wakes the workers only after the commit, once per channel and payload", async () => {
+      context();
+      const received: string[] = [];
+      const off = h.ctx.notifier.subscribe("jobs", (payload) => received.push(payload));
+      let effectRan = false;
+      try {
+        const run = await withUnitOfWork(ctx, async (tx) => {
+          const run = await createRun(ctx, tx, { workflow: "plain" });
+          tx.notify("jobs");
+          tx.afterCommit(() => {
+            effectRan = true;
+          });
+          // Held: nothing is sent, and no other connection sees the run yet.
+          expect(sent).toEqual([]);
+          expect(effectRan).toBe(false);
+          // SQLite has one connection, which is the transaction's own.
+          if (h.database.dialect === "postgres") expect(await getRun(h.database.db, run.id)).toBeUndefined();
+          return run;
+        });
+        expect(sent).toEqual([["jobs", undefined]]);
+        expect(effectRan).toBe(true);
+        expect((await getRun(h.database.db, run.id))?.status).toBe("queued");
+        // The real notifier delivers it (through LISTEN on PostgreSQL).
+        await waitFor(() => received.length > 0, { what: "the jobs wake-up" });
+      } finally {
+        off();
+      }
+    });
+
+    it("drops the held wake-ups and effects when the unit rolls back, with its writes", async () => {
+      context();
+      let runId = "";
+      let effectRan = false;
+      const failure = withUnitOfWork(ctx, async (tx) => {
+        runId = (await createRun(ctx, tx, { workflow: "plain" })).id;
+        tx.afterCommit(() => {
+          effectRan = true;
+        });
+        throw new Error("the caller's next write failed");
+      });
+      await expect(failure).rejects.toThrow("the caller's next write failed");
+      expect(runId).not.toBe("");
+      expect(await getRun(h.database.db, runId)).toBeUndefined();
+      expect(sent).toEqual([]);
+      expect(effectRan).toBe(false);
+    });
+
+    it("sends a cancel-running group's cancel and the jobs wake-up after the commit, in order", async () => {
+      context();
+      const first = await withUnitOfWork(ctx, (tx) => createRun(ctx, tx, { workflow: "replace" }));
+      sent.length = 0;
+      const second = await withUnitOfWork(ctx, async (tx) => {
+        const run = await createRun(ctx, tx, { workflow: "replace" });
+        expect(sent).toEqual([]);
+        return run;
+      });
+      expect(second.status).toBe("queued");
+      expect(sent).toEqual([
+        ["cancel", first.id],
+        ["jobs", undefined],
+      ]);
+      expect((await getRun(h.database.db, first.id))?.status).toBe("cancelled");
+    });
+
+    it("runs several operations as one: a cancel rolled back with its unit leaves the run as it was", async () => {
+      context();
+      const run = await withUnitOfWork(ctx, (tx) => createRun(ctx, tx, { workflow: "plain" }));
+      sent.length = 0;
+      await expect(
+        withUnitOfWork(ctx, async (tx) => {
+          expect(await cancelRun(ctx, tx, run.id)).toEqual({ status: "cancelled" });
+          throw new Error("abandoned");
+        }),
+      ).rejects.toThrow("abandoned");
+      expect((await getRun(h.database.db, run.id))?.status).toBe("queued");
+      expect(sent).toEqual([]);
+    });
+
+    it("startRun: one run alone, written at once without a group, in a unit of its own with one", async () => {
+      context();
+      const plain = await startRun(ctx, { workflow: "plain" });
+      expect(plain.status).toBe("queued");
+      expect(sent).toEqual([["jobs", undefined]]);
+      const first = await startRun(ctx, { workflow: "replace" });
+      const second = await startRun(ctx, { workflow: "replace" });
+      expect([first.status, second.status]).toEqual(["queued", "queued"]);
+      expect(sent.slice(1)).toEqual([
+        ["jobs", undefined],
+        ["cancel", first.id],
+        ["jobs", undefined],
+      ]);
+      expect((await getRun(h.database.db, first.id))?.status).toBe("cancelled");
+      expect((await getRun(h.database.db, second.id))?.concurrency_group).toBe("replace");
+    });
+  });
+}
