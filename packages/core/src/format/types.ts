@@ -103,6 +103,28 @@ export interface StepSpec {
   services?: Record<string, ServiceSpec>;
 }
 
+/**
+ * One step inside a job (`steps:` as a list on a DAG node): run in order with the job's other steps,
+ * on one runner, in one workspace, as a GitHub Actions or CircleCI job runs its steps.
+ */
+export interface InnerStepSpec
+  extends Pick<
+    StepSpec,
+    | "name"
+    | "uses"
+    | "run"
+    | "shell"
+    | "with"
+    | "env"
+    | "if"
+    | "continue_on_error"
+    | "timeout"
+    | "working_directory"
+  > {
+  /** Names it for `steps.<id>` inside the job; must not repeat a DAG node's id. */
+  id?: string;
+}
+
 export interface OutputSpec {
   value: unknown;
   description?: string;
@@ -176,26 +198,4 @@ export interface Problem {
 
 export function formatProblem(p: Problem): string {
   return `${p.file}:${p.line}:${p.col}: ${p.message}`;
-}
-
-/**
- * One step inside a job (`steps:` as a list on a DAG node): run in order with the job's other steps,
- * on one runner, in one workspace, as a GitHub Actions or CircleCI job runs its steps.
- */
-export interface InnerStepSpec
-  extends Pick<
-    StepSpec,
-    | "name"
-    | "uses"
-    | "run"
-    | "shell"
-    | "with"
-    | "env"
-    | "if"
-    | "continue_on_error"
-    | "timeout"
-    | "working_directory"
-  > {
-  /** Names it for `steps.<id>` inside the job; must not repeat a DAG node's id. */
-  id?: string;
 }

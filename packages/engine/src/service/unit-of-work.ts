@@ -9,7 +9,10 @@ import type { Tables } from "../store/tables.js";
  * starts, an event's record and its run). Operations never open a transaction of their own.
  */
 export interface UnitOfWork {
-  /** The open transaction: every statement of the unit runs on it. */
+  /**
+   * The open transaction: every statement of the unit runs on it. Never `ctx.database.db` inside a unit:
+   * on SQLite the unit holds the one connection, and a statement on the database itself waits for it.
+   */
   readonly db: Transaction<Tables>;
   readonly dialect: Dialect;
   /**
