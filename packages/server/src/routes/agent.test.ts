@@ -10,6 +10,7 @@ import {
   LocalRunner,
   readLogLines,
   type Worker,
+  withUnitOfWork,
 } from "@gantry/engine";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CutProxy } from "../../../engine/src/testing/cut-proxy.js";
@@ -331,7 +332,7 @@ describe("agent wake-ups where WebSockets are blocked", () => {
     });
     expect(modes).toEqual(["websocket", "long-poll"]);
     // A run queued now is announced by a long-poll's answer.
-    const run = await createRun(t.service, { workflow: "hello" });
+    const run = await withUnitOfWork(t.service, (tx) => createRun(t.service, tx, { workflow: "hello" }));
     const status = await waitFor(
       async () => {
         const row = await t.service.database.db
@@ -399,7 +400,7 @@ describe("an agent through a short network drop (in-process server, real TCP cut
   });
 
   it("spools the step's lines to disk while cut off and sends them once, in order, when back", async () => {
-    const run = await createRun(t.service, { workflow: "chatty" });
+    const run = await withUnitOfWork(t.service, (tx) => createRun(t.service, tx, { workflow: "chatty" }));
     const { db } = t.service.database;
     // Cut once the step has printed and the server holds some of it.
     await waitFor(

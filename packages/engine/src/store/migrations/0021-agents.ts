@@ -1,5 +1,5 @@
 import type { Kysely } from "kysely";
-import type { Dialect } from "../database.js";
+import type { Dialect } from "../dialect.js";
 
 /**
  * Agents: workers that reach only the server's API.
