@@ -26,8 +26,11 @@ const flaky = (ticks: string) => `name: flaky
 steps:
   work:
     runner: {labels: [linux]}
+    # The first try runs far longer than the agent takes to give up its lost lease (so it is cut short
+    # whatever the machine's speed); the second, short, runs to its end.
     run: |
-      for i in $(seq 1 40); do
+      n=40; [ "$GANTRY_ATTEMPT" = 1 ] && n=300
+      for i in $(seq 1 $n); do
         echo "work $GANTRY_ATTEMPT $i"
         echo "$GANTRY_ATTEMPT $i" >> ${ticks}
         sleep 0.1
@@ -216,7 +219,7 @@ describe("gantry agent through a network that drops", () => {
       expect(all.slice(0, second).every((line) => line.startsWith("1 "))).toBe(true);
       expect(all.slice(second)).toEqual(Array.from({ length: 40 }, (_, i) => `2 ${i + 1}`));
       expect(all.slice(0, second)).toEqual(firstTry);
-      expect(firstTry.length).toBeLessThan(40);
+      expect(firstTry.length).toBeLessThan(300);
       expect(agent.stderr).toMatch(/could not renew its lease/);
     } finally {
       await agent.stop();
