@@ -15,6 +15,7 @@ export const STAGES = [
     ["node_modules/typescript/bin/tsc", "-b", "packages/cli"],
   ],
   ["the JSON Schemas", process.execPath, ["scripts/write-schemas.mjs"]],
+  ["the web UI's API types", process.execPath, ["scripts/write-api-types.mjs"]],
   ["the CLI bundle", process.execPath, ["scripts/bundle-cli.mjs"]],
   ["the web UI (Vite)", npm, ["run", "build", "-w", "packages/ui", "--silent"]],
 ];

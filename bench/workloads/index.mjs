@@ -23,6 +23,7 @@ import throughput from "./throughput.mjs";
 import ui from "./ui.mjs";
 import uiLogs from "./ui-logs.mjs";
 import upReady from "./up-ready.mjs";
+import validateScale from "./validate-scale.mjs";
 
 export const workloads = [
   light,
@@ -40,4 +41,5 @@ export const workloads = [
   rabbitmqTrigger,
   ui,
   uiLogs,
+  validateScale,
 ];

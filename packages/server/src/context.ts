@@ -16,6 +16,8 @@ import type { Metrics } from "./metrics.js";
 /** What the HTTP layer needs: the run operations and the metrics it reports. */
 export interface ServerContext {
   service: ServiceContext;
+  /** The largest body a workflow's webhook accepts unless the hook sets `max_body` (default 1 MB). */
+  webhookBodyLimit?: number;
   metrics: Metrics;
   registry: Registry;
   version: string;

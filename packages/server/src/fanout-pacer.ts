@@ -1,4 +1,4 @@
-import { logCaptureWithin } from "@gantry/engine";
+import type { LogCaptureActivity } from "@gantry/engine";
 
 /** While capture is busy, the followers' fan-out takes at most this share of the event loop. */
 const SHARE = 0.03;
@@ -18,9 +18,14 @@ export class FanoutPacer {
   private nextAt = 0;
 
   constructor(
-    private readonly share = SHARE,
-    private readonly busy: () => boolean = () => logCaptureWithin(BUSY_MS, Date.now()),
+    private readonly share: number,
+    private readonly busy: () => boolean,
   ) {}
+
+  /** A pacer that yields while this process's step output capture is busy. */
+  static yieldingTo(capture: LogCaptureActivity): FanoutPacer {
+    return new FanoutPacer(SHARE, () => capture.within(BUSY_MS, Date.now()));
+  }
 
   /** Resolves when the next slice may start. */
   async turn(): Promise<void> {

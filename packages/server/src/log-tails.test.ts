@@ -13,6 +13,7 @@ import {
   migrate,
   type NotifierLike,
   openDatabase,
+  processState,
   SecretBox,
   type ServiceContext,
   store,
@@ -111,6 +112,7 @@ describe("LogTails", () => {
       notifier: new LocalNotifier(),
       box: SecretBox.fromConfig(undefined, dir),
       now: () => Date.now(),
+      ...processState(),
     };
     archive = new GatedArchive(new LocalLogArchive(path.join(dir, "logs")));
     tails = new LogTails(service, archive);

@@ -1,3 +1,4 @@
+import { TERMINAL_RUN_STATUSES } from "@gantry/core";
 import {
   LOG_BATCH_LINES,
   type LogArchiveLike,
@@ -23,7 +24,7 @@ export interface Follower {
 }
 
 /** Runs stream until they end; these statuses end them. */
-const ENDED = new Set(["succeeded", "failed", "cancelled", "timed_out", "skipped"]);
+const ENDED: ReadonlySet<string> = new Set(TERMINAL_RUN_STATUSES);
 /** How far (in batches) followers catching up may spread: well within what LogBatchCache holds. */
 const PACK_BATCHES = 16;
 /** The fallback for a lost notification: every follower is checked at least this often. */
@@ -38,12 +39,13 @@ export class LogTails {
   private readonly tails = new Map<string, Tail>();
   private readonly unsubscribe: () => void;
   /** One for every run followed: the fan-out's share of the event loop is the process's. */
-  private readonly pacer = new FanoutPacer();
+  private readonly pacer: FanoutPacer;
 
   constructor(
     private readonly ctx: ServiceContext,
     private readonly archive: LogArchiveLike,
   ) {
+    this.pacer = FanoutPacer.yieldingTo(ctx.logCapture);
     this.unsubscribe = ctx.notifier.subscribe("logs", (runId) => this.tails.get(runId)?.poke());
   }
 

@@ -57,7 +57,13 @@ export interface Config {
   database?: string;
   data: string;
   dir?: string;
-  server: { host: string; port: number; publicUrl?: string };
+  server: {
+    host: string;
+    port: number;
+    publicUrl?: string;
+    /** The largest body a workflow's webhook accepts unless the hook sets `max_body`. */
+    webhookBodyLimit?: number;
+  };
   /**
    * A second listener for /metrics, /healthz and /readyz, apart from the API, so a load balancer or an
    * Ingress that routes the API never exposes them. Undefined: /metrics stays on the API port.
@@ -208,6 +214,13 @@ const configSchema = {
           description:
             "where people reach Gantry: links to runs (on GitHub, in notifications) are made from it",
         },
+        webhook_body_limit: {
+          type: "integer",
+          minimum: 1,
+          maximum: 26214400,
+          description:
+            "the largest body, in bytes, a workflow's webhook accepts unless it sets max_body (default 1048576)",
+        },
       },
     },
     ...peopleSchemas,
@@ -324,7 +337,7 @@ export interface FileConfig extends FileNodeSettings, FilePeopleSettings {
   data?: string;
   dir?: string;
   encryption_key?: string;
-  server?: { host?: string; port?: number; public_url?: string };
+  server?: { host?: string; port?: number; public_url?: string; webhook_body_limit?: number };
   metrics?: { host?: string; port?: number };
   worker?: {
     labels?: string[];
@@ -431,6 +444,9 @@ export async function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = pr
         pick(number("--port", flags.port), number("GANTRY_PORT", env.GANTRY_PORT), resolved.server?.port) ??
         8080,
       ...(resolved.server?.public_url ? { publicUrl: resolved.server.public_url } : {}),
+      ...(resolved.server?.webhook_body_limit !== undefined
+        ? { webhookBodyLimit: resolved.server.webhook_body_limit }
+        : {}),
     },
     ...(metricsPort !== undefined
       ? { metrics: { host: env.GANTRY_METRICS_HOST ?? resolved.metrics?.host ?? host, port: metricsPort } }

@@ -134,6 +134,9 @@ export async function startServerRole(
     metricsOnApiPort: config.metrics === undefined,
     nodes,
     agents,
+    ...(config.server.webhookBodyLimit !== undefined
+      ? { webhookBodyLimit: config.server.webhookBodyLimit }
+      : {}),
   });
   let address: string;
   try {

@@ -11,6 +11,7 @@ import {
   type NotifierLike,
   openDatabase,
   PgNotifier,
+  processState,
   S3LogArchive,
   type SchemaWait,
   SecretBox,
@@ -108,6 +109,8 @@ export async function openServices(
     notifier,
     box,
     now: () => Date.now(),
+    // This process's caches and in-memory signals, shared by its roles (`gantry up` runs them all).
+    ...processState(),
     environments: config.people.environments,
     notify: {
       defaults: config.people.notify,

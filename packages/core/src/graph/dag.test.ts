@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { StepSpec } from "../format/types.js";
-import { ancestorsOf, findCycle, needsOf } from "./dag.js";
+import { Ancestors, ancestorsOf, dependentsOf, findCycle, needsOf } from "./dag.js";
 
 const steps = (needs: Record<string, string[] | string | undefined>): Record<string, StepSpec> =>
   Object.fromEntries(
@@ -53,5 +53,44 @@ describe("ancestorsOf", () => {
 
   it("ignores needs that name no step", () => {
     expect([...(ancestorsOf(steps({ a: ["ghost"], b: "a" })).get("b") ?? [])]).toEqual(["a"]);
+  });
+});
+
+describe("Ancestors", () => {
+  const graph = steps({ a: undefined, b: "a", c: "a", d: ["b", "c"], e: "d", lone: undefined });
+
+  it("answers has() for direct and further ancestors, and no for others, before and after a full walk", () => {
+    const e = new Ancestors(graph, "e");
+    expect(e.has("d")).toBe(true);
+    expect(e.has("a")).toBe(true);
+    expect(e.has("lone")).toBe(false);
+    expect(e.has("ghost")).toBe(false);
+    // The full walk for "lone" was kept: the same answers from the set.
+    expect(e.has("b")).toBe(true);
+    expect(e.has("e")).toBe(false);
+    expect([...e].sort()).toEqual(["a", "b", "c", "d"]);
+  });
+
+  it("stops at a cycle instead of walking forever", () => {
+    const looped = steps({ a: "b", b: "a" });
+    expect([...new Ancestors(looped, "a")].sort()).toEqual(["a", "b"]);
+  });
+
+  it("holds a 10,000-step chain without a set per step (a walk deeper than the call stack)", () => {
+    const chain: Record<string, string | undefined> = { s0: undefined };
+    for (let i = 1; i < 10_000; i++) chain[`s${i}`] = `s${i - 1}`;
+    const last = new Ancestors(steps(chain), "s9999");
+    expect(last.has("s9998")).toBe(true);
+    expect(last.has("s0")).toBe(true);
+    expect(last.size).toBe(9999);
+  });
+});
+
+describe("dependentsOf", () => {
+  it("finds every step after a step, through any path", () => {
+    const graph = steps({ a: undefined, b: "a", c: "a", d: ["b", "c"], e: "d", lone: undefined });
+    expect([...dependentsOf(graph, "b")].sort()).toEqual(["d", "e"]);
+    expect([...dependentsOf(graph, "a")].sort()).toEqual(["b", "c", "d", "e"]);
+    expect([...dependentsOf(graph, "lone")]).toEqual([]);
   });
 });

@@ -1,4 +1,4 @@
-import type { StepResult } from "../planner/step-result.js";
+import type { StepResult } from "../vocabulary/statuses.js";
 
 export type InnerStepStatus = "succeeded" | "failed" | "timed_out" | "cancelled" | "skipped";
 

@@ -6,7 +6,7 @@ import { wholeExpression } from "../expressions/template.js";
 import type { MatrixSpec } from "../format/job-types.js";
 import { runnerSpecFor } from "../format/runner.js";
 import type { StepSpec, WorkflowSpec } from "../format/types.js";
-import { ancestorsOf, needsOf } from "../graph/dag.js";
+import { type Ancestors, ancestorsOf, needsOf } from "../graph/dag.js";
 import { legName, matrixLegs } from "../jobs/matrix.js";
 import { nodesChosen } from "../nodes/run-nodes.js";
 import { statusFlags, stepContext } from "./context.js";
@@ -35,7 +35,7 @@ function workerLostRetries(spec: StepSpec, workflow: WorkflowSpec): number {
  * writes it under a lock on the run row) and never does I/O, reads a clock or draws random numbers.
  */
 export class Planner {
-  private readonly ancestors: Map<string, Set<string>>;
+  private readonly ancestors: Map<string, Ancestors>;
 
   constructor(
     readonly workflow: WorkflowSpec,
@@ -59,11 +59,37 @@ export class Planner {
    */
   startFrom(previous: Record<string, StepState>): { state: RunState; tasks: Task[] } {
     const state: RunState = { status: "running", cancelRequested: false, steps: {}, outputs: {} };
+    // A step's whole ancestry succeeded when it and each of its needs' did: one pass over the graph,
+    // with a stack of its own (a 10,000-step chain is deeper than the call stack).
+    const steps = this.workflow.steps;
+    const succeeded = new Map<string, boolean>();
+    const opened = new Set<string>();
+    const wholly = (start: string): boolean => {
+      const stack = [start];
+      while (stack.length > 0) {
+        const id = stack[stack.length - 1] as string;
+        if (succeeded.has(id)) {
+          stack.pop();
+          continue;
+        }
+        const needs = needsOf(steps[id]).filter((need) => need in steps);
+        const open = needs.filter((need) => !succeeded.has(need));
+        if (open.length > 0 && !opened.has(id)) {
+          opened.add(id);
+          stack.push(...open);
+          continue;
+        }
+        stack.pop();
+        succeeded.set(
+          id,
+          previous[id]?.status === "succeeded" && needs.every((need) => succeeded.get(need) === true),
+        );
+      }
+      return succeeded.get(start) === true;
+    };
     for (const id of Object.keys(this.workflow.steps)) {
       const before = previous[id];
-      const keep =
-        before?.status === "succeeded" &&
-        [...(this.ancestors.get(id) ?? [])].every((a) => previous[a]?.status === "succeeded");
+      const keep = before?.status === "succeeded" && wholly(id);
       state.steps[id] =
         keep && before
           ? structuredClone(before)

@@ -1,12 +1,10 @@
 import type { WorkflowSpec } from "../format/types.js";
-import { ancestorsOf } from "../graph/dag.js";
+import { dependentsOf } from "../graph/dag.js";
 import type { StepState } from "./state.js";
 
 /** The steps a step leads to: every step that needs it, directly or further down. */
 export function descendantsOf(workflow: WorkflowSpec, step: string): Set<string> {
-  const out = new Set<string>();
-  for (const [id, ancestors] of ancestorsOf(workflow.steps)) if (ancestors.has(step)) out.add(id);
-  return out;
+  return dependentsOf(workflow.steps, step);
 }
 
 /**

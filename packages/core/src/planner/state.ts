@@ -1,30 +1,9 @@
 import type { EnvironmentPolicy, GateState } from "../approvals/types.js";
 import type { InnerStepState } from "../jobs/state.js";
 import type { RunNodes } from "../nodes/types.js";
-import type { StepResult } from "./step-result.js";
+import type { ItemStatus, RunStatus, StepResult, StepStatus } from "../vocabulary/statuses.js";
 
 /** The state of a run, as the planner reads and updates it. Plain JSON, so a store can keep it as it is. */
-
-/** `waiting`: behind a gate (an approval, an environment's approval), holding no worker slot. */
-export type ItemStatus =
-  | "queued"
-  | "waiting"
-  | "running"
-  | "succeeded"
-  | "failed"
-  | "timed_out"
-  | "cancelled";
-export type StepStatus =
-  | "pending"
-  | "running"
-  | "succeeded"
-  | "failed"
-  | "timed_out"
-  | "cancelled"
-  | "skipped";
-/** What dependents see in `steps.<id>.result`: a failure under continue_on_error reads as success. */
-export type { StepResult } from "./step-result.js";
-export type RunStatus = "running" | "succeeded" | "failed" | "cancelled" | "timed_out";
 
 /** One execution unit: a step, or one item of a `for_each` step. */
 export interface ItemState {

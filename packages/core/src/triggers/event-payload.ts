@@ -1,8 +1,5 @@
 import { evaluateTemplate } from "../expressions/evaluate.js";
-
-/** The event triggers Gantry listens for, as named under `on:` in a workflow. */
-export const EVENT_TRIGGER_KINDS = ["rabbitmq", "kinesis", "postgres", "mqtt", "nats", "workflow"] as const;
-export type EventTriggerKind = (typeof EVENT_TRIGGER_KINDS)[number];
+import type { EventTriggerKind } from "../vocabulary/triggers.js";
 
 /**
  * An event's body as a run sees it in `trigger.payload`: parsed JSON when the text is JSON, the text

@@ -33,6 +33,13 @@ export const webhookEntry = {
       description:
         "The run's inputs, each a value or an expression on the request, such as trigger.payload.env in an expression",
     },
+    max_body: {
+      type: "integer",
+      minimum: 1,
+      maximum: 26214400,
+      description:
+        "The largest body accepted, in bytes (default 1048576, or server.webhook_body_limit in gantry.yaml; at most 25 MB): a longer one answers 413",
+    },
   },
 } as const;
 
@@ -41,6 +48,8 @@ export interface WebhookEntry {
   secret?: string;
   token?: string;
   inputs?: Record<string, unknown>;
+  /** The largest body accepted, in bytes. */
+  max_body?: number;
 }
 
 /** A secret reference, as the engine's resolver accepts them (core cannot import it). */

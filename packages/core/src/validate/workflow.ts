@@ -4,7 +4,9 @@ import type { Problem, RunnerSpec, StepSpec, WorkflowSpec } from "../format/type
 import { workingDirectoryProblem } from "../format/working-directory.js";
 import { ancestorsOf, findCycle, needsOf } from "../graph/dag.js";
 import { SELECTOR_CONTEXTS } from "../nodes/run-nodes.js";
+import { scheduleProblems } from "../schedules/validate.js";
 import { workflowSchema } from "../schema/workflow-schema.js";
+import { eventTriggerProblems } from "../triggers/event-problems.js";
 import { gitFilterProblems } from "../triggers/git-events.js";
 import { webhookProblems } from "../triggers/webhook.js";
 import { parseYamlFile, type SourceFile } from "../yaml/parse.js";
@@ -72,15 +74,10 @@ export function validateWorkflowText(file: string, text: string): WorkflowValida
       typeof dir === "string" && !dir.includes("${{") ? workingDirectoryProblem(dir) : undefined;
     if (problem) problems.push({ file, ...source.locate(path), message: `${path.join(".")}: ${problem}` });
   }
+  const stepIds = new Set(Object.keys(steps));
   for (const [id, step] of Object.entries(steps)) {
     if (!isMap(step)) continue;
-    const job = jobProblems(
-      source,
-      id,
-      step,
-      new Set(Object.keys(steps)),
-      nodeRunnerType(step, spec.defaults?.runner),
-    );
+    const job = jobProblems(source, id, step, stepIds, nodeRunnerType(step, spec.defaults?.runner));
     problems.push(...job.problems);
     uses.push(...job.uses);
     if (step.steps === undefined)
@@ -116,6 +113,8 @@ export function validateWorkflowText(file: string, text: string): WorkflowValida
     );
   }
   sortProblems(problems);
+  // Each list comes sorted on its own, after the rest: schedules, then event triggers.
+  problems.push(...scheduleProblems(source), ...eventTriggerProblems(source));
   return problems.length === 0 ? { workflow: spec, source, uses, problems } : { source, uses, problems };
 }
 

@@ -1,4 +1,16 @@
-import { isMap, isPair, isScalar, isSeq, LineCounter, type Node, parseDocument } from "yaml";
+import {
+  type Document,
+  isMap,
+  isPair,
+  isScalar,
+  isSeq,
+  LineCounter,
+  type Node,
+  type Pair,
+  parseDocument,
+  visit,
+  type YAMLMap,
+} from "yaml";
 import type { Problem } from "../format/types.js";
 
 /**
@@ -8,6 +20,9 @@ import type { Problem } from "../format/types.js";
 export const MAX_ALIAS_COUNT = 100;
 
 export type Path = ReadonlyArray<string | number>;
+
+/** Maps up to this many keys are searched when a path is located; larger ones get an index. */
+const SEARCHED_MAP_SIZE = 32;
 
 export interface Position {
   line: number;
@@ -32,19 +47,26 @@ export interface ParseResult {
 
 export function parseYamlFile(file: string, text: string): ParseResult {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false, strict: true });
+  // The library's own duplicate-key check compares each key with every earlier one of its map: a
+  // 100,000-step workflow took minutes. duplicateKeys below does the same in one pass.
+  const doc = parseDocument(text, { lineCounter, uniqueKeys: false, prettyErrors: false, strict: true });
   const at = (offset: number): Position => {
     const p = lineCounter.linePos(offset);
     return { line: p.line, col: p.col };
   };
   const problems: Problem[] = doc.errors.map((e) => {
     const { line, col } = at(e.pos[0]);
-    const message =
-      e.code === "DUPLICATE_KEY"
-        ? `duplicate key '${text.slice(e.pos[0], e.pos[1])}': a key may appear only once in a map`
-        : `YAML: ${firstLine(e.message)}`;
-    return { file, line, col, message };
+    return { file, line, col, message: `YAML: ${firstLine(e.message)}` };
   });
+  if (problems.length === 0)
+    for (const key of duplicateKeys(doc)) {
+      const range = key.range ?? [0, 0];
+      problems.push({
+        file,
+        ...at(range[0]),
+        message: `duplicate key '${text.slice(range[0], range[1])}': a key may appear only once in a map`,
+      });
+    }
   if (problems.length > 0) return { problems };
 
   let value: unknown;
@@ -58,15 +80,30 @@ export function parseYamlFile(file: string, text: string): ParseResult {
     return { problems: [{ file, line: 1, col: 1, message }] };
   }
 
+  // Each map's pairs by key, made when first asked: validation locates a path per step and per problem,
+  // and a search through the pairs each time made a 100,000-step map quadratic.
+  const indexes = new WeakMap<YAMLMap, Map<string, Pair>>();
+  const pairOf = (map: YAMLMap, segment: string | number): Pair | undefined => {
+    // A small map is searched: an index for each of 100,000 steps' maps would cost more than it saves.
+    if (map.items.length <= SEARCHED_MAP_SIZE)
+      return map.items.find((p) => isPair(p) && isScalar(p.key) && String(p.key.value) === String(segment));
+    let index = indexes.get(map);
+    if (!index) {
+      index = new Map();
+      for (const p of map.items)
+        if (isPair(p) && isScalar(p.key) && !index.has(String(p.key.value)))
+          index.set(String(p.key.value), p);
+      indexes.set(map, index);
+    }
+    return index.get(String(segment));
+  };
   const nodeAt = (path: Path, key: boolean): Node | undefined => {
     let node: unknown = doc.contents;
     let keyNode: unknown;
     for (const segment of path) {
       keyNode = undefined;
       if (isMap(node)) {
-        const pair = node.items.find(
-          (p) => isPair(p) && isScalar(p.key) && String(p.key.value) === String(segment),
-        );
+        const pair = pairOf(node as YAMLMap, segment);
         if (!pair) return node as Node;
         keyNode = pair.key;
         node = pair.value ?? pair.key;
@@ -98,6 +135,25 @@ export function parseYamlFile(file: string, text: string): ParseResult {
     },
   };
   return { source, problems };
+}
+
+/** Scalar keys that appear a second time in their map (the second one), in one pass over the document. */
+function duplicateKeys(doc: Document): Node[] {
+  const found: Node[] = [];
+  visit(doc, {
+    Map(_key, map) {
+      const seen = new Set<unknown>();
+      for (const pair of map.items) {
+        if (!isScalar(pair.key)) continue;
+        // A merge key (`<<`) may repeat, as the library allows.
+        const value = pair.key.value;
+        if (value === "<<") continue;
+        if (seen.has(value)) found.push(pair.key);
+        else seen.add(value);
+      }
+    },
+  });
+  return found;
 }
 
 /** Turns a source offset into a position, for callers that computed an offset inside a scalar. */

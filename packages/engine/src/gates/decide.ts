@@ -12,7 +12,6 @@ import {
 import { queueRunNotifications } from "../notify/events.js";
 import { lockGroupOfRun, startNextInGroup } from "../service/concurrency-group.js";
 import { ConflictError, InvalidInputError, NotFoundError, type ServiceContext } from "../service/context.js";
-import { definitionAt } from "../service/definitions.js";
 import { jobsFor } from "../service/jobs.js";
 import { runInfo, runState, saveState, secretMasker } from "../service/run-record.js";
 import type { UnitOfWork } from "../service/unit-of-work.js";
@@ -58,7 +57,7 @@ export async function decideGate(
   await lockGroupOfRun(unit, request.runId);
   const row = await lockRun(tx, dialect, request.runId);
   if (!row || row.state_json === "null") throw new NotFoundError(`unknown run '${request.runId}'`);
-  const definition = await definitionAt(tx, row.revision);
+  const definition = await ctx.definitions.at(tx, row.revision);
   const info = runInfo(row, ctx.box);
   const state = runState(row);
   const step = state.steps[request.step];

@@ -10,7 +10,7 @@ import { pendingGates } from "./inbox.js";
 export async function expireGates(ctx: ServiceContext): Promise<number> {
   const now = ctx.now();
   let decided = 0;
-  for (const gate of await pendingGates(ctx.database.db)) {
+  for (const gate of await pendingGates(ctx)) {
     if (gate.expires_at === null || gate.expires_at > now || gate.on_timeout === null) continue;
     try {
       const decision = gate.on_timeout;

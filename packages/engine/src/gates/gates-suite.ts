@@ -93,7 +93,7 @@ export function describeGates(name: string, open: () => Promise<Database>): void
       const waiting = await h.waitForRun(id, ["waiting"]);
       expect(await runJobs(h.database.db, id)).toEqual([]);
       expect(runView(waiting).state?.steps.approve?.status).toBe("running");
-      const [gate] = await pendingGates(h.database.db);
+      const [gate] = await pendingGates(h.ctx);
       expect(gate).toMatchObject({
         run_id: id,
         step: "approve",
@@ -215,7 +215,7 @@ export function describeGates(name: string, open: () => Promise<Database>): void
       await waitGate(h, id, "ok");
       const row = await getRun(h.database.db, id);
       expect(row?.state_json).not.toContain("tok-very-secret-77");
-      expect((await pendingGates(h.database.db, { runId: id }))[0]?.message).toBe("use *** for t?");
+      expect((await pendingGates(h.ctx, { runId: id }))[0]?.message).toBe("use *** for t?");
     });
 
     it("refuses runs from other branches, and a cancel ends a waiting run", async () => {
@@ -241,15 +241,14 @@ export function describeGates(name: string, open: () => Promise<Database>): void
       await h.waitForRun(waiting.id, ["waiting"]);
       expect(await cancelRunInUnit(h.ctx, waiting.id)).toEqual({ status: "cancelled" });
       expect((await getRun(h.database.db, waiting.id))?.status).toBe("cancelled");
-      expect(await pendingGates(h.database.db)).toEqual([]);
+      expect(await pendingGates(h.ctx)).toEqual([]);
     });
   });
 }
 
 async function waitGate(h: Harness, runId: string, step: string): Promise<void> {
   await waitFor(
-    async () =>
-      (await pendingGates(h.database.db, { runId })).some((g) => g.step === step) ? true : undefined,
+    async () => ((await pendingGates(h.ctx, { runId })).some((g) => g.step === step) ? true : undefined),
     { timeoutMs: 20_000, what: `step ${step} of run ${runId} to wait for a decision` },
   );
 }

@@ -1,13 +1,6 @@
-import {
-  type ApproversSpec,
-  type InputSpec,
-  parseDuration,
-  type RunInfo,
-  type RunState,
-  waitingGates,
-} from "@gantry/core";
-import { definitionAt } from "../service/definitions.js";
-import type { Db } from "../store/queries/types.js";
+import { type ApproversSpec, type InputSpec, parseDuration, waitingGates } from "@gantry/core";
+import type { ServiceContext } from "../service/context.js";
+import { decodeRunInfo, decodeRunState } from "../store/decode/index.js";
 
 /** A gate waiting for a decision, as the Approvals inbox and the run page show it. */
 export interface PendingGate {
@@ -33,7 +26,11 @@ export interface PendingGate {
  * The gates waiting now, oldest first: runs that are active and whose state holds a waiting item. The
  * text filter keeps this to the few runs that wait (a JSON scan of every running run would not).
  */
-export async function pendingGates(db: Db, options: { runId?: string } = {}): Promise<PendingGate[]> {
+export async function pendingGates(
+  ctx: ServiceContext,
+  options: { runId?: string } = {},
+): Promise<PendingGate[]> {
+  const { db } = ctx.database;
   let query = db
     .selectFrom("runs")
     .select(["id", "workflow", "revision", "info_json", "state_json", "created_at"])
@@ -43,11 +40,11 @@ export async function pendingGates(db: Db, options: { runId?: string } = {}): Pr
   const rows = await query.orderBy("created_at").limit(500).execute();
   const out: PendingGate[] = [];
   for (const row of rows) {
-    const state = JSON.parse(row.state_json) as RunState;
-    const info = JSON.parse(row.info_json) as RunInfo;
-    const gates = waitingGates(state);
+    const state = decodeRunState(row);
+    const info = decodeRunInfo(row);
+    const gates = state ? waitingGates(state) : [];
     if (gates.length === 0) continue;
-    const definition = await definitionAt(db, row.revision);
+    const definition = await ctx.definitions.at(db, row.revision);
     for (const { step, gate } of gates) {
       const spec = definition.workflow.steps[step];
       const approval = spec?.approval;

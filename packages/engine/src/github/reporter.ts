@@ -1,6 +1,7 @@
 import type { Octokit } from "@octokit/rest";
 import type { ServiceContext } from "../service/context.js";
 import type { GithubSourceConfig, SecretResolver, SourceConfig } from "../sources/config.js";
+import { decodeRunInfo } from "../store/decode/index.js";
 import {
   claimCommitReport,
   dueCommitReports,
@@ -114,7 +115,7 @@ export class CommitReporter {
   private async report(c: ReportCandidate): Promise<boolean> {
     const github = this.reporting.get(c.source) as GithubSourceConfig;
     const db = this.ctx.database.db;
-    const info = JSON.parse(c.info_json) as { github?: { sha?: unknown } };
+    const info = decodeRunInfo(c);
     const sha = typeof info.github?.sha === "string" ? info.github.sha : "";
     const [owner = "", repo = ""] = github.repository.split("/");
     if (!/^[0-9a-f]{40}$/i.test(sha)) {

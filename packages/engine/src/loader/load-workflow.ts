@@ -10,8 +10,6 @@ import {
   type WorkflowSpec,
 } from "@gantry/core";
 import { BUILTIN_USES, builtinActionDir, builtinActionNames } from "../git/builtin-actions.js";
-import { scheduleProblems } from "../scheduler/validate.js";
-import { eventTriggerProblems } from "../triggers/validate.js";
 import { isInside, repositoryRoot } from "./repository-root.js";
 
 /** Where a library action came from: `uses: <library>/<path>@<ref>` and the commit the ref named. */
@@ -64,11 +62,7 @@ export async function loadWorkflow(file: string, options: LoadOptions = {}): Pro
   const validation = validateWorkflowText(shown, text);
   const root = repositoryRoot(file);
   const actions: Record<string, LoadedAction> = {};
-  const problems = [
-    ...validation.problems,
-    ...(await scheduleProblems(validation.source)),
-    ...eventTriggerProblems(validation.source),
-  ];
+  const problems = [...validation.problems];
   // Each action folder is read once, however many steps use it.
   const byDir = new Map<string, Promise<{ action?: LoadedAction; problems: Problem[] }>>();
   await Promise.all(

@@ -1,4 +1,5 @@
 import { expandLines, type LinesBatch, type LogLine } from "@gantry/core";
+import { decodeChunkLines } from "../store/decode/index.js";
 import type { LogChunkRow } from "../store/queries/log-chunks.js";
 
 /** The lines of stored chunks (their `lines_json`: see PackedLines in core), with their offsets. */
@@ -11,7 +12,7 @@ export function linesOfChunks(chunks: LogChunkRow[]): LogLine[] {
         step: chunk.step,
         item: chunk.item_index,
         attempt: chunk.attempt,
-        lines: JSON.parse(chunk.lines_json) as LinesBatch["lines"],
+        lines: decodeChunkLines(chunk),
       },
       out,
     );

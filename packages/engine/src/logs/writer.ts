@@ -3,7 +3,6 @@ import type { Stream } from "../runners/types.js";
 import type { ServiceContext } from "../service/context.js";
 import { withUnitOfWork } from "../service/unit-of-work.js";
 import { appendLogChunks, type TaskKey } from "../store/queries/log-chunks.js";
-import { noteLogCapture } from "./capture-activity.js";
 
 export interface LogWriterOptions {
   /** A line waits at most this long before it is stored and announced. */
@@ -137,7 +136,7 @@ export class TaskLogWriter {
   }
 
   private async store(batches: QueuedBatch[]): Promise<void> {
-    noteLogCapture(Date.now());
+    this.ctx.logCapture.note(Date.now());
     const chunks = batches.map(({ line_count, lines_json, created_at }) => ({
       ...this.key,
       line_count,

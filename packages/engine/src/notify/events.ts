@@ -3,33 +3,14 @@ import type { NotifyEntry, NotifyEvent, RunInfo, RunState, WorkflowSpec } from "
 import type { Insertable, Selectable } from "kysely";
 import type { ServiceContext } from "../service/context.js";
 import { maskedJson, secretMasker } from "../service/run-record.js";
+import { decodeRunTrigger } from "../store/decode/index.js";
 import { insertNotifications } from "../store/queries/notifications.js";
 import type { NotificationsTable } from "../store/queries/people-tables.js";
 import type { Db } from "../store/queries/types.js";
 import type { RunsTable } from "../store/tables.js";
+import type { NotificationFacts, NotificationSpec } from "./spec.js";
 
-/** What a message says about its run: fixed when the event happens, so a later change does not alter it. */
-export interface NotificationFacts {
-  event: NotifyEvent;
-  run_id: string;
-  workflow: string;
-  trigger: string;
-  status: string;
-  attempt: number;
-  started_at: number | null;
-  /** When the event happened (ms since the epoch). */
-  at: number;
-  failed_step?: string;
-  error?: string;
-  /** For approval_required: the steps waiting, and their messages. */
-  approvals?: Array<{ step: string; message?: string; environment?: string }>;
-}
-
-/** One queued message's spec_json: the channel's settings as written, and the facts. */
-export interface NotificationSpec {
-  entry: Omit<NotifyEntry, "on">;
-  facts: NotificationFacts;
-}
+export type { NotificationFacts, NotificationSpec };
 
 const TERMINAL_EVENT: Record<string, NotifyEvent> = {
   succeeded: "success",
@@ -148,7 +129,7 @@ function factsOf(change: RunChange, event: NotifyEvent): NotificationFacts {
 
 /** "Recovery": the run before this one of the same workflow and trigger type did not succeed. */
 async function previousFailed(db: Db, row: Selectable<RunsTable>): Promise<boolean> {
-  const trigger = (JSON.parse(row.trigger_json) as { type?: string }).type ?? null;
+  const trigger = decodeRunTrigger(row).type ?? null;
   let query = db
     .selectFrom("runs")
     .select(["status"])

@@ -2,8 +2,8 @@ import { Masker, type RunInfo } from "@gantry/core";
 import { streamLogLines } from "../logs/reader.js";
 import type { LogArchiveLike } from "../logs/types.js";
 import type { ServiceContext } from "../service/context.js";
-import { definitionAt } from "../service/definitions.js";
 import { runInfo, secretMasker } from "../service/run-record.js";
+import { decodeNotificationSpec } from "../store/decode/index.js";
 import { getRun } from "../store/queries/get-run.js";
 import { claimNotification, dueNotifications, updateNotification } from "../store/queries/notifications.js";
 import type { NotificationRow } from "../store/queries/people-tables.js";
@@ -78,7 +78,7 @@ export class NotificationSender {
     const { db } = this.ctx.database;
     const attempts = row.attempts + 1;
     try {
-      const spec = JSON.parse(row.spec_json) as NotificationSpec;
+      const spec = decodeNotificationSpec(row);
       const log = await this.lastLines(spec);
       const message = buildMessage(spec.facts, log, this.ctx.notify?.publicUrl);
       await sendMessage(spec.entry, message, {
@@ -120,7 +120,7 @@ export class NotificationSender {
     if (!run) return [];
     let masker: Masker = new Masker();
     try {
-      const definition = await definitionAt(db, run.revision);
+      const definition = await this.ctx.definitions.at(db, run.revision);
       const info: RunInfo = runInfo(run, this.ctx.box);
       masker = secretMasker(definition.workflow, info);
     } catch {

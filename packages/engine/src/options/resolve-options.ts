@@ -14,7 +14,7 @@ import {
 import { InvalidInputError, NotFoundError, type ServiceContext } from "../service/context.js";
 import { startRun } from "../service/create-run.js";
 import { sha256 } from "../service/definition.js";
-import { definitionAt } from "../service/definitions.js";
+import { decodeRunState } from "../store/decode/index.js";
 import { putBundle } from "../store/queries/bundles.js";
 import { getRun } from "../store/queries/get-run.js";
 import { getWorkflow } from "../store/queries/get-workflow.js";
@@ -68,7 +68,7 @@ export class OptionsResolver {
   async options(workflow: string, input: string, values: Record<string, unknown>): Promise<OptionsAnswer> {
     const row = await getWorkflow(this.ctx.database.db, workflow);
     if (!row) throw new NotFoundError(`unknown workflow '${workflow}'`);
-    const definition = await definitionAt(this.ctx.database.db, row.revision);
+    const definition = await this.ctx.definitions.at(this.ctx.database.db, row.revision);
     const spec = definition.workflow.inputs?.[input];
     if (!spec) throw new NotFoundError(`workflow '${workflow}' has no input '${input}'`);
     const now = this.ctx.now();
@@ -126,7 +126,7 @@ export class OptionsResolver {
       const request = { workflow: from.workflow, inputs, trigger: { type: "options", workflow, input } };
       run = await startRun(this.ctx, request);
     } else {
-      const parent = await definitionAt(this.ctx.database.db, revision);
+      const parent = await this.ctx.definitions.at(this.ctx.database.db, revision);
       const definition = optionsScriptDefinition(parent, input, from, dependencies);
       const json = JSON.stringify(definition);
       const scriptRevision = sha256(json);
@@ -157,7 +157,8 @@ export class OptionsResolver {
     for (;;) {
       const row = await getRun(this.ctx.database.db, id);
       if (row && !["pending", "queued", "running"].includes(row.status)) {
-        const state = JSON.parse(row.state_json) as RunState;
+        // A finished run has a state: the planner wrote it as the run ended.
+        const state = decodeRunState(row)!;
         if (row.status !== "succeeded") {
           const failed = Object.values(state.steps).find((s) => s.error || s.items.some((i) => i.error));
           const why = failed?.error ?? failed?.items.find((i) => i.error)?.error ?? row.error ?? row.status;

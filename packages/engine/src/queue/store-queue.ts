@@ -1,6 +1,6 @@
 import { Planner } from "@gantry/core";
+import { openRunMasks } from "../secrets/run-masks.js";
 import type { ServiceContext } from "../service/context.js";
-import { definitionAt } from "../service/definitions.js";
 import { runState } from "../service/run-record.js";
 import { type ClaimedTask, finishTask, type JobKey, startTask } from "../service/tasks.js";
 import { withUnitOfWork } from "../service/unit-of-work.js";
@@ -60,7 +60,7 @@ export function storeQueue(ctx: ServiceContext): WorkerQueue {
     held: (workerId, leasedBeyond) => heldJobs(db, workerId, leasedBeyond),
     async start(job, workerId) {
       const claimed = await withUnitOfWork(ctx, (tx) => startTask(ctx, tx, job, workerId));
-      return claimed ? startedTask(claimed, job) : undefined;
+      return claimed ? startedTask(ctx, claimed, job) : undefined;
     },
     async startSubWorkflow(started, workerId) {
       await startChildRun(ctx, started, workerId);
@@ -73,6 +73,7 @@ export function storeQueue(ctx: ServiceContext): WorkerQueue {
         finishTask(ctx, tx, started.job, outcome, options.workerId, {
           group: started.run.concurrency_group,
           ...(options.secrets ? { secrets: options.secrets } : {}),
+          ...(options.masks ? { masks: options.masks } : {}),
           ...(options.take && options.workerId !== null && leaseUntil !== undefined
             ? { take: { workerId: options.workerId, labels: options.take.labels, leaseUntil } }
             : {}),
@@ -81,7 +82,7 @@ export function storeQueue(ctx: ServiceContext): WorkerQueue {
       await endParent(started.run);
       // Taken in the transaction that finished its predecessor: due and leased from then on.
       return taken
-        ? startedTask(taken, { ...taken.job, available_at: ctx.now(), lease_until: leaseUntil ?? null })
+        ? startedTask(ctx, taken, { ...taken.job, available_at: ctx.now(), lease_until: leaseUntil ?? null })
         : undefined;
     },
     async release(started) {
@@ -89,7 +90,7 @@ export function storeQueue(ctx: ServiceContext): WorkerQueue {
         const tx = unit.db;
         const run = await lockRun(tx, dialect, started.job.run_id);
         if (!run) return;
-        const definition = await definitionAt(tx, run.revision);
+        const definition = await ctx.definitions.at(tx, run.revision);
         const state = runState(run);
         new Planner(definition.workflow, started.info).release(state, started.task);
         await updateRun(tx, run.id, { state_json: JSON.stringify(state) });
@@ -109,6 +110,7 @@ export function storeQueue(ctx: ServiceContext): WorkerQueue {
 
 /** A started task as plain data: the run's row is reduced to what a worker uses of it. */
 function startedTask(
+  ctx: ServiceContext,
   claimed: ClaimedTask,
   job: JobKey & Pick<JobLease, "available_at" | "lease_until">,
 ): StartedTask {
@@ -129,6 +131,7 @@ function startedTask(
       workflow: run.workflow,
       concurrency_group: run.concurrency_group,
       child: info.trigger.type === "workflow_call",
+      masks: openRunMasks(run.masked_values, ctx.box),
     },
     definition,
     info,

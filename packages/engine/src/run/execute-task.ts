@@ -1,6 +1,5 @@
 import {
   type ActionSpec,
-  addMaskCommand,
   type Masker,
   maskDeep,
   type PreparedTask,
@@ -17,6 +16,7 @@ import { type WorkspaceActionName, workspaceActionOf } from "../artifacts/worksp
 import { executeJob } from "../jobs/execute-job.js";
 import type { RunnerLike, RunnerResult, RunnerTask, Stream } from "../runners/types.js";
 import type { ResolveOptions } from "../secrets/index.js";
+import { takeAddMask } from "../secrets/run-masks.js";
 import { resolveTaskSecrets } from "./task-secrets.js";
 import { secretsWithheld, WITHHELD_NOTICE, withoutSecretRefs } from "./withheld-secrets.js";
 
@@ -76,6 +76,8 @@ export interface TaskResult {
   prepared?: PreparedTask;
   /** What the step wrote to $GANTRY_STEP_SUMMARY, masked. */
   summary?: string;
+  /** The values the step registered with `::add-mask::`, for the caller to keep with the run. */
+  masks: string[];
 }
 
 /**
@@ -89,6 +91,7 @@ export async function executeTask(x: TaskExecution): Promise<TaskResult> {
   const spec = workflow.steps[task.step];
   const now = x.now ?? Date.now;
   let prepared: PreparedTask | undefined;
+  const added = new Set<string>();
   try {
     const called = subWorkflowName(spec?.uses);
     if (called !== undefined && x.refuse?.subWorkflow) throw new PrepareError(x.refuse.subWorkflow(called));
@@ -105,7 +108,7 @@ export async function executeTask(x: TaskExecution): Promise<TaskResult> {
     for (const secret of prepared.secrets) masker.add(secret);
     x.onStart?.(prepared);
     const actionDir = action ? await action.folder() : undefined;
-    const onLine = maskedLines(masker, x.onLine);
+    const onLine = maskedLines(masker, x.onLine, added);
     const resolve = async (t: PreparedTask) => {
       const resolved = await resolveTaskSecrets(t, x.secrets);
       for (const secret of resolved.secrets) masker.add(secret);
@@ -156,6 +159,7 @@ export async function executeTask(x: TaskExecution): Promise<TaskResult> {
       outcome: maskedOutcome(outcome, masker),
       prepared,
       ...(summary !== undefined ? { summary: masker.mask(summary) } : {}),
+      masks: [...added],
     };
   } catch (error) {
     return {
@@ -167,21 +171,22 @@ export async function executeTask(x: TaskExecution): Promise<TaskResult> {
         finishedAt: now(),
       },
       ...(prepared ? { prepared } : {}),
+      masks: [...added],
     };
   }
 }
 
 /**
- * The lines a step prints, masked: `::add-mask::VALUE` lines teach the masker a secret and are not
- * shown; every other line goes out with each known secret replaced.
+ * The lines a step prints, masked: `::add-mask::VALUE` lines teach the masker a secret (collected in
+ * `added`) and are not shown; every other line goes out with each known secret replaced.
  */
 export function maskedLines(
   masker: Masker,
   emit: (stream: Stream, line: string) => void,
+  added: Set<string> = new Set(),
 ): (stream: Stream, raw: string) => void {
   return (stream, raw) => {
-    const mask = addMaskCommand(raw);
-    if (mask !== undefined) return void masker.add(mask);
+    if (takeAddMask(raw, masker, added)) return;
     emit(stream, masker.mask(raw));
   };
 }

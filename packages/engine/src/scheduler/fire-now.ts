@@ -2,6 +2,7 @@ import { ConflictError, NotFoundError, type ServiceContext } from "../service/co
 import { createRun } from "../service/create-run.js";
 import { withUnitOfWork } from "../service/unit-of-work.js";
 import { isUniqueViolation } from "../store/database-errors.js";
+import { decodeInputs } from "../store/decode/index.js";
 import { getSchedule } from "../store/queries/schedule-get.js";
 import { insertScheduleFires } from "../store/queries/schedule-insert-fires.js";
 import { scheduleTrigger } from "./fire.js";
@@ -24,7 +25,7 @@ export async function fireScheduleNow(
       if (!row) throw new NotFoundError(`unknown schedule '${id}'`);
       const run = await createRun(ctx, tx, {
         workflow: row.workflow,
-        inputs: JSON.parse(row.inputs_json) as Record<string, unknown>,
+        inputs: decodeInputs(row),
         trigger: scheduleTrigger(id, at, true),
       });
       await insertScheduleFires(tx.db, ctx.database.dialect, [

@@ -1,3 +1,4 @@
+import type { FirePlan, ScheduleConcurrency } from "@gantry/core";
 import type { Insertable } from "kysely";
 import { cancelRun } from "../service/cancel-run.js";
 import type { ServiceContext } from "../service/context.js";
@@ -15,8 +16,6 @@ import { activeScheduleRuns } from "../store/queries/schedule-active-runs.js";
 import { claimSchedules } from "../store/queries/schedule-claim.js";
 import type { ScheduleFiresTable } from "../store/queries/schedule-tables.js";
 import type { Db } from "../store/queries/types.js";
-import type { ScheduleConcurrency } from "./entries.js";
-import type { FirePlan } from "./plan.js";
 
 export type FireStatus = "fired" | "skipped" | "missed" | "failed";
 

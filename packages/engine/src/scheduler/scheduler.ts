@@ -1,18 +1,18 @@
 import { randomUUID } from "node:crypto";
 import os from "node:os";
+import type { CatchUp, ScheduleConcurrency } from "@gantry/core";
+import { type CronSchedule, compileCron, planFires } from "@gantry/core";
 import type { ServiceContext } from "../service/context.js";
 import type { WorkflowCache } from "../service/create-run.js";
 import { SerialCycles } from "../service/serial-cycles.js";
 import { withUnitOfWork } from "../service/unit-of-work.js";
 import { isDatabaseError, isUniqueViolation } from "../store/database-errors.js";
+import { decodeInputs } from "../store/decode/index.js";
 import { getWorkflows } from "../store/queries/get-workflow.js";
 import { advanceSchedules } from "../store/queries/schedule-advance.js";
 import { listSchedules } from "../store/queries/schedule-list.js";
 import { scheduleSignature } from "../store/queries/schedule-signature.js";
 import type { ScheduleRow } from "../store/queries/schedule-tables.js";
-import { onSchedulesChanged } from "./changes.js";
-import { type CronSchedule, compileCron } from "./cron.js";
-import type { CatchUp, ScheduleConcurrency } from "./entries.js";
 import {
   type AppliedFires,
   applyFires,
@@ -23,7 +23,6 @@ import {
   type ReadyFire,
 } from "./fire.js";
 import { defaultLease, type LeaseLike } from "./lease.js";
-import { planFires } from "./plan.js";
 import { syncSchedules } from "./sync.js";
 import { realTimer, type TimerLike } from "./timer.js";
 
@@ -174,7 +173,7 @@ export class Scheduler {
   async start(): Promise<void> {
     if (this.currentState.status !== "stopped") return;
     this.currentState = { status: "standby", holder: undefined, retryAt: 0 };
-    this.unsubscribe = onSchedulesChanged(this.ctx.database, () => {
+    this.unsubscribe = this.ctx.changes.schedules.subscribe(() => {
       this.reloadWanted = true;
       this.wake();
     });
@@ -300,7 +299,7 @@ export class Scheduler {
       target: {
         id: row.id,
         workflow: row.workflow,
-        inputs: JSON.parse(row.inputs_json) as Record<string, unknown>,
+        inputs: decodeInputs(row),
         concurrency: row.concurrency as ScheduleConcurrency,
         updatedAt: Number(row.updated_at),
         handledUntil,

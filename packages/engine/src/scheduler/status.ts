@@ -1,11 +1,12 @@
+import type { CatchUp, ScheduleConcurrency } from "@gantry/core";
+import { compileCron, nextTimes } from "@gantry/core";
 import { NotFoundError, type ServiceContext } from "../service/context.js";
+import { decodeInputs } from "../store/decode/index.js";
 import { getSchedule } from "../store/queries/schedule-get.js";
 import { lastScheduleFires } from "../store/queries/schedule-last-fires.js";
 import { listSchedules } from "../store/queries/schedule-list.js";
 import { listScheduleFires } from "../store/queries/schedule-list-fires.js";
 import type { ScheduleFireRow, ScheduleRow } from "../store/queries/schedule-tables.js";
-import { compileCron, nextTimes } from "./cron.js";
-import type { CatchUp, ScheduleConcurrency } from "./entries.js";
 import type { FireStatus } from "./fire.js";
 
 export interface ScheduleFire {
@@ -93,7 +94,7 @@ function statusOf(
     cron: row.cron,
     timezone: row.timezone,
     state: suspended ? "suspended" : "active",
-    inputs: JSON.parse(row.inputs_json) as Record<string, unknown>,
+    inputs: decodeInputs(row),
     concurrency: row.concurrency as ScheduleConcurrency,
     catchUp: row.catch_up as CatchUp,
     startingDeadlineMs: row.starting_deadline_ms === null ? null : Number(row.starting_deadline_ms),

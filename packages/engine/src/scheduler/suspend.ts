@@ -1,7 +1,6 @@
 import { NotFoundError, type ServiceContext } from "../service/context.js";
 import type { UnitOfWork } from "../service/unit-of-work.js";
 import { setScheduleSuspended } from "../store/queries/schedule-set-suspended.js";
-import { schedulesChanged } from "./changes.js";
 
 /**
  * Suspends or resumes a schedule. The state outlives syncs until the workflow file's own `suspend:`
@@ -16,5 +15,5 @@ export async function suspendSchedule(
 ): Promise<void> {
   if (!(await setScheduleSuspended(tx.db, id, suspended, ctx.now())))
     throw new NotFoundError(`unknown schedule '${id}'`);
-  tx.afterCommit(() => schedulesChanged(ctx.database));
+  tx.afterCommit(() => ctx.changes.schedules.notify());
 }

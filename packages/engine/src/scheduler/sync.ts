@@ -1,16 +1,14 @@
+import { cronProblem, type ScheduleSpec, scheduleSpecs } from "@gantry/core";
 import type { Insertable } from "kysely";
 import type { ServiceContext } from "../service/context.js";
-import type { WorkflowDefinition } from "../service/definition.js";
 import type { UnitOfWork } from "../service/unit-of-work.js";
+import { decodeDefinition } from "../store/decode/index.js";
 import { listWorkflows } from "../store/queries/list-workflows.js";
 import { advanceSchedules } from "../store/queries/schedule-advance.js";
 import { deleteSchedules } from "../store/queries/schedule-delete.js";
 import { listSchedules } from "../store/queries/schedule-list.js";
 import type { ScheduleRow, SchedulesTable } from "../store/queries/schedule-tables.js";
 import { upsertSchedules } from "../store/queries/schedule-upsert.js";
-import { schedulesChanged } from "./changes.js";
-import { cronProblem } from "./cron.js";
-import { type ScheduleSpec, scheduleSpecs } from "./entries.js";
 
 export interface SyncResult {
   added: string[];
@@ -34,7 +32,7 @@ export async function syncSchedules(ctx: ServiceContext, unit: UnitOfWork): Prom
   const result: SyncResult = { added: [], changed: [], removed: [], problems: [] };
   const wanted = new Map<string, ScheduleSpec>();
   for (const workflow of await listWorkflows(tx)) {
-    const definition = JSON.parse(workflow.definition_json) as WorkflowDefinition;
+    const definition = decodeDefinition(workflow);
     for (const spec of scheduleSpecs(workflow.name, definition.workflow)) {
       const problem = cronProblem(spec.cron, spec.timezone);
       if (problem) result.problems.push(`${spec.id}: ${problem}`);
@@ -81,7 +79,7 @@ export async function syncSchedules(ctx: ServiceContext, unit: UnitOfWork): Prom
   await deleteSchedules(tx, gone);
   result.removed.push(...gone);
   if (result.added.length + result.changed.length + result.removed.length > 0)
-    unit.afterCommit(() => schedulesChanged(ctx.database));
+    unit.afterCommit(() => ctx.changes.schedules.notify());
   return result;
 }
 

@@ -7,7 +7,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { createSecretCache } from "./cache.js";
 import { SecretError } from "./errors.js";
 import type { ProviderValue } from "./provider.js";
-import { registerSecretProvider } from "./registry.js";
+import { SecretProviders } from "./registry.js";
 import { resolveRefsDeep, resolveSecretRef } from "./resolve.js";
 
 const fixtures = fileURLToPath(new URL("./testdata/sops/", import.meta.url));
@@ -160,7 +160,8 @@ describe("a resolved secret value never appears in an error", () => {
 describe("resolveRefsDeep and the cache", () => {
   let calls = 0;
   const values: Record<string, string> = { one: '{"a": "A", "b": "B"}', two: "2" };
-  registerSecretProvider({
+  const providers = new SecretProviders();
+  providers.register({
     name: "counting",
     async resolve(ref): Promise<ProviderValue> {
       calls++;
@@ -178,16 +179,22 @@ describe("resolveRefsDeep and the cache", () => {
       again: "ref+counting://one#/a",
     };
     const snapshot = structuredClone(input);
-    const out = await resolveRefsDeep(input, { baseDir: dir });
+    const out = await resolveRefsDeep(input, { baseDir: dir, providers });
     expect(out).toEqual({ secrets: { a: "A", b: "B" }, env: ["2", "plain", 3, null], again: "A" });
     expect(calls).toBe(2);
     expect(input).toEqual(snapshot);
   });
 
   it("as: string turns maps into text", async () => {
-    const out = await resolveRefsDeep({ whole: "ref+counting://one" }, { baseDir: dir, as: "string" });
+    const out = await resolveRefsDeep(
+      { whole: "ref+counting://one" },
+      { baseDir: dir, providers, as: "string" },
+    );
     expect(out).toEqual({ whole: '{"a": "A", "b": "B"}' });
-    const sub = await resolveRefsDeep({ x: "ref+file://config.yaml#/db" }, { baseDir: dir, as: "string" });
+    const sub = await resolveRefsDeep(
+      { x: "ref+file://config.yaml#/db" },
+      { baseDir: dir, providers, as: "string" },
+    );
     expect(sub).toEqual({ x: "password: yaml-pass\nport: 5432\n" });
   });
 
@@ -195,21 +202,23 @@ describe("resolveRefsDeep and the cache", () => {
     calls = 0;
     let now = 1000;
     const cache = createSecretCache(60_000, () => now);
-    await resolveSecretRef("ref+counting://two", { baseDir: dir, cache });
-    await resolveSecretRef("ref+counting://two", { baseDir: dir, cache });
+    await resolveSecretRef("ref+counting://two", { baseDir: dir, providers, cache });
+    await resolveSecretRef("ref+counting://two", { baseDir: dir, providers, cache });
     expect(calls).toBe(1);
     now += 60_001;
-    await resolveSecretRef("ref+counting://two", { baseDir: dir, cache });
+    await resolveSecretRef("ref+counting://two", { baseDir: dir, providers, cache });
     expect(calls).toBe(2);
 
-    await failure(resolveSecretRef("ref+counting://three", { baseDir: dir, cache }));
+    await failure(resolveSecretRef("ref+counting://three", { baseDir: dir, providers, cache }));
     values.three = "3";
-    expect(await resolveSecretRef("ref+counting://three", { baseDir: dir, cache })).toBe("3");
+    expect(await resolveSecretRef("ref+counting://three", { baseDir: dir, providers, cache })).toBe("3");
     expect(calls).toBe(4);
   });
 
   it("wraps unexpected provider errors with the reference", async () => {
-    const err = await failure(resolveRefsDeep({ a: ["ref+counting://missing"] }, { baseDir: dir }));
+    const err = await failure(
+      resolveRefsDeep({ a: ["ref+counting://missing"] }, { baseDir: dir, providers }),
+    );
     expect(err.reason).toBe("provider");
     expect(err.message).toBe("ref+counting://missing: no missing");
   });

@@ -3,7 +3,7 @@ import { ProviderError, SecretError } from "./errors.js";
 import { applyPointer } from "./pointer.js";
 import type { ProviderValue, SecretContext } from "./provider.js";
 import { findSecretRefs, isSecretRef, parseSecretRef, type SecretRef } from "./ref.js";
-import { getSecretProvider, secretProviderNames } from "./registry.js";
+import { BUILTIN_SECRET_PROVIDERS, type SecretProviders } from "./registry.js";
 import { stringifyValue, structuredValue } from "./structured.js";
 
 export interface ResolveOptions {
@@ -20,6 +20,8 @@ export interface ResolveOptions {
    * format they came from, a whole sops document as its decrypted file.
    */
   as?: "value" | "string";
+  /** The providers to resolve through; the built-in ones when absent. */
+  providers?: Pick<SecretProviders, "get" | "names">;
   /**
    * References already resolved elsewhere, by reference: an agent's step gets those written in it from
    * the server, which resolved them with its own credentials. They are used as they are.
@@ -84,12 +86,13 @@ export async function resolveRefsDeep(value: unknown, opts: ResolveOptions): Pro
 }
 
 async function fetchValue(ref: SecretRef, opts: ResolveOptions, cache: SecretCache): Promise<ProviderValue> {
-  const provider = getSecretProvider(ref.provider);
+  const providers = opts.providers ?? BUILTIN_SECRET_PROVIDERS;
+  const provider = providers.get(ref.provider);
   if (!provider) {
     throw new SecretError(
       ref.raw,
       "unknown-provider",
-      `unknown provider "${ref.provider}" (known: ${secretProviderNames().join(", ")})`,
+      `unknown provider "${ref.provider}" (known: ${providers.names().join(", ")})`,
     );
   }
   const ctx: SecretContext = { baseDir: opts.baseDir, env: opts.env ?? process.env, signal: opts.signal };

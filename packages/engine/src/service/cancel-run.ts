@@ -8,7 +8,6 @@ import { runJobs } from "../store/queries/run-jobs.js";
 import { updateRun } from "../store/queries/update-run.js";
 import { lockGroupOfRun, startNextInGroup } from "./concurrency-group.js";
 import { NotFoundError, type ServiceContext } from "./context.js";
-import { definitionAt } from "./definitions.js";
 import { jobsFor } from "./jobs.js";
 import { runInfo, runState, saveState, secretMasker, TERMINAL_RUN_STATUSES } from "./run-record.js";
 import type { UnitOfWork } from "./unit-of-work.js";
@@ -50,7 +49,7 @@ export async function cancelRunLocked(ctx: ServiceContext, tx: UnitOfWork, id: s
     await updateRun(db, id, { status: "cancelled", cancel_requested: 1, finished_at: now });
     return "cancelled";
   }
-  const definition = await definitionAt(db, row.revision);
+  const definition = await ctx.definitions.at(db, row.revision);
   const info = runInfo(row, ctx.box);
   const planner = new Planner(definition.workflow, info);
   const state = runState(row);

@@ -3,7 +3,6 @@ import { sql } from "kysely";
 import { enqueueJobs } from "../store/queries/enqueue-jobs.js";
 import type { Db } from "../store/queries/types.js";
 import type { ServiceContext } from "./context.js";
-import { definitionAt } from "./definitions.js";
 import { jobsFor } from "./jobs.js";
 import { planStart } from "./plan-start.js";
 import { ACTIVE_RUN_STATUSES, runInfo, saveState, secretMasker } from "./run-record.js";
@@ -92,7 +91,7 @@ export async function startNextInGroup(ctx: ServiceContext, db: Db, group: strin
       .limit(1)
       .executeTakeFirst();
     if (!next) return started;
-    const definition = await definitionAt(db, next.revision);
+    const definition = await ctx.definitions.at(db, next.revision);
     const info = runInfo(next, ctx.box);
     const { state, tasks } = planStart(definition, info);
     const now = ctx.now();

@@ -1,7 +1,10 @@
 import type { NodeRecord } from "@gantry/core";
+import type { LogCaptureActivity } from "../logs/capture-activity.js";
 import type { NotifySettings } from "../notify/settings.js";
 import type { NotifierLike } from "../queue/notifier.js";
 import type { Database } from "../store/database.js";
+import type { ChangeSignal } from "./change-signal.js";
+import type { DefinitionCache } from "./definitions.js";
 import type { EnvironmentConfig } from "./environments.js";
 import type { SecretBox } from "./secret-box.js";
 
@@ -11,6 +14,12 @@ export interface ServiceContext {
   box: SecretBox;
   notifier: NotifierLike;
   now: () => number;
+  /** Workflow definitions by revision, as this process read them. */
+  definitions: DefinitionCache;
+  /** Wakes this process's scheduler and trigger listeners when their tables change. */
+  changes: { schedules: ChangeSignal; triggers: ChangeSignal };
+  /** When this process last stored step output: the server's log fan-out yields to it. */
+  logCapture: LogCaptureActivity;
   /** The node inventory (gantry.yaml `nodes:`): a run that targets nodes keeps the ones it chose. */
   nodes?: { current(): Promise<{ nodes: NodeRecord[] }> };
   /** Deployment environments (gantry.yaml `environments:`): approvers, branches, wait and secrets. */

@@ -25,7 +25,6 @@ import { cancelRunLocked } from "./cancel-run.js";
 import { admitRun } from "./concurrency-group.js";
 import { InvalidInputError, NotFoundError, type ServiceContext } from "./context.js";
 import type { WorkflowDefinition } from "./definition.js";
-import { definitionAt } from "./definitions.js";
 import { environmentPolicies } from "./environments.js";
 import { jobsFor } from "./jobs.js";
 import { planStart } from "./plan-start.js";
@@ -92,7 +91,7 @@ async function resolveRun(ctx: ServiceContext, db: Db, request: CreateRunRequest
   }
   if (!row) throw new NotFoundError(`unknown workflow '${request.workflow}'`);
   const revision = request.revision ?? row.revision;
-  const definition = await definitionAt(db, revision);
+  const definition = await ctx.definitions.at(db, revision);
   const spec = definition.workflow;
   const inputs = coerceInputs(spec.inputs, request.inputs ?? {});
   if (inputs.errors.length > 0) throw new InvalidInputError(inputs.errors);
@@ -314,7 +313,7 @@ export async function notifyStartWaiting(
 ): Promise<void> {
   const row = await getRun(db, id);
   if (!row) return;
-  const definition = await definitionAt(db, row.revision);
+  const definition = await ctx.definitions.at(db, row.revision);
   const info = runInfo(row, ctx.box);
   const state = JSON.parse(row.state_json) as RunState;
   const newGates = waitingGates(state).map((g) => g.step);

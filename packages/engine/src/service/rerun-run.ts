@@ -1,9 +1,9 @@
-import { keptBeforeStep, type RunState, type StepState } from "@gantry/core";
+import { keptBeforeStep, type StepState } from "@gantry/core";
+import { decodeRunState, decodeRunTrigger } from "../store/decode/index.js";
 import { getRun } from "../store/queries/get-run.js";
 import { getWorkflow } from "../store/queries/get-workflow.js";
 import { ConflictError, InvalidInputError, NotFoundError, type ServiceContext } from "./context.js";
 import { createRun } from "./create-run.js";
-import { definitionAt } from "./definitions.js";
 import { runInfo } from "./run-record.js";
 import type { UnitOfWork } from "./unit-of-work.js";
 
@@ -46,10 +46,10 @@ export async function rerunRun(
     if (!workflow) throw new NotFoundError(`workflow '${original.workflow}' no longer exists`);
     revision = workflow.revision;
   }
-  const previous = (JSON.parse(original.state_json) as RunState | null)?.steps ?? {};
+  const previous = decodeRunState(original)?.steps ?? {};
   let keep: Record<string, StepState> | undefined;
   if (request.fromStep !== undefined) {
-    const { workflow } = await definitionAt(db, revision);
+    const { workflow } = await ctx.definitions.at(db, revision);
     keep = keptBeforeStep(workflow, previous, request.fromStep);
     if (!keep)
       throw new InvalidInputError([
@@ -67,7 +67,7 @@ export async function rerunRun(
     ...(info.github ? { github: info.github } : {}),
     // A re-run keeps its run's trigger (as GitHub re-runs keep the event), marked with where it came from.
     trigger: {
-      ...(JSON.parse(original.trigger_json) as { type: string }),
+      ...decodeRunTrigger(original),
       rerun_of: original.id,
       ...(request.fromStep !== undefined ? { rerun_from: request.fromStep } : {}),
       ...(request.revision === "current" ? { rerun_revision: "current" } : {}),

@@ -1,3 +1,4 @@
+import { TERMINAL_RUN_STATUSES } from "@gantry/core";
 import { deleteExpiredArtifacts, deleteRunResults } from "../artifacts/retention.js";
 import type { LogArchiveLike } from "../logs/types.js";
 import {
@@ -12,7 +13,6 @@ import {
 import { deleteOldHistory } from "../store/queries/retention-history.js";
 import type { Db } from "../store/queries/types.js";
 import type { ServiceContext } from "./context.js";
-import { TERMINAL_RUN_STATUSES } from "./run-record.js";
 import { withUnitOfWork } from "./unit-of-work.js";
 
 export interface RetentionPolicy {

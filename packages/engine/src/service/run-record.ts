@@ -7,25 +7,26 @@ import {
   type WorkflowSpec,
 } from "@gantry/core";
 import type { Selectable, Updateable } from "kysely";
+import { decodeRunInfo, decodeRunState } from "../store/decode/index.js";
 import type { Db } from "../store/queries/types.js";
 import { updateRun } from "../store/queries/update-run.js";
 import type { RunsTable } from "../store/tables.js";
 import type { SecretBox } from "./secret-box.js";
 
-export const TERMINAL_RUN_STATUSES = ["succeeded", "failed", "cancelled", "timed_out", "skipped"] as const;
-/** `waiting`: every step left waits for a person (an approval); the run holds no worker slot. */
-export const ACTIVE_RUN_STATUSES = ["queued", "running", "waiting"] as const;
+// Defined in core with the other statuses; re-exported for the service modules that read them here.
+export { ACTIVE_RUN_STATUSES, TERMINAL_RUN_STATUSES } from "@gantry/core";
 
 /** The run's info for the planner and runners, with secret inputs decrypted (in memory only). */
 export function runInfo(row: Selectable<RunsTable>, box: SecretBox): RunInfo {
-  const info = JSON.parse(row.info_json) as RunInfo;
+  const info = decodeRunInfo(row);
   if (row.secret_inputs)
     info.inputs = { ...info.inputs, ...(JSON.parse(box.open(row.secret_inputs)) as object) };
   return info;
 }
 
+/** The state of a run that has one: every run past `pending` (the planner wrote it when the run was queued). */
 export function runState(row: Selectable<RunsTable>): RunState {
-  return JSON.parse(row.state_json) as RunState;
+  return decodeRunState(row)!;
 }
 
 /** A masker for the run's secret-typed inputs: what the store keeps must never show them in clear. */

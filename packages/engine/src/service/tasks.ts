@@ -2,6 +2,7 @@ import { Planner, type RunInfo, type RunState, stampGates, type Task, type TaskO
 import type { Insertable, Selectable } from "kysely";
 import { recordDeployment } from "../gates/deployments.js";
 import { queueRunNotifications } from "../notify/events.js";
+import { addRunMasks, sealRunMasks } from "../secrets/run-masks.js";
 import { deleteJob } from "../store/queries/delete-job.js";
 import { lockRun } from "../store/queries/lock-run.js";
 import type { Db } from "../store/queries/types.js";
@@ -10,7 +11,6 @@ import type { JobsTable, RunsTable, StepAttemptsTable } from "../store/tables.js
 import { lockGroupOfRun, startNextInGroup } from "./concurrency-group.js";
 import type { ServiceContext } from "./context.js";
 import type { WorkflowDefinition } from "./definition.js";
-import { definitionAt } from "./definitions.js";
 import { jobsFor } from "./jobs.js";
 import { runInfo, runState, secretMasker, stateChanges } from "./run-record.js";
 import type { UnitOfWork } from "./unit-of-work.js";
@@ -51,7 +51,7 @@ export async function startTask(
     await deleteJob(tx, job.id);
     return undefined;
   }
-  const definition = await definitionAt(tx, run.revision);
+  const definition = await ctx.definitions.at(tx, run.revision);
   const info = runInfo(run, ctx.box);
   const planner = new Planner(definition.workflow, info);
   const state = runState(run);
@@ -131,6 +131,8 @@ export interface FinishOptions {
   take?: { workerId: string; labels: string[]; leaseUntil: number };
   /** Secrets the finishing worker knew besides the secret inputs (resolved references, ::add-mask::). */
   secrets?: string[];
+  /** The values the step registered with ::add-mask::: kept sealed with the run for its later steps. */
+  masks?: string[];
   /**
    * The reaper's fence: the job counts as lost only if its lease is still over at this time (its worker
    * may have renewed it since the reaper read it).
@@ -163,11 +165,14 @@ export async function finishTask(
   };
   if (!(await deleteJob(tx, job.id, fence))) return undefined;
   if (!run || run.state_json === "null") return undefined;
-  const definition = await definitionAt(tx, run.revision);
+  const definition = await ctx.definitions.at(tx, run.revision);
   const info = runInfo(run, ctx.box);
   // Outputs that carry a secret are masked before they are stored, as GitHub Actions redacts them.
   const masker = secretMasker(definition.workflow, info);
   for (const secret of options.secrets ?? []) masker.add(secret);
+  addRunMasks(masker, run.masked_values, ctx.box);
+  for (const value of options.masks ?? []) masker.add(value);
+  const maskedValues = sealRunMasks(run.masked_values, options.masks ?? [], ctx.box);
   const safe: TaskOutcome = {
     ...outcome,
     outputs: Object.fromEntries(
@@ -216,7 +221,10 @@ export async function finishTask(
   // One statement on Postgres: this step's end, the successor's start, the queued jobs, the run.
   const takenJob = await writeStep(tx, ctx.database.dialect, {
     runId: run.id,
-    run: stateChanges(run, state, now, { masker, ...(mineRow ? { started: true } : {}) }),
+    run: {
+      ...stateChanges(run, state, now, { masker, ...(mineRow ? { started: true } : {}) }),
+      ...(maskedValues ? { masked_values: maskedValues } : {}),
+    },
     attempts,
     enqueue: rows,
     ...(take && mineRow
@@ -224,8 +232,10 @@ export async function finishTask(
       : {}),
   });
   if (mineRow && task) await recordDeployment(tx, run, definition, info, state, task, now);
+  // The successor masks what this step registered: it reads the run's masks from this row.
+  const runNow = maskedValues ? { ...run, masked_values: maskedValues } : run;
   const claimed: ClaimedTask | undefined =
-    takenJob && task ? { job: takenJob, task, run, definition, info, state } : undefined;
+    takenJob && task ? { job: takenJob, task, run: runNow, definition, info, state } : undefined;
   let notify = rows.length > 0;
   // A retry waiting out its delay: the notification says when it becomes due, so idle workers wake
   // then without asking the queue after every notification (see Worker.claimLoop).

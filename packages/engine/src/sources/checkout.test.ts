@@ -3,7 +3,6 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BUILTIN_USES, builtinActionDir } from "../git/builtin-actions.js";
 import { loadWorkflow } from "../loader/load-workflow.js";
-import { definitionAt } from "../service/definitions.js";
 import { getWorkflow } from "../store/queries/get-workflow.js";
 import { sqliteDatabase } from "../testing/databases.js";
 import { gitRemote } from "../testing/git-repos.js";
@@ -117,7 +116,7 @@ describe("examples/node-ci.yaml from a git source (real repository, real runs)",
 
   it("a push builds and tests the pushed commit; a push that breaks a test fails the run", async () => {
     const row = await getWorkflow(h.database.db, "node-ci");
-    const definition = await definitionAt(h.database.db, row?.revision as string);
+    const definition = await h.ctx.definitions.at(h.database.db, row?.revision as string);
     expect(definition.workflow.steps.test?.steps?.[0]?.with).toMatchObject({
       repository: repo.url,
       token: "ref+env://GANTRY_TEST_CHECKOUT_TOKEN",

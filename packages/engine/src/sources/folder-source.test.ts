@@ -2,6 +2,7 @@ import { rmSync } from "node:fs";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { LocalNotifier } from "../queue/notifier.js";
 import type { ServiceContext } from "../service/context.js";
+import { processState } from "../service/process-state.js";
 import { SecretBox } from "../service/secret-box.js";
 import type { Database } from "../store/database.js";
 import { getWorkflow } from "../store/queries/get-workflow.js";
@@ -27,6 +28,7 @@ describe("a watched folder of workflows", () => {
       notifier: new LocalNotifier(),
       box: SecretBox.fromConfig(undefined, tmp.dir),
       now: () => Date.now(),
+      ...processState(),
     };
     events.length = 0;
     folder = new FolderSource(ctx, tmp.dir, { onEvent: (e) => events.push(e), settleMs: 50 });

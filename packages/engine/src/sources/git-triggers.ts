@@ -9,7 +9,6 @@ import {
 import { SECRETS_WITHHELD } from "../run/withheld-secrets.js";
 import type { ServiceContext } from "../service/context.js";
 import { startRun } from "../service/create-run.js";
-import { definitionAt } from "../service/definitions.js";
 import { getWorkflow } from "../store/queries/get-workflow.js";
 import { workflowsOfSource } from "../store/queries/source-workflows.js";
 import { sourceKey } from "./activate.js";
@@ -55,7 +54,7 @@ export async function startGitEventRuns(ctx: ServiceContext, event: GitEvent): P
   for (const { name } of await workflowsOfSource(db, sourceKey(event.source))) {
     const row = await getWorkflow(db, name);
     if (!row) continue;
-    const on = (await definitionAt(db, row.revision)).workflow.on ?? {};
+    const on = (await ctx.definitions.at(db, row.revision)).workflow.on ?? {};
     if (!(event.name in on)) continue;
     const filter = on[event.name] as Record<string, unknown> | null;
     if (!matches(event, filter)) continue;

@@ -1,9 +1,16 @@
-import { createHash, createHmac, timingSafeEqual } from "node:crypto";
+import { createHmac, timingSafeEqual } from "node:crypto";
 import { pushPayloadPaths } from "@gantry/core";
 import type { ServiceContext } from "../service/context.js";
 import { claimDelivery, claimGitEvent } from "../store/queries/git-event-insert.js";
 import type { SourceConfig } from "./config.js";
 import { type StartedRun, startGitEventRuns } from "./git-triggers.js";
+import {
+  type BodySource,
+  BodyTooLarge,
+  readSignedBody,
+  type SignedBody,
+  signaturesMatched,
+} from "./signed-body.js";
 import type { SourceSyncer } from "./syncer.js";
 
 export interface WebhookRequest {
@@ -14,8 +21,19 @@ export interface WebhookRequest {
   /** X-Hub-Signature-256: `sha256=<hex>` */
   signature: string | undefined;
   contentType: string | undefined;
-  /** The body exactly as received: the signature is over these bytes. */
+  /** The body exactly as received (the signature is over these bytes), or the stream it arrives on. */
+  body: BodySource;
+  /** The most bytes read; a longer body answers 413. Default GITHUB_BODY_LIMIT. */
+  limit?: number;
+}
+
+/** GitHub sends up to 25 MB; a payload that large is a push of thousands of commits. */
+export const GITHUB_BODY_LIMIT = 25 * 1024 * 1024;
+
+/** A body read after its signature matched, as the handlers below use it. */
+interface VerifiedRequest extends Omit<WebhookRequest, "body"> {
   body: Buffer;
+  sha256: string;
 }
 
 export interface WebhookReply {
@@ -54,28 +72,52 @@ export async function handleGithubWebhook(
   syncer: SourceSyncer,
   request: WebhookRequest,
 ): Promise<WebhookReply> {
-  // The signature is checked on the raw bytes before anything is parsed: a body nobody signed costs
-  // only its reading. Every source's secret is tried (a handful), as the repository is in the body.
-  const signedBy: SourceConfig[] = [];
-  if (request.signature) {
-    for (const source of syncer.sources) {
-      const secret = source.github?.secret;
-      if (!secret) continue;
-      let value: string;
-      try {
-        value = await syncer.secret(secret);
-      } catch {
-        continue;
-      }
-      if (signatureMatches(value, request.body, request.signature)) signedBy.push(source);
-    }
-  }
   // One answer for a wrong signature and an unknown repository: a caller learns nothing about which.
   const unauthorized = {
     status: 401,
     body: { error: "X-Hub-Signature-256 does not match the secret of any source" },
   };
-  if (signedBy.length === 0) return unauthorized;
+  if (!request.signature) return unauthorized;
+  // The signature is checked on the raw bytes as they stream in, before anything is parsed: a body
+  // nobody signed costs only its reading. Every source's secret is tried (a handful), as the
+  // repository is in the body.
+  const signers: Array<{ source: SourceConfig; key: string }> = [];
+  for (const source of syncer.sources) {
+    const secret = source.github?.secret;
+    if (!secret) continue;
+    try {
+      signers.push({ source, key: await syncer.secret(secret) });
+    } catch {}
+  }
+  const limit = request.limit ?? GITHUB_BODY_LIMIT;
+  let read: SignedBody;
+  try {
+    read = await readSignedBody(request.body, signers, limit);
+  } catch (error) {
+    if (error instanceof BodyTooLarge)
+      return { status: 413, body: { error: `the body is larger than ${limit} bytes` } };
+    throw error;
+  }
+  let verifiedRequest: VerifiedRequest;
+  const signedBy = signaturesMatched(request.signature, read.signatures).map(
+    (i) => (signers[i] as { source: SourceConfig }).source,
+  );
+  try {
+    if (signedBy.length === 0) return unauthorized;
+    verifiedRequest = { ...request, body: await read.bytes(), sha256: read.sha256 };
+  } finally {
+    await read.discard();
+  }
+  return handleVerified(ctx, syncer, verifiedRequest, signedBy, unauthorized);
+}
+
+async function handleVerified(
+  ctx: ServiceContext,
+  syncer: SourceSyncer,
+  request: VerifiedRequest,
+  signedBy: SourceConfig[],
+  unauthorized: WebhookReply,
+): Promise<WebhookReply> {
   const payload = parsePayload(request);
   if (!payload) return { status: 400, body: { error: "the body is not a GitHub webhook payload (JSON)" } };
   const repository = String((payload.repository as Record<string, unknown> | undefined)?.full_name ?? "");
@@ -84,7 +126,7 @@ export async function handleGithubWebhook(
   if (verified.length === 0) return unauthorized;
   const event = request.event ?? "";
   // A captured delivery replayed under a new X-GitHub-Delivery has the same body: both are claimed.
-  const bodyHash = `sha256:${createHash("sha256").update(request.body).digest("hex")}`;
+  const bodyHash = request.sha256;
   const claims = [...(request.delivery ? [request.delivery] : []), bodyHash];
   for (const id of claims) {
     if (!(await claimDelivery(ctx.database.db, id, event, ctx.now())))
@@ -114,7 +156,7 @@ async function handleEvent(
   source: SourceConfig,
   event: "push" | "pull_request",
   payload: Record<string, unknown>,
-  request: WebhookRequest,
+  request: VerifiedRequest,
 ): Promise<SourceResult> {
   const outcome = await syncer.sync(source.name, { firePush: false });
   const result: SourceResult = {
@@ -167,7 +209,7 @@ async function diff(syncer: SourceSyncer, source: SourceConfig, from: string, to
 }
 
 /** JSON bodies, or GitHub's form encoding (`payload=<json>`). */
-function parsePayload(request: WebhookRequest): Record<string, unknown> | undefined {
+function parsePayload(request: VerifiedRequest): Record<string, unknown> | undefined {
   try {
     let text = request.body.toString("utf8");
     if (request.contentType?.startsWith("application/x-www-form-urlencoded"))

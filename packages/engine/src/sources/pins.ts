@@ -1,5 +1,5 @@
 import type { LibraryPin } from "../loader/load-workflow.js";
-import type { WorkflowDefinition } from "../service/definition.js";
+import { decodeDefinition } from "../store/decode/index.js";
 import type { Db } from "../store/queries/types.js";
 import { sourceKey } from "./activate.js";
 
@@ -22,7 +22,7 @@ export async function sourcePins(db: Db, source: string): Promise<SourcePin[]> {
     .execute();
   const pins: SourcePin[] = [];
   for (const row of rows) {
-    const definition = JSON.parse(row.definition_json) as WorkflowDefinition;
+    const definition = decodeDefinition(row);
     for (const [step, action] of Object.entries(definition.actions))
       if (action.pin) pins.push({ ...action.pin, workflow: row.name, step });
   }

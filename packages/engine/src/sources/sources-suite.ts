@@ -4,6 +4,7 @@ import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { LocalNotifier } from "../queue/notifier.js";
 import type { ServiceContext } from "../service/context.js";
+import { processState } from "../service/process-state.js";
 import { SecretBox } from "../service/secret-box.js";
 import type { Database } from "../store/database.js";
 import { getRun } from "../store/queries/get-run.js";
@@ -37,6 +38,7 @@ export function describeSources(label: string, openDatabase: () => Promise<Datab
         notifier: new LocalNotifier(),
         box: new SecretBox(randomBytes(32)),
         now: () => Date.now(),
+        ...processState(),
       };
       repo = gitRemote(path.join(tmp.dir, "repo"));
     });

@@ -4,6 +4,7 @@ import { redactUrl, runGit } from "../git/run-git.js";
 import { syncSchedules } from "../scheduler/sync.js";
 import type { ServiceContext } from "../service/context.js";
 import { withUnitOfWork } from "../service/unit-of-work.js";
+import { decodeSourceErrors, decodeSourceWorkflows } from "../store/decode/index.js";
 import { claimGitEvent } from "../store/queries/git-event-insert.js";
 import { getSource, listSources } from "../store/queries/source-get.js";
 import type { SourceRow } from "../store/queries/source-tables.js";
@@ -337,7 +338,7 @@ function statusOf(source: SourceConfig, row: SourceRow | undefined): SourceStatu
     activatedAt: num(row?.activated_at),
     seenCommit: row?.seen_commit ?? null,
     lastSyncAt: num(row?.last_sync_at),
-    errors: row ? (JSON.parse(row.errors_json) as string[]) : [],
-    workflows: row ? (JSON.parse(row.workflows_json) as string[]) : [],
+    errors: row ? decodeSourceErrors(row) : [],
+    workflows: row ? decodeSourceWorkflows(row) : [],
   };
 }

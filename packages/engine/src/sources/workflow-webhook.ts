@@ -1,4 +1,4 @@
-import { createHash, createHmac, timingSafeEqual } from "node:crypto";
+import { createHash, timingSafeEqual } from "node:crypto";
 import {
   decodePayload,
   type EventTriggerKind,
@@ -8,10 +8,17 @@ import {
 } from "@gantry/core";
 import { createSecretCache, resolveSecretRef } from "../secrets/index.js";
 import type { ServiceContext } from "../service/context.js";
-import { definitionAt } from "../service/definitions.js";
+import { decodeRunOutputs } from "../store/decode/index.js";
 import { getRun } from "../store/queries/get-run.js";
 import { getWorkflow } from "../store/queries/get-workflow.js";
 import { deliverEvent } from "../triggers/deliver.js";
+import {
+  type BodySource,
+  BodyTooLarge,
+  readSignedBody,
+  type SignedBody,
+  signaturesMatched,
+} from "./signed-body.js";
 
 /** A request to `POST /api/v1/hooks/<workflow>/<name>`, as the HTTP layer hands it over. */
 export interface HookRequest {
@@ -21,8 +28,10 @@ export interface HookRequest {
   headers: Record<string, string | undefined>;
   /** The query string's parameters (`wait` is Gantry's; the rest reach the run as `trigger.query`). */
   query: Record<string, string>;
-  /** The body exactly as received: the signature is over these bytes. */
-  body: Buffer;
+  /** The body exactly as received (the signature is over these bytes), or the stream it arrives on. */
+  body: BodySource;
+  /** The most bytes read unless the hook sets `max_body`; a longer body answers 413. Default 1 MB. */
+  limit?: number;
   /** Stops `?wait` early (the client went away). */
   signal?: AbortSignal;
 }
@@ -33,6 +42,9 @@ export interface HookReply {
   /** For the server's log only (why a secret could not be resolved): never sent to the caller. */
   log?: string;
 }
+
+/** A generic webhook's body becomes `trigger.payload`, stored with the run: 1 MB is plenty for an event. */
+export const HOOK_BODY_LIMIT = 1024 * 1024;
 
 /** How far X-Gantry-Timestamp may be from the server's clock: Stripe's and Slack's five minutes. */
 export const HOOK_TIMESTAMP_TOLERANCE_MS = 5 * 60_000;
@@ -65,7 +77,7 @@ export async function handleWorkflowHook(ctx: ServiceContext, request: HookReque
   const notFound = { status: 401, body: { error: HOOK_UNAUTHORIZED } };
   const row = await getWorkflow(db, request.workflow);
   if (!row) return notFound;
-  const definition = await definitionAt(db, row.revision);
+  const definition = await ctx.definitions.at(db, row.revision);
   const entry = findWebhook(definition.workflow, request.name);
   if (!entry) return notFound;
 
@@ -92,10 +104,35 @@ export async function handleWorkflowHook(ctx: ServiceContext, request: HookReque
       log: `${id}: ${(error as Error).message}`,
     };
   }
-  const denied = checkCaller(entry, key, request, ctx.now());
-  if (denied) return { status: 401, body: { error: HOOK_UNAUTHORIZED } };
+  const caller = checkCallerHeaders(entry, key, request.headers, ctx.now());
+  if ("denied" in caller) return { status: 401, body: { error: HOOK_UNAUTHORIZED } };
+  // The body is read once, its signature computed as it streams in, and parsed only if it matched.
+  const limit = entry.max_body ?? request.limit ?? HOOK_BODY_LIMIT;
+  let read: SignedBody;
+  try {
+    read = await readSignedBody(
+      request.body,
+      caller.signedPrefix === undefined ? [] : [{ key, prefix: caller.signedPrefix }],
+      limit,
+    );
+  } catch (error) {
+    if (error instanceof BodyTooLarge)
+      return { status: 413, body: { error: `the body is larger than this hook's ${limit} bytes` } };
+    throw error;
+  }
+  let body: Buffer;
+  try {
+    if (
+      caller.signedPrefix !== undefined &&
+      signaturesMatched(signatureOf(request), read.signatures).length === 0
+    )
+      return { status: 401, body: { error: HOOK_UNAUTHORIZED } };
+    body = await read.bytes();
+  } finally {
+    await read.discard();
+  }
 
-  const payload = parseBody(request);
+  const payload = parseBody(body, request.headers);
   if ("error" in payload) return { status: 400, body: { error: payload.error } };
 
   const delivery = DELIVERY_HEADERS.map((h) => request.headers[h]).find((v) => v !== undefined && v !== "");
@@ -151,35 +188,39 @@ function signatureOf(request: Pick<HookRequest, "headers">): string | undefined 
     .toLowerCase();
 }
 
-/** Undefined when the caller proved it knows the secret or token; else why not (one line, no secret). */
-export function checkCaller(
+/**
+ * What the headers alone can tell: a bearer token is checked here (the body is then read unsigned); a
+ * signed hook needs a signature and a fresh timestamp, and answers the text signed before the body
+ * (`<timestamp>.`). `denied` says why not (one line, no secret).
+ */
+export function checkCallerHeaders(
   entry: WebhookEntry,
   key: string,
-  request: Pick<HookRequest, "headers" | "body">,
+  headers: HookRequest["headers"],
   now: number,
-): string | undefined {
+): { denied: string } | { signedPrefix?: string } {
   if (entry.token !== undefined) {
-    const given = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? "")?.[1];
-    if (!given) return "send the webhook's token as Authorization: Bearer <token>";
+    const given = /^Bearer\s+(\S+)$/i.exec(headers.authorization ?? "")?.[1];
+    if (!given) return { denied: "send the webhook's token as Authorization: Bearer <token>" };
     // Digests have one length whatever was sent, so neither the comparison nor its length leaks.
-    return timingSafeEqual(digest(given), digest(key)) ? undefined : "wrong token";
+    return timingSafeEqual(digest(given), digest(key)) ? {} : { denied: "wrong token" };
   }
-  const header = SIGNATURE_HEADERS.map((h) => request.headers[h]).find((v) => v !== undefined);
+  const header = SIGNATURE_HEADERS.map((h) => headers[h]).find((v) => v !== undefined);
   if (!header)
-    return "sign the body: X-Gantry-Signature-256: sha256=<hex HMAC-SHA256 of the body with the secret>";
+    return {
+      denied: "sign the body: X-Gantry-Signature-256: sha256=<hex HMAC-SHA256 of the body with the secret>",
+    };
   // The timestamp is required and signed with the body, so a captured request is good for 5 minutes
   // at most, and within them its signature is remembered (see handleWorkflowHook).
-  const timestamp = request.headers["x-gantry-timestamp"];
-  if (timestamp === undefined) return "send X-Gantry-Timestamp (Unix seconds) and sign <timestamp>.<body>";
+  const timestamp = headers["x-gantry-timestamp"];
+  if (timestamp === undefined)
+    return { denied: "send X-Gantry-Timestamp (Unix seconds) and sign <timestamp>.<body>" };
   const seconds = Number(timestamp);
   if (!/^\d{1,12}$/.test(timestamp) || Math.abs(now - seconds * 1000) > HOOK_TIMESTAMP_TOLERANCE_MS)
-    return `X-Gantry-Timestamp must be the Unix time in seconds, within ${HOOK_TIMESTAMP_TOLERANCE_MS / 1000} s of the server's clock (a replayed or delayed request)`;
-  const signed = Buffer.concat([Buffer.from(`${timestamp}.`), request.body]);
-  const expected = Buffer.from(`sha256=${createHmac("sha256", key).update(signed).digest("hex")}`);
-  const given = Buffer.from(header.trim().toLowerCase());
-  // The length is public (always 71 bytes); timingSafeEqual needs equal lengths.
-  const ok = given.length === expected.length && timingSafeEqual(given, expected);
-  return ok ? undefined : "X-Gantry-Signature-256 does not match <timestamp>.<body>";
+    return {
+      denied: `X-Gantry-Timestamp must be the Unix time in seconds, within ${HOOK_TIMESTAMP_TOLERANCE_MS / 1000} s of the server's clock (a replayed or delayed request)`,
+    };
+  return { signedPrefix: `${timestamp}.` };
 }
 
 function digest(text: string): Buffer {
@@ -187,9 +228,9 @@ function digest(text: string): Buffer {
 }
 
 /** JSON for JSON content types (400 when it does not parse), form fields as a map, other text as it comes. */
-function parseBody(request: HookRequest): { value: unknown } | { error: string } {
-  const text = request.body.toString("utf8");
-  const type = (request.headers["content-type"] ?? "").split(";")[0]?.trim().toLowerCase() ?? "";
+function parseBody(body: Buffer, headers: HookRequest["headers"]): { value: unknown } | { error: string } {
+  const text = body.toString("utf8");
+  const type = (headers["content-type"] ?? "").split(";")[0]?.trim().toLowerCase() ?? "";
   if (text.trim() === "") return { value: null };
   if (type === "application/json" || type.endsWith("+json")) {
     try {
@@ -242,7 +283,7 @@ async function waitForRun(
             workflow,
             status: run.status,
             finished: true,
-            outputs: run.outputs_json ? (JSON.parse(run.outputs_json) as unknown) : {},
+            outputs: decodeRunOutputs(run) ?? {},
             ...(run.error ? { error: run.error } : {}),
           },
         };

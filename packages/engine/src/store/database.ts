@@ -13,6 +13,7 @@ import * as encryptionKeys from "./migrations/0008-encryption-keys.js";
 import * as ciResults from "./migrations/0011-ci-results.js";
 import * as people from "./migrations/0013-people.js";
 import * as triggerNotes from "./migrations/0014-trigger-notes.js";
+import * as runMasks from "./migrations/0017-run-masks.js";
 import * as agents from "./migrations/0021-agents.js";
 import type { Tables } from "./tables.js";
 
@@ -40,6 +41,7 @@ const MIGRATIONS: Record<string, (dialect: Dialect) => Migration> = {
   "0011-ci-results": (dialect) => ({ up: (db) => ciResults.up(db, dialect) }),
   "0013-people": (dialect) => ({ up: (db) => people.up(db, dialect) }),
   "0014-trigger-notes": (dialect) => ({ up: (db) => triggerNotes.up(db, dialect) }),
+  "0017-run-masks": (dialect) => ({ up: (db) => runMasks.up(db, dialect) }),
   "0021-agents": (dialect) => ({ up: (db) => agents.up(db, dialect) }),
 };
 

@@ -47,6 +47,8 @@ export interface RunsTable {
   commit_sha?: string | null;
   /** `trigger.type`, kept apart so the runs list can filter by it on an index. */
   trigger_type?: string | null;
+  /** AES-256-GCM of the `::add-mask::` values the run's steps registered (a JSON array), or null. */
+  masked_values?: string | null;
 }
 
 export interface JobsTable {

@@ -19,7 +19,13 @@ export async function subWorkflowProblems(workflows: CheckedWorkflow[]): Promise
   const problems: Problem[] = [];
   const calls = new Map<string, string[]>();
   for (const caller of workflows) {
-    const at = await locator(caller.file);
+    // The file is parsed again only for a problem to point at: most workflows have none here, and a
+    // 100,000-step file takes seconds to parse.
+    let located: Locate | undefined;
+    const at = async (where: Array<string | number>, key = false) => {
+      located ??= await locator(caller.file);
+      return located(where, key);
+    };
     for (const [id, step] of Object.entries(caller.workflow.steps ?? {})) {
       const name = subWorkflowName(step.uses);
       if (name === undefined) continue;
@@ -27,7 +33,7 @@ export async function subWorkflowProblems(workflows: CheckedWorkflow[]): Promise
       const child = byName.get(name);
       if (!child) {
         problems.push({
-          ...at(["steps", id, "uses"]),
+          ...(await at(["steps", id, "uses"])),
           message: `steps.${id}.uses: no workflow '${name}' in the same source (workflows: ${[...byName.keys()].sort().join(", ")})`,
         });
         continue;
@@ -36,13 +42,13 @@ export async function subWorkflowProblems(workflows: CheckedWorkflow[]): Promise
       for (const key of Object.keys(step.with ?? {}))
         if (!(key in inputs))
           problems.push({
-            ...at(["steps", id, "with", key], true),
+            ...(await at(["steps", id, "with", key], true)),
             message: `steps.${id}.with.${key}: workflow '${name}' has no input '${key}' (inputs: ${Object.keys(inputs).join(", ") || "none"})`,
           });
       for (const [key, spec] of Object.entries(inputs))
         if (spec.required && spec.default === undefined && !(key in (step.with ?? {})))
           problems.push({
-            ...at(["steps", id, "uses"]),
+            ...(await at(["steps", id, "uses"])),
             message: `steps.${id}.with: workflow '${name}' needs input '${key}'`,
           });
     }
@@ -62,12 +68,14 @@ export async function subWorkflowProblems(workflows: CheckedWorkflow[]): Promise
   return problems;
 }
 
-async function locator(file: string) {
+type Locate = (at: Array<string | number>, key?: boolean) => Omit<Problem, "message">;
+
+async function locator(file: string): Promise<Locate> {
   const text = await readFile(file, "utf8").catch(() => "");
   const shown =
     path.isAbsolute(file) && file.startsWith(process.cwd()) ? path.relative(process.cwd(), file) : file;
   const source = parseYamlFile(shown, text).source;
-  return (at: Array<string | number>, key = false) => ({
+  return (at, key = false) => ({
     file: shown,
     ...(source?.locate(at, { key }) ?? { line: 1, col: 1 }),
   });

@@ -1,16 +1,11 @@
-import {
-  evaluateTemplate,
-  type RunState,
-  stepContext,
-  subWorkflowName,
-  type TaskOutcome,
-} from "@gantry/core";
+import { evaluateTemplate, stepContext, subWorkflowName, type TaskOutcome } from "@gantry/core";
 import type { Selectable } from "kysely";
 import { InvalidInputError, NotFoundError, type ServiceContext } from "../service/context.js";
 import { startRun } from "../service/create-run.js";
 import type { WorkflowDefinition } from "../service/definition.js";
 import { type ClaimedTask, finishTask } from "../service/tasks.js";
 import { withUnitOfWork } from "../service/unit-of-work.js";
+import { decodeRunOutputs, decodeRunState, decodeRunTrigger } from "../store/decode/index.js";
 import { getRun } from "../store/queries/get-run.js";
 import type { RunsTable } from "../store/tables.js";
 
@@ -111,7 +106,7 @@ export async function startChildRun(
 export async function completeParent(ctx: ServiceContext, childId: string): Promise<void> {
   const child = await getRun(ctx.database.db, childId);
   if (!child || ["pending", "queued", "running"].includes(child.status)) return;
-  const trigger = JSON.parse(child.trigger_json) as Partial<WorkflowCallTrigger>;
+  const trigger = decodeRunTrigger(child) as Partial<WorkflowCallTrigger>;
   if (trigger.type !== "workflow_call" || !trigger.parent_run) return;
   const job = await ctx.database.db
     .selectFrom("jobs")
@@ -128,8 +123,8 @@ export async function completeParent(ctx: ServiceContext, childId: string): Prom
 }
 
 function childOutcome(child: Selectable<RunsTable>): TaskOutcome {
-  const state = JSON.parse(child.state_json) as RunState | null;
-  const outputs = child.outputs_json ? (JSON.parse(child.outputs_json) as Record<string, unknown>) : {};
+  const state = decodeRunState(child);
+  const outputs = decodeRunOutputs(child) ?? {};
   const status =
     child.status === "succeeded"
       ? "succeeded"
@@ -185,7 +180,5 @@ export async function activeChildren(ctx: ServiceContext, runId: string): Promis
     .where("parent_run_id", "=", runId)
     .where("status", "in", ["pending", "queued", "running"])
     .execute();
-  return rows
-    .filter((r) => (JSON.parse(r.trigger_json) as { type?: string }).type === "workflow_call")
-    .map((r) => r.id);
+  return rows.filter((r) => decodeRunTrigger(r).type === "workflow_call").map((r) => r.id);
 }

@@ -237,7 +237,7 @@ export class FakeWorkerQueue implements WorkerQueue {
     return {
       job: { ...lease },
       task: { step: lease.step, index: lease.item_index, attempt: lease.attempt, delayMs: 0 },
-      run: { id: lease.run_id, workflow: "fake", concurrency_group: null, child: false },
+      run: { id: lease.run_id, workflow: "fake", concurrency_group: null, child: false, masks: [] },
       definition: {
         name: "fake",
         root: "/",
@@ -270,6 +270,7 @@ export class FakeSteps implements StepHostLike {
         resolve({
           outcome,
           secrets: ["s3cret"],
+          masks: [],
           archive: async () => {
             this.archived.push(step);
           },

@@ -3,6 +3,7 @@ import type { Insertable } from "kysely";
 import type { Channel, NotifierLike } from "../queue/notifier.js";
 import { LocalNotifier } from "../queue/notifier.js";
 import type { ServiceContext } from "../service/context.js";
+import { processState } from "../service/process-state.js";
 import { SecretBox } from "../service/secret-box.js";
 import type { Database } from "../store/database.js";
 import type { TaskKey } from "../store/queries/log-chunks.js";
@@ -32,6 +33,7 @@ function contextOn(database: Database): TestContext {
     notifier,
     box: new SecretBox(randomBytes(32)),
     now: () => clock.ms,
+    ...processState(),
     clock,
     async close() {
       await notifier.close();

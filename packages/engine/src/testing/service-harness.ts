@@ -6,8 +6,10 @@ import { LocalNotifier } from "../queue/notifier.js";
 import { PgNotifier } from "../queue/pg-notifier.js";
 import { LocalRunner } from "../runners/local/local-runner.js";
 import type { ServiceContext } from "../service/context.js";
+import { processState } from "../service/process-state.js";
 import { SecretBox } from "../service/secret-box.js";
 import type { Database } from "../store/database.js";
+import { decodeRunOutputs, decodeRunState } from "../store/decode/index.js";
 import { getRun } from "../store/queries/get-run.js";
 import { withPeopleTables } from "../store/queries/people-tables.js";
 import type { RunsTable, StepAttemptsTable } from "../store/tables.js";
@@ -51,6 +53,7 @@ export async function openHarness(database: Database): Promise<Harness> {
     box: new SecretBox(randomBytes(32)),
     notifier,
     now: () => Date.now(),
+    ...processState(),
   };
   const workers: Worker[] = [];
   const errors: Error[] = [];
@@ -114,19 +117,8 @@ export async function openHarness(database: Database): Promise<Harness> {
 export function runView(row: Selectable<RunsTable>) {
   return {
     status: row.status,
-    outputs: row.outputs_json ? (JSON.parse(row.outputs_json) as Record<string, unknown>) : null,
-    state: JSON.parse(row.state_json) as {
-      status: string;
-      cancelRequested: boolean;
-      steps: Record<
-        string,
-        {
-          status: string;
-          items: Array<{ status: string; attempts: number; error?: string }>;
-          outputs: Record<string, unknown>;
-        }
-      >;
-    } | null,
+    outputs: decodeRunOutputs(row),
+    state: decodeRunState(row),
     error: row.error,
   };
 }

@@ -3,8 +3,8 @@ import os from "node:os";
 import type { EventTriggerKind } from "@gantry/core";
 import type { ServiceContext } from "../service/context.js";
 import { withUnitOfWork } from "../service/unit-of-work.js";
+import { decodeInputs, decodeTriggerConfig } from "../store/decode/index.js";
 import { listTriggers } from "../store/queries/trigger-list.js";
-import { onTriggersChanged } from "./changes.js";
 import { type ListenerEvent, type ListenerOptions, TriggerListener } from "./listener.js";
 import { sourceFor } from "./sources/index.js";
 import { syncTriggers } from "./sync.js";
@@ -52,7 +52,7 @@ export class TriggerListeners {
   async start(): Promise<void> {
     if (this.started) return;
     this.started = true;
-    this.unsubscribe = onTriggersChanged(this.ctx.database, () => void this.reload());
+    this.unsubscribe = this.ctx.changes.triggers.subscribe(() => void this.reload());
     await this.refresh();
     this.interval = setInterval(() => {
       this.refresh().catch((error: Error) => this.emitError(error));
@@ -95,7 +95,7 @@ export class TriggerListeners {
       const current = this.listeners.get(row.id);
       if (current?.signature === signature) continue;
       if (current) await current.listener.stop();
-      const config = JSON.parse(row.config_json) as Record<string, unknown>;
+      const config = decodeTriggerConfig(row);
       const kind = row.kind as EventTriggerKind;
       const listener = new TriggerListener(
         this.ctx,
@@ -104,7 +104,7 @@ export class TriggerListeners {
           workflow: row.workflow,
           kind,
           config,
-          inputs: JSON.parse(row.inputs_json) as Record<string, unknown>,
+          inputs: decodeInputs(row),
         },
         () => sourceFor(kind, config),
         { ...this.options, holder: this.id },

@@ -1,4 +1,5 @@
 import { NotFoundError, type ServiceContext } from "../service/context.js";
+import { decodeInputs, decodeTriggerConfig } from "../store/decode/index.js";
 import { recentTriggerEvents } from "../store/queries/trigger-events.js";
 import { triggerLeases } from "../store/queries/trigger-leases.js";
 import { getTrigger, listTriggers } from "../store/queries/trigger-list.js";
@@ -86,7 +87,7 @@ function leased(
 }
 
 function statusOf(row: TriggerRow): TriggerStatus {
-  const config = JSON.parse(row.config_json) as Record<string, unknown>;
+  const config = decodeTriggerConfig(row);
   if (typeof config.url === "string") config.url = hideUrlPassword(config.url);
   const num = (v: number | null) => (v === null ? null : Number(v));
   return {
@@ -94,7 +95,7 @@ function statusOf(row: TriggerRow): TriggerStatus {
     workflow: row.workflow,
     kind: row.kind,
     config,
-    inputs: JSON.parse(row.inputs_json) as Record<string, unknown>,
+    inputs: decodeInputs(row),
     state: row.state as ListenerState,
     connected: row.state === "connected",
     holder: row.holder,

@@ -1,13 +1,12 @@
+import { triggerSpecs } from "@gantry/core";
 import type { ServiceContext } from "../service/context.js";
-import type { WorkflowDefinition } from "../service/definition.js";
 import type { UnitOfWork } from "../service/unit-of-work.js";
+import { decodeDefinition } from "../store/decode/index.js";
 import { listWorkflows } from "../store/queries/list-workflows.js";
 import { setTriggerCheckpoints } from "../store/queries/trigger-checkpoints.js";
 import { deleteTriggers } from "../store/queries/trigger-delete.js";
 import { listTriggers } from "../store/queries/trigger-list.js";
 import { type TriggerDefinition, upsertTriggers } from "../store/queries/trigger-upsert.js";
-import { triggersChanged } from "./changes.js";
-import { triggerSpecs } from "./entries.js";
 
 export interface TriggerSyncResult {
   added: string[];
@@ -24,7 +23,7 @@ export async function syncTriggers(ctx: ServiceContext, unit: UnitOfWork): Promi
   const result: TriggerSyncResult = { added: [], changed: [], removed: [] };
   const wanted = new Map<string, TriggerDefinition>();
   for (const workflow of await listWorkflows(tx)) {
-    const definition = JSON.parse(workflow.definition_json) as WorkflowDefinition;
+    const definition = decodeDefinition(workflow);
     for (const spec of triggerSpecs(workflow.name, definition.workflow)) {
       wanted.set(spec.id, {
         id: spec.id,
@@ -63,6 +62,6 @@ export async function syncTriggers(ctx: ServiceContext, unit: UnitOfWork): Promi
   await deleteTriggers(tx, gone);
   result.removed.push(...gone);
   if (result.added.length + result.changed.length + result.removed.length > 0)
-    unit.afterCommit(() => triggersChanged(ctx.database));
+    unit.afterCommit(() => ctx.changes.triggers.notify());
   return result;
 }

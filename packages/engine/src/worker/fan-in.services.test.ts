@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PgNotifier } from "../queue/pg-notifier.js";
 import { LocalRunner } from "../runners/local/local-runner.js";
 import type { ServiceContext } from "../service/context.js";
+import { processState } from "../service/process-state.js";
 import { registerFolder } from "../service/register-folder.js";
 import { SecretBox } from "../service/secret-box.js";
 import { type Database, openDatabase } from "../store/database.js";
@@ -61,7 +62,7 @@ describe("wide fan-in on PostgreSQL with several workers", () => {
     database = await postgresDatabase();
     const notifier = await PgNotifier.start(database.url!, database.pool!);
     notifiers.push(notifier);
-    ctx = { database, box, notifier, now: () => Date.now() };
+    ctx = { database, box, notifier, now: () => Date.now(), ...processState() };
     tmp.write("wf/fan-in.yaml", fanInWorkflow(log));
     const { registered, problems } = await registerFolder(ctx, path.join(tmp.dir, "wf"));
     expect(problems).toEqual([]);
@@ -73,7 +74,7 @@ describe("wide fan-in on PostgreSQL with several workers", () => {
       const ownNotifier = await PgNotifier.start(own.url!, own.pool!);
       notifiers.push(ownNotifier);
       const worker = createWorker(
-        { database: own, box, notifier: ownNotifier, now: () => Date.now() },
+        { database: own, box, notifier: ownNotifier, now: () => Date.now(), ...processState() },
         {
           id: `fan-in-${i}`,
           concurrency: 8,

@@ -20,6 +20,8 @@ export interface StepRun {
   outcome: TaskOutcome;
   /** Every secret the step knew: the run's record is masked with them. */
   secrets: string[];
+  /** The values it registered with `::add-mask::`, to be kept with the run. */
+  masks: string[];
   /** Moves the step's log to the archive (off the run's critical path: called after the result is stored). */
   archive(): Promise<void>;
 }
@@ -74,7 +76,9 @@ export class StoreStepHost implements StepHostLike {
       this.options.onError?.(new Error(`logs of ${job.step}: ${error.message}`)),
     );
     const masker = new Masker();
-    const { outcome, summary } = await this.execute(started, signal, workerId, masker, writer);
+    // Values earlier steps of the run registered with ::add-mask::.
+    for (const value of started.run.masks) masker.add(value);
+    const { outcome, summary, masks } = await this.execute(started, signal, workerId, masker, writer);
     await this.saveSummary(started, summary);
     // Why a step failed before or outside its process (an input, a secret) belongs in its log too.
     if (outcome.error && outcome.exitCode === null) writer.line("stderr", `gantry: ${outcome.error}`);
@@ -87,7 +91,7 @@ export class StoreStepHost implements StepHostLike {
           .archiveTask(key)
           .catch((error: Error) => this.options.onError?.(error));
     };
-    return { outcome, secrets: masker.secrets(), archive };
+    return { outcome, secrets: masker.secrets(), masks, archive };
   }
 
   private execute(

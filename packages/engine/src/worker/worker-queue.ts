@@ -98,6 +98,8 @@ export interface RunRef {
   concurrency_group: string | null;
   /** A sub-workflow's run: its end finishes the parent's waiting step. */
   child: boolean;
+  /** Values earlier steps of the run registered with `::add-mask::`: this step masks them too. */
+  masks: string[];
 }
 
 /** A job whose task was marked started in its run: everything needed to run its step. */
@@ -115,6 +117,8 @@ export interface FinishRequest {
   workerId: string | null;
   /** Secrets the step knew (resolved references, secret inputs, ::add-mask::): the run's record is masked with them. */
   secrets?: string[];
+  /** Values the step registered with `::add-mask::`: kept (sealed) with the run for its later steps. */
+  masks?: string[];
   /** Set when the worker can run one more step now: a ready successor it may run comes back started. */
   take?: { labels: string[]; leaseUntil: number };
 }

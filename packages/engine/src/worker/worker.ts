@@ -441,7 +441,7 @@ export class Worker {
       active.cleanup = true;
       if (active.abort.signal.aborted && !active.handedBack) active.abort = new AbortController();
     }
-    const { outcome, secrets, archive } = await this.steps.run(started, active.abort.signal, this.id);
+    const { outcome, secrets, masks, archive } = await this.steps.run(started, active.abort.signal, this.id);
     active.settled = true;
     if (active.handedBack) {
       // The same attempt runs again elsewhere: its chunks so far are archived first.
@@ -454,7 +454,7 @@ export class Worker {
       // reaper does the same after the lease, and whichever comes first counts; the other is fenced off).
       await archive();
       const lost = { status: "failed" as const, exitCode: null, error: active.lost, workerLost: true };
-      await this.persistently(() => this.queue.finish(started, lost, { workerId: this.id }));
+      await this.persistently(() => this.queue.finish(started, lost, { workerId: this.id, masks }));
       return;
     }
     if (outcome.startedAt !== undefined && outcome.finishedAt !== undefined) {
@@ -469,6 +469,7 @@ export class Worker {
         .finish(started, outcome, {
           workerId: this.id,
           secrets,
+          masks,
           ...(this.life.state === "running"
             ? { take: { labels: this.labels, leaseUntil: this.now() + this.leaseMs } }
             : {}),

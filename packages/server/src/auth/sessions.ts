@@ -101,7 +101,7 @@ export async function sessionPrincipal(
     scope: row.scope,
     csrf: row.csrf,
     sessionHash: row.id_hash,
-    groups: row.groups_json ? (JSON.parse(row.groups_json) as string[]) : [],
+    groups: store.decodeGroups(row),
   };
 }
 

@@ -27,8 +27,9 @@ describe("security headers and malformed bodies", () => {
     const res = await t.app.inject({ method: "GET", url: "/api/v1/workflows" });
     expect(res.headers["content-security-policy"]).toContain("frame-ancestors 'none'");
     expect(res.headers["content-security-policy"]).toContain("script-src 'self'");
-    // Ajv compiles the forms' schemas (eval), but no inline script may run.
+    // No inline script and no script made from text (eval, new Function) may run.
     expect(res.headers["content-security-policy"]).not.toMatch(/script-src[^;]*'unsafe-inline'/);
+    expect(res.headers["content-security-policy"]).not.toContain("'unsafe-eval'");
     expect(res.headers["x-content-type-options"]).toBe("nosniff");
     expect(res.headers["referrer-policy"]).toBe("no-referrer");
   });

@@ -7,14 +7,14 @@ import type { FastifyInstance } from "fastify";
  * The UI's Content-Security-Policy: scripts, styles, fonts and images only from this origin (plus the
  * one inline script of index.html that applies the theme before the first paint, by its hash), API and
  * WebSocket calls to this origin, and no framing by any site. Styles allow 'unsafe-inline' for the
- * style attributes React sets (the DAG's node positions). Scripts allow 'unsafe-eval' because the run and
- * approval forms validate with Ajv (@rjsf/validator-ajv8), which compiles each form's schema into a
- * function; no inline script and no other origin is allowed.
+ * style attributes React sets (the DAG's node positions). No script is evaluated from text: the run and
+ * approval forms validate with an interpreting validator (ui/src/lib/form-validator.ts), not Ajv's
+ * compiled functions, so neither 'unsafe-eval' nor any inline script but the theme's is allowed.
  */
 export function contentSecurityPolicy(inlineScriptHashes: string[] = []): string {
   return [
     "default-src 'self'",
-    ["script-src 'self' 'unsafe-eval'", ...inlineScriptHashes.map((h) => `'${h}'`)].join(" "),
+    ["script-src 'self'", ...inlineScriptHashes.map((h) => `'${h}'`)].join(" "),
     "style-src 'self' 'unsafe-inline'",
     "img-src 'self' data:",
     "font-src 'self' data:",

@@ -54,7 +54,10 @@ export function approvalRoutes(app: FastifyInstance, ctx: ServerContext): void {
       },
     },
     async (request) => {
-      const gates = await pendingGates(db, request.query.run_id ? { runId: request.query.run_id } : {});
+      const gates = await pendingGates(
+        ctx.service,
+        request.query.run_id ? { runId: request.query.run_id } : {},
+      );
       return { approvals: gates.map((g) => gateView(g, request.principal)) };
     },
   );
@@ -285,7 +288,7 @@ function environmentView(env: EnvironmentConfig) {
 type DeploymentRow = Awaited<ReturnType<typeof store.listDeployments>>[number];
 
 function deploymentView(row: DeploymentRow) {
-  const state = JSON.parse(row.state_json) as { steps?: Record<string, { status?: string }> } | null;
+  const state = store.decodeRunState(row);
   return {
     id: row.id,
     environment: row.environment,
@@ -294,7 +297,7 @@ function deploymentView(row: DeploymentRow) {
     workflow: row.workflow,
     commit: row.commit_sha,
     url: row.url,
-    inputs: JSON.parse(row.inputs_json) as object,
+    inputs: store.decodeInputs(row),
     started_by: row.started_by,
     approved_by: row.approved_by,
     created_at: new Date(Number(row.created_at)).toISOString(),

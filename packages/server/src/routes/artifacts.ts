@@ -5,7 +5,7 @@ import { errorReply } from "./schemas.js";
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(Number(ms)).toISOString());
 
-const artifact = {
+export const artifact = {
   type: "object",
   properties: {
     name: { type: "string" },

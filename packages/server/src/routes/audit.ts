@@ -64,7 +64,7 @@ export function auditRoutes(app: FastifyInstance, ctx: ServerContext): void {
           actor_name: r.actor_name,
           action: r.action,
           target: r.target,
-          detail: r.detail_json ? (JSON.parse(r.detail_json) as object) : null,
+          detail: store.decodeAuditDetail(r),
           ip: r.ip,
         })),
         next_cursor: rows.length > limit ? (page.at(-1)?.id ?? null) : null,

@@ -1,5 +1,4 @@
-import type { RunInfo } from "@gantry/core";
-import { runBranch, store, type WorkflowDefinition } from "@gantry/engine";
+import { runBranch, store } from "@gantry/engine";
 import type { FastifyInstance } from "fastify";
 import { inScope } from "../auth/scope.js";
 import { ROLE_RANK } from "../auth/types.js";
@@ -37,7 +36,7 @@ export function badgeRoutes(app: FastifyInstance, ctx: ServerContext): void {
     async (request, reply) => {
       const name = request.params.file.replace(/\.svg$/, "");
       const row = await store.getWorkflow(db, name);
-      const definition = row ? (JSON.parse(row.definition_json) as WorkflowDefinition) : undefined;
+      const definition = row ? store.decodeDefinition(row) : undefined;
       const principal = request.principal;
       if (!row || definition?.workflow.public !== true) {
         // Not public: the same answer for a workflow that does not exist, so names do not leak.
@@ -50,9 +49,7 @@ export function badgeRoutes(app: FastifyInstance, ctx: ServerContext): void {
       }
       const branch = request.query.branch;
       const runs = await store.latestFinishedRuns(db, name, branch ? LOOKBACK_RUNS : 1);
-      const newest = branch
-        ? runs.find((r) => runBranch(JSON.parse(r.info_json) as RunInfo) === branch)
-        : runs[0];
+      const newest = branch ? runs.find((r) => runBranch(store.decodeRunInfo(r)) === branch) : runs[0];
       return reply
         .header("content-type", "image/svg+xml; charset=utf-8")
         .header("cache-control", "no-cache, max-age=0")

@@ -88,9 +88,7 @@ export async function startCheckedRun(
 ) {
   const row = await store.getWorkflow(ctx.service.database.db, workflow);
   if (!row) throw new NotFoundError(`unknown workflow '${workflow}'`);
-  const schema = JSON.parse(row.input_schema_json) as {
-    properties?: Record<string, Record<string, unknown>>;
-  };
+  const schema = store.decodeInputSchema(row);
   const errors: Array<{ field: string; message: string }> = [];
   for (const [name, property] of Object.entries(schema.properties ?? {})) {
     if (!property["x-options-from"] || inputs[name] === undefined) continue;

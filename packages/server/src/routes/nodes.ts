@@ -11,7 +11,7 @@ import type { FastifyInstance } from "fastify";
 import type { ServerContext } from "../context.js";
 import { errorReply } from "./schemas.js";
 
-const nodeView = {
+export const nodeView = {
   type: "object",
   properties: {
     name: { type: "string" },

@@ -1,3 +1,4 @@
+import { RUN_STATUSES, RUN_TRIGGER_TYPES } from "@gantry/core";
 import { cancelRunTree, NotFoundError, rerunRun, store, withUnitOfWork } from "@gantry/engine";
 import type { FastifyInstance } from "fastify";
 import type { ServerContext } from "../context.js";
@@ -23,8 +24,8 @@ export function runRoutes(app: FastifyInstance, ctx: ServerContext): void {
           additionalProperties: false,
           properties: {
             workflow: { type: "string" },
-            status: { type: "string" },
-            trigger: { type: "string", description: "trigger type: manual, api, schedule, push, …" },
+            status: { type: "string", description: `run status: ${RUN_STATUSES.join(", ")}` },
+            trigger: { type: "string", description: `trigger type: ${RUN_TRIGGER_TYPES.join(", ")}` },
             limit: { type: "integer", minimum: 1, maximum: 500, default: 50 },
             cursor: { type: "string", description: "next_cursor of the previous page" },
           },

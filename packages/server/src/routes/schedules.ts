@@ -14,7 +14,7 @@ import { errorReply } from "./schemas.js";
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
-const scheduleFire = {
+export const scheduleFire = {
   type: "object",
   properties: {
     scheduled_time: { type: "string", format: "date-time" },
@@ -32,7 +32,7 @@ const scheduleFire = {
   required: ["scheduled_time", "kind", "status", "run_id", "reason", "recorded_at"],
 } as const;
 
-const schedule = {
+export const schedule = {
   type: "object",
   properties: {
     id: { type: "string", description: "<workflow>:<name>, or <workflow>:<index in on.schedule>" },
@@ -51,7 +51,19 @@ const schedule = {
     },
     last_fire: { anyOf: [scheduleFire, { type: "null" }] },
   },
-  required: ["id", "workflow", "cron", "timezone", "state", "next", "last_fire"],
+  required: [
+    "id",
+    "workflow",
+    "cron",
+    "timezone",
+    "state",
+    "inputs",
+    "concurrency",
+    "catch_up",
+    "starting_deadline_seconds",
+    "next",
+    "last_fire",
+  ],
 } as const;
 
 const idParams = { type: "object", properties: { id: { type: "string" } }, required: ["id"] } as const;

@@ -1,3 +1,5 @@
+import { RUN_STATUSES } from "@gantry/core";
+
 /** JSON Schemas of the API's bodies and replies: Fastify validates with them and the OpenAPI document shows them. */
 
 export const errorReply = {
@@ -21,24 +23,53 @@ export const runSummary = {
     workflow: { type: "string" },
     status: {
       type: "string",
-      enum: [
-        "pending",
-        "queued",
-        "running",
-        "waiting",
-        "succeeded",
-        "failed",
-        "cancelled",
-        "timed_out",
-        "skipped",
-      ],
+      enum: RUN_STATUSES,
     },
-    trigger: { type: "object", additionalProperties: true },
+    trigger: {
+      type: "object",
+      properties: { type: { type: "string", description: "ui, api, manual, schedule, github, webhook, …" } },
+      required: ["type"],
+      additionalProperties: true,
+    },
     created_at: { type: "string", format: "date-time" },
     started_at: { type: ["string", "null"], format: "date-time" },
     finished_at: { type: ["string", "null"], format: "date-time" },
   },
   required: ["id", "workflow", "status", "trigger", "created_at", "started_at", "finished_at"],
+} as const;
+
+/** One step of a job, as it ended in its last attempt. */
+const jobStepReport = {
+  type: "object",
+  properties: {
+    id: { type: ["string", "null"] },
+    name: { type: "string" },
+    status: { type: "string" },
+    result: { type: ["string", "null"] },
+    outcome: { type: ["string", "null"] },
+    outputs: { type: "object", additionalProperties: true },
+    exit_code: { type: ["integer", "null"] },
+    duration_ms: { type: ["integer", "null"] },
+    error: { type: "string" },
+  },
+  required: ["name", "status"],
+  additionalProperties: true,
+} as const;
+
+/** One item of a step: a `for_each` item, a matrix leg or an ssh node. */
+const stepItemReport = {
+  type: "object",
+  properties: {
+    item: { description: "The item's value (a matrix leg's values)" },
+    name: { type: "string", description: "A matrix leg's name, e.g. '18, ubuntu'" },
+    status: { type: "string" },
+    attempts: { type: "integer" },
+    outputs: { type: "object", additionalProperties: true },
+    exit_code: { type: ["integer", "null"] },
+    steps: { type: "array", items: jobStepReport, description: "A job's steps (its last attempt)" },
+  },
+  required: ["status"],
+  additionalProperties: true,
 } as const;
 
 export const stepReport = {
@@ -55,13 +86,13 @@ export const stepReport = {
       type: "array",
       description:
         "A job's steps (its last attempt): id, name, status, result, outcome, outputs, duration_ms",
-      items: { type: "object", additionalProperties: true },
+      items: jobStepReport,
     },
     items: {
       type: "array",
       description:
         "for_each items, matrix legs (with name, e.g. '18, ubuntu') or ssh nodes; a job's have steps",
-      items: { type: "object", additionalProperties: true },
+      items: stepItemReport,
     },
     summary: {
       type: "string",
@@ -74,11 +105,24 @@ export const stepReport = {
     warning: { type: "string", description: "Set when no live worker has those labels" },
     gate: {
       type: "object",
+      properties: {
+        kind: { type: "string", enum: ["approval", "environment"] },
+        environment: { type: "string" },
+        message: { type: "string" },
+        decision: {
+          type: "object",
+          properties: { decision: { type: "string", enum: ["approve", "reject"] }, by: { type: "string" } },
+          required: ["decision", "by"],
+          additionalProperties: true,
+        },
+      },
+      required: ["kind"],
       additionalProperties: true,
       description:
         "An approval node, or a step behind its environment's approval: what waits, and the decision",
     },
   },
+  required: ["status"],
 } as const;
 
 export const runDetail = {
@@ -110,7 +154,19 @@ export const runDetail = {
       },
     },
   },
-  required: [...runSummary.required, "inputs", "outputs", "steps"],
+  required: [
+    ...runSummary.required,
+    "revision",
+    "source",
+    "commit",
+    "attempt",
+    "parent_run_id",
+    "inputs",
+    "outputs",
+    "error",
+    "steps",
+    "summaries",
+  ],
 } as const;
 
 export const workflowSummary = {
@@ -124,6 +180,8 @@ export const workflowSummary = {
     updated_at: { type: "string", format: "date-time" },
     input_schema: {
       type: "object",
+      properties: { type: { type: "string", const: "object" } },
+      required: ["type"],
       additionalProperties: true,
       description: "JSON Schema of the run inputs",
     },
@@ -142,10 +200,21 @@ export const workflowSummary = {
             description: "true: the step splices outside text into its script (it opted out of the check)",
           },
         },
+        required: ["id", "name", "needs"],
       },
     },
   },
-  required: ["name", "source", "revision", "input_schema", "steps"],
+  required: [
+    "name",
+    "description",
+    "source",
+    "file",
+    "revision",
+    "updated_at",
+    "input_schema",
+    "triggers",
+    "steps",
+  ],
 } as const;
 
 export { jsonValue };

@@ -5,7 +5,7 @@ import { errorReply } from "./schemas.js";
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
-const sourceView = {
+export const sourceView = {
   type: "object",
   properties: {
     name: { type: "string" },
@@ -53,7 +53,7 @@ const sourceView = {
   ],
 } as const;
 
-const folderView = {
+export const folderView = {
   type: "object",
   properties: {
     dir: { type: "string", description: "The folder of workflows (--dir), watched by gantry up" },

@@ -1,3 +1,4 @@
+import { EVENT_TRIGGER_KINDS } from "@gantry/core";
 import { getTriggerStatus, listTriggerStatus, type TriggerStatus } from "@gantry/engine";
 import type { FastifyInstance } from "fastify";
 import type { ServerContext } from "../context.js";
@@ -37,7 +38,7 @@ const triggerNote = {
   required: ["kind", "key", "run_id", "message", "at"],
 } as const;
 
-const trigger = {
+export const trigger = {
   type: "object",
   properties: {
     id: {
@@ -45,7 +46,7 @@ const trigger = {
       description: "<workflow>:<kind>:<name>, or <workflow>:<kind>:<index in on.<kind>>",
     },
     workflow: { type: "string" },
-    kind: { type: "string", enum: ["rabbitmq", "kinesis", "postgres", "mqtt", "nats", "workflow"] },
+    kind: { type: "string", enum: EVENT_TRIGGER_KINDS },
     config: {
       type: "object",
       additionalProperties: true,

@@ -1,5 +1,5 @@
-import { needsOf, type RunState, type StepSpec } from "@gantry/core";
-import { runReport, type store, type WorkflowDefinition } from "@gantry/engine";
+import { needsOf, type StepSpec } from "@gantry/core";
+import { runReport, store } from "@gantry/engine";
 
 type RunRow = Awaited<ReturnType<typeof store.getRun>> & object;
 type WorkflowRow = Awaited<ReturnType<typeof store.getWorkflow>> & object;
@@ -13,7 +13,7 @@ export function runSummaryView(row: SummaryRow) {
     id: row.id,
     workflow: row.workflow,
     status: row.status,
-    trigger: JSON.parse(row.trigger_json) as object,
+    trigger: store.decodeRunTrigger(row),
     created_at: iso(row.created_at),
     started_at: iso(row.started_at),
     finished_at: iso(row.finished_at),
@@ -26,7 +26,7 @@ export function runSummaryView(row: SummaryRow) {
  * key as the worker names it, and each step's newest attempts (one per item) joined as its `summary`.
  */
 export function runDetailView(row: RunRow, summaries: StepSummaryRow[] = []) {
-  const state = JSON.parse(row.state_json) as RunState | null;
+  const state = store.decodeRunState(row);
   const report = state ? runReport(row.id, state) : undefined;
   const steps: Record<string, object> = { ...(report?.steps ?? {}) };
   for (const [step, markdown] of newestSummaries(summaries)) {
@@ -47,8 +47,8 @@ export function runDetailView(row: RunRow, summaries: StepSummaryRow[] = []) {
     commit: row.commit_sha ?? null,
     attempt: row.attempt,
     parent_run_id: row.parent_run_id,
-    inputs: JSON.parse(row.inputs_json) as object,
-    outputs: row.outputs_json ? (JSON.parse(row.outputs_json) as object) : {},
+    inputs: store.decodeInputs(row),
+    outputs: store.decodeRunOutputs(row) ?? {},
     error: row.error ?? report?.error ?? null,
     steps,
     summaries: summaries.map((s) => ({
@@ -81,7 +81,7 @@ function newestSummaries(rows: StepSummaryRow[]): Map<string, string> {
 }
 
 export function workflowView(row: WorkflowRow, lastRun?: SummaryRow | null) {
-  const definition = JSON.parse(row.definition_json) as WorkflowDefinition;
+  const definition = store.decodeDefinition(row);
   return {
     ...(lastRun !== undefined ? { last_run: lastRun ? runSummaryView(lastRun) : null } : {}),
     name: row.name,
@@ -90,7 +90,7 @@ export function workflowView(row: WorkflowRow, lastRun?: SummaryRow | null) {
     file: row.file,
     revision: row.revision,
     updated_at: iso(row.updated_at),
-    input_schema: JSON.parse(row.input_schema_json) as object,
+    input_schema: store.decodeInputSchema(row),
     triggers: definition.workflow.on ?? { manual: {} },
     steps: Object.entries(definition.workflow.steps).map(([id, step]: [string, StepSpec]) => ({
       id,

@@ -35,11 +35,11 @@ export async function waitingSteps(ctx: ServerContext, runId: string): Promise<R
   );
   if (jobs.length === 0) return {};
   const workers = await store.listWorkers(ctx.service.database.db, now - LIVE_WITHIN_MS);
-  const offered = workers.map((w) => new Set(JSON.parse(w.labels_json) as string[]));
+  const offered = workers.map((w) => new Set(store.decodeLabels(w)));
   const waiting: Record<string, StepWaiting> = {};
   for (const job of jobs) {
     if (waiting[job.step]) continue;
-    const labels = (JSON.parse(job.labels_json) as string[]).slice().sort();
+    const labels = store.decodeLabels(job).slice().sort();
     const taken = offered.some((has) => labels.every((label) => has.has(label)));
     waiting[job.step] = {
       waiting_for: `waiting for a worker with ${labels.join(", ") || "no labels"}`,

@@ -2,25 +2,24 @@ import { HOOK_UNAUTHORIZED, handleGithubWebhook, handleWorkflowHook } from "@gan
 import type { FastifyInstance } from "fastify";
 import type { ServerContext } from "../context.js";
 
-/** GitHub sends up to 25 MB; a payload that large is a push of thousands of commits. */
-const BODY_LIMIT = 25 * 1024 * 1024;
-/** A generic webhook's body becomes `trigger.payload`, stored with the run: 1 MB is plenty for an event. */
-const HOOK_BODY_LIMIT = 1024 * 1024;
-
 /**
- * `POST /api/v1/webhooks/github`. Open to everyone (no API credentials): the signature over the raw
- * body is the authentication, so this scope keeps the body as bytes instead of parsing JSON.
+ * `POST /api/v1/webhooks/github` and `POST /api/v1/hooks/<workflow>/<name>`. Open to everyone (no API
+ * credentials): the signature over the raw body is the authentication. This scope reads no body: the
+ * engine reads the request's stream itself, updating the signature chunk by chunk, and parses it only
+ * once the signature matched; a body over the limit is cut off (413).
  */
 export async function webhookRoutes(app: FastifyInstance, ctx: ServerContext): Promise<void> {
   await app.register(async (scope) => {
     scope.removeAllContentTypeParsers();
-    scope.addContentTypeParser("*", { parseAs: "buffer", bodyLimit: BODY_LIMIT }, (_request, body, done) =>
-      done(null, body),
-    );
+    scope.addContentTypeParser("*", (_request, _payload, done) => done(null, undefined));
+    // The engine stops reading at the limit; what is left unread cannot be answered on this connection.
+    scope.addHook("onSend", async (_request, reply, payload) => {
+      if (reply.statusCode === 413) reply.header("connection", "close");
+      return payload;
+    });
     scope.post(
       "/api/v1/webhooks/github",
       {
-        bodyLimit: BODY_LIMIT,
         // Without a signature nothing can verify the body: answer before reading a byte of it.
         onRequest: async (request, reply) => {
           if (request.headers["x-hub-signature-256"] === undefined)
@@ -40,13 +39,12 @@ export async function webhookRoutes(app: FastifyInstance, ctx: ServerContext): P
           const value = request.headers[name];
           return Array.isArray(value) ? value[0] : value;
         };
-        const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
         const result = await handleGithubWebhook(ctx.service, ctx.sources, {
           event: header("x-github-event"),
           delivery: header("x-github-delivery"),
           signature: header("x-hub-signature-256"),
           contentType: header("content-type"),
-          body,
+          body: request.raw,
         });
         return reply.code(result.status).send(result.body);
       },
@@ -54,7 +52,6 @@ export async function webhookRoutes(app: FastifyInstance, ctx: ServerContext): P
     scope.post<{ Params: { workflow: string; name: string }; Querystring: Record<string, string> }>(
       "/api/v1/hooks/:workflow/:name",
       {
-        bodyLimit: HOOK_BODY_LIMIT,
         // No credentials at all: the same answer as a wrong signature, before reading the body.
         onRequest: async (request, reply) => {
           const h = request.headers;
@@ -83,7 +80,8 @@ export async function webhookRoutes(app: FastifyInstance, ctx: ServerContext): P
           name: request.params.name,
           headers,
           query: { ...request.query },
-          body: Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0),
+          body: request.raw,
+          ...(ctx.webhookBodyLimit !== undefined ? { limit: ctx.webhookBodyLimit } : {}),
           signal: abort.signal,
         });
         if (result.log) request.log.error(result.log);

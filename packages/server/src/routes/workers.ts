@@ -7,7 +7,7 @@ const ONLINE_WITHIN_MS = 60_000;
 /** Workers that stopped are listed for a day, so a crashed one is still visible the morning after. */
 const LISTED_FOR_MS = 86_400_000;
 
-const worker = {
+export const worker = {
   type: "object",
   properties: {
     id: { type: "string" },
@@ -26,6 +26,17 @@ const worker = {
     started_at: { type: "string", format: "date-time" },
     heartbeat_at: { type: "string", format: "date-time" },
   },
+  required: [
+    "id",
+    "hostname",
+    "labels",
+    "runners",
+    "capacity",
+    "running",
+    "state",
+    "started_at",
+    "heartbeat_at",
+  ],
 } as const;
 
 /** `GET /api/v1/workers`: the fleet, as `gantry worker` processes report themselves through the store and
@@ -46,7 +57,7 @@ export function workerRoutes(app: FastifyInstance, ctx: ServerContext): void {
       const rows = await store.listWorkers(ctx.service.database.db, now - LISTED_FOR_MS);
       return {
         workers: rows.map((row) => {
-          const labels = JSON.parse(row.labels_json) as string[];
+          const labels = store.decodeLabels(row);
           return {
             id: row.id,
             hostname: row.hostname,

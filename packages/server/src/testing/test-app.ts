@@ -3,12 +3,15 @@ import os from "node:os";
 import path from "node:path";
 import {
   createWorker,
+  type Database,
   type InventoryState,
   LocalLogArchive,
   LocalNotifier,
   LocalRunner,
+  type LogArchiveLike,
   migrate,
   openDatabase,
+  processState,
   registerFolder,
   SecretBox,
   type ServiceContext,
@@ -26,7 +29,7 @@ export interface TestApp {
   dir: string;
   service: ServiceContext;
   app: FastifyInstance;
-  logArchive: LocalLogArchive;
+  logArchive: LogArchiveLike;
   logTails: LogTails;
   /** Closes the app, the store and the notifier, and removes the folder. */
   close(): Promise<void>;
@@ -50,25 +53,30 @@ export async function openTestApp(
     metricsOnApiPort?: boolean;
     /** The node inventory the Nodes page lists and runs choose from. */
     nodes?: NonNullable<ServiceContext["nodes"]> & { current(): Promise<InventoryState> };
+    /** Another migrated store than the SQLite file in the test's folder (PostgreSQL); closed by close(). */
+    database?: Database;
+    /** Another log archive than the folder `<dir>/logs` (S3). */
+    logArchive?: LogArchiveLike;
   } = {},
 ): Promise<TestApp> {
   const dir = mkdtempSync(path.join(os.tmpdir(), prefix));
   mkdirSync(path.join(dir, "flows"));
   for (const [name, text] of Object.entries(workflows)) writeFileSync(path.join(dir, "flows", name), text);
-  const database = await openDatabase(path.join(dir, "gantry.db"));
-  await migrate(database);
+  const database = options.database ?? (await openDatabase(path.join(dir, "gantry.db")));
+  if (!options.database) await migrate(database);
   const service: ServiceContext = {
     database,
     notifier: new LocalNotifier(),
     box: SecretBox.fromConfig(undefined, dir),
     now: options.now ?? (() => Date.now()),
+    ...processState(),
     ...(options.nodes ? { nodes: options.nodes } : {}),
   };
   const { problems } = await registerFolder(service, path.join(dir, "flows"));
   if (problems.length > 0) throw new Error(`test workflows: ${JSON.stringify(problems)}`);
   const sources = options.sources?.(service, dir);
   const metrics = createMetrics(service);
-  const logArchive = new LocalLogArchive(path.join(dir, "logs"));
+  const logArchive = options.logArchive ?? new LocalLogArchive(path.join(dir, "logs"));
   const logTails = new LogTails(service, logArchive);
   const app = await buildApp({
     service,

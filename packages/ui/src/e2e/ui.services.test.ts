@@ -112,6 +112,14 @@ describe("web UI, end to end", () => {
     page.on("console", (message) => {
       if (message.type() === "warning") consoleWarnings.push(message.text());
     });
+    // Every Content-Security-Policy violation of the page (an eval, an inline script), kept in the page.
+    await page.addInitScript(() => {
+      const seen: string[] = [];
+      (window as unknown as { cspViolations: string[] }).cspViolations = seen;
+      document.addEventListener("securitypolicyviolation", (event) =>
+        seen.push(`${event.violatedDirective}: ${event.blockedURI} ${event.sample}`),
+      );
+    });
   });
 
   afterAll(async () => {
@@ -165,6 +173,17 @@ describe("web UI, end to end", () => {
     await form.getByText("Enter a service").waitFor();
     expect(await form.getByText(/must have required property/).count()).toBe(0);
     expect(page.url()).toMatch(/\/workflows\/deploy-form$/);
+    // The schema's bounds are checked in the browser too, under a CSP without 'unsafe-eval'.
+    await form.getByLabel(/^replicas/).fill("0");
+    await form.getByText("At least 1").waitFor();
+    await form.getByLabel(/^replicas/).fill("2");
+    await form.getByText("At least 1").waitFor({ state: "detached" });
+    const policy = (await page.request.get(page.url())).headers()["content-security-policy"];
+    expect(policy).toContain("script-src 'self'");
+    expect(policy).not.toContain("unsafe-eval");
+    expect(
+      await page.evaluate(() => (window as unknown as { cspViolations: string[] }).cspViolations),
+    ).toEqual([]);
     await shots.take(page, "form-validation");
   });
 

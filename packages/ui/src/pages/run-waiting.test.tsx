@@ -12,12 +12,15 @@ const run = (steps: RunDetail["steps"]): RunDetail => ({
   started_at: null,
   finished_at: null,
   revision: "abc",
+  source: null,
+  commit: null,
   attempt: 1,
   parent_run_id: null,
   inputs: {},
   outputs: {},
   error: null,
   steps,
+  summaries: [],
 });
 
 describe("the run page's worker warnings", () => {

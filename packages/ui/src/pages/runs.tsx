@@ -1,3 +1,4 @@
+import { RUN_TRIGGER_TYPES } from "@gantry/core/vocabulary";
 import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import { ChevronRight, ChevronsLeft } from "lucide-react";
 import { useSearchParams } from "react-router";
@@ -8,21 +9,6 @@ import { NativeSelect } from "@/components/ui/native-select";
 import { Skeleton } from "@/components/ui/skeleton";
 import { endpoints, RUN_STATUSES } from "@/lib/api";
 
-// `trigger.type` as the engine records it: ui (this web UI), api (other API clients), schedule, github
-// (push and pull_request), webhook, and each event source.
-const TRIGGERS = [
-  "ui",
-  "api",
-  "schedule",
-  "github",
-  "webhook",
-  "rabbitmq",
-  "kinesis",
-  "postgres",
-  "mqtt",
-  "nats",
-  "workflow",
-];
 const PAGE_SIZE = "25";
 
 /** Filters and the page live in the URL, so a filtered view can be shared; the first page refreshes itself. */
@@ -74,7 +60,7 @@ export function RunsPage() {
           name="trigger"
           label="Trigger"
           value={filter.trigger}
-          options={TRIGGERS.map((t) => [t, t])}
+          options={RUN_TRIGGER_TYPES.map((t) => [t, t])}
           onChange={set}
         />
       </form>

@@ -56,7 +56,7 @@ export class LocalRunner implements RunnerLike {
     const workspace = await mkdtemp(path.join(this.tmpRoot, "gantry-job-"));
     return {
       run: (task) => this.run({ ...task, workspace }),
-      close: () => rm(workspace, { recursive: true, force: true }),
+      close: () => rm(workspace, { recursive: true, force: true, maxRetries: 10, retryDelay: 50 }),
     };
   }
 
@@ -128,7 +128,7 @@ export class LocalRunner implements RunnerLike {
     } catch (error) {
       return fail((error as Error).message);
     } finally {
-      if (!makes) await rm(base, { recursive: true, force: true });
+      if (!makes) await rm(base, { recursive: true, force: true, maxRetries: 10, retryDelay: 50 });
     }
   }
 

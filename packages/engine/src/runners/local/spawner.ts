@@ -142,7 +142,8 @@ const { spawn } = require("node:child_process");
 const fs = require("node:fs");
 const children = new Map();
 const folders = new Map();
-const remove = (dir) => { try { fs.rmSync(dir, { recursive: true, force: true }); } catch {} };
+// Retries: a step's processes killed a moment ago may still be writing in the folder (ENOTEMPTY).
+const remove = (dir) => { try { fs.rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 50 }); } catch {} };
 const head = (file, limit) => {
   const fd = fs.openSync(file, "r");
   try { const b = Buffer.alloc(limit); const n = fs.readSync(fd, b, 0, limit, 0); return n > 0 ? b.subarray(0, n).toString("utf8") : undefined; }

@@ -1,5 +1,6 @@
 import type { Insertable } from "kysely";
 import type { Dialect } from "../database.js";
+import { decodeRunTrigger } from "../decode/runs.js";
 import type { JobsTable, RunsTable } from "../tables.js";
 import { enqueueJobs } from "./enqueue-jobs.js";
 import { insertRun } from "./insert-run.js";
@@ -18,7 +19,7 @@ export async function insertRunWithJobs(
   jobs: Insertable<JobsTable>[],
 ): Promise<void> {
   if (dialect === "postgres" && jobs.length > 0) {
-    const triggerType = (JSON.parse(run.trigger_json) as { type?: string }).type ?? null;
+    const triggerType = decodeRunTrigger(run).type ?? null;
     await db
       .with("run", (w) => w.insertInto("runs").values({ trigger_type: triggerType, ...run }))
       .insertInto("jobs")

@@ -1,6 +1,5 @@
+import { TERMINAL_RUN_STATUSES } from "@gantry/core";
 import type { Db } from "./types.js";
-
-const FINISHED = ["succeeded", "failed", "cancelled", "timed_out", "skipped"];
 
 /** The newest finished runs of a workflow (status and the run's `github` context, for its branch). */
 export async function latestFinishedRuns(
@@ -12,7 +11,7 @@ export async function latestFinishedRuns(
     .selectFrom("runs")
     .select(["id", "status", "info_json"])
     .where("workflow", "=", workflow)
-    .where("status", "in", FINISHED)
+    .where("status", "in", [...TERMINAL_RUN_STATUSES])
     .orderBy("created_at", "desc")
     .limit(limit)
     .execute();

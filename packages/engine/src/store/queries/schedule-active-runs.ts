@@ -1,4 +1,5 @@
-import { TERMINAL_RUN_STATUSES } from "../../service/run-record.js";
+import { TERMINAL_RUN_STATUSES } from "@gantry/core";
+import { decodeRunTrigger } from "../decode/runs.js";
 import type { Db } from "./types.js";
 
 /**
@@ -15,7 +16,7 @@ export async function activeScheduleRuns(db: Db, workflow: string, scheduleId: s
     .execute();
   return rows
     .filter((r) => {
-      const trigger = JSON.parse(r.trigger_json) as { type?: string; schedule?: unknown };
+      const trigger = decodeRunTrigger(r);
       return trigger.type === "schedule" && trigger.schedule === scheduleId;
     })
     .map((r) => r.id);

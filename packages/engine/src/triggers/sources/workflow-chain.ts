@@ -1,3 +1,4 @@
+import { decodeRunOutputs, decodeRunTrigger } from "../../store/decode/index.js";
 import { finishedRunsSince } from "../../store/queries/trigger-finished-runs.js";
 import type { EventSource, SourceContext } from "../source.js";
 
@@ -47,7 +48,7 @@ export async function startWorkflowChain(context: SourceContext): Promise<EventS
       const finishedAt = Number(row.finished_at);
       if (finishedAt === since && seenAtSince.has(row.id)) continue;
       const result = RESULTS[row.status] ?? row.status;
-      const upstreamTrigger = JSON.parse(row.trigger_json) as { type?: string; depth?: number };
+      const upstreamTrigger = decodeRunTrigger(row);
       const depth = upstreamTrigger.type === "workflow" ? Number(upstreamTrigger.depth ?? 1) + 1 : 1;
       const checkpoint = { finished_at: String(finishedAt) };
       if (!results.has(result)) await context.saveCheckpoints(checkpoint);
@@ -59,7 +60,7 @@ export async function startWorkflowChain(context: SourceContext): Promise<EventS
         );
       else {
         const delivery = await context.deliver({
-          payload: row.outputs_json ? (JSON.parse(row.outputs_json) as unknown) : {},
+          payload: decodeRunOutputs(row) ?? {},
           meta: {
             workflow: upstream,
             run_id: row.id,

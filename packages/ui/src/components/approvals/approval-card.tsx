@@ -1,6 +1,5 @@
 import Form from "@rjsf/shadcn";
 import type { RegistryFieldsType, RegistryWidgetsType, RJSFSchema } from "@rjsf/utils";
-import validator from "@rjsf/validator-ajv8";
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { Check, X } from "lucide-react";
 import { useId, useMemo, useState } from "react";
@@ -11,6 +10,7 @@ import { JsonField, SelectWidget, SwitchWidget } from "@/components/run-form/wid
 import { Button } from "@/components/ui/button";
 import { Card, CardContent, CardHeader, CardTitle } from "@/components/ui/card";
 import { ApiError, endpoints, type PendingApproval } from "@/lib/api";
+import { formValidator } from "@/lib/form-validator";
 import { formatTime } from "@/lib/format";
 
 const widgets: RegistryWidgetsType = { switch: SwitchWidget, SelectWidget };
@@ -97,7 +97,7 @@ export function ApprovalCard({
           <Form
             schema={{ ...schema, title: undefined } as RJSFSchema}
             uiSchema={uiSchema}
-            validator={validator}
+            validator={formValidator}
             widgets={widgets}
             fields={fields}
             formData={formData}

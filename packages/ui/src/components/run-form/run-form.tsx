@@ -1,6 +1,5 @@
 import Form from "@rjsf/shadcn";
 import type { RegistryFieldsType, RegistryWidgetsType, RJSFSchema } from "@rjsf/utils";
-import validator from "@rjsf/validator-ajv8";
 import { useMutation } from "@tanstack/react-query";
 import { Play } from "lucide-react";
 import { useMemo, useState } from "react";
@@ -8,6 +7,7 @@ import { useNavigate } from "react-router";
 import { ErrorNote } from "@/components/page-header";
 import { Button } from "@/components/ui/button";
 import { ApiError, endpoints, type JsonSchemaObject } from "@/lib/api";
+import { formValidator } from "@/lib/form-validator";
 import { OptionsField } from "./options-field";
 import { plainErrors } from "./plain-errors";
 import { errorSchemaFor, uiSchemaFor } from "./ui-schema";
@@ -42,7 +42,7 @@ export function RunForm({ workflow, schema }: { workflow: string; schema: JsonSc
       <Form
         schema={formSchema}
         uiSchema={uiSchema}
-        validator={validator}
+        validator={formValidator}
         widgets={widgets}
         fields={fields}
         formData={formData}

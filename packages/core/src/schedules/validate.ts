@@ -1,19 +1,21 @@
-import { coerceInputs, type Problem, type SourceFile, type WorkflowSpec } from "@gantry/core";
+import type { Problem, WorkflowSpec } from "../format/types.js";
+import { coerceInputs } from "../inputs/coerce.js";
+import type { SourceFile } from "../yaml/parse.js";
+import { cronProblem, timezoneProblem } from "./cron.js";
 import { type ScheduleEntry, scheduleEntries } from "./entries.js";
 
 /**
  * What the JSON Schema cannot check in `on.schedule`: that each cron expression parses (croner), that
  * each time zone is an IANA one, that the inputs fit the workflow's, and that names are unique. Entries
- * the schema already rejected are left to its problems. Croner is loaded only for files with schedules.
+ * the schema already rejected are left to its problems.
  */
-export async function scheduleProblems(source: SourceFile | undefined): Promise<Problem[]> {
+export function scheduleProblems(source: SourceFile | undefined): Problem[] {
   const value = source?.value as Partial<WorkflowSpec> | undefined;
   if (!source || value === null || typeof value !== "object" || !isMap(value.on)) return [];
   const raw = value.on.schedule;
   if (raw === undefined || raw === null) return [];
   const entries = scheduleEntries(value as WorkflowSpec);
   if (entries.length === 0) return [];
-  const { cronProblem, timezoneProblem } = await import("./cron.js");
   const listed = Array.isArray(raw);
   const problems: Problem[] = [];
   const names = new Map<string, number>();

@@ -1,3 +1,4 @@
+// biome-ignore-all lint/style/noRestrictedGlobals: croner takes and returns Date objects; here they only wrap times given as numbers, and no clock is read.
 import { Cron } from "croner";
 
 /** The times a cron expression names, in milliseconds since the epoch. */

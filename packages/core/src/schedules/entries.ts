@@ -1,4 +1,5 @@
-import { parseDuration, type WorkflowSpec } from "@gantry/core";
+import { parseDuration } from "../format/duration.js";
+import type { WorkflowSpec } from "../format/types.js";
 import { DEFAULT_TIMEZONE } from "./cron.js";
 
 /** One `on.schedule` entry as written (the core JSON Schema checks its shape). */

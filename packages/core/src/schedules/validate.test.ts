@@ -1,22 +1,15 @@
-import { afterAll, describe, expect, it } from "vitest";
-import { loadWorkflow } from "../loader/load-workflow.js";
-import { tempDir } from "../testing/temp-dir.js";
+import { describe, expect, it } from "vitest";
+import { validateWorkflowText } from "../validate/workflow.js";
 
-const tmp = tempDir("gantry-schedules-");
-afterAll(() => tmp.cleanup());
-
-async function problems(name: string, text: string) {
-  const file = tmp.write(name, text);
-  const result = await loadWorkflow(file);
-  return result.problems.map((p) => `${p.line}:${p.col}: ${p.message}`);
+function problems(name: string, text: string) {
+  return validateWorkflowText(name, text).problems.map((p) => `${p.line}:${p.col}: ${p.message}`);
 }
 
 describe("on.schedule validation (file:line:col)", () => {
-  it("accepts a list of entries or a single one, with every option", async () => {
-    const list = await loadWorkflow(
-      tmp.write(
-        "ok.yaml",
-        `name: ok
+  it("accepts a list of entries or a single one, with every option", () => {
+    const list = validateWorkflowText(
+      "ok.yaml",
+      `name: ok
 inputs:
   env: {type: string, required: true}
 on:
@@ -34,21 +27,18 @@ on:
 steps:
   a: {run: "true"}
 `,
-      ),
     );
     expect(list.problems).toEqual([]);
-    const single = await loadWorkflow(
-      tmp.write(
-        "single.yaml",
-        'name: single\non:\n  schedule: {cron: "0 3 * * *"}\nsteps:\n  a: {run: "true"}\n',
-      ),
+    const single = validateWorkflowText(
+      "single.yaml",
+      'name: single\non:\n  schedule: {cron: "0 3 * * *"}\nsteps:\n  a: {run: "true"}\n',
     );
     expect(single.problems).toEqual([]);
   });
 
-  it("reports an invalid cron expression or time zone at its value", async () => {
+  it("reports an invalid cron expression or time zone at its value", () => {
     expect(
-      await problems(
+      problems(
         "bad.yaml",
         `name: bad
 on:
@@ -68,7 +58,7 @@ steps:
     ]);
     // A bad time zone does not hide a bad expression in the same entry.
     expect(
-      await problems(
+      problems(
         "both.yaml",
         'name: both\non:\n  schedule: {cron: "0 25 * * *", timezone: Mars/Olympus}\nsteps:\n  a: {run: "true"}\n',
       ),
@@ -77,16 +67,13 @@ steps:
       "3:44: on.schedule.timezone: timezone 'Mars/Olympus' is not an IANA time zone (such as UTC, Europe/Berlin, America/New_York)",
     ]);
     expect(
-      await problems(
-        "one.yaml",
-        'name: one\non:\n  schedule: {cron: "0 25 * * *"}\nsteps:\n  a: {run: "true"}\n',
-      ),
+      problems("one.yaml", 'name: one\non:\n  schedule: {cron: "0 25 * * *"}\nsteps:\n  a: {run: "true"}\n'),
     ).toEqual(["3:20: on.schedule.cron: cron '0 25 * * *': Invalid value for hour: 25"]);
   });
 
-  it("checks the entry's inputs against the workflow's, and that names are unique", async () => {
+  it("checks the entry's inputs against the workflow's, and that names are unique", () => {
     expect(
-      await problems(
+      problems(
         "inputs.yaml",
         `name: inputs
 inputs:
@@ -107,8 +94,8 @@ steps:
     ]);
   });
 
-  it("the JSON Schema checks each entry's keys and values", async () => {
-    const found = await problems(
+  it("the JSON Schema checks each entry's keys and values", () => {
+    const found = problems(
       "schema.yaml",
       `name: schema
 on:
@@ -123,6 +110,22 @@ steps:
     expect(found).toEqual([
       '5:18: on.schedule.concurrency: \'sometimes\' is not allowed; allowed values: "allow", "forbid", "replace"',
       "6:5: on.schedule: unknown key 'catchup' (did you mean 'catch_up'?)",
+    ]);
+  });
+
+  it("come from validateWorkflowText with the file's other problems, each at file:line:col", () => {
+    const text =
+      'name: nightly\non:\n  schedule: {cron: "0 3 * * *", timezone: Moon/Base}\nsteps:\n  a: {run: "true"}\n';
+    const validation = validateWorkflowText("flows/nightly.yaml", text);
+    expect(validation.workflow).toBeUndefined();
+    expect(validation.problems).toEqual([
+      {
+        file: "flows/nightly.yaml",
+        line: 3,
+        col: 43,
+        message:
+          "on.schedule.timezone: timezone 'Moon/Base' is not an IANA time zone (such as UTC, Europe/Berlin, America/New_York)",
+      },
     ]);
   });
 });

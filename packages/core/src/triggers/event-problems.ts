@@ -1,10 +1,7 @@
-import {
-  EVENT_TRIGGER_KINDS,
-  inputMappingProblems,
-  type Problem,
-  type SourceFile,
-  type WorkflowSpec,
-} from "@gantry/core";
+import type { Problem, WorkflowSpec } from "../format/types.js";
+import { EVENT_TRIGGER_KINDS } from "../vocabulary/triggers.js";
+import type { SourceFile } from "../yaml/parse.js";
+import { inputMappingProblems } from "./input-mapping.js";
 
 /**
  * What the JSON Schema cannot check in the event trigger entries: a postgres entry names a channel or

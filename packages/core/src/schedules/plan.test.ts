@@ -1,3 +1,4 @@
+// biome-ignore-all lint/style/noRestrictedGlobals: tests write times as dates; the code under test takes numbers.
 import { describe, expect, it } from "vitest";
 import { compileCron } from "./cron.js";
 import { CATCH_UP_CAP, type PlanInput, planFires } from "./plan.js";

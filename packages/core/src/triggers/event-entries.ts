@@ -1,4 +1,5 @@
-import { EVENT_TRIGGER_KINDS, type EventTriggerKind, type WorkflowSpec } from "@gantry/core";
+import type { WorkflowSpec } from "../format/types.js";
+import { EVENT_TRIGGER_KINDS, type EventTriggerKind } from "../vocabulary/triggers.js";
 
 /** One event trigger entry as the workflow declares it, with its id. */
 export interface TriggerSpec {
