@@ -6,8 +6,8 @@ import { storeQueue } from "../queue/store-queue.js";
 import { resolveWorkflowSecrets } from "../run/task-secrets.js";
 import { secretsWithheld } from "../run/withheld-secrets.js";
 import { createSecretCache, findSecretRefs, resolveSecretRef } from "../secrets/index.js";
+import { openRunMasks } from "../secrets/run-masks.js";
 import { ConflictError, type ServiceContext } from "../service/context.js";
-import { definitionAt } from "../service/definitions.js";
 import { runInfo, runState } from "../service/run-record.js";
 import {
   type AgentLogLine,
@@ -121,7 +121,7 @@ export class AgentOperations {
     workerId: string,
     jobId: number,
     outcome: TaskOutcome,
-    options: { secrets?: string[]; take?: { labels: string[]; leaseUntil: number } },
+    options: { secrets?: string[]; masks?: string[]; take?: { labels: string[]; leaseUntil: number } },
   ): Promise<StartedTask | undefined> {
     this.ownWorker(agent, workerId);
     const row = await jobById(this.ctx.database.db, jobId);
@@ -130,6 +130,7 @@ export class AgentOperations {
     const next = await this.queue.finish(started, outcome, {
       workerId,
       ...(options.secrets ? { secrets: options.secrets } : {}),
+      ...(options.masks ? { masks: options.masks } : {}),
       ...(options.take
         ? {
             take: {
@@ -278,7 +279,7 @@ export class AgentOperations {
     const { db } = this.ctx.database;
     const run = await getRun(db, row.run_id);
     if (!run) throw new ConflictError(`run ${row.run_id} of job ${row.id} does not exist`);
-    const definition = await definitionAt(db, run.revision);
+    const definition = await this.ctx.definitions.at(db, run.revision);
     const info = runInfo(run, this.ctx.box);
     return {
       job: leaseOf(row),
@@ -288,6 +289,7 @@ export class AgentOperations {
         workflow: run.workflow,
         concurrency_group: run.concurrency_group,
         child: info.trigger.type === "workflow_call",
+        masks: openRunMasks(run.masked_values, this.ctx.box),
       },
       definition,
       info,

@@ -43,10 +43,12 @@ export class AgentStepHost implements StepHostLike {
       onError: (error) => this.options.onError?.(error),
     });
     const masker = new Masker();
+    // What earlier steps of the run registered with ::add-mask:: is masked here too.
+    for (const value of started.run.masks) masker.add(value);
     // Filled with the step's own references as the server resolved them, before the step resolves them.
     const resolved = new Map<string, unknown>();
     const bundles = this.bundleCache(job.id, workerId);
-    const { outcome, summary } = await executeTask({
+    const { outcome, summary, masks } = await executeTask({
       workflow: definition.workflow,
       info,
       state,
@@ -90,7 +92,7 @@ export class AgentStepHost implements StepHostLike {
     if (outcome.error && outcome.exitCode === null) log.line("stderr", `gantry: ${outcome.error}`);
     await log.close(Date.now() + this.options.logDeadlineMs);
     // The server archives the log when it records the result.
-    return { outcome, secrets: masker.secrets(), archive: async () => {} };
+    return { outcome, secrets: masker.secrets(), masks, archive: async () => {} };
   }
 
   /** Bundles come from the server for the job that uses them (it checks the job's workflow uses them). */

@@ -85,6 +85,7 @@ export class HttpWorkerQueue implements WorkerQueue {
       workerId: options.workerId,
       outcome,
       ...(options.secrets ? { secrets: options.secrets } : {}),
+      ...(options.masks ? { masks: options.masks } : {}),
       ...(options.take ? { take: options.take } : {}),
     });
     return answer.next ?? undefined;

@@ -245,6 +245,7 @@ export function agentRoutes(app: FastifyInstance, ctx: ServerContext): void {
           properties: { status: { type: "string", maxLength: 40 } },
         },
         secrets: { type: "array", maxItems: 10_000, items: { type: "string" } },
+        masks: { type: "array", maxItems: 10_000, items: { type: "string" } },
         take: {
           type: "object",
           required: ["labels", "leaseUntil"],
@@ -259,12 +260,14 @@ export function agentRoutes(app: FastifyInstance, ctx: ServerContext): void {
         workerId: string;
         outcome: TaskOutcome;
         secrets?: string[];
+        masks?: string[];
         take?: { labels: string[]; leaseUntil: number };
       }>,
     ) => {
-      const { workerId: id, outcome, secrets, take } = request.body;
+      const { workerId: id, outcome, secrets, masks, take } = request.body;
       const next = await ops.finish(agentOf(request), id, request.params.id, outcome, {
         ...(secrets ? { secrets } : {}),
+        ...(masks ? { masks } : {}),
         ...(take ? { take } : {}),
       });
       return { next: next ?? null };
