@@ -119,7 +119,7 @@ export function registerAuthHook(app: FastifyInstance, ctx: ServerContext): Auth
         name: key.name,
         role: key.role as Principal["role"],
         scope: key.scope,
-        ...(key.role === "agent" ? { labels: JSON.parse(key.labels_json ?? "[]") as string[] } : {}),
+        ...(key.role === "agent" ? { labels: store.decodeKeyLabels(key) } : {}),
       };
     } else {
       principal = await sessionPrincipal(db, request, now);

@@ -92,7 +92,7 @@ export function keyView(row: store.ApiKeyRow, now: number): KeyView {
     id: row.id,
     name: row.name,
     role: row.role as KeyRole,
-    labels: row.labels_json ? (JSON.parse(row.labels_json) as string[]) : [],
+    labels: store.decodeKeyLabels(row),
     scope: row.scope,
     hint: row.hint,
     created_by: row.created_by,
