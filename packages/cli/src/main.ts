@@ -1,4 +1,5 @@
 import { Command, CommanderError } from "commander";
+import { registerAgentCommand } from "./commands/agent.js";
 import { registerApproveCommands } from "./commands/approve.js";
 import { registerImportCommand } from "./commands/import.js";
 import { registerKeysCommand } from "./commands/keys.js";
@@ -24,6 +25,7 @@ registerValidateCommand(program);
 registerImportCommand(program);
 registerSecretsCommands(program);
 registerRoleCommands(program);
+registerAgentCommand(program);
 registerMigrateCommand(program);
 registerLogsCommand(program);
 registerKeysCommand(program);

@@ -1,3 +1,4 @@
+export * from "./agent/index.js";
 export * from "./artifacts/context.js";
 export * from "./artifacts/tarball.js";
 export * from "./artifacts/upload.js";

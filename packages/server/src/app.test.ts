@@ -227,6 +227,23 @@ describe("REST API", () => {
     const doc = (await app.inject({ url: "/api/v1/openapi.json" })).json();
     expect(doc.openapi).toBe("3.1.0");
     expect(Object.keys(doc.paths).sort()).toEqual([
+      "/api/v1/agent/alive",
+      "/api/v1/agent/cancel-requested",
+      "/api/v1/agent/claim",
+      "/api/v1/agent/held",
+      "/api/v1/agent/jobs/{id}/bundles/{hash}",
+      "/api/v1/agent/jobs/{id}/finish",
+      "/api/v1/agent/jobs/{id}/logs",
+      "/api/v1/agent/jobs/{id}/release",
+      "/api/v1/agent/jobs/{id}/secrets",
+      "/api/v1/agent/jobs/{id}/start",
+      "/api/v1/agent/jobs/{id}/sub-workflow",
+      "/api/v1/agent/jobs/{id}/summary",
+      "/api/v1/agent/next-due",
+      "/api/v1/agent/register",
+      "/api/v1/agent/renew",
+      "/api/v1/agent/wait",
+      "/api/v1/agent/whoami",
       "/api/v1/approvals",
       "/api/v1/audit",
       "/api/v1/dashboard",

@@ -6,6 +6,7 @@ import type { ServerContext } from "./context.js";
 import { registerErrorHandler } from "./errors.js";
 import { registerSecurityHeaders } from "./hardening/headers.js";
 import { registerJsonBodyParser } from "./hardening/json-body.js";
+import { agentRoutes } from "./routes/agent.js";
 import { approvalRoutes } from "./routes/approvals.js";
 import { artifactRoutes } from "./routes/artifacts.js";
 import { auditRoutes } from "./routes/audit.js";
@@ -72,6 +73,7 @@ export async function buildApp(
   await webhookRoutes(app, ctx);
   dashboardRoutes(app, ctx);
   workerRoutes(app, ctx);
+  agentRoutes(app, ctx);
   nodeRoutes(app, ctx);
   importRoutes(app, ctx);
   await uiRoutes(app, ctx.uiDir);

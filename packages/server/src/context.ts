@@ -1,4 +1,5 @@
 import type {
+  AgentOperations,
   FolderSource,
   InventoryState,
   LogArchiveLike,
@@ -36,6 +37,11 @@ export interface ServerContext {
   metricsOnApiPort?: boolean;
   /** The node inventory (gantry.yaml `nodes:`), for the Nodes page; undefined lists none. */
   nodes?: { current(): Promise<InventoryState> };
+  /**
+   * The agents' queue operations (`/api/v1/agent/...`), with the environments whose secrets they get and
+   * the archiver of their logs; one with neither is made when not given.
+   */
+  agents?: AgentOperations;
   /** Computes and caches `options_from` lists; one is made when not given. */
   options?: OptionsResolver;
 }

@@ -91,13 +91,33 @@ describe("gantry keys, and gantry up with and without authentication", { timeout
   it("names what is wrong in a bad create", async () => {
     const role = await gantry(["keys", "create", "--name", "x", "--role", "root", "--data", data], { cwd });
     expect(role.code).toBe(2);
-    expect(role.stderr.trim()).toBe("gantry: --role 'root': must be one of viewer, operator, admin");
+    expect(role.stderr.trim()).toBe("gantry: --role 'root': must be one of viewer, operator, admin, agent");
     const expires = await gantry(
       ["keys", "create", "--name", "x", "--role", "viewer", "--expires", "soon", "--data", data],
       { cwd },
     );
     expect(expires.code).toBe(2);
     expect(expires.stderr).toMatch(/^gantry: --expires: invalid duration 'soon'/);
+    const labels = await gantry(
+      ["keys", "create", "--name", "x", "--role", "operator", "--labels", "gpu", "--data", data],
+      { cwd },
+    );
+    expect(labels.code).toBe(2);
+    expect(labels.stderr.trim()).toBe("gantry: labels are for agent keys only (--role agent)");
+  });
+
+  it("creates an agent key with its labels", async () => {
+    const created = await gantry(
+      ["keys", "create", "--name", "builder", "--role", "agent", "--labels", "linux,gpu", "--data", data],
+      { cwd },
+    );
+    expect(created.code).toBe(0);
+    expect(created.stderr).toMatch(/created key \S+ 'builder' \(agent, labels linux,gpu\)/);
+    const list = await gantry(["keys", "list", "--json", "--data", data], { cwd });
+    const { keys } = JSON.parse(list.stdout) as {
+      keys: Array<{ name: string; role: string; labels: string[] }>;
+    };
+    expect(keys.find((k) => k.name === "builder")).toMatchObject({ role: "agent", labels: ["linux", "gpu"] });
   });
 
   it("serves only 127.0.0.1 without authentication, and refuses another address unless --insecure", async () => {

@@ -12,7 +12,8 @@ interface StoreFlags {
   config?: string;
 }
 
-const ROLE_HELP = "viewer (read), operator (start, cancel, re-run) or admin (everything, keys included)";
+const ROLE_HELP =
+  "viewer (read), operator (start, cancel, re-run), admin (everything, keys included) or agent (gantry agent: claims and runs jobs its labels match, nothing else)";
 
 /**
  * `gantry keys create|list|revoke`: API keys, straight in the store (`--data` or `--database`), so the
@@ -35,42 +36,52 @@ export function registerKeysCommand(program: Command): void {
       .requiredOption("--name <name>", "what the key is for, e.g. ci-deploy")
       .requiredOption("--role <role>", ROLE_HELP)
       .option("--expires <duration>", "lifetime, e.g. 30d or 12h (default: never expires)")
-      .option("--scope <scope>", "limit to source:<name> or folder:<path> (default: every workflow)"),
-  ).action(async (flags: StoreFlags & { name: string; role: string; expires?: string; scope?: string }) => {
-    const { ROLES, createApiKey } = await import("@gantry/server");
-    if (!(ROLES as readonly string[]).includes(flags.role)) {
-      throw new UsageError(`--role '${flags.role}': must be one of ${ROLES.join(", ")}`);
-    }
-    let expiresAt: number | null = null;
-    if (flags.expires !== undefined) {
-      try {
-        expiresAt = Date.now() + parseDuration(flags.expires);
-      } catch (error) {
-        throw new UsageError(`--expires: ${(error as Error).message}`);
+      .option("--scope <scope>", "limit to source:<name> or folder:<path> (default: every workflow)")
+      .option("--labels <a,b>", "agent keys: the labels of the jobs its agents may claim"),
+  ).action(
+    async (
+      flags: StoreFlags & { name: string; role: string; expires?: string; scope?: string; labels?: string },
+    ) => {
+      const { KEY_ROLES, createApiKey } = await import("@gantry/server");
+      if (!(KEY_ROLES as readonly string[]).includes(flags.role)) {
+        throw new UsageError(`--role '${flags.role}': must be one of ${KEY_ROLES.join(", ")}`);
       }
-    }
-    await withStore(flags, async (db) => {
-      try {
-        const { key, view } = await createApiKey(
-          db,
-          {
-            name: flags.name,
-            role: flags.role as (typeof ROLES)[number],
-            scope: flags.scope ?? null,
-            expiresAt,
-            createdBy: `cli:${process.env.USER ?? "unknown"}`,
-          },
-          Date.now(),
-        );
-        process.stdout.write(`${key}\n`);
-        process.stderr.write(
-          `created key ${view.id} '${view.name}' (${view.role}${view.scope ? ` in ${view.scope}` : ""}${view.expires_at ? `, expires ${view.expires_at}` : ""}); it is not shown again\n`,
-        );
-      } catch (error) {
-        throw new UsageError((error as Error).message);
+      const labels = (flags.labels ?? "")
+        .split(",")
+        .map((label) => label.trim())
+        .filter(Boolean);
+      let expiresAt: number | null = null;
+      if (flags.expires !== undefined) {
+        try {
+          expiresAt = Date.now() + parseDuration(flags.expires);
+        } catch (error) {
+          throw new UsageError(`--expires: ${(error as Error).message}`);
+        }
       }
-    });
-  });
+      await withStore(flags, async (db) => {
+        try {
+          const { key, view } = await createApiKey(
+            db,
+            {
+              name: flags.name,
+              role: flags.role as (typeof KEY_ROLES)[number],
+              ...(labels.length > 0 ? { labels } : {}),
+              scope: flags.scope ?? null,
+              expiresAt,
+              createdBy: `cli:${process.env.USER ?? "unknown"}`,
+            },
+            Date.now(),
+          );
+          process.stdout.write(`${key}\n`);
+          process.stderr.write(
+            `created key ${view.id} '${view.name}' (${view.role}${view.scope ? ` in ${view.scope}` : ""}${view.labels.length ? `, labels ${view.labels.join(",")}` : ""}${view.expires_at ? `, expires ${view.expires_at}` : ""}); it is not shown again\n`,
+          );
+        } catch (error) {
+          throw new UsageError((error as Error).message);
+        }
+      });
+    },
+  );
 
   storeOptions(
     keys
@@ -89,7 +100,7 @@ export function registerKeysCommand(program: Command): void {
         k.id,
         k.name,
         k.role,
-        k.scope ?? "-",
+        k.role === "agent" ? `labels:${k.labels.join(",") || "-"}` : (k.scope ?? "-"),
         k.state === "active" ? pc.green(k.state) : pc.red(k.state),
         k.hint,
         short(k.expires_at),

@@ -16,11 +16,9 @@ describe("gantry migrate", { timeout: 90_000 }, () => {
     const first = await gantry(["migrate", "--database", db], { cwd: tmp.dir });
     expect(first.code).toBe(0);
     expect(first.stderr).toMatch(/^migrating .*gantry\.db: 0001-initial, /m);
-    expect(first.stderr).toMatch(
-      /applied 0017-run-masks\nthe database schema is up to date \(\d+ applied here/,
-    );
+    expect(first.stderr).toMatch(/applied 0021-agents\nthe database schema is up to date \(\d+ applied here/);
     const second = await gantry(["migrate", "--database", db], { cwd: tmp.dir });
-    expect(second.stderr.trim()).toBe("the database schema is up to date (0017-run-masks)");
+    expect(second.stderr.trim()).toBe("the database schema is up to date (0021-agents)");
     const after = await gantry(["migrate", "--database", db, "--status"], { cwd: tmp.dir });
     expect(after.code).toBe(0);
     expect(JSON.parse(after.stdout).pending).toEqual([]);

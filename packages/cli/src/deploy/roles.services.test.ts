@@ -134,9 +134,9 @@ describe("gantry server, worker and migrate on PostgreSQL, as the chart runs the
 
     const migrated = await gantry(["migrate", "--database", url], { cwd: tmp.dir });
     expect(migrated.code).toBe(0);
-    expect(migrated.stderr).toMatch(/applied 0001-initial[\s\S]*applied 0017-run-masks/);
+    expect(migrated.stderr).toMatch(/applied 0001-initial[\s\S]*applied 0021-agents/);
     const again = await gantry(["migrate", "--database", url], { cwd: tmp.dir });
-    expect(again.stderr).toContain("the database schema is up to date (0017-run-masks)");
+    expect(again.stderr).toContain("the database schema is up to date (0021-agents)");
 
     api = (
       await server.waitFor(/Gantry server listening on (http:\S+)/, "the server to listen")

@@ -1,6 +1,7 @@
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import {
+  AgentOperations,
   applyRetention,
   CommitReporter,
   describeSchedulerEvent,
@@ -9,6 +10,7 @@ import {
   type FolderEvent,
   FolderSource,
   GitCache,
+  LogArchiver,
   libraryResolver,
   NodeInventory,
   NotificationSender,
@@ -103,6 +105,21 @@ export async function startServerRole(
   const metrics = createMetrics(service, { process: config.metrics !== undefined });
   const logArchive = logArchiveFor(config);
   const logTails = new LogTails(service, logArchive);
+  // Agents send their logs as they run; the server archives each step's log when its result comes.
+  const agentLogs = new LogArchiver(
+    service,
+    logArchive,
+    path.join(config.data, "spool", "agent-logs"),
+    (error) => log(`agent logs: ${error.message}`),
+  );
+  const agents = new AgentOperations(service, {
+    environments: { environments: config.people.environments, baseDir: config.configDir },
+    archiver: agentLogs,
+    onError: (error) => log(`agents: ${error.message}`),
+  });
+  void agentLogs
+    .flushSpool()
+    .catch((error: Error) => log(`agent logs: spool not uploaded yet: ${error.message}`));
   const app = await buildApp({
     service,
     metrics,
@@ -117,6 +134,7 @@ export async function startServerRole(
     ...(options.health ? { health: options.health } : {}),
     metricsOnApiPort: config.metrics === undefined,
     nodes,
+    agents,
     ...(config.server.webhookBodyLimit !== undefined
       ? { webhookBodyLimit: config.server.webhookBodyLimit }
       : {}),

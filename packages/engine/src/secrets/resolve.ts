@@ -22,12 +22,21 @@ export interface ResolveOptions {
   as?: "value" | "string";
   /** The providers to resolve through; the built-in ones when absent. */
   providers?: Pick<SecretProviders, "get" | "names">;
+  /**
+   * References already resolved elsewhere, by reference: an agent's step gets those written in it from
+   * the server, which resolved them with its own credentials. They are used as they are.
+   */
+  resolved?: ReadonlyMap<string, unknown>;
 }
 
 /** Resolves one reference. Throws SecretError naming the reference and the reason, never the value. */
 export function resolveSecretRef(ref: string, opts: ResolveOptions & { as: "string" }): Promise<string>;
 export function resolveSecretRef(ref: string, opts: ResolveOptions): Promise<unknown>;
 export async function resolveSecretRef(ref: string, opts: ResolveOptions): Promise<unknown> {
+  if (opts.resolved?.has(ref)) {
+    const value = opts.resolved.get(ref);
+    return opts.as === "string" && typeof value !== "string" ? JSON.stringify(value) : value;
+  }
   const parsed = parseSecretRef(ref);
   const pv = await fetchValue(parsed, opts, opts.cache ?? createSecretCache(0));
   try {

@@ -1,6 +1,7 @@
 import type { Insertable } from "kysely";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { type Database, migrate } from "./database.js";
+import { type AgentLogLine, appendAgentLog, deleteAgentLogMarks } from "./queries/agent-log.js";
 import { getBundle, putBundle } from "./queries/bundles.js";
 import { claimJob } from "./queries/claim-job.js";
 import { deleteJob } from "./queries/delete-job.js";
@@ -11,6 +12,7 @@ import { getWorkflow } from "./queries/get-workflow.js";
 import { insertRun } from "./queries/insert-run.js";
 import { listRuns, type RunSummaryRow } from "./queries/list-runs.js";
 import { listWorkflows } from "./queries/list-workflows.js";
+import { taskLogChunks } from "./queries/log-chunks.js";
 import { queueDepth, runCountsByStatus } from "./queries/metrics.js";
 import { recordAttempt } from "./queries/record-attempt.js";
 import { renewLeases } from "./queries/renew-leases.js";
@@ -317,8 +319,53 @@ export function describeStore(name: string, open: () => Promise<Database>): void
       await upsertWorker(database.db, { ...worker, heartbeat_at: NOW });
       await upsertWorker(database.db, { ...worker, capacity: 8, heartbeat_at: NOW + 5 });
       expect(await database.db.selectFrom("workers").selectAll().execute()).toEqual([
-        { ...worker, capacity: 8, heartbeat_at: NOW + 5 },
+        { ...worker, capacity: 8, heartbeat_at: NOW + 5, kind: "worker", version: null },
       ]);
+      // An agent says what it is and which version it runs, each time it registers.
+      await upsertWorker(database.db, {
+        ...worker,
+        id: "a1",
+        heartbeat_at: NOW,
+        kind: "agent",
+        version: "1.0",
+      });
+      await upsertWorker(database.db, {
+        ...worker,
+        id: "a1",
+        heartbeat_at: NOW + 5,
+        kind: "agent",
+        version: "1.1",
+      });
+      expect(
+        await database.db.selectFrom("workers").select(["kind", "version"]).where("id", "=", "a1").execute(),
+      ).toEqual([{ kind: "agent", version: "1.1" }]);
+    });
+
+    it("stores an agent's log lines once by their numbers: a resent batch adds only what is new, a gap nothing", async () => {
+      await insertRun(database.db, runRow("r1"));
+      const key = { run_id: "r1", step: "s", item_index: 0, attempt: 1 };
+      const job = { id: 7, workerId: "agent-k-h-1-a", key };
+      const line = (n: number): AgentLogLine => ["stdout", NOW + n, `line ${n}`];
+      const append = (from: number, lines: AgentLogLine[]) =>
+        appendAgentLog(database.db, job, from, lines, NOW);
+      expect(await append(0, [line(0), line(1)])).toEqual({ lines: 2, gap: false });
+      expect(await append(0, [line(0), line(1), line(2)])).toEqual({ lines: 3, gap: false });
+      expect(await append(1, [line(1), line(2)])).toEqual({ lines: 3, gap: false });
+      expect(await append(5, [line(5)])).toEqual({ lines: 3, gap: true });
+      expect(await append(3, [line(3), line(4)])).toEqual({ lines: 5, gap: false });
+      const chunks = await taskLogChunks(database.db, key);
+      const texts = chunks.flatMap((c) => (JSON.parse(c.lines_json) as { x: string }).x.split("\n"));
+      expect(texts).toEqual(["line 0", "line 1", "line 2", "line 3", "line 4"]);
+      expect(chunks.map((c) => Number(c.first_offset))).toEqual([0, 2, 3]);
+      // Another worker holding the job later (a hand-back) counts from 0 on its own.
+      expect(
+        await appendAgentLog(database.db, { ...job, workerId: "agent-k-h-2-b" }, 0, [line(0)], NOW),
+      ).toEqual({
+        lines: 1,
+        gap: false,
+      });
+      await deleteAgentLogMarks(database.db, 7);
+      expect(await database.db.selectFrom("agent_log_marks").selectAll().execute()).toEqual([]);
     });
 
     it("counts runs by status", async () => {

@@ -88,6 +88,18 @@ export interface WorkersTable {
   hostname: string;
   started_at: number;
   heartbeat_at: number;
+  /** `worker` (reaches the store) or `agent` (reaches only the API). */
+  kind: Generated<string>;
+  /** The Gantry version it runs; null when it did not say. */
+  version: string | null;
+}
+
+export interface AgentLogMarksTable {
+  job_id: number;
+  worker_id: string;
+  /** Lines of the job's current attempt taken from this agent so far. */
+  lines: number;
+  updated_at: number;
 }
 
 export interface BundlesTable {
@@ -129,6 +141,7 @@ export interface Tables {
   jobs: JobsTable;
   step_attempts: StepAttemptsTable;
   workers: WorkersTable;
+  agent_log_marks: AgentLogMarksTable;
   bundles: BundlesTable;
   log_chunks: LogChunksTable;
   log_archives: LogArchivesTable;

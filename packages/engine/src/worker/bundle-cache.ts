@@ -1,8 +1,6 @@
 import { chmod, mkdir, rename, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { BundleFile } from "../service/definition.js";
-import { getBundle } from "../store/queries/bundles.js";
-import type { Db } from "../store/queries/types.js";
 
 /**
  * Action code reaches workers without a shared filesystem: as content-addressed bundles in the store,
@@ -12,7 +10,8 @@ export class BundleCache {
   private readonly pending = new Map<string, Promise<string>>();
 
   constructor(
-    private readonly db: Db,
+    /** A bundle's content by its hash: from the store, or from the server's API for an agent. */
+    private readonly load: (hash: string) => Promise<string | undefined>,
     private readonly dir: string,
   ) {}
 
@@ -29,8 +28,8 @@ export class BundleCache {
   private async unpack(hash: string): Promise<string> {
     const target = path.join(this.dir, hash);
     if (await exists(target)) return target;
-    const content = await getBundle(this.db, hash);
-    if (!content) throw new Error(`action bundle ${hash} is missing from the store`);
+    const content = await this.load(hash);
+    if (!content) throw new Error(`action bundle ${hash} could not be found`);
     // Unpack beside the target and rename: a crash never leaves a half-written bundle under its hash.
     const temp = `${target}.tmp-${process.pid}-${Date.now()}`;
     for (const file of JSON.parse(content) as BundleFile[]) {

@@ -8,6 +8,7 @@ import { resolveWorkflowSecrets } from "../run/task-secrets.js";
 import type { RunnerLike, Stream } from "../runners/types.js";
 import { createSecretCache, type SecretCache } from "../secrets/index.js";
 import type { ServiceContext } from "../service/context.js";
+import { getBundle } from "../store/queries/bundles.js";
 import { insertStepSummary } from "../store/queries/step-summaries.js";
 import { withInheritedSecrets } from "../subworkflow/secrets.js";
 import { boundedSummary } from "../summaries/limits.js";
@@ -66,7 +67,7 @@ export class StoreStepHost implements StepHostLike {
     private readonly ctx: ServiceContext,
     private readonly options: StepHostOptions,
   ) {
-    this.bundles = new BundleCache(ctx.database.db, options.cacheDir);
+    this.bundles = new BundleCache((hash) => getBundle(ctx.database.db, hash), options.cacheDir);
   }
 
   async run(started: StartedTask, signal: AbortSignal, workerId: string): Promise<StepRun> {

@@ -119,6 +119,7 @@ export function registerAuthHook(app: FastifyInstance, ctx: ServerContext): Auth
         name: key.name,
         role: key.role as Principal["role"],
         scope: key.scope,
+        ...(key.role === "agent" ? { labels: store.decodeKeyLabels(key) } : {}),
       };
     } else {
       principal = await sessionPrincipal(db, request, now);
@@ -148,6 +149,15 @@ export function registerAuthHook(app: FastifyInstance, ctx: ServerContext): Auth
           options.mode === "oidc"
             ? "sign in at /auth/login or send an API key (Authorization: Bearer <key>)"
             : "send an API key (Authorization: Bearer <key>); create one with gantry keys create",
+      });
+    }
+    // Agent keys reach the agent routes and nothing else; nobody else reaches those.
+    if ((principal.role === "agent") !== (rule.access === "agent")) {
+      return reply.code(403).send({
+        error:
+          principal.role === "agent"
+            ? `${request.method} ${request.routeOptions.url} is not for agent keys: they reach /api/v1/agent/ only`
+            : `${request.method} ${request.routeOptions.url} is for agent keys only (gantry keys create --role agent)`,
       });
     }
     if (rule.access !== "signed-in" && ROLE_RANK[principal.role] < ROLE_RANK[rule.access]) {

@@ -1,7 +1,7 @@
 import { createHash, randomBytes, randomUUID } from "node:crypto";
 import { store } from "@gantry/engine";
 import { checkScope } from "./scope.js";
-import { isRole, ROLES, type Role } from "./types.js";
+import { isKeyRole, KEY_ROLES, type KeyRole } from "./types.js";
 
 type Db = store.Db;
 
@@ -12,9 +12,14 @@ export function sha256(text: string): string {
   return createHash("sha256").update(text).digest("hex");
 }
 
+/** A label as runner.labels writes it: letters, digits and `._:/-`, at most 100 characters. */
+const LABEL = /^[A-Za-z0-9][A-Za-z0-9._:/-]{0,99}$/;
+
 export interface NewKey {
   name: string;
-  role: Role;
+  role: KeyRole;
+  /** An agent key's labels: the jobs its agents may claim. Only for the agent role. */
+  labels?: string[];
   scope?: string | null;
   expiresAt?: number | null;
   createdBy: string;
@@ -23,7 +28,9 @@ export interface NewKey {
 export interface KeyView {
   id: string;
   name: string;
-  role: Role;
+  role: KeyRole;
+  /** An agent key's labels; empty for the other roles. */
+  labels: string[];
   scope: string | null;
   hint: string;
   created_by: string;
@@ -44,7 +51,18 @@ export async function createApiKey(
   input: NewKey,
   now: number,
 ): Promise<{ key: string; view: KeyView }> {
-  if (!isRole(input.role)) throw new Error(`role '${input.role}' must be one of ${ROLES.join(", ")}`);
+  if (!isKeyRole(input.role)) throw new Error(`role '${input.role}' must be one of ${KEY_ROLES.join(", ")}`);
+  const labels = input.labels ?? [];
+  if (labels.length > 0 && input.role !== "agent")
+    throw new Error("labels are for agent keys only (--role agent)");
+  if (labels.length > 50) throw new Error("labels: at most 50");
+  for (const label of labels)
+    if (!LABEL.test(label) || label.startsWith("runner:"))
+      throw new Error(
+        `label '${label.slice(0, 120)}' must be letters, digits and ._:/- (at most 100 characters), not runner:<type> (an agent offers its runner types itself)`,
+      );
+  if (input.role === "agent" && input.scope)
+    throw new Error("an agent key has no scope: its labels limit it");
   const name = input.name.trim();
   if (!name || name.length > 100) throw new Error("name must be 1 to 100 characters");
   const scope = input.scope ? checkScope(input.scope, "scope") : null;
@@ -62,6 +80,7 @@ export async function createApiKey(
     expires_at: input.expiresAt ?? null,
     last_used_at: null,
     revoked_at: null,
+    labels_json: input.role === "agent" ? JSON.stringify([...new Set(labels)]) : null,
   };
   await store.insertApiKey(db, row);
   return { key, view: keyView(row, now) };
@@ -72,7 +91,8 @@ export function keyView(row: store.ApiKeyRow, now: number): KeyView {
   return {
     id: row.id,
     name: row.name,
-    role: row.role as Role,
+    role: row.role as KeyRole,
+    labels: store.decodeKeyLabels(row),
     scope: row.scope,
     hint: row.hint,
     created_by: row.created_by,

@@ -18,6 +18,7 @@ steps:
 describe("every route has an authorization rule, enforced for every role", () => {
   let t: TestApp;
   const keys = {} as Record<Role, string>;
+  let agentKey = "";
 
   beforeAll(async () => {
     t = await openTestApp(
@@ -30,6 +31,13 @@ describe("every route has an authorization rule, enforced for every role", () =>
         await createApiKey(t.service.database.db, { name: role, role, createdBy: "test" }, Date.now())
       ).key;
     }
+    agentKey = (
+      await createApiKey(
+        t.service.database.db,
+        { name: "agent", role: "agent", labels: ["linux"], createdBy: "test" },
+        Date.now(),
+      )
+    ).key;
   });
   afterAll(() => t?.close());
 
@@ -40,16 +48,20 @@ describe("every route has an authorization rule, enforced for every role", () =>
     expect(missing, `add these to RULES in packages/server/src/auth/rules.ts`).toEqual([]);
   });
 
-  it("lets each role through exactly the routes its rank allows", async () => {
+  it("lets each role through exactly the routes its rank allows, and agent keys through the agent routes only", async () => {
     const failures: string[] = [];
     for (const { method, url } of registeredRoutes(t.app)) {
       if (method === "HEAD" || method === "OPTIONS") continue;
       const rule = ruleFor(method, url);
       if (!rule) continue; // reported by the test above
       // Fill params with names that exist nowhere: allowed requests then end in 404/400, never in a change.
-      const path = url.replace(/:[A-Za-z_]+/g, "no-such-thing").replace(/\*$/, "no-such-file");
+      // The agents' long-poll answers at once with timeout_ms=0 instead of waiting for a wake-up.
+      const path =
+        url.replace(/:[A-Za-z_]+/g, "no-such-thing").replace(/\*$/, "no-such-file") +
+        (url === "/api/v1/agent/wait" ? "?timeout_ms=0" : "");
       const callers: Array<[string, Record<string, string>, number]> = [
         ["anonymous", {}, 0],
+        ["agent", { authorization: `Bearer ${agentKey}` }, ROLE_RANK.agent],
         ...ROLES.map((role): [string, Record<string, string>, number] => [
           role,
           { authorization: `Bearer ${keys[role]}` },
@@ -61,13 +73,19 @@ describe("every route has an authorization rule, enforced for every role", () =>
         const needed =
           rule.access === "public" ? 0 : rule.access === "signed-in" ? 1 : ROLE_RANK[rule.access];
         const denied = res.statusCode === 401 || res.statusCode === 403;
-        const shouldDeny = rank < needed;
+        // Agent routes are for agent keys alone, and agent keys reach nothing else that is not public.
+        const shouldDeny =
+          rule.access === "agent"
+            ? who !== "agent"
+            : who === "agent"
+              ? rule.access !== "public"
+              : rank < needed;
         // Public routes may refuse on their own terms (a webhook's bad signature); only check they are reachable.
         if (shouldDeny && !denied)
           failures.push(`${who} ${method} ${url}: ${res.statusCode}, expected 401/403`);
         if (!shouldDeny && denied && rule.access !== "public")
           failures.push(`${who} ${method} ${url}: ${res.statusCode} ${res.body}`);
-        if (shouldDeny && rank === 0 && res.statusCode !== 401)
+        if (shouldDeny && who === "anonymous" && res.statusCode !== 401)
           failures.push(`anonymous ${method} ${url}: ${res.statusCode}, expected 401`);
       }
     }

@@ -1,4 +1,4 @@
-import type { Role } from "./types.js";
+import type { KeyRole } from "./types.js";
 
 /**
  * Who may call each route. ONE table for the whole API, keyed by `METHOD /url` exactly as the route is
@@ -7,7 +7,8 @@ import type { Role } from "./types.js";
  * adding its line here.
  *
  * - `access`: `public` (no credentials; the route checks its own, as webhooks check signatures),
- *   `signed-in` (any role), or the least role needed.
+ *   `signed-in` (any role of people), the least role needed, or `agent`: agent keys only, and agent
+ *   keys reach nothing else (the route checks the key's labels and the job's lease).
  * - `target`: where the workflow a request acts on comes from, for scoped principals: a route param
  *   holding a workflow name, a run id, a schedule or trigger id (`<workflow>:…`), or a source name. A scoped principal
  *   may only use routes with a target (checked against its scope) or a `list` (filtered to its scope).
@@ -16,7 +17,7 @@ import type { Role } from "./types.js";
  * - `limit`: a per-address rate limit (`login`, `webhook`).
  */
 export interface Rule {
-  access: "public" | "signed-in" | Role;
+  access: "public" | "signed-in" | KeyRole;
   target?: { kind: "workflow" | "run" | "schedule" | "trigger" | "source"; param: string };
   list?: "workflows" | "runs" | "schedules" | "triggers";
   audit?: string;
@@ -98,6 +99,27 @@ export const RULES: Record<string, Rule> = {
   "POST /api/v1/keys": { access: "admin" },
   "DELETE /api/v1/keys/:id": { access: "admin" },
   "GET /api/v1/audit": { access: "admin" },
+
+  // Agents (`gantry agent`): their queue operations, each checked against the key's worker ids and
+  // labels and the job's lease (engine agent/agent-operations.ts).
+  "GET /api/v1/agent/whoami": { access: "agent" },
+  "GET /api/v1/agent/events": { access: "agent" },
+  "GET /api/v1/agent/wait": { access: "agent" },
+  "POST /api/v1/agent/register": { access: "agent" },
+  "POST /api/v1/agent/claim": { access: "agent" },
+  "POST /api/v1/agent/next-due": { access: "agent" },
+  "POST /api/v1/agent/held": { access: "agent" },
+  "POST /api/v1/agent/renew": { access: "agent" },
+  "POST /api/v1/agent/cancel-requested": { access: "agent" },
+  "POST /api/v1/agent/alive": { access: "agent" },
+  "POST /api/v1/agent/jobs/:id/start": { access: "agent" },
+  "POST /api/v1/agent/jobs/:id/sub-workflow": { access: "agent" },
+  "POST /api/v1/agent/jobs/:id/finish": { access: "agent" },
+  "POST /api/v1/agent/jobs/:id/release": { access: "agent" },
+  "POST /api/v1/agent/jobs/:id/logs": { access: "agent" },
+  "POST /api/v1/agent/jobs/:id/secrets": { access: "agent" },
+  "POST /api/v1/agent/jobs/:id/bundles/:hash": { access: "agent" },
+  "POST /api/v1/agent/jobs/:id/summary": { access: "agent" },
 };
 
 /**

@@ -1,7 +1,18 @@
 /** viewer reads; operator also starts, cancels and re-runs; admin also manages keys and settings. */
 export type Role = "viewer" | "operator" | "admin";
 export const ROLES: readonly Role[] = ["viewer", "operator", "admin"];
-export const ROLE_RANK: Record<Role, number> = { viewer: 1, operator: 2, admin: 3 };
+/**
+ * An agent key's role: it may call only the agent routes (`/api/v1/agent/...`), and reaches none of
+ * what the people's roles do, not even reading. Given to API keys only, never to people.
+ */
+export type KeyRole = Role | "agent";
+export const KEY_ROLES: readonly KeyRole[] = [...ROLES, "agent"];
+/** `agent` ranks below every role of people: a rule asking for one of theirs refuses agents. */
+export const ROLE_RANK: Record<KeyRole, number> = { agent: 0, viewer: 1, operator: 2, admin: 3 };
+
+export function isKeyRole(value: unknown): value is KeyRole {
+  return typeof value === "string" && (KEY_ROLES as readonly string[]).includes(value);
+}
 
 export function isRole(value: unknown): value is Role {
   return typeof value === "string" && (ROLES as readonly string[]).includes(value);
@@ -16,8 +27,10 @@ export interface Principal {
   /** user:<subject>, key:<id> or local: what the audit log records. */
   id: string;
   name: string;
-  role: Role;
+  role: KeyRole;
   scope: string | null;
+  /** An agent key's labels: the jobs its agents may claim. */
+  labels?: string[];
   email?: string | null;
   /** Set for cookie sessions: changes must echo it in X-CSRF-Token. */
   csrf?: string;

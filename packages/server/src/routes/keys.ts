@@ -4,7 +4,7 @@ import type { FastifyInstance } from "fastify";
 import { audit } from "../auth/audit.js";
 import { createApiKey, keyView } from "../auth/keys.js";
 import { openSocketsOf } from "../auth/open-sockets.js";
-import { ROLES, type Role } from "../auth/types.js";
+import { KEY_ROLES, type KeyRole } from "../auth/types.js";
 import type { ServerContext } from "../context.js";
 import { errorReply } from "./schemas.js";
 
@@ -13,7 +13,8 @@ const keySchema = {
   properties: {
     id: { type: "string" },
     name: { type: "string" },
-    role: { type: "string", enum: [...ROLES] },
+    role: { type: "string", enum: [...KEY_ROLES] },
+    labels: { type: "array", items: { type: "string" }, description: "an agent key's labels" },
     scope: { type: ["string", "null"] },
     hint: { type: "string", description: "the key's first characters" },
     created_by: { type: "string" },
@@ -27,7 +28,8 @@ const keySchema = {
 
 interface CreateBody {
   name: string;
-  role: Role;
+  role: KeyRole;
+  labels?: string[];
   scope?: string;
   expires_in?: string;
 }
@@ -63,7 +65,13 @@ export function keyRoutes(app: FastifyInstance, ctx: ServerContext): void {
           required: ["name", "role"],
           properties: {
             name: { type: "string", pattern: "\\S" },
-            role: { type: "string", enum: [...ROLES] },
+            role: { type: "string", enum: [...KEY_ROLES] },
+            labels: {
+              type: "array",
+              maxItems: 50,
+              items: { type: "string", maxLength: 100 },
+              description: "agent keys only: the labels of the jobs its agents may claim",
+            },
             scope: {
               type: "string",
               pattern: "^(source|folder):.+",
@@ -96,6 +104,7 @@ export function keyRoutes(app: FastifyInstance, ctx: ServerContext): void {
           {
             name: request.body.name,
             role: request.body.role,
+            ...(request.body.labels ? { labels: request.body.labels } : {}),
             scope: request.body.scope ?? null,
             expiresAt,
             createdBy: principal?.id ?? "anonymous",
@@ -108,6 +117,7 @@ export function keyRoutes(app: FastifyInstance, ctx: ServerContext): void {
       await audit(ctx, request, principal, "key.create", created.view.id, {
         name: created.view.name,
         role: created.view.role,
+        labels: created.view.labels,
         scope: created.view.scope,
         expires_at: created.view.expires_at,
       });

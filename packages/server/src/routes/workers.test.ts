@@ -34,6 +34,8 @@ describe("GET /api/v1/workers", () => {
       {
         id: "busy",
         hostname: "host-busy",
+        kind: "worker",
+        version: null,
         labels: ["gpu", "runner:local", "runner:docker"],
         runners: ["local", "docker"],
         capacity: 4,

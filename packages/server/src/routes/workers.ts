@@ -12,6 +12,12 @@ export const worker = {
   properties: {
     id: { type: "string" },
     hostname: { type: "string" },
+    kind: {
+      type: "string",
+      enum: ["worker", "agent"],
+      description: "agent: reaches only the API (gantry agent); worker: reaches the store",
+    },
+    version: { type: ["string", "null"], description: "the Gantry version it runs (agents say)" },
     labels: { type: "array", items: { type: "string" }, description: "its labels and runner:<type> entries" },
     runners: { type: "array", items: { type: "string" }, description: "runner types it offers" },
     capacity: { type: "integer", description: "steps it runs at once" },
@@ -33,7 +39,8 @@ export const worker = {
   ],
 } as const;
 
-/** `GET /api/v1/workers`: the fleet, as `gantry worker` processes report themselves through the store. */
+/** `GET /api/v1/workers`: the fleet, as `gantry worker` processes report themselves through the store and
+ * `gantry agent` processes through the agent API. */
 export function workerRoutes(app: FastifyInstance, ctx: ServerContext): void {
   app.get(
     "/api/v1/workers",
@@ -54,6 +61,8 @@ export function workerRoutes(app: FastifyInstance, ctx: ServerContext): void {
           return {
             id: row.id,
             hostname: row.hostname,
+            kind: row.kind === "agent" ? "agent" : "worker",
+            version: row.version,
             labels,
             runners: labels.filter((l) => l.startsWith("runner:")).map((l) => l.slice("runner:".length)),
             capacity: row.capacity,

@@ -307,6 +307,10 @@ export type Artifact = {
 export type WorkerInfo = {
   id: string;
   hostname: string;
+  /** agent: reaches only the API (gantry agent); worker: reaches the store */
+  kind?: "worker" | "agent";
+  /** the Gantry version it runs (agents say) */
+  version?: string | null;
   /** its labels and runner:<type> entries */
   labels: string[];
   /** runner types it offers */

@@ -171,7 +171,9 @@ export interface Me {
 export interface ApiKey {
   id: string;
   name: string;
-  role: "viewer" | "operator" | "admin";
+  role: "viewer" | "operator" | "admin" | "agent";
+  /** An agent key's labels: the jobs its agents may claim. */
+  labels?: string[];
   scope: string | null;
   hint: string;
   created_by: string;
@@ -274,7 +276,7 @@ export const endpoints = {
       body: { key },
     }),
   keys: () => api<{ keys: ApiKey[] }>("/api/v1/keys"),
-  createKey: (body: { name: string; role: string; scope?: string; expires_in?: string }) =>
+  createKey: (body: { name: string; role: string; labels?: string[]; scope?: string; expires_in?: string }) =>
     api<ApiKey & { key: string }>("/api/v1/keys", { method: "POST", body }),
   revokeKey: (id: string) => api<ApiKey>(`/api/v1/keys/${encodeURIComponent(id)}`, { method: "DELETE" }),
   audit: (before?: number) =>

@@ -68,6 +68,12 @@ export function KeysPage() {
                       {key.scope ? (
                         <span className="text-xs text-muted-foreground"> · {key.scope}</span>
                       ) : null}
+                      {key.labels?.length ? (
+                        <span className="text-xs text-muted-foreground">
+                          {" "}
+                          · labels {key.labels.join(", ")}
+                        </span>
+                      ) : null}
                     </TableCell>
                     <TableCell className="font-mono text-xs">{key.hint}…</TableCell>
                     <TableCell>
@@ -115,8 +121,19 @@ function CreateKey() {
   const [name, setName] = useState("");
   const [role, setRole] = useState("operator");
   const [expires, setExpires] = useState("90d");
+  const [labels, setLabels] = useState("");
+  const labelList = labels
+    .split(",")
+    .map((label) => label.trim())
+    .filter(Boolean);
   const create = useMutation({
-    mutationFn: () => endpoints.createKey({ name, role, ...(expires ? { expires_in: expires } : {}) }),
+    mutationFn: () =>
+      endpoints.createKey({
+        name,
+        role,
+        ...(role === "agent" && labelList.length ? { labels: labelList } : {}),
+        ...(expires ? { expires_in: expires } : {}),
+      }),
     onSuccess: () => {
       setName("");
       client.invalidateQueries({ queryKey: ["keys"] });
@@ -158,8 +175,24 @@ function CreateKey() {
               <option value="viewer">viewer: read</option>
               <option value="operator">operator: start, cancel, re-run</option>
               <option value="admin">admin: everything</option>
+              <option value="agent">agent: gantry agent, runs jobs its labels match</option>
             </NativeSelect>
           </div>
+          {role === "agent" ? (
+            <div className="flex flex-col gap-1">
+              <label htmlFor="key-labels" className="text-sm font-medium">
+                Labels
+              </label>
+              <Input
+                id="key-labels"
+                value={labels}
+                onChange={(e) => setLabels(e.target.value)}
+                placeholder="linux, gpu"
+                className="w-40"
+                aria-invalid={!!fieldError("labels")}
+              />
+            </div>
+          ) : null}
           <div className="flex flex-col gap-1">
             <label htmlFor="key-expires" className="text-sm font-medium">
               Expires in

@@ -7,7 +7,10 @@ import { endpoints } from "@/lib/api";
 import { formatTime, timeAgo } from "@/lib/format";
 import { useNow } from "@/lib/use-now";
 
-/** The fleet: each worker's runner types and labels, how busy it is, and when it last said so. */
+/**
+ * The fleet: each worker's kind (a worker on the store, or an agent over the API) and version, its
+ * runner types and labels, how busy it is, and when it last said so.
+ */
 export function WorkersPage() {
   const now = useNow(5000);
   const workers = useQuery({ queryKey: ["workers"], queryFn: endpoints.workers, refetchInterval: 5000 });
@@ -17,7 +20,7 @@ export function WorkersPage() {
     <>
       <PageHeader
         title="Workers"
-        description="Processes that claim and run steps. A worker heartbeats every few seconds; silent ones are shown for a day."
+        description="Processes that claim and run steps: workers reach the store, agents only the API (gantry agent). Each heartbeats every few seconds; silent ones are shown for a day."
       />
       {!list ? (
         <Skeleton className="h-40" />
@@ -30,6 +33,7 @@ export function WorkersPage() {
           <TableHeader>
             <TableRow>
               <TableHead>Worker</TableHead>
+              <TableHead>Kind</TableHead>
               <TableHead>State</TableHead>
               <TableHead>Runners</TableHead>
               <TableHead>Labels</TableHead>
@@ -43,7 +47,15 @@ export function WorkersPage() {
               <TableRow key={w.id} data-worker={w.id}>
                 <TableCell>
                   <span className="font-mono text-xs">{w.id}</span>
-                  <p className="text-xs text-muted-foreground">{w.hostname}</p>
+                  <p className="text-xs text-muted-foreground">
+                    {w.hostname}
+                    {w.version ? ` · v${w.version}` : ""}
+                  </p>
+                </TableCell>
+                <TableCell>
+                  <Badge variant={w.kind === "agent" ? "info" : "secondary"} data-kind={w.kind}>
+                    {w.kind}
+                  </Badge>
                 </TableCell>
                 <TableCell>
                   <Badge variant={w.state === "online" ? "success" : "warning"}>{w.state}</Badge>

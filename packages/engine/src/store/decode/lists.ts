@@ -5,6 +5,11 @@ export function decodeLabels(row: { labels_json: string }): string[] {
   return parseColumn<string[]>(row.labels_json);
 }
 
+/** An API key's labels (only agent keys have them; none when the column is empty). */
+export function decodeKeyLabels(row: { labels_json?: string | null }): string[] {
+  return row.labels_json ? parseColumn<string[]>(row.labels_json) : [];
+}
+
 /** A source's errors from its last sync. */
 export function decodeSourceErrors(row: { errors_json: string }): string[] {
   return parseColumn<string[]>(row.errors_json);

@@ -6,7 +6,7 @@ import type { Db } from "./types.js";
 export interface ApiKeysTable {
   id: string;
   name: string;
-  /** viewer | operator | admin */
+  /** viewer | operator | admin | agent */
   role: string;
   /** null: every workflow; `source:<name>` or `folder:<path>`. */
   scope: string | null;
@@ -18,6 +18,8 @@ export interface ApiKeysTable {
   expires_at: number | null;
   last_used_at: number | null;
   revoked_at: number | null;
+  /** An agent key's labels (JSON list, migration 0021): its agents claim only jobs these match. */
+  labels_json?: string | null;
 }
 
 export interface AuthSessionsTable {

@@ -7,6 +7,9 @@ export interface WorkerRow {
   hostname: string;
   started_at: number;
   heartbeat_at: number;
+  /** `worker` or `agent`. */
+  kind: string;
+  version: string | null;
   /** Steps it holds a lease on now. */
   running: number;
 }
@@ -29,6 +32,8 @@ export async function listWorkers(db: Db, since: number): Promise<WorkerRow[]> {
       "workers.hostname",
       "workers.started_at",
       "workers.heartbeat_at",
+      "workers.kind",
+      "workers.version",
       "running.running",
     ])
     .where("workers.heartbeat_at", ">=", since)

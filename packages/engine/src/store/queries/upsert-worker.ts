@@ -7,7 +7,12 @@ export async function upsertWorker(db: Db, row: Insertable<WorkersTable>): Promi
     .insertInto("workers")
     .values(row)
     .onConflict((oc) =>
-      oc.column("id").doUpdateSet({ heartbeat_at: row.heartbeat_at, capacity: row.capacity }),
+      oc.column("id").doUpdateSet({
+        heartbeat_at: row.heartbeat_at,
+        capacity: row.capacity,
+        ...(row.kind !== undefined ? { kind: row.kind } : {}),
+        ...(row.version !== undefined ? { version: row.version } : {}),
+      }),
     )
     .execute();
 }
