@@ -1,3 +1,8 @@
+/**
+ * The `gantry` command. commands/: one file per command (parsing and printing only); roles/: what `up`,
+ * `server`, `worker` and `agent` start (configuration, the store, the server, the worker); output/: how
+ * results are printed; deploy/: the Helm chart's and image's tests. It may import every other package.
+ */
 import { Command, CommanderError } from "commander";
 import { registerAgentCommand } from "./commands/agent.js";
 import { registerApproveCommands } from "./commands/approve.js";

@@ -1,3 +1,14 @@
+/**
+ * @gantry/core: the pure part of Gantry. No I/O, no clock, no randomness (a Biome rule refuses them);
+ * it imports nothing of Gantry's other packages, and every other package may import it.
+ *
+ * - format/, schema/, yaml/, validate/: the workflow format, its JSON Schemas, YAML with positions, and
+ *   validation that returns every problem at file:line:col (schedules/ and triggers/ are part of it).
+ * - expressions/, inputs/, outputs/, masking/: `${{ }}`, inputs and their coercion, step outputs, masks.
+ * - planner/, graph/, jobs/, concurrency/: what runs next, the DAG, jobs of steps, concurrency admission.
+ * - approvals/, notify/, nodes/, logs/: gates, notification specs, node selectors, packed log lines.
+ * - vocabulary/: run, step and item statuses and trigger kinds, defined once (also a subpath for the UI).
+ */
 export * from "./approvals/approvers.js";
 export * from "./approvals/gate.js";
 export { approversSchema } from "./approvals/schema.js";

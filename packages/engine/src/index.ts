@@ -1,3 +1,17 @@
+/**
+ * @gantry/engine: the adapters around core. It may import core; server and cli import it, never the
+ * other way round.
+ *
+ * - store/: the database (Kysely, SQLite or PostgreSQL): migrations, one query per file, JSON decoders.
+ * - service/: run operations that take the caller's UnitOfWork (create, cancel, finish, concurrency groups).
+ * - worker/, queue/, run/: the worker's loop over a WorkerQueue (store-queue.ts is the database's), one
+ *   executeTask for gantry run and workers; agent/ is the same worker over the server's HTTP API.
+ * - runners/: local, docker, kubernetes, ssh. jobs/, artifacts/, caches/, summaries/: CI steps' files.
+ * - loader/, sources/, git/, github/: workflow folders, git sources and their checkout, GitHub reports.
+ * - scheduler/, triggers/, gates/, subworkflow/, options/, notify/: what starts, waits for, or follows runs.
+ * - secrets/, logs/, nodes/, actions/: secret references, log capture and archive, SSH nodes, built-ins.
+ * - testing/: helpers for this repository's tests only.
+ */
 export * from "./agent/index.js";
 export * from "./artifacts/context.js";
 export * from "./artifacts/tarball.js";

@@ -1,3 +1,13 @@
+/**
+ * @gantry/server: the HTTP API (Fastify) over the engine. It imports engine and core; the cli starts it.
+ *
+ * - app.ts: builds the app; routes/: one file per resource (schemas.ts and api-schemas.ts are the replies'
+ *   JSON Schemas, from which the UI's types are generated).
+ * - auth/: keys, sessions, OIDC, the central rule table every route is checked against.
+ * - log-tails.ts, log-batch-cache.ts, fanout-pacer.ts: live logs to many followers.
+ * - hardening/, security/, badges/, health.ts, metrics.ts, ops-server.ts: headers and body limits, the
+ *   attack suite, status badges, probes and metrics.
+ */
 export * from "./app.js";
 export * from "./auth/index.js";
 export * from "./context.js";

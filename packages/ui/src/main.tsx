@@ -1,3 +1,10 @@
+/**
+ * The web UI (React, Vite, Tailwind, shadcn/ui). pages/: one file per route; components/: what pages
+ * share (layout/, dag/, logs/, run-form/, ui/ for shadcn's primitives); lib/: the API client (its reply
+ * types generated from the server's schemas), formatting, session events. Of the other packages it
+ * imports only core's browser-safe subpaths and the import package; e2e/ drives Chromium against a real
+ * `gantry up`.
+ */
 import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
 import { StrictMode } from "react";
 import { createRoot } from "react-dom/client";
