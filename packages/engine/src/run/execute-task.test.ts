@@ -98,19 +98,19 @@ describe("executeTask", () => {
     });
   });
 
-  it("refuses what the host cannot run, before preparing it", async () => {
+  it("refuses what the host cannot run, before running it", async () => {
     const { x, ran } = execution(
-      { steps: { a: { uses: "workflow:child" } } },
+      { steps: { a: { uses: "gantry/cache", with: { key: "k", path: "p" } } } },
       async () => ({ ...ok, outputs: {} }),
       {
-        refuse: { subWorkflow: (name) => `no sub-workflows here (${name})` },
+        refuse: { files: (name) => `no gantry/${name} here` },
       },
     );
     const { outcome } = await executeTask(x);
     expect(ran).toEqual([]);
     expect(outcome).toMatchObject({
       status: "failed",
-      error: "no sub-workflows here (child)",
+      error: "no gantry/cache here",
       retryable: false,
     });
   });

@@ -7,7 +7,6 @@ import {
   prepareTask,
   type RunInfo,
   type RunState,
-  subWorkflowName,
   type Task,
   type TaskOutcome,
   type WorkflowSpec,
@@ -64,7 +63,7 @@ export interface TaskExecution {
   /** The step is prepared and its references are resolved: it starts now. */
   onStart?(prepared: PreparedTask): void;
   /** Steps this host cannot run: the message fails them before they start, with no retry. */
-  refuse?: { subWorkflow?(name: string): string; files?(name: WorkspaceActionName): string };
+  refuse?: { files?(name: WorkspaceActionName): string };
   /** Runs gantry/<files> steps; without it (and without `refuse.files`) they fail. */
   files?: FilesStep;
   /** The files of a job's gantry/<files> steps (artifacts, caches), made when the task is a job. */
@@ -97,8 +96,6 @@ export async function executeTask(x: TaskExecution): Promise<TaskResult> {
   let prepared: PreparedTask | undefined;
   const added = new Set<string>();
   try {
-    const called = subWorkflowName(spec?.uses);
-    if (called !== undefined && x.refuse?.subWorkflow) throw new PrepareError(x.refuse.subWorkflow(called));
     const withheld = secretsWithheld(info.trigger);
     if (x.runSecrets) info.secrets = withheld ? {} : await x.runSecrets();
     const action = x.action(task.step);

@@ -19,7 +19,7 @@ import { createRunInUnit } from "../testing/operations.js";
 import { FAST_WORKER } from "../testing/service-harness.js";
 import { tempDir } from "../testing/temp-dir.js";
 import { waitFor } from "../testing/wait-for.js";
-import { Worker } from "../worker/worker.js";
+import { createWorker } from "../worker/create-worker.js";
 import type { SourceConfig } from "./config.js";
 import { sourcePins } from "./pins.js";
 import { SourceSyncer, type SyncerEvent } from "./syncer.js";
@@ -330,7 +330,7 @@ export function describeSources(label: string, openDatabase: () => Promise<Datab
       lib.git("tag", "--force", "v1");
       lib.push();
       lib.git("push", "--quiet", "--force", "origin", "v1");
-      const worker = new Worker(ctx, {
+      const worker = createWorker(ctx, {
         ...FAST_WORKER,
         id: "lib-worker",
         cacheDir: path.join(tmp.dir, "worker-cache"),

@@ -1,5 +1,5 @@
 import os from "node:os";
-import { runnerTypeLabel, subWorkflowName } from "@gantry/core";
+import { isSubWorkflowUses, runnerTypeLabel } from "@gantry/core";
 import { RECONNECTED } from "../queue/notifier.js";
 import type { RunnerLike } from "../runners/types.js";
 import type { StepHostLike } from "./step-host.js";
@@ -431,7 +431,7 @@ export class Worker {
     const started = taken ?? (await this.persistently(() => this.queue.start(active.job, this.id)));
     if (!started) return;
     // A sub-workflow step starts its child run and gives its slot back at once: the child's end finishes it.
-    if (subWorkflowName(started.definition.workflow.steps[started.task.step]?.uses) !== undefined) {
+    if (isSubWorkflowUses(started.definition.workflow.steps[started.task.step]?.uses)) {
       await this.queue.startSubWorkflow(started, this.id);
       return;
     }
