@@ -1,7 +1,7 @@
 import type { AddressInfo } from "node:net";
 import { fileURLToPath } from "node:url";
 import { store } from "@gantry/engine";
-import type { Browser } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { launchChromium } from "../testing/chromium.js";
 import { startTestIdp, type TestIdp } from "../testing/oidc-idp.js";
@@ -47,11 +47,8 @@ describe("OIDC sign-in in Chromium", () => {
     await idp?.close();
   });
 
-  it("signs in through the provider's pages and comes back signed in", async () => {
-    const context = await browser.newContext();
-    const page = await context.newPage();
-    await page.goto(`${base}/auth/login?return_to=/healthz`);
-    expect(page.url().startsWith(`${idp.issuer}/interaction/`)).toBe(true);
+  /** On the provider's login page: types Alice's name, and consents when asked. */
+  const signInAsAlice = async (page: Page) => {
     await page.fill('input[name="login"]', "alice");
     await page.fill('input[name="password"]', "anything");
     await page.click('button[type="submit"]');
@@ -59,6 +56,14 @@ describe("OIDC sign-in in Chromium", () => {
       (url) => url.href.startsWith(`${idp.issuer}/interaction/`) || url.href.startsWith(base),
     );
     if (page.url().startsWith(idp.issuer)) await page.click('button[type="submit"]'); // consent
+  };
+
+  it("signs in through the provider's pages and comes back signed in", async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(`${base}/auth/login?return_to=/healthz`);
+    expect(page.url().startsWith(`${idp.issuer}/interaction/`)).toBe(true);
+    await signInAsAlice(page);
     await page.waitForURL(`${base}/healthz`);
 
     const who = await page.evaluate(async () => {
@@ -95,13 +100,7 @@ describe("OIDC sign-in in Chromium", () => {
     const first = callback();
     await page.goto(`${base}/runs`);
     await page.waitForURL(`${idp.issuer}/interaction/**`);
-    await page.fill('input[name="login"]', "alice");
-    await page.fill('input[name="password"]', "anything");
-    await page.click('button[type="submit"]');
-    await page.waitForURL(
-      (url) => url.href.startsWith(`${idp.issuer}/interaction/`) || url.href.startsWith(base),
-    );
-    if (page.url().startsWith(idp.issuer)) await page.click('button[type="submit"]'); // consent
+    await signInAsAlice(page);
     await first;
     await page.waitForURL(`${base}/runs`);
     await page.getByText("Alice Example").first().waitFor();

@@ -7,14 +7,7 @@ import { sameOrigin } from "./hook.js";
 import { sha256, verifyApiKey } from "./keys.js";
 import { OidcClient, roleFromClaims } from "./oidc.js";
 import { openSocketsOf } from "./open-sockets.js";
-import {
-  clearSessionCookie,
-  csrfMatches,
-  keySubject,
-  SESSION_COOKIE,
-  secureCookie,
-  startSession,
-} from "./sessions.js";
+import { clearSessionCookie, csrfMatches, keySubject, rotateSession, secureCookie } from "./sessions.js";
 import { signInFailed } from "./signin-failure.js";
 import type { AuthOptions, Role } from "./types.js";
 
@@ -145,12 +138,7 @@ export function authRoutes(app: FastifyInstance, ctx: ServerContext, options: Au
           `${name} has no Gantry role: no value of the '${options.oidc.roleClaim}' claim is mapped to one`,
         );
       }
-      // Rotation: whatever session the browser had ends; the new one gets a new id and CSRF token.
-      // Sign-ins are rare: a good moment to drop expired sessions and abandoned sign-ins.
-      await store.deleteExpiredSessions(db, now);
-      const old = request.cookies[SESSION_COOKIE];
-      if (old) await store.deleteSession(db, sha256(old));
-      await startSession(
+      await rotateSession(
         db,
         options,
         request,
@@ -207,9 +195,7 @@ export function authRoutes(app: FastifyInstance, ctx: ServerContext, options: Au
         await audit(ctx, request, undefined, "auth.refused", null, { reason: "invalid API key sign-in" });
         return reply.code(401).send({ error: "invalid, expired or revoked API key" });
       }
-      const old = request.cookies[SESSION_COOKIE];
-      if (old) await store.deleteSession(db, sha256(old));
-      await startSession(
+      await rotateSession(
         db,
         options,
         request,

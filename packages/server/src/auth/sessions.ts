@@ -39,6 +39,24 @@ export function keySubject(keyId: string): string {
   return `${KEY_SUBJECT}${keyId}`;
 }
 
+/**
+ * A sign-in's session: whatever session the browser had ends and the new one gets a new id and CSRF
+ * token (no fixation). Sign-ins are rare: a good moment to drop expired sessions and abandoned sign-ins.
+ */
+export async function rotateSession(
+  db: store.Db,
+  options: AuthOptions,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  person: SessionPerson,
+  now: number,
+): Promise<void> {
+  await store.deleteExpiredSessions(db, now);
+  const old = request.cookies[SESSION_COOKIE];
+  if (old) await store.deleteSession(db, sha256(old));
+  await startSession(db, options, request, reply, person, now);
+}
+
 /** A new session (a new id every sign-in: no fixation), its cookie set on the reply. */
 export async function startSession(
   db: store.Db,
