@@ -67,8 +67,19 @@ describe("HelperSpawner", () => {
     expect(text("stderr")).toBe("err\n");
   });
 
-  it("fails the steps it was running when the helper dies, and starts a new helper for the next step", async () => {
-    const step = spawner.spawn(request("echo $$; exec sleep 30"));
+  it("fails the steps it was running when the helper dies, removes their folders, and starts a new helper for the next step", async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), "gantry-lost-helper-"));
+    const base = path.join(dir, "step");
+    const step = spawner.spawn({
+      ...request("echo $$; exec sleep 30"),
+      cwd: path.join(base, "work"),
+      folder: {
+        base,
+        dirs: [path.join(base, "work")],
+        files: [[path.join(base, "output"), ""]],
+        collect: path.join(base, "output"),
+      },
+    });
     const stepPid = Number(await firstLine(step));
     const helper = spawner.helperPid as number;
     process.kill(helper, "SIGKILL");
@@ -78,6 +89,8 @@ describe("HelperSpawner", () => {
     // The step runs in a session of its own, so the helper's death alone would not end it: the worker
     // ends it, so that a retry never runs beside it.
     await waitFor(() => ended(stepPid), { timeoutMs: 5000, what: `the step ${stepPid} to end` });
+    expect(existsSync(base)).toBe(false);
+    rmSync(dir, { recursive: true, force: true });
     const next = spawner.spawn(request("exit 0"));
     expect(await next.ended).toEqual({ code: 0, signal: null });
     expect(spawner.helperPid).not.toBe(helper);

@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process";
+import { rmSync } from "node:fs";
 import type { Stream } from "../types.js";
 
 /** A step's process as the local runner drives it, whoever started it. */
@@ -227,6 +228,8 @@ type HelperMessage =
 
 interface Pending {
   output?: (stream: Stream, chunk: Buffer) => void;
+  /** The step's folder, which the helper made: removed here when the helper dies before it could. */
+  folder?: string;
   /** The step's process (its group's id), once the helper started it. */
   pid?: number;
   resolve: (end: ProcessEnd) => void;
@@ -246,7 +249,7 @@ export class HelperSpawner implements SpawnerLike {
   spawn(request: SpawnRequest): StepProcess {
     const helper = this.start();
     const id = this.nextId++;
-    const entry: Pending = { resolve: () => {} };
+    const entry: Pending = { resolve: () => {}, ...(request.folder ? { folder: request.folder.base } : {}) };
     const ended = new Promise<ProcessEnd>((resolve) => {
       entry.resolve = resolve;
     });
@@ -299,6 +302,8 @@ export class HelperSpawner implements SpawnerLike {
       if (this.helper === helper) this.helper = undefined;
       for (const [id, entry] of helper.pending) {
         killGroup(entry.pid, "SIGKILL");
+        if (entry.folder)
+          rmSync(entry.folder, { recursive: true, force: true, maxRetries: 10, retryDelay: 50 });
         helper.pending.delete(id);
         entry.resolve({ error: { message: `the step spawner process ${why}` } });
       }

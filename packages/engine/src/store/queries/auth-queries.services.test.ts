@@ -33,6 +33,7 @@ describe("auth queries on PostgreSQL", () => {
       expires_at: 9_000_000_000_000,
       last_used_at: null,
       revoked_at: null,
+      labels_json: null,
     };
     await insertApiKey(db, key);
     expect(await findApiKeyByHash(db, "h1")).toEqual(key);
