@@ -45,6 +45,16 @@ async function lingering(tmp: string): Promise<{ pid: number; command: string }[
   return found;
 }
 
+/** What a left folder holds, a few levels deep: says which test or process made it. */
+function contentsOf(dir: string): string {
+  try {
+    const found = readdirSync(dir, { recursive: true }) as string[];
+    return found.length === 0 ? "nothing" : found.slice(0, 12).join(", ");
+  } catch {
+    return "not a folder";
+  }
+}
+
 export default function setup(): () => Promise<void> {
   const tmp = mkdtempSync(path.join(os.tmpdir(), "gantry-tests-"));
   // Others may pass through but not list it: the fault suite's private PostgreSQL and RabbitMQ run as
@@ -63,7 +73,9 @@ export default function setup(): () => Promise<void> {
         // Already gone.
       }
     }
-    const folders = readdirSync(tmp).filter((name) => !KEPT.has(name));
+    const folders = readdirSync(tmp)
+      .filter((name) => !KEPT.has(name))
+      .map((name) => `${name} (holding: ${contentsOf(path.join(tmp, name))})`);
     rmSync(tmp, { recursive: true, force: true });
     const problems = [
       ...processes.map((p) => `process ${p.pid} still running: ${p.command.slice(0, 200)}`),

@@ -150,7 +150,8 @@ const head = (file, limit) => {
   try { const b = Buffer.alloc(limit); const n = fs.readSync(fd, b, 0, limit, 0); return n > 0 ? b.subarray(0, n).toString("utf8") : undefined; }
   finally { fs.closeSync(fd); }
 };
-const send = (message) => { if (process.connected) process.send(message); };
+// A send to a worker that just died fails (EPIPE): that is the orphaning, not a crash of the helper.
+const send = (message) => { if (process.connected) process.send(message, (error) => { if (error) orphan(); }); };
 const killGroup = (pid, signal) => { if (pid === undefined) return; try { process.kill(-pid, signal); } catch {} };
 const parent = process.ppid;
 let orphaned = false;
@@ -165,6 +166,7 @@ const orphan = () => {
   }, children.size > 0 ? 500 : 0);
 };
 process.on("disconnect", orphan);
+process.on("error", orphan);
 setInterval(() => { if (process.ppid !== parent) orphan(); }, 250).unref();
 process.on("message", (m) => {
   const child = children.get(m.id);
