@@ -103,27 +103,9 @@ function SourceCard({ source }: { source: Source }) {
             stay active until a commit fixes these errors.
           </p>
         ) : null}
-        {source.errors.length > 0 ? (
-          <ul
-            className="mt-2 flex flex-col gap-1 rounded-md border border-destructive/40 bg-destructive/10 p-3 font-mono text-xs text-destructive"
-            aria-label={`Errors of ${source.name}`}
-          >
-            {source.errors.map((error) => (
-              <li key={error}>{error}</li>
-            ))}
-          </ul>
-        ) : null}
+        {source.errors.length > 0 ? <ErrorList errors={source.errors} of={source.name} /> : null}
         {sync.error ? <ErrorNote error={sync.error} /> : null}
-        {source.workflows.length > 0 ? (
-          <p className="mt-3 flex flex-wrap gap-2 text-sm">
-            <span className="text-muted-foreground">Workflows:</span>
-            {source.workflows.map((w) => (
-              <Link key={w} className="hover:underline" to={`/workflows/${encodeURIComponent(w)}`}>
-                {w}
-              </Link>
-            ))}
-          </p>
-        ) : null}
+        <WorkflowLinks names={source.workflows} />
       </CardContent>
     </Card>
   );
@@ -154,26 +136,10 @@ function FolderCard({ folder }: { folder: WorkflowFolder }) {
               {folder.loaded_at ? timeAgo(folder.loaded_at, now) : "before"} stay active until these errors
               are fixed.
             </p>
-            <ul
-              className="mt-2 flex flex-col gap-1 rounded-md border border-destructive/40 bg-destructive/10 p-3 font-mono text-xs text-destructive"
-              aria-label={`Errors of ${folder.dir}`}
-            >
-              {folder.errors.map((error) => (
-                <li key={error}>{error}</li>
-              ))}
-            </ul>
+            <ErrorList errors={folder.errors} of={folder.dir} />
           </>
         ) : null}
-        {folder.workflows.length > 0 ? (
-          <p className="mt-3 flex flex-wrap gap-2 text-sm">
-            <span className="text-muted-foreground">Workflows:</span>
-            {folder.workflows.map((w) => (
-              <Link key={w} className="hover:underline" to={`/workflows/${encodeURIComponent(w)}`}>
-                {w}
-              </Link>
-            ))}
-          </p>
-        ) : null}
+        <WorkflowLinks names={folder.workflows} />
       </CardContent>
     </Card>
   );
@@ -185,5 +151,34 @@ function Fact({ label, children }: { label: string; children: React.ReactNode })
       <dt className="text-xs text-muted-foreground">{label}</dt>
       <dd className="mt-0.5">{children}</dd>
     </div>
+  );
+}
+
+/** The errors that kept a commit or a folder's files out, one per line. */
+function ErrorList({ errors, of }: { errors: string[]; of: string }) {
+  return (
+    <ul
+      className="mt-2 flex flex-col gap-1 rounded-md border border-destructive/40 bg-destructive/10 p-3 font-mono text-xs text-destructive"
+      aria-label={`Errors of ${of}`}
+    >
+      {errors.map((error) => (
+        <li key={error}>{error}</li>
+      ))}
+    </ul>
+  );
+}
+
+/** Links to the workflows a source or folder registered; nothing when it has none. */
+function WorkflowLinks({ names }: { names: string[] }) {
+  if (names.length === 0) return null;
+  return (
+    <p className="mt-3 flex flex-wrap gap-2 text-sm">
+      <span className="text-muted-foreground">Workflows:</span>
+      {names.map((w) => (
+        <Link key={w} className="hover:underline" to={`/workflows/${encodeURIComponent(w)}`}>
+          {w}
+        </Link>
+      ))}
+    </p>
   );
 }
