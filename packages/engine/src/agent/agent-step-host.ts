@@ -1,11 +1,12 @@
 import { mkdir } from "node:fs/promises";
 import path from "node:path";
-import { Masker, Planner } from "@gantry/core";
+import { Masker } from "@gantry/core";
 import { executeTask } from "../run/execute-task.js";
 import type { RunnerLike, Stream } from "../runners/types.js";
 import { createSecretCache } from "../secrets/index.js";
 import { BundleCache } from "../worker/bundle-cache.js";
 import type { StepHostLike, StepRun } from "../worker/step-host.js";
+import { startedExecution } from "../worker/task-execution.js";
 import type { StartedTask } from "../worker/worker-queue.js";
 import type { AgentApi } from "./agent-api.js";
 import { AgentLogStream } from "./agent-log-stream.js";
@@ -31,7 +32,7 @@ export class AgentStepHost implements StepHostLike {
   constructor(private readonly options: AgentStepHostOptions) {}
 
   async run(started: StartedTask, signal: AbortSignal, workerId: string): Promise<StepRun> {
-    const { job, definition, info, state, task } = started;
+    const { job, definition, task } = started;
     const { api } = this.options;
     const spoolDir = path.join(this.options.dataDir, "spool", "logs");
     await mkdir(spoolDir, { recursive: true });
@@ -49,15 +50,7 @@ export class AgentStepHost implements StepHostLike {
     const resolved = new Map<string, unknown>();
     const bundles = this.bundleCache(job.id, workerId);
     const { outcome, summary, masks } = await executeTask({
-      workflow: definition.workflow,
-      info,
-      state,
-      task,
-      ancestors: new Planner(definition.workflow, info).ancestorsOf(task.step),
-      runId: job.run_id,
-      runner: this.options.runner,
-      signal,
-      masker,
+      ...startedExecution(started, this.options.runner, signal, masker),
       // The server resolves the run's `secrets:` and the references written in the step; one that only
       // an expression produced (not in the step as written) resolves here, with this machine's credentials.
       secrets: { baseDir: this.options.dataDir, cache: createSecretCache(0), resolved },

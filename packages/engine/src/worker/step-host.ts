@@ -1,4 +1,4 @@
-import { Masker, Planner, type TaskOutcome } from "@gantry/core";
+import { Masker, type TaskOutcome } from "@gantry/core";
 import { jobFiles } from "../artifacts/job-files.js";
 import { type EnvironmentSecretsSource, environmentSecrets } from "../gates/environment-secrets.js";
 import type { LogArchiver } from "../logs/archiver.js";
@@ -14,6 +14,7 @@ import { withInheritedSecrets } from "../subworkflow/secrets.js";
 import { boundedSummary } from "../summaries/limits.js";
 import { BundleCache } from "./bundle-cache.js";
 import { runWithFiles, type WorkerFiles } from "./run-with-files.js";
+import { startedExecution } from "./task-execution.js";
 import type { StartedTask } from "./worker-queue.js";
 
 /** How a started task's step ran, for the worker to report. */
@@ -102,18 +103,10 @@ export class StoreStepHost implements StepHostLike {
     masker: Masker,
     writer: TaskLogWriter,
   ) {
-    const { definition, info, state, task, job } = started;
+    const { definition, info, task, job } = started;
     const secrets = { baseDir: definition.root, cache: this.secretCache(job.run_id) };
     return executeTask({
-      workflow: definition.workflow,
-      info,
-      state,
-      task,
-      ancestors: new Planner(definition.workflow, info).ancestorsOf(task.step),
-      runId: job.run_id,
-      runner: this.options.runner,
-      signal,
-      masker,
+      ...startedExecution(started, this.options.runner, signal, masker),
       secrets,
       // A step deploying to an environment gets that environment's secrets, and no other step does.
       runSecrets: async () => ({
