@@ -32,8 +32,8 @@ describe("the CLI's start-up", () => {
     const { packages, files } = staticImports("gantry.js");
     // The walk followed the entry's chunks and found what they import (else it proves nothing).
     expect(files.size).toBeGreaterThan(1);
-    // Every chunk's banner imports node:module (createRequire).
-    expect([...packages]).toContain("node:module");
+    // The entry reads files (the workflow) at start.
+    expect([...packages]).toContain("node:fs/promises");
     const heavy = [...packages].filter((spec) =>
       /^(fastify|@fastify\/|prom-client|ws$|@opentelemetry\/|openid-client|pg$|better-sqlite3)/.test(spec),
     );
