@@ -4,7 +4,7 @@ import type { NotifySettings } from "../notify/settings.js";
 import type { NotifierLike } from "../queue/notifier.js";
 import type { Database } from "../store/database.js";
 import type { ChangeSignal } from "./change-signal.js";
-import type { DefinitionCache } from "./definitions.js";
+import type { DefinitionCache } from "./definition-cache.js";
 import type { EnvironmentConfig } from "./environments.js";
 import type { SecretBox } from "./secret-box.js";
 

@@ -24,12 +24,12 @@ import type { JobsTable, RunsTable, WorkflowsTable } from "../store/tables.js";
 import { cancelRunLocked } from "./cancel-run.js";
 import { admitRun } from "./concurrency-group.js";
 import { InvalidInputError, NotFoundError, type ServiceContext } from "./context.js";
-import type { WorkflowDefinition } from "./definition.js";
 import { environmentPolicies } from "./environments.js";
 import { jobsFor } from "./jobs.js";
 import { planStart } from "./plan-start.js";
 import { maskedJson, maskedStateJson, runInfo, secretMasker } from "./run-record.js";
 import { type UnitOfWork, withUnitOfWork } from "./unit-of-work.js";
+import type { WorkflowDefinition } from "./workflow-definition.js";
 
 export interface CreateRunRequest {
   workflow: string;

@@ -1,7 +1,7 @@
 import { LogCaptureActivity } from "../logs/capture-activity.js";
 import { ChangeSignal } from "./change-signal.js";
 import type { ServiceContext } from "./context.js";
-import { DefinitionCache } from "./definitions.js";
+import { DefinitionCache } from "./definition-cache.js";
 
 /** What the roles of one process share in memory; the roles in packages/cli create it with their store. */
 export type ProcessState = Pick<ServiceContext, "definitions" | "changes" | "logCapture">;

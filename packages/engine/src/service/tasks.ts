@@ -10,10 +10,10 @@ import { writeStep } from "../store/queries/write-step.js";
 import type { JobsTable, RunsTable, StepAttemptsTable } from "../store/tables.js";
 import { lockGroupOfRun, startNextInGroup } from "./concurrency-group.js";
 import type { ServiceContext } from "./context.js";
-import type { WorkflowDefinition } from "./definition.js";
 import { jobsFor } from "./jobs.js";
 import { runInfo, runState, secretMasker, stateChanges } from "./run-record.js";
 import type { UnitOfWork } from "./unit-of-work.js";
+import type { WorkflowDefinition } from "./workflow-definition.js";
 
 export type Job = Selectable<JobsTable>;
 /** What names a job: enough to start or finish its task. */
