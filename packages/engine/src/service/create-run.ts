@@ -6,7 +6,6 @@ import {
   concurrencyGroupOf,
   onlyWaiting,
   type RunInfo,
-  type RunState,
   type StepState,
   stampGates,
   usesNodes,
@@ -14,6 +13,7 @@ import {
 } from "@gantry/core";
 import type { Insertable, Selectable } from "kysely";
 import { queueRunNotifications } from "../notify/events.js";
+import { decodeRunState } from "../store/decode/index.js";
 import { enqueueJobs } from "../store/queries/enqueue-jobs.js";
 import { getRun } from "../store/queries/get-run.js";
 import { getWorkflow } from "../store/queries/get-workflow.js";
@@ -317,7 +317,8 @@ export async function notifyStartWaiting(
   if (!row) return;
   const definition = await ctx.definitions.at(db, row.revision);
   const info = runInfo(row, ctx.box);
-  const state = JSON.parse(row.state_json) as RunState;
+  const state = decodeRunState(row);
+  if (!state) return;
   const newGates = waitingGates(state).map((g) => g.step);
   await queueRunNotifications(ctx, db, { row, workflow: definition.workflow, info, state, now, newGates });
 }

@@ -158,7 +158,7 @@ export class TriggerListener {
     await this.write({ state: "connecting", holder: this.options.holder });
     let config: Record<string, unknown> = this.definition.config;
     try {
-      config = await resolveTriggerConfig(this.definition.config);
+      config = await resolveTriggerConfig(this.definition.config, this.ctx.secretProviders);
       const start = await this.starter();
       if (this.stopped() || !this.leading) return;
       const target = this.definition;
