@@ -51,7 +51,13 @@ let notifier;
 try {
   await E.migrate(store);
   notifier = await E.PgNotifier.start(database.url, store.pool);
-  const ctx = { database: store, box: new E.SecretBox(randomBytes(32)), notifier, now: () => Date.now() };
+  const ctx = {
+    ...E.processState(),
+    database: store,
+    box: new E.SecretBox(randomBytes(32)),
+    notifier,
+    now: () => Date.now(),
+  };
   await mkdir(path.join(dir, "workflows"));
   await writeFile(
     path.join(dir, "workflows", "two.yaml"),
@@ -64,7 +70,7 @@ try {
       new E.LocalLogArchive(path.join(dir, "logs")),
       path.join(dir, "spool"),
     );
-    const worker = new E.Worker(ctx, {
+    const worker = E.createWorker(ctx, {
       id: `worker-${i}`,
       concurrency: 8,
       cacheDir: path.join(dir, `cache-${i}`),
