@@ -372,7 +372,8 @@ export default {
           measure: "runs/min at p95 < 0.5 s ratio",
           value: peer.held > 0 ? gantry.held / peer.held : Number.NaN,
           target: ">= 1",
-          met: gantry.held >= peer.held,
+          // Neither held a level: nothing to compare.
+          met: gantry.held > 0 || peer.held > 0 ? gantry.held >= peer.held : null,
         },
         {
           workload: "peers",
