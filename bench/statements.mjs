@@ -52,11 +52,11 @@ try {
   await E.migrate(store);
   notifier = await E.PgNotifier.start(database.url, store.pool);
   const ctx = {
-    ...E.processState(),
     database: store,
     box: new E.SecretBox(randomBytes(32)),
     notifier,
     now: () => Date.now(),
+    ...E.processState(),
   };
   await mkdir(path.join(dir, "workflows"));
   await writeFile(
@@ -70,7 +70,7 @@ try {
       new E.LocalLogArchive(path.join(dir, "logs")),
       path.join(dir, "spool"),
     );
-    const worker = E.createWorker(ctx, {
+    const worker = new E.Worker(ctx, {
       id: `worker-${i}`,
       concurrency: 8,
       cacheDir: path.join(dir, `cache-${i}`),
