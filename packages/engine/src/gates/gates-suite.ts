@@ -2,6 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { ConflictError, InvalidInputError } from "../service/context.js";
 import { registerFolder } from "../service/register-folder.js";
 import type { Database } from "../store/database.js";
+import { listAudit } from "../store/queries/audit-list.js";
 import { listDeployments } from "../store/queries/deployments.js";
 import { getRun } from "../store/queries/get-run.js";
 import { runJobs } from "../store/queries/run-jobs.js";
@@ -202,6 +203,16 @@ export function describeGates(name: string, open: () => Promise<Database>): void
         decision: "reject",
         by: "timeout",
         timed_out: true,
+      });
+      // The timeout's decision is audited like a person's, with the timeout as its actor.
+      const audited = (await listAudit(h.database.db, { limit: 10, action: "approval.reject" })).find(
+        (a) => a.target === timed.id,
+      );
+      expect(audited).toMatchObject({ actor: "timeout", actor_name: "timeout" });
+      expect(JSON.parse(audited?.detail_json ?? "{}")).toMatchObject({
+        step: "approve",
+        timed_out: true,
+        run_status: "failed",
       });
     });
 

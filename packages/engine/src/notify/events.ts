@@ -127,7 +127,10 @@ function factsOf(change: RunChange, event: NotifyEvent): NotificationFacts {
   };
 }
 
-/** "Recovery": the run before this one of the same workflow and trigger type did not succeed. */
+/**
+ * "Recovery": the run before this one of the same workflow and trigger type failed. Cancelled runs are
+ * passed over: a cancel says nothing about whether the job works, so fail, cancel, succeed recovers.
+ */
 async function previousFailed(db: Db, row: Selectable<RunsTable>): Promise<boolean> {
   const trigger = decodeRunTrigger(row).type ?? null;
   let query = db
@@ -135,7 +138,7 @@ async function previousFailed(db: Db, row: Selectable<RunsTable>): Promise<boole
     .select(["status"])
     .where("workflow", "=", row.workflow)
     .where("id", "!=", row.id)
-    .where("status", "in", ["succeeded", "failed", "timed_out", "cancelled"])
+    .where("status", "in", ["succeeded", "failed", "timed_out"])
     .where("created_at", "<", row.created_at);
   if (trigger) query = query.where("trigger_type", "=", trigger);
   const previous = await query.orderBy("created_at", "desc").limit(1).executeTakeFirst();

@@ -7,10 +7,10 @@ import { LocalLogArchive } from "../logs/local-archive.js";
 import { registerFolder } from "../service/register-folder.js";
 import { runNotifications } from "../store/queries/notifications.js";
 import { sqliteDatabase } from "../testing/databases.js";
-import { createRunInUnit } from "../testing/operations.js";
+import { cancelRunInUnit, createRunInUnit } from "../testing/operations.js";
 import { type Harness, openHarness } from "../testing/service-harness.js";
 import { waitFor } from "../testing/wait-for.js";
-import { NotificationSender } from "./sender.js";
+import { MAX_ATTEMPTS, NotificationSender } from "./sender.js";
 
 const HOOK_SECRET = "hook-secret-9f2";
 const TOKEN = "s3cr3t-token-in-a-log";
@@ -34,6 +34,16 @@ steps:
       for i in $(seq 1 30); do echo "line $i"; done
       echo "token is $TOKEN"
       if [ "$FAIL" = "true" ]; then echo "disk full" >&2; exit 3; fi
+`;
+
+const GATED = `
+name: gated
+notify:
+  - on: [approval_required, cancelled]
+    webhook: {url: ref+env://GANTRY_TEST_HOOK_URL}
+steps:
+  ask:
+    approval: {message: "ship it?"}
 `;
 
 interface Received {
@@ -99,6 +109,7 @@ describe("notifications", () => {
       baseDir: h.tmp.dir,
     };
     h.tmp.write("wf/nightly.yaml", FLAKY);
+    h.tmp.write("wf/gated.yaml", GATED);
     expect((await registerFolder(h.ctx, `${h.tmp.dir}/wf`)).problems).toEqual([]);
     sender = new NotificationSender(h.ctx, {
       logArchive: new LocalLogArchive(`${h.tmp.dir}/logs`),
@@ -198,6 +209,68 @@ describe("notifications", () => {
     ]);
   });
 
+  it("tells of approval_required and cancelled, with the approval's message", async () => {
+    posts.length = 0;
+    const { id } = await createRunInUnit(h.ctx, { workflow: "gated" });
+    await waitFor(async () => ((await runNotifications(h.database.db, id)).length > 0 ? true : undefined), {
+      timeoutMs: 20_000,
+      what: "the approval_required notification",
+    });
+    expect(await cancelRunInUnit(h.ctx, id)).toEqual({ status: "cancelled" });
+    const queued = await runNotifications(h.database.db, id);
+    expect(queued.map((n) => `${n.event} ${n.channel}`).sort()).toEqual([
+      "approval_required webhook",
+      "cancelled webhook",
+    ]);
+    expect(await sender.sendDue()).toBe(2);
+    const bodies = posts.filter((p) => p.path === "/hook").map((p) => JSON.parse(p.body));
+    expect(bodies.find((b) => b.event === "approval_required")).toMatchObject({
+      title: "gated waits for approval",
+      run: { id, status: "waiting" },
+      approvals: [{ step: "ask", message: "ship it?" }],
+    });
+    expect(bodies.find((b) => b.event === "cancelled")).toMatchObject({
+      title: "gated was cancelled",
+      run: { id, status: "cancelled" },
+    });
+    // Unsigned without a secret.
+    expect(posts.every((p) => p.headers["x-gantry-signature-256"] === undefined)).toBe(true);
+  });
+
+  it("passes over cancelled runs for a recovery, and gives a message up after its last try", async () => {
+    posts.length = 0;
+    await h.worker();
+    const failed = await createRunInUnit(h.ctx, { workflow: "nightly" });
+    await h.waitForRun(failed.id, ["failed"]);
+    await h.stopWorkers();
+    const cancelled = await createRunInUnit(h.ctx, { workflow: "nightly", inputs: { fail: false } });
+    expect(await cancelRunInUnit(h.ctx, cancelled.id)).toEqual({ status: "cancelled" });
+    await h.worker();
+    const { id } = await createRunInUnit(h.ctx, { workflow: "nightly", inputs: { fail: false } });
+    await h.waitForRun(id, ["succeeded"]);
+    const events = (await runNotifications(h.database.db, id)).map((n) => n.event).sort();
+    expect(events).toEqual(["recovery", "started", "success"]);
+
+    // Every channel down: each message is tried MAX_ATTEMPTS times, then marked failed; the run stays
+    // as it ended.
+    failNext = 1_000;
+    const now = h.ctx.now;
+    let shift = 0;
+    h.ctx.now = () => now() + shift;
+    try {
+      for (let i = 0; i < MAX_ATTEMPTS + 2; i++) {
+        await sender.sendDue();
+        shift += 700_000; // past the longest backoff
+      }
+    } finally {
+      h.ctx.now = now;
+      failNext = 0;
+    }
+    const given = await runNotifications(h.database.db, id);
+    expect(given.map((n) => `${n.status} ${n.attempts}`)).toEqual(given.map(() => `failed ${MAX_ATTEMPTS}`));
+    expect(given.every((n) => n.last_error?.endsWith("answered 503"))).toBe(true);
+    expect((await h.waitForRun(id, ["succeeded"])).status).toBe("succeeded");
+  });
   it("runs its poll loop until stopped", async () => {
     posts.length = 0;
     await h.worker();
@@ -214,5 +287,8 @@ describe("notifications", () => {
     );
     await sender.stop();
     expect(posts.length).toBeGreaterThanOrEqual(2);
+    // A success after a success is no recovery.
+    const events = (await runNotifications(h.database.db, id)).map((n) => n.event).sort();
+    expect(events).toEqual(["started", "success"]);
   });
 });
