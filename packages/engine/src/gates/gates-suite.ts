@@ -43,6 +43,14 @@ steps:
     approval: {message: "use \${{ inputs.token }} for t?"}
 `;
 
+const SHIP = `
+name: ship
+steps:
+  deploy:
+    environment: staging
+    run: echo "shipped=yes" >> "$GANTRY_OUTPUT"
+`;
+
 const ALICE = {
   id: "user:alice",
   name: "Alice",
@@ -70,6 +78,7 @@ export function describeGates(name: string, open: () => Promise<Database>): void
         },
       ];
       h.tmp.write("wf/deploy.yaml", DEPLOY);
+      h.tmp.write("wf/ship.yaml", SHIP);
       expect((await registerFolder(h.ctx, `${h.tmp.dir}/wf`)).problems).toEqual([]);
     });
     afterAll(async () => {
@@ -214,6 +223,54 @@ export function describeGates(name: string, open: () => Promise<Database>): void
         timed_out: true,
         run_status: "failed",
       });
+    });
+
+    it("lets the starter approve a deployment only with allow_self, then holds it for the wait until cancelled", async () => {
+      const staging = {
+        name: "staging",
+        approvers: { roles: ["operator"] },
+        branches: ["release/**"],
+        waitMs: 300_000,
+      };
+      const environments = h.ctx.environments;
+      const ship = () =>
+        createRunInUnit(h.ctx, {
+          workflow: "ship",
+          trigger: { type: "api", actor: ALICE.id, user: ALICE.name },
+          github: { ref: "refs/heads/release/1.2" },
+        });
+      try {
+        h.ctx.environments = [staging];
+        const strict = await ship();
+        await waitGate(h, strict.id, "deploy");
+        expect((await pendingGates(h.ctx, { runId: strict.id }))[0]?.allow_self).toBe(false);
+        await expect(
+          decideGateInUnit(h.ctx, { runId: strict.id, step: "deploy", decision: "approve", person: ALICE }),
+        ).rejects.toThrow("Alice started this run and may not approve it");
+        await cancelRunInUnit(h.ctx, strict.id);
+
+        h.ctx.environments = [{ ...staging, allowSelf: true }];
+        const own = await ship();
+        await waitGate(h, own.id, "deploy");
+        const before = h.ctx.now();
+        await decideGateInUnit(h.ctx, { runId: own.id, step: "deploy", decision: "approve", person: ALICE });
+        // Approved: the step sits in the queue for the environment's wait, holding no worker.
+        await h.worker();
+        const [job] = await runJobs(h.database.db, own.id);
+        expect(job).toMatchObject({ step: "deploy", status: "queued" });
+        expect(Number(job?.available_at) - before).toBeGreaterThanOrEqual(300_000);
+        expect((await getRun(h.database.db, own.id))?.status).toBe("running");
+        // The wait is cancellable: the run ends, the step never ran and nothing was deployed.
+        expect(await cancelRunInUnit(h.ctx, own.id)).toEqual({ status: "cancelled" });
+        const ended = runView(await h.waitForRun(own.id, ["cancelled"]));
+        expect(ended.state?.steps.deploy?.outputs ?? {}).toEqual({});
+        expect(await runJobs(h.database.db, own.id)).toEqual([]);
+        expect((await listDeployments(h.database.db, { limit: 10 })).map((d) => d.run_id)).not.toContain(
+          own.id,
+        );
+      } finally {
+        h.ctx.environments = environments;
+      }
     });
 
     it("masks secret inputs in an approval's message", async () => {

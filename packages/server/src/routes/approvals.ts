@@ -280,6 +280,7 @@ function environmentView(env: EnvironmentConfig) {
     approvers: env.approvers ?? {},
     branches: env.branches ?? null,
     wait_seconds: env.waitMs ? env.waitMs / 1000 : 0,
+    allow_self: env.allowSelf ?? false,
     secrets: Object.keys(env.secrets ?? {}),
     url: env.url ?? null,
   };
