@@ -29,6 +29,8 @@ export interface RunChange {
   started?: boolean;
   /** Steps that began waiting for a decision in this change. */
   newGates?: string[];
+  /** The run ended in this change although its row already says so (a run that ended as created). */
+  endedNow?: boolean;
 }
 
 /**
@@ -42,7 +44,7 @@ export async function queueRunNotifications(ctx: ServiceContext, db: Db, change:
   const events: NotifyEvent[] = [];
   if (change.started) events.push("started");
   const ended = TERMINAL_EVENT[change.state.status];
-  if (ended && change.row.finished_at === null) {
+  if (ended && (change.row.finished_at === null || change.endedNow)) {
     events.push(ended);
     if (ended === "success" && (await previousFailed(db, change.row))) events.push("recovery");
   }

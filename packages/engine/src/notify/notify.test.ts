@@ -36,6 +36,17 @@ steps:
       if [ "$FAIL" = "true" ]; then echo "disk full" >&2; exit 3; fi
 `;
 
+const REFUSED = `
+name: refused
+notify:
+  - on: [failure]
+    webhook: {url: ref+env://GANTRY_TEST_HOOK_URL}
+steps:
+  deploy:
+    environment: production
+    run: echo never
+`;
+
 const GATED = `
 name: gated
 notify:
@@ -110,6 +121,7 @@ describe("notifications", () => {
     };
     h.tmp.write("wf/nightly.yaml", FLAKY);
     h.tmp.write("wf/gated.yaml", GATED);
+    h.tmp.write("wf/refused.yaml", REFUSED);
     expect((await registerFolder(h.ctx, `${h.tmp.dir}/wf`)).problems).toEqual([]);
     sender = new NotificationSender(h.ctx, {
       logArchive: new LocalLogArchive(`${h.tmp.dir}/logs`),
@@ -235,6 +247,28 @@ describe("notifications", () => {
     });
     // Unsigned without a secret.
     expect(posts.every((p) => p.headers["x-gantry-signature-256"] === undefined)).toBe(true);
+  });
+
+  it("tells of a failure when a run ends as it is created (its environment refuses the branch)", async () => {
+    posts.length = 0;
+    h.ctx.environments = [{ name: "production", branches: ["main"] }];
+    try {
+      const { id } = await createRunInUnit(h.ctx, {
+        workflow: "refused",
+        github: { ref: "refs/heads/feature" },
+      });
+      const queued = await runNotifications(h.database.db, id);
+      expect(queued.map((n) => `${n.event} ${n.channel}`)).toEqual(["failure webhook"]);
+      expect(await sender.sendDue()).toBe(1);
+      const body = JSON.parse(posts.find((p) => p.path === "/hook")?.body ?? "{}");
+      expect(body).toMatchObject({
+        event: "failure",
+        run: { id, status: "failed", failed_step: "deploy" },
+      });
+      expect(body.run.error).toContain("refuses runs from branch 'feature'");
+    } finally {
+      delete h.ctx.environments;
+    }
   });
 
   it("passes over cancelled runs for a recovery, and gives a message up after its last try", async () => {
