@@ -47,6 +47,13 @@ steps:
     run: echo never
 `;
 
+const QUIET = `
+name: quiet
+steps:
+  ask:
+    approval: {message: "ok?"}
+`;
+
 const GATED = `
 name: gated
 notify:
@@ -122,6 +129,7 @@ describe("notifications", () => {
     h.tmp.write("wf/nightly.yaml", FLAKY);
     h.tmp.write("wf/gated.yaml", GATED);
     h.tmp.write("wf/refused.yaml", REFUSED);
+    h.tmp.write("wf/quiet.yaml", QUIET);
     expect((await registerFolder(h.ctx, `${h.tmp.dir}/wf`)).problems).toEqual([]);
     sender = new NotificationSender(h.ctx, {
       logArchive: new LocalLogArchive(`${h.tmp.dir}/logs`),
@@ -247,6 +255,27 @@ describe("notifications", () => {
     });
     // Unsigned without a secret.
     expect(posts.every((p) => p.headers["x-gantry-signature-256"] === undefined)).toBe(true);
+  });
+
+  it("applies gantry.yaml's defaults to a workflow without notify:", async () => {
+    const notify = h.ctx.notify;
+    if (!notify) throw new Error("the harness has notify settings");
+    h.ctx.notify = {
+      ...notify,
+      defaults: [{ on: ["cancelled"], webhook: { url: "ref+env://GANTRY_TEST_HOOK_URL" } }],
+    };
+    try {
+      const { id } = await createRunInUnit(h.ctx, { workflow: "quiet" });
+      expect(await runNotifications(h.database.db, id)).toEqual([]);
+      await cancelRunInUnit(h.ctx, id);
+      const queued = await runNotifications(h.database.db, id);
+      expect(queued.map((n) => `${n.event} ${n.channel} ${n.target}`)).toEqual([
+        "cancelled webhook ref+env://…",
+      ]);
+      expect(await sender.sendDue()).toBe(1);
+    } finally {
+      h.ctx.notify = notify;
+    }
   });
 
   it("tells of a failure when a run ends as it is created (its environment refuses the branch)", async () => {
