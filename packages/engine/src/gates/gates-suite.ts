@@ -51,6 +51,20 @@ steps:
     run: echo "shipped=yes" >> "$GANTRY_OUTPUT"
 `;
 
+const AUTO = `
+name: auto
+steps:
+  ask:
+    approval:
+      timeout: 10m
+      on_timeout: approve
+      inputs: {ticket: {type: string, required: true}}
+  after:
+    needs: [ask]
+    env: {DECIDED: "\${{ steps.ask.outputs.decision }}"}
+    run: echo "went=$DECIDED" >> "$GANTRY_OUTPUT"
+`;
+
 const ALICE = {
   id: "user:alice",
   name: "Alice",
@@ -79,6 +93,7 @@ export function describeGates(name: string, open: () => Promise<Database>): void
       ];
       h.tmp.write("wf/deploy.yaml", DEPLOY);
       h.tmp.write("wf/ship.yaml", SHIP);
+      h.tmp.write("wf/auto.yaml", AUTO);
       expect((await registerFolder(h.ctx, `${h.tmp.dir}/wf`)).problems).toEqual([]);
     });
     afterAll(async () => {
@@ -271,6 +286,33 @@ export function describeGates(name: string, open: () => Promise<Database>): void
       } finally {
         h.ctx.environments = environments;
       }
+    });
+
+    it("lets a timeout approve when on_timeout says so, without the form's required values", async () => {
+      await h.worker();
+      // The run starts waiting 10 minutes ago, so the decision and the job it queues are on today's clock.
+      const now = h.ctx.now;
+      h.ctx.now = () => now() - 600_001;
+      let id: string;
+      try {
+        id = (await createRunInUnit(h.ctx, { workflow: "auto" })).id;
+        await waitGate(h, id, "ask");
+      } finally {
+        h.ctx.now = now;
+      }
+      const [gate] = await pendingGates(h.ctx, { runId: id });
+      expect(gate).toMatchObject({ on_timeout: "approve" });
+      expect(await expireGates(h.ctx)).toBe(1);
+      const done = runView(await h.waitForRun(id, ["succeeded", "failed"], 30_000));
+      expect(done.status).toBe("succeeded");
+      expect(done.state?.steps.ask?.outputs).toMatchObject({
+        decision: "approve",
+        by: "timeout",
+        timed_out: true,
+      });
+      expect(done.state?.steps.after?.outputs).toEqual({ went: "approve" });
+      const [entry] = await listAudit(h.database.db, { limit: 1, action: "approval.approve" });
+      expect(entry).toMatchObject({ actor: "timeout", target: id });
     });
 
     it("masks secret inputs in an approval's message", async () => {
