@@ -5,6 +5,7 @@ import { SMTPServer } from "smtp-server";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { LocalLogArchive } from "../logs/local-archive.js";
 import { registerFolder } from "../service/register-folder.js";
+import { checkCallerHeaders } from "../sources/workflow-webhook.js";
 import { runNotifications } from "../store/queries/notifications.js";
 import { sqliteDatabase } from "../testing/databases.js";
 import { cancelRunInUnit, createRunInUnit } from "../testing/operations.js";
@@ -184,6 +185,14 @@ describe("notifications", () => {
     const timestamp = hook?.headers["x-gantry-timestamp"] as string;
     const expected = createHmac("sha256", HOOK_SECRET).update(`${timestamp}.${hook?.body}`).digest("hex");
     expect(hook?.headers["x-gantry-signature-256"]).toBe(`sha256=${expected}`);
+    // Gantry's own inbound hooks take these headers as they come: the signed prefix is the timestamp.
+    const inbound = checkCallerHeaders(
+      { name: "from-gantry", secret: HOOK_SECRET },
+      HOOK_SECRET,
+      hook?.headers as Record<string, string>,
+      Date.now(),
+    );
+    expect(inbound).toEqual({ signedPrefix: `${timestamp}.` });
     const payload = JSON.parse(hook?.body ?? "{}");
     expect(payload).toMatchObject({
       event: "failure",
