@@ -14,6 +14,7 @@ import { waitFor } from "../testing/wait-for.js";
 import { MAX_ATTEMPTS, NotificationSender } from "./sender.js";
 
 const HOOK_SECRET = "hook-secret-9f2";
+const SMTP_PASSWORD = "smtp-pw-41c";
 const TOKEN = "s3cr3t-token-in-a-log";
 
 const FLAKY = `
@@ -76,7 +77,7 @@ describe("notifications", () => {
   let http: Server;
   let smtp: SMTPServer;
   const posts: Received[] = [];
-  const mails: Array<{ to: string[]; data: string }> = [];
+  const mails: Array<{ to: string[]; data: string; user: unknown }> = [];
   let failNext = 0;
   let sender: NotificationSender;
 
@@ -98,16 +99,21 @@ describe("notifications", () => {
       });
     });
     await new Promise<void>((resolve) => http.listen(0, "127.0.0.1", resolve));
+    // Mail is accepted only after AUTH with the password that gantry.yaml names by reference.
     smtp = new SMTPServer({
-      authOptional: true,
+      allowInsecureAuth: true,
       disabledCommands: ["STARTTLS"],
+      onAuth(auth, _session, callback) {
+        if (auth.username === "gantry" && auth.password === SMTP_PASSWORD) callback(null, { user: "gantry" });
+        else callback(new Error("wrong SMTP credentials"));
+      },
       onData(stream, session, callback) {
         let data = "";
         stream.on("data", (c: Buffer) => {
           data += c.toString();
         });
         stream.on("end", () => {
-          mails.push({ to: session.envelope.rcptTo.map((r) => r.address), data });
+          mails.push({ to: session.envelope.rcptTo.map((r) => r.address), data, user: session.user });
           callback();
         });
       },
@@ -117,12 +123,15 @@ describe("notifications", () => {
     process.env.GANTRY_TEST_SLACK_HOOK = `${base}/slack/T000/B000/XXXX`;
     process.env.GANTRY_TEST_HOOK_URL = `${base}/hook`;
     process.env.GANTRY_TEST_HOOK_SECRET = HOOK_SECRET;
+    process.env.GANTRY_TEST_SMTP_PASSWORD = SMTP_PASSWORD;
     h.ctx.notify = {
       defaults: [],
       smtp: {
         host: "127.0.0.1",
         port: (smtp.server.address() as AddressInfo).port,
         from: "gantry@example.com",
+        user: "gantry",
+        password: "ref+env://GANTRY_TEST_SMTP_PASSWORD",
       },
       publicUrl: "https://gantry.example.com/",
       baseDir: h.tmp.dir,
@@ -139,7 +148,12 @@ describe("notifications", () => {
   });
   afterAll(async () => {
     await sender?.stop();
-    for (const name of ["GANTRY_TEST_SLACK_HOOK", "GANTRY_TEST_HOOK_URL", "GANTRY_TEST_HOOK_SECRET"])
+    for (const name of [
+      "GANTRY_TEST_SLACK_HOOK",
+      "GANTRY_TEST_HOOK_URL",
+      "GANTRY_TEST_HOOK_SECRET",
+      "GANTRY_TEST_SMTP_PASSWORD",
+    ])
       delete process.env[name];
     await new Promise((resolve) => http?.close(resolve));
     await new Promise<void>((resolve) => (smtp ? smtp.close(resolve) : resolve()));
@@ -205,6 +219,7 @@ describe("notifications", () => {
     expect(mails[0]?.data).toContain("Subject: [Gantry] nightly failed");
     expect(mails[0]?.data).toContain("Failed step: report");
     expect(mails[0]?.data).not.toContain(TOKEN);
+    expect(mails[0]?.user).toBe("gantry");
     const sent = await runNotifications(h.database.db, id);
     expect(sent.every((n) => n.status === "sent" && n.attempts === 1)).toBe(true);
   });
