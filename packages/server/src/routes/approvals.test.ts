@@ -222,5 +222,28 @@ describe("approvals through the API", () => {
     expect(environments.environments).toMatchObject([
       { name: "staging", secrets: [], last_deployment: { run_id: id } },
     ]);
+
+    // A busy environment's many newer deployments do not hide a quiet one's last.
+    t.service.environments = [{ name: "staging" }, { name: "busy" }];
+    const later = Date.now() + 60_000;
+    for (let i = 0; i < 501; i++)
+      await store.insertDeployment(t.service.database.db, {
+        id: `busy-${i}`,
+        environment: "busy",
+        run_id: id,
+        step: `s${i}`,
+        workflow: "deploy",
+        commit_sha: null,
+        url: null,
+        inputs_json: "{}",
+        approved_by: null,
+        started_by: "test",
+        created_at: later + i,
+      });
+    const both = (await t.app.inject({ url: "/api/v1/environments", headers: bearer("viewer") })).json();
+    expect(both.environments).toMatchObject([
+      { name: "staging", last_deployment: { run_id: id, step: "apply" } },
+      { name: "busy", last_deployment: { step: "s500" } },
+    ]);
   });
 });
