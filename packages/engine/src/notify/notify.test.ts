@@ -5,12 +5,12 @@ import { SMTPServer } from "smtp-server";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { LocalLogArchive } from "../logs/local-archive.js";
 import { registerFolder } from "../service/register-folder.js";
-import { checkCallerHeaders } from "../sources/workflow-webhook.js";
 import { runNotifications } from "../store/queries/notifications.js";
 import { sqliteDatabase } from "../testing/databases.js";
 import { cancelRunInUnit, createRunInUnit } from "../testing/operations.js";
 import { type Harness, openHarness } from "../testing/service-harness.js";
 import { waitFor } from "../testing/wait-for.js";
+import { checkCallerHeaders } from "../workflow-sources/workflow-webhook.js";
 import { MAX_ATTEMPTS, NotificationSender } from "./sender.js";
 
 const HOOK_SECRET = "hook-secret-9f2";
