@@ -12,6 +12,7 @@ environments:
     approvers: {groups: [ops]}
     branches: [main, "release/**"]
     wait: 5m
+    allow_self: true
     secrets: {DEPLOY_TOKEN: ref+env://NOT_SET_HERE}
 notify:
   - on: [failure]
@@ -25,6 +26,7 @@ smtp: {host: smtp.example.com, port: 587, password: ref+env://ALSO_NOT_SET, from
           approvers: { groups: ["ops"] },
           branches: ["main", "release/**"],
           waitMs: 300_000,
+          allowSelf: true,
           secrets: { DEPLOY_TOKEN: "ref+env://NOT_SET_HERE" },
         },
       ],
@@ -47,5 +49,8 @@ smtp: {host: smtp.example.com, port: 587, password: ref+env://ALSO_NOT_SET, from
       "environments[1].name: 'a' is used by another environment",
     );
     await expect(load("environments:\n  - {name: a, wait: soon}\n")).rejects.toThrow(/gantry\.yaml:2:.*wait/);
+    await expect(load("environments:\n  - {name: a, allow_self: yes}\n")).rejects.toThrow(
+      /gantry\.yaml:2:.*allow_self/,
+    );
   });
 });

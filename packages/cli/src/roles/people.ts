@@ -15,6 +15,7 @@ export interface FilePeopleSettings {
     approvers?: EnvironmentConfig["approvers"];
     branches?: string[];
     wait?: string | number;
+    allow_self?: boolean;
     secrets?: Record<string, string>;
     url?: string;
   }>;
@@ -67,6 +68,10 @@ export const peopleSchemas = {
           ],
           description: "a delay between approval and start, e.g. 5m (cancellable)",
         },
+        allow_self: {
+          type: "boolean",
+          description: "whether the person who started a run may approve its deployment (default false)",
+        },
         secrets: {
           type: "object",
           additionalProperties: { type: "string" },
@@ -103,6 +108,7 @@ export function peopleSettingsOf(file: FilePeopleSettings): PeopleSettings {
       ...(env.approvers ? { approvers: env.approvers } : {}),
       ...(env.branches ? { branches: env.branches } : {}),
       ...(env.wait !== undefined ? { waitMs: parseDuration(env.wait) } : {}),
+      ...(env.allow_self ? { allowSelf: true } : {}),
       ...(env.secrets ? { secrets: env.secrets } : {}),
       ...(env.url ? { url: env.url } : {}),
     };

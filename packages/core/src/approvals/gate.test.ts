@@ -157,6 +157,24 @@ steps:
     );
   });
 
+  it("let only a step with an environment name secrets the workflow does not declare", () => {
+    const v = validateWorkflowText(
+      "w.yaml",
+      [
+        "steps:",
+        "  peek:",
+        '    run: echo "${{ secrets.DEPLOY_TOKEN }}"',
+        "  deploy:",
+        "    environment: production",
+        '    run: echo "${{ secrets.DEPLOY_TOKEN }}"',
+        "",
+      ].join("\n"),
+    );
+    expect(v.problems.map((p) => `${p.line}:${p.col} ${p.message}`)).toEqual([
+      expect.stringMatching(/^3:\d+ steps\.peek\.run: unknown secret 'DEPLOY_TOKEN'/),
+    ]);
+  });
+
   it("start at once, after the wait, when the environment has no approvers", () => {
     const spec = workflow(wf.replace("steps:", "inputs: {host: {type: string}}\nsteps:"));
     const { tasks } = new Planner(spec, { ...env(), environments: { production: { waitMs: 1000 } } }).start();

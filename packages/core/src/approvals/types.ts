@@ -37,6 +37,8 @@ export interface EnvironmentPolicy {
   branches?: string[];
   /** Milliseconds between approval and start; the step sits in the queue meanwhile (cancellable). */
   waitMs?: number;
+  /** The run's starter may approve its deployment; unset: refused, as for approval nodes. */
+  allowSelf?: boolean;
 }
 
 /** The decision recorded on a gate, and the outputs of an approval node. */

@@ -69,13 +69,12 @@ export async function decideGate(
     );
   }
   const gate = step.gate;
-  const approvers =
-    gate.kind === "approval"
-      ? spec.approval?.approvers
-      : info.environments?.[gate.environment ?? ""]?.approvers;
+  const policy = gate.kind === "environment" ? info.environments?.[gate.environment ?? ""] : undefined;
+  const approvers = gate.kind === "approval" ? spec.approval?.approvers : policy?.approvers;
+  const allowSelf = (gate.kind === "approval" ? spec.approval?.allow_self : policy?.allowSelf) ?? false;
   if (request.person) {
     const starter = typeof info.trigger.actor === "string" ? info.trigger.actor : undefined;
-    const refusal = approverRefusal(approvers, spec.approval?.allow_self ?? false, request.person, starter);
+    const refusal = approverRefusal(approvers, allowSelf, request.person, starter);
     if (refusal) throw new ForbiddenError(refusal);
   }
   const approve = request.decision === "approve";

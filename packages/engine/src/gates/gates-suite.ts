@@ -2,6 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { ConflictError, InvalidInputError } from "../service/context.js";
 import { registerFolder } from "../service/register-folder.js";
 import type { Database } from "../store/database.js";
+import { listAudit } from "../store/queries/audit-list.js";
 import { listDeployments } from "../store/queries/deployments.js";
 import { getRun } from "../store/queries/get-run.js";
 import { runJobs } from "../store/queries/run-jobs.js";
@@ -42,6 +43,28 @@ steps:
     approval: {message: "use \${{ inputs.token }} for t?"}
 `;
 
+const SHIP = `
+name: ship
+steps:
+  deploy:
+    environment: staging
+    run: echo "shipped=yes" >> "$GANTRY_OUTPUT"
+`;
+
+const AUTO = `
+name: auto
+steps:
+  ask:
+    approval:
+      timeout: 10m
+      on_timeout: approve
+      inputs: {ticket: {type: string, required: true}}
+  after:
+    needs: [ask]
+    env: {DECIDED: "\${{ steps.ask.outputs.decision }}"}
+    run: echo "went=$DECIDED" >> "$GANTRY_OUTPUT"
+`;
+
 const ALICE = {
   id: "user:alice",
   name: "Alice",
@@ -69,6 +92,8 @@ export function describeGates(name: string, open: () => Promise<Database>): void
         },
       ];
       h.tmp.write("wf/deploy.yaml", DEPLOY);
+      h.tmp.write("wf/ship.yaml", SHIP);
+      h.tmp.write("wf/auto.yaml", AUTO);
       expect((await registerFolder(h.ctx, `${h.tmp.dir}/wf`)).problems).toEqual([]);
     });
     afterAll(async () => {
@@ -203,6 +228,91 @@ export function describeGates(name: string, open: () => Promise<Database>): void
         by: "timeout",
         timed_out: true,
       });
+      // The timeout's decision is audited like a person's, with the timeout as its actor.
+      const audited = (await listAudit(h.database.db, { limit: 10, action: "approval.reject" })).find(
+        (a) => a.target === timed.id,
+      );
+      expect(audited).toMatchObject({ actor: "timeout", actor_name: "timeout" });
+      expect(JSON.parse(audited?.detail_json ?? "{}")).toMatchObject({
+        step: "approve",
+        timed_out: true,
+        run_status: "failed",
+      });
+    });
+
+    it("lets the starter approve a deployment only with allow_self, then holds it for the wait until cancelled", async () => {
+      const staging = {
+        name: "staging",
+        approvers: { roles: ["operator"] },
+        branches: ["release/**"],
+        waitMs: 300_000,
+      };
+      const environments = h.ctx.environments;
+      const ship = () =>
+        createRunInUnit(h.ctx, {
+          workflow: "ship",
+          trigger: { type: "api", actor: ALICE.id, user: ALICE.name },
+          github: { ref: "refs/heads/release/1.2" },
+        });
+      try {
+        h.ctx.environments = [staging];
+        const strict = await ship();
+        await waitGate(h, strict.id, "deploy");
+        expect((await pendingGates(h.ctx, { runId: strict.id }))[0]?.allow_self).toBe(false);
+        await expect(
+          decideGateInUnit(h.ctx, { runId: strict.id, step: "deploy", decision: "approve", person: ALICE }),
+        ).rejects.toThrow("Alice started this run and may not approve it");
+        await cancelRunInUnit(h.ctx, strict.id);
+
+        h.ctx.environments = [{ ...staging, allowSelf: true }];
+        const own = await ship();
+        await waitGate(h, own.id, "deploy");
+        const before = h.ctx.now();
+        await decideGateInUnit(h.ctx, { runId: own.id, step: "deploy", decision: "approve", person: ALICE });
+        // Approved: the step sits in the queue for the environment's wait, holding no worker.
+        await h.worker();
+        const [job] = await runJobs(h.database.db, own.id);
+        expect(job).toMatchObject({ step: "deploy", status: "queued" });
+        expect(Number(job?.available_at) - before).toBeGreaterThanOrEqual(300_000);
+        expect((await getRun(h.database.db, own.id))?.status).toBe("running");
+        // The wait is cancellable: the run ends, the step never ran and nothing was deployed.
+        expect(await cancelRunInUnit(h.ctx, own.id)).toEqual({ status: "cancelled" });
+        const ended = runView(await h.waitForRun(own.id, ["cancelled"]));
+        expect(ended.state?.steps.deploy?.outputs ?? {}).toEqual({});
+        expect(await runJobs(h.database.db, own.id)).toEqual([]);
+        expect((await listDeployments(h.database.db, { limit: 10 })).map((d) => d.run_id)).not.toContain(
+          own.id,
+        );
+      } finally {
+        h.ctx.environments = environments;
+      }
+    });
+
+    it("lets a timeout approve when on_timeout says so, without the form's required values", async () => {
+      await h.worker();
+      // The run starts waiting 10 minutes ago, so the decision and the job it queues are on today's clock.
+      const now = h.ctx.now;
+      h.ctx.now = () => now() - 600_001;
+      let id: string;
+      try {
+        id = (await createRunInUnit(h.ctx, { workflow: "auto" })).id;
+        await waitGate(h, id, "ask");
+      } finally {
+        h.ctx.now = now;
+      }
+      const [gate] = await pendingGates(h.ctx, { runId: id });
+      expect(gate).toMatchObject({ on_timeout: "approve" });
+      expect(await expireGates(h.ctx)).toBe(1);
+      const done = runView(await h.waitForRun(id, ["succeeded", "failed"], 30_000));
+      expect(done.status).toBe("succeeded");
+      expect(done.state?.steps.ask?.outputs).toMatchObject({
+        decision: "approve",
+        by: "timeout",
+        timed_out: true,
+      });
+      expect(done.state?.steps.after?.outputs).toEqual({ went: "approve" });
+      const [entry] = await listAudit(h.database.db, { limit: 1, action: "approval.approve" });
+      expect(entry).toMatchObject({ actor: "timeout", target: id });
     });
 
     it("masks secret inputs in an approval's message", async () => {

@@ -49,10 +49,8 @@ export async function pendingGates(
       const spec = definition.workflow.steps[step];
       const approval = spec?.approval;
       const timeoutMs = approval?.timeout !== undefined ? parseDuration(approval.timeout) : undefined;
-      const approvers =
-        gate.kind === "approval"
-          ? (approval?.approvers ?? {})
-          : (info.environments?.[gate.environment ?? ""]?.approvers ?? {});
+      const policy = gate.kind === "environment" ? info.environments?.[gate.environment ?? ""] : undefined;
+      const approvers = (gate.kind === "approval" ? approval?.approvers : policy?.approvers) ?? {};
       out.push({
         run_id: row.id,
         workflow: row.workflow,
@@ -63,7 +61,7 @@ export async function pendingGates(
         message: gate.message ?? null,
         approvers,
         inputs: approval?.inputs ?? {},
-        allow_self: approval?.allow_self ?? false,
+        allow_self: (gate.kind === "approval" ? approval?.allow_self : policy?.allowSelf) ?? false,
         started_by: typeof info.trigger.actor === "string" ? info.trigger.actor : null,
         since: gate.since ?? null,
         expires_at: timeoutMs !== undefined && gate.since !== undefined ? gate.since + timeoutMs : null,

@@ -29,6 +29,8 @@ export interface RunChange {
   started?: boolean;
   /** Steps that began waiting for a decision in this change. */
   newGates?: string[];
+  /** The run ended in this change although its row already says so (a run that ended as created). */
+  endedNow?: boolean;
 }
 
 /**
@@ -42,7 +44,7 @@ export async function queueRunNotifications(ctx: ServiceContext, db: Db, change:
   const events: NotifyEvent[] = [];
   if (change.started) events.push("started");
   const ended = TERMINAL_EVENT[change.state.status];
-  if (ended && change.row.finished_at === null) {
+  if (ended && (change.row.finished_at === null || change.endedNow)) {
     events.push(ended);
     if (ended === "success" && (await previousFailed(db, change.row))) events.push("recovery");
   }
@@ -127,7 +129,10 @@ function factsOf(change: RunChange, event: NotifyEvent): NotificationFacts {
   };
 }
 
-/** "Recovery": the run before this one of the same workflow and trigger type did not succeed. */
+/**
+ * "Recovery": the run before this one of the same workflow and trigger type failed. Cancelled runs are
+ * passed over: a cancel says nothing about whether the job works, so fail, cancel, succeed recovers.
+ */
 async function previousFailed(db: Db, row: Selectable<RunsTable>): Promise<boolean> {
   const trigger = decodeRunTrigger(row).type ?? null;
   let query = db
@@ -135,7 +140,7 @@ async function previousFailed(db: Db, row: Selectable<RunsTable>): Promise<boole
     .select(["status"])
     .where("workflow", "=", row.workflow)
     .where("id", "!=", row.id)
-    .where("status", "in", ["succeeded", "failed", "timed_out", "cancelled"])
+    .where("status", "in", ["succeeded", "failed", "timed_out"])
     .where("created_at", "<", row.created_at);
   if (trigger) query = query.where("trigger_type", "=", trigger);
   const previous = await query.orderBy("created_at", "desc").limit(1).executeTakeFirst();

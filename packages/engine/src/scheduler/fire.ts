@@ -4,7 +4,8 @@ import { cancelRun } from "../service/cancel-run.js";
 import type { ServiceContext } from "../service/context.js";
 import {
   createRun,
-  notifyStartWaiting,
+  notifiesAsCreated,
+  notifyCreated,
   type PreparedRun,
   prepareRun,
   restamp,
@@ -137,9 +138,8 @@ export async function applyFires(
       { table: "schedule_fires", rows: records },
     );
     if (prepared.length > 0) tx.notify("jobs");
-    // A run that starts by waiting for a person tells whoever its workflow's notify: names.
-    for (const p of prepared)
-      if (p.run.status === "waiting") await notifyStartWaiting(ctx, tx.db, p.id, p.now);
+    // A run that starts by waiting for a person, or ends as it starts, tells whoever notify: names.
+    for (const p of prepared) if (notifiesAsCreated(p.run)) await notifyCreated(ctx, tx.db, p.id, p.now);
     return { outcomes, stale };
   });
 }

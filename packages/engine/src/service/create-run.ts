@@ -233,7 +233,7 @@ async function insertWithoutGroup(
   const now = ctx.now();
   const prepared = startingRows(resolved, now, keep);
   const woken = await insertRunWithJobs(db, ctx.database.dialect, prepared.run, prepared.jobs, channel);
-  if (prepared.run.status === "waiting") await notifyStartWaiting(ctx, db, resolved.id, now);
+  if (notifiesAsCreated(prepared.run)) await notifyCreated(ctx, db, resolved.id, now);
   return { id: resolved.id, status: "queued", woken };
 }
 
@@ -272,7 +272,7 @@ async function admitRunToGroup(
   const prepared = startingRows(resolved, now, keep);
   await insertRun(tx.db, { ...prepared.run, concurrency_group: group.name });
   await enqueueJobs(tx.db, prepared.jobs);
-  if (prepared.run.status === "waiting") await notifyStartWaiting(ctx, tx.db, id, now);
+  if (notifiesAsCreated(prepared.run)) await notifyCreated(ctx, tx.db, id, now);
   tx.notify("jobs");
   return { id, status: "queued" };
 }
@@ -311,13 +311,16 @@ function runRow(
   };
 }
 
-/** approval_required for a run whose first nodes wait for people (its row is written already). */
-export async function notifyStartWaiting(
-  ctx: ServiceContext,
-  db: Db,
-  id: string,
-  now: number,
-): Promise<void> {
+/** Whether a new run's row calls for messages at once: it waits for people, or it ended as it started. */
+export function notifiesAsCreated(run: { status: string; finished_at?: number | null }): boolean {
+  return run.status === "waiting" || (run.finished_at !== null && run.finished_at !== undefined);
+}
+
+/**
+ * The messages of a run as it is created (its row is written already): approval_required when its first
+ * nodes wait for people, and its end when it ended at once (an environment refused its branch).
+ */
+export async function notifyCreated(ctx: ServiceContext, db: Db, id: string, now: number): Promise<void> {
   const row = await getRun(db, id);
   if (!row) return;
   const definition = await ctx.definitions.at(db, row.revision);
@@ -325,7 +328,15 @@ export async function notifyStartWaiting(
   const state = decodeRunState(row);
   if (!state) return;
   const newGates = waitingGates(state).map((g) => g.step);
-  await queueRunNotifications(ctx, db, { row, workflow: definition.workflow, info, state, now, newGates });
+  await queueRunNotifications(ctx, db, {
+    row,
+    workflow: definition.workflow,
+    info,
+    state,
+    now,
+    newGates,
+    endedNow: row.finished_at !== null,
+  });
 }
 
 export type WorkflowRow = Selectable<WorkflowsTable>;

@@ -8,6 +8,8 @@ export interface EnvironmentConfig {
   branches?: string[];
   /** Milliseconds between approval and start. */
   waitMs?: number;
+  /** The run's starter may approve its deployment (refused by default). */
+  allowSelf?: boolean;
   /** name -> secret reference; only steps with this environment receive them. */
   secrets?: Record<string, string>;
   /** Where it is served, for the Deployments page (a step's environment.url wins). */
@@ -38,6 +40,7 @@ export function environmentPolicies(
       ...(env.approvers ? { approvers: env.approvers } : {}),
       ...(env.branches ? { branches: env.branches } : {}),
       ...(env.waitMs ? { waitMs: env.waitMs } : {}),
+      ...(env.allowSelf ? { allowSelf: true } : {}),
     };
   }
   return policies;

@@ -13,6 +13,13 @@ steps:
   greet: {run: echo hi}
 `;
 
+const GATE = `name: gate
+on: {manual: {}}
+steps:
+  ask:
+    approval: {message: "ship?", approvers: {groups: [ops]}}
+`;
+
 // The whole authorization-code flow with PKCE against a real OpenID Provider: every redirect is
 // followed over HTTP, the provider's login and consent forms are submitted, cookies are kept per host.
 describe("OIDC sign-in against oidc-provider", () => {
@@ -41,7 +48,11 @@ describe("OIDC sign-in against oidc-provider", () => {
   };
 
   beforeAll(async () => {
-    t = await openTestApp("gantry-oidc-", { "hello.yaml": HELLO }, { auth, now: () => clock });
+    t = await openTestApp(
+      "gantry-oidc-",
+      { "hello.yaml": HELLO, "gate.yaml": GATE },
+      { auth, now: () => clock },
+    );
     await t.app.listen({ host: "127.0.0.1", port: 0 });
     host = `127.0.0.1:${(t.app.server.address() as AddressInfo).port}`;
     base = `http://${host}`;
@@ -161,6 +172,41 @@ describe("OIDC sign-in against oidc-provider", () => {
     const list = (await (await b.request(`${base}/api/v1/workflows`)).json()) as { workflows: unknown[] };
     expect(list.workflows).toEqual([]);
     expect((await b.request(`${base}/api/v1/workflows/hello`)).status).toBe(403);
+  });
+
+  it("lets a person decide an approval through the groups claim kept with the session", async () => {
+    const alice = new TestBrowser();
+    await alice.signIn(`${base}/auth/login`, "alice");
+    const aliceCsrf = String((await me(alice)).body.csrf_token);
+    const started = await alice.request(`${base}/api/v1/workflows/gate/runs`, {
+      method: "POST",
+      json: {},
+      headers: { "x-csrf-token": aliceCsrf },
+    });
+    expect(started.status).toBe(201);
+    const { id } = (await started.json()) as { id: string };
+    const decide = (b: TestBrowser, csrf: string) =>
+      b.request(`${base}/api/v1/runs/${id}/approvals/ask`, {
+        method: "POST",
+        json: { decision: "approve", comment: "ops says yes" },
+        headers: { "x-csrf-token": csrf },
+      });
+    expect((await decide(alice, aliceCsrf)).status).toBe(403);
+
+    // Olga's role (operator) is not listed: only her `ops` group admits her.
+    const olga = new TestBrowser();
+    await olga.signIn(`${base}/auth/login`, "olga");
+    const olgaCsrf = String((await me(olga)).body.csrf_token);
+    const inbox = (await (await olga.request(`${base}/api/v1/approvals?run_id=${id}`)).json()) as {
+      approvals: unknown[];
+    };
+    expect(inbox.approvals).toMatchObject([{ step: "ask", can_decide: true, refusal: null }]);
+    const ok = await decide(olga, olgaCsrf);
+    expect(ok.status).toBe(200);
+    expect(await ok.json()).toMatchObject({
+      decision: { decision: "approve", by: "Olga Example", by_id: "user:olga", comment: "ops says yes" },
+      run_status: "succeeded",
+    });
   });
 
   it("refuses a person whose groups map to no role", async () => {

@@ -19,7 +19,7 @@ import type { KeyRole } from "./types.js";
 export interface Rule {
   access: "public" | "signed-in" | KeyRole;
   target?: { kind: "workflow" | "run" | "schedule" | "trigger" | "source"; param: string };
-  list?: "workflows" | "runs" | "schedules" | "triggers";
+  list?: "workflows" | "runs" | "schedules" | "triggers" | "approvals" | "deployments";
   audit?: string;
   limit?: "login" | "webhook";
 }
@@ -67,10 +67,10 @@ export const RULES: Record<string, Rule> = {
   "POST /api/v1/runs/:id/rerun": { access: "operator", target: run, audit: "run.rerun" },
   // Approvers may be viewers named by group or address: the gate's own list decides (and audits).
   "POST /api/v1/runs/:id/approvals/:step": { access: "viewer", target: run },
-  "GET /api/v1/approvals": { access: "viewer" },
+  "GET /api/v1/approvals": { access: "viewer", list: "approvals" },
   "GET /api/v1/runs/:id/notifications": { access: "viewer", target: run },
   "GET /api/v1/environments": { access: "viewer" },
-  "GET /api/v1/deployments": { access: "viewer" },
+  "GET /api/v1/deployments": { access: "viewer", list: "deployments" },
 
   "GET /api/v1/schedules": { access: "viewer", list: "schedules" },
   "GET /api/v1/schedules/:id": { access: "viewer", target: schedule },

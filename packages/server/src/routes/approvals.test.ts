@@ -42,6 +42,14 @@ describe("approvals through the API", () => {
       keys[name] = (
         await createApiKey(t.service.database.db, { name, role, createdBy: "test" }, Date.now())
       ).key;
+    // An operator limited to another folder: deploy.yaml is not in it.
+    keys.infra = (
+      await createApiKey(
+        t.service.database.db,
+        { name: "infra", role: "operator", scope: "folder:infra", createdBy: "test" },
+        Date.now(),
+      )
+    ).key;
     worker = await startTestWorker(t.service, t.dir);
   });
   afterAll(async () => {
@@ -116,6 +124,18 @@ describe("approvals through the API", () => {
     });
     expect(byViewer.statusCode).toBe(403);
     expect(byViewer.json().error).toBe("viewer is not among the approvers (role operator)");
+    // A scoped operator sees and decides only the approvals of its own workflows.
+    const scoped = await t.app.inject({ url: "/api/v1/approvals", headers: bearer("infra") });
+    expect(scoped.statusCode).toBe(200);
+    expect(scoped.json().approvals).toEqual([]);
+    const byScoped = await t.app.inject({
+      method: "POST",
+      url,
+      headers: bearer("infra"),
+      payload: { decision: "approve", inputs: { ticket: "OPS-1" } },
+    });
+    expect(byScoped.statusCode).toBe(403);
+    expect(byScoped.json().error).toBe("your access is limited to folder:infra");
     const badTicket = await t.app.inject({
       method: "POST",
       url,
@@ -193,11 +213,37 @@ describe("approvals through the API", () => {
         status: "succeeded",
       },
     ]);
+    const scopedDeployments = await t.app.inject({ url: "/api/v1/deployments", headers: bearer("infra") });
+    expect(scopedDeployments.statusCode).toBe(200);
+    expect(scopedDeployments.json().deployments).toEqual([]);
     const environments = (
       await t.app.inject({ url: "/api/v1/environments", headers: bearer("viewer") })
     ).json();
     expect(environments.environments).toMatchObject([
       { name: "staging", secrets: [], last_deployment: { run_id: id } },
+    ]);
+
+    // A busy environment's many newer deployments do not hide a quiet one's last.
+    t.service.environments = [{ name: "staging" }, { name: "busy" }];
+    const later = Date.now() + 60_000;
+    for (let i = 0; i < 501; i++)
+      await store.insertDeployment(t.service.database.db, {
+        id: `busy-${i}`,
+        environment: "busy",
+        run_id: id,
+        step: `s${i}`,
+        workflow: "deploy",
+        commit_sha: null,
+        url: null,
+        inputs_json: "{}",
+        approved_by: null,
+        started_by: "test",
+        created_at: later + i,
+      });
+    const both = (await t.app.inject({ url: "/api/v1/environments", headers: bearer("viewer") })).json();
+    expect(both.environments).toMatchObject([
+      { name: "staging", last_deployment: { run_id: id, step: "apply" } },
+      { name: "busy", last_deployment: { step: "s500" } },
     ]);
   });
 });

@@ -184,15 +184,15 @@ export function approvalRoutes(app: FastifyInstance, ctx: ServerContext): void {
     },
     async () => {
       const environments = ctx.service.environments ?? [];
-      const latest = await store.listDeployments(db, { limit: 500 });
+      // One newest row per environment: a busy environment's history never hides a quiet one's last.
+      const latest = await Promise.all(
+        environments.map((env) => store.listDeployments(db, { environment: env.name, limit: 1 })),
+      );
       return {
-        environments: environments.map((env) => ({
-          ...environmentView(env),
-          last_deployment: (() => {
-            const d = latest.find((row) => row.environment === env.name);
-            return d ? deploymentView(d) : null;
-          })(),
-        })),
+        environments: environments.map((env, i) => {
+          const d = latest[i]?.[0];
+          return { ...environmentView(env), last_deployment: d ? deploymentView(d) : null };
+        }),
       };
     },
   );
@@ -280,6 +280,7 @@ function environmentView(env: EnvironmentConfig) {
     approvers: env.approvers ?? {},
     branches: env.branches ?? null,
     wait_seconds: env.waitMs ? env.waitMs / 1000 : 0,
+    allow_self: env.allowSelf ?? false,
     secrets: Object.keys(env.secrets ?? {}),
     url: env.url ?? null,
   };

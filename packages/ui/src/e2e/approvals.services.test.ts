@@ -79,4 +79,31 @@ describe("approvals in the web UI", () => {
     await shots.take(page, "deployments");
     expect(pageErrors).toEqual([]);
   }, 120_000);
+
+  it("rejects on the run page from the approval's own form, with a comment", async () => {
+    const created = await fetch(`${gantry.url}/api/v1/workflows/deploy/runs`, {
+      method: "POST",
+      headers: { "content-type": "application/json", origin: gantry.url },
+      body: "{}",
+    });
+    const { id } = (await created.json()) as { id: string };
+    await page.goto(`${gantry.url}/runs/${id}`);
+    const card = page.locator(`[data-approval="${id}:approve"]`);
+    await card.getByText("Deploy 3 services to update to 1.4.2?").waitFor();
+    // The form generated from the approval's inputs is on the run page too; a rejection needs no ticket.
+    await card.getByLabel(/^ticket/).waitFor();
+    await card.getByLabel("Comment").fill("freeze week");
+    await card.getByRole("button", { name: "Reject" }).click();
+    await card.waitFor({ state: "detached" });
+    await page.getByText("rejected by local: freeze week").first().waitFor({ timeout: 60_000 });
+    const run = (await (await fetch(`${gantry.url}/api/v1/runs/${id}`)).json()) as {
+      status: string;
+      steps: Record<string, { error?: string; status: string }>;
+    };
+    expect(run.status).toBe("failed");
+    expect(run.steps.approve?.error).toBe("rejected by local: freeze week");
+    expect(run.steps.deploy?.status).toBe("skipped");
+    await shots.take(page, "run-approval-rejected");
+    expect(pageErrors).toEqual([]);
+  }, 120_000);
 });
