@@ -17,8 +17,16 @@ before anything renders; each message names the values and what to do.
 {{- if and (ne (toString $pdb.minAvailable) "") (ne (toString $pdb.maxUnavailable) "") }}
 {{- fail (printf "%s.podDisruptionBudget: set minAvailable or maxUnavailable, not both (set the other to \"\")" $component) }}
 {{- end }}
-{{- if and (ne (toString $pdb.minAvailable) "") (not (hasSuffix "%" (toString $pdb.minAvailable))) (ge (int $pdb.minAvailable) (int $replicas)) }}
-{{- fail (printf "%s.podDisruptionBudget.minAvailable %v with %v replica(s) would block every node drain: lower it, or use maxUnavailable: 1" $component $pdb.minAvailable $replicas) }}
+{{- if and (eq (toString $pdb.minAvailable) "") (eq (toString $pdb.maxUnavailable) "") }}
+{{- fail (printf "%s.podDisruptionBudget: set minAvailable or maxUnavailable (maxUnavailable: 1 never blocks a drain), or enabled: false" $component) }}
+{{- end }}
+{{- /* What the disruption controller makes of minAvailable: a count, or a percentage of the replicas rounded up. */}}
+{{- $min := toString $pdb.minAvailable }}
+{{- if ne $min "" }}
+{{- $pods := ternary (div (add (mul (int (trimSuffix "%" $min)) (int $replicas)) 99) 100) (int $min) (hasSuffix "%" $min) }}
+{{- if and (gt (int $replicas) 0) (ge (int $pods) (int $replicas)) }}
+{{- fail (printf "%s.podDisruptionBudget.minAvailable %v with %v replica(s) keeps every pod and would block every node drain: lower it, or use maxUnavailable: 1" $component $pdb.minAvailable $replicas) }}
+{{- end }}
 {{- end }}
 {{- end }}
 {{- end }}

@@ -112,21 +112,40 @@ describe("gantry server, worker and migrate on PostgreSQL, as the chart runs the
     expect(up.stderr).toContain("GANTRY_ENCRYPTION_KEY is not set");
   });
 
-  it("starts a server that waits for the schema, live but not ready, until gantry migrate has run", async () => {
+  it("does not wait for a database that does not exist: migrate, servers and workers say so and exit", async () => {
+    const missing = postgresUrlFor(`${name}_missing`);
+    for (const args of [["migrate", "--wait", "120"], ["server", "--port", "0"], ["worker"]]) {
+      const result = await gantry([...args, "--database", missing], {
+        cwd: tmp.dir,
+        env: { GANTRY_ENCRYPTION_KEY: keyA },
+      });
+      expect(result.code, args[0]).toBe(1);
+      expect(result.stderr, args[0]).toContain(`database "${name}_missing" does not exist`);
+      expect(result.stderr, args[0]).not.toContain("waiting for the database");
+    }
+  });
+
+  it("starts a server and a worker that wait for the schema, live but not ready, until gantry migrate has run", async () => {
     server = role(["server", "--dir", "flows", "--port", "0", "--metrics-port", "0"], keyA);
+    const early = role(["worker", "--metrics-port", "0"], keyA);
     serverOps = await opsUrl(server);
-    await server.waitFor(
-      /waiting for the database schema: it has no Gantry tables yet, and this version needs 0001-initial, .*gantry migrate/,
-      "the wait line",
-    );
-    expect(await json(await fetch(`${serverOps}/healthz`))).toMatchObject({
-      status: 200,
-      body: { status: "ok", phase: "waiting for the database schema" },
-    });
-    expect(await json(await fetch(`${serverOps}/readyz`))).toEqual({
-      status: 503,
-      body: { status: "unavailable", reason: "waiting for the database schema" },
-    });
+    const earlyOps = await opsUrl(early);
+    for (const started of [server, early]) {
+      await started.waitFor(
+        /waiting for the database schema: it has no Gantry tables yet, and this version needs 0001-initial, .*gantry migrate/,
+        "the wait line",
+      );
+    }
+    for (const ops of [serverOps, earlyOps]) {
+      expect(await json(await fetch(`${ops}/healthz`))).toMatchObject({
+        status: 200,
+        body: { status: "ok", phase: "waiting for the database schema" },
+      });
+      expect(await json(await fetch(`${ops}/readyz`))).toEqual({
+        status: 503,
+        body: { status: "unavailable", reason: "waiting for the database schema" },
+      });
+    }
 
     const status = await gantry(["migrate", "--database", url, "--status"], { cwd: tmp.dir });
     expect(status.code).toBe(1);
@@ -145,8 +164,15 @@ describe("gantry server, worker and migrate on PostgreSQL, as the chart runs the
       timeoutMs: 10_000,
       what: "the server to be ready",
     });
-    // The server migrated nothing itself.
+    // The worker starts once the schema is there, ready; neither migrated anything itself.
+    await early.waitFor(/worker \S+ started/, "the waiting worker to start");
+    await waitFor(async () => (await fetch(`${earlyOps}/readyz`)).status === 200 || undefined, {
+      timeoutMs: 10_000,
+      what: "the waiting worker to be ready",
+    });
+    expect(await early.stop()).toBe(0);
     expect(server.log()).not.toContain("migrated the database");
+    expect(early.log()).not.toContain("migrated the database");
   });
 
   it("serves metrics on the metrics port only, with the store's and the process's series", async () => {
