@@ -35,6 +35,9 @@ before anything renders; each message names the values and what to do.
 {{- fail (printf "worker.kubernetes.namespace is the release's namespace (%s): step pods there could mount the database and encryption-key Secrets. Give steps a namespace of their own (the default is %s-steps), or set worker.kubernetes.allowReleaseNamespace=true if you accept that" .Release.Namespace .Release.Namespace) }}
 {{- end }}
 {{- end }}
+{{- if ge (int .Values.server.preStopSeconds) (int .Values.server.terminationGracePeriodSeconds) }}
+{{- fail (printf "server.preStopSeconds (%d) must be less than server.terminationGracePeriodSeconds (%d): the grace period counts the preStop wait, and what is left of it is the time requests in flight get to finish" (int .Values.server.preStopSeconds) (int .Values.server.terminationGracePeriodSeconds)) }}
+{{- end }}
 {{- if eq (int .Values.metrics.port) (int .Values.server.port) }}
 {{- fail (printf "metrics.port %d is server.port: metrics and probes need a port of their own, which the Service and the Ingress do not route" (int .Values.metrics.port)) }}
 {{- end }}

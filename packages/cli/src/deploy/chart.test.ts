@@ -532,6 +532,10 @@ describe("helm chart charts/gantry", SLOW, () => {
       ],
       [["--set", "worker.runners[0]=kubernetes,serviceAccount.create=false"], "/serviceAccount/name"],
       [["--set", "metrics.port=8080"], "metrics.port 8080 is server.port"],
+      [
+        ["--set", "server.preStopSeconds=60"],
+        "server.preStopSeconds (60) must be less than server.terminationGracePeriodSeconds (45)",
+      ],
     ];
     for (const [args, where] of cases) {
       const result = await helmRun(["template", "rel", chart, "--namespace", NAMESPACE, ...minimal, ...args]);
