@@ -35,6 +35,9 @@ before anything renders; each message names the values and what to do.
 {{- fail (printf "worker.kubernetes.namespace is the release's namespace (%s): step pods there could mount the database and encryption-key Secrets. Give steps a namespace of their own (the default is %s-steps), or set worker.kubernetes.allowReleaseNamespace=true if you accept that" .Release.Namespace .Release.Namespace) }}
 {{- end }}
 {{- end }}
+{{- if and (not .Values.migrations.job.enabled) (eq (int .Values.server.replicas) 0) }}
+{{- fail "migrations.job.enabled=false with server.replicas=0: nothing would migrate the schema, and workers would wait for it forever; keep the Job, or run a server" }}
+{{- end }}
 {{- if ge (int .Values.server.preStopSeconds) (int .Values.server.terminationGracePeriodSeconds) }}
 {{- fail (printf "server.preStopSeconds (%d) must be less than server.terminationGracePeriodSeconds (%d): the grace period counts the preStop wait, and what is left of it is the time requests in flight get to finish" (int .Values.server.preStopSeconds) (int .Values.server.terminationGracePeriodSeconds)) }}
 {{- end }}

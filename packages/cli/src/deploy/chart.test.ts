@@ -533,6 +533,10 @@ describe("helm chart charts/gantry", SLOW, () => {
       [["--set", "worker.runners[0]=kubernetes,serviceAccount.create=false"], "/serviceAccount/name"],
       [["--set", "metrics.port=8080"], "metrics.port 8080 is server.port"],
       [
+        ["--set", "migrations.job.enabled=false,server.replicas=0"],
+        "nothing would migrate the schema, and workers would wait for it forever",
+      ],
+      [
         ["--set", "server.preStopSeconds=60"],
         "server.preStopSeconds (60) must be less than server.terminationGracePeriodSeconds (45)",
       ],

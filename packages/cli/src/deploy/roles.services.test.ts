@@ -1,6 +1,7 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: the workflows below are full of ${{ }}.
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { admin, postgresUrlFor } from "../../../engine/src/testing/databases.js";
 import { tempDir } from "../../../engine/src/testing/temp-dir.js";
@@ -288,5 +289,43 @@ describe("gantry server, worker and migrate on PostgreSQL, as the chart runs the
     expect(stale.log()).toMatch(/retired on \d{4}-/);
     await worker.stop();
     await server.stop();
+  });
+  it("runs on a schema a newer version migrated, as during a rolling upgrade; an older migrate changes nothing", async () => {
+    // What the Job of the next version leaves behind: a migration this version does not know.
+    const future = "9999-from-a-newer-version";
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      await client.query("INSERT INTO kysely_migration (name, timestamp) VALUES ($1, $2)", [
+        future,
+        new Date().toISOString(),
+      ]);
+      const migrated = await gantry(["migrate", "--database", url], { cwd: tmp.dir });
+      expect(migrated.code).toBe(0);
+      expect(migrated.stderr).toContain(
+        `the database schema is newer than this version (it has ${future}): nothing to migrate`,
+      );
+      const status = await gantry(["migrate", "--database", url, "--status"], { cwd: tmp.dir });
+      expect(status.code).toBe(0);
+      expect(JSON.parse(status.stdout)).toMatchObject({ pending: [], newer: [future] });
+
+      const old = role(["worker", "--metrics-port", "0"], keyB);
+      const ops = await opsUrl(old);
+      await old.waitFor(
+        new RegExp(
+          `the database schema is newer than this version \\(it has ${future}\\): running on it, as during a rolling upgrade`,
+        ),
+        "the skew line",
+      );
+      await old.waitFor(/worker \S+ started/, "the worker to start on the newer schema");
+      await waitFor(async () => (await fetch(`${ops}/readyz`)).status === 200 || undefined, {
+        timeoutMs: 10_000,
+        what: "the worker on the newer schema to be ready",
+      });
+      expect(await old.stop()).toBe(0);
+    } finally {
+      await client.query("DELETE FROM kysely_migration WHERE name = $1", [future]).catch(() => undefined);
+      await client.end();
+    }
   });
 });
