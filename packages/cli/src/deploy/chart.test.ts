@@ -546,6 +546,10 @@ describe("helm chart charts/gantry", SLOW, () => {
       expect(result.code, args.join(" ")).not.toBe(0);
       expect(result.stderr, args.join(" ")).toContain(where);
     }
+    // A cluster older than the budgets' unhealthyPodEvictionPolicy is refused by Helm itself.
+    const old = await helmRun(["template", "rel", chart, ...minimal, "--kube-version", "1.26.9"]);
+    expect(old.code).not.toBe(0);
+    expect(old.stderr).toContain(">=1.27.0-0");
     // Budgets that leave a drain room to evict a pod are accepted.
     const budgets = await render([
       ...minimal,
