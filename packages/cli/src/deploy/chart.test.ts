@@ -653,6 +653,8 @@ describe("the chart's encryption key, against a fake API server", SLOW, () => {
     const gone = await withCluster(["--is-upgrade"]);
     expect(gone.code).not.toBe(0);
     expect(gone.stderr).toContain("an upgrade never makes a new key");
+    // A first install that failed before its Secret was made is upgraded too: the message says what then.
+    expect(gone.stderr).toContain("there is no key to lose: helm uninstall, then install again");
   });
 
   it("puts a checksum of an existing Secret's key on the pods when it can read it", async () => {
