@@ -34,6 +34,9 @@ before anything renders; each message names the values and what to do.
 {{- if and (eq (include "gantry.runnerNamespace" .) .Release.Namespace) (not .Values.worker.kubernetes.allowReleaseNamespace) }}
 {{- fail (printf "worker.kubernetes.namespace is the release's namespace (%s): step pods there could mount the database and encryption-key Secrets. Give steps a namespace of their own (the default is %s-steps), or set worker.kubernetes.allowReleaseNamespace=true if you accept that" .Release.Namespace .Release.Namespace) }}
 {{- end }}
+{{- if and (eq (include "gantry.runnerNamespace" .) .Release.Namespace) .Values.worker.kubernetes.createNamespace }}
+{{- fail (printf "worker.kubernetes.createNamespace=true would make the release's own namespace (%s), which exists: set createNamespace=false" .Release.Namespace) }}
+{{- end }}
 {{- end }}
 {{- if and (not .Values.migrations.job.enabled) (eq (int .Values.server.replicas) 0) }}
 {{- fail "migrations.job.enabled=false with server.replicas=0: nothing would migrate the schema, and workers would wait for it forever; keep the Job, or run a server" }}

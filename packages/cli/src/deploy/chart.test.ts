@@ -3,6 +3,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
+import { MANAGED_LABEL } from "../../../engine/src/runners/container/labels.js";
 import { podSecurityViolations } from "../../../engine/src/testing/pod-security.js";
 import { tempDir } from "../../../engine/src/testing/temp-dir.js";
 import { readConfigFile } from "../roles/config.js";
@@ -531,6 +532,13 @@ describe("helm chart charts/gantry", SLOW, () => {
         `worker.kubernetes.namespace is the release's namespace (${NAMESPACE})`,
       ],
       [["--set", "worker.runners[0]=kubernetes,serviceAccount.create=false"], "/serviceAccount/name"],
+      [
+        [
+          "--set",
+          `worker.runners[0]=kubernetes,worker.kubernetes.namespace=${NAMESPACE},worker.kubernetes.allowReleaseNamespace=true,worker.kubernetes.createNamespace=true`,
+        ],
+        "worker.kubernetes.createNamespace=true would make the release's own namespace",
+      ],
       [["--set", "metrics.port=8080"], "metrics.port 8080 is server.port"],
       [
         ["--set", "migrations.job.enabled=false,server.replicas=0"],
@@ -558,12 +566,21 @@ describe("helm chart charts/gantry", SLOW, () => {
     ]);
     expect(find(budgets, "PodDisruptionBudget", "rel-gantry-server").spec.minAvailable).toBe("50%");
     expect(find(budgets, "PodDisruptionBudget", "rel-gantry-worker").spec.maxUnavailable).toBe("25%");
-    // Steps in the release's namespace only when asked for.
-    await render([
+    // Steps in the release's namespace only when asked for; their NetworkPolicy then selects step pods only.
+    const shared = await render([
       ...minimal,
       "--set",
       `worker.runners[0]=kubernetes,worker.kubernetes.namespace=${NAMESPACE},worker.kubernetes.allowReleaseNamespace=true`,
     ]);
+    expect(find(shared, "NetworkPolicy", "rel-gantry-steps").spec.podSelector).toEqual({
+      // The label the runner gives every pod it makes.
+      matchLabels: { [MANAGED_LABEL]: "true" },
+    });
+    expect((await render(ci("shared-volume-values.yaml"))).some((o) => o.kind === "NetworkPolicy")).toBe(
+      false,
+    );
+    const own = await render([...minimal, "--set", "worker.runners[0]=kubernetes"]);
+    expect(find(own, "NetworkPolicy", "rel-gantry-steps").spec.podSelector).toEqual({});
   });
 });
 
