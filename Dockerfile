@@ -75,10 +75,10 @@ ENV NODE_ENV=production \
   GANTRY_DATA=/var/lib/gantry \
   GANTRY_UI_DIR=/app/packages/ui/dist
 EXPOSE 8080
-# /healthz answers while the process serves; the worker role serves no HTTP (run it with --no-healthcheck
-# or `healthcheck: {disable: true}`; Kubernetes ignores this and uses the chart's probes).
+# /healthz answers while the process serves: on the metrics port when GANTRY_METRICS_PORT sets one (a
+# worker has no other), else on the API port. Kubernetes ignores this and uses the chart's probes.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
-  CMD ["node", "-e", "fetch(`http://127.0.0.1:${process.env.GANTRY_PORT || 8080}/healthz`).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
+  CMD ["node", "-e", "fetch(`http://127.0.0.1:${process.env.GANTRY_METRICS_PORT || process.env.GANTRY_PORT || 8080}/healthz`).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 ENTRYPOINT ["/usr/bin/tini", "--", "gantry"]
 # Listening beyond loopback needs authentication (auth: in gantry.yaml) or an explicit --insecure.
 CMD ["up", "--host", "0.0.0.0", "--dir", "/app/examples"]

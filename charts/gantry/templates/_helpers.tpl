@@ -77,7 +77,7 @@ later) puts in every namespace: reading it needs only namespace rights.
 {{- if and $existing (hasKey ($existing.data | default dict) $key) -}}
 {{- $data = index $existing.data $key -}}
 {{- else if .Release.IsUpgrade -}}
-{{- fail (printf "encryptionKey: the Secret %s (key %s) that holds this release's encryption key is gone or cannot be read, and an upgrade never makes a new key: the stored secret inputs could no longer be read. Restore the Secret from your backup, or set encryptionKey.existingSecret to a Secret holding the key (docs/deploy.md, \"Encryption key\")" $name $key) -}}
+{{- fail (printf "encryptionKey: the Secret %s (key %s) that holds this release's encryption key is gone or cannot be read, and an upgrade never makes a new key: the stored secret inputs could no longer be read. Restore the Secret from your backup, or set encryptionKey.existingSecret to a Secret holding the key. If no install of this release ever succeeded (a first install that failed before the Secret was made), there is no key to lose: helm uninstall, then install again (docs/deploy.md, \"Encryption key\")" $name $key) -}}
 {{- else if lookup "v1" "ConfigMap" .Release.Namespace "kube-root-ca.crt" -}}
 {{- $data = randBytes 32 | b64enc -}}
 {{- else -}}

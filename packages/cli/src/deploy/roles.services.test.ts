@@ -1,6 +1,7 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: the workflows below are full of ${{ }}.
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { admin, postgresUrlFor } from "../../../engine/src/testing/databases.js";
 import { tempDir } from "../../../engine/src/testing/temp-dir.js";
@@ -112,21 +113,40 @@ describe("gantry server, worker and migrate on PostgreSQL, as the chart runs the
     expect(up.stderr).toContain("GANTRY_ENCRYPTION_KEY is not set");
   });
 
-  it("starts a server that waits for the schema, live but not ready, until gantry migrate has run", async () => {
+  it("does not wait for a database that does not exist: migrate, servers and workers say so and exit", async () => {
+    const missing = postgresUrlFor(`${name}_missing`);
+    for (const args of [["migrate", "--wait", "120"], ["server", "--port", "0"], ["worker"]]) {
+      const result = await gantry([...args, "--database", missing], {
+        cwd: tmp.dir,
+        env: { GANTRY_ENCRYPTION_KEY: keyA },
+      });
+      expect(result.code, args[0]).toBe(1);
+      expect(result.stderr, args[0]).toContain(`database "${name}_missing" does not exist`);
+      expect(result.stderr, args[0]).not.toContain("waiting for the database");
+    }
+  });
+
+  it("starts a server and a worker that wait for the schema, live but not ready, until gantry migrate has run", async () => {
     server = role(["server", "--dir", "flows", "--port", "0", "--metrics-port", "0"], keyA);
+    const early = role(["worker", "--metrics-port", "0"], keyA);
     serverOps = await opsUrl(server);
-    await server.waitFor(
-      /waiting for the database schema: it has no Gantry tables yet, and this version needs 0001-initial, .*gantry migrate/,
-      "the wait line",
-    );
-    expect(await json(await fetch(`${serverOps}/healthz`))).toMatchObject({
-      status: 200,
-      body: { status: "ok", phase: "waiting for the database schema" },
-    });
-    expect(await json(await fetch(`${serverOps}/readyz`))).toEqual({
-      status: 503,
-      body: { status: "unavailable", reason: "waiting for the database schema" },
-    });
+    const earlyOps = await opsUrl(early);
+    for (const started of [server, early]) {
+      await started.waitFor(
+        /waiting for the database schema: it has no Gantry tables yet, and this version needs 0001-initial, .*gantry migrate/,
+        "the wait line",
+      );
+    }
+    for (const ops of [serverOps, earlyOps]) {
+      expect(await json(await fetch(`${ops}/healthz`))).toMatchObject({
+        status: 200,
+        body: { status: "ok", phase: "waiting for the database schema" },
+      });
+      expect(await json(await fetch(`${ops}/readyz`))).toEqual({
+        status: 503,
+        body: { status: "unavailable", reason: "waiting for the database schema" },
+      });
+    }
 
     const status = await gantry(["migrate", "--database", url, "--status"], { cwd: tmp.dir });
     expect(status.code).toBe(1);
@@ -145,8 +165,15 @@ describe("gantry server, worker and migrate on PostgreSQL, as the chart runs the
       timeoutMs: 10_000,
       what: "the server to be ready",
     });
-    // The server migrated nothing itself.
+    // The worker starts once the schema is there, ready; neither migrated anything itself.
+    await early.waitFor(/worker \S+ started/, "the waiting worker to start");
+    await waitFor(async () => (await fetch(`${earlyOps}/readyz`)).status === 200 || undefined, {
+      timeoutMs: 10_000,
+      what: "the waiting worker to be ready",
+    });
+    expect(await early.stop()).toBe(0);
     expect(server.log()).not.toContain("migrated the database");
+    expect(early.log()).not.toContain("migrated the database");
   });
 
   it("serves metrics on the metrics port only, with the store's and the process's series", async () => {
@@ -262,5 +289,43 @@ describe("gantry server, worker and migrate on PostgreSQL, as the chart runs the
     expect(stale.log()).toMatch(/retired on \d{4}-/);
     await worker.stop();
     await server.stop();
+  });
+  it("runs on a schema a newer version migrated, as during a rolling upgrade; an older migrate changes nothing", async () => {
+    // What the Job of the next version leaves behind: a migration this version does not know.
+    const future = "9999-from-a-newer-version";
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      await client.query("INSERT INTO kysely_migration (name, timestamp) VALUES ($1, $2)", [
+        future,
+        new Date().toISOString(),
+      ]);
+      const migrated = await gantry(["migrate", "--database", url], { cwd: tmp.dir });
+      expect(migrated.code).toBe(0);
+      expect(migrated.stderr).toContain(
+        `the database schema is newer than this version (it has ${future}): nothing to migrate`,
+      );
+      const status = await gantry(["migrate", "--database", url, "--status"], { cwd: tmp.dir });
+      expect(status.code).toBe(0);
+      expect(JSON.parse(status.stdout)).toMatchObject({ pending: [], newer: [future] });
+
+      const old = role(["worker", "--metrics-port", "0"], keyB);
+      const ops = await opsUrl(old);
+      await old.waitFor(
+        new RegExp(
+          `the database schema is newer than this version \\(it has ${future}\\): running on it, as during a rolling upgrade`,
+        ),
+        "the skew line",
+      );
+      await old.waitFor(/worker \S+ started/, "the worker to start on the newer schema");
+      await waitFor(async () => (await fetch(`${ops}/readyz`)).status === 200 || undefined, {
+        timeoutMs: 10_000,
+        what: "the worker on the newer schema to be ready",
+      });
+      expect(await old.stop()).toBe(0);
+    } finally {
+      await client.query("DELETE FROM kysely_migration WHERE name = $1", [future]).catch(() => undefined);
+      await client.end();
+    }
   });
 });

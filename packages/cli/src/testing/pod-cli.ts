@@ -1,7 +1,7 @@
 import { spawn } from "node:child_process";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { bin, type GantryResult } from "./gantry-process.js";
+import { bin, type GantryResult, repo } from "./gantry-process.js";
 
 // biome-ignore lint/suspicious/noExplicitAny: rendered manifests, read field by field.
 type K8s = any;
@@ -58,7 +58,9 @@ export function containerLaunch(
     for (const [file, text] of Object.entries(files)) writeFileSync(path.join(target, file), relocate(text));
   }
   mkdirSync(path.join(root, IMAGE_WORKDIR), { recursive: true });
+  // The image's own ENV first; the pod's variables override it, as in a container.
   const env: Record<string, string> = {};
+  for (const [name, value] of Object.entries(imageEnvironment())) env[name] = relocate(value);
   for (const e of container.env ?? []) {
     let value: string;
     if (e.valueFrom?.secretKeyRef)
@@ -71,6 +73,20 @@ export function containerLaunch(
   }
   const args = (container.args ?? []).map((a: string) => relocate(expand(a, env)));
   return { args, env, cwd: path.join(root, IMAGE_WORKDIR), envFrom: container.envFrom ?? [] };
+}
+
+/** The ENV of the Dockerfile's last stage (the image the chart runs), `NAME=value` pairs after each ENV. */
+export function imageEnvironment(): Record<string, string> {
+  const text = readFileSync(path.join(repo, "Dockerfile"), "utf8").replace(/\\\n/g, " ");
+  const stages = text.split(/^FROM /m);
+  const env: Record<string, string> = {};
+  for (const [, pairs] of (stages.at(-1) ?? "").matchAll(/^ENV (.+)$/gm)) {
+    for (const [, name, value] of (pairs as string).matchAll(/([A-Za-z_][A-Za-z0-9_]*)=(\S*)/g))
+      env[name as string] = value as string;
+  }
+  if (Object.keys(env).length === 0)
+    throw new Error("the Dockerfile's last stage sets no ENV: is it still there?");
+  return env;
 }
 
 /** The files a volume holds: keys of a ConfigMap (from the render when it is there) or a Secret. */
