@@ -6,7 +6,6 @@ import {
   concurrencyGroupOf,
   onlyWaiting,
   type RunInfo,
-  type RunState,
   type StepState,
   stampGates,
   usesNodes,
@@ -14,6 +13,7 @@ import {
 } from "@gantry/core";
 import type { Insertable, Selectable } from "kysely";
 import { queueRunNotifications } from "../notify/events.js";
+import { decodeRunState } from "../store/decode/index.js";
 import { enqueueJobs } from "../store/queries/enqueue-jobs.js";
 import { getRun } from "../store/queries/get-run.js";
 import { getWorkflow } from "../store/queries/get-workflow.js";
@@ -24,12 +24,12 @@ import type { JobsTable, RunsTable, WorkflowsTable } from "../store/tables.js";
 import { cancelRunLocked } from "./cancel-run.js";
 import { admitRun } from "./concurrency-group.js";
 import { InvalidInputError, NotFoundError, type ServiceContext } from "./context.js";
-import type { WorkflowDefinition } from "./definition.js";
 import { environmentPolicies } from "./environments.js";
 import { jobsFor } from "./jobs.js";
 import { planStart } from "./plan-start.js";
 import { maskedJson, maskedStateJson, runInfo, secretMasker } from "./run-record.js";
 import { type UnitOfWork, withUnitOfWork } from "./unit-of-work.js";
+import type { WorkflowDefinition } from "./workflow-definition.js";
 
 export interface CreateRunRequest {
   workflow: string;
@@ -317,7 +317,8 @@ export async function notifyStartWaiting(
   if (!row) return;
   const definition = await ctx.definitions.at(db, row.revision);
   const info = runInfo(row, ctx.box);
-  const state = JSON.parse(row.state_json) as RunState;
+  const state = decodeRunState(row);
+  if (!state) return;
   const newGates = waitingGates(state).map((g) => g.step);
   await queueRunNotifications(ctx, db, { row, workflow: definition.workflow, info, state, now, newGates });
 }

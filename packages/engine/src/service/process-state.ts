@@ -1,15 +1,17 @@
 import { LogCaptureActivity } from "../logs/capture-activity.js";
+import { SecretProviders } from "../secrets/registry.js";
 import { ChangeSignal } from "./change-signal.js";
 import type { ServiceContext } from "./context.js";
-import { DefinitionCache } from "./definitions.js";
+import { DefinitionCache } from "./definition-cache.js";
 
 /** What the roles of one process share in memory; the roles in packages/cli create it with their store. */
-export type ProcessState = Pick<ServiceContext, "definitions" | "changes" | "logCapture">;
+export type ProcessState = Pick<ServiceContext, "definitions" | "changes" | "logCapture" | "secretProviders">;
 
 export function processState(): ProcessState {
   return {
     definitions: new DefinitionCache(),
     changes: { schedules: new ChangeSignal(), triggers: new ChangeSignal() },
     logCapture: new LogCaptureActivity(),
+    secretProviders: new SecretProviders(),
   };
 }

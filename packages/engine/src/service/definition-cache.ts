@@ -1,6 +1,6 @@
 import { getBundle } from "../store/queries/bundles.js";
 import type { Db } from "../store/queries/types.js";
-import type { WorkflowDefinition } from "./definition.js";
+import type { WorkflowDefinition } from "./workflow-definition.js";
 
 /**
  * The workflow definitions of revisions this process has read. Revisions are content-addressed and
