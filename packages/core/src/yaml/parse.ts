@@ -1,14 +1,28 @@
-import { type Document, isScalar, LineCounter, type Node, parseDocument, visit } from "yaml";
+import {
+  type Document,
+  isMap,
+  isPair,
+  isScalar,
+  isSeq,
+  LineCounter,
+  type Node,
+  type Pair,
+  parseDocument,
+  visit,
+  type YAMLMap,
+} from "yaml";
 import type { Problem } from "../format/types.js";
-import { type Path, PositionIndex } from "./positions.js";
-
-export type { Path } from "./positions.js";
 
 /**
  * Each alias expands the whole anchored node again; `a: &a [*b,*b,...]` nests into billions of nodes
  * from a few hundred bytes. 100 aliases is far more than a hand-written workflow uses.
  */
 export const MAX_ALIAS_COUNT = 100;
+
+export type Path = ReadonlyArray<string | number>;
+
+/** Maps up to this many keys are searched when a path is located; larger ones get an index. */
+const SEARCHED_MAP_SIZE = 32;
 
 export interface Position {
   line: number;
@@ -66,21 +80,58 @@ export function parseYamlFile(file: string, text: string): ParseResult {
     return { problems: [{ file, line: 1, col: 1, message }] };
   }
 
-  // Validation locates a path per step and per problem; the document (many times the size of the value)
-  // is let go once these positions are taken from it.
-  const positions = new PositionIndex(doc.contents);
+  // Each map's pairs by key, made when first asked: validation locates a path per step and per problem,
+  // and a search through the pairs each time made a 100,000-step map quadratic.
+  const indexes = new WeakMap<YAMLMap, Map<string, Pair>>();
+  const pairOf = (map: YAMLMap, segment: string | number): Pair | undefined => {
+    // A small map is searched: an index for each of 100,000 steps' maps would cost more than it saves.
+    if (map.items.length <= SEARCHED_MAP_SIZE)
+      return map.items.find((p) => isPair(p) && isScalar(p.key) && String(p.key.value) === String(segment));
+    let index = indexes.get(map);
+    if (!index) {
+      index = new Map();
+      for (const p of map.items)
+        if (isPair(p) && isScalar(p.key) && !index.has(String(p.key.value)))
+          index.set(String(p.key.value), p);
+      indexes.set(map, index);
+    }
+    return index.get(String(segment));
+  };
+  const nodeAt = (path: Path, key: boolean): Node | undefined => {
+    let node: unknown = doc.contents;
+    let keyNode: unknown;
+    for (const segment of path) {
+      keyNode = undefined;
+      if (isMap(node)) {
+        const pair = pairOf(node as YAMLMap, segment);
+        if (!pair) return node as Node;
+        keyNode = pair.key;
+        node = pair.value ?? pair.key;
+      } else if (isSeq(node) && node.items[Number(segment)] !== undefined && /^\d+$/.test(String(segment))) {
+        // Schema errors name list entries by JSON pointer, so their indexes arrive as strings ("0").
+        node = node.items[Number(segment)];
+      } else {
+        return node as Node | undefined;
+      }
+    }
+    return (key && keyNode ? keyNode : node) as Node | undefined;
+  };
+
   const source: SourceFile = {
     file,
     text,
     value,
     locate(path, options) {
-      const found = positions.find(path, options?.key ?? false);
-      return found ? at(found.start) : { line: 1, col: 1 };
+      const node = nodeAt(path, options?.key ?? false);
+      return node?.range ? at(node.range[0]) : { line: 1, col: 1 };
     },
     scalarAt(path) {
-      const found = positions.find(path);
-      if (!found?.scalar) return undefined;
-      return { offset: found.textStart, source: text, inline: found.inline };
+      const node = nodeAt(path, false);
+      if (!isScalar(node) || !node.range) return undefined;
+      // Only plain and quoted single-line scalars map 1:1 from value offsets to source offsets (after the quote).
+      const inline = node.type === "PLAIN" || node.type === "QUOTE_SINGLE" || node.type === "QUOTE_DOUBLE";
+      const quote = node.type === "PLAIN" ? 0 : 1;
+      return { offset: node.range[0] + (inline ? quote : 0), source: text, inline };
     },
   };
   return { source, problems };
