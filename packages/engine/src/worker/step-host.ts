@@ -97,7 +97,8 @@ export class StoreStepHost implements StepHostLike {
       onAddMask,
     );
     await Promise.all(registrations);
-    await runMasks.refresh(masker).catch(onError);
+    // A summary is masked again with what the run's other steps registered while this one ran.
+    if (summary !== undefined) await runMasks.refresh(masker).catch(onError);
     await this.saveSummary(started, summary === undefined ? undefined : masker.mask(summary));
     // Why a step failed before or outside its process (an input, a secret) belongs in its log too.
     if (outcome.error && outcome.exitCode === null) writer.line("stderr", `gantry: ${outcome.error}`);
