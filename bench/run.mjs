@@ -298,9 +298,10 @@ async function main() {
   const env = environment();
   await rm(workDir, { recursive: true, force: true });
   await mkdir(workDir, { recursive: true });
-  const ctx = { root, workDir, quick, log };
   const results = [];
   const services = [];
+  // `services`: the service workloads measured so far in this run (`peers` compares with gantry's).
+  const ctx = { root, workDir, quick, log, services };
   for (const workload of selected) {
     if (workload.kind === "service") {
       // A service workload does its own warm-up and repeats; it reports rows, not gantry/floor pairs.

@@ -70,7 +70,7 @@ try {
       new E.LocalLogArchive(path.join(dir, "logs")),
       path.join(dir, "spool"),
     );
-    const worker = new E.Worker(ctx, {
+    const worker = E.createWorker(ctx, {
       id: `worker-${i}`,
       concurrency: 8,
       cacheDir: path.join(dir, `cache-${i}`),

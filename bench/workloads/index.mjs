@@ -16,6 +16,7 @@ import light from "./light-tasks.mjs";
 import load from "./load.mjs";
 import logs from "./logs.mjs";
 import long from "./long-tasks.mjs";
+import peers from "./peers.mjs";
 import rabbitmqTrigger from "./rabbitmq-trigger.mjs";
 import scheduler from "./scheduler.mjs";
 import startup from "./startup.mjs";
@@ -33,6 +34,7 @@ export const workloads = [
   apiLight,
   latency,
   throughput,
+  peers,
   load,
   idle,
   scheduler,

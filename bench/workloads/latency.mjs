@@ -24,16 +24,16 @@ const WORKFLOW = "bench-latency";
 const TARGETS = { sqlite: 25, postgres: 50 };
 /** The step: its own start time, from bash's clock ($EPOCHREALTIME is a builtin: no `date` process). */
 // biome-ignore lint/suspicious/noTemplateCurlyInString: a bash parameter expansion, not a JS template.
-const MARK = 'echo "${EPOCHREALTIME:-$(date +%s.%N)}" > "$MARK_DIR/$GANTRY_RUN_ID"';
+export const MARK = 'echo "${EPOCHREALTIME:-$(date +%s.%N)}" > "$MARK_DIR/$GANTRY_RUN_ID"';
 
 /** `seconds.fraction` (as $EPOCHREALTIME or `date +%s.%N` print it) as fractional epoch milliseconds. */
-function parseMark(text) {
+export function parseMark(text) {
   const [seconds, fraction = ""] = text.trim().split(".");
   return Number(seconds) * 1000 + Number(fraction.padEnd(9, "0").slice(0, 9)) / 1e6;
 }
 
 /** Resolves with the mark the step of run `id` wrote, as soon as it is complete (a whole line). */
-function waitForMark(dir, id, roles, timeoutMs = 30_000) {
+export function waitForMark(dir, id, roles, timeoutMs = 30_000) {
   const file = path.join(dir, id);
   return new Promise((resolve, reject) => {
     let done = false;
@@ -73,7 +73,7 @@ function waitForMark(dir, id, roles, timeoutMs = 30_000) {
  * The floor: the bench itself starts the same bash script the way gantry's local runner does (spawn
  * with piped output), and times it the same way. Process creation is all there is to it.
  */
-async function floorSample(clock, markDir, script) {
+export async function floorSample(clock, markDir, script) {
   const id = `floor-${Math.random().toString(36).slice(2)}`;
   const t0 = clock();
   const child = spawn("bash", ["--noprofile", "--norc", "-eo", "pipefail", script], {
@@ -134,6 +134,8 @@ function summarize(backend, label, { samples, floor }) {
       50,
     );
   return {
+    backend,
+    summary: { p50, p95, floorP50: percentile(floor, 50) },
     rows: [
       {
         workload: "trigger-to-start",
@@ -275,6 +277,7 @@ export default {
         },
       ],
       samples: Object.fromEntries(done.map((r) => [r.detail[0], r.samples])),
+      summaries: Object.fromEntries(done.map((r) => [r.backend, r.summary])),
     };
   },
 };

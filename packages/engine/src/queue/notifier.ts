@@ -16,6 +16,12 @@ export type Channel = "jobs" | "cancel" | "logs";
  */
 export interface NotifierLike {
   notify(channel: Channel, payload?: string): Promise<void>;
+  /**
+   * Postgres's name for `channel` when this notifier's notifications travel through the database: a
+   * statement that writes may then send it itself (`pg_notify`, delivered at its commit), without a
+   * round trip of its own. Absent: use notify().
+   */
+  databaseChannel?(channel: Channel): string;
   subscribe(channel: Channel, handler: (payload: string) => void): () => void;
   close(): Promise<void>;
 }

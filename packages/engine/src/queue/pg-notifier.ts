@@ -87,6 +87,10 @@ export class PgNotifier implements NotifierLike {
     }, delay);
   }
 
+  databaseChannel(channel: Channel): string {
+    return PREFIX + channel;
+  }
+
   async notify(channel: Channel, payload = ""): Promise<void> {
     await this.pool.query("select pg_notify($1, $2)", [PREFIX + channel, payload]);
   }

@@ -192,9 +192,9 @@ export async function createRun(
 ): Promise<{ id: string; status: string }> {
   const resolved = await resolveRun(ctx, tx.db, request);
   if (resolved.group) return admitRunToGroup(ctx, tx, resolved, resolved.group, request.keep);
-  const run = await insertWithoutGroup(ctx, tx.db, resolved, request.keep);
+  const { id, status } = await insertWithoutGroup(ctx, tx.db, resolved, request.keep);
   tx.notify("jobs");
-  return run;
+  return { id, status };
 }
 
 /**
@@ -206,30 +206,35 @@ export async function createRun(
 export async function startRun(
   ctx: ServiceContext,
   request: CreateRunRequest,
+  workflows?: WorkflowCache,
 ): Promise<{ id: string; status: string }> {
-  const resolved = await resolveRun(ctx, ctx.database.db, request);
+  const resolved = await resolveRun(ctx, ctx.database.db, request, workflows);
   const { group } = resolved;
   if (group) return withUnitOfWork(ctx, (tx) => admitRunToGroup(ctx, tx, resolved, group, request.keep));
-  const run = await insertWithoutGroup(ctx, ctx.database.db, resolved, request.keep);
-  await ctx.notifier.notify("jobs");
+  // On Postgres the insert itself wakes the workers (no NOTIFY round trip of its own).
+  const channel = ctx.notifier.databaseChannel?.("jobs");
+  const { woken, ...run } = await insertWithoutGroup(ctx, ctx.database.db, resolved, request.keep, channel);
+  if (!woken) await ctx.notifier.notify("jobs");
   return run;
 }
 
 /**
  * A run without a concurrency group: nothing to decide under a lock, so the run and its first jobs go
- * in as one statement on Postgres (see insertRunWithJobs). The caller wakes the workers.
+ * in as one statement on Postgres (see insertRunWithJobs). The caller wakes the workers, unless the
+ * insert did (`channel`: woken).
  */
 async function insertWithoutGroup(
   ctx: ServiceContext,
   db: Db,
   resolved: ResolvedRun,
   keep: Record<string, StepState> | undefined,
-): Promise<{ id: string; status: string }> {
+  channel?: string,
+): Promise<{ id: string; status: string; woken: boolean }> {
   const now = ctx.now();
   const prepared = startingRows(resolved, now, keep);
-  await insertRunWithJobs(db, ctx.database.dialect, prepared.run, prepared.jobs);
+  const woken = await insertRunWithJobs(db, ctx.database.dialect, prepared.run, prepared.jobs, channel);
   if (prepared.run.status === "waiting") await notifyStartWaiting(ctx, db, resolved.id, now);
-  return { id: resolved.id, status: "queued" };
+  return { id: resolved.id, status: "queued", woken };
 }
 
 /** A run of a concurrency group: started, left pending or skipped as its group's admission says. */

@@ -38,6 +38,7 @@ export * from "./queries/people-tables.js";
 export * from "./queries/record-attempt.js";
 export * from "./queries/renew-leases.js";
 export * from "./queries/run-jobs.js";
+export * from "./queries/run-progress.js";
 export * from "./queries/step-summaries.js";
 export * from "./queries/types.js";
 export * from "./queries/update-run.js";

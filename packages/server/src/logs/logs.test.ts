@@ -195,10 +195,14 @@ describe("run logs over HTTP and WebSocket", () => {
       expect(message.ts).toBeGreaterThanOrEqual(started);
       expect(message.ts).toBeLessThanOrEqual(Date.now());
     }
-    // The finished step's log was archived: no live chunks are left for it.
-    expect(
-      await service.database.db.selectFrom("log_chunks").select("run_id").where("run_id", "=", id).execute(),
-    ).toEqual([]);
+    // The finished step's log is archived after its result is stored (off the run's critical path, so
+    // possibly after the followers were closed): then no live chunks are left for it.
+    await waitUntil("the step's log to be archived", async () =>
+      (await service.database.db.selectFrom("log_chunks").select("run_id").where("run_id", "=", id).execute())
+        .length === 0
+        ? true
+        : undefined,
+    );
     // A reconnect after the end replays from the archive.
     const replay = await follow(id, `?after=${offsets[2]}`);
     await replay.closed;
@@ -275,7 +279,11 @@ describe("run logs over HTTP and WebSocket", () => {
     expect(live.messages.map((m) => m.text)).toEqual(expected);
     expect(await text(id, "?step=leak")).toBe(`${expected.join("\n")}\n`);
 
-    // The archived object on disk, and every row of the database once the run is over.
+    // The archived object on disk, and every row of the database once the run is over and its log
+    // archived (after the result is stored, so possibly after the followers were closed).
+    await waitUntil("the step's log to be archived", async () =>
+      (await dumpDatabase()).includes(`${id}/leak.0.1.jsonl`) ? true : undefined,
+    );
     const objects = filesUnder(path.join(dir, "logs", id));
     expect(objects).toHaveLength(1);
     const archived = readFileSync(objects[0]!, "utf8");

@@ -19,6 +19,13 @@ import {
   store,
   TaskLogWriter,
 } from "@gantry/engine";
+import {
+  BinaryOperationNode,
+  type KyselyPlugin,
+  PrimitiveValueListNode,
+  SelectQueryNode,
+  TableNode,
+} from "kysely";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { insertTestRun } from "../../../engine/src/testing/log-fixtures.js";
 import { waitFor } from "../../../engine/src/testing/wait-for.js";
@@ -306,6 +313,52 @@ describe("LogTails", () => {
     for (let batch = 0; batch < 4; batch++) expect(arrays.get(batch)?.size).toBe(1);
     // ... from one read of the archive for all of them, not one each.
     expect(archive.gets - readsBefore).toBeLessThanOrEqual(2);
+  });
+
+  it("polls every followed run in one statement and reads a run's log only when it has new lines", async () => {
+    // What each SELECT reads: its table, and how many ids an `id in (…)` condition names.
+    const selects: Array<{ table: string; ids: number }> = [];
+    const recorder: KyselyPlugin = {
+      transformQuery({ node }) {
+        if (SelectQueryNode.is(node)) {
+          const from = node.from?.froms[0];
+          const table = from && TableNode.is(from) ? from.table.identifier.name : "?";
+          const right =
+            node.where && BinaryOperationNode.is(node.where.where)
+              ? node.where.where.rightOperand
+              : undefined;
+          selects.push({ table, ids: right && PrimitiveValueListNode.is(right) ? right.values.length : 1 });
+        }
+        return node;
+      },
+      transformResult: async ({ result }) => result,
+    };
+    const counted: ServiceContext = {
+      ...service,
+      database: { ...service.database, db: service.database.db.withPlugin(recorder) },
+    };
+    const quietTails = new LogTails(counted, archive);
+    try {
+      const runs = await Promise.all(Array.from({ length: 20 }, () => insertRun()));
+      const followers = runs.map((runId) => {
+        const lines: LogLine[] = [];
+        quietTails.follow(runId, { after: -1, send: (batch) => lines.push(...batch), end: () => {} });
+        return lines;
+      });
+      await Promise.all(runs.map((runId) => writeLines(counted, runId, "a", ["one line"])));
+      await waitFor(() => followers.every((lines) => lines.length === 1), { what: "every follower's line" });
+
+      // Nothing new from here on: two polls, each one statement for all 20 runs, and no log read.
+      selects.length = 0;
+      await waitFor(() => selects.filter((s) => s.table === "runs" && s.ids === 20).length >= 2, {
+        what: "two polls of the followed runs",
+      });
+      expect(selects.filter((s) => s.table !== "runs")).toEqual([]);
+      expect(selects.filter((s) => s.ids !== 20)).toEqual([]);
+      expect(followers.map((lines) => lines.map((l) => l.text))).toEqual(runs.map(() => ["one line"]));
+    } finally {
+      quietTails.close();
+    }
   });
 
   it("follows live lines announced on the notifier, and finds unannounced ones by polling", async () => {

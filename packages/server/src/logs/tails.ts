@@ -27,8 +27,10 @@ export interface Follower {
 const ENDED: ReadonlySet<string> = new Set(TERMINAL_RUN_STATUSES);
 /** How far (in batches) followers catching up may spread: well within what LogBatchCache holds. */
 const PACK_BATCHES = 16;
-/** The fallback for a lost notification: every follower is checked at least this often. */
+/** The fallback for a lost notification: every followed run is checked at least this often. */
 const POLL_MS = 1_000;
+/** Runs looked at by one statement of the poll. */
+const POLL_BATCH = 500;
 
 /**
  * Follows run logs for any number of clients: one store read per run per change, shared by everyone
@@ -40,6 +42,8 @@ export class LogTails {
   private readonly unsubscribe: () => void;
   /** One for every run followed: the fan-out's share of the event loop is the process's. */
   private readonly pacer: FanoutPacer;
+  private readonly timer: NodeJS.Timeout;
+  private polling = false;
 
   constructor(
     private readonly ctx: ServiceContext,
@@ -47,6 +51,33 @@ export class LogTails {
   ) {
     this.pacer = FanoutPacer.yieldingTo(ctx.logCapture);
     this.unsubscribe = ctx.notifier.subscribe("logs", (runId) => this.tails.get(runId)?.poke());
+    this.timer = setInterval(() => void this.poll(), POLL_MS);
+    this.timer.unref();
+  }
+
+  /**
+   * The fallback for a lost notification: one read of every followed run's status and line count, and
+   * a read of its lines only where there is something new (or it ended). Polled one by one, 200 followed
+   * runs cost the database 800 statements a second, most of them finding nothing, and held up the API's
+   * requests waiting for the same connections.
+   */
+  private async poll(): Promise<void> {
+    if (this.polling || this.tails.size === 0) return;
+    this.polling = true;
+    try {
+      const ids = [...this.tails.keys()];
+      for (let i = 0; i < ids.length; i += POLL_BATCH) {
+        const batch = ids.slice(i, i + POLL_BATCH);
+        const found = new Map(
+          (await store.runsProgress(this.ctx.database.db, batch)).map((p) => [p.id, p] as const),
+        );
+        for (const id of batch) this.tails.get(id)?.check(found.get(id));
+      }
+    } catch {
+      // The next poll tries again; a notification may come first.
+    } finally {
+      this.polling = false;
+    }
   }
 
   follow(runId: string, follower: Follower): () => void {
@@ -60,6 +91,7 @@ export class LogTails {
 
   close(): void {
     this.unsubscribe();
+    clearInterval(this.timer);
     for (const tail of this.tails.values()) tail.endAll();
   }
 }
@@ -79,7 +111,6 @@ class Tail {
   private position: number | undefined;
   private reading = false;
   private again = false;
-  private readonly timer: NodeJS.Timeout;
   /** Whole batches below the shared position, read once for every follower catching up. */
   private readonly batches = new LogBatchCache();
   /** Followers catching up that wait for the slowest of them to come within PACK_BATCHES. */
@@ -91,8 +122,14 @@ class Tail {
     private readonly runId: string,
     private readonly pacer: FanoutPacer,
     private readonly onEmpty: () => void,
-  ) {
-    this.timer = setInterval(() => this.poke(), POLL_MS);
+  ) {}
+
+  /** A poll's look at the run (undefined: gone): reads on if there is anything for the followers. */
+  check(progress: store.RunProgress | undefined): void {
+    const behind = [...this.followers].some((f) => !this.live.has(f) && !this.catching.has(f));
+    const news =
+      progress === undefined || ENDED.has(progress.status) || progress.lines - 1 > (this.position ?? -1);
+    if (behind || news) this.poke();
   }
 
   add(follower: Follower): () => void {
@@ -115,10 +152,7 @@ class Tail {
     this.live.delete(follower);
     this.catching.delete(follower);
     this.wakePack();
-    if (this.followers.size === 0) {
-      clearInterval(this.timer);
-      this.onEmpty();
-    }
+    if (this.followers.size === 0) this.onEmpty();
   }
 
   /** Reads what is new for the live followers, and starts a catch-up for each follower behind. */
@@ -260,53 +294,63 @@ class Tail {
       // A failed read must not end anyone: ending followers of a finished run after a read that got
       // nothing (the archive or the database briefly unreachable) closed their sockets as if the log
       // were complete. They wait for the next notification or poll instead.
-      let failed = false;
-      const run = await store.getRun(this.ctx.database.db, this.runId).catch(() => {
-        failed = true;
-        return undefined;
-      });
-      let position: number = this.position;
+      let run: store.RunProgress | undefined;
       try {
-        await this.pacer.turn();
-        let start = performance.now();
-        for await (const lines of streamLogLines(this.ctx.database.db, this.archive, this.runId, {
-          after: position,
-        })) {
-          const last: number = lines.at(-1)?.offset ?? position;
-          const waits: Promise<void>[] = [];
-          // Followers of the same step that are level with the read get the same array, so the route
-          // can serialise a batch once for all of them (100 followers, one JSON.stringify).
-          const shared = new Map<string | undefined, LogLine[]>();
-          for (const follower of this.live) {
-            const level = follower.after === position;
-            let mine = level ? shared.get(follower.step) : undefined;
-            if (!mine) {
-              mine = lines.filter(
-                (l) => l.offset > follower.after && (follower.step === undefined || l.step === follower.step),
-              );
-              if (level) shared.set(follower.step, mine);
-            }
-            if (mine.length > 0) follower.send(mine);
-            follower.after = Math.max(follower.after, last);
-            if (follower.ready) waits.push(follower.ready());
-          }
-          position = last;
-          this.position = last;
-          this.pacer.spent(performance.now() - start);
-          await Promise.all(waits);
-          if (this.live.size === 0) return;
-          await this.pacer.turn();
-          start = performance.now();
-        }
+        // Its status and line count: not the whole row, whose state document this does not need.
+        [run] = await store.runsProgress(this.ctx.database.db, [this.runId]);
       } catch {
-        failed = true;
+        continue;
       }
-      if (!failed && (!run || ENDED.has(run.status))) {
+      // The log itself (its archive list, its chunks) is read only when lines were stored since.
+      if (!run || run.lines - 1 > this.position) {
+        try {
+          if (!(await this.sendNew(this.position))) return;
+        } catch {
+          continue;
+        }
+      }
+      if (!run || ENDED.has(run.status)) {
         for (const follower of [...this.live]) {
           follower.end();
           this.remove(follower);
         }
       }
     } while (this.again);
+  }
+
+  /** Sends the live followers the lines after `position`; false once none is left. */
+  private async sendNew(position: number): Promise<boolean> {
+    await this.pacer.turn();
+    let start = performance.now();
+    for await (const lines of streamLogLines(this.ctx.database.db, this.archive, this.runId, {
+      after: position,
+    })) {
+      const last: number = lines.at(-1)?.offset ?? position;
+      const waits: Promise<void>[] = [];
+      // Followers of the same step that are level with the read get the same array, so the route
+      // can serialise a batch once for all of them (100 followers, one JSON.stringify).
+      const shared = new Map<string | undefined, LogLine[]>();
+      for (const follower of this.live) {
+        const level = follower.after === position;
+        let mine = level ? shared.get(follower.step) : undefined;
+        if (!mine) {
+          mine = lines.filter(
+            (l) => l.offset > follower.after && (follower.step === undefined || l.step === follower.step),
+          );
+          if (level) shared.set(follower.step, mine);
+        }
+        if (mine.length > 0) follower.send(mine);
+        follower.after = Math.max(follower.after, last);
+        if (follower.ready) waits.push(follower.ready());
+      }
+      position = last;
+      this.position = last;
+      this.pacer.spent(performance.now() - start);
+      await Promise.all(waits);
+      if (this.live.size === 0) return false;
+      await this.pacer.turn();
+      start = performance.now();
+    }
+    return true;
   }
 }

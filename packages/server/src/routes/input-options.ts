@@ -93,5 +93,6 @@ export async function startCheckedRun(
   const row = await store.getWorkflow(ctx.service.database.db, workflow);
   if (!row) throw new NotFoundError(`unknown workflow '${workflow}'`);
   await checkOptionInputs(ctx.service, workflow, inputs, resolver);
-  return startRun(ctx.service, { workflow, inputs, trigger });
+  // The row just read serves the run's creation too (one read of it per run started).
+  return startRun(ctx.service, { workflow, inputs, trigger }, new Map([[workflow, row]]));
 }
