@@ -145,7 +145,7 @@ export function registerKeysCommand(program: Command): void {
       .command("rotate-encryption")
       .description(
         "Make the first key of GANTRY_ENCRYPTION_KEY (given as NEW,CURRENT) the deployment's encryption key and " +
-          "re-encrypt every stored secret input with it; old runs stay readable. See docs/deploy.md, Key rotation",
+          "re-encrypt every stored secret (runs' secret inputs and ::add-mask:: values) with it; old runs stay readable. See docs/deploy.md, Key rotation",
       ),
   ).action(async (flags: StoreFlags) => {
     const { loadConfig } = await import("../roles/config.js");
@@ -169,7 +169,7 @@ export function registerKeysCommand(program: Command): void {
       try {
         const result = await rotateEncryptionKey(db, box, Date.now(), ({ resealed, seen }) => {
           if (seen - shown >= 1000) {
-            process.stderr.write(`  ${seen} runs with secret inputs looked at, ${resealed} re-encrypted\n`);
+            process.stderr.write(`  ${seen} sealed values looked at, ${resealed} re-encrypted\n`);
             shown = seen;
           }
         });
@@ -188,7 +188,7 @@ export function registerKeysCommand(program: Command): void {
         process.stderr.write(
           `the deployment's encryption key is now ${shortFingerprint(box.fingerprint)}` +
             `${result.retired.length ? ` (retired ${result.retired.map(shortFingerprint).join(", ")})` : ""}; ` +
-            `re-encrypted ${result.resealed} stored secret input${result.resealed === 1 ? "" : "s"}.\n` +
+            `re-encrypted ${result.resealed} stored secret${result.resealed === 1 ? "" : "s"} (secret inputs, ::add-mask:: values).\n` +
             "Next: give every server and worker GANTRY_ENCRYPTION_KEY with the new key alone, and restart them.\n",
         );
       } catch (error) {

@@ -49,7 +49,7 @@ describe("one encryption key per deployment, and its rotation, with gantry up on
       env: { GANTRY_ENCRYPTION_KEY: `${next},${oldKey}` },
     });
     expect(rotated.stderr).toMatch(
-      /the deployment's encryption key is now sha256:[0-9a-f]{16} \(retired sha256:[0-9a-f]{16}\); re-encrypted 1 stored secret input\./,
+      /the deployment's encryption key is now sha256:[0-9a-f]{16} \(retired sha256:[0-9a-f]{16}\); re-encrypted 1 stored secret \(secret inputs, ::add-mask:: values\)\./,
     );
     expect(rotated.code).toBe(0);
     expect(rotated.stdout + rotated.stderr).not.toContain(next);

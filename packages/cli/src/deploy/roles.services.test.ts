@@ -272,7 +272,7 @@ describe("gantry server, worker and migrate on PostgreSQL, as the chart runs the
       cwd: tmp.dir,
       env: { GANTRY_ENCRYPTION_KEY: `${keyB},${keyA}` },
     });
-    expect(rotated.stderr).toContain("re-encrypted 1 stored secret input");
+    expect(rotated.stderr).toContain("re-encrypted 1 stored secret (");
     expect(rotated.code).toBe(0);
 
     server = role(["server", "--dir", "flows", "--port", "0"], keyB);

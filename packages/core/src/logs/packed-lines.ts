@@ -61,6 +61,11 @@ export class PackedLinesBuilder {
     if (!this.newline && text.includes("\n")) this.newline = true;
   }
 
+  /** Rewrites every line's text (a masker learned a secret after the lines were added). */
+  mapTexts(rewrite: (text: string) => string): void {
+    for (let i = 0; i < this.texts.length; i++) this.texts[i] = rewrite(this.texts[i] as string);
+  }
+
   lines(): PackedLines | StoredLine[] {
     if (!this.newline) return { s: this.streams, t: this.stamps, x: this.texts.join("\n") };
     const streams = expandRuns(this.streams);

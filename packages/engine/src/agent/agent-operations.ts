@@ -1,4 +1,4 @@
-import type { TaskOutcome } from "@gantry/core";
+import { Masker, type TaskOutcome } from "@gantry/core";
 import type { Selectable } from "kysely";
 import { type EnvironmentSecretsSource, environmentSecrets } from "../gates/environment-secrets.js";
 import type { LogArchiver } from "../logs/archiver.js";
@@ -185,7 +185,7 @@ export class AgentOperations {
       this.ctx.database.db,
       { id: row.id, workerId, key: keyOf(row) },
       from,
-      lines,
+      await this.maskedWithRun(row.run_id, lines),
       this.ctx.now(),
     );
     if (!result.gap) await this.ctx.notifier.notify("logs", row.run_id);
@@ -256,6 +256,23 @@ export class AgentOperations {
   }
 
   /** The job, when this worker holds its lease now; otherwise a 409 (the agent's step must stop). */
+  /**
+   * The lines masked again here with the run's `::add-mask::` values: one registered by a step on
+   * another worker after this agent's step started is not in the agent's own masker.
+   */
+  private async maskedWithRun(runId: string, lines: AgentLogLine[]): Promise<AgentLogLine[]> {
+    const run = await this.ctx.database.db
+      .selectFrom("runs")
+      .select("masked_values")
+      .where("id", "=", runId)
+      .executeTakeFirst();
+    const values = openRunMasks(run?.masked_values, this.ctx.box);
+    if (values.length === 0) return lines;
+    const masker = new Masker();
+    for (const value of values) masker.add(value);
+    return lines.map(([stream, ts, text]) => [stream, ts, masker.mask(text)]);
+  }
+
   private async leased(agent: AgentIdentity, workerId: string, jobId: number): Promise<JobRow> {
     this.ownWorker(agent, workerId);
     const row = await jobById(this.ctx.database.db, jobId);

@@ -22,11 +22,16 @@ export interface LogWriterOptions {
 
 /** A batch flushed and not yet stored: its chunk's columns, and its text's size for back-pressure. */
 interface QueuedBatch {
-  line_count: number;
-  lines_json: string;
+  lines: PackedLinesBuilder;
   created_at: number;
   chars: number;
 }
+
+/**
+ * Asked before each store: a rewrite of the texts when the step's masker learned secrets since its lines
+ * were masked (another step of the run registered an `::add-mask::` value), else undefined.
+ */
+export type LateMasks = () => Promise<((text: string) => string) | undefined>;
 
 /**
  * Batches one step attempt's lines into the store (at most 100 ms or 64 KiB per batch: a follower sees a
@@ -53,6 +58,7 @@ export class TaskLogWriter {
     private readonly key: TaskKey,
     options: LogWriterOptions = {},
     private readonly onError: (error: Error) => void = () => {},
+    private readonly lateMasks?: LateMasks,
   ) {
     this.maxDelayMs = options.maxDelayMs ?? 100;
     this.maxBatchChars = options.maxBatchChars ?? 64 * 1024;
@@ -94,7 +100,7 @@ export class TaskLogWriter {
     this.buffer = new PackedLinesBuilder();
     this.bufferChars = 0;
     this.inFlightChars += chars;
-    this.queue.push({ line_count: lines.length, lines_json: lines.encode(), created_at: Date.now(), chars });
+    this.queue.push({ lines, created_at: Date.now(), chars });
     this.storeAll();
   }
 
@@ -137,10 +143,12 @@ export class TaskLogWriter {
 
   private async store(batches: QueuedBatch[]): Promise<void> {
     this.ctx.logCapture.note(Date.now());
-    const chunks = batches.map(({ line_count, lines_json, created_at }) => ({
+    const rewrite = await this.lateMasks?.();
+    if (rewrite) for (const batch of batches) batch.lines.mapTexts(rewrite);
+    const chunks = batches.map(({ lines, created_at }) => ({
       ...this.key,
-      line_count,
-      lines_json,
+      line_count: lines.length,
+      lines_json: lines.encode(),
       created_at,
     }));
     // A dropped connection must not lose output: a few retries cover a reconnect.

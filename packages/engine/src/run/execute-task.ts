@@ -49,6 +49,11 @@ export interface TaskExecution {
   signal: AbortSignal;
   /** Learns every secret the step knows and masks with them: the caller's, per step (worker) or per run. */
   masker: Masker;
+  /**
+   * Told each value the step registers with `::add-mask::` as it is printed, so the caller can keep it
+   * with the run at once: steps already running in parallel mask it too.
+   */
+  onAddMask?: (value: string) => void;
   /** How the step's own references resolve (`ref+vault://…` in its env, with and runner). */
   secrets: ResolveOptions;
   /**
@@ -114,7 +119,7 @@ export async function executeTask(x: TaskExecution): Promise<TaskResult> {
     for (const secret of prepared.secrets) masker.add(secret);
     x.onStart?.(prepared);
     const actionDir = action ? await action.folder() : undefined;
-    const onLine = maskedLines(masker, x.onLine, added);
+    const onLine = maskedLines(masker, x.onLine, added, x.onAddMask);
     const resolve = async (t: PreparedTask) => {
       const resolved = await resolveTaskSecrets(t, x.secrets);
       for (const secret of resolved.secrets) masker.add(secret);
@@ -191,9 +196,14 @@ export function maskedLines(
   masker: Masker,
   emit: (stream: Stream, line: string) => void,
   added: Set<string> = new Set(),
+  onAddMask?: (value: string) => void,
 ): (stream: Stream, raw: string) => void {
   return (stream, raw) => {
-    if (takeAddMask(raw, masker, added)) return;
+    const before = added.size;
+    if (takeAddMask(raw, masker, added)) {
+      if (added.size > before) onAddMask?.([...added].at(-1) as string);
+      return;
+    }
     emit(stream, masker.mask(raw));
   };
 }

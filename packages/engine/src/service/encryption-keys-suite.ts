@@ -1,5 +1,6 @@
 import { createCipheriv, randomBytes } from "node:crypto";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { openRunMasks, sealRunMasks } from "../secrets/run-masks.js";
 import { type Database, migrate } from "../store/database.js";
 import { withEncryptionKeyTables } from "../store/queries/encryption-key-tables.js";
 import { listEncryptionKeys } from "../store/queries/encryption-keys-list.js";
@@ -71,13 +72,20 @@ export function describeEncryptionKeys(name: string, open: () => Promise<Databas
       expect(rows).not.toContain(raw.toString("hex"));
     });
 
-    it("rotates: old runs stay readable with the new key alone, and the old key can no longer start", async () => {
+    it("rotates: old runs' secret inputs and ::add-mask:: values stay readable with the new key alone, and the old key can no longer start", async () => {
       const oldKey = key();
       const newKey = key();
       const old = new SecretBox(oldKey);
       await checkEncryptionKey(h.database.db, old, 1000);
       const ids = [];
       for (let i = 0; i < 5; i++) ids.push(await secretRun(old, `token-${i}`));
+      // Two runs' steps registered values with ::add-mask:: (sealed with OLD as well).
+      for (const id of ids.slice(0, 2))
+        await h.database.db
+          .updateTable("runs")
+          .set({ masked_values: sealRunMasks(null, [`mask-of-${id}`], old) as string })
+          .where("id", "=", id)
+          .execute();
 
       // Step 1 of the guide's procedure: every process gets OLD,NEW (still sealing with OLD).
       await checkEncryptionKey(h.database.db, new SecretBox([oldKey, newKey]), 2000);
@@ -88,14 +96,16 @@ export function describeEncryptionKeys(name: string, open: () => Promise<Databas
 
       const progress: number[] = [];
       const result = await rotateEncryptionKey(h.database.db, both, 4000, (p) => progress.push(p.resealed));
-      expect(result).toEqual({ resealed: 5, retired: [old.fingerprint] });
-      expect(progress.at(-1)).toBe(5);
+      expect(result).toEqual({ resealed: 7, retired: [old.fingerprint] });
+      expect(progress.at(-1)).toBe(7);
 
       const fresh = new SecretBox(newKey);
       for (const [i, id] of ids.entries()) {
         const row = (await getRun(h.database.db, id))!;
         expect(fresh.sealedWithCurrentKey(row.secret_inputs!)).toBe(true);
         expect(runInfo(row, fresh).inputs).toEqual({ token: `token-${i}`, user: "ci" });
+        expect(openRunMasks(row.masked_values, fresh)).toEqual(i < 2 ? [`mask-of-${id}`] : []);
+        if (row.masked_values) expect(fresh.sealedWithCurrentKey(row.masked_values)).toBe(true);
       }
       expect(await checkEncryptionKey(h.database.db, fresh, 5000)).toEqual({
         recorded: false,

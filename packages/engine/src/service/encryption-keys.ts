@@ -1,7 +1,12 @@
 import { listEncryptionKeys } from "../store/queries/encryption-keys-list.js";
 import { recordFirstEncryptionKey } from "../store/queries/encryption-keys-record.js";
 import { makeEncryptionKeyCurrent } from "../store/queries/encryption-keys-rotate.js";
-import { newestSealedInputs, replaceSealedInputs, sealedInputsPage } from "../store/queries/sealed-inputs.js";
+import {
+  newestSealedInputs,
+  replaceSealedValue,
+  SEALED_RUN_COLUMNS,
+  sealedValuesPage,
+} from "../store/queries/sealed-inputs.js";
 import type { Db } from "../store/queries/types.js";
 import { type SecretBox, shortFingerprint } from "./secret-box.js";
 
@@ -73,8 +78,9 @@ export interface RotationProgress {
 }
 
 /**
- * Makes the ring's first key the deployment's current key and re-seals every stored secret with it, so
- * old runs stay readable (and re-runnable) once the old key is gone. The ring must hold every key stored
+ * Makes the ring's first key the deployment's current key and re-seals every stored secret with it (each
+ * run's secret inputs and its `::add-mask::` values), so old runs stay readable (and re-runnable, their
+ * masks still known) once the old key is gone. The ring must hold every key stored
  * values were sealed with (`NEW,OLD`). Values are re-sealed a page at a time, each only if nobody changed
  * it meanwhile; passes repeat until one finds nothing left to re-seal. Safe to run again after a failure.
  */
@@ -97,32 +103,34 @@ export async function rotateEncryptionKey(
   for (let pass = 1; ; pass++) {
     let stale = 0;
     let seen = 0;
-    let after = "";
-    for (;;) {
-      const page = await sealedInputsPage(db, after, PAGE);
-      if (page.length === 0) break;
-      for (const row of page) {
-        seen++;
-        if (box.sealedWithCurrentKey(row.secret_inputs)) continue;
-        stale++;
-        let plain: string;
-        try {
-          plain = box.open(row.secret_inputs);
-        } catch (error) {
-          throw new EncryptionKeyMismatch(
-            `run ${row.id}: ${(error as Error).message}. Add the key it was sealed with to GANTRY_ENCRYPTION_KEY ` +
-              "(after the new one) and run the rotation again; the values re-sealed so far stay readable",
-          );
+    for (const column of SEALED_RUN_COLUMNS) {
+      let after = "";
+      for (;;) {
+        const page = await sealedValuesPage(db, column, after, PAGE);
+        if (page.length === 0) break;
+        for (const row of page) {
+          seen++;
+          if (box.sealedWithCurrentKey(row.sealed)) continue;
+          stale++;
+          let plain: string;
+          try {
+            plain = box.open(row.sealed);
+          } catch (error) {
+            throw new EncryptionKeyMismatch(
+              `run ${row.id} (${column}): ${(error as Error).message}. Add the key it was sealed with to ` +
+                "GANTRY_ENCRYPTION_KEY (after the new one) and run the rotation again; the values re-sealed so far stay readable",
+            );
+          }
+          if (await replaceSealedValue(db, row.id, column, row.sealed, box.seal(plain))) resealed++;
         }
-        if (await replaceSealedInputs(db, row.id, row.secret_inputs, box.seal(plain))) resealed++;
+        after = (page.at(-1) as { id: string }).id;
+        onProgress({ resealed, seen });
       }
-      after = (page.at(-1) as { id: string }).id;
-      onProgress({ resealed, seen });
     }
     if (stale === 0) break;
     if (pass >= MAX_PASSES) {
       throw new EncryptionKeyMismatch(
-        `secret inputs sealed with another key keep appearing (${stale} in pass ${pass}): a server or worker ` +
+        `values sealed with another key keep appearing (${stale} in pass ${pass}): a server or worker ` +
           "still seals with an old key. Restart every one with the new key first in GANTRY_ENCRYPTION_KEY, then " +
           "run the rotation again",
       );

@@ -7,6 +7,7 @@ import { executeTask } from "../run/execute-task.js";
 import { resolveWorkflowSecrets } from "../run/task-secrets.js";
 import type { RunnerLike, Stream } from "../runners/types.js";
 import { createSecretCache, type SecretCache } from "../secrets/index.js";
+import { RunMaskWatch } from "../secrets/run-mask-watch.js";
 import type { ServiceContext } from "../service/context.js";
 import { getBundle } from "../store/queries/bundles.js";
 import { insertStepSummary } from "../store/queries/step-summaries.js";
@@ -74,14 +75,31 @@ export class StoreStepHost implements StepHostLike {
   async run(started: StartedTask, signal: AbortSignal, workerId: string): Promise<StepRun> {
     const { job } = started;
     const key = { run_id: job.run_id, step: job.step, item_index: job.item_index, attempt: job.attempt };
-    const writer = new TaskLogWriter(this.ctx, key, this.options.logs?.writer, (error) =>
-      this.options.onError?.(new Error(`logs of ${job.step}: ${error.message}`)),
-    );
     const masker = new Masker();
     // Values earlier steps of the run registered with ::add-mask::.
     for (const value of started.run.masks) masker.add(value);
-    const { outcome, summary, masks } = await this.execute(started, signal, workerId, masker, writer);
-    await this.saveSummary(started, summary);
+    // And those its steps running meanwhile register, here or on another worker: learned before each
+    // batch of output is stored, and the batch masked again with them.
+    const runMasks = new RunMaskWatch(this.ctx.database.db, this.ctx.box, job.run_id);
+    const onError = (error: Error) =>
+      this.options.onError?.(new Error(`logs of ${job.step}: ${error.message}`));
+    const writer = new TaskLogWriter(this.ctx, key, this.options.logs?.writer, onError, async () =>
+      (await runMasks.refresh(masker)) ? (text) => masker.mask(text) : undefined,
+    );
+    const registrations: Array<Promise<void>> = [];
+    const onAddMask = (value: string) => registrations.push(runMasks.register([value]).catch(onError));
+    const { outcome, summary, masks } = await this.execute(
+      started,
+      signal,
+      workerId,
+      masker,
+      writer,
+      onAddMask,
+    );
+    await Promise.all(registrations);
+    // A summary is masked again with what the run's other steps registered while this one ran.
+    if (summary !== undefined) await runMasks.refresh(masker).catch(onError);
+    await this.saveSummary(started, summary === undefined ? undefined : masker.mask(summary));
     // Why a step failed before or outside its process (an input, a secret) belongs in its log too.
     if (outcome.error && outcome.exitCode === null) writer.line("stderr", `gantry: ${outcome.error}`);
     await writer.close();
@@ -102,6 +120,7 @@ export class StoreStepHost implements StepHostLike {
     workerId: string,
     masker: Masker,
     writer: TaskLogWriter,
+    onAddMask: (value: string) => void,
   ) {
     const { definition, info, task, job } = started;
     const secrets = {
@@ -111,6 +130,7 @@ export class StoreStepHost implements StepHostLike {
     };
     return executeTask({
       ...startedExecution(started, this.options.runner, signal, masker),
+      onAddMask,
       secrets,
       // A step deploying to an environment gets that environment's secrets, and no other step does.
       runSecrets: async () => ({

@@ -1,5 +1,5 @@
 import { store } from "@gantry/engine";
-import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import type { FastifyInstance, FastifyReply, FastifyRequest, FastifySchema } from "fastify";
 import type { ServerContext } from "../context.js";
 import { audit } from "./audit.js";
 import { KEY_PREFIX, verifyApiKey } from "./keys.js";
@@ -40,8 +40,11 @@ export function registeredRoutes(app: FastifyInstance): AuthHook["routes"] {
 
 export interface AuthHook {
   options: AuthOptions;
-  /** Every route registered after the hook, as `METHOD url`: what rules.test.ts walks. */
-  routes: Array<{ method: string; url: string }>;
+  /**
+   * Every route registered after the hook, as `METHOD url` with its schema: what rules.test.ts walks, and
+   * input-limits.test.ts, which checks that every input the schema takes has a size limit.
+   */
+  routes: Array<{ method: string; url: string; schema?: FastifySchema }>;
 }
 
 /**
@@ -61,7 +64,8 @@ export function registerAuthHook(app: FastifyInstance, ctx: ServerContext): Auth
   REGISTERED.set(app, routes);
 
   app.addHook("onRoute", (route) => {
-    for (const method of [route.method].flat()) routes.push({ method, url: route.url });
+    for (const method of [route.method].flat())
+      routes.push({ method, url: route.url, ...(route.schema ? { schema: route.schema } : {}) });
   });
   app.decorateRequest("principal", undefined);
 

@@ -2,6 +2,7 @@ import { timingSafeEqual } from "node:crypto";
 import { store } from "@gantry/engine";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { ServerContext } from "../context.js";
+import { RETURN_PATH_LENGTH } from "../routes/limits.js";
 import { audit } from "./audit.js";
 import { sameOrigin } from "./hook.js";
 import { sha256, verifyApiKey } from "./keys.js";
@@ -38,7 +39,10 @@ export function authRoutes(app: FastifyInstance, ctx: ServerContext, options: Au
       schema: {
         summary: "Start signing in: redirects to the OpenID Provider",
         tags: ["auth"],
-        querystring: { type: "object", properties: { return_to: { type: "string" } } },
+        querystring: {
+          type: "object",
+          properties: { return_to: { type: "string", maxLength: RETURN_PATH_LENGTH } },
+        },
       },
     },
     async (request, reply) => {

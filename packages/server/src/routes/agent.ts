@@ -346,7 +346,7 @@ export function agentRoutes(app: FastifyInstance, ctx: ServerContext): void {
       required: ["id", "hash"],
       properties: {
         id: { type: "integer", minimum: 1 },
-        hash: { type: "string", pattern: "^[0-9a-f]{64}$" },
+        hash: { type: "string", maxLength: 64, pattern: "^[0-9a-f]{64}$" },
       },
     },
   );

@@ -11,6 +11,7 @@ import type { FastifyInstance, FastifyRequest } from "fastify";
 import { audit } from "../auth/audit.js";
 import type { Principal } from "../auth/types.js";
 import type { ServerContext } from "../context.js";
+import { ID_LENGTH, idParams, NAME_LENGTH } from "./limits.js";
 import { errorReply } from "./schemas.js";
 
 const LIMITS = { comment: 2000, inputs: 16_384 } as const;
@@ -75,7 +76,10 @@ export function approvalRoutes(app: FastifyInstance, ctx: ServerContext): void {
         tags: ["approvals"],
         params: {
           type: "object",
-          properties: { id: { type: "string" }, step: { type: "string" } },
+          properties: {
+            id: { type: "string", maxLength: ID_LENGTH },
+            step: { type: "string", maxLength: NAME_LENGTH },
+          },
           required: ["id", "step"],
         },
         body: {
@@ -136,7 +140,7 @@ export function approvalRoutes(app: FastifyInstance, ctx: ServerContext): void {
       schema: {
         summary: "The run's notifications: event, channel, where to, status, tries, last error",
         tags: ["approvals"],
-        params: { type: "object", properties: { id: { type: "string" } }, required: ["id"] },
+        params: idParams,
         response: {
           200: {
             type: "object",

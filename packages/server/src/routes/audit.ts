@@ -1,6 +1,7 @@
 import { store } from "@gantry/engine";
 import type { FastifyInstance } from "fastify";
 import type { ServerContext } from "../context.js";
+import { NAME_LENGTH } from "./limits.js";
 import { errorReply } from "./schemas.js";
 
 const entrySchema = {
@@ -8,7 +9,11 @@ const entrySchema = {
   properties: {
     id: { type: "integer" },
     at: { type: "string" },
-    actor: { type: "string", description: "user:<subject>, key:<id>, local or anonymous" },
+    actor: {
+      type: "string",
+      maxLength: NAME_LENGTH,
+      description: "user:<subject>, key:<id>, local or anonymous",
+    },
     actor_name: { type: "string" },
     action: { type: "string" },
     target: { type: ["string", "null"] },
@@ -31,8 +36,12 @@ export function auditRoutes(app: FastifyInstance, ctx: ServerContext): void {
           properties: {
             limit: { type: "integer", minimum: 1, maximum: 500, default: 100 },
             before: { type: "integer", description: "next_cursor of the previous page" },
-            action: { type: "string", description: "only this action, e.g. run.start" },
-            actor: { type: "string", description: "only this actor, e.g. key:<id>" },
+            action: {
+              type: "string",
+              maxLength: NAME_LENGTH,
+              description: "only this action, e.g. run.start",
+            },
+            actor: { type: "string", maxLength: NAME_LENGTH, description: "only this actor, e.g. key:<id>" },
           },
         },
         response: {

@@ -8,6 +8,7 @@ import {
 } from "@gantry/engine";
 import type { FastifyInstance } from "fastify";
 import type { ServerContext } from "../context.js";
+import { NAME_LENGTH } from "./limits.js";
 import { errorReply } from "./schemas.js";
 
 /** Query values longer than this are refused: they name inputs a list depends on, not documents. */
@@ -37,7 +38,10 @@ export function inputOptionRoutes(app: FastifyInstance, ctx: ServerContext): Opt
         tags: ["workflows"],
         params: {
           type: "object",
-          properties: { name: { type: "string" }, input: { type: "string", maxLength: 200 } },
+          properties: {
+            name: { type: "string", maxLength: NAME_LENGTH },
+            input: { type: "string", maxLength: NAME_LENGTH },
+          },
           required: ["name", "input"],
         },
         querystring: {

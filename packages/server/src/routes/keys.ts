@@ -6,6 +6,7 @@ import { createApiKey, keyView } from "../auth/keys.js";
 import { openSocketsOf } from "../auth/open-sockets.js";
 import { KEY_ROLES, type KeyRole } from "../auth/types.js";
 import type { ServerContext } from "../context.js";
+import { idParams } from "./limits.js";
 import { errorReply } from "./schemas.js";
 
 const keySchema = {
@@ -131,7 +132,7 @@ export function keyRoutes(app: FastifyInstance, ctx: ServerContext): void {
       schema: {
         summary: "Revoke an API key (by id); it stops working at once",
         tags: ["keys"],
-        params: { type: "object", properties: { id: { type: "string" } }, required: ["id"] },
+        params: idParams,
         response: { 200: keySchema, 404: errorReply },
       },
     },

@@ -6,6 +6,7 @@ import { type LogLine, NotFoundError, store, streamLogLines, tailLogLines } from
 import type { FastifyInstance } from "fastify";
 import { openSocketsOf } from "../auth/open-sockets.js";
 import type { ServerContext } from "../context.js";
+import { idParams, NAME_LENGTH } from "./limits.js";
 import { errorReply } from "./schemas.js";
 
 interface LogQuery {
@@ -21,7 +22,7 @@ const logQuery = {
   type: "object",
   additionalProperties: false,
   properties: {
-    step: { type: "string", description: "only this step's lines" },
+    step: { type: "string", maxLength: NAME_LENGTH, description: "only this step's lines" },
     after: { type: "integer", minimum: -1, description: "only lines after this offset (to resume)" },
     tail: { type: "integer", minimum: 1, description: "only the last N lines" },
     limit: { type: "integer", minimum: 1, description: "at most N lines (with `after`, a range)" },
@@ -54,7 +55,7 @@ export function logRoutes(app: FastifyInstance, ctx: ServerContext): void {
     schema: {
       summary: "A run's log as text; as a WebSocket, replayed then followed live",
       tags: ["runs"],
-      params: { type: "object", properties: { id: { type: "string" } }, required: ["id"] },
+      params: idParams,
       querystring: logQuery,
       response: { 404: errorReply },
     },

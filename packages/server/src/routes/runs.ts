@@ -2,11 +2,10 @@ import { RUN_STATUSES, RUN_TRIGGER_TYPES } from "@gantry/core";
 import { cancelRunTree, NotFoundError, rerunRun, store, withUnitOfWork } from "@gantry/engine";
 import type { FastifyInstance } from "fastify";
 import type { ServerContext } from "../context.js";
+import { CURSOR_LENGTH, idParams, NAME_LENGTH } from "./limits.js";
 import { errorReply, runDetail, runSummary } from "./schemas.js";
 import { runDetailView, runSummaryView } from "./views.js";
 import { waitingSteps } from "./waiting.js";
-
-const idParams = { type: "object", properties: { id: { type: "string" } }, required: ["id"] } as const;
 
 export function runRoutes(app: FastifyInstance, ctx: ServerContext): void {
   const { db } = ctx.service.database;
@@ -23,11 +22,19 @@ export function runRoutes(app: FastifyInstance, ctx: ServerContext): void {
           type: "object",
           additionalProperties: false,
           properties: {
-            workflow: { type: "string" },
-            status: { type: "string", description: `run status: ${RUN_STATUSES.join(", ")}` },
-            trigger: { type: "string", description: `trigger type: ${RUN_TRIGGER_TYPES.join(", ")}` },
+            workflow: { type: "string", maxLength: NAME_LENGTH },
+            status: { type: "string", maxLength: 32, description: `run status: ${RUN_STATUSES.join(", ")}` },
+            trigger: {
+              type: "string",
+              maxLength: 32,
+              description: `trigger type: ${RUN_TRIGGER_TYPES.join(", ")}`,
+            },
             limit: { type: "integer", minimum: 1, maximum: 500, default: 50 },
-            cursor: { type: "string", description: "next_cursor of the previous page" },
+            cursor: {
+              type: "string",
+              maxLength: CURSOR_LENGTH,
+              description: "next_cursor of the previous page",
+            },
           },
         },
         response: {

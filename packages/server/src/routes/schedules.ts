@@ -10,6 +10,7 @@ import {
 } from "@gantry/engine";
 import type { FastifyInstance } from "fastify";
 import type { ServerContext } from "../context.js";
+import { idParams, NAME_LENGTH } from "./limits.js";
 import { errorReply } from "./schemas.js";
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -66,7 +67,6 @@ export const schedule = {
   ],
 } as const;
 
-const idParams = { type: "object", properties: { id: { type: "string" } }, required: ["id"] } as const;
 const nextQuery = {
   type: "object",
   additionalProperties: false,
@@ -109,7 +109,7 @@ export function scheduleRoutes(app: FastifyInstance, ctx: ServerContext): void {
         tags: ["schedules"],
         querystring: {
           ...nextQuery,
-          properties: { ...nextQuery.properties, workflow: { type: "string" } },
+          properties: { ...nextQuery.properties, workflow: { type: "string", maxLength: NAME_LENGTH } },
         },
         response: {
           200: { type: "object", properties: { schedules: { type: "array", items: schedule } } },
@@ -212,7 +212,12 @@ export function scheduleRoutes(app: FastifyInstance, ctx: ServerContext): void {
           additionalProperties: false,
           properties: {
             limit: { type: "integer", minimum: 1, maximum: 500, default: 50 },
-            before: { type: "string", format: "date-time", description: "next_cursor of the previous page" },
+            before: {
+              type: "string",
+              format: "date-time",
+              maxLength: 40,
+              description: "next_cursor of the previous page",
+            },
           },
         },
         response: {

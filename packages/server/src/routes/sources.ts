@@ -1,6 +1,7 @@
 import { NotFoundError, type SourceStatus, sourcePins } from "@gantry/engine";
 import type { FastifyInstance } from "fastify";
 import type { ServerContext } from "../context.js";
+import { nameParams } from "./limits.js";
 import { errorReply } from "./schemas.js";
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
@@ -155,7 +156,7 @@ export function sourceRoutes(app: FastifyInstance, ctx: ServerContext): void {
         summary:
           "One source, with every library pin of its active workflows: the ref each uses: names and the commit it was when activated",
         tags: ["sources"],
-        params: { type: "object", properties: { name: { type: "string" } }, required: ["name"] },
+        params: nameParams,
         response: {
           200: {
             type: "object",
@@ -179,7 +180,7 @@ export function sourceRoutes(app: FastifyInstance, ctx: ServerContext): void {
       schema: {
         summary: "Fetch the source now; activate its head commit if every workflow in it is valid",
         tags: ["sources"],
-        params: { type: "object", properties: { name: { type: "string" } }, required: ["name"] },
+        params: nameParams,
         response: {
           200: {
             type: "object",

@@ -2,6 +2,7 @@ import { EVENT_TRIGGER_KINDS } from "@gantry/core";
 import { getTriggerStatus, listTriggerStatus, type TriggerStatus } from "@gantry/engine";
 import type { FastifyInstance } from "fastify";
 import type { ServerContext } from "../context.js";
+import { idParams, NAME_LENGTH } from "./limits.js";
 import { errorReply } from "./schemas.js";
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
@@ -156,7 +157,7 @@ export function triggerRoutes(app: FastifyInstance, ctx: ServerContext): void {
           type: "object",
           additionalProperties: false,
           properties: {
-            workflow: { type: "string" },
+            workflow: { type: "string", maxLength: NAME_LENGTH },
             recent: {
               type: "integer",
               minimum: 0,
@@ -192,7 +193,7 @@ export function triggerRoutes(app: FastifyInstance, ctx: ServerContext): void {
       schema: {
         summary: "One event trigger with its latest events",
         tags: ["triggers"],
-        params: { type: "object", properties: { id: { type: "string" } }, required: ["id"] },
+        params: idParams,
         querystring: {
           type: "object",
           additionalProperties: false,

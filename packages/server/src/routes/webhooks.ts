@@ -1,6 +1,7 @@
 import { HOOK_UNAUTHORIZED, handleGithubWebhook, handleWorkflowHook } from "@gantry/engine";
 import type { FastifyInstance } from "fastify";
 import type { ServerContext } from "../context.js";
+import { NAME_LENGTH } from "./limits.js";
 
 /**
  * `POST /api/v1/webhooks/github` and `POST /api/v1/hooks/<workflow>/<name>`. Open to everyone (no API
@@ -66,6 +67,20 @@ export async function webhookRoutes(app: FastifyInstance, ctx: ServerContext): P
           summary:
             "A workflow's webhook (on.webhook): signed with X-Gantry-Signature-256 (HMAC-SHA256 of the body) or Authorization: Bearer <token>; starts a run with the body as trigger.payload. ?wait=30s answers the run's outputs once it ends",
           tags: ["runs"],
+          params: {
+            type: "object",
+            properties: {
+              workflow: { type: "string", maxLength: NAME_LENGTH },
+              name: { type: "string", maxLength: NAME_LENGTH },
+            },
+            required: ["workflow", "name"],
+          },
+          // `wait` is Gantry's; the rest reach the run as trigger.query.
+          querystring: {
+            type: "object",
+            maxProperties: 50,
+            additionalProperties: { type: "string", maxLength: 2048 },
+          },
         },
       },
       async (request, reply) => {

@@ -2,6 +2,7 @@ import { NotFoundError, store } from "@gantry/engine";
 import type { FastifyInstance } from "fastify";
 import type { ServerContext } from "../context.js";
 import { inputOptionRoutes, startCheckedRun } from "./input-options.js";
+import { nameParams } from "./limits.js";
 import { errorReply, workflowSummary } from "./schemas.js";
 import { workflowView } from "./views.js";
 
@@ -32,7 +33,7 @@ export function workflowRoutes(app: FastifyInstance, ctx: ServerContext): void {
       schema: {
         summary: "One workflow",
         tags: ["workflows"],
-        params: { type: "object", properties: { name: { type: "string" } }, required: ["name"] },
+        params: nameParams,
         response: { 200: workflowSummary, 404: errorReply },
       },
     },
@@ -49,7 +50,7 @@ export function workflowRoutes(app: FastifyInstance, ctx: ServerContext): void {
       schema: {
         summary: "Start a run; inputs are coerced and checked against the workflow's input schema",
         tags: ["runs"],
-        params: { type: "object", properties: { name: { type: "string" } }, required: ["name"] },
+        params: nameParams,
         body: {
           type: "object",
           additionalProperties: false,

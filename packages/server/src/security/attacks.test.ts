@@ -129,6 +129,11 @@ describe("attacks and their refusals", () => {
       test: "$name: the rewritten workflow prints the text literally",
     },
     {
+      attack: "prints an ::add-mask:: value from a step running in parallel with the one that registered it",
+      file: "packages/server/src/security/parallel-add-mask.test.ts",
+      test: "%s: the parallel step's log (API and stored chunks) and its output show it masked",
+    },
+    {
       attack: "sends 20 parallel 20 MB bodies with a wrong signature to exhaust memory",
       file: "packages/server/src/security/webhook-cost.test.ts",
       test: "20 parallel 20 MB bodies with a wrong signature: 401 each, memory within 150 MB, /healthz answers meanwhile",
