@@ -9,6 +9,7 @@ import {
   createRun,
   LocalRunner,
   readLogLines,
+  store,
   type Worker,
   withUnitOfWork,
 } from "@gantry/engine";
@@ -140,11 +141,7 @@ describe("agents over the API (HttpWorkerQueue against the real server)", () => 
     expect(log).not.toContain(DIRECT);
     expect(log).toContain("after hi");
     expect(log).not.toContain(SECRET);
-    const summaries = await t.service.database.db
-      .selectFrom("step_summaries")
-      .selectAll()
-      .where("run_id", "=", id)
-      .execute();
+    const summaries = await store.listStepSummaries(t.service.database.db, id);
     expect(summaries.map((s) => s.markdown)).toEqual([expect.stringContaining("## done")]);
   });
 
