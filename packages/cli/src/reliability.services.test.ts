@@ -294,7 +294,7 @@ describe("fault suite (real processes, a private PostgreSQL cluster)", () => {
         address: "127.0.0.1",
         silent: true,
         directory: s3Dir(),
-        configureBuckets: [{ name: "logs" }],
+        configureBuckets: [{ name: "logs", configs: [] }],
       });
       s3Port = ((await s3.run()) as AddressInfo).port;
     };

@@ -225,7 +225,7 @@ export function describeFiles(
       await worker();
       const { id, row, view } = await finish("build", {}, push("main"));
       expect(row.status, await stepError(id)).toBe("succeeded");
-      expect(view.outputs.content).toBe("app v1");
+      expect(view.outputs?.content).toBe("app v1");
       const [artifact] = await listArtifacts(h.database.db, id);
       expect(artifact).toMatchObject({
         name: "dist",
@@ -240,7 +240,7 @@ export function describeFiles(
       const bytes = Buffer.concat(chunks);
       expect(Number(artifact!.size)).toBe(bytes.length);
       expect(artifact!.sha256).toBe(sha256(bytes));
-      expect(view.outputs.sha).toBe(artifact!.sha256);
+      expect(view.outputs?.sha).toBe(artifact!.sha256);
       expect(Number(artifact!.expires_at) - Number(artifact!.created_at)).toBe(7 * 86_400_000);
 
       // Another workflow takes it from that run by id, and from the newest succeeded run of build on main.
@@ -249,7 +249,7 @@ export function describeFiles(
       expect(byId.view.outputs).toEqual({ from: "app v1", run: id });
       const latest = await finish("consume", {});
       expect(latest.row.status, await stepError(latest.id)).toBe("succeeded");
-      expect(latest.view.outputs.run).toBe(id);
+      expect(latest.view.outputs?.run).toBe(id);
     });
 
     it("deletes an artifact, object included, once its retention_days are over", async () => {
@@ -291,7 +291,7 @@ export function describeFiles(
       const first = await finish("cached", { key: "deps-1", value: "one" }, push("main"));
       expect(first.row.status, await stepError(first.id)).toBe("succeeded");
       expect(first.view.outputs).toMatchObject({ hit: "false", matched: "" });
-      expect(first.view.outputs.found ?? "").toBe("");
+      expect(first.view.outputs?.found ?? "").toBe("");
 
       const again = await finish("cached", { key: "deps-1", value: "ignored" }, push("main"));
       expect(again.view.outputs).toMatchObject({ hit: "true", matched: "deps-1", found: "one" });
@@ -321,7 +321,7 @@ export function describeFiles(
       const github = { ...push("main"), repository: "acme/lru" };
       for (const key of ["lru-a", "lru-b"]) await finish("cached", { key, value: key }, github);
       // Using a makes b the least recently used.
-      expect((await finish("cached", { key: "lru-a" }, github)).view.outputs.hit).toBe("true");
+      expect((await finish("cached", { key: "lru-a" }, github)).view.outputs?.hit).toBe("true");
       await finish("cached", { key: "lru-c", value: "c" }, github);
       const left = (await cachesByUse(h.database.db, "repo:acme/lru")).map((e) => e.key).sort();
       expect(left).toEqual(["lru-a", "lru-c"]);
@@ -379,7 +379,7 @@ outputs:
       const down = await worker(["down"]);
       const { id, row, view } = await finish("split");
       expect(row.status, await stepError(id)).toBe("succeeded");
-      expect(view.outputs.text).toBe(`made on ${id}`);
+      expect(view.outputs?.text).toBe(`made on ${id}`);
       const attempts = await h.attempts(id);
       expect(attempts.map((a) => [a.step, a.worker_id])).toEqual([
         ["make", up.id],

@@ -24,7 +24,7 @@ describeFiles("PostgreSQL and S3 (s3rver)", postgresDatabase, async () => {
     address: "127.0.0.1",
     silent: true,
     directory: path.join(dir.dir, "s3"),
-    configureBuckets: [{ name: "gantry" }],
+    configureBuckets: [{ name: "gantry", configs: [] }],
   });
   const address = (await server.run()) as AddressInfo;
   return {

@@ -48,7 +48,7 @@ steps:
     const { id } = await createRunInUnit(h.ctx, { workflow: "secretive", inputs: {} });
     const row = await h.waitForRun(id, ["succeeded", "failed"], 30_000);
     expect(row.status).toBe("succeeded");
-    const job = runView(row).state.steps.job as unknown as {
+    const job = runView(row).state?.steps.job as unknown as {
       outputs: Record<string, unknown>;
       items: Array<{ steps?: Array<{ outputs: Record<string, unknown> }> }>;
     };

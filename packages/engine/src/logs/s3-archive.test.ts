@@ -27,7 +27,7 @@ async function startS3(dir: string, port = 0): Promise<RunningS3> {
     address: "127.0.0.1",
     silent: true,
     directory: dir,
-    configureBuckets: [{ name: BUCKET }],
+    configureBuckets: [{ name: BUCKET, configs: [] }],
   });
   const address = (await server.run()) as AddressInfo;
   return {

@@ -20,9 +20,16 @@ function execution(
     state: {
       status: "running",
       cancelRequested: false,
-      steps: { a: { status: "running", items: [{ status: "running", attempts: 1 }] } },
+      steps: {
+        a: {
+          status: "running",
+          fanOut: false,
+          items: [{ status: "running", attempts: 1, outputs: {} }],
+          outputs: {},
+        },
+      },
       outputs: {},
-    } as TaskExecution["state"],
+    },
     task: { step: "a", index: 0, attempt: 1, delayMs: 0 },
     ancestors: [],
     runId: "run-1",

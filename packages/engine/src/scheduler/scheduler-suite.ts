@@ -1,12 +1,13 @@
 import path from "node:path";
-import type { KyselyPlugin, PluginTransformQueryArgs, PluginTransformResultArgs } from "kysely";
+import type { KyselyPlugin, PluginTransformQueryArgs, PluginTransformResultArgs, Selectable } from "kysely";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { ServiceContext } from "../service/context.js";
-import { registerFolder } from "../service/register-folder.js";
+import { type RegisterResult, registerFolder } from "../service/register-folder.js";
 import { withUnitOfWork } from "../service/unit-of-work.js";
 import type { Database } from "../store/database.js";
 import { getRun } from "../store/queries/get-run.js";
 import { withScheduleTables } from "../store/queries/schedule-tables.js";
+import type { RunsTable } from "../store/tables.js";
 import { cancelRunInUnit } from "../testing/operations.js";
 import { type Harness, openHarness } from "../testing/service-harness.js";
 import { waitFor } from "../testing/wait-for.js";
@@ -63,15 +64,15 @@ export function schedulerFixture(open: () => Promise<Database>) {
     events: [] as Array<SchedulerEvent & { scheduler: string }>,
     schedulers: [] as Scheduler[],
     folder: 0,
-    async register(files: Record<string, string>) {
+    async register(files: Record<string, string>): Promise<RegisterResult> {
       const dir = `wf${f.folder++}`;
       for (const [name, text] of Object.entries(files)) f.h.tmp.write(`${dir}/${name}`, text);
       const result = await registerFolder(f.ctx, path.join(f.h.tmp.dir, dir));
       expect(result.problems).toEqual([]);
       return result;
     },
-    scheduler(options: SchedulerOptions = {}, ctx: ServiceContext = f.ctx) {
-      const scheduler: Scheduler = new Scheduler(ctx, {
+    scheduler(options: SchedulerOptions = {}, ctx?: ServiceContext): Scheduler {
+      const scheduler: Scheduler = new Scheduler(ctx ?? f.ctx, {
         timer: manualTimer,
         leaseMs: DAY,
         ...options,
@@ -80,12 +81,12 @@ export function schedulerFixture(open: () => Promise<Database>) {
       f.schedulers.push(scheduler);
       return scheduler;
     },
-    async at(time: number, ...schedulers: Scheduler[]) {
+    async at(time: number, ...schedulers: Scheduler[]): Promise<void> {
       f.clock.t = time;
       await Promise.all(schedulers.map((s) => s.tick()));
     },
     /** Lets time pass until `until` as the schedulers' own timers would: each wakes when it asked to. */
-    async runUntil(until: number, ...schedulers: Scheduler[]) {
+    async runUntil(until: number, ...schedulers: Scheduler[]): Promise<void> {
       for (let step = 0; step < 10_000; step++) {
         const due = schedulers
           .filter((s) => s.wakeAt !== undefined && s.wakeAt <= until)
@@ -97,18 +98,20 @@ export function schedulerFixture(open: () => Promise<Database>) {
       f.clock.t = until;
     },
     /** The runs a schedule started, oldest first, with their parsed trigger. */
-    async runsOf(schedule: string) {
+    async runsOf(
+      schedule: string,
+    ): Promise<Array<Selectable<RunsTable> & { trigger: Record<string, unknown> }>> {
       const rows = await f.h.database.db.selectFrom("runs").selectAll().orderBy("created_at").execute();
       return rows
         .map((r) => ({ ...r, trigger: JSON.parse(r.trigger_json) as Record<string, unknown> }))
         .filter((r) => r.trigger.schedule === schedule);
     },
     /** A schedule's history, oldest first, as `<offset from T0>:<status>` strings. */
-    async history(schedule: string, from = T0) {
+    async history(schedule: string, from = T0): Promise<string[]> {
       const fires = await scheduleFires(f.ctx, schedule, { limit: 1000 });
       return fires.reverse().map((x) => `${formatOffset(x.scheduledAt - from)}:${x.status}`);
     },
-    errors() {
+    errors(): string[] {
       return f.events.filter((e) => e.type === "error").map((e) => (e as { error: Error }).error.message);
     },
   };

@@ -2,6 +2,7 @@ import type { NodeRecord } from "@gantry/core";
 import type { LogCaptureActivity } from "../logs/capture-activity.js";
 import type { NotifySettings } from "../notify/settings.js";
 import type { NotifierLike } from "../queue/notifier.js";
+import type { SecretCache } from "../secrets/cache.js";
 import type { SecretProviders } from "../secrets/registry.js";
 import type { Database } from "../store/database.js";
 import type { ChangeSignal } from "./change-signal.js";
@@ -23,6 +24,11 @@ export interface ServiceContext {
   logCapture: LogCaptureActivity;
   /** The providers `ref+<provider>://` references resolve through: the built-in ones unless a role adds more. */
   secretProviders: SecretProviders;
+  /**
+   * The secrets and tokens of workflow webhooks (`on.webhook`), kept a minute: a busy hook must not hit
+   * Vault or decrypt a sops file on every request, and a rotated secret is picked up within that minute.
+   */
+  hookSecrets: SecretCache;
   /** The node inventory (gantry.yaml `nodes:`): a run that targets nodes keeps the ones it chose. */
   nodes?: { current(): Promise<{ nodes: NodeRecord[] }> };
   /** Deployment environments (gantry.yaml `environments:`): approvers, branches, wait and secrets. */

@@ -54,6 +54,23 @@ describe("a process's in-memory state", () => {
     expect(a.logCapture.within(250, 1_300)).toBe(false);
     expect(b.logCapture.within(250, 1_200)).toBe(false);
   });
+
+  it("keeps the webhook secrets it resolved, apart from another state's", async () => {
+    const a = processState();
+    const b = processState();
+    let fetches = 0;
+    const providers = new SecretProviders();
+    providers.register({
+      name: "counted",
+      resolve: async () => ({ value: `v${++fetches}`, format: "text" }),
+    });
+    const resolve = (cache: typeof a.hookSecrets) =>
+      resolveSecretRef("ref+counted://hook", { baseDir: ".", providers, cache, as: "string" });
+    expect(await resolve(a.hookSecrets)).toBe("v1");
+    expect(await resolve(a.hookSecrets)).toBe("v1");
+    expect(await resolve(b.hookSecrets)).toBe("v2");
+    expect(a.hookSecrets.ttlMs).toBe(60_000);
+  });
 });
 
 describe("secret providers", () => {

@@ -1,11 +1,15 @@
 import { LogCaptureActivity } from "../logs/capture-activity.js";
+import { createSecretCache } from "../secrets/cache.js";
 import { SecretProviders } from "../secrets/registry.js";
 import { ChangeSignal } from "./change-signal.js";
 import type { ServiceContext } from "./context.js";
 import { DefinitionCache } from "./definition-cache.js";
 
 /** What the roles of one process share in memory; the roles in packages/cli create it with their store. */
-export type ProcessState = Pick<ServiceContext, "definitions" | "changes" | "logCapture" | "secretProviders">;
+export type ProcessState = Pick<
+  ServiceContext,
+  "definitions" | "changes" | "logCapture" | "secretProviders" | "hookSecrets"
+>;
 
 export function processState(): ProcessState {
   return {
@@ -13,5 +17,6 @@ export function processState(): ProcessState {
     changes: { schedules: new ChangeSignal(), triggers: new ChangeSignal() },
     logCapture: new LogCaptureActivity(),
     secretProviders: new SecretProviders(),
+    hookSecrets: createSecretCache(60_000),
   };
 }

@@ -3,7 +3,7 @@ import http from "node:http";
 import { createRequire } from "node:module";
 import type { AddressInfo } from "node:net";
 import { Ajv, type ValidateFunction } from "ajv";
-import addFormats from "ajv-formats";
+import ajvFormats from "ajv-formats";
 
 /**
  * A stand-in for GitHub's REST API that checks every request against GitHub's published OpenAPI
@@ -48,7 +48,8 @@ function loadSpec(): { operations: Operation[]; ajv: Ajv } {
   };
   // OpenAPI 3.0 schemas: `nullable` is Ajv's own keyword; examples and discriminators are not checked.
   const ajv = new Ajv({ strict: false, allErrors: true });
-  addFormats(ajv);
+  // ajv-formats is CommonJS: Node's default import is its module.exports, whose `default` is the plugin.
+  ajvFormats.default(ajv);
   ajv.addSchema(spec, "github");
   const operations: Operation[] = [];
   for (const [template, methods] of Object.entries(spec.paths)) {

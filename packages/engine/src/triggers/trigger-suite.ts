@@ -38,7 +38,7 @@ export function triggerFixture(open: () => Promise<Database>) {
     events: [] as ListenerEvent[],
     sets: [] as TriggerListeners[],
     count: 0,
-    async register(files: Record<string, string>) {
+    async register(files: Record<string, string>): Promise<string[]> {
       const dir = `wf-${f.count++}`;
       for (const [name, text] of Object.entries(files)) f.h.tmp.write(`${dir}/${name}`, text);
       const result = await registerFolder(f.ctx, path.join(f.h.tmp.dir, dir));
@@ -46,8 +46,11 @@ export function triggerFixture(open: () => Promise<Database>) {
       return result.registered;
     },
     /** A started listener set ("a server"), with its own context when given one. */
-    async listeners(options: Partial<TriggerListenersOptions> = {}, ctx: ServiceContext = f.ctx) {
-      const set = new TriggerListeners(ctx, {
+    async listeners(
+      options: Partial<TriggerListenersOptions> = {},
+      ctx?: ServiceContext,
+    ): Promise<TriggerListeners> {
+      const set = new TriggerListeners(ctx ?? f.ctx, {
         ...FAST_TRIGGERS,
         ...options,
         onEvent: (event) => f.events.push(event),
@@ -97,8 +100,8 @@ export function triggerFixture(open: () => Promise<Database>) {
         { timeoutMs, what: `trigger ${id} to be ${state}` },
       );
     },
-    checkpoints: (id: string) => getTriggerCheckpoints(f.h.database.db, id),
-    async stopAll() {
+    checkpoints: (id: string): Promise<Map<string, string>> => getTriggerCheckpoints(f.h.database.db, id),
+    async stopAll(): Promise<void> {
       await Promise.all(f.sets.splice(0).map((s) => s.stop()));
     },
   };

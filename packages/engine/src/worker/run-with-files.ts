@@ -1,10 +1,7 @@
-import { chmod, mkdir, mkdtemp, rm } from "node:fs/promises";
-import os from "node:os";
-import path from "node:path";
+import { chmod } from "node:fs/promises";
 import type { PreparedTask } from "@gantry/core";
-import { DEFAULT_FILES_LIMITS } from "../artifacts/context.js";
-import type { FilesStore } from "../artifacts/job-files.js";
-import { type WorkspaceActionName, workspaceHooks } from "../artifacts/workspace-actions.js";
+import { type FilesStore, jobFiles, requireFilesStore } from "../artifacts/job-files.js";
+import type { WorkspaceActionName } from "../artifacts/workspace-actions.js";
 import type { RunnerResult } from "../runners/types.js";
 import type { Db } from "../store/queries/types.js";
 import type { StartedTask } from "./worker-queue.js";
@@ -13,7 +10,8 @@ import type { StartedTask } from "./worker-queue.js";
 export type WorkerFiles = FilesStore;
 
 /**
- * Runs a step of gantry/upload-artifact, download-artifact or cache: in a workspace this worker makes,
+ * Runs a step of gantry/upload-artifact, download-artifact or cache as its own job (the job's files in
+ * artifacts/job-files.ts): in a workspace this worker makes,
  * fills before (download, restore) and reads after (upload, save) through the action's hooks. A step
  * outside a job is its own job, so the cache's end-of-job save comes right after it.
  */
@@ -25,35 +23,24 @@ export async function runWithFiles(
   runIn: (workspace: string) => Promise<RunnerResult>,
   log: (line: string) => void,
 ): Promise<RunnerResult> {
-  const files = host.files;
-  if (!files)
-    throw new Error(
-      `gantry/${name} needs a worker with an object store (the log archive's); this one has none`,
-    );
+  const files = requireFilesStore(host.files, name);
   const type = prepared.runner?.type ?? "local";
   if (type !== "local" && type !== "docker") {
     throw new Error(
       `gantry/${name} runs on the local and docker runners, not ${type}: its files pass through the worker`,
     );
   }
-  const root = await mkdtemp(path.join(files.workspaceRoot ?? os.tmpdir(), "gantry-files-"));
+  const job = jobFiles(files, {
+    db: host.db,
+    now: host.now,
+    run: { id: started.run.id, workflow: started.run.workflow, info: started.info },
+    step: started.job.step,
+  });
   try {
-    const workspace = path.join(root, "work");
-    const scratch = path.join(root, "scratch");
-    await Promise.all([mkdir(workspace), mkdir(scratch)]);
+    const workspace = await job.folder("work");
     // A container's user may not be the worker's: it must be able to write the workspace.
     await chmod(workspace, 0o777);
-    const hooks = workspaceHooks(name, {
-      db: host.db,
-      objects: files.objects,
-      now: host.now,
-      limits: { ...DEFAULT_FILES_LIMITS, ...files.limits },
-      run: { id: started.run.id, workflow: started.run.workflow, info: started.info },
-      step: started.job.step,
-      inputs: prepared.inputs,
-      log,
-      scratch,
-    });
+    const hooks = await job.hooks({ name, inputs: prepared.inputs, log });
     const named = async <T>(work: () => Promise<T>): Promise<T> => {
       try {
         return await work();
@@ -71,6 +58,6 @@ export async function runWithFiles(
     await named(() => hooks.post(workspace, true));
     return { ...result, outputs: { ...result.outputs, ...before, ...after } };
   } finally {
-    await rm(root, { recursive: true, force: true }).catch(() => undefined);
+    await job.close();
   }
 }

@@ -258,15 +258,21 @@ export function describeSources(label: string, openDatabase: () => Promise<Datab
       expect(outcome.errors[0]).toMatch(/^file:\/\/.*nothing\.git: git fetch failed: .*/);
     });
 
-    it("resolves library actions (uses: lib/path@ref), pins the commit, and names a bad library, ref or path", async () => {
+    /**
+     * A library `infra` with the given files at tag v1, the app's source with `workflow` in it, and a
+     * syncer of both that has synced once, cleanly.
+     */
+    async function syncWithLibrary(
+      libraryFiles: Record<string, string>,
+      workflow: { file: string; text: string },
+    ) {
       const lib = gitRemote(path.join(tmp.dir, "lib"));
-      lib.write("deploy/action.yaml", GREET_ACTION);
-      lib.write("deploy/run.sh", "echo deploying $INPUT_WHO\n");
+      for (const [file, text] of Object.entries(libraryFiles)) lib.write(file, text);
       const v1 = lib.commit("v1");
       lib.git("tag", "v1");
       lib.push();
       lib.git("push", "--quiet", "origin", "v1");
-      repo.write(".gantry/deploy.yaml", "name: deploy\nsteps:\n  d:\n    uses: infra/deploy@v1\n");
+      repo.write(workflow.file, workflow.text);
       repo.commit("uses a library");
       repo.push();
       const s = new SourceSyncer(ctx, {
@@ -276,6 +282,14 @@ export function describeSources(label: string, openDatabase: () => Promise<Datab
       });
       syncers.push(s);
       expect(await s.sync("app")).toMatchObject({ state: "ok", errors: [] });
+      return { lib, v1, s };
+    }
+
+    it("resolves library actions (uses: lib/path@ref), pins the commit, and names a bad library, ref or path", async () => {
+      const { v1, s } = await syncWithLibrary(
+        { "deploy/action.yaml": GREET_ACTION, "deploy/run.sh": "echo deploying $INPUT_WHO\n" },
+        { file: ".gantry/deploy.yaml", text: "name: deploy\nsteps:\n  d:\n    uses: infra/deploy@v1\n" },
+      );
       const row = await getWorkflow(database.db, "deploy");
       const definition = JSON.parse(row?.definition_json ?? "{}");
       expect(definition.actions.d.pin).toEqual({ library: "infra", path: "deploy", ref: "v1", commit: v1 });
@@ -297,30 +311,18 @@ export function describeSources(label: string, openDatabase: () => Promise<Datab
     });
 
     it("calls a library workflow (uses: lib/path.yaml@ref): pinned at activation, `with:` checked, run as a child", async () => {
-      const lib = gitRemote(path.join(tmp.dir, "lib"));
-      lib.write("deploy/action.yaml", GREET_ACTION);
-      lib.write("deploy/run.sh", 'echo "said=hello $INPUT_WHO" >> "$GANTRY_OUTPUT"\n');
-      lib.write(
-        "workflows/release.yaml",
-        "name: release\ninputs:\n  who: {type: string, required: true}\nsteps:\n  d:\n    uses: ./deploy\n    with: {who: '${{ inputs.who }}'}\noutputs:\n  said: ${{ steps.d.outputs.said }}\n",
+      const { lib, v1, s } = await syncWithLibrary(
+        {
+          "deploy/action.yaml": GREET_ACTION,
+          "deploy/run.sh": 'echo "said=hello $INPUT_WHO" >> "$GANTRY_OUTPUT"\n',
+          "workflows/release.yaml":
+            "name: release\ninputs:\n  who: {type: string, required: true}\nsteps:\n  d:\n    uses: ./deploy\n    with: {who: '${{ inputs.who }}'}\noutputs:\n  said: ${{ steps.d.outputs.said }}\n",
+        },
+        {
+          file: ".gantry/ship.yaml",
+          text: "name: ship\nsteps:\n  r:\n    uses: infra/workflows/release.yaml@v1\n    with: {who: ada}\noutputs:\n  said: ${{ steps.r.outputs.said }}\n",
+        },
       );
-      const v1 = lib.commit("v1");
-      lib.git("tag", "v1");
-      lib.push();
-      lib.git("push", "--quiet", "origin", "v1");
-      repo.write(
-        ".gantry/ship.yaml",
-        "name: ship\nsteps:\n  r:\n    uses: infra/workflows/release.yaml@v1\n    with: {who: ada}\noutputs:\n  said: ${{ steps.r.outputs.said }}\n",
-      );
-      repo.commit("calls a library workflow");
-      repo.push();
-      const s = new SourceSyncer(ctx, {
-        sources: [{ name: "app", url: repo.url, ref: "main", path: ".gantry", intervalMs: 0 }],
-        libraries: [{ name: "infra", url: lib.url }],
-        cacheDir: path.join(tmp.dir, "cache"),
-      });
-      syncers.push(s);
-      expect(await s.sync("app")).toMatchObject({ state: "ok", errors: [] });
       const pin = { library: "infra", path: "workflows/release.yaml", ref: "v1", commit: v1 };
       expect(await sourcePins(database.db, "app")).toEqual([{ ...pin, workflow: "ship", step: "r" }]);
 

@@ -6,7 +6,7 @@ import {
   parseDuration,
   type WebhookEntry,
 } from "@gantry/core";
-import { createSecretCache, resolveSecretRef } from "../secrets/index.js";
+import { resolveSecretRef } from "../secrets/index.js";
 import type { ServiceContext } from "../service/context.js";
 import { decodeRunOutputs } from "../store/decode/index.js";
 import { getRun } from "../store/queries/get-run.js";
@@ -59,12 +59,6 @@ const DELIVERY_HEADERS = ["x-gantry-delivery", "idempotency-key", "x-github-deli
 const HIDDEN_HEADERS = new Set(["authorization", "cookie", "x-hub-signature", ...SIGNATURE_HEADERS]);
 
 /**
- * Resolved secrets are kept a minute: a busy hook must not hit Vault or decrypt a sops file on every
- * request, and a rotated secret is picked up within that minute.
- */
-const secretCache = createSecretCache(60_000);
-
-/**
  * Handles a call of a workflow's generic webhook (`on.webhook`): checks the caller (an HMAC-SHA256
  * signature of the body, or a bearer token, both compared in constant time), refuses a stale
  * X-Gantry-Timestamp, starts the run once per delivery id, and with `?wait=` answers the run's outputs
@@ -97,7 +91,7 @@ export async function handleWorkflowHook(ctx: ServiceContext, request: HookReque
   try {
     key = await resolveSecretRef(ref, {
       baseDir: definition.root,
-      cache: secretCache,
+      cache: ctx.hookSecrets,
       providers: ctx.secretProviders,
       as: "string",
     });

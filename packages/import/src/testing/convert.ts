@@ -6,7 +6,11 @@ import type { FileReport, Finding, ImportKind } from "../report/report.js";
 export interface Converted {
   report: FileReport;
   /** The first workflow, parsed. */
-  workflow: Record<string, unknown> & { steps: Record<string, Record<string, unknown>> };
+  workflow: Record<string, unknown> & {
+    steps: Record<string, Record<string, unknown> & { steps?: Array<Record<string, unknown>> }>;
+    defaults?: Record<string, unknown>;
+    inputs?: Record<string, Record<string, unknown>>;
+  };
   /** Each output's text, by path. */
   texts: Record<string, string>;
   /** The findings of one feature. */

@@ -9,6 +9,9 @@ import { openTestApp, type TestApp } from "../testing/test-app.js";
 import { SESSION_COOKIE } from "./sessions.js";
 import { DEFAULT_AUTH } from "./types.js";
 
+// The functions given to page.evaluate run in the browser, which has a document; this program is typed for Node.
+declare const document: { cookie: string };
+
 /** The built web UI (`npm run build` makes it before the tests). */
 const UI_DIR = fileURLToPath(new URL("../../../ui/dist", import.meta.url));
 
@@ -68,7 +71,12 @@ describe("OIDC sign-in in Chromium", () => {
 
     const who = await page.evaluate(async () => {
       const res = await fetch("/auth/me");
-      return { status: res.status, body: await res.json(), cookies: document.cookie };
+      // /auth/me answers a JSON object; the assertions below check its fields.
+      return {
+        status: res.status,
+        body: (await res.json()) as Record<string, unknown>,
+        cookies: document.cookie,
+      };
     });
     expect(who.status).toBe(200);
     expect(who.body).toMatchObject({ name: "Alice Example", role: "admin", auth_mode: "oidc" });

@@ -9,6 +9,7 @@ import {
   createRun,
   LocalRunner,
   readLogLines,
+  store,
   type Worker,
   withUnitOfWork,
 } from "@gantry/engine";
@@ -57,6 +58,56 @@ interface RunView {
   status: string;
 }
 
+/** A server that takes API keys, with the given workflow files, an agent key for `linux`, and its URL. */
+async function openAgentApp(
+  prefix: string,
+  files: Record<string, string>,
+  keyName: string,
+): Promise<{ t: TestApp; url: string; key: string; keyId: string }> {
+  const t = await openTestApp(prefix, files, { auth: { ...DEFAULT_AUTH, mode: "keys" } });
+  const made = await createApiKey(
+    t.service.database.db,
+    { name: keyName, role: "agent", labels: ["linux"], createdBy: "test" },
+    Date.now(),
+  );
+  const url = await t.app.listen({ host: "127.0.0.1", port: 0 });
+  return { t, url, key: made.key, keyId: made.view.id };
+}
+
+/** A started agent that runs steps on this machine, keeping its files in the app's folder. */
+async function startAgent(
+  t: TestApp,
+  options: Pick<Parameters<typeof createAgent>[0], "server" | "token" | "version" | "pollMs" | "leaseMs"> &
+    Partial<Parameters<typeof createAgent>[0]>,
+): Promise<Worker> {
+  const { worker } = await createAgent({
+    runner: new LocalRunner({ killGraceMs: 500 }),
+    dataDir: path.join(t.dir, "agent"),
+    graceMs: 500,
+    ...options,
+  });
+  await worker.start();
+  return worker;
+}
+
+/** Claims jobs as an agent's worker would, with a lease of `leaseMs` from now. */
+function claim(
+  api: AgentApi,
+  workerId: string,
+  labels: string[],
+  limit: number,
+  leaseMs: number,
+  now = Date.now(),
+) {
+  return api.post<{ jobs: Array<{ id: number; run_id: string }> }>("claim", {
+    workerId,
+    labels,
+    now,
+    leaseUntil: now + leaseMs,
+    limit,
+  });
+}
+
 describe("agents over the API (HttpWorkerQueue against the real server)", () => {
   let t: TestApp;
   let url: string;
@@ -67,37 +118,23 @@ describe("agents over the API (HttpWorkerQueue against the real server)", () => 
   const errors: string[] = [];
 
   beforeAll(async () => {
-    t = await openTestApp(
+    const app = await openAgentApp(
       "gantry-agent-",
       { "hello.yaml": HELLO, "gpu.yaml": GPU, "direct.txt": DIRECT },
-      {
-        auth: { ...DEFAULT_AUTH, mode: "keys" },
-      },
+      "builder",
     );
+    ({ t, url, key: agentKey, keyId: agentKeyId } = app);
     const { db } = t.service.database;
-    const made = await createApiKey(
-      db,
-      { name: "builder", role: "agent", labels: ["linux"], createdBy: "test" },
-      Date.now(),
-    );
-    agentKey = made.key;
-    agentKeyId = made.view.id;
     adminKey = (await createApiKey(db, { name: "admin", role: "admin", createdBy: "test" }, Date.now())).key;
-    url = await t.app.listen({ host: "127.0.0.1", port: 0 });
-    const created = await createAgent({
+    agent = await startAgent(t, {
       server: url,
       token: agentKey,
-      runner: new LocalRunner({ killGraceMs: 500 }),
-      dataDir: path.join(t.dir, "agent"),
       version: "9.9.9-test",
       pollMs: 200,
       leaseMs: 5_000,
-      graceMs: 500,
       concurrency: 2,
       onError: (error) => errors.push(error.message),
     });
-    agent = created.worker;
-    await agent.start();
   });
 
   afterAll(async () => {
@@ -140,11 +177,7 @@ describe("agents over the API (HttpWorkerQueue against the real server)", () => 
     expect(log).not.toContain(DIRECT);
     expect(log).toContain("after hi");
     expect(log).not.toContain(SECRET);
-    const summaries = await t.service.database.db
-      .selectFrom("step_summaries")
-      .selectAll()
-      .where("run_id", "=", id)
-      .execute();
+    const summaries = await store.listStepSummaries(t.service.database.db, id);
     expect(summaries.map((s) => s.markdown)).toEqual([expect.stringContaining("## done")]);
   });
 
@@ -168,13 +201,7 @@ describe("agents over the API (HttpWorkerQueue against the real server)", () => 
     const id = await startRun("gpu");
     const api = new AgentApi({ server: url, token: agentKey });
     const workerId = agentWorkerId(agentKeyId, os.hostname(), 1);
-    const claimed = await api.post<{ jobs: unknown[] }>("claim", {
-      workerId,
-      labels: ["gpu", "linux", "runner:local"],
-      now: Date.now(),
-      leaseUntil: Date.now() + 5_000,
-      limit: 4,
-    });
+    const claimed = await claim(api, workerId, ["gpu", "linux", "runner:local"], 4, 5_000);
     expect(claimed.jobs).toEqual([]);
     const jobs = await t.service.database.db
       .selectFrom("jobs")
@@ -223,13 +250,7 @@ describe("agents over the API (HttpWorkerQueue against the real server)", () => 
     const workerId = agentWorkerId(agentKeyId, "resend", 2);
     const now = Date.now();
     const { jobs } = await waitFor(async () => {
-      const answer = await api.post<{ jobs: Array<{ id: number; run_id: string }> }>("claim", {
-        workerId,
-        labels: ["linux", "runner:local"],
-        now,
-        leaseUntil: now + 30_000,
-        limit: 1,
-      });
+      const answer = await claim(api, workerId, ["linux", "runner:local"], 1, 30_000, now);
       return answer.jobs.length > 0 ? answer : undefined;
     });
     const job = jobs[0] as { id: number; run_id: string };
@@ -290,33 +311,22 @@ describe("agent wake-ups where WebSockets are blocked", () => {
   const modes: string[] = [];
 
   beforeAll(async () => {
-    t = await openTestApp(
+    const app = await openAgentApp(
       "gantry-agent-poll-",
       { "hello.yaml": HELLO, "direct.txt": DIRECT },
-      { auth: { ...DEFAULT_AUTH, mode: "keys" } },
+      "behind-proxy",
     );
-    const { key } = await createApiKey(
-      t.service.database.db,
-      { name: "behind-proxy", role: "agent", labels: ["linux"], createdBy: "test" },
-      Date.now(),
-    );
-    const url = await t.app.listen({ host: "127.0.0.1", port: 0 });
-    proxy = await noWebSocketProxy(Number(new URL(url).port));
-    agent = (
-      await createAgent({
-        server: `http://127.0.0.1:${proxy.port}`,
-        token: key,
-        runner: new LocalRunner({ killGraceMs: 500 }),
-        dataDir: path.join(t.dir, "agent"),
-        version: "test",
-        // No fallback poll within the test's time: only a wake-up can make the agent claim.
-        pollMs: 600_000,
-        leaseMs: 5_000,
-        graceMs: 500,
-        onWakeUpMode: (mode) => modes.push(mode),
-      })
-    ).worker;
-    await agent.start();
+    t = app.t;
+    proxy = await noWebSocketProxy(Number(new URL(app.url).port));
+    agent = await startAgent(t, {
+      server: `http://127.0.0.1:${proxy.port}`,
+      token: app.key,
+      version: "test",
+      // No fallback poll within the test's time: only a wake-up can make the agent claim.
+      pollMs: 600_000,
+      leaseMs: 5_000,
+      onWakeUpMode: (mode) => modes.push(mode),
+    });
   });
 
   afterAll(async () => {
@@ -363,34 +373,19 @@ describe("an agent through a short network drop (in-process server, real TCP cut
   const errors: string[] = [];
 
   beforeAll(async () => {
-    t = await openTestApp(
-      "gantry-agent-drop-",
-      { "chatty.yaml": CHATTY },
-      { auth: { ...DEFAULT_AUTH, mode: "keys" } },
-    );
-    const { key } = await createApiKey(
-      t.service.database.db,
-      { name: "drop", role: "agent", labels: ["linux"], createdBy: "test" },
-      Date.now(),
-    );
-    const url = await t.app.listen({ host: "127.0.0.1", port: 0 });
-    proxy = new CutProxy({ host: "127.0.0.1", port: Number(new URL(url).port) });
+    const app = await openAgentApp("gantry-agent-drop-", { "chatty.yaml": CHATTY }, "drop");
+    t = app.t;
+    proxy = new CutProxy({ host: "127.0.0.1", port: Number(new URL(app.url).port) });
     await proxy.start();
-    agent = (
-      await createAgent({
-        server: `http://127.0.0.1:${proxy.port}`,
-        token: key,
-        runner: new LocalRunner({ killGraceMs: 500 }),
-        dataDir: path.join(t.dir, "agent"),
-        version: "test",
-        pollMs: 200,
-        // A 2 s cut is well inside it: the agent gives a step up only two thirds into a lease it lost.
-        leaseMs: 12_000,
-        graceMs: 500,
-        onError: (error) => errors.push(error.message),
-      })
-    ).worker;
-    await agent.start();
+    agent = await startAgent(t, {
+      server: `http://127.0.0.1:${proxy.port}`,
+      token: app.key,
+      version: "test",
+      pollMs: 200,
+      // A 2 s cut is well inside it: the agent gives a step up only two thirds into a lease it lost.
+      leaseMs: 12_000,
+      onError: (error) => errors.push(error.message),
+    });
   });
 
   afterAll(async () => {

@@ -4,6 +4,7 @@ import path from "node:path";
 import { gzipSync } from "node:zlib";
 import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DEFAULT_AUTH } from "../auth/types.js";
 import { openTestApp, type TestApp } from "../testing/test-app.js";
 
 const INDEX = "<!doctype html><title>Gantry</title><div id=root></div>";
@@ -50,7 +51,11 @@ describe("serving the web UI", () => {
   });
 
   it("serves the page to a browser that is not signed in yet: the page itself asks /auth/me", async () => {
-    const guarded = await openTestApp("gantry-ui-auth-", {}, { uiDir, auth: { mode: "keys" } });
+    const guarded = await openTestApp(
+      "gantry-ui-auth-",
+      {},
+      { uiDir, auth: { ...DEFAULT_AUTH, mode: "keys" } },
+    );
     try {
       for (const url of ["/", "/runs/0b7c", "/assets/main-abc123.js"]) {
         expect((await guarded.app.inject({ url })).statusCode, url).toBe(200);

@@ -38,7 +38,7 @@ const sign = (body: string, secret = SECRET) =>
   `sha256=${createHmac("sha256", secret).update(body).digest("hex")}`;
 /** The headers of a correctly signed request: the signature covers `<timestamp>.<body>`. */
 let clockSkew = 0;
-const signed = (body: string, secret = SECRET, header = "x-gantry-signature-256") => {
+const signed = (body: string, secret = SECRET, header = "x-gantry-signature-256"): Record<string, string> => {
   // Each call a different second, so two deliberate calls are two requests, not a replay.
   const now = String(Math.floor(Date.now() / 1000) - clockSkew++);
   return { "x-gantry-timestamp": now, [header]: sign(`${now}.${body}`, secret) };
@@ -148,10 +148,11 @@ describe("POST /api/v1/hooks/:workflow/:name (on.webhook)", () => {
 
   it("refuses a replay of a signed request, with another delivery header or none", async () => {
     const body = JSON.stringify({ env: "once" });
-    const headers = { ...signed(body), "x-gantry-delivery": "delivery-42" };
+    const headers: Record<string, string> = { ...signed(body), "x-gantry-delivery": "delivery-42" };
     const first = await post("/api/v1/hooks/deploy/signed", body, headers);
     expect(first.statusCode).toBe(202);
-    for (const delivery of [{ "x-gantry-delivery": "delivery-43" }, {}]) {
+    const deliveries: Array<Record<string, string>> = [{ "x-gantry-delivery": "delivery-43" }, {}];
+    for (const delivery of deliveries) {
       const replay = await post("/api/v1/hooks/deploy/signed", body, {
         "x-gantry-timestamp": headers["x-gantry-timestamp"] as string,
         "x-gantry-signature-256": headers["x-gantry-signature-256"] as string,

@@ -29,7 +29,7 @@ secretSweepSuite(
         address: "127.0.0.1",
         silent: true,
         directory: folder,
-        configureBuckets: [{ name: BUCKET }],
+        configureBuckets: [{ name: BUCKET, configs: [] }],
       });
       const { port } = (await server.run()) as AddressInfo;
       const logArchive = new S3LogArchive({

@@ -94,7 +94,7 @@ describe("ssh steps through the store and a worker", () => {
     });
     expect(info.nodes.records["web-1"].ssh_key).toBe(`ref+file://${sshd.clientKeyFile}`);
     expect(row.info_json).not.toContain("PRIVATE KEY");
-    const deploy = view.state.steps.deploy as unknown as { items: Array<{ item: string; status: string }> };
+    const deploy = view.state?.steps.deploy as unknown as { items: Array<{ item: string; status: string }> };
     expect(deploy.items.map((i) => [i.item, i.status])).toEqual([
       ["web-1", "succeeded"],
       ["web-2", "succeeded"],
@@ -115,7 +115,7 @@ describe("ssh steps through the store and a worker", () => {
   it("fails the step, saying why, when the nodes chosen at the start are none", async () => {
     const { id } = await createRunInUnit(harness.ctx, { workflow: "deploy", inputs: { role: "gpu" } });
     const row = await harness.waitForRun(id, ["succeeded", "failed"], 30_000);
-    expect(runView(row).state.steps.deploy).toMatchObject({
+    expect(runView(row).state?.steps.deploy).toMatchObject({
       status: "failed",
       error: "runner.nodes: 'tags:gpu' matched none of the 3 nodes in the inventory",
     });

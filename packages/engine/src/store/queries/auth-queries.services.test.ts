@@ -59,11 +59,12 @@ describe("auth queries on PostgreSQL", () => {
       scope: "source:infra",
       csrf: "c",
       id_token: null,
+      groups_json: null,
       created_at: 1_000,
       expires_at: 2_000,
     };
     await insertSession(db, session);
-    expect(await getSession(db, "s1", 1_500)).toEqual({ groups_json: null, ...session });
+    expect(await getSession(db, "s1", 1_500)).toEqual(session);
     expect(await getSession(db, "s1", 2_000)).toBeUndefined();
     expect(await deleteExpiredSessions(db, 2_000)).toBe(1);
     await insertSession(db, { ...session, id_hash: "s2", expires_at: 10_000 });
