@@ -17,6 +17,7 @@ import load from "./load.mjs";
 import logs from "./logs.mjs";
 import long from "./long-tasks.mjs";
 import rabbitmqTrigger from "./rabbitmq-trigger.mjs";
+import scale from "./scale.mjs";
 import scheduler from "./scheduler.mjs";
 import startup from "./startup.mjs";
 import throughput from "./throughput.mjs";
@@ -42,4 +43,5 @@ export const workloads = [
   ui,
   uiLogs,
   validateScale,
+  scale,
 ];

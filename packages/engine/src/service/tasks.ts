@@ -12,7 +12,7 @@ import { lockGroupOfRun, startNextInGroup } from "./concurrency-group.js";
 import type { ServiceContext } from "./context.js";
 import type { WorkflowDefinition } from "./definition.js";
 import { jobsFor } from "./jobs.js";
-import { runInfo, runState, secretMasker, stateChanges } from "./run-record.js";
+import { loadRunState, runInfo, secretMasker, stateChanges } from "./run-record.js";
 import type { UnitOfWork } from "./unit-of-work.js";
 
 export type Job = Selectable<JobsTable>;
@@ -53,8 +53,8 @@ export async function startTask(
   }
   const definition = await ctx.definitions.at(tx, run.revision);
   const info = runInfo(run, ctx.box);
-  const planner = new Planner(definition.workflow, info);
-  const state = runState(run);
+  const planner = new Planner(definition.workflow, info, ctx.definitions.graph(definition));
+  const state = await loadRunState(tx, run);
   const task = taskOf(job);
   const now = ctx.now();
   if (!planner.claim(state, task, now)) {
@@ -65,9 +65,10 @@ export async function startTask(
     await deleteJob(tx, job.id);
     return undefined;
   }
+  const changes = stateChanges(run, state, now, { started: true, steps: planner.touched });
   await writeStep(tx, ctx.database.dialect, {
     runId: run.id,
-    run: stateChanges(run, state, now, { started: true }),
+    ...changes,
     attempts: [startRow(job, workerId, now)],
   });
   await recordDeployment(tx, run, definition, info, state, task, now);
@@ -180,8 +181,8 @@ export async function finishTask(
     ),
     ...(outcome.error ? { error: masker.mask(outcome.error) } : {}),
   };
-  const planner = new Planner(definition.workflow, info);
-  const state = runState(run);
+  const planner = new Planner(definition.workflow, info, ctx.definitions.graph(definition));
+  const state = await loadRunState(tx, run);
   const now = ctx.now();
   const next = planner.finish(state, taskOf(job), safe);
   await queueRunNotifications(ctx, tx, {
@@ -219,12 +220,15 @@ export async function finishTask(
   const mineRow = take && task && planner.claim(state, task, now) ? rows.splice(mine, 1)[0] : undefined;
   if (take && mineRow) attempts.push(startRow(mineRow, take.workerId, now));
   // One statement on Postgres: this step's end, the successor's start, the queued jobs, the run.
+  const changes = stateChanges(run, state, now, {
+    masker,
+    steps: planner.touched,
+    ...(mineRow ? { started: true } : {}),
+  });
   const takenJob = await writeStep(tx, ctx.database.dialect, {
     runId: run.id,
-    run: {
-      ...stateChanges(run, state, now, { masker, ...(mineRow ? { started: true } : {}) }),
-      ...(maskedValues ? { masked_values: maskedValues } : {}),
-    },
+    run: { ...changes.run, ...(maskedValues ? { masked_values: maskedValues } : {}) },
+    steps: changes.steps,
     attempts,
     enqueue: rows,
     ...(take && mineRow

@@ -13,9 +13,28 @@ export function decodeRunInfo(row: { info_json: string }): RunInfo {
   return parseColumn<RunInfo>(row.info_json);
 }
 
-/** The planner's state; null for a run whose state was never written (a pending or skipped run's). */
-export function decodeRunState(row: { state_json: string }): RunState | null {
-  return parseColumn<RunState | null>(row.state_json);
+/** One step's part of a run's state, as `run_steps` keeps it. */
+export interface RunStepRow {
+  step: string;
+  position: number;
+  state_json: string;
+}
+
+/**
+ * The planner's state; null for a run whose state was never written (a pending or skipped run's).
+ * `runs.state_json` holds the run's header and `run_steps` its steps (`steps`: the run's rows, read with
+ * it, in `position` order); a run written before `run_steps` existed has its steps in the header, under
+ * those rows.
+ */
+export function decodeRunState(
+  row: { state_json: string },
+  steps: readonly RunStepRow[] = [],
+): RunState | null {
+  const state = parseColumn<RunState | null>(row.state_json);
+  if (!state) return state;
+  state.steps ??= {};
+  for (const step of steps) state.steps[step.step] = parseColumn<RunState["steps"][string]>(step.state_json);
+  return state;
 }
 
 /** The workflow's outputs; null until the run finished. */
