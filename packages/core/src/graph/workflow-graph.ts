@@ -8,6 +8,8 @@ import { needsOf } from "./dag.js";
 export interface WorkflowGraph {
   /** For each step, the steps that name it in `needs` (existing steps only), in workflow order. */
   readonly dependents: ReadonlyMap<string, readonly string[]>;
+  /** The steps no step needs, in workflow order: every other step is an ancestor of one of them. */
+  readonly sinks: readonly string[];
 }
 
 export function workflowGraph(workflow: WorkflowSpec): WorkflowGraph {
@@ -21,5 +23,6 @@ export function workflowGraph(workflow: WorkflowSpec): WorkflowGraph {
       } else dependents.set(need, [id]);
     }
   }
-  return { dependents };
+  const sinks = Object.keys(workflow.steps).filter((id) => !dependents.has(id));
+  return { dependents, sinks };
 }

@@ -263,21 +263,37 @@ export class Planner {
     }
   }
 
+  /**
+   * Whether every need of a step ended. From the last: steps end roughly in the order they were queued,
+   * so a wide fan-in finds the one still running first, not after the thousands that ended.
+   */
   private needsDone(state: RunState, id: string): boolean {
-    return needsOf(this.workflow.steps[id]).every((n) =>
-      TERMINAL_STEP.has(state.steps[n]?.status ?? "pending"),
-    );
+    const needs = needsOf(this.workflow.steps[id]);
+    for (let i = needs.length - 1; i >= 0; i--)
+      if (!TERMINAL_STEP.has(state.steps[needs[i] as string]?.status ?? "pending")) return false;
+    return true;
   }
 
+  /**
+   * Whether every step ended: every step is a sink (one no step needs) or an ancestor of one, and a step
+   * ends only after its needs did, so the sinks tell. From the last, as needsDone.
+   */
   private allEnded(state: RunState): boolean {
-    for (const id in state.steps) if (!TERMINAL_STEP.has((state.steps[id] as StepState).status)) return false;
+    const sinks = this.graph.sinks;
+    for (let i = sinks.length - 1; i >= 0; i--)
+      if (!TERMINAL_STEP.has(state.steps[sinks[i] as string]?.status ?? "pending")) return false;
     return true;
   }
 
   private decide(state: RunState, id: string, step: StepState, tasks: Task[]): void {
     this.touched.add(id);
     const spec = this.workflow.steps[id] as StepSpec;
-    const flags = statusFlags(state, this.ancestorsOf(id));
+    step.ancestry = this.ancestryOf(state, id);
+    const flags = {
+      success: step.ancestry.succeeded && !state.cancelRequested,
+      failure: step.ancestry.failed,
+      cancelled: state.cancelRequested,
+    };
     let run: boolean;
     try {
       run = this.condition(spec, flags, state);
@@ -367,6 +383,26 @@ export class Planner {
         tasks.push({ step: id, index, attempt: 1, delayMs: gate.kind === "start" ? gate.delayMs : 0 });
       else item.attempts = 0;
     });
+  }
+
+  /**
+   * The results of a step's ancestors, for a step about to be decided: from its needs' own results and
+   * ancestry when each has one, else (a state written before ancestry was kept) from every ancestor.
+   */
+  private ancestryOf(state: RunState, id: string): NonNullable<StepState["ancestry"]> {
+    let succeeded = true;
+    let failed = false;
+    for (const need of needsOf(this.workflow.steps[id])) {
+      if (!(need in this.workflow.steps)) continue;
+      const before = state.steps[need];
+      if (!before?.ancestry) {
+        const walked = statusFlags({ ...state, cancelRequested: false }, this.ancestorsOf(id));
+        return { succeeded: walked.success, failed: walked.failure };
+      }
+      if (before.result !== "success" || !before.ancestry.succeeded) succeeded = false;
+      if (before.result === "failure" || before.ancestry.failed) failed = true;
+    }
+    return { succeeded, failed };
   }
 
   /** How many nodes of an ssh step, or legs of a matrix, run at once. */

@@ -2,13 +2,15 @@ import { LogCaptureActivity } from "../logs/capture-activity.js";
 import { ChangeSignal } from "./change-signal.js";
 import type { ServiceContext } from "./context.js";
 import { DefinitionCache } from "./definitions.js";
+import { RunStateCache } from "./run-states.js";
 
 /** What the roles of one process share in memory; the roles in packages/cli create it with their store. */
-export type ProcessState = Pick<ServiceContext, "definitions" | "changes" | "logCapture">;
+export type ProcessState = Pick<ServiceContext, "definitions" | "runStates" | "changes" | "logCapture">;
 
 export function processState(): ProcessState {
   return {
     definitions: new DefinitionCache(),
+    runStates: new RunStateCache(),
     changes: { schedules: new ChangeSignal(), triggers: new ChangeSignal() },
     logCapture: new LogCaptureActivity(),
   };

@@ -8,12 +8,14 @@ import {
   type WorkflowSpec,
 } from "@gantry/core";
 import type { Selectable, Updateable } from "kysely";
-import { decodeRunInfo, decodeRunState, type RunStepRow } from "../store/decode/index.js";
+import { decodeRunInfo, decodeRunRev, decodeRunState, type RunStepRow } from "../store/decode/index.js";
 import { runStepRows, writeRunSteps } from "../store/queries/run-steps.js";
 import type { Db } from "../store/queries/types.js";
 import { updateRun } from "../store/queries/update-run.js";
 import type { RunsTable } from "../store/tables.js";
+import type { ServiceContext } from "./context.js";
 import type { SecretBox } from "./secret-box.js";
+import type { UnitOfWork } from "./unit-of-work.js";
 
 // Defined in core with the other statuses; re-exported for the service modules that read them here.
 export { ACTIVE_RUN_STATUSES, TERMINAL_RUN_STATUSES } from "@gantry/core";
@@ -32,6 +34,38 @@ export function runInfo(row: Selectable<RunsTable>, box: SecretBox): RunInfo {
  */
 export async function loadRunState(db: Db, row: Selectable<RunsTable>): Promise<RunState> {
   return decodeRunState(row, await runStepRows(db, row.id))!;
+}
+
+/**
+ * loadRunState for a step's start or finish: the state this process committed last for the run when
+ * the run's header says nothing was written since (see RunStateCache), else read from the store. The
+ * caller gives it back with keepRunState once its changes are committed.
+ */
+export async function takeRunState(
+  ctx: ServiceContext,
+  db: Db,
+  row: Selectable<RunsTable>,
+): Promise<RunState> {
+  return ctx.runStates.take(row.id, decodeRunRev(row)) ?? (await loadRunState(db, row));
+}
+
+/** Gives the state back to the process's cache once the unit of work committed the revision `rev`. */
+export function keepRunState(
+  ctx: ServiceContext,
+  unit: UnitOfWork,
+  runId: string,
+  rev: number,
+  state: RunState,
+) {
+  unit.afterCommit(() => ctx.runStates.put(runId, rev, state));
+}
+
+/** The header of a run whose run-level fields alone changed (a reason for a cancel), its count moved on. */
+export function headerOnly(row: Selectable<RunsTable>, state: RunState): string {
+  const rev = decodeRunRev(row) + 1;
+  // A run written before run_steps keeps its steps in its header.
+  if (legacyHeader(row)) return JSON.stringify({ ...state, rev });
+  return stateRows(state, undefined, new Set(), rev).header;
 }
 
 /** A masker for the run's secret-typed inputs: what the store keeps must never show them in clear. */
@@ -62,6 +96,7 @@ export function stateRows(
   state: RunState | null,
   masker: Masker | undefined,
   only?: ReadonlySet<string>,
+  rev = 1,
 ): { header: string; steps: RunStepRow[] } {
   if (!state) return { header: "null", steps: [] };
   const masking = masker !== undefined && masker.size > 0;
@@ -86,7 +121,8 @@ export function stateRows(
     }
     position++;
   }
-  return { header: JSON.stringify(header), steps };
+  // `rev` last: decodeRunRev reads it from the text's end.
+  return { header: JSON.stringify({ ...header, rev }), steps };
 }
 
 /** The whole state's JSON as stateRows masks it: for a copy kept outside the run (a report). */
@@ -124,12 +160,13 @@ export function stateChanges(
   state: RunState,
   now: number,
   options: StateOptions = {},
-): { run: Updateable<RunsTable>; steps: RunStepRow[] } {
+): { run: Updateable<RunsTable>; steps: RunStepRow[]; rev: number } {
   const finished = state.status !== "running";
   const stamped = stampGates(state, now);
   // A run written before run_steps keeps its steps in the header, which is written without them now.
   const only = options.steps && !legacyHeader(row) ? new Set([...options.steps, ...stamped]) : undefined;
-  const { header, steps } = stateRows(state, options.masker, only);
+  const rev = decodeRunRev(row) + 1;
+  const { header, steps } = stateRows(state, options.masker, only, rev);
   const status = finished
     ? state.status
     : onlyWaiting(state)
@@ -149,7 +186,7 @@ export function stateChanges(
         }
       : {}),
   };
-  return { run, steps };
+  return { run, steps, rev };
 }
 
 /** A header that holds steps: a run written before run_steps existed (its state was one document). */

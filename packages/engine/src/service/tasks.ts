@@ -12,7 +12,7 @@ import { lockGroupOfRun, startNextInGroup } from "./concurrency-group.js";
 import type { ServiceContext } from "./context.js";
 import type { WorkflowDefinition } from "./definition.js";
 import { jobsFor } from "./jobs.js";
-import { loadRunState, runInfo, secretMasker, stateChanges } from "./run-record.js";
+import { keepRunState, runInfo, secretMasker, stateChanges, takeRunState } from "./run-record.js";
 import type { UnitOfWork } from "./unit-of-work.js";
 
 export type Job = Selectable<JobsTable>;
@@ -42,10 +42,11 @@ const taskOf = (job: JobKey): Task => ({
  */
 export async function startTask(
   ctx: ServiceContext,
-  { db: tx }: UnitOfWork,
+  unit: UnitOfWork,
   job: JobKey,
   workerId: string,
 ): Promise<ClaimedTask | undefined> {
+  const tx = unit.db;
   const run = await lockRun(tx, ctx.database.dialect, job.run_id);
   if (!run || run.state_json === "null") {
     await deleteJob(tx, job.id);
@@ -54,7 +55,7 @@ export async function startTask(
   const definition = await ctx.definitions.at(tx, run.revision);
   const info = runInfo(run, ctx.box);
   const planner = new Planner(definition.workflow, info, ctx.definitions.graph(definition));
-  const state = await loadRunState(tx, run);
+  const state = await takeRunState(ctx, tx, run);
   const task = taskOf(job);
   const now = ctx.now();
   if (!planner.claim(state, task, now)) {
@@ -68,9 +69,11 @@ export async function startTask(
   const changes = stateChanges(run, state, now, { started: true, steps: planner.touched });
   await writeStep(tx, ctx.database.dialect, {
     runId: run.id,
-    ...changes,
+    run: changes.run,
+    steps: changes.steps,
     attempts: [startRow(job, workerId, now)],
   });
+  keepRunState(ctx, unit, run.id, changes.rev, state);
   await recordDeployment(tx, run, definition, info, state, task, now);
   if (run.started_at === null)
     await queueRunNotifications(ctx, tx, {
@@ -182,7 +185,7 @@ export async function finishTask(
     ...(outcome.error ? { error: masker.mask(outcome.error) } : {}),
   };
   const planner = new Planner(definition.workflow, info, ctx.definitions.graph(definition));
-  const state = await loadRunState(tx, run);
+  const state = await takeRunState(ctx, tx, run);
   const now = ctx.now();
   const next = planner.finish(state, taskOf(job), safe);
   await queueRunNotifications(ctx, tx, {
@@ -235,6 +238,7 @@ export async function finishTask(
       ? { take: { job: mineRow, workerId: take.workerId, leaseUntil: take.leaseUntil } }
       : {}),
   });
+  keepRunState(ctx, unit, run.id, changes.rev, state);
   if (mineRow && task) await recordDeployment(tx, run, definition, info, state, task, now);
   // The successor masks what this step registered: it reads the run's masks from this row.
   const runNow = maskedValues ? { ...run, masked_values: maskedValues } : run;

@@ -30,11 +30,21 @@ export function decodeRunState(
   row: { state_json: string },
   steps: readonly RunStepRow[] = [],
 ): RunState | null {
-  const state = parseColumn<RunState | null>(row.state_json);
+  const state = parseColumn<(RunState & { rev?: number }) | null>(row.state_json);
   if (!state) return state;
+  delete state.rev;
   state.steps ??= {};
   for (const step of steps) state.steps[step.step] = parseColumn<RunState["steps"][string]>(step.state_json);
   return state;
+}
+
+/**
+ * How many times the run's state was written: the header's `rev`, its last key (0 for a run written
+ * before it was counted). Read from the text, so the header is not parsed twice.
+ */
+export function decodeRunRev(row: { state_json: string }): number {
+  const found = /"rev":(\d+)\}$/.exec(row.state_json);
+  return found ? Number(found[1]) : 0;
 }
 
 /** The workflow's outputs; null until the run finished. */
