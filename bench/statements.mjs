@@ -51,7 +51,13 @@ let notifier;
 try {
   await E.migrate(store);
   notifier = await E.PgNotifier.start(database.url, store.pool);
-  const ctx = { database: store, box: new E.SecretBox(randomBytes(32)), notifier, now: () => Date.now() };
+  const ctx = {
+    database: store,
+    box: new E.SecretBox(randomBytes(32)),
+    notifier,
+    now: () => Date.now(),
+    ...E.processState(),
+  };
   await mkdir(path.join(dir, "workflows"));
   await writeFile(
     path.join(dir, "workflows", "two.yaml"),

@@ -7,74 +7,97 @@
  * - worker/, queue/, run/: the worker's loop over a WorkerQueue (store-queue.ts is the database's), one
  *   executeTask for gantry run and workers; agent/ is the same worker over the server's HTTP API.
  * - runners/: local, docker, kubernetes, ssh. jobs/, artifacts/, caches/, summaries/: CI steps' files.
- * - loader/, sources/, git/, github/: workflow folders, git sources and their checkout, GitHub reports.
- * - scheduler/, triggers/, gates/, subworkflow/, options/, notify/: what starts, waits for, or follows runs.
+ * - loader/, workflow-sources/, git/, github/: workflow folders, git sources and their checkout, GitHub
+ *   reports.
+ * - scheduler/, triggers/ (event-sources/: one adapter per kind), gates/, subworkflow/, options/, notify/:
+ *   what starts, waits for, or follows runs.
  * - secrets/, logs/, nodes/, actions/: secret references, log capture and archive, SSH nodes, built-ins.
  * - testing/: helpers for this repository's tests only.
+ *
+ * The exports below are what server, cli and bench use; the store's queries are the `store` namespace.
  */
-export * from "./agent/index.js";
-export * from "./artifacts/context.js";
-export * from "./artifacts/tarball.js";
-export * from "./artifacts/upload.js";
-export * from "./artifacts/workspace-actions.js";
-export * from "./caches/scope.js";
-export * from "./gates/index.js";
-export * from "./git/index.js";
-export * from "./github/reporter.js";
-export * from "./loader/find-files.js";
-export * from "./loader/load-workflow.js";
-export * from "./loader/repository-root.js";
-export * from "./logs/archiver.js";
-export * from "./logs/capture-activity.js";
-export * from "./logs/local-archive.js";
-export * from "./logs/reader.js";
-export * from "./logs/s3-archive.js";
-export * from "./logs/types.js";
-export * from "./logs/writer.js";
-export * from "./nodes/index.js";
-export * from "./notify/index.js";
-export * from "./options/index.js";
-export * from "./queue/notifier.js";
-export * from "./queue/pg-notifier.js";
-export * from "./queue/store-queue.js";
-export * from "./run/events.js";
-export * from "./run/execute-task.js";
-export * from "./run/report.js";
-export * from "./run/run-workflow.js";
-export * from "./run/task-secrets.js";
-export * from "./runners/index.js";
-export * from "./runners/lines.js";
-export * from "./runners/local/local-runner.js";
-export * from "./runners/router.js";
-export * from "./runners/types.js";
-export * from "./scheduler/index.js";
-export * from "./secrets/index.js";
-export * from "./service/cancel-run.js";
-export * from "./service/change-signal.js";
-export * from "./service/concurrency-group.js";
-export * from "./service/context.js";
-export * from "./service/create-run.js";
-export * from "./service/definition.js";
-export * from "./service/definitions.js";
-export * from "./service/encryption-keys.js";
-export * from "./service/environments.js";
-export * from "./service/process-state.js";
-export * from "./service/reaper.js";
-export * from "./service/register-folder.js";
-export * from "./service/rerun-run.js";
-export * from "./service/retention.js";
-export * from "./service/run-record.js";
-export * from "./service/secret-box.js";
-export * from "./service/tasks.js";
-export * from "./service/unit-of-work.js";
-export * from "./sources/index.js";
-export * from "./store/database.js";
-export * from "./store/database-errors.js";
+export { AgentApi, AgentApiError } from "./agent/agent-api.js";
+export { type AgentIdentity, agentWorkerId } from "./agent/agent-identity.js";
+export { AgentOperations } from "./agent/agent-operations.js";
+export { createAgent } from "./agent/create-agent.js";
+export { runBranch } from "./artifacts/context.js";
+export { decideGate } from "./gates/decide.js";
+export { expireGates } from "./gates/expire.js";
+export { type PendingGate, pendingGates } from "./gates/inbox.js";
+export { GitCache } from "./git/cache.js";
+export { CommitReporter } from "./github/reporter.js";
+export { ACTION_FILE, findYamlFiles } from "./loader/find-files.js";
+export { loadActionFile, loadWorkflow } from "./loader/load-workflow.js";
+export type { LoadedWorkflow, LoadOptions } from "./loader/loaded-types.js";
+export { repositoryRoot } from "./loader/repository-root.js";
+export { LogArchiver } from "./logs/archiver.js";
+export { LogCaptureActivity } from "./logs/capture-activity.js";
+export { LocalLogArchive } from "./logs/local-archive.js";
+export { LOG_BATCH_LINES, readLogLines, streamLogLines, tailLogLines } from "./logs/reader.js";
+export { type S3ArchiveOptions, S3LogArchive, s3OptionsFromEnv } from "./logs/s3-archive.js";
+export type { ByteRange, LogArchiveLike, LogLine } from "./logs/types.js";
+export { TaskLogWriter } from "./logs/writer.js";
+export { type NodeDefaults, type NodeEntry, nodeEntrySchema, sshSettingsSchema } from "./nodes/entries.js";
+export { fingerprint, parsePublicKey } from "./nodes/host-key.js";
+export { type InventoryState, NodeInventory } from "./nodes/inventory.js";
+export { NotificationSender } from "./notify/sender.js";
+export { OptionsResolver, OptionsSourceError } from "./options/resolve-options.js";
+export { checkOptionInputs } from "./options/start-check.js";
+export { LocalNotifier, type NotifierLike } from "./queue/notifier.js";
+export { PgNotifier } from "./queue/pg-notifier.js";
+export type { RunEvent } from "./run/events.js";
+export { type RunReport, runReport } from "./run/report.js";
+export { runWorkflow } from "./run/run-workflow.js";
+export { resolveWorkflowSecrets } from "./run/task-secrets.js";
+export { createRunners } from "./runners/index.js";
+export { LocalRunner } from "./runners/local/local-runner.js";
+export type { SshClientSettings } from "./runners/ssh/connect.js";
+export { fireScheduleNow } from "./scheduler/fire-now.js";
+export { describeSchedulerEvent, Scheduler } from "./scheduler/scheduler.js";
+export {
+  getScheduleStatus,
+  listScheduleStatus,
+  type ScheduleFire,
+  type ScheduleStatus,
+  scheduleFires,
+} from "./scheduler/status.js";
+export { suspendSchedule } from "./scheduler/suspend.js";
+export { createSecretCache } from "./secrets/cache.js";
+export { SecretError } from "./secrets/errors.js";
+export { findSecretRefs } from "./secrets/ref.js";
+export { resolveRefsDeep, resolveSecretRef } from "./secrets/resolve.js";
+export { ConflictError, InvalidInputError, NotFoundError, type ServiceContext } from "./service/context.js";
+export { createRun, startRun } from "./service/create-run.js";
+export { checkEncryptionKey, EncryptionKeyMismatch, rotateEncryptionKey } from "./service/encryption-keys.js";
+export type { EnvironmentConfig } from "./service/environments.js";
+export { processState } from "./service/process-state.js";
+export { reapExpiredJobs } from "./service/reaper.js";
+export { registerFolder } from "./service/register-folder.js";
+export { rerunRun } from "./service/rerun-run.js";
+export { applyRetention } from "./service/retention.js";
+export { SecretBox, shortFingerprint } from "./service/secret-box.js";
+export { withUnitOfWork } from "./service/unit-of-work.js";
+export {
+  type Database,
+  migrate,
+  openDatabase,
+  type SchemaWait,
+  schemaStatus,
+  waitForSchema,
+} from "./store/database.js";
 export * as store from "./store/index.js";
-export * from "./subworkflow/index.js";
-export * from "./summaries/limits.js";
-export * from "./triggers/index.js";
-export * from "./worker/create-worker.js";
-export * from "./worker/step-host.js";
-export * from "./worker/worker.js";
-export * from "./worker/worker-queue.js";
+export { cancelRunTree } from "./subworkflow/cancel-tree.js";
+export { type CheckedWorkflow, subWorkflowProblems } from "./subworkflow/check.js";
+export { childRunGraphs } from "./subworkflow/children-view.js";
+export { reconcileSubWorkflows } from "./subworkflow/reconcile.js";
+export { describeTriggerEvent, TriggerListeners } from "./triggers/listeners.js";
+export { getTriggerStatus, listTriggerStatus, type TriggerStatus } from "./triggers/status.js";
+export { createWorker, type WorkerOptions } from "./worker/create-worker.js";
+export { Worker } from "./worker/worker.js";
+export { type SourceConfig, secretResolver } from "./workflow-sources/config.js";
+export { type FolderEvent, FolderSource } from "./workflow-sources/folder-source.js";
+export { handleGithubWebhook } from "./workflow-sources/github-webhook.js";
+export { type LibraryConfig, libraryResolver } from "./workflow-sources/libraries.js";
+export { sourcePins } from "./workflow-sources/pins.js";
+export { type SourceStatus, SourceSyncer, type SyncerEvent } from "./workflow-sources/syncer.js";
+export { HOOK_UNAUTHORIZED, handleWorkflowHook } from "./workflow-sources/workflow-webhook.js";

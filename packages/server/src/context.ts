@@ -10,7 +10,7 @@ import type {
 import type { Registry } from "prom-client";
 import type { AuthOptions } from "./auth/types.js";
 import type { ProcessHealth } from "./health.js";
-import type { LogTails } from "./log-tails.js";
+import type { LogTails } from "./logs/tails.js";
 import type { Metrics } from "./metrics.js";
 
 /** What the HTTP layer needs: the run operations and the metrics it reports. */

@@ -4,7 +4,7 @@
  * - app.ts: builds the app; routes/: one file per resource (schemas.ts and api-schemas.ts are the replies'
  *   JSON Schemas, from which the UI's types are generated).
  * - auth/: keys, sessions, OIDC, the central rule table every route is checked against.
- * - log-tails.ts, log-batch-cache.ts, fanout-pacer.ts: live logs to many followers.
+ * - logs/: live logs to many followers (tails.ts, batch-cache.ts, fanout-pacer.ts) and their HTTP test.
  * - hardening/, security/, badges/, health.ts, metrics.ts, ops-server.ts: headers and body limits, the
  *   attack suite, status badges, probes and metrics.
  */
@@ -12,6 +12,6 @@ export * from "./app.js";
 export * from "./auth/index.js";
 export * from "./context.js";
 export * from "./health.js";
-export * from "./log-tails.js";
+export * from "./logs/tails.js";
 export * from "./metrics.js";
 export * from "./ops-server.js";

@@ -72,7 +72,7 @@ export async function startServerRole(
                 libraries: libraryResolver(
                   new GitCache(path.join(config.data, "git")),
                   config.libraries,
-                  secretResolver(config.configDir),
+                  secretResolver(config.configDir, process.env, service.secretProviders),
                 ),
               }
             : {},
@@ -89,7 +89,7 @@ export async function startServerRole(
           sources: config.sources,
           libraries: config.libraries,
           cacheDir: path.join(config.data, "git"),
-          resolveSecret: secretResolver(config.configDir),
+          resolveSecret: secretResolver(config.configDir, process.env, service.secretProviders),
           onEvent: (event) => log(describeSyncerEvent(event)),
         })
       : undefined;
@@ -177,7 +177,7 @@ export async function startServerRole(
   // github.app); it reads run statuses from the store, so it never holds a run back.
   const reporter = new CommitReporter(service, {
     sources: config.sources,
-    resolveSecret: secretResolver(config.configDir),
+    resolveSecret: secretResolver(config.configDir, process.env, service.secretProviders),
     ...((config.server.publicUrl ?? config.auth.publicUrl)
       ? { publicUrl: config.server.publicUrl ?? config.auth.publicUrl }
       : {}),

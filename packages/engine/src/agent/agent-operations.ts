@@ -209,22 +209,24 @@ export class AgentOperations {
     if (secretsWithheld(started.info.trigger)) return { secrets: {}, refs: {} };
     const { definition, info } = started;
     const cache = createSecretCache(0);
+    const providers = this.ctx.secretProviders;
     const step = definition.workflow.steps[row.step];
     const secrets = {
       ...(await resolveWorkflowSecrets(withInheritedSecrets(definition.workflow, info), {
         baseDir: definition.root,
         cache,
+        providers,
       })),
-      ...(await environmentSecrets(step, this.options.environments, { cache })),
+      ...(await environmentSecrets(step, this.options.environments, { cache, providers })),
     };
     const refs: Record<string, unknown> = {};
     for (const { ref } of findSecretRefs(step ?? {})) {
       if (ref in refs) continue;
-      const value = await resolveSecretRef(ref, { baseDir: definition.root, cache });
+      const value = await resolveSecretRef(ref, { baseDir: definition.root, cache, providers });
       // Bytes do not survive JSON: they go as text, as an environment variable would carry them.
       refs[ref] =
         value instanceof Uint8Array
-          ? await resolveSecretRef(ref, { baseDir: definition.root, cache, as: "string" })
+          ? await resolveSecretRef(ref, { baseDir: definition.root, cache, providers, as: "string" })
           : value;
     }
     return { secrets, refs };

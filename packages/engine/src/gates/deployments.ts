@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { environmentName, type RunInfo, type RunState, type Task } from "@gantry/core";
 import type { Selectable } from "kysely";
-import type { WorkflowDefinition } from "../service/definition.js";
+import type { WorkflowDefinition } from "../service/workflow-definition.js";
 import { insertDeployment } from "../store/queries/deployments.js";
 import type { Db } from "../store/queries/types.js";
 import type { RunsTable } from "../store/tables.js";

@@ -1,5 +1,5 @@
 import type { Octokit } from "@octokit/rest";
-import type { GithubSourceConfig, SecretResolver } from "../sources/config.js";
+import type { GithubSourceConfig, SecretResolver } from "../workflow-sources/config.js";
 
 export const GITHUB_API_URL = "https://api.github.com";
 

@@ -2,13 +2,13 @@ import { generateKeyPairSync } from "node:crypto";
 import path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { registerFolder } from "../service/register-folder.js";
-import type { GithubSourceConfig, SourceConfig } from "../sources/config.js";
 import { getCommitReport } from "../store/queries/commit-reports.js";
 import { sqliteDatabase } from "../testing/databases.js";
 import { type GithubApiStub, startGithubApiStub } from "../testing/github-api.js";
 import { createRunInUnit } from "../testing/operations.js";
 import { type Harness, openHarness } from "../testing/service-harness.js";
 import { waitFor } from "../testing/wait-for.js";
+import type { GithubSourceConfig, SourceConfig } from "../workflow-sources/config.js";
 import { CommitReporter, type ReportEvent } from "./reporter.js";
 
 const SHA = "6dcb09b5b57875f334f61aebed695e2e4193db5e";

@@ -1,6 +1,5 @@
 import type { Octokit } from "@octokit/rest";
 import type { ServiceContext } from "../service/context.js";
-import type { GithubSourceConfig, SecretResolver, SourceConfig } from "../sources/config.js";
 import { decodeRunInfo } from "../store/decode/index.js";
 import {
   claimCommitReport,
@@ -8,6 +7,7 @@ import {
   type ReportCandidate,
   updateCommitReport,
 } from "../store/queries/commit-reports.js";
+import type { GithubSourceConfig, SecretResolver, SourceConfig } from "../workflow-sources/config.js";
 import { githubClient } from "./client.js";
 import { checkRunOf, commitStatusOf, runPageUrl } from "./report-state.js";
 

@@ -83,7 +83,7 @@ export class NotificationSender {
       const message = buildMessage(spec.facts, log, this.ctx.notify?.publicUrl);
       await sendMessage(spec.entry, message, {
         ...(this.ctx.notify?.smtp ? { smtp: this.ctx.notify.smtp } : {}),
-        resolve: { baseDir: this.ctx.notify?.baseDir ?? "." },
+        resolve: { baseDir: this.ctx.notify?.baseDir ?? ".", providers: this.ctx.secretProviders },
         id: row.id,
         now: this.ctx.now(),
       });

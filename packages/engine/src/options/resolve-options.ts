@@ -13,7 +13,7 @@ import {
 } from "@gantry/core";
 import { InvalidInputError, NotFoundError, type ServiceContext } from "../service/context.js";
 import { startRun } from "../service/create-run.js";
-import { sha256 } from "../service/definition.js";
+import { sha256 } from "../service/workflow-definition.js";
 import { decodeRunState } from "../store/decode/index.js";
 import { putBundle } from "../store/queries/bundles.js";
 import { getRun } from "../store/queries/get-run.js";

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import type { OptionsFrom } from "@gantry/core";
-import type { WorkflowDefinition } from "../service/definition.js";
+import type { WorkflowDefinition } from "../service/workflow-definition.js";
 
 /**
  * The one-step workflow that runs an `options_from.run` script on a worker. The inputs it depends on

@@ -3,10 +3,10 @@ import path from "node:path";
 import { isForkPullRequest } from "@gantry/core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { registerFolder } from "../service/register-folder.js";
-import { sourceKey } from "../sources/activate.js";
-import { startGitEventRuns } from "../sources/git-triggers.js";
 import { sqliteDatabase } from "../testing/databases.js";
 import { type Harness, openHarness, runView } from "../testing/service-harness.js";
+import { sourceKey } from "../workflow-sources/activate.js";
+import { startGitEventRuns } from "../workflow-sources/git-triggers.js";
 
 // GitHub's published example of a pull_request event (a branch of the same repository; a copy of
 // ../shared/fixtures/github/pull_request.opened.json), and the same event from a fork, which GitHub

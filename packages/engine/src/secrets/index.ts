@@ -5,6 +5,6 @@ export { ProviderError, SecretError, type SecretErrorReason } from "./errors.js"
 export { applyPointer, parsePointer } from "./pointer.js";
 export type { ProviderValue, SecretContext, SecretProvider, ValueFormat } from "./provider.js";
 export { type FoundRef, findSecretRefs, isSecretRef, parseSecretRef, type SecretRef } from "./ref.js";
-export { BUILTIN_SECRET_PROVIDERS, SecretProviders } from "./registry.js";
+export { SecretProviders } from "./registry.js";
 export { type ResolveOptions, resolveRefsDeep, resolveSecretRef } from "./resolve.js";
 export { decryptSops, decryptSopsFile, type SopsDecryptOptions, type SopsFormat } from "./sops/index.js";

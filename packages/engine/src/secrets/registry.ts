@@ -3,8 +3,8 @@ import { builtinProviders } from "./providers/index.js";
 
 /**
  * The providers `ref+<provider>://` references resolve through: the built-in ones, plus any a caller
- * registers. A value, not a process-wide table: whoever resolves with extra providers passes theirs in
- * ResolveOptions.providers.
+ * registers. A value, not a process-wide table: the roles in packages/cli make one per process (in the
+ * ServiceContext) and whoever resolves passes it in ResolveOptions.providers.
  */
 export class SecretProviders {
   private readonly providers: Map<string, SecretProvider>;
@@ -26,6 +26,3 @@ export class SecretProviders {
     return [...this.providers.keys()].sort();
   }
 }
-
-/** The built-in providers, for resolving without a SecretProviders of one's own (it is never changed). */
-export const BUILTIN_SECRET_PROVIDERS: Pick<SecretProviders, "get" | "names"> = new SecretProviders();

@@ -3,7 +3,7 @@ import { ProviderError, SecretError } from "./errors.js";
 import { applyPointer } from "./pointer.js";
 import type { ProviderValue, SecretContext } from "./provider.js";
 import { findSecretRefs, isSecretRef, parseSecretRef, type SecretRef } from "./ref.js";
-import { BUILTIN_SECRET_PROVIDERS, type SecretProviders } from "./registry.js";
+import { SecretProviders } from "./registry.js";
 import { stringifyValue, structuredValue } from "./structured.js";
 
 export interface ResolveOptions {
@@ -86,7 +86,7 @@ export async function resolveRefsDeep(value: unknown, opts: ResolveOptions): Pro
 }
 
 async function fetchValue(ref: SecretRef, opts: ResolveOptions, cache: SecretCache): Promise<ProviderValue> {
-  const providers = opts.providers ?? BUILTIN_SECRET_PROVIDERS;
+  const providers = opts.providers ?? new SecretProviders();
   const provider = providers.get(ref.provider);
   if (!provider) {
     throw new SecretError(

@@ -2,9 +2,10 @@ import type { NodeRecord } from "@gantry/core";
 import type { LogCaptureActivity } from "../logs/capture-activity.js";
 import type { NotifySettings } from "../notify/settings.js";
 import type { NotifierLike } from "../queue/notifier.js";
+import type { SecretProviders } from "../secrets/registry.js";
 import type { Database } from "../store/database.js";
 import type { ChangeSignal } from "./change-signal.js";
-import type { DefinitionCache } from "./definitions.js";
+import type { DefinitionCache } from "./definition-cache.js";
 import type { EnvironmentConfig } from "./environments.js";
 import type { RunStateCache } from "./run-states.js";
 import type { SecretBox } from "./secret-box.js";
@@ -23,6 +24,8 @@ export interface ServiceContext {
   changes: { schedules: ChangeSignal; triggers: ChangeSignal };
   /** When this process last stored step output: the server's log fan-out yields to it. */
   logCapture: LogCaptureActivity;
+  /** The providers `ref+<provider>://` references resolve through: the built-in ones unless a role adds more. */
+  secretProviders: SecretProviders;
   /** The node inventory (gantry.yaml `nodes:`): a run that targets nodes keeps the ones it chose. */
   nodes?: { current(): Promise<{ nodes: NodeRecord[] }> };
   /** Deployment environments (gantry.yaml `environments:`): approvers, branches, wait and secrets. */

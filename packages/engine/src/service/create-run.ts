@@ -24,12 +24,12 @@ import type { JobsTable, RunStepsTable, RunsTable, WorkflowsTable } from "../sto
 import { cancelRunLocked } from "./cancel-run.js";
 import { admitRun } from "./concurrency-group.js";
 import { InvalidInputError, NotFoundError, type ServiceContext } from "./context.js";
-import type { WorkflowDefinition } from "./definition.js";
 import { environmentPolicies } from "./environments.js";
 import { jobsFor } from "./jobs.js";
 import { planStart } from "./plan-start.js";
 import { maskedJson, runInfo, secretMasker, stateRows } from "./run-record.js";
 import { type UnitOfWork, withUnitOfWork } from "./unit-of-work.js";
+import type { WorkflowDefinition } from "./workflow-definition.js";
 
 export interface CreateRunRequest {
   workflow: string;
@@ -328,7 +328,8 @@ export async function notifyStartWaiting(
   if (!row) return;
   const definition = await ctx.definitions.at(db, row.revision);
   const info = runInfo(row, ctx.box);
-  const state = decodeRunState(row)!;
+  const state = decodeRunState(row);
+  if (!state) return;
   const newGates = waitingGates(state).map((g) => g.step);
   await queueRunNotifications(ctx, db, { row, workflow: definition.workflow, info, state, now, newGates });
 }

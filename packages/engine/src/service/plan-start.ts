@@ -1,5 +1,5 @@
 import { Planner, type RunInfo, type StepState } from "@gantry/core";
-import type { WorkflowDefinition } from "./definition.js";
+import type { WorkflowDefinition } from "./workflow-definition.js";
 
 /** A run's first plan: its state and the tasks to queue, keeping the given steps' results (re-runs). */
 export function planStart(definition: WorkflowDefinition, info: RunInfo, keep?: Record<string, StepState>) {

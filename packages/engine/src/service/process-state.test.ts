@@ -4,6 +4,7 @@ import { resolveSecretRef } from "../secrets/resolve.js";
 import type { Database } from "../store/database.js";
 import { putBundle } from "../store/queries/bundles.js";
 import { sqliteDatabase } from "../testing/databases.js";
+import { resolveTriggerConfig } from "../triggers/secret-config.js";
 import { processState } from "./process-state.js";
 
 /** What the roles share in memory is made per process state: two never see each other's. */
@@ -64,5 +65,15 @@ describe("secret providers", () => {
     await expect(resolveSecretRef("ref+fixed://x", { baseDir: "." })).rejects.toThrow(
       /unknown provider "fixed" \(known: .*env/,
     );
+  });
+
+  it("each process state has its own set: a provider a role adds is seen by its context's resolvers only", async () => {
+    const a = processState();
+    const b = processState();
+    a.secretProviders.register({ name: "fixed", resolve: async () => ({ value: "from-a", format: "text" }) });
+    const config = { url: "ref+fixed://x", port: 5 };
+    expect(await resolveTriggerConfig(config, a.secretProviders)).toEqual({ url: "from-a", port: 5 });
+    await expect(resolveTriggerConfig(config, b.secretProviders)).rejects.toThrow(/unknown provider "fixed"/);
+    expect(b.secretProviders.names()).not.toContain("fixed");
   });
 });

@@ -1,11 +1,15 @@
 import { LogCaptureActivity } from "../logs/capture-activity.js";
+import { SecretProviders } from "../secrets/registry.js";
 import { ChangeSignal } from "./change-signal.js";
 import type { ServiceContext } from "./context.js";
-import { DefinitionCache } from "./definitions.js";
+import { DefinitionCache } from "./definition-cache.js";
 import { RunStateCache } from "./run-states.js";
 
 /** What the roles of one process share in memory; the roles in packages/cli create it with their store. */
-export type ProcessState = Pick<ServiceContext, "definitions" | "runStates" | "changes" | "logCapture">;
+export type ProcessState = Pick<
+  ServiceContext,
+  "definitions" | "runStates" | "changes" | "logCapture" | "secretProviders"
+>;
 
 export function processState(): ProcessState {
   return {
@@ -13,5 +17,6 @@ export function processState(): ProcessState {
     runStates: new RunStateCache(),
     changes: { schedules: new ChangeSignal(), triggers: new ChangeSignal() },
     logCapture: new LogCaptureActivity(),
+    secretProviders: new SecretProviders(),
   };
 }

@@ -6,8 +6,8 @@ import { putBundle } from "../store/queries/bundles.js";
 import { upsertWorkflow } from "../store/queries/upsert-workflow.js";
 import { subWorkflowProblems } from "../subworkflow/check.js";
 import type { ServiceContext } from "./context.js";
-import { definitionOf, sha256 } from "./definition.js";
 import { withUnitOfWork } from "./unit-of-work.js";
+import { definitionOf, sha256 } from "./workflow-definition.js";
 
 export interface RegisterResult {
   registered: string[];

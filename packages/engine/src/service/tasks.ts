@@ -3,6 +3,7 @@ import type { Insertable, Selectable } from "kysely";
 import { recordDeployment } from "../gates/deployments.js";
 import { queueRunNotifications } from "../notify/events.js";
 import { addRunMasks, sealRunMasks } from "../secrets/run-masks.js";
+import { decodeLabels } from "../store/decode/index.js";
 import { deleteJob } from "../store/queries/delete-job.js";
 import { lockRun } from "../store/queries/lock-run.js";
 import type { Db } from "../store/queries/types.js";
@@ -10,10 +11,10 @@ import { writeStep } from "../store/queries/write-step.js";
 import type { JobsTable, RunsTable, StepAttemptsTable } from "../store/tables.js";
 import { lockGroupOfRun, startNextInGroup } from "./concurrency-group.js";
 import type { ServiceContext } from "./context.js";
-import type { WorkflowDefinition } from "./definition.js";
 import { jobsFor } from "./jobs.js";
 import { keepRunState, runInfo, secretMasker, stateChanges, takeRunState } from "./run-record.js";
 import type { UnitOfWork } from "./unit-of-work.js";
+import type { WorkflowDefinition } from "./workflow-definition.js";
 
 export type Job = Selectable<JobsTable>;
 /** What names a job: enough to start or finish its task. */
@@ -214,9 +215,7 @@ export async function finishTask(
   const take = options.take;
   const mine = take
     ? rows.findIndex(
-        (row, i) =>
-          next[i]?.delayMs === 0 &&
-          (JSON.parse(row.labels_json) as string[]).every((label) => take.labels.includes(label)),
+        (row, i) => next[i]?.delayMs === 0 && decodeLabels(row).every((label) => take.labels.includes(label)),
       )
     : -1;
   const task = next[mine];

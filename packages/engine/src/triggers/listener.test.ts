@@ -3,8 +3,8 @@ import type { LeaseLike } from "../scheduler/lease.js";
 import { withUnitOfWork } from "../service/unit-of-work.js";
 import { sqliteDatabase } from "../testing/databases.js";
 import { waitFor } from "../testing/wait-for.js";
+import type { EventSource, SourceContext } from "./event-source.js";
 import { TriggerListener } from "./listener.js";
-import type { EventSource, SourceContext } from "./source.js";
 import { syncTriggers } from "./sync.js";
 import { triggerFixture } from "./trigger-suite.js";
 

@@ -5,8 +5,8 @@ import { SerialCycles } from "../service/serial-cycles.js";
 import { getTriggerCheckpoints, setTriggerCheckpoints } from "../store/queries/trigger-checkpoints.js";
 import { setTriggerState, type TriggerStateUpdate } from "../store/queries/trigger-state.js";
 import { deliverEvent, type TriggerTarget } from "./deliver.js";
+import { type EventSource, type SourceStarter, scrubbed } from "./event-source.js";
 import { resolveTriggerConfig } from "./secret-config.js";
-import { type EventSource, type SourceStarter, scrubbed } from "./source.js";
 
 /**
  * A listener's lifecycle: `stopped` → start() → `standby` (another server holds its lease) or
@@ -158,7 +158,7 @@ export class TriggerListener {
     await this.write({ state: "connecting", holder: this.options.holder });
     let config: Record<string, unknown> = this.definition.config;
     try {
-      config = await resolveTriggerConfig(this.definition.config);
+      config = await resolveTriggerConfig(this.definition.config, this.ctx.secretProviders);
       const start = await this.starter();
       if (this.stopped() || !this.leading) return;
       const target = this.definition;

@@ -5,8 +5,8 @@ import type { ServiceContext } from "../service/context.js";
 import { withUnitOfWork } from "../service/unit-of-work.js";
 import { decodeInputs, decodeTriggerConfig } from "../store/decode/index.js";
 import { listTriggers } from "../store/queries/trigger-list.js";
+import { sourceFor } from "./event-sources/index.js";
 import { type ListenerEvent, type ListenerOptions, TriggerListener } from "./listener.js";
-import { sourceFor } from "./sources/index.js";
 import { syncTriggers } from "./sync.js";
 
 export interface TriggerListenersOptions extends Omit<ListenerOptions, "holder" | "onEvent"> {

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openDatabase } from "../store/database.js";
 import { admin, postgresDatabase } from "../testing/databases.js";
 import { waitFor } from "../testing/wait-for.js";
-import { replicationNames } from "./sources/postgres-logical.js";
+import { replicationNames } from "./event-sources/postgres-logical.js";
 import { triggerFixture } from "./trigger-suite.js";
 
 /**

@@ -1,4 +1,5 @@
 import process from "node:process";
+import type { SecretProviders } from "../secrets/registry.js";
 import { resolveRefsDeep } from "../secrets/resolve.js";
 
 /**
@@ -8,6 +9,7 @@ import { resolveRefsDeep } from "../secrets/resolve.js";
  */
 export async function resolveTriggerConfig(
   config: Record<string, unknown>,
+  providers: SecretProviders,
 ): Promise<Record<string, unknown>> {
-  return (await resolveRefsDeep(config, { baseDir: process.cwd() })) as Record<string, unknown>;
+  return (await resolveRefsDeep(config, { baseDir: process.cwd(), providers })) as Record<string, unknown>;
 }

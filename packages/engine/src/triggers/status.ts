@@ -5,8 +5,8 @@ import { triggerLeases } from "../store/queries/trigger-leases.js";
 import { getTrigger, listTriggers } from "../store/queries/trigger-list.js";
 import { recentTriggerNotes } from "../store/queries/trigger-notes.js";
 import type { TriggerRow } from "../store/queries/trigger-tables.js";
+import { hideUrlPassword } from "./event-source.js";
 import type { ListenerState } from "./listener.js";
-import { hideUrlPassword } from "./source.js";
 
 export interface TriggerEventView {
   key: string;

@@ -229,7 +229,7 @@ steps:
     await f.h.worker();
     // The listener as TriggerListeners makes it, with a short poll (not offered in YAML).
     const { TriggerListener } = await import("./listener.js");
-    const { sourceFor } = await import("./sources/index.js");
+    const { sourceFor } = await import("./event-sources/index.js");
     const definition = {
       id: "loop:workflow:0",
       workflow: "loop",

@@ -1,6 +1,6 @@
 import { chmod, mkdir, rename, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
-import type { BundleFile } from "../service/definition.js";
+import type { BundleFile } from "../service/workflow-definition.js";
 
 /**
  * Action code reaches workers without a shared filesystem: as content-addressed bundles in the store,

@@ -104,7 +104,11 @@ export class StoreStepHost implements StepHostLike {
     writer: TaskLogWriter,
   ) {
     const { definition, info, task, job } = started;
-    const secrets = { baseDir: definition.root, cache: this.secretCache(job.run_id) };
+    const secrets = {
+      baseDir: definition.root,
+      cache: this.secretCache(job.run_id),
+      providers: this.ctx.secretProviders,
+    };
     return executeTask({
       ...startedExecution(started, this.options.runner, signal, masker),
       secrets,
@@ -113,6 +117,7 @@ export class StoreStepHost implements StepHostLike {
         ...(await resolveWorkflowSecrets(withInheritedSecrets(definition.workflow, info), secrets)),
         ...(await environmentSecrets(definition.workflow.steps[task.step], this.options.environments, {
           cache: secrets.cache,
+          providers: secrets.providers,
         })),
       }),
       action: (key) => {

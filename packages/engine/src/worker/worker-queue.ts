@@ -1,5 +1,5 @@
 import type { RunInfo, RunState, Task, TaskOutcome } from "@gantry/core";
-import type { WorkflowDefinition } from "../service/definition.js";
+import type { WorkflowDefinition } from "../service/workflow-definition.js";
 
 /**
  * What a worker needs of the queue, as plain data in and out: the store implements it for workers

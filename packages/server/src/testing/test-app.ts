@@ -22,7 +22,7 @@ import {
 import type { FastifyInstance } from "fastify";
 import { buildApp } from "../app.js";
 import type { AuthOptions } from "../auth/types.js";
-import { LogTails } from "../log-tails.js";
+import { LogTails } from "../logs/tails.js";
 import { createMetrics } from "../metrics.js";
 
 export interface TestApp {

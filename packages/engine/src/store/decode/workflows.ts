@@ -1,4 +1,4 @@
-import type { WorkflowDefinition } from "../../service/definition.js";
+import type { WorkflowDefinition } from "../../service/workflow-definition.js";
 import { parseColumn } from "./json-column.js";
 
 export function decodeDefinition(row: { definition_json: string }): WorkflowDefinition {

@@ -1,6 +1,6 @@
 import { decodeRunOutputs, decodeRunTrigger } from "../../store/decode/index.js";
 import { finishedRunsSince } from "../../store/queries/trigger-finished-runs.js";
-import type { EventSource, SourceContext } from "../source.js";
+import type { EventSource, SourceContext } from "../event-source.js";
 
 /** How often the runs table is read for newly finished runs (one indexed query a second per chain). */
 export const CHAIN_POLL_MS = 1_000;

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { decodePayload } from "@gantry/core";
-import type { EventSource, SourceContext } from "../source.js";
+import type { EventSource, SourceContext } from "../event-source.js";
 
 /** How long the first connection may take before the listener backs off and tries again. */
 const CONNECT_TIMEOUT_MS = 10_000;

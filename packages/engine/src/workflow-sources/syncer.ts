@@ -85,7 +85,8 @@ export class SourceSyncer {
   ) {
     this.cache = new GitCache(options.cacheDir);
     this.byName = new Map(options.sources.map((s) => [s.name, s]));
-    this.resolveSecret = options.resolveSecret ?? secretResolver(process.cwd());
+    this.resolveSecret =
+      options.resolveSecret ?? secretResolver(process.cwd(), process.env, ctx.secretProviders);
   }
 
   get sources(): SourceConfig[] {

@@ -20,9 +20,9 @@ import {
   TaskLogWriter,
 } from "@gantry/engine";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { insertTestRun } from "../../engine/src/testing/log-fixtures.js";
-import { waitFor } from "../../engine/src/testing/wait-for.js";
-import { type Follower, LogTails } from "./log-tails.js";
+import { insertTestRun } from "../../../engine/src/testing/log-fixtures.js";
+import { waitFor } from "../../../engine/src/testing/wait-for.js";
+import { type Follower, LogTails } from "./tails.js";
 
 /** An archive whose reads can be held, to make a follower arrive while a read is in flight. */
 class GatedArchive implements LogArchiveLike {

@@ -1,6 +1,6 @@
 import { decodePayload } from "@gantry/core";
 import type { Channel, ChannelModel, ConfirmChannel, ConsumeMessage } from "amqplib";
-import type { EventSource, SourceContext } from "../source.js";
+import type { EventSource, SourceContext } from "../event-source.js";
 
 const DEFAULT_PREFETCH = 20;
 /** An AMQP heartbeat every 10 s: a dead broker or network is noticed within some 20 s, not at the OS's TCP timeout. */

@@ -7,8 +7,8 @@ import type { FastifyInstance } from "fastify";
 import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
-import { waitFor } from "../../engine/src/testing/wait-for.js";
-import { openTestApp, startTestWorker, type TestApp } from "./testing/test-app.js";
+import { waitFor } from "../../../engine/src/testing/wait-for.js";
+import { openTestApp, startTestWorker, type TestApp } from "../testing/test-app.js";
 
 /** A step waits for its gate file (at most 30 s), so the test decides when it goes on. */
 const waitGate = 'for i in $(seq 600); do [ -f "$GATE" ] && break; sleep 0.05; done';

@@ -7,8 +7,8 @@ import {
   store,
   streamLogLines,
 } from "@gantry/engine";
+import { LogBatchCache } from "./batch-cache.js";
 import { FanoutPacer } from "./fanout-pacer.js";
-import { LogBatchCache } from "./log-batch-cache.js";
 
 export interface Follower {
   after: number;

@@ -1,5 +1,5 @@
 import type { GitCredentials } from "../git/credentials.js";
-import { isSecretRef, resolveSecretRef } from "../secrets/index.js";
+import { isSecretRef, resolveSecretRef, type SecretProviders } from "../secrets/index.js";
 
 /**
  * A source as gantry.yaml declares it. Credentials and the webhook secret stay references
@@ -37,9 +37,15 @@ export interface GithubSourceConfig {
 /** Where relative `ref+file://` and `ref+sops://` references in the config resolve (the config's folder). */
 export type SecretResolver = (value: string) => Promise<string>;
 
-export function secretResolver(baseDir: string, env: NodeJS.ProcessEnv = process.env): SecretResolver {
+export function secretResolver(
+  baseDir: string,
+  env: NodeJS.ProcessEnv = process.env,
+  providers?: SecretProviders,
+): SecretResolver {
   return async (value) =>
-    isSecretRef(value) ? resolveSecretRef(value, { baseDir, env, as: "string" }) : value;
+    isSecretRef(value)
+      ? resolveSecretRef(value, { baseDir, env, as: "string", ...(providers ? { providers } : {}) })
+      : value;
 }
 
 export async function resolveCredentials(

@@ -1,6 +1,6 @@
 import type { KinesisClient, Shard } from "@aws-sdk/client-kinesis";
 import { decodePayload } from "@gantry/core";
-import type { EventSource, SourceContext } from "../source.js";
+import type { EventSource, SourceContext } from "../event-source.js";
 
 /** GetRecords allows 5 calls a second per shard; an idle shard is read once a second. */
 const IDLE_POLL_MS = 1_000;

@@ -1,5 +1,5 @@
 import type { EventTriggerKind } from "@gantry/core";
-import type { SourceStarter } from "../source.js";
+import type { SourceStarter } from "../event-source.js";
 
 /**
  * Each kind's adapter, imported on first use: a server whose workflows use no MQTT trigger never loads

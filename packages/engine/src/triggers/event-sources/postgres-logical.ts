@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import type { Pgoutput } from "pg-logical-replication";
-import type { EventSource, SourceContext } from "../source.js";
+import type { EventSource, SourceContext } from "../event-source.js";
 
 const OPERATIONS = ["insert", "update", "delete"] as const;
 

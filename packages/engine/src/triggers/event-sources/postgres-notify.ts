@@ -1,5 +1,5 @@
 import { decodePayload } from "@gantry/core";
-import type { EventSource, SourceContext } from "../source.js";
+import type { EventSource, SourceContext } from "../event-source.js";
 
 /**
  * `on.postgres` with `channel:`: LISTEN on a channel; each NOTIFY starts a run with its payload.

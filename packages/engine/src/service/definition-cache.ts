@@ -1,7 +1,7 @@
 import { type WorkflowGraph, workflowGraph } from "@gantry/core";
 import { getBundle } from "../store/queries/bundles.js";
 import type { Db } from "../store/queries/types.js";
-import type { WorkflowDefinition } from "./definition.js";
+import type { WorkflowDefinition } from "./workflow-definition.js";
 
 /**
  * The workflow definitions of revisions this process has read. Revisions are content-addressed and

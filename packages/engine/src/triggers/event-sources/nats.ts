@@ -1,6 +1,6 @@
 import { decodePayload } from "@gantry/core";
 import type { JsMsg, Msg, NatsConnection } from "nats";
-import type { EventSource, SourceContext } from "../source.js";
+import type { EventSource, SourceContext } from "../event-source.js";
 
 const CONNECT_TIMEOUT_MS = 10_000;
 

@@ -95,7 +95,12 @@ export async function handleWorkflowHook(ctx: ServiceContext, request: HookReque
   if (!ref) return { status: 500, body: { error: "the webhook has neither secret nor token" } };
   let key: string;
   try {
-    key = await resolveSecretRef(ref, { baseDir: definition.root, cache: secretCache, as: "string" });
+    key = await resolveSecretRef(ref, {
+      baseDir: definition.root,
+      cache: secretCache,
+      providers: ctx.secretProviders,
+      as: "string",
+    });
   } catch (error) {
     // The reference's name is no business of an unauthenticated caller; the server log has the reason.
     return {

@@ -1,8 +1,8 @@
 import { formatProblem, inputsJsonSchema } from "@gantry/core";
 import { redactUrl } from "../git/run-git.js";
 import type { ServiceContext } from "../service/context.js";
-import { definitionOf, sha256 } from "../service/definition.js";
 import { withUnitOfWork } from "../service/unit-of-work.js";
+import { definitionOf, sha256 } from "../service/workflow-definition.js";
 import { putBundle } from "../store/queries/bundles.js";
 import { upsertSource } from "../store/queries/source-upsert.js";
 import { deleteWorkflows, ownersOf, workflowsOfSource } from "../store/queries/source-workflows.js";
