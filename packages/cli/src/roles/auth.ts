@@ -1,5 +1,5 @@
 import { DURATION_PATTERN, parseDuration } from "@gantry/core";
-import { type AuthOptions, checkScope, DEFAULT_AUTH, ROLES, type Role } from "@gantry/server";
+import { type AuthOptions, checkScope, DEFAULT_AUTH, ROLES, type Role } from "@gantry/server/auth-model";
 import { UsageError } from "../errors.js";
 
 export type { AuthOptions };

@@ -1,4 +1,4 @@
-import WebSocket from "ws";
+import type WebSocket from "ws";
 import { RECONNECTED } from "../queue/notifier.js";
 import type { QueueListener } from "../worker/worker-queue.js";
 import type { AgentApi } from "./agent-api.js";
@@ -59,10 +59,20 @@ export class AgentWakeUps {
     else if (event.type === "cancel") this.listener.cancel(event.run_id);
   }
 
+  // The WebSocket client loads with the first connection: only an agent needs it, and every other
+  // command (`gantry run` above all) would pay for loading it at start.
   private connect(): void {
     if (this.stopped) return;
+    import("ws").then(
+      ({ default: Client }) => this.open(Client),
+      (error: Error) => this.onError(new Error(`wake-ups: ${error.message}`)),
+    );
+  }
+
+  private open(Client: typeof WebSocket): void {
+    if (this.stopped) return;
     let opened = false;
-    const socket = new WebSocket(this.api.url("events", "ws"), {
+    const socket = new Client(this.api.url("events", "ws"), {
       headers: { authorization: this.api.authorization },
       handshakeTimeout: 10_000,
     });

@@ -63,11 +63,14 @@ export class LocalRunner implements RunnerLike {
 
   async run({ task, runId, actionDir, onLine, signal, flow, workspace }: RunnerTask): Promise<RunnerResult> {
     const startedAt = Date.now();
-    // A spawner that makes the folder gets a fresh name (96 random bits); mkdtemp's, made here, otherwise.
+    // A spawner that makes the folder names it (maybe made ahead); mkdtemp's, made here, otherwise.
     const makes = this.spawner.makesFolders;
     const base = makes
-      ? path.join(this.tmpRoot, `gantry-step-${randomBytes(12).toString("hex")}`)
+      ? (this.spawner.folderName?.(this.tmpRoot) ??
+        path.join(this.tmpRoot, `gantry-step-${randomBytes(12).toString("hex")}`))
       : await mkdtemp(path.join(this.tmpRoot, "gantry-step-"));
+    // Until the spawner has the folder, a name it made ahead is this run's to give back.
+    let handed = false;
     const fail = (error: string) => failedResult(startedAt, error);
     try {
       // A given workspace is the caller's to make and remove; the step's own files stay in `base`.
@@ -105,6 +108,7 @@ export class LocalRunner implements RunnerLike {
       }
       if (signal.aborted) return { ...fail("cancelled before it started"), status: "cancelled" };
       const env = stepEnvironment(task, files, runId);
+      handed = true;
       const exit = await this.spawnAndWait(
         command.program,
         command.args,
@@ -130,6 +134,7 @@ export class LocalRunner implements RunnerLike {
       return fail((error as Error).message);
     } finally {
       if (!makes) await rm(base, { recursive: true, force: true, maxRetries: 10, retryDelay: 50 });
+      else if (!handed) this.spawner.discardFolder?.(base);
     }
   }
 

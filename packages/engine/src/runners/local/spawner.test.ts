@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -94,6 +94,68 @@ describe("HelperSpawner", () => {
     const next = spawner.spawn(request("exit 0"));
     expect(await next.ended).toEqual({ code: 0, signal: null });
     expect(spawner.helperPid).not.toBe(helper);
+  });
+
+  it("sends the environment once, then what differs: each step sees exactly its own", async () => {
+    const printEnv = (env: Record<string, string>) =>
+      spawner.spawn({
+        ...request('env | grep -E "^(A|B|C)=" | sort'),
+        env: { PATH: "/usr/bin:/bin", ...env },
+      });
+    const outputOf = async (step: StepProcess) => {
+      const chunks = collect(step);
+      expect(await step.ended).toEqual({ code: 0, signal: null });
+      return chunks.map(([, c]) => c).join("");
+    };
+    expect(await outputOf(printEnv({ A: "1", B: "2" }))).toBe("A=1\nB=2\n");
+    // B gone, A changed, C new: against the first step's environment, which the helper keeps.
+    expect(await outputOf(printEnv({ A: "3", C: "4" }))).toBe("A=3\nC=4\n");
+    expect(await outputOf(printEnv({ B: "2" }))).toBe("B=2\n");
+  });
+
+  it("makes the next step's folder ahead, gives it to the next step, and removes an unused one on close", async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), "gantry-ahead-"));
+    const folderRequest = (base: string, script: string) => ({
+      ...request(script),
+      cwd: path.join(base, "work"),
+      folder: {
+        base,
+        dirs: [path.join(base, "work")],
+        files: [
+          [path.join(base, "output"), ""],
+          [path.join(base, "note"), "kept"],
+        ] as Array<[string, string]>,
+        collect: path.join(base, "output"),
+      },
+    });
+    const steps = () => readdirSync(dir).filter((name) => name.startsWith("gantry-step-"));
+    try {
+      const first = spawner.folderName(dir);
+      const one = spawner.spawn(folderRequest(first, "echo a=1 >> ../output"));
+      expect(await one.ended).toMatchObject({ code: 0, collected: "a=1\n" });
+      // The first step's folder is gone; the next one's is there, laid out alike, its files empty.
+      const ahead = steps();
+      expect(ahead).toHaveLength(1);
+      const next = spawner.folderName(dir);
+      expect(next).toBe(path.join(dir, ahead[0] as string));
+      expect(readdirSync(next).sort()).toEqual(["output", "work"]);
+      const two = spawner.spawn(folderRequest(next, 'cat ../note; echo "b=$(ls -A | wc -l)" >> ../output'));
+      const out = collect(two);
+      expect(await two.ended).toMatchObject({ code: 0, collected: "b=0\n" });
+      expect(out.map(([, c]) => c).join("")).toBe("kept");
+      // A name given out and not spawned goes back; one made ahead and never used goes with close.
+      const unused = spawner.folderName(dir);
+      expect(existsSync(unused)).toBe(true);
+      spawner.discardFolder(unused);
+      await waitFor(() => !existsSync(unused), { what: "the discarded folder to be removed" });
+      const three = spawner.spawn(folderRequest(spawner.folderName(dir), "true"));
+      expect(await three.ended).toMatchObject({ code: 0 });
+      expect(steps()).toHaveLength(1);
+      spawner.close();
+      expect(steps()).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("kills a step's whole process group when asked", async () => {

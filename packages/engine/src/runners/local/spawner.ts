@@ -1,5 +1,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { rmSync } from "node:fs";
+import path from "node:path";
 import type { Stream } from "../types.js";
 
 /** A step's process as the local runner drives it, whoever started it. */
@@ -52,6 +54,13 @@ export interface SpawnRequest {
 export interface SpawnerLike {
   /** Whether it makes and removes the step folder itself (SpawnRequest.folder). */
   readonly makesFolders: boolean;
+  /**
+   * A spawner that makes folders: the `base` for the next step's folder under `root`, a fresh name
+   * (96 random bits) that may have been made ahead. Spawn it, or give it back with `discardFolder`.
+   */
+  folderName?(root: string): string;
+  /** A name from `folderName` that will not be spawned (the step ended before it started). */
+  discardFolder?(base: string): void;
   spawn(request: SpawnRequest): StepProcess;
   close(): void;
 }
@@ -131,8 +140,12 @@ function killGroup(pid: number | undefined, signal: NodeJS.Signals): void {
  * The helper: a small Node process (about 40 MB, no modules of its own) that starts steps when asked
  * over its IPC channel and sends their output and exit back. It also makes and removes their folders,
  * with synchronous calls: a dozen small file operations a step that would each cost the worker a trip
- * through libuv's thread pool (about 1 ms a step together, measured on this machine). Plain CommonJS in a string, run with
- * `node -e`, so it needs no file of its own beside the compiled code (nor a build step in tests).
+ * through libuv's thread pool (about 1 ms a step together, measured on this machine). The next step's
+ * folder is made ahead, while a step runs (`spare`), off the path from one step's exit to the next
+ * one's start. A step's folder is removed before its end is sent: after it, the removal could race
+ * with a caller removing their parent. The environment's common part comes once (`env`); each spawn
+ * sends only what differs from it. Plain CommonJS in a string, run with `node -e`, so it needs no file
+ * of its own beside the compiled code (nor a build step in tests).
  * When its channel closes (the worker exited, however: SIGKILL and OOM included) or its parent changes
  * (the channel missed it), it ends every step's process group, SIGTERM and SIGKILL half a second later,
  * removes their folders and exits: no step outlives its worker, the try that runs again elsewhere never
@@ -143,6 +156,18 @@ const { spawn } = require("node:child_process");
 const fs = require("node:fs");
 const children = new Map();
 const folders = new Map();
+// Folders made ahead for coming steps: base -> the empty files made in it.
+const premade = new Map();
+// Its direct children only, never a missing parent: a root removed meanwhile stays removed.
+const makeSpare = (spare) => {
+  try {
+    fs.mkdirSync(spare.base);
+    for (const dir of spare.dirs) fs.mkdirSync(dir);
+    for (const file of spare.empty) fs.writeFileSync(file, "");
+    premade.set(spare.base, new Set(spare.empty));
+  } catch { remove(spare.base); }
+};
+let baseEnv = {};
 // Retries: a step's processes killed a moment ago may still be writing in the folder (ENOTEMPTY).
 const remove = (dir) => { try { fs.rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 50 }); } catch {} };
 const head = (file, limit) => {
@@ -162,6 +187,7 @@ const orphan = () => {
   setTimeout(() => {
     for (const c of children.values()) killGroup(c.pid, "SIGKILL");
     for (const dir of folders.values()) remove(dir);
+    for (const dir of premade.keys()) remove(dir);
     process.exit(0);
   }, children.size > 0 ? 500 : 0);
 };
@@ -173,14 +199,18 @@ process.on("message", (m) => {
   if (m.op === "kill") return child && killGroup(child.pid, m.signal);
   if (m.op === "pause") return child && (child.stdout.pause(), child.stderr.pause());
   if (m.op === "resume") return child && (child.stdout.resume(), child.stderr.resume());
+  if (m.op === "env") return void (baseEnv = m.env);
+  if (m.op === "discard") return void (premade.delete(m.base) && remove(m.base));
   if (m.op !== "spawn") return;
   const folder = m.folder;
   if (folder) {
     folders.set(m.id, folder.base);
+    const made = premade.get(folder.base);
+    premade.delete(folder.base);
     try {
-      fs.mkdirSync(folder.base);
+      if (!made) fs.mkdirSync(folder.base);
       for (const dir of folder.dirs) fs.mkdirSync(dir, { recursive: true });
-      for (const [file, text] of folder.files) fs.writeFileSync(file, text);
+      for (const [file, text] of folder.files) if (!(text === "" && made && made.has(file))) fs.writeFileSync(file, text);
     } catch (error) {
       remove(folder.base);
       return send({ op: "end", id: m.id, error: { message: error.message, prepare: true } });
@@ -199,14 +229,21 @@ process.on("message", (m) => {
     }
     send(message);
   };
+  let env = m.env;
+  if (!env) {
+    env = { ...baseEnv, ...m.envSet };
+    for (const name of m.envUnset) delete env[name];
+  }
   let c;
   try {
-    c = spawn(m.program, m.args, { cwd: m.cwd, env: m.env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+    c = spawn(m.program, m.args, { cwd: m.cwd, env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
   } catch (error) {
     return end({ op: "end", id: m.id, error: { code: error.code, message: error.message } });
   }
   children.set(m.id, c);
   send({ op: "pid", id: m.id, pid: c.pid });
+  // The next step's folder, made while this one runs.
+  if (m.spare) makeSpare(m.spare);
   c.stdout.on("data", (data) => send({ op: "out", id: m.id, fd: 1, data }));
   c.stderr.on("data", (data) => send({ op: "out", id: m.id, fd: 2, data }));
   c.on("exit", () => killGroup(c.pid, "SIGKILL"));
@@ -248,6 +285,23 @@ export class HelperSpawner implements SpawnerLike {
   private helper: Helper | undefined;
   private nextId = 1;
 
+  folderName(root: string): string {
+    const helper = this.helper?.process.connected ? this.helper : undefined;
+    const spare = helper?.spare;
+    if (helper && spare && path.dirname(spare.base) === path.dirname(path.join(root, "x"))) {
+      helper.spare = undefined;
+      helper.taken.add(spare.base);
+      return spare.base;
+    }
+    return freshFolder(root);
+  }
+
+  discardFolder(base: string): void {
+    const helper = this.helper;
+    if (!helper?.taken.delete(base)) return;
+    if (helper.process.connected) helper.process.send({ op: "discard", base });
+  }
+
   spawn(request: SpawnRequest): StepProcess {
     const helper = this.start();
     const id = this.nextId++;
@@ -261,7 +315,25 @@ export class HelperSpawner implements SpawnerLike {
     const send = (message: object) => {
       if (helper.process.connected) helper.process.send(message);
     };
-    send({ op: "spawn", id, ...request });
+    const { env, ...rest } = request;
+    if (request.folder) helper.taken.delete(request.folder.base);
+    let spare: { base: string; dirs: string[]; empty: string[] } | undefined;
+    if (request.folder && !helper.spare) {
+      // The next step's folder, laid out as this one's, made by the helper while this step runs.
+      const { base, dirs, files } = request.folder;
+      // Its direct children only: a step's working_directory below them is its own, not the next one's.
+      const inside = (file: string) => path.dirname(file) === base;
+      const next = freshFolder(path.dirname(base));
+      spare = {
+        base: next,
+        dirs: dirs.filter(inside).map((dir) => path.join(next, path.basename(dir))),
+        empty: files
+          .filter(([file, text]) => text === "" && inside(file))
+          .map(([file]) => path.join(next, path.basename(file))),
+      };
+      helper.spare = { base: next };
+    }
+    send({ op: "spawn", id, ...rest, ...this.environment(helper, env), ...(spare ? { spare } : {}) });
     return {
       onOutput: (handler) => {
         entry.output = handler;
@@ -273,6 +345,26 @@ export class HelperSpawner implements SpawnerLike {
     };
   }
 
+  /**
+   * What the spawn message says of the step's environment: the whole of it the first time, as the
+   * helper's base; then only the variables that differ from that base (a step's own and its files).
+   */
+  private environment(
+    helper: Helper,
+    env: Record<string, string>,
+  ): { envSet: Record<string, string>; envUnset: string[] } {
+    if (!helper.env) {
+      helper.env = env;
+      if (helper.process.connected) helper.process.send({ op: "env", env });
+      return { envSet: {}, envUnset: [] };
+    }
+    const base = helper.env;
+    const envSet: Record<string, string> = {};
+    for (const [name, value] of Object.entries(env)) if (base[name] !== value) envSet[name] = value;
+    const envUnset = Object.keys(base).filter((name) => !Object.hasOwn(env, name));
+    return { envSet, envUnset };
+  }
+
   /** The helper's pid while it runs (for tests and diagnostics). */
   get helperPid(): number | undefined {
     return this.helper?.process.pid;
@@ -281,7 +373,11 @@ export class HelperSpawner implements SpawnerLike {
   close(): void {
     const helper = this.helper;
     this.helper = undefined;
-    if (helper?.process.connected) helper.process.disconnect();
+    if (!helper) return;
+    // Here, before close returns: the helper would remove them too, but later, maybe while the caller
+    // removes their parent (rmSync's recursion gives up silently on a child removed beside it).
+    removeAhead(helper);
+    if (helper.process.connected) helper.process.disconnect();
   }
 
   private start(): Helper {
@@ -293,7 +389,7 @@ export class HelperSpawner implements SpawnerLike {
       // NODE_OPTIONS of the worker (a --require, a --cpu-prof) are not the helper's business.
       env: { ...process.env, NODE_OPTIONS: "" },
     });
-    const helper: Helper = { process: child, pending: new Map() };
+    const helper: Helper = { process: child, pending: new Map(), taken: new Set() };
     child.unref();
     child.channel?.unref();
     child.on("message", (message: HelperMessage) => received(helper, message));
@@ -309,6 +405,8 @@ export class HelperSpawner implements SpawnerLike {
         helper.pending.delete(id);
         entry.resolve({ error: { message: `the step spawner process ${why}` } });
       }
+      // Folders it made ahead (a name given out may not be spawned yet: a new helper makes it anew).
+      removeAhead(helper);
     };
     child.on("exit", (code, signal) => lost(`exited (${signal ?? `code ${code}`})`));
     child.on("error", (error) => lost(`failed: ${error.message}`));
@@ -321,6 +419,24 @@ interface Helper {
   process: ChildProcess;
   /** Its steps that have not ended, by id. */
   pending: Map<number, Pending>;
+  /** The environment it holds as the base of each spawn's (sent once). */
+  env?: Record<string, string>;
+  /** The folder it was asked to make ahead for the next step, not given out yet. */
+  spare?: { base: string };
+  /** Folders given out by folderName (made ahead) and not spawned or discarded yet. */
+  taken: Set<string>;
+}
+
+/** Removes the folders a helper made ahead that no step has (see HelperSpawner.folderName). */
+function removeAhead(helper: Helper): void {
+  for (const base of [...(helper.spare ? [helper.spare.base] : []), ...helper.taken])
+    rmSync(base, { recursive: true, force: true, maxRetries: 10, retryDelay: 50 });
+  helper.spare = undefined;
+  helper.taken.clear();
+}
+
+function freshFolder(root: string): string {
+  return path.join(root, `gantry-step-${randomBytes(12).toString("hex")}`);
 }
 
 function received(helper: Helper, message: HelperMessage): void {
