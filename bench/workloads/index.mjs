@@ -18,6 +18,7 @@ import logs from "./logs.mjs";
 import long from "./long-tasks.mjs";
 import peers from "./peers.mjs";
 import rabbitmqTrigger from "./rabbitmq-trigger.mjs";
+import scale from "./scale.mjs";
 import scheduler from "./scheduler.mjs";
 import startup from "./startup.mjs";
 import throughput from "./throughput.mjs";
@@ -44,4 +45,5 @@ export const workloads = [
   ui,
   uiLogs,
   validateScale,
+  scale,
 ];

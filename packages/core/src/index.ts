@@ -22,6 +22,7 @@ export * from "./format/duration.js";
 export * from "./format/runner.js";
 export * from "./format/types.js";
 export * from "./graph/dag.js";
+export * from "./graph/workflow-graph.js";
 export * from "./inputs/coerce.js";
 export * from "./inputs/options-from.js";
 export * from "./inputs/schema.js";

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { StepSpec } from "../format/types.js";
-import { Ancestors, ancestorsOf, dependentsOf, findCycle, needsOf } from "./dag.js";
+import { Ancestors, ancestorsOf, dependentsOf, findStepCycle, needsOf } from "./dag.js";
 
 const steps = (needs: Record<string, string[] | string | undefined>): Record<string, StepSpec> =>
   Object.fromEntries(
@@ -16,18 +16,18 @@ describe("needsOf", () => {
   });
 });
 
-describe("findCycle", () => {
+describe("findStepCycle", () => {
   it("finds none in a DAG, even with diamonds and unknown needs", () => {
-    expect(findCycle(steps({ a: undefined, b: "a", c: "a", d: ["b", "c", "ghost"] }))).toBeUndefined();
+    expect(findStepCycle(steps({ a: undefined, b: "a", c: "a", d: ["b", "c", "ghost"] }))).toBeUndefined();
   });
 
   it("names a two-step cycle with the first step repeated", () => {
-    expect(findCycle(steps({ a: "b", b: "a" }))).toEqual(["a", "b", "a"]);
+    expect(findStepCycle(steps({ a: "b", b: "a" }))).toEqual(["a", "b", "a"]);
   });
 
   it("names only the steps in the cycle, each one needing the one after it", () => {
     const graph = steps({ start: undefined, a: ["start", "c"], b: "a", c: "b", after: "c" });
-    const cycle = findCycle(graph) as string[];
+    const cycle = findStepCycle(graph) as string[];
     expect(cycle).toHaveLength(4);
     expect(cycle[0]).toBe(cycle[3]);
     expect(new Set(cycle)).toEqual(new Set(["a", "b", "c"]));
@@ -37,7 +37,17 @@ describe("findCycle", () => {
   });
 
   it("finds a step that needs itself", () => {
-    expect(findCycle(steps({ a: "a" }))).toEqual(["a", "a"]);
+    expect(findStepCycle(steps({ a: "a" }))).toEqual(["a", "a"]);
+  });
+
+  it("walks a 100,000-step chain without running out of stack, and finds the cycle that closes it", () => {
+    const chain: Record<string, string | undefined> = { s0: undefined };
+    for (let i = 1; i < 100_000; i++) chain[`s${i}`] = `s${i - 1}`;
+    expect(findStepCycle(steps(chain))).toBeUndefined();
+    chain.s0 = "s99999";
+    const cycle = findStepCycle(steps(chain)) as string[];
+    expect(cycle).toHaveLength(100_001);
+    expect(cycle[0]).toBe(cycle[100_000]);
   });
 });
 

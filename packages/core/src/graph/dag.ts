@@ -1,4 +1,5 @@
 import type { StepSpec } from "../format/types.js";
+import { findCycle } from "../validate/find-cycle.js";
 
 export function needsOf(step: StepSpec | undefined): string[] {
   const needs = step?.needs;
@@ -7,29 +8,14 @@ export function needsOf(step: StepSpec | undefined): string[] {
 }
 
 /** The first dependency cycle found, each step followed by one it needs, the first repeated at the end. */
-export function findCycle(steps: Record<string, StepSpec>): string[] | undefined {
-  const state = new Map<string, "visiting" | "done">();
-  const stack: string[] = [];
-  const visit = (id: string): string[] | undefined => {
-    const seen = state.get(id);
-    if (seen === "done") return undefined;
-    if (seen === "visiting") return [...stack.slice(stack.indexOf(id)), id];
-    state.set(id, "visiting");
-    stack.push(id);
-    for (const need of needsOf(steps[id])) {
-      if (!(need in steps)) continue;
-      const cycle = visit(need);
-      if (cycle) return cycle;
-    }
-    stack.pop();
-    state.set(id, "done");
-    return undefined;
-  };
-  for (const id of Object.keys(steps)) {
-    const cycle = visit(id);
-    if (cycle) return cycle;
-  }
-  return undefined;
+export function findStepCycle(steps: Record<string, StepSpec>): string[] | undefined {
+  const graph = new Map<string, string[]>();
+  for (const id of Object.keys(steps))
+    graph.set(
+      id,
+      needsOf(steps[id]).filter((need) => need in steps),
+    );
+  return findCycle(graph);
 }
 
 /**

@@ -48,7 +48,7 @@ export function stepContext(
 ): EvaluationContext {
   const contexts: Record<string, unknown> = {
     inputs: info.inputs,
-    steps: stepsContext(state),
+    steps: undefined,
     secrets: info.secrets ?? {},
     vars: info.vars ?? {},
     run: { id: info.id, workflow: info.workflow, attempt: info.attempt, trigger: info.trigger.type },
@@ -58,6 +58,16 @@ export function stepContext(
     matrix: extra.matrix ?? null,
     env: {},
   };
+  // Made when an expression reads it: most steps evaluate none, and it holds every step of the run.
+  let steps: Record<string, unknown> | undefined;
+  Object.defineProperty(contexts, "steps", {
+    enumerable: true,
+    configurable: true,
+    get: () => {
+      steps ??= stepsContext(state);
+      return steps;
+    },
+  });
   const base: EvaluationContext = {
     contexts,
     ...(extra.status ? { status: extra.status } : {}),

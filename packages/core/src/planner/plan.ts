@@ -6,7 +6,8 @@ import { wholeExpression } from "../expressions/template.js";
 import type { MatrixSpec } from "../format/job-types.js";
 import { runnerSpecFor } from "../format/runner.js";
 import type { StepSpec, WorkflowSpec } from "../format/types.js";
-import { type Ancestors, ancestorsOf, needsOf } from "../graph/dag.js";
+import { Ancestors, needsOf } from "../graph/dag.js";
+import { type WorkflowGraph, workflowGraph } from "../graph/workflow-graph.js";
 import { legName, matrixLegs } from "../jobs/matrix.js";
 import { nodesChosen } from "../nodes/run-nodes.js";
 import { statusFlags, stepContext } from "./context.js";
@@ -35,13 +36,25 @@ function workerLostRetries(spec: StepSpec, workflow: WorkflowSpec): number {
  * writes it under a lock on the run row) and never does I/O, reads a clock or draws random numbers.
  */
 export class Planner {
-  private readonly ancestors: Map<string, Ancestors>;
+  /** Each step's ancestors, made when first asked (a map of every step's, per planner, costs n² on a chain). */
+  private readonly ancestors = new Map<string, Ancestors>();
+  private readonly graph: WorkflowGraph;
+  /**
+   * The steps whose state this planner changed, so a store writes those steps' rows and not the whole
+   * run (a step's start and finish touch a few steps of thousands).
+   */
+  readonly touched = new Set<string>();
 
+  /**
+   * `graph` is the workflow's needs, reversed: made once per revision by a caller that plans many
+   * events of the same workflow (workflowGraph), else here.
+   */
   constructor(
     readonly workflow: WorkflowSpec,
     readonly info: RunInfo,
+    graph?: WorkflowGraph,
   ) {
-    this.ancestors = ancestorsOf(workflow.steps);
+    this.graph = graph ?? workflowGraph(workflow);
   }
 
   /** A new run: every step pending, then the first ready ones queued. */
@@ -49,6 +62,7 @@ export class Planner {
     const state: RunState = { status: "running", cancelRequested: false, steps: {}, outputs: {} };
     for (const id of Object.keys(this.workflow.steps)) {
       state.steps[id] = { status: "pending", fanOut: false, items: [], outputs: {} };
+      this.touched.add(id);
     }
     return { state, tasks: this.advance(state) };
   }
@@ -94,13 +108,20 @@ export class Planner {
         keep && before
           ? structuredClone(before)
           : { status: "pending", fanOut: false, items: [], outputs: {} };
+      this.touched.add(id);
     }
     return { state, tasks: this.advance(state) };
   }
 
   /** Every step a step depends on, directly or further up. */
   ancestorsOf(step: string): ReadonlySet<string> {
-    return this.ancestors.get(step) ?? new Set();
+    if (!(step in this.workflow.steps)) return new Set();
+    let found = this.ancestors.get(step);
+    if (!found) {
+      found = new Ancestors(this.workflow.steps, step);
+      this.ancestors.set(step, found);
+    }
+    return found;
   }
 
   /**
@@ -112,6 +133,7 @@ export class Planner {
     if (item?.status !== "queued" || item.attempts !== task.attempt) return false;
     item.status = "running";
     item.startedAt ??= startedAt;
+    this.touched.add(task.step);
     return true;
   }
 
@@ -123,6 +145,7 @@ export class Planner {
     const item = state.steps[task.step]?.items[task.index];
     if (item?.status !== "running" || item.attempts !== task.attempt) return false;
     item.status = "queued";
+    this.touched.add(task.step);
     return true;
   }
 
@@ -131,6 +154,7 @@ export class Planner {
     const step = state.steps[task.step];
     const item = step?.items[task.index];
     if (!step || !item || item.attempts !== task.attempt || TERMINAL_ITEM.has(item.status)) return [];
+    this.touched.add(task.step);
     item.exitCode = outcome.exitCode ?? null;
     item.outputs = outcome.outputs ?? {};
     if (outcome.steps) item.steps = outcome.steps;
@@ -152,7 +176,7 @@ export class Planner {
       item.status = "failed";
       const released = this.dispatchLegs(state, task.step, step);
       this.settleStep(step);
-      return [...released, ...this.advance(state)];
+      return [...released, ...this.advance(state, [task.step])];
     }
     const retry = spec.retry ?? this.workflow.defaults?.retry;
     const failed = outcome.status === "failed" || outcome.status === "timed_out";
@@ -178,7 +202,7 @@ export class Planner {
     item.status = outcome.status;
     const released = this.dispatchLegs(state, task.step, step);
     this.settleStep(step);
-    return [...released, ...this.advance(state)];
+    return [...released, ...this.advance(state, [task.step])];
   }
 
   /**
@@ -191,6 +215,7 @@ export class Planner {
     state.cancelRequested = true;
     const kill: Task[] = [];
     for (const [id, step] of Object.entries(state.steps)) {
+      this.touched.add(id);
       step.items.forEach((item, index) => {
         if (item.status === "queued" || item.status === "waiting") item.status = "cancelled";
         else if (item.status === "running")
@@ -201,29 +226,74 @@ export class Planner {
     return { kill, tasks: this.advance(state) };
   }
 
-  /** Decides every pending step whose needs are done, until nothing changes; finishes the run at the end. */
-  advance(state: RunState): Task[] {
+  /**
+   * Decides every pending step whose needs are done, until nothing changes; finishes the run at the end.
+   * Given the steps that just ended (`ended`), it looks only at the steps that need them, and at theirs
+   * in turn when one of those ends at once (skipped): a step's end then costs the same in a workflow of
+   * ten steps or of ten thousand.
+   */
+  advance(state: RunState, ended?: readonly string[]): Task[] {
     const tasks: Task[] = [];
-    let changed = true;
-    while (changed && state.status === "running") {
-      changed = false;
-      for (const [id, step] of Object.entries(state.steps)) {
-        if (step.status !== "pending") continue;
-        const needs = needsOf(this.workflow.steps[id]);
-        if (!needs.every((n) => TERMINAL_STEP.has(state.steps[n]?.status ?? "pending"))) continue;
-        this.decide(state, id, step, tasks);
-        changed = true;
+    if (ended) this.advanceFrom(state, ended, tasks);
+    else {
+      let changed = true;
+      while (changed && state.status === "running") {
+        changed = false;
+        for (const [id, step] of Object.entries(state.steps)) {
+          if (step.status !== "pending" || !this.needsDone(state, id)) continue;
+          this.decide(state, id, step, tasks);
+          changed = true;
+        }
       }
     }
-    if (state.status === "running" && Object.values(state.steps).every((s) => TERMINAL_STEP.has(s.status))) {
-      this.finishRun(state);
-    }
+    if (state.status === "running" && this.allEnded(state)) this.finishRun(state);
     return tasks;
   }
 
+  private advanceFrom(state: RunState, ended: readonly string[], tasks: Task[]): void {
+    const queue = [...ended];
+    for (let i = 0; i < queue.length && state.status === "running"; i++) {
+      if (!TERMINAL_STEP.has(state.steps[queue[i] as string]?.status ?? "pending")) continue;
+      for (const id of this.graph.dependents.get(queue[i] as string) ?? []) {
+        const step = state.steps[id];
+        if (step?.status !== "pending" || !this.needsDone(state, id)) continue;
+        this.decide(state, id, step, tasks);
+        if (TERMINAL_STEP.has(step.status)) queue.push(id);
+      }
+    }
+  }
+
+  /**
+   * Whether every need of a step ended. From the last: steps end roughly in the order they were queued,
+   * so a wide fan-in finds the one still running first, not after the thousands that ended.
+   */
+  private needsDone(state: RunState, id: string): boolean {
+    const needs = needsOf(this.workflow.steps[id]);
+    for (let i = needs.length - 1; i >= 0; i--)
+      if (!TERMINAL_STEP.has(state.steps[needs[i] as string]?.status ?? "pending")) return false;
+    return true;
+  }
+
+  /**
+   * Whether every step ended: every step is a sink (one no step needs) or an ancestor of one, and a step
+   * ends only after its needs did, so the sinks tell. From the last, as needsDone.
+   */
+  private allEnded(state: RunState): boolean {
+    const sinks = this.graph.sinks;
+    for (let i = sinks.length - 1; i >= 0; i--)
+      if (!TERMINAL_STEP.has(state.steps[sinks[i] as string]?.status ?? "pending")) return false;
+    return true;
+  }
+
   private decide(state: RunState, id: string, step: StepState, tasks: Task[]): void {
+    this.touched.add(id);
     const spec = this.workflow.steps[id] as StepSpec;
-    const flags = statusFlags(state, this.ancestors.get(id) ?? []);
+    step.ancestry = this.ancestryOf(state, id);
+    const flags = {
+      success: step.ancestry.succeeded && !state.cancelRequested,
+      failure: step.ancestry.failed,
+      cancelled: state.cancelRequested,
+    };
     let run: boolean;
     try {
       run = this.condition(spec, flags, state);
@@ -313,6 +383,26 @@ export class Planner {
         tasks.push({ step: id, index, attempt: 1, delayMs: gate.kind === "start" ? gate.delayMs : 0 });
       else item.attempts = 0;
     });
+  }
+
+  /**
+   * The results of a step's ancestors, for a step about to be decided: from its needs' own results and
+   * ancestry when each has one, else (a state written before ancestry was kept) from every ancestor.
+   */
+  private ancestryOf(state: RunState, id: string): NonNullable<StepState["ancestry"]> {
+    let succeeded = true;
+    let failed = false;
+    for (const need of needsOf(this.workflow.steps[id])) {
+      if (!(need in this.workflow.steps)) continue;
+      const before = state.steps[need];
+      if (!before?.ancestry) {
+        const walked = statusFlags({ ...state, cancelRequested: false }, this.ancestorsOf(id));
+        return { succeeded: walked.success, failed: walked.failure };
+      }
+      if (before.result !== "success" || !before.ancestry.succeeded) succeeded = false;
+      if (before.result === "failure" || before.ancestry.failed) failed = true;
+    }
+    return { succeeded, failed };
   }
 
   /** How many nodes of an ssh step, or legs of a matrix, run at once. */

@@ -39,6 +39,12 @@ export interface StepState {
   error?: string;
   /** Set on an approval node and on a step whose environment needs approval. */
   gate?: GateState;
+  /**
+   * The results of every step it depends on, directly or further up, summed up when it was decided
+   * (they are final by then): all succeeded, any failed. Its dependents' status functions are then read
+   * from their direct needs, not from a walk up the whole graph.
+   */
+  ancestry?: { succeeded: boolean; failed: boolean };
 }
 
 export interface RunState {

@@ -2,7 +2,7 @@ import { approvalProblems } from "../approvals/validate.js";
 import { CONTEXT_NAMES } from "../expressions/evaluate.js";
 import type { Problem, RunnerSpec, StepSpec, WorkflowSpec } from "../format/types.js";
 import { workingDirectoryProblem } from "../format/working-directory.js";
-import { ancestorsOf, findCycle, needsOf } from "../graph/dag.js";
+import { ancestorsOf, findStepCycle, needsOf } from "../graph/dag.js";
 import { SELECTOR_CONTEXTS } from "../nodes/run-nodes.js";
 import { scheduleProblems } from "../schedules/validate.js";
 import { workflowSchema } from "../schema/workflow-schema.js";
@@ -234,7 +234,7 @@ function graphProblems(source: SourceFile, steps: Record<string, StepSpec>): Pro
       }
     });
   }
-  const cycle = findCycle(steps);
+  const cycle = findStepCycle(steps);
   if (cycle && cycle.length > 2) {
     const first = cycle[0] as string;
     problems.push({

@@ -8,7 +8,8 @@ import { secretsWithheld } from "../run/withheld-secrets.js";
 import { createSecretCache, findSecretRefs, resolveSecretRef } from "../secrets/index.js";
 import { openRunMasks } from "../secrets/run-masks.js";
 import { ConflictError, type ServiceContext } from "../service/context.js";
-import { runInfo, runState } from "../service/run-record.js";
+import { runInfo } from "../service/run-record.js";
+import { decodeRunState } from "../store/decode/index.js";
 import {
   type AgentLogLine,
   appendAgentLog,
@@ -312,7 +313,8 @@ export class AgentOperations {
       },
       definition,
       info,
-      state: runState(run),
+      // getRun read the run with its steps.
+      state: decodeRunState(run)!,
     };
   }
 

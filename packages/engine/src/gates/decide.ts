@@ -13,7 +13,7 @@ import { queueRunNotifications } from "../notify/events.js";
 import { lockGroupOfRun, startNextInGroup } from "../service/concurrency-group.js";
 import { ConflictError, InvalidInputError, NotFoundError, type ServiceContext } from "../service/context.js";
 import { jobsFor } from "../service/jobs.js";
-import { runInfo, runState, saveState, secretMasker } from "../service/run-record.js";
+import { loadRunState, runInfo, saveState, secretMasker } from "../service/run-record.js";
 import type { UnitOfWork } from "../service/unit-of-work.js";
 import { enqueueJobs } from "../store/queries/enqueue-jobs.js";
 import { lockRun } from "../store/queries/lock-run.js";
@@ -59,7 +59,7 @@ export async function decideGate(
   if (!row || row.state_json === "null") throw new NotFoundError(`unknown run '${request.runId}'`);
   const definition = await ctx.definitions.at(tx, row.revision);
   const info = runInfo(row, ctx.box);
-  const state = runState(row);
+  const state = await loadRunState(tx, row);
   const step = state.steps[request.step];
   const spec = definition.workflow.steps[request.step];
   if (!spec) throw new NotFoundError(`run ${row.id} has no step '${request.step}'`);

@@ -1,6 +1,7 @@
 import { type ApproversSpec, type InputSpec, parseDuration, waitingGates } from "@gantry/core";
 import type { ServiceContext } from "../service/context.js";
 import { decodeRunInfo, decodeRunState } from "../store/decode/index.js";
+import { withRunSteps } from "../store/queries/run-steps.js";
 
 /** A gate waiting for a decision, as the Approvals inbox and the run page show it. */
 export interface PendingGate {
@@ -35,9 +36,21 @@ export async function pendingGates(
     .selectFrom("runs")
     .select(["id", "workflow", "revision", "info_json", "state_json", "created_at"])
     .where("status", "in", ["running", "waiting"])
-    .where("state_json", "like", '%"status":"waiting"%');
+    .where((eb) =>
+      eb.or([
+        // A run written before run_steps existed holds its steps in its own row.
+        eb("state_json", "like", '%"status":"waiting"%'),
+        eb.exists(
+          eb
+            .selectFrom("run_steps")
+            .select("run_steps.step")
+            .whereRef("run_steps.run_id", "=", "runs.id")
+            .where("run_steps.state_json", "like", '%"status":"waiting"%'),
+        ),
+      ]),
+    );
   if (options.runId) query = query.where("id", "=", options.runId);
-  const rows = await query.orderBy("created_at").limit(500).execute();
+  const rows = await withRunSteps(db, await query.orderBy("created_at").limit(500).execute());
   const out: PendingGate[] = [];
   for (const row of rows) {
     const state = decodeRunState(row);

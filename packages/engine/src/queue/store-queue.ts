@@ -1,7 +1,7 @@
 import { Planner } from "@gantry/core";
 import { openRunMasks } from "../secrets/run-masks.js";
 import type { ServiceContext } from "../service/context.js";
-import { runState } from "../service/run-record.js";
+import { loadRunState, saveState } from "../service/run-record.js";
 import { type ClaimedTask, finishTask, type JobKey, startTask } from "../service/tasks.js";
 import { withUnitOfWork } from "../service/unit-of-work.js";
 import { cancelRequestedRuns } from "../store/queries/cancel-requested.js";
@@ -11,7 +11,6 @@ import { lockRun } from "../store/queries/lock-run.js";
 import { nextAvailableAt } from "../store/queries/next-available.js";
 import { renewLeases } from "../store/queries/renew-leases.js";
 import { requeueJob } from "../store/queries/requeue-job.js";
-import { updateRun } from "../store/queries/update-run.js";
 import { upsertWorker } from "../store/queries/upsert-worker.js";
 import { workerHeartbeatAt } from "../store/queries/worker-heartbeat.js";
 import { completeParent, startChildRun } from "../subworkflow/child-run.js";
@@ -91,9 +90,10 @@ export function storeQueue(ctx: ServiceContext): WorkerQueue {
         const run = await lockRun(tx, dialect, started.job.run_id);
         if (!run) return;
         const definition = await ctx.definitions.at(tx, run.revision);
-        const state = runState(run);
-        new Planner(definition.workflow, started.info).release(state, started.task);
-        await updateRun(tx, run.id, { state_json: JSON.stringify(state) });
+        const state = await loadRunState(tx, run);
+        const planner = new Planner(definition.workflow, started.info, ctx.definitions.graph(definition));
+        planner.release(state, started.task);
+        await saveState(tx, run, state, ctx.now(), { steps: planner.touched });
         await requeueJob(tx, started.job.id, ctx.now());
       });
       // Sent even for a run gone meanwhile, as any wake-up may be spurious: idle workers look once.

@@ -134,6 +134,7 @@ export async function applyFires(
       tx.db,
       ctx.database.dialect,
       { table: "runs", rows: prepared.map((p) => p.run) },
+      { table: "run_steps", rows: prepared.flatMap((p) => p.steps) },
       { table: "jobs", rows: prepared.flatMap((p) => p.jobs) },
       { table: "schedule_fires", rows: records },
     );

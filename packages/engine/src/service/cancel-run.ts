@@ -9,7 +9,7 @@ import { updateRun } from "../store/queries/update-run.js";
 import { lockGroupOfRun, startNextInGroup } from "./concurrency-group.js";
 import { NotFoundError, type ServiceContext } from "./context.js";
 import { jobsFor } from "./jobs.js";
-import { runInfo, runState, saveState, secretMasker, TERMINAL_RUN_STATUSES } from "./run-record.js";
+import { loadRunState, runInfo, saveState, secretMasker, TERMINAL_RUN_STATUSES } from "./run-record.js";
 import type { UnitOfWork } from "./unit-of-work.js";
 
 /**
@@ -52,7 +52,7 @@ export async function cancelRunLocked(ctx: ServiceContext, tx: UnitOfWork, id: s
   const definition = await ctx.definitions.at(db, row.revision);
   const info = runInfo(row, ctx.box);
   const planner = new Planner(definition.workflow, info);
-  const state = runState(row);
+  const state = await loadRunState(db, row);
   const { tasks } = planner.cancel(state);
   for (const job of await runJobs(db, id)) {
     if (job.status === "queued") await deleteJob(db, job.id);

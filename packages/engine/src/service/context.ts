@@ -8,6 +8,7 @@ import type { Database } from "../store/database.js";
 import type { ChangeSignal } from "./change-signal.js";
 import type { DefinitionCache } from "./definition-cache.js";
 import type { EnvironmentConfig } from "./environments.js";
+import type { RunStateCache } from "./run-states.js";
 import type { SecretBox } from "./secret-box.js";
 
 /** What the run operations share: the store, the secret box, the wake-up channel and a clock. */
@@ -18,6 +19,8 @@ export interface ServiceContext {
   now: () => number;
   /** Workflow definitions by revision, as this process read them. */
   definitions: DefinitionCache;
+  /** The states of runs this process planned last (see RunStateCache). */
+  runStates: RunStateCache;
   /** Wakes this process's scheduler and trigger listeners when their tables change. */
   changes: { schedules: ChangeSignal; triggers: ChangeSignal };
   /** When this process last stored step output: the server's log fan-out yields to it. */

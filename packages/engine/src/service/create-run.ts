@@ -20,14 +20,14 @@ import { getWorkflow } from "../store/queries/get-workflow.js";
 import { insertRun } from "../store/queries/insert-run.js";
 import { insertRunWithJobs } from "../store/queries/insert-run-with-jobs.js";
 import type { Db } from "../store/queries/types.js";
-import type { JobsTable, RunsTable, WorkflowsTable } from "../store/tables.js";
+import type { JobsTable, RunStepsTable, RunsTable, WorkflowsTable } from "../store/tables.js";
 import { cancelRunLocked } from "./cancel-run.js";
 import { admitRun } from "./concurrency-group.js";
 import { InvalidInputError, NotFoundError, type ServiceContext } from "./context.js";
 import { environmentPolicies } from "./environments.js";
 import { jobsFor } from "./jobs.js";
 import { planStart } from "./plan-start.js";
-import { maskedJson, maskedStateJson, runInfo, secretMasker } from "./run-record.js";
+import { maskedJson, runInfo, secretMasker, stateRows } from "./run-record.js";
 import { type UnitOfWork, withUnitOfWork } from "./unit-of-work.js";
 import type { WorkflowDefinition } from "./workflow-definition.js";
 
@@ -57,6 +57,8 @@ export type WorkflowCache = Map<string, WorkflowRow>;
 export interface PreparedRun {
   id: string;
   run: Insertable<RunsTable>;
+  /** Its steps' rows (see run_steps). */
+  steps: Insertable<RunStepsTable>[];
   jobs: Insertable<JobsTable>[];
   /** The time its rows are stamped with (created, available, finished). */
   now: number;
@@ -72,6 +74,7 @@ export function restamp(prepared: PreparedRun, now: number): PreparedRun {
   return {
     id: prepared.id,
     now,
+    steps: prepared.steps,
     run: {
       ...run,
       created_at: now,
@@ -149,14 +152,16 @@ function startingRows(r: ResolvedRun, now: number, keep?: Record<string, StepSta
   const finished = planned.state.status !== "running";
   stampGates(planned.state, now);
   const triggerType = r.info.trigger.type;
+  const { header, steps } = stateRows(planned.state, masker);
   return {
     id: r.id,
     now,
+    steps: steps.map((step) => ({ ...step, run_id: r.id })),
     run: {
       ...r.base,
       trigger_type: typeof triggerType === "string" ? triggerType : null,
       status: finished ? planned.state.status : onlyWaiting(planned.state) ? "waiting" : "queued",
-      state_json: maskedStateJson(planned.state, masker),
+      state_json: header,
       outputs_json: finished ? maskedJson(planned.state.outputs, masker) : null,
       error: null,
       concurrency_group: null,
@@ -232,7 +237,14 @@ async function insertWithoutGroup(
 ): Promise<{ id: string; status: string; woken: boolean }> {
   const now = ctx.now();
   const prepared = startingRows(resolved, now, keep);
-  const woken = await insertRunWithJobs(db, ctx.database.dialect, prepared.run, prepared.jobs, channel);
+  const woken = await insertRunWithJobs(
+    db,
+    ctx.database.dialect,
+    prepared.run,
+    prepared.jobs,
+    prepared.steps,
+    channel,
+  );
   if (notifiesAsCreated(prepared.run)) await notifyCreated(ctx, db, resolved.id, now);
   return { id: resolved.id, status: "queued", woken };
 }
@@ -245,7 +257,7 @@ async function admitRunToGroup(
   group: ConcurrencyGroup,
   keep: Record<string, StepState> | undefined,
 ): Promise<{ id: string; status: string }> {
-  const { id, spec, info, base } = resolved;
+  const { id, base } = resolved;
   const now = ctx.now();
   const admission = await admitRun(tx, group);
   if (admission.decision !== "start") {
@@ -253,7 +265,7 @@ async function admitRunToGroup(
     await insertRun(tx.db, {
       ...base,
       status: skipped ? "skipped" : "pending",
-      state_json: maskedStateJson(null, secretMasker(spec, info)),
+      state_json: "null",
       outputs_json: null,
       error: skipped ? admission.reason : null,
       concurrency_group: group.name,
@@ -270,7 +282,13 @@ async function admitRunToGroup(
   }
   // A run can end as it starts (every step kept or skipped): its outputs may then quote a secret input.
   const prepared = startingRows(resolved, now, keep);
-  await insertRun(tx.db, { ...prepared.run, concurrency_group: group.name });
+  await insertRunWithJobs(
+    tx.db,
+    ctx.database.dialect,
+    { ...prepared.run, concurrency_group: group.name },
+    [],
+    prepared.steps,
+  );
   await enqueueJobs(tx.db, prepared.jobs);
   if (notifiesAsCreated(prepared.run)) await notifyCreated(ctx, tx.db, id, now);
   tx.notify("jobs");

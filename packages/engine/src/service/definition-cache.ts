@@ -1,3 +1,4 @@
+import { type WorkflowGraph, workflowGraph } from "@gantry/core";
 import { getBundle } from "../store/queries/bundles.js";
 import type { Db } from "../store/queries/types.js";
 import type { WorkflowDefinition } from "./workflow-definition.js";
@@ -8,6 +9,17 @@ import type { WorkflowDefinition } from "./workflow-definition.js";
  */
 export class DefinitionCache {
   private readonly cache = new Map<string, WorkflowDefinition>();
+  private readonly graphs = new WeakMap<WorkflowDefinition, WorkflowGraph>();
+
+  /** The planner's graph of a definition's workflow, made once per definition read. */
+  graph(definition: WorkflowDefinition): WorkflowGraph {
+    let graph = this.graphs.get(definition);
+    if (!graph) {
+      graph = workflowGraph(definition.workflow);
+      this.graphs.set(definition, graph);
+    }
+    return graph;
+  }
 
   /** The workflow definition of a revision (stored as a bundle whose hash is the revision). */
   async at(db: Db, revision: string): Promise<WorkflowDefinition> {

@@ -4,16 +4,18 @@ import { SecretProviders } from "../secrets/registry.js";
 import { ChangeSignal } from "./change-signal.js";
 import type { ServiceContext } from "./context.js";
 import { DefinitionCache } from "./definition-cache.js";
+import { RunStateCache } from "./run-states.js";
 
 /** What the roles of one process share in memory; the roles in packages/cli create it with their store. */
 export type ProcessState = Pick<
   ServiceContext,
-  "definitions" | "changes" | "logCapture" | "secretProviders" | "hookSecrets"
+  "definitions" | "runStates" | "changes" | "logCapture" | "secretProviders" | "hookSecrets"
 >;
 
 export function processState(): ProcessState {
   return {
     definitions: new DefinitionCache(),
+    runStates: new RunStateCache(),
     changes: { schedules: new ChangeSignal(), triggers: new ChangeSignal() },
     logCapture: new LogCaptureActivity(),
     secretProviders: new SecretProviders(),

@@ -3,15 +3,19 @@ import {
   onlyWaiting,
   type RunInfo,
   type RunState,
+  type StepState,
   stampGates,
   type WorkflowSpec,
 } from "@gantry/core";
 import type { Selectable, Updateable } from "kysely";
-import { decodeRunInfo, decodeRunState } from "../store/decode/index.js";
+import { decodeRunInfo, decodeRunRev, decodeRunState, type RunStepRow } from "../store/decode/index.js";
+import { runStepRows, writeRunSteps } from "../store/queries/run-steps.js";
 import type { Db } from "../store/queries/types.js";
 import { updateRun } from "../store/queries/update-run.js";
 import type { RunsTable } from "../store/tables.js";
+import type { ServiceContext } from "./context.js";
 import type { SecretBox } from "./secret-box.js";
+import type { UnitOfWork } from "./unit-of-work.js";
 
 // Defined in core with the other statuses; re-exported for the service modules that read them here.
 export { ACTIVE_RUN_STATUSES, TERMINAL_RUN_STATUSES } from "@gantry/core";
@@ -24,9 +28,44 @@ export function runInfo(row: Selectable<RunsTable>, box: SecretBox): RunInfo {
   return info;
 }
 
-/** The state of a run that has one: every run past `pending` (the planner wrote it when the run was queued). */
-export function runState(row: Selectable<RunsTable>): RunState {
-  return decodeRunState(row)!;
+/**
+ * The state of a run that has one (every run past `pending`: the planner wrote it when the run was
+ * queued), from the run's row and its step rows, read in the caller's transaction.
+ */
+export async function loadRunState(db: Db, row: Selectable<RunsTable>): Promise<RunState> {
+  return decodeRunState(row, await runStepRows(db, row.id))!;
+}
+
+/**
+ * loadRunState for a step's start or finish: the state this process committed last for the run when
+ * the run's header says nothing was written since (see RunStateCache), else read from the store. The
+ * caller gives it back with keepRunState once its changes are committed.
+ */
+export async function takeRunState(
+  ctx: ServiceContext,
+  db: Db,
+  row: Selectable<RunsTable>,
+): Promise<RunState> {
+  return ctx.runStates.take(row.id, decodeRunRev(row)) ?? (await loadRunState(db, row));
+}
+
+/** Gives the state back to the process's cache once the unit of work committed the revision `rev`. */
+export function keepRunState(
+  ctx: ServiceContext,
+  unit: UnitOfWork,
+  runId: string,
+  rev: number,
+  state: RunState,
+) {
+  unit.afterCommit(() => ctx.runStates.put(runId, rev, state));
+}
+
+/** The header of a run whose run-level fields alone changed (a reason for a cancel), its count moved on. */
+export function headerOnly(row: Selectable<RunsTable>, state: RunState): string {
+  const rev = decodeRunRev(row) + 1;
+  // A run written before run_steps keeps its steps in its header.
+  if (legacyHeader(row)) return JSON.stringify({ ...state, rev });
+  return stateRows(state, undefined, new Set(), rev).header;
 }
 
 /** A masker for the run's secret-typed inputs: what the store keeps must never show them in clear. */
@@ -46,27 +85,50 @@ export function maskedJson(value: unknown, masker: Masker | undefined): string {
 }
 
 /**
- * The run state's JSON with the workflow outputs and the run error masked. The planner evaluates
- * workflow outputs with the secret inputs in scope (`outputs: {t: ${{ inputs.token }}}`), so they can
- * carry a secret that no step output did (those are masked as they arrive, in finishTask). The rest of
- * the state is left as it is: later tasks are prepared from it.
+ * The run state as the store keeps it: the header (`runs.state_json`: status, outputs, error) and one
+ * row per step, only for the steps in `only` when given (the steps that changed). The workflow outputs
+ * and the run error are masked: the planner evaluates workflow outputs with the secret inputs in scope
+ * (`outputs: {t: ${{ inputs.token }}}`), so they can carry a secret that no step output did (those are
+ * masked as they arrive, in finishTask); so is an approval's message, shown to people. The rest is kept
+ * as it is: later tasks are prepared from it.
  */
+export function stateRows(
+  state: RunState | null,
+  masker: Masker | undefined,
+  only?: ReadonlySet<string>,
+  rev = 1,
+): { header: string; steps: RunStepRow[] } {
+  if (!state) return { header: "null", steps: [] };
+  const masking = masker !== undefined && masker.size > 0;
+  const { steps: all, ...rest } = state;
+  const header = masking
+    ? {
+        ...rest,
+        outputs: JSON.parse(maskedJson(state.outputs, masker)),
+        ...(state.error !== undefined ? { error: masker.mask(state.error) } : {}),
+      }
+    : rest;
+  const steps: RunStepRow[] = [];
+  let position = 0;
+  for (const id in all) {
+    const step = all[id] as StepState;
+    if (!only || only.has(id)) {
+      const stored =
+        masking && step.gate?.message !== undefined
+          ? { ...step, gate: { ...step.gate, message: masker.mask(step.gate.message) } }
+          : step;
+      steps.push({ step: id, position, state_json: JSON.stringify(stored) });
+    }
+    position++;
+  }
+  // `rev` last: decodeRunRev reads it from the text's end.
+  return { header: JSON.stringify({ ...header, rev }), steps };
+}
+
+/** The whole state's JSON as stateRows masks it: for a copy kept outside the run (a report). */
 export function maskedStateJson(state: RunState | null, masker: Masker | undefined): string {
-  if (!state || !masker || masker.size === 0) return JSON.stringify(state);
-  return JSON.stringify({
-    ...state,
-    // An approval's message is evaluated with the inputs in scope too: it is shown to people.
-    steps: Object.fromEntries(
-      Object.entries(state.steps).map(([id, step]) => [
-        id,
-        step.gate?.message === undefined
-          ? step
-          : { ...step, gate: { ...step.gate, message: masker.mask(step.gate.message) } },
-      ]),
-    ),
-    outputs: JSON.parse(maskedJson(state.outputs, masker)),
-    ...(state.error !== undefined ? { error: masker.mask(state.error) } : {}),
-  });
+  const { header, steps } = stateRows(state, masker);
+  return JSON.stringify(decodeRunState({ state_json: header }, steps));
 }
 
 /** Writes the planner's state back, with the run's status and times derived from it. */
@@ -75,20 +137,36 @@ export async function saveState(
   row: Selectable<RunsTable>,
   state: RunState,
   now: number,
-  options: { started?: boolean; masker?: Masker } = {},
+  options: StateOptions = {},
 ): Promise<void> {
-  await updateRun(db, row.id, stateChanges(row, state, now, options));
+  const changes = stateChanges(row, state, now, options);
+  await writeRunSteps(db, row.id, changes.steps);
+  await updateRun(db, row.id, changes.run);
 }
 
-/** The run's columns saveState writes: the state, and the status and times derived from it. */
+export interface StateOptions {
+  started?: boolean;
+  masker?: Masker;
+  /** The steps that changed (a planner's `touched`): only their rows are written. All when absent. */
+  steps?: ReadonlySet<string>;
+}
+
+/**
+ * What saveState writes: the run's columns (the state's header, and the status and times derived from
+ * it) and the rows of the steps that changed.
+ */
 export function stateChanges(
   row: Selectable<RunsTable>,
   state: RunState,
   now: number,
-  options: { started?: boolean; masker?: Masker } = {},
-): Updateable<RunsTable> {
+  options: StateOptions = {},
+): { run: Updateable<RunsTable>; steps: RunStepRow[]; rev: number } {
   const finished = state.status !== "running";
-  stampGates(state, now);
+  const stamped = stampGates(state, now);
+  // A run written before run_steps keeps its steps in the header, which is written without them now.
+  const only = options.steps && !legacyHeader(row) ? new Set([...options.steps, ...stamped]) : undefined;
+  const rev = decodeRunRev(row) + 1;
+  const { header, steps } = stateRows(state, options.masker, only, rev);
   const status = finished
     ? state.status
     : onlyWaiting(state)
@@ -96,8 +174,8 @@ export function stateChanges(
       : options.started || row.status === "running" || row.status === "waiting"
         ? "running"
         : row.status;
-  return {
-    state_json: maskedStateJson(state, options.masker),
+  const run: Updateable<RunsTable> = {
+    state_json: header,
     status,
     ...(options.started && row.started_at === null ? { started_at: now } : {}),
     ...(finished
@@ -108,4 +186,11 @@ export function stateChanges(
         }
       : {}),
   };
+  return { run, steps, rev };
+}
+
+/** A header that holds steps: a run written before run_steps existed (its state was one document). */
+function legacyHeader(row: Selectable<RunsTable>): boolean {
+  for (const _ in decodeRunState(row)?.steps ?? {}) return true;
+  return false;
 }

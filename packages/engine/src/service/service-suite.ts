@@ -219,6 +219,7 @@ export function describeService(name: string, open: () => Promise<Database>): vo
       expect(view.state?.steps["fail-with-it"]?.status).toBe("failed");
       const everything = JSON.stringify({
         runs: await h.database.db.selectFrom("runs").selectAll().execute(),
+        steps: await h.database.db.selectFrom("run_steps").selectAll().execute(),
         attempts: await h.database.db.selectFrom("step_attempts").selectAll().execute(),
         jobs: await h.database.db.selectFrom("jobs").selectAll().execute(),
       });

@@ -12,7 +12,7 @@ import type { JobsTable, RunsTable, StepAttemptsTable } from "../store/tables.js
 import { lockGroupOfRun, startNextInGroup } from "./concurrency-group.js";
 import type { ServiceContext } from "./context.js";
 import { jobsFor } from "./jobs.js";
-import { runInfo, runState, secretMasker, stateChanges } from "./run-record.js";
+import { keepRunState, runInfo, secretMasker, stateChanges, takeRunState } from "./run-record.js";
 import type { UnitOfWork } from "./unit-of-work.js";
 import type { WorkflowDefinition } from "./workflow-definition.js";
 
@@ -43,10 +43,11 @@ const taskOf = (job: JobKey): Task => ({
  */
 export async function startTask(
   ctx: ServiceContext,
-  { db: tx }: UnitOfWork,
+  unit: UnitOfWork,
   job: JobKey,
   workerId: string,
 ): Promise<ClaimedTask | undefined> {
+  const tx = unit.db;
   const run = await lockRun(tx, ctx.database.dialect, job.run_id);
   if (!run || run.state_json === "null") {
     await deleteJob(tx, job.id);
@@ -54,8 +55,8 @@ export async function startTask(
   }
   const definition = await ctx.definitions.at(tx, run.revision);
   const info = runInfo(run, ctx.box);
-  const planner = new Planner(definition.workflow, info);
-  const state = runState(run);
+  const planner = new Planner(definition.workflow, info, ctx.definitions.graph(definition));
+  const state = await takeRunState(ctx, tx, run);
   const task = taskOf(job);
   const now = ctx.now();
   if (!planner.claim(state, task, now)) {
@@ -66,11 +67,14 @@ export async function startTask(
     await deleteJob(tx, job.id);
     return undefined;
   }
+  const changes = stateChanges(run, state, now, { started: true, steps: planner.touched });
   await writeStep(tx, ctx.database.dialect, {
     runId: run.id,
-    run: stateChanges(run, state, now, { started: true }),
+    run: changes.run,
+    steps: changes.steps,
     attempts: [startRow(job, workerId, now)],
   });
+  keepRunState(ctx, unit, run.id, changes.rev, state);
   await recordDeployment(tx, run, definition, info, state, task, now);
   if (run.started_at === null)
     await queueRunNotifications(ctx, tx, {
@@ -181,8 +185,8 @@ export async function finishTask(
     ),
     ...(outcome.error ? { error: masker.mask(outcome.error) } : {}),
   };
-  const planner = new Planner(definition.workflow, info);
-  const state = runState(run);
+  const planner = new Planner(definition.workflow, info, ctx.definitions.graph(definition));
+  const state = await takeRunState(ctx, tx, run);
   const now = ctx.now();
   const next = planner.finish(state, taskOf(job), safe);
   await queueRunNotifications(ctx, tx, {
@@ -218,18 +222,22 @@ export async function finishTask(
   const mineRow = take && task && planner.claim(state, task, now) ? rows.splice(mine, 1)[0] : undefined;
   if (take && mineRow) attempts.push(startRow(mineRow, take.workerId, now));
   // One statement on Postgres: this step's end, the successor's start, the queued jobs, the run.
+  const changes = stateChanges(run, state, now, {
+    masker,
+    steps: planner.touched,
+    ...(mineRow ? { started: true } : {}),
+  });
   const takenJob = await writeStep(tx, ctx.database.dialect, {
     runId: run.id,
-    run: {
-      ...stateChanges(run, state, now, { masker, ...(mineRow ? { started: true } : {}) }),
-      ...(maskedValues ? { masked_values: maskedValues } : {}),
-    },
+    run: { ...changes.run, ...(maskedValues ? { masked_values: maskedValues } : {}) },
+    steps: changes.steps,
     attempts,
     enqueue: rows,
     ...(take && mineRow
       ? { take: { job: mineRow, workerId: take.workerId, leaseUntil: take.leaseUntil } }
       : {}),
   });
+  keepRunState(ctx, unit, run.id, changes.rev, state);
   if (mineRow && task) await recordDeployment(tx, run, definition, info, state, task, now);
   // The successor masks what this step registered: it reads the run's masks from this row.
   const runNow = maskedValues ? { ...run, masked_values: maskedValues } : run;

@@ -15,6 +15,7 @@ import * as people from "./migrations/0013-people.js";
 import * as triggerNotes from "./migrations/0014-trigger-notes.js";
 import * as childRuns from "./migrations/0015-child-runs.js";
 import * as runMasks from "./migrations/0017-run-masks.js";
+import * as runSteps from "./migrations/0018-run-steps.js";
 import * as agents from "./migrations/0021-agents.js";
 import type { Tables } from "./tables.js";
 
@@ -44,6 +45,7 @@ const MIGRATIONS: Record<string, (dialect: Dialect) => Migration> = {
   "0014-trigger-notes": (dialect) => ({ up: (db) => triggerNotes.up(db, dialect) }),
   "0015-child-runs": (dialect) => ({ up: (db) => childRuns.up(db, dialect) }),
   "0017-run-masks": (dialect) => ({ up: (db) => runMasks.up(db, dialect) }),
+  "0018-run-steps": (dialect) => ({ up: (db) => runSteps.up(db, dialect) }),
   "0021-agents": (dialect) => ({ up: (db) => agents.up(db, dialect) }),
 };
 

@@ -29,7 +29,10 @@ export interface RunsTable {
   secret_inputs: string | null;
   /** RunInfo without secrets, for the planner. */
   info_json: string;
-  /** The planner's RunState. */
+  /**
+   * The planner's RunState without its steps (those are rows of `run_steps`), or "null" before the run
+   * was planned. A run written before `run_steps` existed has its steps here too.
+   */
   state_json: string;
   outputs_json: string | null;
   error: string | null;
@@ -79,6 +82,15 @@ export interface StepAttemptsTable {
   error: string | null;
   started_at: number | null;
   finished_at: number | null;
+}
+
+/** One step's part of a run's state (the planner's StepState), written when that step changes. */
+export interface RunStepsTable {
+  run_id: string;
+  step: string;
+  /** The step's place among the run's steps, as the workflow lists them. */
+  position: number;
+  state_json: string;
 }
 
 export interface WorkersTable {
@@ -140,6 +152,7 @@ export interface Tables {
   runs: RunsTable;
   jobs: JobsTable;
   step_attempts: StepAttemptsTable;
+  run_steps: RunStepsTable;
   workers: WorkersTable;
   agent_log_marks: AgentLogMarksTable;
   bundles: BundlesTable;

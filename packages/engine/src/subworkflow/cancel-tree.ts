@@ -1,6 +1,6 @@
 import { cancelRun } from "../service/cancel-run.js";
 import type { ServiceContext } from "../service/context.js";
-import { TERMINAL_RUN_STATUSES } from "../service/run-record.js";
+import { headerOnly, TERMINAL_RUN_STATUSES } from "../service/run-record.js";
 import { withUnitOfWork } from "../service/unit-of-work.js";
 import { decodeRunState } from "../store/decode/index.js";
 import { lockRun } from "../store/queries/lock-run.js";
@@ -39,6 +39,6 @@ async function recordCancelReason(ctx: ServiceContext, id: string, reason: strin
     if (!state) return void (await updateRun(tx, id, { error: `cancelled: ${reason}` }));
     if (state.error !== undefined) return;
     state.error = `cancelled: ${reason}`;
-    await updateRun(tx, id, { state_json: JSON.stringify(state) });
+    await updateRun(tx, id, { state_json: headerOnly(row, state) });
   });
 }

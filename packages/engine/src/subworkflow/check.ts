@@ -29,7 +29,9 @@ export async function subWorkflowProblems(workflows: CheckedWorkflow[]): Promise
     for (const [id, step] of Object.entries(caller.workflow.steps ?? {})) {
       const name = subWorkflowName(step.uses);
       if (name === undefined) continue;
-      calls.set(caller.name, [...(calls.get(caller.name) ?? []), name]);
+      const called = calls.get(caller.name);
+      if (called) called.push(name);
+      else calls.set(caller.name, [name]);
       const child = byName.get(name);
       if (!child) {
         problems.push({

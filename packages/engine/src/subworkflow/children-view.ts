@@ -1,6 +1,7 @@
 import { needsOf } from "@gantry/core";
 import type { ServiceContext } from "../service/context.js";
 import { decodeRunState, decodeRunTrigger } from "../store/decode/index.js";
+import { withRunSteps } from "../store/queries/run-steps.js";
 import type { WorkflowCallTrigger } from "./child-run.js";
 
 /** A child run as its parent's graph draws it: which step called it, and its own steps with their status. */
@@ -16,13 +17,14 @@ export interface ChildRunGraph {
 
 /** The sub-workflow runs a run started, each with its graph at the revision it ran, oldest first. */
 export async function childRunGraphs(ctx: ServiceContext, runId: string): Promise<ChildRunGraph[]> {
-  const rows = await ctx.database.db
+  const header = await ctx.database.db
     .selectFrom("runs")
     .select(["id", "workflow", "status", "revision", "state_json", "trigger_json"])
     .where("parent_run_id", "=", runId)
     .where("trigger_type", "=", "workflow_call")
     .orderBy("created_at")
     .execute();
+  const rows = await withRunSteps(ctx.database.db, header);
   return Promise.all(
     rows.map(async (row) => {
       const trigger = decodeRunTrigger(row) as Partial<WorkflowCallTrigger>;

@@ -97,7 +97,7 @@ export async function openHarness(database: Database): Promise<Harness> {
       return query.orderBy("step").orderBy("item_index").orderBy("attempt").execute();
     },
     async reset() {
-      for (const table of ["jobs", "runs", "step_attempts", "workers"] as const)
+      for (const table of ["jobs", "runs", "run_steps", "step_attempts", "workers"] as const)
         await database.db.deleteFrom(table).execute();
       await withPeopleTables(database.db).deleteFrom("deployments").execute();
       await withPeopleTables(database.db).deleteFrom("notifications").execute();

@@ -1,4 +1,4 @@
-import { type Masker, Planner } from "@gantry/core";
+import { Ancestors, type Masker } from "@gantry/core";
 import type { TaskExecution } from "../run/execute-task.js";
 import type { RunnerLike } from "../runners/types.js";
 import type { StartedTask } from "./worker-queue.js";
@@ -19,7 +19,8 @@ export function startedExecution(
     info,
     state,
     task,
-    ancestors: new Planner(definition.workflow, info).ancestorsOf(task.step),
+    // Walked when the step's expressions ask for the status functions, not made for every step up front.
+    ancestors: new Ancestors(definition.workflow.steps, task.step),
     runId: job.run_id,
     runner,
     signal,

@@ -12,8 +12,8 @@ import { LocalRunner } from "../runners/local/local-runner.js";
 import { RunnerRouter } from "../runners/router.js";
 import { reapExpiredJobs } from "../service/reaper.js";
 import { registerFolder } from "../service/register-folder.js";
-import { runState } from "../service/run-record.js";
 import type { Database } from "../store/database.js";
+import { decodeRunState } from "../store/decode/index.js";
 import { claimJob } from "../store/queries/claim-job.js";
 import { expiredJobs } from "../store/queries/expired-jobs.js";
 import { getRun } from "../store/queries/get-run.js";
@@ -758,7 +758,7 @@ runs:
         revision: failed.revision,
         parentRunId: id,
         attempt: 2,
-        keep: runState(failed).steps,
+        keep: decodeRunState(failed)!.steps,
       });
       const row = await h.waitForRun(rerun.id, ["succeeded", "failed"]);
       expect(row).toMatchObject({ status: "succeeded", parent_run_id: id, attempt: 2 });

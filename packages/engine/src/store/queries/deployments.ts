@@ -1,5 +1,6 @@
 import type { Insertable } from "kysely";
 import { type DeploymentsTable, withPeopleTables } from "./people-tables.js";
+import { withRunSteps } from "./run-steps.js";
 import type { Db } from "./types.js";
 
 /** Records a deployment once per run and step (a retry or a second worker does not add another). */
@@ -19,5 +20,6 @@ export async function listDeployments(db: Db, options: { environment?: string; l
     .selectAll("deployments")
     .select(["runs.status as run_status", "runs.state_json as state_json"]);
   if (options.environment) query = query.where("deployments.environment", "=", options.environment);
-  return query.orderBy("deployments.created_at", "desc").limit(options.limit).execute();
+  const rows = await query.orderBy("deployments.created_at", "desc").limit(options.limit).execute();
+  return withRunSteps(db, rows, (row) => row.run_id);
 }

@@ -1,13 +1,15 @@
-import { type Insertable, sql } from "kysely";
+import { type Insertable, type QueryCreator, sql } from "kysely";
 import type { Dialect } from "../database.js";
 import { decodeRunTrigger } from "../decode/runs.js";
-import type { JobsTable, RunsTable } from "../tables.js";
+import type { JobsTable, RunStepsTable, RunsTable, Tables } from "../tables.js";
 import { enqueueJobs } from "./enqueue-jobs.js";
+import { insertMany } from "./insert-many.js";
 import { insertRun } from "./insert-run.js";
+import { insertRunStepsJson } from "./run-steps.js";
 import type { Db } from "./types.js";
 
 /**
- * Inserts a run and its first jobs atomically. On Postgres one statement does both (the run's insert
+ * Inserts a run, its steps' rows and its first jobs atomically. On Postgres one statement does both (the run's insert
  * as a data-modifying WITH), which needs no BEGIN and COMMIT: three round trips fewer for each run
  * started through the API (measured in bench/: throughput). With `notify` (a Postgres channel) the same
  * statement wakes the workers, delivered as it commits: one round trip fewer again. Returns whether it
@@ -19,22 +21,30 @@ export async function insertRunWithJobs(
   dialect: Dialect,
   run: Insertable<RunsTable>,
   jobs: Insertable<JobsTable>[],
+  steps: Insertable<RunStepsTable>[] = [],
   notify?: string,
 ): Promise<boolean> {
   if (dialect === "postgres" && jobs.length > 0) {
     const triggerType = decodeRunTrigger(run).type ?? null;
-    const both = db
-      .with("run", (w) => w.insertInto("runs").values({ trigger_type: triggerType, ...run }))
-      .with("queued", (w) => w.insertInto("jobs").values(jobs));
+    const withRun = db.with("run", (w) => w.insertInto("runs").values({ trigger_type: triggerType, ...run }));
+    // No statement reads the WITH parts back, so their names need no place in the chain's type.
+    const withSteps = (steps.length > 0
+      ? withRun.with("steps", (w) => insertRunStepsJson(w as never, steps))
+      : withRun) as unknown as QueryCreator<Tables>;
+    const all = withSteps.with("queued", (w) => w.insertInto("jobs").values(jobs));
     if (notify === undefined) {
-      await both.selectNoFrom(sql<number>`1`.as("done")).execute();
+      await all.selectNoFrom(sql<number>`1`.as("done")).execute();
       return false;
     }
-    await both.selectNoFrom(sql<string>`pg_notify(${notify}, '')`.as("woken")).execute();
+    await all.selectNoFrom(sql<string>`pg_notify(${notify}, '')`.as("woken")).execute();
     return true;
   }
   const insertBoth = async (tx: Db) => {
     await insertRun(tx, run);
+    if (steps.length > 0) {
+      if (dialect === "postgres") await insertRunStepsJson(tx, steps).execute();
+      else await insertMany(tx, dialect, { table: "run_steps", rows: steps });
+    }
     await enqueueJobs(tx, jobs);
   };
   if (db.isTransaction) await insertBoth(db);

@@ -103,6 +103,7 @@ export async function deleteRuns(db: Db, runIds: string[]): Promise<void> {
   if (runIds.length === 0) return;
   await deleteRunLogs(db, runIds);
   await db.deleteFrom("step_attempts").where("run_id", "in", runIds).execute();
+  await db.deleteFrom("run_steps").where("run_id", "in", runIds).execute();
   await db.deleteFrom("jobs").where("run_id", "in", runIds).execute();
   await db.deleteFrom("runs").where("id", "in", runIds).execute();
 }

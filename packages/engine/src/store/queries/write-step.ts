@@ -1,8 +1,10 @@
 import type { Insertable, QueryCreator, Selectable, Updateable } from "kysely";
 import type { Dialect } from "../database.js";
+import type { RunStepRow } from "../decode/runs.js";
 import type { JobsTable, RunsTable, StepAttemptsTable, Tables } from "../tables.js";
 import { enqueueJobs } from "./enqueue-jobs.js";
 import { attemptUpsert } from "./record-attempt.js";
+import { upsertRunSteps, writeRunSteps } from "./run-steps.js";
 import { takeJob } from "./take-job.js";
 import type { Db } from "./types.js";
 import { updateRun } from "./update-run.js";
@@ -13,6 +15,8 @@ type Expressionish = { compile(): unknown };
 export interface StepWrites {
   runId: string;
   run: Updateable<RunsTable>;
+  /** The rows of the run's steps that changed (see run_steps). */
+  steps?: RunStepRow[];
   /** History rows to insert, or to complete when they exist (as recordAttempt). */
   attempts: Insertable<StepAttemptsTable>[];
   /** Jobs that became ready, queued for any worker. */
@@ -33,7 +37,9 @@ export async function writeStep(
   writes: StepWrites,
 ): Promise<Selectable<JobsTable> | undefined> {
   const enqueue = writes.enqueue ?? [];
+  const steps = writes.steps ?? [];
   if (dialect !== "postgres") {
+    await writeRunSteps(db, writes.runId, steps);
     for (const row of writes.attempts) await attemptUpsert(db, row).execute();
     await enqueueJobs(db, enqueue);
     const taken = writes.take
@@ -49,6 +55,7 @@ export async function writeStep(
     part: (qc: QueryCreator<Tables>) => Expressionish,
   ) => chain.with(name, part as never) as unknown as QueryCreator<Tables>;
   let chain: QueryCreator<Tables> = db;
+  if (steps.length > 0) chain = add(chain, "steps", (qc) => upsertRunSteps(qc, writes.runId, steps));
   writes.attempts.forEach((row, i) => {
     chain = add(chain, `attempt_${i}`, (qc) => attemptUpsert(qc, row));
   });

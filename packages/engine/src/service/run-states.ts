@@ -1,0 +1,33 @@
+import type { RunState } from "@gantry/core";
+
+/**
+ * The states of the runs whose steps this process planned last, each with the revision of the run's
+ * header it matches (every write of a run's state counts it up). A worker that finishes a step and starts
+ * the next of the same run then reads the run's small header, not every step's row: the work per step
+ * stays the same however many steps the run has. A state written by another process since has another
+ * revision, and is read from the store.
+ */
+export class RunStateCache {
+  private readonly runs = new Map<string, { rev: number; state: RunState }>();
+
+  constructor(private readonly limit = 64) {}
+
+  /**
+   * The run's state at `rev`, taken out: the caller changes it in its transaction and puts it back
+   * after the commit, so a transaction rolled back leaves nothing changed behind.
+   */
+  take(runId: string, rev: number): RunState | undefined {
+    const entry = this.runs.get(runId);
+    if (!entry) return undefined;
+    this.runs.delete(runId);
+    return entry.rev === rev ? entry.state : undefined;
+  }
+
+  /** Keeps a running run's state as committed at `rev`; an ended run's is dropped. */
+  put(runId: string, rev: number, state: RunState): void {
+    this.runs.delete(runId);
+    if (state.status !== "running") return;
+    this.runs.set(runId, { rev, state });
+    if (this.runs.size > this.limit) this.runs.delete(this.runs.keys().next().value as string);
+  }
+}
