@@ -1,15 +1,12 @@
 import { type FSWatcher, watch } from "node:fs";
 import path from "node:path";
-import { formatProblem, inputsJsonSchema } from "@gantry/core";
+import { formatProblem } from "@gantry/core";
 import type { LoadOptions } from "../loader/load-workflow.js";
 import { syncSchedules } from "../scheduler/sync.js";
 import type { ServiceContext } from "../service/context.js";
 import { withUnitOfWork } from "../service/unit-of-work.js";
-import { definitionOf, sha256 } from "../service/workflow-definition.js";
-import { putBundle } from "../store/queries/bundles.js";
-import { deleteWorkflows, ownersOf, workflowsOfSource } from "../store/queries/source-workflows.js";
-import { upsertWorkflow } from "../store/queries/upsert-workflow.js";
 import { loadRevision } from "./load-revision.js";
+import { prepareWorkflow, registerSourceWorkflows } from "./register-workflows.js";
 
 /** A folder's state as the API shows it. */
 export interface FolderStatus {
@@ -118,48 +115,11 @@ export class FolderSource {
     );
     if (problems.length > 0) return this.refuse(problems, checkedAt);
     const prepared = await Promise.all(
-      revision.workflows.map(async ({ name, file, loaded }) => {
-        const { definition, bundles } = await definitionOf(name, loaded);
-        const definitionJson = JSON.stringify(definition);
-        return { name, file, loaded, definitionJson, bundles, revision: sha256(definitionJson) };
-      }),
+      revision.workflows.map(({ name, file, loaded }) => prepareWorkflow(name, file, loaded)),
     );
-    const outcome = await withUnitOfWork(this.ctx, async ({ db: tx }) => {
-      const owners = await ownersOf(
-        tx,
-        prepared.map((w) => w.name),
-      );
-      const taken = prepared
-        .filter((w) => owners.has(w.name) && owners.get(w.name) !== this.key)
-        .map((w) =>
-          formatProblem({
-            file: path.join(this.dir, w.file),
-            line: 1,
-            col: 1,
-            message: `workflow name '${w.name}' is already registered from ${owners.get(w.name)}`,
-          }),
-        );
-      if (taken.length > 0) return { errors: taken, removed: [] as string[] };
-      const now = this.ctx.now();
-      for (const w of prepared) {
-        for (const [hash, content] of w.bundles) await putBundle(tx, hash, content, now);
-        await putBundle(tx, w.revision, w.definitionJson, now);
-        await upsertWorkflow(tx, {
-          name: w.name,
-          source: this.key,
-          file: w.file,
-          revision: w.revision,
-          definition_json: w.definitionJson,
-          input_schema_json: JSON.stringify(inputsJsonSchema(w.loaded.workflow.inputs)),
-          description: w.loaded.workflow.description ?? null,
-          updated_at: now,
-        });
-      }
-      const keep = new Set(prepared.map((w) => w.name));
-      const removed = (await workflowsOfSource(tx, this.key)).map((w) => w.name).filter((n) => !keep.has(n));
-      await deleteWorkflows(tx, removed);
-      return { errors: [] as string[], removed };
-    });
+    const outcome = await withUnitOfWork(this.ctx, ({ db: tx }) =>
+      registerSourceWorkflows(tx, this.key, prepared, (file) => path.join(this.dir, file), this.ctx.now()),
+    );
     if (outcome.errors.length > 0) return this.refuse(outcome.errors, checkedAt);
     await withUnitOfWork(this.ctx, (tx) => syncSchedules(this.ctx, tx));
     const workflows = prepared.map((w) => w.name).sort();
