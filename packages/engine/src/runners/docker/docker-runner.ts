@@ -13,6 +13,7 @@ import { exitResult, failedResult, stoppedResult } from "../result.js";
 import type { JobSession, JobStart, RunnerLike, RunnerResult, RunnerTask } from "../types.js";
 import { Demuxer } from "./demux.js";
 import { openDockerJob } from "./docker-job.js";
+import { emitMissedLogs } from "./missed-logs.js";
 
 export interface DockerRunnerOptions {
   /** A client; by default one from DOCKER_HOST (unix socket, tcp), as the docker CLI reads it. */
@@ -271,7 +272,12 @@ export class DockerRunner implements RunnerLike {
         stdout: new LineSplitter((line) => onLine("stdout", line)),
         stderr: new LineSplitter((line) => onLine("stderr", line)),
       };
-      const demux = new Demuxer((stream, payload) => splitters[stream].write(payload));
+      // Bytes of each stream already passed on, so a re-read after the exit sends only what is missing.
+      const seen = { stdout: 0, stderr: 0 };
+      const demux = new Demuxer((stream, payload) => {
+        seen[stream] += payload.length;
+        splitters[stream].write(payload);
+      });
       const drained = new Promise<void>((resolve) => {
         logs.on("data", (chunk: Buffer) => {
           demux.write(chunk);
@@ -288,6 +294,9 @@ export class DockerRunner implements RunnerLike {
       const result = (await container.wait()) as { StatusCode?: number };
       await Promise.race([drained, new Promise((r) => setTimeout(r, LOG_DRAIN_MS).unref())]);
       (logs as unknown as { destroy?: () => void }).destroy?.();
+      await emitMissedLogs(this.docker, container, seen, (stream, payload) =>
+        splitters[stream].write(payload),
+      );
       splitters.stdout.end();
       splitters.stderr.end();
       return { code: result.StatusCode ?? null, ...(reason ? { reason } : {}) };
