@@ -1,8 +1,7 @@
 import { Planner } from "@gantry/core";
-import { openRunMasks } from "../secrets/run-masks.js";
 import type { ServiceContext } from "../service/context.js";
 import { loadRunState, saveState } from "../service/run-record.js";
-import { type ClaimedTask, finishTask, type JobKey, startTask } from "../service/tasks.js";
+import { finishTask, startTask } from "../service/tasks.js";
 import { withUnitOfWork } from "../service/unit-of-work.js";
 import { cancelRequestedRuns } from "../store/queries/cancel-requested.js";
 import { claimJobs } from "../store/queries/claim-jobs.js";
@@ -14,7 +13,8 @@ import { requeueJob } from "../store/queries/requeue-job.js";
 import { upsertWorker } from "../store/queries/upsert-worker.js";
 import { workerHeartbeatAt } from "../store/queries/worker-heartbeat.js";
 import { completeParent, startChildRun } from "../subworkflow/child-run.js";
-import type { JobLease, StartedTask, WorkerQueue } from "../worker/worker-queue.js";
+import type { StartedTask, WorkerQueue } from "../worker/worker-queue.js";
+import { startedTask } from "./started-task.js";
 
 /**
  * The queue of a worker that reaches the database: the jobs table, the run operations of service/
@@ -41,9 +41,12 @@ export function storeQueue(ctx: ServiceContext): WorkerQueue {
     subscribe(listener) {
       const offJobs = ctx.notifier.subscribe("jobs", (payload) => listener.jobs(payload));
       const offCancel = ctx.notifier.subscribe("cancel", (runId) => listener.cancel(runId));
+      const offer = listener.offer?.bind(listener);
+      const offLocal = offer ? ctx.localWorkers.add({ offer }) : () => {};
       return () => {
         offJobs();
         offCancel();
+        offLocal();
       };
     },
     claim: (request) =>
@@ -105,36 +108,5 @@ export function storeQueue(ctx: ServiceContext): WorkerQueue {
       const at = await workerHeartbeatAt(db, workerId);
       return at !== undefined && at >= since;
     },
-  };
-}
-
-/** A started task as plain data: the run's row is reduced to what a worker uses of it. */
-function startedTask(
-  ctx: ServiceContext,
-  claimed: ClaimedTask,
-  job: JobKey & Pick<JobLease, "available_at" | "lease_until">,
-): StartedTask {
-  const { run, task, definition, info, state } = claimed;
-  return {
-    job: {
-      id: job.id,
-      run_id: job.run_id,
-      step: job.step,
-      item_index: job.item_index,
-      attempt: job.attempt,
-      available_at: job.available_at,
-      lease_until: job.lease_until,
-    },
-    task,
-    run: {
-      id: run.id,
-      workflow: run.workflow,
-      concurrency_group: run.concurrency_group,
-      child: info.trigger.type === "workflow_call",
-      masks: openRunMasks(run.masked_values, ctx.box),
-    },
-    definition,
-    info,
-    state,
   };
 }

@@ -1,6 +1,7 @@
 import type { NodeRecord } from "@gantry/core";
 import type { LogCaptureActivity } from "../logs/capture-activity.js";
 import type { NotifySettings } from "../notify/settings.js";
+import type { LocalWorkers } from "../queue/local-workers.js";
 import type { NotifierLike } from "../queue/notifier.js";
 import type { SecretCache } from "../secrets/cache.js";
 import type { SecretProviders } from "../secrets/registry.js";
@@ -21,6 +22,8 @@ export interface ServiceContext {
   definitions: DefinitionCache;
   /** The states of runs this process planned last (see RunStateCache). */
   runStates: RunStateCache;
+  /** This process's workers: a run created here hands its first task to one with a free slot. */
+  localWorkers: LocalWorkers;
   /** Wakes this process's scheduler and trigger listeners when their tables change. */
   changes: { schedules: ChangeSignal; triggers: ChangeSignal };
   /** When this process last stored step output: the server's log fan-out yields to it. */

@@ -4,16 +4,22 @@ import {
   chooseRunNodes,
   coerceInputs,
   concurrencyGroupOf,
+  environmentName,
   onlyWaiting,
   type RunInfo,
+  type RunState,
   type StepState,
   stampGates,
+  type Task,
   usesNodes,
   waitingGates,
 } from "@gantry/core";
 import type { Insertable, Selectable } from "kysely";
+import { recordDeployment } from "../gates/deployments.js";
 import { queueRunNotifications } from "../notify/events.js";
-import { decodeRunState } from "../store/decode/index.js";
+import type { LocalWorkers } from "../queue/local-workers.js";
+import { startedTask } from "../queue/started-task.js";
+import { decodeLabels, decodeRunState } from "../store/decode/index.js";
 import { enqueueJobs } from "../store/queries/enqueue-jobs.js";
 import { getRun } from "../store/queries/get-run.js";
 import { getWorkflow } from "../store/queries/get-workflow.js";
@@ -21,6 +27,7 @@ import { insertRun } from "../store/queries/insert-run.js";
 import { insertRunWithJobs } from "../store/queries/insert-run-with-jobs.js";
 import type { Db } from "../store/queries/types.js";
 import type { JobsTable, RunStepsTable, RunsTable, WorkflowsTable } from "../store/tables.js";
+import type { SlotOffer, StartedTask } from "../worker/worker-queue.js";
 import { cancelRunLocked } from "./cancel-run.js";
 import { admitRun } from "./concurrency-group.js";
 import { InvalidInputError, NotFoundError, type ServiceContext } from "./context.js";
@@ -145,14 +152,40 @@ async function resolveRun(ctx: ServiceContext, db: Db, request: CreateRunRequest
 
 type ResolvedRun = Awaited<ReturnType<typeof resolveRun>>;
 
-/** The rows that start a run: planned, masked, its first steps queued (a group's caller sets the group). */
-function startingRows(r: ResolvedRun, now: number, keep?: Record<string, StepState>): PreparedRun {
+/** A new run's first task, started as the run is written, for a worker of this process (see LocalWorkers). */
+interface FirstTask {
+  offer: SlotOffer;
+  task: Task;
+  /** Its job's row, inserted as leased to the offer's worker. */
+  job: Insertable<JobsTable>;
+  state: RunState;
+}
+
+/**
+ * The rows that start a run: planned, masked, its first steps queued (a group's caller sets the group).
+ * With `workers`, a ready task one of them can run is started in them instead of queued (`first`).
+ */
+function startingRows(
+  r: ResolvedRun,
+  now: number,
+  keep?: Record<string, StepState>,
+  workers?: LocalWorkers,
+): PreparedRun & { first?: FirstTask } {
   const planned = planStart(r.definition, r.info, keep);
+  const jobs = jobsFor(r.id, r.spec, planned.tasks, now, r.definition.actions);
+  const first = workers ? takeFirst(workers, planned, jobs, now) : undefined;
   const masker = secretMasker(r.spec, r.info);
   const finished = planned.state.status !== "running";
   stampGates(planned.state, now);
   const triggerType = r.info.trigger.type;
   const { header, steps } = stateRows(planned.state, masker);
+  const status = finished
+    ? planned.state.status
+    : first
+      ? "running"
+      : onlyWaiting(planned.state)
+        ? "waiting"
+        : "queued";
   return {
     id: r.id,
     now,
@@ -160,16 +193,45 @@ function startingRows(r: ResolvedRun, now: number, keep?: Record<string, StepSta
     run: {
       ...r.base,
       trigger_type: typeof triggerType === "string" ? triggerType : null,
-      status: finished ? planned.state.status : onlyWaiting(planned.state) ? "waiting" : "queued",
+      status,
       state_json: header,
       outputs_json: finished ? maskedJson(planned.state.outputs, masker) : null,
       error: null,
       concurrency_group: null,
       created_at: now,
+      started_at: first ? now : null,
       finished_at: finished ? now : null,
     },
-    jobs: jobsFor(r.id, r.spec, planned.tasks, now, r.definition.actions),
+    jobs: first ? jobs.filter((job) => job !== first.job) : jobs,
+    ...(first ? { first } : {}),
   };
+}
+
+/**
+ * The first ready task (due now, not after a delay) that a worker of this process has a free slot and
+ * the labels for, marked running in the plan; undefined when none has, and the run is only queued.
+ * Steps that wait for an approval or an environment's gate are not among the ready tasks.
+ */
+function takeFirst(
+  workers: LocalWorkers,
+  planned: ReturnType<typeof planStart>,
+  jobs: Insertable<JobsTable>[],
+  now: number,
+): FirstTask | undefined {
+  const ready = planned.tasks.flatMap((task, i) => {
+    const job = jobs[i];
+    return job && task.delayMs === 0 ? [{ task, job, labels: decodeLabels(job) }] : [];
+  });
+  if (ready.length === 0) return undefined;
+  const fitting = (labels: string[]) => ready.find((r) => r.labels.every((label) => labels.includes(label)));
+  const offer = workers.offer((labels) => fitting(labels) !== undefined);
+  if (!offer) return undefined;
+  const chosen = fitting(offer.labels);
+  if (!chosen || !planned.planner.claim(planned.state, chosen.task, now)) {
+    offer.decline();
+    return undefined;
+  }
+  return { offer, task: chosen.task, job: chosen.job, state: planned.state };
 }
 
 /**
@@ -197,8 +259,14 @@ export async function createRun(
 ): Promise<{ id: string; status: string }> {
   const resolved = await resolveRun(ctx, tx.db, request);
   if (resolved.group) return admitRunToGroup(ctx, tx, resolved, resolved.group, request.keep);
-  const { id, status } = await insertWithoutGroup(ctx, tx.db, resolved, request.keep);
-  tx.notify("jobs");
+  const { id, status, queued, handed } = await insertWithoutGroup(ctx, tx.db, resolved, request.keep);
+  // A run that handed its only task to a worker here has nothing for other workers.
+  if (queued || !handed) tx.notify("jobs");
+  if (handed) {
+    // The worker runs the task once the unit has committed; a unit that fails frees its slot.
+    tx.afterCommit(handed.accept);
+    tx.afterFailure(handed.decline);
+  }
   return { id, status };
 }
 
@@ -218,15 +286,25 @@ export async function startRun(
   if (group) return withUnitOfWork(ctx, (tx) => admitRunToGroup(ctx, tx, resolved, group, request.keep));
   // On Postgres the insert itself wakes the workers (no NOTIFY round trip of its own).
   const channel = ctx.notifier.databaseChannel?.("jobs");
-  const { woken, ...run } = await insertWithoutGroup(ctx, ctx.database.db, resolved, request.keep, channel);
-  if (!woken) await ctx.notifier.notify("jobs");
+  const { woken, queued, handed, ...run } = await insertWithoutGroup(
+    ctx,
+    ctx.database.db,
+    resolved,
+    request.keep,
+    channel,
+  );
+  handed?.accept();
+  if (!woken && (queued || !handed)) await ctx.notifier.notify("jobs");
   return run;
 }
 
 /**
  * A run without a concurrency group: nothing to decide under a lock, so the run and its first jobs go
- * in as one statement on Postgres (see insertRunWithJobs). The caller wakes the workers, unless the
- * insert did (`channel`: woken).
+ * in as one statement on Postgres (see insertRunWithJobs). When a worker of this process has a free
+ * slot, a first task goes in already leased to it and started, and `handed` gives it to that worker
+ * once the write has committed (`accept`), or frees the slot (`decline`): no wake-up, no claim and no
+ * start transaction between the run's creation and its first step. The caller wakes the workers for
+ * the jobs left `queued`, unless the insert did (`channel`: woken).
  */
 async function insertWithoutGroup(
   ctx: ServiceContext,
@@ -234,19 +312,123 @@ async function insertWithoutGroup(
   resolved: ResolvedRun,
   keep: Record<string, StepState> | undefined,
   channel?: string,
-): Promise<{ id: string; status: string; woken: boolean }> {
+): Promise<{
+  id: string;
+  status: string;
+  woken: boolean;
+  queued: boolean;
+  handed?: { accept: () => void; decline: () => void };
+}> {
   const now = ctx.now();
-  const prepared = startingRows(resolved, now, keep);
-  const woken = await insertRunWithJobs(
-    db,
-    ctx.database.dialect,
-    prepared.run,
-    prepared.jobs,
-    prepared.steps,
-    channel,
+  const prepared = startingRows(resolved, now, keep, ctx.localWorkers);
+  const { first } = prepared;
+  const queued = prepared.jobs.length > 0;
+  const write = async (tx: Db) => {
+    const written = await insertRunWithJobs(
+      tx,
+      ctx.database.dialect,
+      prepared.run,
+      prepared.jobs,
+      prepared.steps,
+      // A statement that also takes a task wakes nobody itself (see insertRunWithJobs).
+      first ? undefined : channel,
+      first && {
+        job: first.job,
+        attempt: startedAttempt(first.job, first.offer.workerId, now),
+        workerId: first.offer.workerId,
+        leaseUntil: first.offer.leaseUntil,
+      },
+    );
+    if (first) await recordFirstStart(ctx, tx, resolved, first, now);
+    if (notifiesAsCreated(prepared.run)) await notifyCreated(ctx, tx, resolved.id, now);
+    return written;
+  };
+  let written: Awaited<ReturnType<typeof write>>;
+  try {
+    // The deployment or the message of a first task's start goes in with the run, in one transaction.
+    written =
+      first && !db.isTransaction && firstStartWrites(ctx, resolved, first.task)
+        ? await db.transaction().execute(write)
+        : await write(db);
+  } catch (error) {
+    // The write may have committed with its answer lost: the worker looks for jobs it holds.
+    first?.offer.decline(true);
+    throw error;
+  }
+  const run = { id: resolved.id, status: "queued", woken: written.woken, queued };
+  const { taken } = written;
+  if (!first || !taken) return run;
+  const started: StartedTask = startedTask(
+    ctx,
+    {
+      job: taken,
+      task: first.task,
+      run: { id: resolved.id, workflow: resolved.base.workflow, concurrency_group: null, masked_values: null },
+      definition: resolved.definition,
+      info: resolved.info,
+      state: first.state,
+    },
+    { ...taken, available_at: now, lease_until: first.offer.leaseUntil },
   );
-  if (notifiesAsCreated(prepared.run)) await notifyCreated(ctx, db, resolved.id, now);
-  return { id: resolved.id, status: "queued", woken };
+  return {
+    ...run,
+    handed: {
+      accept() {
+        // The run's state as written (its first revision): the first step's finish need not read it.
+        ctx.runStates.put(resolved.id, 1, first.state);
+        first.offer.accept(started);
+      },
+      decline: () => first.offer.decline(true),
+    },
+  };
+}
+
+/** The history row of a first task's attempt, started as its run is written. */
+function startedAttempt(job: Insertable<JobsTable>, workerId: string, now: number) {
+  return {
+    run_id: job.run_id,
+    step: job.step,
+    item_index: job.item_index,
+    attempt: job.attempt,
+    status: "running",
+    exit_code: null,
+    worker_id: workerId,
+    error: null,
+    started_at: now,
+    finished_at: null,
+  };
+}
+
+/** Whether a first task's start writes more than its run's rows: a deployment, or a `started` message. */
+function firstStartWrites(ctx: ServiceContext, resolved: ResolvedRun, task: Task): boolean {
+  const spec = resolved.spec;
+  return (
+    environmentName(spec.steps[task.step]?.environment) !== undefined ||
+    (ctx.notify?.defaults?.length ?? 0) + (spec.notify?.length ?? 0) > 0
+  );
+}
+
+/** What a task's start writes besides its run's rows (as startTask does), for a run's first task. */
+async function recordFirstStart(
+  ctx: ServiceContext,
+  db: Db,
+  resolved: ResolvedRun,
+  first: FirstTask,
+  now: number,
+): Promise<void> {
+  if (!firstStartWrites(ctx, resolved, first.task)) return;
+  const row = await getRun(db, resolved.id);
+  if (!row) return;
+  const { definition, info } = resolved;
+  await recordDeployment(db, row, definition, info, first.state, first.task, now);
+  await queueRunNotifications(ctx, db, {
+    row,
+    workflow: definition.workflow,
+    info,
+    state: first.state,
+    now,
+    started: true,
+  });
 }
 
 /** A run of a concurrency group: started, left pending or skipped as its group's admission says. */

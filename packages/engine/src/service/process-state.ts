@@ -1,4 +1,5 @@
 import { LogCaptureActivity } from "../logs/capture-activity.js";
+import { LocalWorkers } from "../queue/local-workers.js";
 import { createSecretCache } from "../secrets/cache.js";
 import { SecretProviders } from "../secrets/registry.js";
 import { ChangeSignal } from "./change-signal.js";
@@ -9,13 +10,14 @@ import { RunStateCache } from "./run-states.js";
 /** What the roles of one process share in memory; the roles in packages/cli create it with their store. */
 export type ProcessState = Pick<
   ServiceContext,
-  "definitions" | "runStates" | "changes" | "logCapture" | "secretProviders" | "hookSecrets"
+  "definitions" | "runStates" | "localWorkers" | "changes" | "logCapture" | "secretProviders" | "hookSecrets"
 >;
 
 export function processState(): ProcessState {
   return {
     definitions: new DefinitionCache(),
     runStates: new RunStateCache(),
+    localWorkers: new LocalWorkers(),
     changes: { schedules: new ChangeSignal(), triggers: new ChangeSignal() },
     logCapture: new LogCaptureActivity(),
     secretProviders: new SecretProviders(),

@@ -23,6 +23,8 @@ export interface UnitOfWork {
   notify(channel: Channel, payload?: string): void;
   /** Runs `effect` (an in-process change signal) once the unit has committed; dropped on rollback. */
   afterCommit(effect: () => void): void;
+  /** Runs `effect` once the unit has failed (rolled back, or its commit's answer lost); dropped on commit. */
+  afterFailure(effect: () => void): void;
 }
 
 /** Runs `fn` in one transaction, then sends what it held for after the commit (see UnitOfWork). */
@@ -32,7 +34,8 @@ export async function withUnitOfWork<T>(
 ): Promise<T> {
   const wakeUps = new Map<string, { channel: Channel; payload: string | undefined }>();
   const effects: Array<() => void> = [];
-  const result = await owner.database.db.transaction().execute((db) =>
+  const failures: Array<() => void> = [];
+  const unit = owner.database.db.transaction().execute((db) =>
     fn({
       db,
       dialect: owner.database.dialect,
@@ -42,9 +45,20 @@ export async function withUnitOfWork<T>(
       afterCommit(effect) {
         effects.push(effect);
       },
+      afterFailure(effect) {
+        failures.push(effect);
+      },
     }),
   );
-  for (const { channel, payload } of wakeUps.values()) await owner.notifier.notify(channel, payload);
-  for (const effect of effects) effect();
+  const result = await unit.catch((error: unknown) => {
+    for (const effect of failures) effect();
+    throw error;
+  });
+  try {
+    for (const { channel, payload } of wakeUps.values()) await owner.notifier.notify(channel, payload);
+  } finally {
+    // Committed: the effects run even when a wake-up could not be sent (a task handed to a worker).
+    for (const effect of effects) effect();
+  }
   return result;
 }

@@ -5,6 +5,7 @@ import type {
   FinishRequest,
   JobLease,
   QueueListener,
+  SlotOffer,
   StartedTask,
   WorkerQueue,
   WorkerRegistration,
@@ -64,6 +65,41 @@ export class FakeWorkerQueue implements WorkerQueue {
       subWorkflow: options.subWorkflow ?? false,
     });
     return lease;
+  }
+
+  /**
+   * A slot for a run's first task, reserved on the first listener that offers one for `labels` (as
+   * queue/local-workers.ts asks the workers of a process).
+   */
+  offer(labels: string[] = ["runner:local"]): SlotOffer | undefined {
+    for (const l of this.listeners) {
+      const offer = l.offer?.((have) => labels.every((label) => have.includes(label)));
+      if (offer) return offer;
+    }
+    return undefined;
+  }
+
+  /** A first task written as leased to the offer's worker, as create-run's insert does it, started. */
+  write(offer: SlotOffer, step: string, options: { labels?: string[] } = {}): StartedTask {
+    const lease = this.add(step, options);
+    const job = this.jobs.find((j) => j.lease.id === lease.id) as FakeJob;
+    this.lease(job, offer.workerId, offer.leaseUntil);
+    return this.started(job);
+  }
+
+  /**
+   * A run created in this process whose first task is `step`, as create-run writes it: leased to a
+   * worker with a free slot and handed to it started, or else queued with a wake-up.
+   */
+  create(step: string, options: { labels?: string[] } = {}): "handed" | "queued" {
+    const offer = this.offer(options.labels);
+    if (!offer) {
+      this.add(step, options);
+      this.wake();
+      return "queued";
+    }
+    offer.accept(this.write(offer, step, options));
+    return "handed";
   }
 
   /** The next `times` calls of `method` throw `error` (a database that went away). */

@@ -180,6 +180,86 @@ describe("Worker claim loop", () => {
     expect(queue.finished[0]?.request.take?.labels).toEqual(["runner:local"]);
   });
 
+  it("runs a new run's first task that its creator handed over, with no claim and no start", async () => {
+    const claimed: number[] = [];
+    const { worker, queue, steps } = setup({ onClaimed: (seconds) => claimed.push(seconds) });
+    await worker.start();
+    await waitFor(() => queue.count("nextDue") === 1, { what: "the first look at the queue" });
+    expect(queue.create("a")).toBe("handed");
+    await waitFor(() => steps.running("a"), { what: "step a" });
+    expect(queue.count("claim")).toBe(1);
+    expect(queue.count("start")).toBe(0);
+    expect(claimed).toEqual([0]);
+    steps.end("a");
+    await waitFor(() => queue.finished.length === 1, { what: "step a's finish" });
+    expect(queue.finished[0]?.request.workerId).toBe("w1");
+  });
+
+  it("takes no first task when full, stopping, or without the labels: it stays queued for a claim", async () => {
+    const { worker, queue, steps } = setup({ concurrency: 1 });
+    queue.add("a");
+    await worker.start();
+    await waitFor(() => steps.running("a"), { what: "step a" });
+    expect(queue.create("b")).toBe("queued");
+    expect(queue.status("b")).toBe("queued");
+    expect(queue.offer(["gpu", "runner:local"])).toBeUndefined();
+    steps.end("a");
+    await waitFor(() => steps.running("b"), { what: "step b, claimed" });
+    expect(queue.count("start")).toBe(2);
+    const stopping = worker.stop();
+    expect(queue.create("c")).toBe("queued");
+    steps.end("b");
+    await stopping;
+    expect(queue.status("c")).toBe("queued");
+  });
+
+  it("keeps an offered slot from claims until the offer is settled; a decline wakes a full worker", async () => {
+    const { worker, queue, steps } = setup({ concurrency: 3, pollMs: 600_000 });
+    queue.add("a");
+    await worker.start();
+    await waitFor(() => steps.running("a"), { what: "step a" });
+    const offer = queue.offer();
+    expect(offer).toMatchObject({ workerId: "w1", labels: ["runner:local"] });
+    // One slot is left for claims: b is claimed, c waits, and no second offer is made.
+    queue.add("b");
+    queue.add("c");
+    queue.wake();
+    await waitFor(() => steps.running("b"), { what: "step b" });
+    expect(queue.status("c")).toBe("queued");
+    expect(queue.offer()).toBeUndefined();
+    offer?.decline();
+    await waitFor(() => steps.running("c"), { what: "step c, claimed once the offered slot was free" });
+    expect(() => offer?.decline()).toThrow(/settled twice/);
+  });
+
+  it("looks for jobs it holds after an offer whose write failed uncertainly", async () => {
+    const { worker, queue, steps } = setup({ pollMs: 600_000 });
+    await worker.start();
+    await waitFor(() => queue.count("nextDue") === 1, { what: "the first look at the queue" });
+    const offer = queue.offer();
+    if (!offer) throw new Error("no slot offered");
+    // The write committed, but its answer was lost: the worker holds a job it does not know of.
+    queue.write(offer, "lost");
+    offer.decline(true);
+    await waitFor(() => steps.running("lost"), { what: "the held job to be adopted" });
+    expect(queue.count("held")).toBe(1);
+    expect(queue.count("start")).toBe(1);
+  });
+
+  it("hands back a first task accepted after stopping began", async () => {
+    const { worker, queue } = setup();
+    await worker.start();
+    const offer = queue.offer();
+    if (!offer) throw new Error("no slot offered");
+    const stopping = worker.stop();
+    expect(queue.create("late")).toBe("queued");
+    const started = queue.write(offer, "accepted-late");
+    offer.accept(started);
+    await stopping;
+    await waitFor(() => queue.released.includes(started.job.id), { what: "the hand-back" });
+    expect(queue.status("accepted-late")).toBe("queued");
+  });
+
   it("hands a sub-workflow step to the queue and frees its slot at once", async () => {
     const { worker, queue, steps } = setup();
     queue.add("child", { subWorkflow: true });

@@ -68,6 +68,31 @@ export interface QueueListener {
    */
   jobs(payload: string): void;
   cancel(runId: string): void;
+  /**
+   * A free slot for the first task of a run this process is creating, reserved when the worker is
+   * running, has a slot that neither a step nor another offer holds, and has the labels `fits` asks
+   * for. Undefined otherwise: the run's tasks are then only queued.
+   */
+  offer?(fits: (labels: string[]) => boolean): SlotOffer | undefined;
+}
+
+/**
+ * A worker's slot reserved for a task that comes to it already leased and started, written in the
+ * same unit of work as its run (no claim and no start transaction after it). Exactly one of `accept`
+ * and `decline` is called, once the outcome is known (after the commit).
+ */
+export interface SlotOffer {
+  workerId: string;
+  labels: string[];
+  /** The lease a task taken into the slot is written with. */
+  leaseUntil: number;
+  /** The task taken into the slot, committed as leased to this worker and started: the worker runs it. */
+  accept(started: StartedTask): void;
+  /**
+   * Nothing was taken: the slot is free again. `uncertain` when the write failed in a way that may
+   * have committed it (the answer lost with the connection): the worker then looks for jobs it holds.
+   */
+  decline(uncertain?: boolean): void;
 }
 
 export interface ClaimRequest {

@@ -3,7 +3,7 @@ import { isSubWorkflowUses, runnerTypeLabel } from "@gantry/core";
 import { RECONNECTED } from "../queue/notifier.js";
 import type { RunnerLike } from "../runners/types.js";
 import type { StepHostLike } from "./step-host.js";
-import type { JobLease, StartedTask, WorkerQueue } from "./worker-queue.js";
+import type { JobLease, SlotOffer, StartedTask, WorkerQueue } from "./worker-queue.js";
 
 /** 100 ms doubling to 5 s: about 30 s of retrying, the default lease. */
 const FINISH_RETRIES = 10;
@@ -114,6 +114,8 @@ export class Worker {
    */
   private adoptPending = false;
   private taking = 0;
+  /** Slots offered to runs being created in this process (see offer): not free for claims meanwhile. */
+  private offered = 0;
   private leaseWatch: NodeJS.Timeout | undefined;
   private orphanSweep: NodeJS.Timeout | undefined;
 
@@ -164,6 +166,7 @@ export class Worker {
     const unsubscribe = this.queue.subscribe({
       jobs: (payload) => this.jobsQueued(payload),
       cancel: (runId) => this.cancelRun(runId),
+      offer: (fits) => this.offer(fits),
     });
     this.heartbeat = setInterval(() => void this.beat(), Math.max(50, Math.floor(this.leaseMs / 3)));
     this.leaseWatch = setInterval(() => this.watchLeases(), Math.max(25, Math.floor(this.leaseMs / 20)));
@@ -339,18 +342,62 @@ export class Worker {
     this.wakeUp();
   }
 
+  /** Slots that neither a running step nor an offer holds. */
+  private get free(): number {
+    return this.concurrency - this.active.size - this.offered;
+  }
+
+  /**
+   * Reserves a slot for the first task of a run this process is creating (see SlotOffer). It counts as
+   * taking: jobs this worker holds are not adopted meanwhile, as the task may be committed as held by
+   * this worker before it is handed over.
+   */
+  private offer(fits: (labels: string[]) => boolean): SlotOffer | undefined {
+    if (this.life.state !== "running" || this.free <= 0 || !fits(this.labels)) return undefined;
+    this.offered++;
+    this.taking++;
+    let settled = false;
+    const settle = () => {
+      if (settled) throw new Error(`worker ${this.id}: a slot offer was settled twice`);
+      settled = true;
+      this.offered--;
+      this.taking--;
+    };
+    return {
+      workerId: this.id,
+      labels: this.labels,
+      leaseUntil: this.now() + this.leaseMs,
+      accept: (started) => {
+        settle();
+        // Stopping began meanwhile: the task goes back to the queue for another worker.
+        if (this.life.state !== "running") {
+          void this.queue.release(started).catch((error: Error) => this.options.onError?.(error));
+          return;
+        }
+        this.options.onClaimed?.(0);
+        this.begin(started.job, started);
+      },
+      decline: (uncertain = false) => {
+        settle();
+        if (uncertain) this.adoptPending = true;
+        // The offer may have held the last free slot while the loop looked: it sleeps as if full.
+        if (uncertain || this.free === 1) this.wakeUp();
+      },
+    };
+  }
+
   private async claimLoop(): Promise<void> {
     while (this.life.state === "running") {
       this.woken = false;
       let filled = false;
-      let sleepMs = this.active.size < this.concurrency ? this.pollMs : 60_000;
+      let sleepMs = this.free > 0 ? this.pollMs : 60_000;
       if (this.adoptPending && this.taking === 0) await this.adopt();
-      if (this.active.size < this.concurrency) {
+      if (this.free > 0) {
         try {
           const now = this.now();
           // Every free slot at once: fewer jobs than asked means the queue is empty for now, with no
           // second claim to find that out.
-          const free = this.concurrency - this.active.size;
+          const free = this.free;
           const jobs = await this.queue
             .claim({
               workerId: this.id,
@@ -422,7 +469,7 @@ export class Worker {
         // A slot opened in a full worker: its loop stopped claiming, so wake it. A worker with slots to
         // spare found the queue empty at its last claim and is woken by the next notification: claiming
         // after every step would cost a statement each (measured: 4 claims per two-step run, now 2).
-        if (this.active.size === this.concurrency - 1 || this.life.state !== "running") this.wakeUp();
+        if (this.free === 1 || this.life.state !== "running") this.wakeUp();
       });
     this.active.set(job.id, active);
   }
