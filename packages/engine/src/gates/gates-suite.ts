@@ -51,6 +51,14 @@ steps:
     run: echo "shipped=yes" >> "$GANTRY_OUTPUT"
 `;
 
+const PROD_FIRST = `
+name: prod-first
+steps:
+  apply:
+    environment: production
+    run: echo "applied=yes" >> "$GANTRY_OUTPUT"
+`;
+
 const AUTO = `
 name: auto
 steps:
@@ -94,6 +102,7 @@ export function describeGates(name: string, open: () => Promise<Database>): void
       h.tmp.write("wf/deploy.yaml", DEPLOY);
       h.tmp.write("wf/ship.yaml", SHIP);
       h.tmp.write("wf/auto.yaml", AUTO);
+      h.tmp.write("wf/prod-first.yaml", PROD_FIRST);
       expect((await registerFolder(h.ctx, `${h.tmp.dir}/wf`)).problems).toEqual([]);
     });
     afterAll(async () => {
@@ -195,6 +204,47 @@ export function describeGates(name: string, open: () => Promise<Database>): void
       await expect(
         decideGateInUnit(h.ctx, { runId: id, step: "apply", decision: "approve", person: BOB }),
       ).rejects.toThrow(ConflictError);
+    });
+
+    it("hands a first step to the creating process's worker only past its gate, recording its deployment", async () => {
+      const environments = h.ctx.environments ?? [];
+      try {
+        // Staging without rules: its steps start as soon as they are ready.
+        h.ctx.environments = [...environments, { name: "staging" }];
+        const worker = await h.worker({
+          environments: { environments: h.ctx.environments, baseDir: h.tmp.dir },
+        });
+        const alice = { type: "api", actor: ALICE.id, user: ALICE.name };
+        // No gate: started as the run was created, its deployment recorded in the same write.
+        const ship = await createRunInUnit(h.ctx, { workflow: "ship", trigger: alice });
+        const shipped = await h.waitForRun(ship.id, ["succeeded", "failed"]);
+        expect(shipped.status).toBe("succeeded");
+        expect(shipped.started_at).toBe(shipped.created_at);
+        const gated = await createRunInUnit(h.ctx, {
+          workflow: "prod-first",
+          trigger: alice,
+          github: { ref: "refs/heads/main" },
+        });
+        // Production waits for Bob: nothing is leased, queued or started until he decides.
+        await waitGate(h, gated.id, "apply");
+        expect(await runJobs(h.database.db, gated.id)).toEqual([]);
+        expect(await h.attempts(gated.id)).toEqual([]);
+        expect((await getRun(h.database.db, gated.id))?.started_at).toBeNull();
+        await decideGateInUnit(h.ctx, { runId: gated.id, step: "apply", decision: "approve", person: BOB });
+        expect((await h.waitForRun(gated.id, ["succeeded", "failed"])).status).toBe("succeeded");
+        expect((await h.attempts(gated.id)).map((a) => [a.step, a.status, a.worker_id])).toEqual([
+          ["apply", "succeeded", worker.id],
+        ]);
+        const deployments = await listDeployments(h.database.db, { limit: 10 });
+        expect(deployments.map((d) => [d.run_id, d.environment, d.approved_by, d.started_by])).toEqual(
+          expect.arrayContaining([
+            [ship.id, "staging", null, "Alice"],
+            [gated.id, "production", "Bob", "Alice"],
+          ]),
+        );
+      } finally {
+        h.ctx.environments = environments;
+      }
     });
 
     it("fails the run on a rejection, and on a timeout that rejects", async () => {

@@ -8,8 +8,10 @@ import type {
   UnknownRow,
 } from "kysely";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { LocalWorkers } from "../queue/local-workers.js";
 import { LocalRunner } from "../runners/local/local-runner.js";
 import { RunnerRouter } from "../runners/router.js";
+import { startRun } from "../service/create-run.js";
 import { reapExpiredJobs } from "../service/reaper.js";
 import { registerFolder } from "../service/register-folder.js";
 import type { Database } from "../store/database.js";
@@ -233,6 +235,25 @@ function lostClaimAnswer(): KyselyPlugin {
   };
 }
 
+/** Records the run of every job a claim statement took. */
+function claimedRuns(): { plugin: KyselyPlugin; runs: string[] } {
+  const claims = new WeakSet<object>();
+  const runs: string[] = [];
+  const plugin: KyselyPlugin = {
+    transformQuery(args: PluginTransformQueryArgs) {
+      const node = args.node;
+      if (node.kind === "UpdateQueryNode" && JSON.stringify(node.updates ?? []).includes('"worker_id"'))
+        claims.add(args.queryId);
+      return args.node;
+    },
+    async transformResult(args: PluginTransformResultArgs): Promise<QueryResult<UnknownRow>> {
+      if (claims.has(args.queryId)) for (const row of args.result.rows) runs.push(String(row.run_id));
+      return args.result;
+    },
+  };
+  return { plugin, runs };
+}
+
 /** A database connection that can be cut: every statement fails while `cut` is set. */
 function cuttable(): { plugin: KyselyPlugin; cut: boolean } {
   const state = {
@@ -266,6 +287,11 @@ export function describeWorker(name: string, open: () => Promise<Database>): voi
     let h: Harness;
     let dir: string;
     const file = (name: string) => path.join(dir, name);
+    /**
+     * The service as another process sees it (a server with no worker of its own): the runs it creates
+     * reach workers through the queue, a wake-up and a claim.
+     */
+    const elsewhere = () => ({ ...h.ctx, localWorkers: new LocalWorkers() });
 
     beforeAll(async () => {
       h = await openHarness(await open());
@@ -334,6 +360,51 @@ export function describeWorker(name: string, open: () => Promise<Database>): voi
       }
       expect(workers.map((w) => w.state)).toEqual(["running", "running"]);
       expect(h.errors).toEqual([]);
+    });
+
+    it("starts a new run's first step on the worker of the process creating it, in the run's own write", async () => {
+      const claims = claimedRuns();
+      const worker = await h.worker({ database: { ...h.database, db: h.database.db.withPlugin(claims.plugin) } });
+      // Through the API's path (one write of its own), and in a caller's unit of work (a trigger's event).
+      const api = await startRun(h.ctx, { workflow: "greet", inputs: { who: "ada" } });
+      const unit = await createRunInUnit(h.ctx, { workflow: "trivial" });
+      for (const id of [api.id, unit.id]) {
+        const row = await h.waitForRun(id, ["succeeded", "failed"]);
+        expect(row.status).toBe("succeeded");
+        // Started as it was created: no claim statement ever took one of its jobs.
+        expect(row.started_at).toBe(row.created_at);
+        expect((await h.attempts(id)).every((a) => a.worker_id === worker.id)).toBe(true);
+      }
+      expect(claims.runs.filter((id) => id === api.id || id === unit.id)).toEqual([]);
+      expect(runView((await getRun(h.database.db, api.id))!).outputs).toEqual({
+        greeting: "hello ada x1",
+        loud: "HELLO ADA X1",
+      });
+      expect(h.errors).toEqual([]);
+    });
+
+    it("leaves a new run's first step queued when the worker of the creating process is full", async () => {
+      const claims = claimedRuns();
+      const worker = await h.worker({
+        concurrency: 1,
+        database: { ...h.database, db: h.database.db.withPlugin(claims.plugin) },
+      });
+      const busy = await createRunInUnit(h.ctx, { workflow: "handback" });
+      await waitFor(() => lines(file("handback-starts")).length === 1, { what: "the slow step to start" });
+      const { id } = await startRun(h.ctx, { workflow: "trivial" });
+      expect(await runJobs(h.database.db, id)).toMatchObject([
+        { step: "only", status: "queued", worker_id: null, lease_until: null },
+      ]);
+      const queued = await getRun(h.database.db, id);
+      expect([queued?.status, queued?.started_at]).toEqual(["queued", null]);
+      expect(await h.attempts(id)).toEqual([]);
+      writeFileSync(file("handback-gate"), "");
+      for (const run of [busy.id, id]) expect((await h.waitForRun(run, ["succeeded", "failed"])).status).toBe("succeeded");
+      // Claimed by the same worker once its slot was free.
+      expect(claims.runs).toContain(id);
+      expect((await h.attempts(id))[0]?.worker_id).toBe(worker.id);
+      rmSync(file("handback-starts"), { force: true });
+      rmSync(file("handback-gate"), { force: true });
     });
 
     it("sends a step only to a worker offering its runner type", async () => {
@@ -470,7 +541,7 @@ runs:
       // worker goes to sleep. With a 60 s poll, only that notification can start the run in time.
       const slow = { ...h.database, db: h.database.db.withPlugin(slowClaims(300)) };
       await h.worker({ database: slow, pollMs: 60_000 });
-      const { id } = await createRunInUnit(h.ctx, { workflow: "trivial" });
+      const { id } = await createRunInUnit(elsewhere(), { workflow: "trivial" });
       const row = await h.waitForRun(id, ["succeeded", "failed"], 5000);
       expect(row.status).toBe("succeeded");
     });
@@ -649,7 +720,7 @@ runs:
         leaseMs: 60_000,
         pollMs: 200,
       });
-      const { id } = await createRunInUnit(h.ctx, { workflow: "trivial" });
+      const { id } = await createRunInUnit(elsewhere(), { workflow: "trivial" });
       // Far less than the lease: the worker found the job it held and ran it.
       const row = await h.waitForRun(id, ["succeeded", "failed"], 20_000);
       expect(row.status).toBe("succeeded");

@@ -22,6 +22,7 @@ export function describeQueueQueries(name: string, open: () => Promise<Database>
     beforeEach(async () => {
       await database.db.deleteFrom("jobs").execute();
       await database.db.deleteFrom("runs").execute();
+      await database.db.deleteFrom("step_attempts").execute();
     });
 
     it("claims up to the free slots in queue order, only jobs the worker's labels allow", async () => {
@@ -79,6 +80,49 @@ export function describeQueueQueries(name: string, open: () => Promise<Database>
         ]),
       ).rejects.toThrow();
       expect(await getRun(database.db, "run-3")).toBeUndefined();
+    });
+
+    it("inserts a run with its first task taken by a worker: leased, its attempt recorded, the rest queued", async () => {
+      const attempt = {
+        run_id: "run-1",
+        step: "a",
+        item_index: 0,
+        attempt: 1,
+        status: "running",
+        exit_code: null,
+        worker_id: "w1",
+        error: null,
+        started_at: NOW,
+        finished_at: null,
+      };
+      const take = { job: jobRow("a"), attempt, workerId: "w1", leaseUntil: NOW + 1000 };
+      for (const [runId, queued] of [
+        ["run-1", [jobRow("b")]],
+        ["run-2", []],
+      ] as const) {
+        const { woken, taken } = await insertRunWithJobs(
+          database.db,
+          database.dialect,
+          runRow(runId, { status: "running", started_at: NOW }),
+          queued.map((job) => ({ ...job, run_id: runId })),
+          [],
+          // A channel is not used by a write that takes a task: the caller wakes workers for the rest.
+          "jobs",
+          { ...take, job: { ...take.job, run_id: runId }, attempt: { ...attempt, run_id: runId } },
+        );
+        expect(woken).toBe(false);
+        expect(taken).toMatchObject({ run_id: runId, step: "a", status: "running", worker_id: "w1" });
+        expect(Number(taken?.lease_until)).toBe(NOW + 1000);
+        const jobs = (await runJobs(database.db, runId)).map((j) => [j.step, j.status, j.worker_id]);
+        expect(jobs.sort()).toEqual([["a", "running", "w1"], ...queued.map((j) => [j.step, "queued", null])]);
+        const attempts = await database.db
+          .selectFrom("step_attempts")
+          .select(["step", "status", "worker_id"])
+          .where("run_id", "=", runId)
+          .execute();
+        expect(attempts).toEqual([{ step: "a", status: "running", worker_id: "w1" }]);
+        expect((await getRun(database.db, runId))?.started_at).toBe(NOW);
+      }
     });
   });
 }
