@@ -1,4 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { LocalWorkers } from "../queue/local-workers.js";
 import type { Channel, NotifierLike } from "../queue/notifier.js";
 import type { Database } from "../store/database.js";
 import { getRun } from "../store/queries/get-run.js";
@@ -99,6 +100,43 @@ export function describeUnitOfWork(name: string, open: () => Promise<Database>) 
       expect(await getRun(h.database.db, runId)).toBeUndefined();
       expect(sent).toEqual([]);
       expect(effectRan).toBe(false);
+    });
+
+    it("settles a slot a worker of the process offered: accepted after the commit, freed when the unit fails", async () => {
+      context();
+      const settled: string[] = [];
+      const workers = new LocalWorkers();
+      workers.add({
+        offer: (fits) =>
+          fits(["runner:local"])
+            ? {
+                workerId: "w-here",
+                labels: ["runner:local"],
+                leaseUntil: Date.now() + 60_000,
+                accept: (started) => settled.push(`accept ${started.job.step} ${started.job.run_id}`),
+                decline: (uncertain) => settled.push(`decline ${uncertain}`),
+              }
+            : undefined,
+      });
+      const here = { ...ctx, localWorkers: workers };
+      const run = await withUnitOfWork(here, async (tx) => {
+        const run = await createRun(here, tx, { workflow: "plain" });
+        expect(settled).toEqual([]);
+        return run;
+      });
+      expect(settled).toEqual([`accept a ${run.id}`]);
+      // Its only task went to the worker here: no wake-up for others.
+      expect(sent).toEqual([]);
+      expect(await getRun(h.database.db, run.id)).toMatchObject({ status: "running" });
+      settled.length = 0;
+      let failedId = "";
+      const failure = withUnitOfWork(here, async (tx) => {
+        failedId = (await createRun(here, tx, { workflow: "plain" })).id;
+        throw new Error("the caller's next write failed");
+      });
+      await expect(failure).rejects.toThrow("the caller's next write failed");
+      expect(settled).toEqual(["decline true"]);
+      expect(await getRun(h.database.db, failedId)).toBeUndefined();
     });
 
     it("sends a cancel-running group's cancel and the jobs wake-up after the commit, in order", async () => {
