@@ -6,7 +6,9 @@ import type { JobLease, StartedTask } from "../worker/worker-queue.js";
 /** A started task as plain data: the run's row is reduced to what a worker uses of it. */
 export function startedTask(
   ctx: Pick<ServiceContext, "box">,
-  claimed: Omit<ClaimedTask, "run"> & { run: Pick<ClaimedTask["run"], "id" | "workflow" | "concurrency_group" | "masked_values"> },
+  claimed: Omit<ClaimedTask, "run"> & {
+    run: Pick<ClaimedTask["run"], "id" | "workflow" | "concurrency_group" | "masked_values">;
+  },
   job: JobKey & Pick<JobLease, "available_at" | "lease_until">,
 ): StartedTask {
   const { run, task, definition, info, state } = claimed;

@@ -363,7 +363,12 @@ async function insertWithoutGroup(
     {
       job: taken,
       task: first.task,
-      run: { id: resolved.id, workflow: resolved.base.workflow, concurrency_group: null, masked_values: null },
+      run: {
+        id: resolved.id,
+        workflow: resolved.base.workflow,
+        concurrency_group: null,
+        masked_values: null,
+      },
       definition: resolved.definition,
       info: resolved.info,
       state: first.state,

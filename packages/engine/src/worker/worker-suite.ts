@@ -364,7 +364,9 @@ export function describeWorker(name: string, open: () => Promise<Database>): voi
 
     it("starts a new run's first step on the worker of the process creating it, in the run's own write", async () => {
       const claims = claimedRuns();
-      const worker = await h.worker({ database: { ...h.database, db: h.database.db.withPlugin(claims.plugin) } });
+      const worker = await h.worker({
+        database: { ...h.database, db: h.database.db.withPlugin(claims.plugin) },
+      });
       // Through the API's path (one write of its own), and in a caller's unit of work (a trigger's event).
       const api = await startRun(h.ctx, { workflow: "greet", inputs: { who: "ada" } });
       const unit = await createRunInUnit(h.ctx, { workflow: "trivial" });
@@ -399,7 +401,8 @@ export function describeWorker(name: string, open: () => Promise<Database>): voi
       expect([queued?.status, queued?.started_at]).toEqual(["queued", null]);
       expect(await h.attempts(id)).toEqual([]);
       writeFileSync(file("handback-gate"), "");
-      for (const run of [busy.id, id]) expect((await h.waitForRun(run, ["succeeded", "failed"])).status).toBe("succeeded");
+      for (const run of [busy.id, id])
+        expect((await h.waitForRun(run, ["succeeded", "failed"])).status).toBe("succeeded");
       // Claimed by the same worker once its slot was free.
       expect(claims.runs).toContain(id);
       expect((await h.attempts(id))[0]?.worker_id).toBe(worker.id);

@@ -38,9 +38,13 @@ export async function insertRunWithJobs(
     ) as unknown as QueryCreator<Tables>;
     // No statement reads the WITH parts back, so their names need no place in the chain's type.
     if (steps.length > 0)
-      chain = chain.with("steps", (w) => insertRunStepsJson(w as never, steps)) as unknown as QueryCreator<Tables>;
+      chain = chain.with("steps", (w) =>
+        insertRunStepsJson(w as never, steps),
+      ) as unknown as QueryCreator<Tables>;
     if (jobs.length > 0)
-      chain = chain.with("queued", (w) => w.insertInto("jobs").values(jobs)) as unknown as QueryCreator<Tables>;
+      chain = chain.with("queued", (w) =>
+        w.insertInto("jobs").values(jobs),
+      ) as unknown as QueryCreator<Tables>;
     chain = chain.with("attempt", (w) => attemptUpsert(w, take.attempt)) as unknown as QueryCreator<Tables>;
     const taken = await chain
       .insertInto("jobs")
