@@ -356,8 +356,12 @@ async function insertWithoutGroup(
     throw error;
   }
   const run = { id: resolved.id, status: "queued", woken: written.woken, queued };
+  if (!first) return run;
   const { taken } = written;
-  if (!first || !taken) return run;
+  if (!taken) {
+    first.offer.decline(true);
+    return run;
+  }
   const started: StartedTask = startedTask(
     ctx,
     {
