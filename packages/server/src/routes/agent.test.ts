@@ -1,13 +1,10 @@
 import net from "node:net";
 import os from "node:os";
-import path from "node:path";
 import {
   AgentApi,
   AgentApiError,
   agentWorkerId,
-  createAgent,
   createRun,
-  LocalRunner,
   readLogLines,
   store,
   type Worker,
@@ -17,8 +14,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CutProxy } from "../../../engine/src/testing/cut-proxy.js";
 import { waitFor } from "../../../engine/src/testing/wait-for.js";
 import { createApiKey } from "../auth/keys.js";
-import { DEFAULT_AUTH } from "../auth/types.js";
-import { openTestApp, type TestApp } from "../testing/test-app.js";
+import { openAgentApp, startAgent } from "../testing/agent-app.js";
+import type { TestApp } from "../testing/test-app.js";
 
 const SECRET = "agent-s3cret-value";
 /** In a file beside the workflow, on the server: only the server can resolve `ref+file://direct.txt`. */
@@ -56,38 +53,6 @@ steps:
 
 interface RunView {
   status: string;
-}
-
-/** A server that takes API keys, with the given workflow files, an agent key for `linux`, and its URL. */
-async function openAgentApp(
-  prefix: string,
-  files: Record<string, string>,
-  keyName: string,
-): Promise<{ t: TestApp; url: string; key: string; keyId: string }> {
-  const t = await openTestApp(prefix, files, { auth: { ...DEFAULT_AUTH, mode: "keys" } });
-  const made = await createApiKey(
-    t.service.database.db,
-    { name: keyName, role: "agent", labels: ["linux"], createdBy: "test" },
-    Date.now(),
-  );
-  const url = await t.app.listen({ host: "127.0.0.1", port: 0 });
-  return { t, url, key: made.key, keyId: made.view.id };
-}
-
-/** A started agent that runs steps on this machine, keeping its files in the app's folder. */
-async function startAgent(
-  t: TestApp,
-  options: Pick<Parameters<typeof createAgent>[0], "server" | "token" | "version" | "pollMs" | "leaseMs"> &
-    Partial<Parameters<typeof createAgent>[0]>,
-): Promise<Worker> {
-  const { worker } = await createAgent({
-    runner: new LocalRunner({ killGraceMs: 500 }),
-    dataDir: path.join(t.dir, "agent"),
-    graceMs: 500,
-    ...options,
-  });
-  await worker.start();
-  return worker;
 }
 
 /** Claims jobs as an agent's worker would, with a lease of `leaseMs` from now. */
