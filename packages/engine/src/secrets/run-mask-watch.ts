@@ -59,7 +59,11 @@ export async function registerRunMasks(
   values: readonly string[],
 ): Promise<void> {
   for (let attempt = 0; attempt < REGISTER_TRIES; attempt++) {
-    const row = await db.selectFrom("runs").select("masked_values").where("id", "=", runId).executeTakeFirst();
+    const row = await db
+      .selectFrom("runs")
+      .select("masked_values")
+      .where("id", "=", runId)
+      .executeTakeFirst();
     if (!row) return;
     const next = sealRunMasks(row.masked_values, values, box);
     if (next === undefined) return;

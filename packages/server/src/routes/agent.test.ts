@@ -5,12 +5,15 @@ import {
   AgentApiError,
   agentWorkerId,
   createRun,
+  MASKS_PER_BATCH,
+  MAX_MASK_CHARS,
   readLogLines,
   store,
   type Worker,
   withUnitOfWork,
 } from "@gantry/engine";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { openRunMasks } from "../../../engine/src/secrets/run-masks.js";
 import { CutProxy } from "../../../engine/src/testing/cut-proxy.js";
 import { waitFor } from "../../../engine/src/testing/wait-for.js";
 import { createApiKey } from "../auth/keys.js";
@@ -232,6 +235,54 @@ describe("agents over the API (HttpWorkerQueue against the real server)", () => 
       await fetch(`${url}/api/v1/runs/${id}/logs`, { headers: { authorization: `Bearer ${adminKey}` } })
     ).text();
     expect(log.match(/line \d/g)).toEqual(["line 0", "line 1", "line 2", "line 3", "line 4", "line 5"]);
+  });
+
+  it("joins the ::add-mask:: values of a log batch to the run's sealed masks before storing its lines, within limits, never answering them", async () => {
+    // The agent's worker stopped in the test above: this job is held by a worker id of the test's own.
+    const id = await startRun("hello");
+    const api = new AgentApi({ server: url, token: agentKey });
+    const workerId = agentWorkerId(agentKeyId, "masks", 3);
+    const now = Date.now();
+    const { jobs } = await waitFor(async () => {
+      const answer = await claim(api, workerId, ["linux", "runner:local"], 1, 30_000, now);
+      return answer.jobs.length > 0 ? answer : undefined;
+    });
+    const job = jobs[0] as { id: number; run_id: string };
+    const value = "registered-on-an-agent";
+    const send = (masks: string[], lines: unknown[] = []) =>
+      api
+        .post<{ lines: number; gap: boolean }>(`jobs/${job.id}/logs`, { workerId, from: 0, lines, masks })
+        .catch((error: AgentApiError) => error);
+    // Too many, or too long: refused whole, and the answer does not hold them.
+    const tooLong = `${value}-${"x".repeat(MAX_MASK_CHARS)}`;
+    for (const masks of [Array.from({ length: MASKS_PER_BATCH + 1 }, (_, i) => `${value}-${i}`), [tooLong]]) {
+      const refused = await send(masks);
+      expect((refused as AgentApiError).status).toBe(400);
+      expect((refused as AgentApiError).message).not.toContain(value);
+    }
+    const sealed = async () =>
+      (
+        await t.service.database.db
+          .selectFrom("runs")
+          .select("masked_values")
+          .where("id", "=", id)
+          .executeTakeFirst()
+      )?.masked_values;
+    expect(await sealed()).toBeNull();
+    // A line the agent failed to mask (a value it learnt late) is masked with the values of its own batch.
+    expect(await send([value], [["stdout", now, `clear ${value}`]])).toEqual({ lines: 1, gap: false });
+    const stored = await sealed();
+    expect(stored).not.toContain(value);
+    expect(openRunMasks(stored, t.service.box)).toEqual([value]);
+    const log = await (
+      await fetch(`${url}/api/v1/runs/${id}/logs`, { headers: { authorization: `Bearer ${adminKey}` } })
+    ).text();
+    expect(log).toContain("clear ***");
+    // Another key's worker id is refused, as on every agent route.
+    const foreign = await api
+      .post(`jobs/${job.id}/logs`, { workerId: "someone-else", from: 1, lines: [], masks: ["x"] })
+      .catch((error: AgentApiError) => error);
+    expect((foreign as AgentApiError).status).toBe(403);
   });
 });
 

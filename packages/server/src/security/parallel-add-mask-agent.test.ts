@@ -66,16 +66,12 @@ describe("an ::add-mask:: value an agent's step registers reaches the steps runn
       const errors: Error[] = [];
       const onError = (error: Error) => errors.push(error);
       const agent = { server: opened.url, version: "test", pollMs: 200, leaseMs: 10_000, onError };
-      workers.push(
-        await startAgent(t, { ...agent, token: opened.key, dataDir: path.join(dir, "agent-a") }),
-      );
+      workers.push(await startAgent(t, { ...agent, token: opened.key, dataDir: path.join(dir, "agent-a") }));
       if (printOn === "store")
         workers.push(await startTestWorker(service, dir, { labels: ["store"], leaseMs: 10_000, onError }));
       else {
         const other = await createAgentKey(t, "printing", ["other"]);
-        workers.push(
-          await startAgent(t, { ...agent, token: other.key, dataDir: path.join(dir, "agent-b") }),
-        );
+        workers.push(await startAgent(t, { ...agent, token: other.key, dataDir: path.join(dir, "agent-b") }));
       }
       const api = (route: string, init: RequestInit = {}) =>
         fetch(`${opened.url}/api/v1/${route}`, {
@@ -98,9 +94,12 @@ describe("an ::add-mask:: value an agent's step registers reaches the steps runn
       );
 
       // The agent's step printed a line after its ::add-mask::, and the server stored it.
-      await waitFor(async () => (await (await api(`runs/${id}/logs?step=register`)).text()).includes("registered"), {
-        what: "the line the agent's step printed after registering the value",
-      });
+      await waitFor(
+        async () => (await (await api(`runs/${id}/logs?step=register`)).text()).includes("registered"),
+        {
+          what: "the line the agent's step printed after registering the value",
+        },
+      );
       const running = await db
         .selectFrom("jobs")
         .select(["step", "status", "worker_id"])
