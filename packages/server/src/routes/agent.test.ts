@@ -238,7 +238,8 @@ describe("agents over the API (HttpWorkerQueue against the real server)", () => 
   });
 
   it("joins the ::add-mask:: values of a log batch to the run's sealed masks before storing its lines, within limits, never answering them", async () => {
-    // The agent's worker stopped in the test above: this job is held by a worker id of the test's own.
+    // A job held by a worker id of the test's own, as above.
+    await agent.stop();
     const id = await startRun("hello");
     const api = new AgentApi({ server: url, token: agentKey });
     const workerId = agentWorkerId(agentKeyId, "masks", 3);
@@ -272,12 +273,16 @@ describe("agents over the API (HttpWorkerQueue against the real server)", () => 
     // A line the agent failed to mask (a value it learnt late) is masked with the values of its own batch.
     expect(await send([value], [["stdout", now, `clear ${value}`]])).toEqual({ lines: 1, gap: false });
     const stored = await sealed();
-    expect(stored).not.toContain(value);
     expect(openRunMasks(stored, t.service.box)).toEqual([value]);
+    expect(stored).not.toContain(value);
     const log = await (
       await fetch(`${url}/api/v1/runs/${id}/logs`, { headers: { authorization: `Bearer ${adminKey}` } })
     ).text();
     expect(log).toContain("clear ***");
+    // So is the step's summary.
+    await api.post(`jobs/${job.id}/summary`, { workerId, markdown: `## made ${value}` });
+    const summaries = await store.listStepSummaries(t.service.database.db, id);
+    expect(summaries.map((s) => s.markdown)).toEqual(["## made ***"]);
     // Another key's worker id is refused, as on every agent route.
     const foreign = await api
       .post(`jobs/${job.id}/logs`, { workerId: "someone-else", from: 1, lines: [], masks: ["x"] })
