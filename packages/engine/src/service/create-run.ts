@@ -18,6 +18,10 @@ import { enqueueJobs } from "../store/queries/enqueue-jobs.js";
 import { getRun } from "../store/queries/get-run.js";
 import { getWorkflow } from "../store/queries/get-workflow.js";
 import { insertRun } from "../store/queries/insert-run.js";
+import type { NotifierLike } from "../queue/notifier.js";
+import type { Database } from "../store/database.js";
+import { GroupCommit } from "../store/group-commit.js";
+import { insertManyNotifying } from "../store/queries/insert-many.js";
 import { insertRunWithJobs } from "../store/queries/insert-run-with-jobs.js";
 import type { Db } from "../store/queries/types.js";
 import type { JobsTable, RunStepsTable, RunsTable, WorkflowsTable } from "../store/tables.js";
@@ -204,9 +208,10 @@ export async function createRun(
 
 /**
  * Starts one run for a caller that does nothing else in the same transaction (the API, a git event, a
- * sub-workflow step): a run without a concurrency group is one atomic write, which on Postgres needs no
- * BEGIN and COMMIT (two round trips per run started through the API: see insertRunWithJobs); a run
- * with a group is decided by createRun's rules in a unit of work of its own.
+ * sub-workflow step): a run without a concurrency group is one atomic write. On Postgres that write is
+ * grouped with the creations under way at the same time (see runCreations): 50 API requests at once
+ * cost a few statements, each answered once its run is committed. A run with a group is decided by
+ * createRun's rules in a unit of work of its own.
  */
 export async function startRun(
   ctx: ServiceContext,
@@ -216,37 +221,80 @@ export async function startRun(
   const resolved = await resolveRun(ctx, ctx.database.db, request, workflows);
   const { group } = resolved;
   if (group) return withUnitOfWork(ctx, (tx) => admitRunToGroup(ctx, tx, resolved, group, request.keep));
-  // On Postgres the insert itself wakes the workers (no NOTIFY round trip of its own).
-  const channel = ctx.notifier.databaseChannel?.("jobs");
-  const { woken, ...run } = await insertWithoutGroup(ctx, ctx.database.db, resolved, request.keep, channel);
-  if (!woken) await ctx.notifier.notify("jobs");
-  return run;
+  if (ctx.database.dialect !== "postgres") {
+    await insertWithoutGroup(ctx, ctx.database.db, resolved, request.keep);
+    await ctx.notifier.notify("jobs");
+    return { id: resolved.id, status: "queued" };
+  }
+  const now = ctx.now();
+  const prepared = startingRows(resolved, now, request.keep);
+  await runCreations(ctx.database).add({ prepared, notifier: ctx.notifier });
+  if (notifiesAsCreated(prepared.run)) await notifyCreated(ctx, ctx.database.db, resolved.id, now);
+  return { id: resolved.id, status: "queued" };
+}
+
+interface Creation {
+  prepared: PreparedRun;
+  /** Whom to wake once it is committed: a notifier that travels through the database in the statement. */
+  notifier: NotifierLike;
+}
+
+const creations = new WeakMap<Database, GroupCommit<Creation, void>>();
+
+/**
+ * startRun's creations on one Postgres database: the runs, their step rows and first jobs of every
+ * creation in the group go in as one statement (an atomic one, so no BEGIN and COMMIT), which also
+ * wakes the workers (pg_notify, delivered as it commits).
+ */
+function runCreations(database: Database): GroupCommit<Creation, void> {
+  let group = creations.get(database);
+  if (!group) {
+    group = new GroupCommit<Creation, void>(
+      async (items) => {
+        const channels = new Set<string>();
+        const others = new Set<NotifierLike>();
+        for (const { notifier } of items) {
+          const channel = notifier.databaseChannel?.("jobs");
+          if (channel) channels.add(channel);
+          else others.add(notifier);
+        }
+        const runs = items.map((i) => i.prepared);
+        await insertManyNotifying(
+          database.db,
+          [
+            { table: "runs", rows: runs.map((p) => p.run) },
+            { table: "run_steps", rows: runs.flatMap((p) => p.steps) },
+            { table: "jobs", rows: runs.flatMap((p) => p.jobs) },
+          ],
+          [...channels],
+        );
+        for (const notifier of others) await notifier.notify("jobs");
+        return items.map(() => undefined);
+      },
+      // Rows travel as one JSON parameter per table, so a group's size is bounded by what one
+      // statement should hold, not by Postgres' parameter limit.
+      { maxItems: 100, maxInFlight: 2 },
+    );
+    creations.set(database, group);
+  }
+  return group;
 }
 
 /**
  * A run without a concurrency group: nothing to decide under a lock, so the run and its first jobs go
- * in as one statement on Postgres (see insertRunWithJobs). The caller wakes the workers, unless the
- * insert did (`channel`: woken).
+ * in as one statement on Postgres (see insertRunWithJobs). The caller wakes the workers.
  */
 async function insertWithoutGroup(
   ctx: ServiceContext,
   db: Db,
   resolved: ResolvedRun,
   keep: Record<string, StepState> | undefined,
-  channel?: string,
-): Promise<{ id: string; status: string; woken: boolean }> {
+): Promise<{ id: string; status: string }> {
   const now = ctx.now();
   const prepared = startingRows(resolved, now, keep);
-  const woken = await insertRunWithJobs(
-    db,
-    ctx.database.dialect,
-    prepared.run,
-    prepared.jobs,
-    prepared.steps,
-    channel,
-  );
+  await insertRunWithJobs(db, ctx.database.dialect, prepared.run, prepared.jobs, prepared.steps);
   if (notifiesAsCreated(prepared.run)) await notifyCreated(ctx, db, resolved.id, now);
-  return { id: resolved.id, status: "queued", woken };
+  return { id: resolved.id, status: "queued" };
 }
 
 /** A run of a concurrency group: started, left pending or skipped as its group's admission says. */
