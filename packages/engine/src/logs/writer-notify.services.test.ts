@@ -61,6 +61,14 @@ describe("TaskLogWriter on PostgreSQL with LISTEN/NOTIFY", () => {
     );
     const lines = await readLogLines(ctx.database.db, new LocalLogArchive(tmp.dir), runId);
     expect(lines.map((l) => [l.offset, l.text])).toEqual(texts.map((t, i) => [i, t]));
+    // From within a chunk, from before the first and past the last.
+    const archive = new LocalLogArchive(tmp.dir);
+    const after = async (n: number) =>
+      (await readLogLines(ctx.database.db, archive, runId, { after: n })).map((l) => l.offset);
+    expect(await after(4)).toEqual(Array.from({ length: 15 }, (_, i) => i + 5));
+    expect(await after(5)).toEqual(Array.from({ length: 14 }, (_, i) => i + 6));
+    expect(await after(-1)).toEqual(Array.from({ length: 20 }, (_, i) => i));
+    expect(await after(19)).toEqual([]);
     const run = await ctx.database.db
       .selectFrom("runs")
       .select("log_seq")
