@@ -158,13 +158,17 @@ export function describeUnitOfWork(name: string, open: () => Promise<Database>) 
         startRun(ctx, { workflow: "missing" }),
       ]);
       const failed = started.filter((s) => s.status === "rejected");
-      expect(failed.map((f) => String(f.reason))).toEqual([expect.stringContaining("unknown workflow 'missing'")]);
+      expect(failed.map((f) => String(f.reason))).toEqual([
+        expect.stringContaining("unknown workflow 'missing'"),
+      ]);
       const runs = started.flatMap((s) => (s.status === "fulfilled" ? [s.value] : []));
       expect(new Set(runs.map((r) => r.id)).size).toBe(20);
       for (const run of runs) {
         expect(run.status).toBe("queued");
         expect((await getRun(h.database.db, run.id))?.status).toBe("queued");
-        expect((await runJobs(h.database.db, run.id)).map((j) => [j.step, j.status])).toEqual([["a", "queued"]]);
+        expect((await runJobs(h.database.db, run.id)).map((j) => [j.step, j.status])).toEqual([
+          ["a", "queued"],
+        ]);
         expect((await runStepRows(h.database.db, run.id)).map((s) => s.step)).toEqual(["a"]);
       }
       // Every run was committed, and the workers woken, before its caller heard of it.

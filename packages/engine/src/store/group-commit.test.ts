@@ -20,7 +20,10 @@ function controlledWrite() {
   /** Resolves once the write has been called `n` times in all. */
   const callsReach = (n: number) =>
     new Promise<void>((resolve) => {
-      const check = () => (calls.length >= n ? resolve() : (called = check));
+      const check = () => {
+        if (calls.length >= n) resolve();
+        else called = check;
+      };
       check();
     });
   return { calls, write, callsReach };

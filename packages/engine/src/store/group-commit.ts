@@ -40,7 +40,7 @@ export class GroupCommit<T, R> {
   private async commit(group: GroupCommit<T, R>["pending"]): Promise<void> {
     try {
       const results = await this.write(group.map((g) => g.item));
-      group.forEach((g, i) => g.resolve(results[i] as R));
+      for (const [i, g] of group.entries()) g.resolve(results[i] as R);
     } catch (error) {
       const [only] = group;
       if (group.length === 1 && only) return only.reject(error);

@@ -10,11 +10,9 @@ import type { Db } from "./types.js";
 
 /**
  * Inserts a run, its steps' rows and its first jobs atomically. On Postgres one statement does both (the run's insert
- * as a data-modifying WITH), which needs no BEGIN and COMMIT: three round trips fewer for each run
- * started through the API (measured in bench/: throughput). With `notify` (a Postgres channel) the same
- * statement wakes the workers, delivered as it commits: one round trip fewer again. Returns whether it
- * did. SQLite has no INSERT inside WITH: there the two inserts run in the caller's transaction, or in
- * one of their own (which costs no round trip).
+ * as a data-modifying WITH), which needs no BEGIN and COMMIT of its own (measured in bench/: throughput).
+ * SQLite has no INSERT inside WITH: there the two inserts run in the caller's transaction, or in one of
+ * their own (which costs no round trip).
  */
 export async function insertRunWithJobs(
   db: Db,
@@ -22,8 +20,7 @@ export async function insertRunWithJobs(
   run: Insertable<RunsTable>,
   jobs: Insertable<JobsTable>[],
   steps: Insertable<RunStepsTable>[] = [],
-  notify?: string,
-): Promise<boolean> {
+): Promise<void> {
   if (dialect === "postgres" && jobs.length > 0) {
     const triggerType = decodeRunTrigger(run).type ?? null;
     const withRun = db.with("run", (w) => w.insertInto("runs").values({ trigger_type: triggerType, ...run }));
@@ -32,12 +29,8 @@ export async function insertRunWithJobs(
       ? withRun.with("steps", (w) => insertRunStepsJson(w as never, steps))
       : withRun) as unknown as QueryCreator<Tables>;
     const all = withSteps.with("queued", (w) => w.insertInto("jobs").values(jobs));
-    if (notify === undefined) {
-      await all.selectNoFrom(sql<number>`1`.as("done")).execute();
-      return false;
-    }
-    await all.selectNoFrom(sql<string>`pg_notify(${notify}, '')`.as("woken")).execute();
-    return true;
+    await all.selectNoFrom(sql<number>`1`.as("done")).execute();
+    return;
   }
   const insertBoth = async (tx: Db) => {
     await insertRun(tx, run);
@@ -49,5 +42,4 @@ export async function insertRunWithJobs(
   };
   if (db.isTransaction) await insertBoth(db);
   else await db.transaction().execute(insertBoth);
-  return false;
 }
