@@ -17,6 +17,7 @@ import type { NotifierLike } from "../queue/notifier.js";
 import type { Database } from "../store/database.js";
 import { decodeRunState } from "../store/decode/index.js";
 import { GroupCommit } from "../store/group-commit.js";
+import { type AuditEntry, insertAudit } from "../store/queries/audit-insert.js";
 import { enqueueJobs } from "../store/queries/enqueue-jobs.js";
 import { getRun } from "../store/queries/get-run.js";
 import { getWorkflow } from "../store/queries/get-workflow.js";
@@ -211,32 +212,51 @@ export async function createRun(
  * sub-workflow step): a run without a concurrency group is one atomic write. On Postgres that write is
  * grouped with the creations under way at the same time (see runCreations): 50 API requests at once
  * cost a few statements, each answered once its run is committed. A run with a group is decided by
- * createRun's rules in a unit of work of its own.
+ * createRun's rules in a unit of work of its own. With `audit`, the run's audit entry is written with it.
  */
 export async function startRun(
   ctx: ServiceContext,
   request: CreateRunRequest,
   workflows?: WorkflowCache,
+  audit?: AuditOf,
 ): Promise<{ id: string; status: string }> {
   const resolved = await resolveRun(ctx, ctx.database.db, request, workflows);
   const { group } = resolved;
-  if (group) return withUnitOfWork(ctx, (tx) => admitRunToGroup(ctx, tx, resolved, group, request.keep));
+  if (group)
+    return withUnitOfWork(ctx, async (tx) => {
+      const run = await admitRunToGroup(ctx, tx, resolved, group, request.keep);
+      if (audit) await insertAudit(tx.db, audit(run));
+      return run;
+    });
+  const run = { id: resolved.id, status: "queued" };
   if (ctx.database.dialect !== "postgres") {
     await insertWithoutGroup(ctx, ctx.database.db, resolved, request.keep);
+    if (audit) await insertAudit(ctx.database.db, audit(run));
     await ctx.notifier.notify("jobs");
-    return { id: resolved.id, status: "queued" };
+    return run;
   }
   const now = ctx.now();
   const prepared = startingRows(resolved, now, request.keep);
-  await runCreations(ctx.database).add({ prepared, notifier: ctx.notifier });
+  await runCreations(ctx.database).add({
+    prepared,
+    notifier: ctx.notifier,
+    ...(audit ? { audit: audit(run) } : {}),
+  });
   if (notifiesAsCreated(prepared.run)) await notifyCreated(ctx, ctx.database.db, resolved.id, now);
-  return { id: resolved.id, status: "queued" };
+  return run;
 }
+
+/**
+ * The audit entry of a run started for someone (the API's), given the run as its caller will be
+ * answered: written with the run (on Postgres in the same statement), so an answered start is audited.
+ */
+export type AuditOf = (run: { id: string; status: string }) => AuditEntry;
 
 interface Creation {
   prepared: PreparedRun;
   /** Whom to wake once it is committed: a notifier that travels through the database in the statement. */
   notifier: NotifierLike;
+  audit?: AuditEntry;
 }
 
 const creations = new WeakMap<Database, GroupCommit<Creation, void>>();
@@ -265,6 +285,7 @@ function runCreations(database: Database): GroupCommit<Creation, void> {
             { table: "runs", rows: runs.map((p) => p.run) },
             { table: "run_steps", rows: runs.flatMap((p) => p.steps) },
             { table: "jobs", rows: runs.flatMap((p) => p.jobs) },
+            { table: "audit_log", rows: items.flatMap((i) => (i.audit ? [{ ...i.audit }] : [])) },
           ],
           [...channels],
         );

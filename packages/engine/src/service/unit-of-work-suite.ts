@@ -1,6 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { Channel, NotifierLike } from "../queue/notifier.js";
 import type { Database } from "../store/database.js";
+import { withAuthTables } from "../store/queries/auth-tables.js";
 import { getRun } from "../store/queries/get-run.js";
 import { runJobs } from "../store/queries/run-jobs.js";
 import { runStepRows } from "../store/queries/run-steps.js";
@@ -149,6 +150,31 @@ export function describeUnitOfWork(name: string, open: () => Promise<Database>) 
       ]);
       expect((await getRun(h.database.db, first.id))?.status).toBe("cancelled");
       expect((await getRun(h.database.db, second.id))?.concurrency_group).toBe("replace");
+    });
+
+    it("startRun: the audit entry of each run started for someone is written with it, a group's too", async () => {
+      context();
+      const entry = (run: { id: string; status: string }) => ({
+        at: 1,
+        actor: "key:k",
+        actor_name: "ci",
+        action: "run.start",
+        target: "t",
+        detail_json: JSON.stringify(run),
+        ip: null,
+      });
+      const runs = await Promise.all([
+        ...Array.from({ length: 5 }, () => startRun(ctx, { workflow: "plain" }, undefined, entry)),
+        startRun(ctx, { workflow: "replace" }, undefined, entry),
+      ]);
+      const rows = await withAuthTables(h.database.db)
+        .selectFrom("audit_log")
+        .select(["actor_name", "detail_json"])
+        .execute();
+      expect(
+        rows.map((r) => JSON.parse(r.detail_json ?? "null")).sort((a, b) => a.id.localeCompare(b.id)),
+      ).toEqual(runs.map((r) => ({ id: r.id, status: r.status })).sort((a, b) => a.id.localeCompare(b.id)));
+      expect(rows.every((r) => r.actor_name === "ci")).toBe(true);
     });
 
     it("startRun: runs started at the same time (written together on PostgreSQL) each get their own rows", async () => {

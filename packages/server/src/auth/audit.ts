@@ -38,16 +38,28 @@ export async function audit(
   detail?: Record<string, unknown>,
 ): Promise<void> {
   try {
-    await writerFor(ctx.service.database).add({
-      at: ctx.service.now(),
-      actor: principal?.id ?? "anonymous",
-      actor_name: principal?.name ?? "anonymous",
-      action,
-      target,
-      detail_json: detail ? JSON.stringify(detail) : null,
-      ip: request.ip,
-    });
+    await writerFor(ctx.service.database).add(auditEntry(ctx, request, principal, action, target, detail));
   } catch (error) {
     request.log.error({ err: error }, "audit log write failed");
   }
+}
+
+/** The row recording who did what. */
+export function auditEntry(
+  ctx: ServerContext,
+  request: FastifyRequest,
+  principal: Principal | undefined,
+  action: string,
+  target: string | null,
+  detail?: Record<string, unknown>,
+): store.AuditEntry {
+  return {
+    at: ctx.service.now(),
+    actor: principal?.id ?? "anonymous",
+    actor_name: principal?.name ?? "anonymous",
+    action,
+    target,
+    detail_json: detail ? JSON.stringify(detail) : null,
+    ip: request.ip,
+  };
 }
