@@ -262,9 +262,9 @@ interface Creation {
 const creations = new WeakMap<Database, GroupCommit<Creation, void>>();
 
 /**
- * startRun's creations on one Postgres database: the runs, their step rows and first jobs of every
- * creation in the group go in as one statement (an atomic one, so no BEGIN and COMMIT), which also
- * wakes the workers (pg_notify, delivered as it commits).
+ * startRun's creations on one Postgres database: the runs, their step rows, first jobs and audit
+ * entries of every creation in the group go in as one statement (an atomic one, so no BEGIN and
+ * COMMIT), which also wakes the workers (pg_notify, delivered as it commits).
  */
 function runCreations(database: Database): GroupCommit<Creation, void> {
   let group = creations.get(database);
