@@ -15,6 +15,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { createDatabase, postgresUnavailable } from "./lib/postgres.mjs";
+import { childProcessesCpuSeconds } from "./lib/timing.mjs";
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 const RUNS = Number(process.env.RUNS ?? 200);
@@ -116,8 +117,10 @@ try {
   await offer(20, 10); // warm-up: pools, caches, the JIT
   counting = true;
   const cpuBefore = process.cpuUsage();
+  const helpersBefore = childProcessesCpuSeconds(process.pid).self;
   const { failed, latencies } = await offer(RUNS, RATE);
   const cpu = process.cpuUsage(cpuBefore);
+  const helpersMs = (childProcessesCpuSeconds(process.pid).self - helpersBefore) * 1000;
   counting = false;
   const total = [...counts.values()].reduce((a, b) => a + b, 0);
   const at = (p) => latencies[Math.min(latencies.length - 1, Math.floor((latencies.length * p) / 100))];
@@ -127,6 +130,7 @@ try {
   );
   console.log(
     `cpu ms/run of this process: ${((cpu.user + cpu.system) / 1000 / RUNS).toFixed(2)}; ` +
+      `${SPAWNER === "helper" ? `spawner helpers: ${(helpersMs / RUNS).toFixed(2)}; ` : ""}` +
       `statements/run: ${(total / RUNS).toFixed(2)}`,
   );
   for (const [sql, n] of [...counts].sort((a, b) => b[1] - a[1])) {
