@@ -388,13 +388,17 @@ export class HelperSpawner implements SpawnerLike {
 
   private start(): Helper {
     if (this.helper?.process.connected) return this.helper;
-    const child = spawn(process.execPath, [...HELPER_FLAGS, ...helperNodeArgs(process.env), "-e", HELPER_SOURCE], {
-      stdio: ["ignore", "ignore", "inherit", "ipc"],
-      // Buffers cross as bytes, not as JSON arrays of numbers.
-      serialization: "advanced",
-      // NODE_OPTIONS of the worker (a --require, a --cpu-prof) are not the helper's business.
-      env: { ...process.env, NODE_OPTIONS: "" },
-    });
+    const child = spawn(
+      process.execPath,
+      [...HELPER_FLAGS, ...helperNodeArgs(process.env), "-e", HELPER_SOURCE],
+      {
+        stdio: ["ignore", "ignore", "inherit", "ipc"],
+        // Buffers cross as bytes, not as JSON arrays of numbers.
+        serialization: "advanced",
+        // NODE_OPTIONS of the worker (a --require, a --cpu-prof) are not the helper's business.
+        env: { ...process.env, NODE_OPTIONS: "" },
+      },
+    );
     const helper: Helper = { process: child, pending: new Map(), taken: new Set() };
     child.unref();
     child.channel?.unref();
