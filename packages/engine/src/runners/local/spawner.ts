@@ -448,8 +448,8 @@ function removeAhead(helper: Helper): void {
 /**
  * Each step's start forks the helper, and a fork costs the helper in proportion to the memory it has
  * mapped (page tables copied, pages faulted back after): a young generation of 1 MB and no V8 worker
- * threads keep it small (about a fifth less CPU a step, measured with bench/statements.mjs). The helper's
- * JavaScript is a few small functions a step; it needs neither.
+ * threads keep it small (a fifth less of its CPU a step, step folders on a tmpfs, measured on a 2-core
+ * machine). The helper's JavaScript is a few small functions a step; it needs neither.
  */
 const HELPER_FLAGS = ["--max-semi-space-size=1", "--single-threaded"];
 
