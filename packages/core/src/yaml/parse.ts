@@ -4,14 +4,13 @@ import {
   isPair,
   isScalar,
   isSeq,
-  LineCounter,
   type Node,
   type Pair,
-  parseDocument,
   visit,
   type YAMLMap,
 } from "yaml";
 import type { Problem } from "../format/types.js";
+import { composeDocument } from "./compose.js";
 
 /**
  * Each alias expands the whole anchored node again; `a: &a [*b,*b,...]` nests into billions of nodes
@@ -46,10 +45,9 @@ export interface ParseResult {
 }
 
 export function parseYamlFile(file: string, text: string): ParseResult {
-  const lineCounter = new LineCounter();
   // The library's own duplicate-key check compares each key with every earlier one of its map: a
   // 100,000-step workflow took minutes. duplicateKeys below does the same in one pass.
-  const doc = parseDocument(text, { lineCounter, uniqueKeys: false, prettyErrors: false, strict: true });
+  const { doc, lineCounter } = composeDocument(text, { uniqueKeys: false, prettyErrors: false, strict: true });
   const at = (offset: number): Position => {
     const p = lineCounter.linePos(offset);
     return { line: p.line, col: p.col };
