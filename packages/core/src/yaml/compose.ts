@@ -21,8 +21,8 @@ export type ComposeOptions = ParseOptions & DocumentOptions & SchemaOptions;
 /**
  * Entries of the top-level `steps:` map composed at a time. The library's syntax tree of a whole
  * 100,000-step file takes about 180 MB and its document about 100 MB; composed in parts of this size,
- * only one part's tree and document exist at once, and a part is small enough to be mostly collected
- * young (parts of 1000 steps reached the old generation more often and raised the peak memory).
+ * only one part's tree and document exist at once. With parts of 1000 steps the peak memory of
+ * `gantry validate` of such a file varied from 330 to 430 MB between runs; with 200 it stayed near 330.
  */
 export const STEPS_PER_PART = 200;
 
