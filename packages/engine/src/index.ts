@@ -18,6 +18,7 @@
  */
 export { AgentApi, AgentApiError } from "./agent/agent-api.js";
 export { type AgentIdentity, agentWorkerId } from "./agent/agent-identity.js";
+export { MASKS_BATCH_CHARS, MASKS_PER_BATCH, MAX_MASK_CHARS } from "./agent/agent-log-stream.js";
 export { AgentOperations } from "./agent/agent-operations.js";
 export { createAgent } from "./agent/create-agent.js";
 export { runBranch } from "./artifacts/context.js";

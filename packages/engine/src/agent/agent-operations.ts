@@ -6,6 +6,7 @@ import { storeQueue } from "../queue/store-queue.js";
 import { resolveWorkflowSecrets } from "../run/task-secrets.js";
 import { secretsWithheld } from "../run/withheld-secrets.js";
 import { createSecretCache, findSecretRefs, resolveSecretRef } from "../secrets/index.js";
+import { registerRunMasks } from "../secrets/run-mask-watch.js";
 import { openRunMasks } from "../secrets/run-masks.js";
 import { ConflictError, type ServiceContext } from "../service/context.js";
 import { runInfo } from "../service/run-record.js";
@@ -173,23 +174,32 @@ export class AgentOperations {
     return this.queue.isAlive(workerId, since);
   }
 
-  /** Stores a batch of a leased job's log exactly once (see appendAgentLog), and announces it to followers. */
+  /**
+   * Stores a batch of a leased job's log exactly once (see appendAgentLog), and announces it to followers.
+   * `masks`, the values the step registered with `::add-mask::` since its last batch, join the run's
+   * masks first, as a store worker's step joins them: the run's steps running elsewhere mask them from
+   * their next batch, and these lines are masked with them too.
+   */
   async appendLog(
     agent: AgentIdentity,
     workerId: string,
     jobId: number,
     from: number,
     lines: AgentLogLine[],
+    masks: readonly string[] = [],
   ): Promise<{ lines: number; gap: boolean }> {
     const row = await this.leased(agent, workerId, jobId);
+    const { db } = this.ctx.database;
+    if (masks.length > 0) await registerRunMasks(db, this.ctx.box, row.run_id, masks);
+    const masker = lines.length > 0 ? await this.runMasker(row.run_id) : undefined;
     const result = await appendAgentLog(
-      this.ctx.database.db,
+      db,
       { id: row.id, workerId, key: keyOf(row) },
       from,
-      await this.maskedWithRun(row.run_id, lines),
+      masker ? lines.map(([stream, ts, text]) => [stream, ts, masker.mask(text)]) : lines,
       this.ctx.now(),
     );
-    if (!result.gap) await this.ctx.notifier.notify("logs", row.run_id);
+    if (!result.gap && lines.length > 0) await this.ctx.notifier.notify("logs", row.run_id);
     return result;
   }
 
@@ -246,7 +256,9 @@ export class AgentOperations {
   /** What the step wrote to $GANTRY_STEP_SUMMARY, bounded as a store-backed worker bounds it. */
   async summary(agent: AgentIdentity, workerId: string, jobId: number, markdown: string): Promise<void> {
     const row = await this.leased(agent, workerId, jobId);
-    const bounded = boundedSummary(markdown);
+    // Masked again with what the run's other steps registered while this one ran.
+    const masker = await this.runMasker(row.run_id);
+    const bounded = boundedSummary(masker ? masker.mask(markdown) : markdown);
     if (bounded === undefined) return;
     await insertStepSummary(this.ctx.database.db, keyOf(row), bounded, this.ctx.now());
   }
@@ -256,24 +268,25 @@ export class AgentOperations {
       throw new AgentRefusedError(`worker '${workerId}' is not one of this agent key's workers`);
   }
 
-  /** The job, when this worker holds its lease now; otherwise a 409 (the agent's step must stop). */
   /**
-   * The lines masked again here with the run's `::add-mask::` values: one registered by a step on
-   * another worker after this agent's step started is not in the agent's own masker.
+   * A masker of the run's `::add-mask::` values as they are now, or none: what the agent's step sends is
+   * masked again with it, as a value registered by a step elsewhere after this one started is not in
+   * the agent's own masker.
    */
-  private async maskedWithRun(runId: string, lines: AgentLogLine[]): Promise<AgentLogLine[]> {
+  private async runMasker(runId: string): Promise<Masker | undefined> {
     const run = await this.ctx.database.db
       .selectFrom("runs")
       .select("masked_values")
       .where("id", "=", runId)
       .executeTakeFirst();
     const values = openRunMasks(run?.masked_values, this.ctx.box);
-    if (values.length === 0) return lines;
+    if (values.length === 0) return undefined;
     const masker = new Masker();
     for (const value of values) masker.add(value);
-    return lines.map(([stream, ts, text]) => [stream, ts, masker.mask(text)]);
+    return masker;
   }
 
+  /** The job, when this worker holds its lease now; otherwise a 409 (the agent's step must stop). */
   private async leased(agent: AgentIdentity, workerId: string, jobId: number): Promise<JobRow> {
     this.ownWorker(agent, workerId);
     const row = await jobById(this.ctx.database.db, jobId);

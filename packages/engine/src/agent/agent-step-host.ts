@@ -51,6 +51,8 @@ export class AgentStepHost implements StepHostLike {
     const bundles = this.bundleCache(job.id, workerId);
     const { outcome, summary, masks } = await executeTask({
       ...startedExecution(started, this.options.runner, signal, masker),
+      // Sent to the server at once: steps of the run running elsewhere mask it from then on.
+      onAddMask: (value) => log.mask(value),
       // The server resolves the run's `secrets:` and the references written in the step; one that only
       // an expression produced (not in the step as written) resolves here, with this machine's credentials.
       secrets: { baseDir: this.options.dataDir, cache: createSecretCache(0), resolved },

@@ -41,32 +41,43 @@ export class RunMaskWatch {
     return learned;
   }
 
-  /**
-   * Joins `values` to the run's sealed masks now (the step's result joins them again: harmless). Each
-   * write is conditional on the column being as read, so a concurrent registration is never lost.
-   */
-  async register(values: readonly string[]): Promise<void> {
-    for (let attempt = 0; attempt < REGISTER_TRIES; attempt++) {
-      const row = await this.db
-        .selectFrom("runs")
-        .select("masked_values")
-        .where("id", "=", this.runId)
-        .executeTakeFirst();
-      if (!row) return;
-      const next = sealRunMasks(row.masked_values, values, this.box);
-      if (next === undefined) return;
-      const result = await this.db
-        .updateTable("runs")
-        .set({ masked_values: next })
-        .where("id", "=", this.runId)
-        .where((eb) =>
-          row.masked_values === null
-            ? eb("masked_values", "is", null)
-            : eb("masked_values", "=", row.masked_values),
-        )
-        .executeTakeFirst();
-      if (Number(result.numUpdatedRows) > 0) return;
-    }
-    throw new Error(`could not record an ::add-mask:: value with run ${this.runId}: its masks kept changing`);
+  /** Joins `values` to the run's sealed masks now (the step's result joins them again: harmless). */
+  register(values: readonly string[]): Promise<void> {
+    return registerRunMasks(this.db, this.box, this.runId, values);
   }
+}
+
+/**
+ * Joins `values` to a run's sealed masks (`runs.masked_values`) now, for a step on a store worker or,
+ * through the server, on an agent. Each write is conditional on the column being as read, so a
+ * concurrent registration is never lost. The values are never in the error.
+ */
+export async function registerRunMasks(
+  db: Db,
+  box: SecretBox,
+  runId: string,
+  values: readonly string[],
+): Promise<void> {
+  for (let attempt = 0; attempt < REGISTER_TRIES; attempt++) {
+    const row = await db
+      .selectFrom("runs")
+      .select("masked_values")
+      .where("id", "=", runId)
+      .executeTakeFirst();
+    if (!row) return;
+    const next = sealRunMasks(row.masked_values, values, box);
+    if (next === undefined) return;
+    const result = await db
+      .updateTable("runs")
+      .set({ masked_values: next })
+      .where("id", "=", runId)
+      .where((eb) =>
+        row.masked_values === null
+          ? eb("masked_values", "is", null)
+          : eb("masked_values", "=", row.masked_values),
+      )
+      .executeTakeFirst();
+    if (Number(result.numUpdatedRows) > 0) return;
+  }
+  throw new Error(`could not record an ::add-mask:: value with run ${runId}: its masks kept changing`);
 }

@@ -1,24 +1,24 @@
 import net from "node:net";
 import os from "node:os";
-import path from "node:path";
 import {
   AgentApi,
   AgentApiError,
   agentWorkerId,
-  createAgent,
   createRun,
-  LocalRunner,
+  MASKS_PER_BATCH,
+  MAX_MASK_CHARS,
   readLogLines,
   store,
   type Worker,
   withUnitOfWork,
 } from "@gantry/engine";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { openRunMasks } from "../../../engine/src/secrets/run-masks.js";
 import { CutProxy } from "../../../engine/src/testing/cut-proxy.js";
 import { waitFor } from "../../../engine/src/testing/wait-for.js";
 import { createApiKey } from "../auth/keys.js";
-import { DEFAULT_AUTH } from "../auth/types.js";
-import { openTestApp, type TestApp } from "../testing/test-app.js";
+import { openAgentApp, startAgent } from "../testing/agent-app.js";
+import type { TestApp } from "../testing/test-app.js";
 
 const SECRET = "agent-s3cret-value";
 /** In a file beside the workflow, on the server: only the server can resolve `ref+file://direct.txt`. */
@@ -56,38 +56,6 @@ steps:
 
 interface RunView {
   status: string;
-}
-
-/** A server that takes API keys, with the given workflow files, an agent key for `linux`, and its URL. */
-async function openAgentApp(
-  prefix: string,
-  files: Record<string, string>,
-  keyName: string,
-): Promise<{ t: TestApp; url: string; key: string; keyId: string }> {
-  const t = await openTestApp(prefix, files, { auth: { ...DEFAULT_AUTH, mode: "keys" } });
-  const made = await createApiKey(
-    t.service.database.db,
-    { name: keyName, role: "agent", labels: ["linux"], createdBy: "test" },
-    Date.now(),
-  );
-  const url = await t.app.listen({ host: "127.0.0.1", port: 0 });
-  return { t, url, key: made.key, keyId: made.view.id };
-}
-
-/** A started agent that runs steps on this machine, keeping its files in the app's folder. */
-async function startAgent(
-  t: TestApp,
-  options: Pick<Parameters<typeof createAgent>[0], "server" | "token" | "version" | "pollMs" | "leaseMs"> &
-    Partial<Parameters<typeof createAgent>[0]>,
-): Promise<Worker> {
-  const { worker } = await createAgent({
-    runner: new LocalRunner({ killGraceMs: 500 }),
-    dataDir: path.join(t.dir, "agent"),
-    graceMs: 500,
-    ...options,
-  });
-  await worker.start();
-  return worker;
 }
 
 /** Claims jobs as an agent's worker would, with a lease of `leaseMs` from now. */
@@ -267,6 +235,59 @@ describe("agents over the API (HttpWorkerQueue against the real server)", () => 
       await fetch(`${url}/api/v1/runs/${id}/logs`, { headers: { authorization: `Bearer ${adminKey}` } })
     ).text();
     expect(log.match(/line \d/g)).toEqual(["line 0", "line 1", "line 2", "line 3", "line 4", "line 5"]);
+  });
+
+  it("joins the ::add-mask:: values of a log batch to the run's sealed masks before storing its lines, within limits, never answering them", async () => {
+    // A job held by a worker id of the test's own, as above.
+    await agent.stop();
+    const id = await startRun("hello");
+    const api = new AgentApi({ server: url, token: agentKey });
+    const workerId = agentWorkerId(agentKeyId, "masks", 3);
+    const now = Date.now();
+    const { jobs } = await waitFor(async () => {
+      const answer = await claim(api, workerId, ["linux", "runner:local"], 1, 30_000, now);
+      return answer.jobs.length > 0 ? answer : undefined;
+    });
+    const job = jobs[0] as { id: number; run_id: string };
+    const value = "registered-on-an-agent";
+    const send = (masks: string[], lines: unknown[] = []) =>
+      api
+        .post<{ lines: number; gap: boolean }>(`jobs/${job.id}/logs`, { workerId, from: 0, lines, masks })
+        .catch((error: AgentApiError) => error);
+    // Too many, or too long: refused whole, and the answer does not hold them.
+    const tooLong = `${value}-${"x".repeat(MAX_MASK_CHARS)}`;
+    for (const masks of [Array.from({ length: MASKS_PER_BATCH + 1 }, (_, i) => `${value}-${i}`), [tooLong]]) {
+      const refused = await send(masks);
+      expect((refused as AgentApiError).status).toBe(400);
+      expect((refused as AgentApiError).message).not.toContain(value);
+    }
+    const sealed = async () =>
+      (
+        await t.service.database.db
+          .selectFrom("runs")
+          .select("masked_values")
+          .where("id", "=", id)
+          .executeTakeFirst()
+      )?.masked_values;
+    expect(await sealed()).toBeNull();
+    // A line the agent failed to mask (a value it learnt late) is masked with the values of its own batch.
+    expect(await send([value], [["stdout", now, `clear ${value}`]])).toEqual({ lines: 1, gap: false });
+    const stored = await sealed();
+    expect(openRunMasks(stored, t.service.box)).toEqual([value]);
+    expect(stored).not.toContain(value);
+    const log = await (
+      await fetch(`${url}/api/v1/runs/${id}/logs`, { headers: { authorization: `Bearer ${adminKey}` } })
+    ).text();
+    expect(log).toContain("clear ***");
+    // So is the step's summary.
+    await api.post(`jobs/${job.id}/summary`, { workerId, markdown: `## made ${value}` });
+    const summaries = await store.listStepSummaries(t.service.database.db, id);
+    expect(summaries.map((s) => s.markdown)).toEqual(["## made ***"]);
+    // Another key's worker id is refused, as on every agent route.
+    const foreign = await api
+      .post(`jobs/${job.id}/logs`, { workerId: "someone-else", from: 1, lines: [], masks: ["x"] })
+      .catch((error: AgentApiError) => error);
+    expect((foreign as AgentApiError).status).toBe(403);
   });
 });
 

@@ -1,5 +1,12 @@
 import type { TaskOutcome } from "@gantry/core";
-import { type AgentIdentity, AgentOperations, type store } from "@gantry/engine";
+import {
+  type AgentIdentity,
+  AgentOperations,
+  MASKS_BATCH_CHARS,
+  MASKS_PER_BATCH,
+  MAX_MASK_CHARS,
+  type store,
+} from "@gantry/engine";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { AgentWakeUpLog } from "../agent-wake-ups.js";
 import { openSocketsOf } from "../auth/open-sockets.js";
@@ -8,8 +15,11 @@ import { errorReply } from "./schemas.js";
 
 /** Every agent request but a log batch and a result is small. */
 const SMALL_BODY = 16 * 1024;
-/** A log batch: up to 2000 lines (a line of a step is cut at 64 KiB by the runners, most are short). */
-const LOG_BODY = 4 * 1024 * 1024;
+/**
+ * A log batch: up to 2000 lines (a line of a step is cut at 64 KiB by the runners, most are short),
+ * and the `::add-mask::` values printed since the last batch (the agent keeps their JSON within MASKS_BATCH_CHARS).
+ */
+const LOG_BODY = 4 * 1024 * 1024 + MASKS_BATCH_CHARS;
 /** A result: its outputs (at most 1 MiB together) and the secrets the step knew, for masking. */
 const FINISH_BODY = 2 * 1024 * 1024;
 const SUMMARY_BODY = 1024 * 1024 + 4096;
@@ -305,16 +315,25 @@ export function agentRoutes(app: FastifyInstance, ctx: ServerContext): void {
             items: [{ type: "string", enum: ["stdout", "stderr"] }, { type: "number" }, { type: "string" }],
           },
         },
+        // Joined to the run's masks before the lines are stored; never logged nor answered.
+        masks: {
+          type: "array",
+          maxItems: MASKS_PER_BATCH,
+          items: { type: "string", minLength: 1, maxLength: MAX_MASK_CHARS },
+        },
       },
     },
     LOG_BODY,
-    async (request: JobRequest<{ workerId: string; from: number; lines: store.AgentLogLine[] }>) =>
+    async (
+      request: JobRequest<{ workerId: string; from: number; lines: store.AgentLogLine[]; masks?: string[] }>,
+    ) =>
       ops.appendLog(
         agentOf(request),
         request.body.workerId,
         request.params.id,
         request.body.from,
         request.body.lines,
+        request.body.masks,
       ),
     jobParams,
   );
