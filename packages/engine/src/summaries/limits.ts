@@ -22,8 +22,12 @@ export async function readSummaryHead(
     return undefined;
   }
   try {
-    const buffer = Buffer.alloc(limit + 1);
-    const { bytesRead } = await handle.read(buffer, 0, limit + 1, 0);
+    // Sized to the file (most are empty): a megabyte zeroed for each step costs more than its run.
+    const info = await handle.stat();
+    const size = info.isFile() ? Math.min(info.size, limit + 1) : limit + 1;
+    if (size === 0) return undefined;
+    const buffer = Buffer.alloc(size);
+    const { bytesRead } = await handle.read(buffer, 0, size, 0);
     return bytesRead === 0 ? undefined : buffer.subarray(0, bytesRead).toString("utf8");
   } finally {
     await handle.close();
