@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 import { symlinkSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -25,9 +26,12 @@ describe("readSummaryHead", () => {
     expect(await readSummaryHead(path.join(tmp.dir, "missing"), 4)).toBeUndefined();
   });
 
-  it("reads up to the limit of what is not a regular file, whose size says nothing", async () => {
+  it("reads nothing of what is not a regular file: a device, or a FIFO that would block the read", async () => {
     const device = path.join(tmp.dir, "device");
     symlinkSync("/dev/zero", device);
-    expect(await readSummaryHead(device, 4)).toBe("\0".repeat(5));
+    expect(await readSummaryHead(device, 4)).toBeUndefined();
+    const fifo = path.join(tmp.dir, "fifo");
+    execFileSync("mkfifo", [fifo]);
+    expect(await readSummaryHead(fifo, 4)).toBeUndefined();
   });
 });

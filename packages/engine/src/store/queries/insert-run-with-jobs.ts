@@ -2,7 +2,7 @@ import { type Insertable, type QueryCreator, sql } from "kysely";
 import type { Dialect } from "../database.js";
 import { decodeRunTrigger } from "../decode/runs.js";
 import type { JobsTable, RunStepsTable, RunsTable, Tables } from "../tables.js";
-import { enqueueJobs } from "./enqueue-jobs.js";
+import { enqueueJobs, insertJobsPg } from "./enqueue-jobs.js";
 import { insertMany } from "./insert-many.js";
 import { insertRun } from "./insert-run.js";
 import { insertRunStepsJson } from "./run-steps.js";
@@ -28,7 +28,7 @@ export async function insertRunWithJobs(
     const withSteps = (steps.length > 0
       ? withRun.with("steps", (w) => insertRunStepsJson(w as never, steps))
       : withRun) as unknown as QueryCreator<Tables>;
-    const all = withSteps.with("queued", (w) => w.insertInto("jobs").values(jobs));
+    const all = withSteps.with("queued", (w) => insertJobsPg(w, jobs));
     await all.selectNoFrom(sql<number>`1`.as("done")).execute();
     return;
   }
