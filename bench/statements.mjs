@@ -7,14 +7,17 @@
 //   npx tsc -b packages/cli && node bench/statements.mjs
 //   RUNS=300 RATE=50 WORKERS=2 SPAWNER=helper node bench/statements.mjs
 //
-// SPAWNER: inline (steps forked by this process) or helper (the workers' spawner helper; its CPU is
-// not counted here). Postgres from GANTRY_BENCH_POSTGRES, as for the bench.
+// SPAWNER: inline (steps forked by this process) or helper (the workers' spawner helpers, whose CPU
+// is printed apart). STEP_ROOT: where step folders are made (the OS temporary folder by default, as
+// for the bench's workers); a tmpfs there (/dev/shm) tells the file system's share of the helpers' CPU.
+// Postgres from GANTRY_BENCH_POSTGRES, as for the bench.
 import { randomBytes } from "node:crypto";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { createDatabase, postgresUnavailable } from "./lib/postgres.mjs";
+import { childProcessesCpuSeconds } from "./lib/timing.mjs";
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 const RUNS = Number(process.env.RUNS ?? 200);
@@ -44,6 +47,9 @@ pg.Client.prototype.query = function (text, ...rest) {
 };
 
 const dir = await mkdtemp(path.join(os.tmpdir(), "gantry-statements-"));
+const stepRoot = process.env.STEP_ROOT
+  ? await mkdtemp(path.join(process.env.STEP_ROOT, "gantry-statements-"))
+  : dir;
 const database = await createDatabase("statements");
 const store = await E.openDatabase(database.url);
 const workers = [];
@@ -74,7 +80,7 @@ try {
       id: `worker-${i}`,
       concurrency: 8,
       cacheDir: path.join(dir, `cache-${i}`),
-      runner: new E.LocalRunner({ tmpRoot: dir, spawner: SPAWNER }),
+      runner: new E.LocalRunner({ tmpRoot: stepRoot, spawner: SPAWNER }),
       logs: { archiver },
       onError: (error) => process.stderr.write(`worker: ${error.message}\n`),
     });
@@ -116,8 +122,10 @@ try {
   await offer(20, 10); // warm-up: pools, caches, the JIT
   counting = true;
   const cpuBefore = process.cpuUsage();
+  const helpersBefore = childProcessesCpuSeconds(process.pid).self;
   const { failed, latencies } = await offer(RUNS, RATE);
   const cpu = process.cpuUsage(cpuBefore);
+  const helpersMs = (childProcessesCpuSeconds(process.pid).self - helpersBefore) * 1000;
   counting = false;
   const total = [...counts.values()].reduce((a, b) => a + b, 0);
   const at = (p) => latencies[Math.min(latencies.length - 1, Math.floor((latencies.length * p) / 100))];
@@ -127,7 +135,9 @@ try {
   );
   console.log(
     `cpu ms/run of this process: ${((cpu.user + cpu.system) / 1000 / RUNS).toFixed(2)}; ` +
-      `statements/run: ${(total / RUNS).toFixed(2)}`,
+      `${SPAWNER === "helper" ? `spawner helpers: ${(helpersMs / RUNS).toFixed(2)}; ` : ""}` +
+      `statements/run: ${(total / RUNS).toFixed(2)}` +
+      (process.env.STEP_ROOT ? ` (step folders in ${process.env.STEP_ROOT})` : ""),
   );
   for (const [sql, n] of [...counts].sort((a, b) => b[1] - a[1])) {
     console.log(`${(n / RUNS).toFixed(2).padStart(7)}  ${sql}`);
@@ -138,4 +148,5 @@ try {
   await store.close();
   await database.drop();
   await rm(dir, { recursive: true, force: true });
+  await rm(stepRoot, { recursive: true, force: true });
 }

@@ -42,7 +42,9 @@ export function onExit(fn) {
 /** The environment for every role: this one without GANTRY_* (a user's GANTRY_DATABASE must not leak in). */
 export function roleEnvironment(extra = {}) {
   const env = {};
-  for (const [name, value] of Object.entries(process.env)) if (!name.startsWith("GANTRY_")) env[name] = value;
+  // GANTRY_SPAWNER_NODE_ARGS too: the Node flags of the workers' spawner helpers, to profile them.
+  for (const [name, value] of Object.entries(process.env))
+    if (!name.startsWith("GANTRY_") || name === "GANTRY_SPAWNER_NODE_ARGS") env[name] = value;
   return { ...env, ...extra };
 }
 

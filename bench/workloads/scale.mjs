@@ -9,7 +9,10 @@ import { BenchError } from "../lib/errors.mjs";
 import { apiClient, epochMs, startUp, waitForRun, writeConfig } from "../lib/service.mjs";
 import { childProcessesCpuSeconds, processCpuSeconds, wallClock } from "../lib/timing.mjs";
 
-const SIZES = [10, 100, 1000];
+// GANTRY_BENCH_SCALE_SIZES: other sizes, comma-separated, smallest first (e.g. 10,100,1000,10000).
+const SIZES = (process.env.GANTRY_BENCH_SCALE_SIZES ?? "10,100,1000").split(",").map(Number);
+if (SIZES.some((n) => !Number.isInteger(n) || n < 1))
+  throw new BenchError(`GANTRY_BENCH_SCALE_SIZES: whole numbers of steps, comma-separated`);
 const TARGET = 1.5;
 const SHAPES = ["chain", "fan-out"];
 
@@ -78,11 +81,11 @@ export default {
     await writeConfig(config, { lease: 30, poll: 5, concurrency: 4, grace: 2 });
     const up = await startUp(ctx, { dir: wfDir, config, data: path.join(dir, "data") });
     const service = { up, api: apiClient(up.url) };
-    // GANTRY_BENCH_SCALE_SAMPLES: samples per size (default 3, --quick 1), after one warm-up run of 10.
+    // GANTRY_BENCH_SCALE_SAMPLES: samples per size (default 3, --quick 1), after one warm-up run of the smallest size.
     const samples = Number(process.env.GANTRY_BENCH_SCALE_SAMPLES ?? (ctx.quick ? 1 : 3));
     const results = [];
     try {
-      for (const shape of SHAPES) await oneRun(service, shape, 10);
+      for (const shape of SHAPES) await oneRun(service, shape, SIZES[0]);
       for (const shape of SHAPES) {
         for (const n of SIZES) {
           const wall = [];

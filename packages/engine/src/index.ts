@@ -68,7 +68,7 @@ export { SecretError } from "./secrets/errors.js";
 export { findSecretRefs } from "./secrets/ref.js";
 export { resolveRefsDeep, resolveSecretRef } from "./secrets/resolve.js";
 export { ConflictError, InvalidInputError, NotFoundError, type ServiceContext } from "./service/context.js";
-export { createRun, startRun } from "./service/create-run.js";
+export { type AuditOf, createRun, startRun } from "./service/create-run.js";
 export { checkEncryptionKey, EncryptionKeyMismatch, rotateEncryptionKey } from "./service/encryption-keys.js";
 export type { EnvironmentConfig } from "./service/environments.js";
 export { processState } from "./service/process-state.js";

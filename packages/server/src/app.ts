@@ -52,7 +52,7 @@ export async function buildApp(
     },
   });
   await app.register(websocket);
-  registerErrorHandler(app);
+  registerErrorHandler(app, ctx.onInternalError);
   registerSecurityHeaders(app, ctx.uiDir);
   registerJsonBodyParser(app);
   // Before every route: it collects them and decides each request from the table in auth/rules.ts.

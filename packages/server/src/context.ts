@@ -42,6 +42,11 @@ export interface ServerContext {
    * the archiver of their logs; one with neither is made when not given.
    */
   agents?: AgentOperations;
+  /**
+   * Told of every request that failed with a 500 (the client gets "internal error" and nothing more), so
+   * the operator sees what went wrong; without it the error is lost.
+   */
+  onInternalError?: (error: Error, where: string) => void;
   /** Computes and caches `options_from` lists; one is made when not given. */
   options?: OptionsResolver;
 }

@@ -5,7 +5,10 @@ import type { FastifyError, FastifyInstance } from "fastify";
  * One error shape for every route: `{error, errors?: [{field, message}]}`. A 400 names the failing
  * field; nothing internal (stack, SQL) reaches the client.
  */
-export function registerErrorHandler(app: FastifyInstance): void {
+export function registerErrorHandler(
+  app: FastifyInstance,
+  onInternalError?: (error: Error, where: string) => void,
+): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (error instanceof InvalidInputError) {
       return reply.code(400).send({ error: error.message, errors: error.errors });
@@ -22,6 +25,7 @@ export function registerErrorHandler(app: FastifyInstance): void {
     if ((error.statusCode ?? 500) < 500)
       return reply.code(error.statusCode ?? 400).send({ error: error.message });
     request.log.error({ err: error }, "request failed");
+    onInternalError?.(error, `${request.method} ${request.routeOptions.url ?? request.url.split("?")[0]}`);
     return reply.code(500).send({ error: "internal error" });
   });
 }

@@ -133,6 +133,8 @@ export async function startServerRole(
     ...(folder ? { folders: [folder] } : {}),
     ...(options.health ? { health: options.health } : {}),
     metricsOnApiPort: config.metrics === undefined,
+    // The stack, not the request: a body may hold secrets.
+    onInternalError: (error, where) => log(`${where} failed: ${error.stack ?? error.message}`),
     nodes,
     agents,
     ...(config.server.webhookBodyLimit !== undefined

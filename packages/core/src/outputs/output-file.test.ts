@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parseOutputFile } from "./output-file.js";
+import { OUTPUT_FILE_LIMIT_BYTES, parseOutputFile } from "./output-file.js";
 
 describe("parseOutputFile", () => {
   it("reads name=value lines, keeping '=' and spaces inside the value", () => {
@@ -60,5 +60,17 @@ describe("parseOutputFile", () => {
 
   it("reads an empty file as no outputs", () => {
     expect(parseOutputFile("")).toEqual({ outputs: {}, errors: [] });
+  });
+
+  it("refuses a file over the limit, counted in bytes of UTF-8", () => {
+    const atLimit = `x=${"a".repeat(OUTPUT_FILE_LIMIT_BYTES - 2)}`;
+    expect(parseOutputFile(atLimit).errors).toEqual([]);
+    expect(parseOutputFile(`${atLimit}a`).errors).toEqual([
+      "larger than 1024 KiB: write large data to a file, an artifact or a cache instead",
+    ]);
+    // Fewer characters than the limit, more bytes: each "é" is two bytes.
+    const wide = `x=${"é".repeat(OUTPUT_FILE_LIMIT_BYTES / 2)}`;
+    expect(wide.length).toBeLessThan(OUTPUT_FILE_LIMIT_BYTES);
+    expect(parseOutputFile(wide).outputs).toEqual({});
   });
 });

@@ -77,7 +77,9 @@ describe("planning at scale", () => {
   it("reads the status functions from the needs' ancestry, and walks the graph for a state without it", () => {
     const steps: Record<string, StepSpec> = {
       a: { run: "false" },
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: a workflow's expression, not a template.
       b: { run: "true", needs: "a", if: "${{ always() }}" },
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: a workflow's expression, not a template.
       c: { run: "true", needs: "b", if: "${{ failure() }}" },
       d: { run: "true", needs: "b" },
     };

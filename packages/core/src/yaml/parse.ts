@@ -1,17 +1,10 @@
-import {
-  type Document,
-  isMap,
-  isPair,
-  isScalar,
-  isSeq,
-  LineCounter,
-  type Node,
-  type Pair,
-  parseDocument,
-  visit,
-  type YAMLMap,
-} from "yaml";
+import { LineCounter, parseDocument } from "yaml";
 import type { Problem } from "../format/types.js";
+import { type ComposeOptions, composeInParts } from "./compose.js";
+import { duplicateKeys } from "./duplicate-keys.js";
+import { type Located, locatedAt, locatedNode, offsetOf, type Path, scalarOf } from "./located.js";
+
+export type { Path } from "./located.js";
 
 /**
  * Each alias expands the whole anchored node again; `a: &a [*b,*b,...]` nests into billions of nodes
@@ -19,10 +12,8 @@ import type { Problem } from "../format/types.js";
  */
 export const MAX_ALIAS_COUNT = 100;
 
-export type Path = ReadonlyArray<string | number>;
-
-/** Maps up to this many keys are searched when a path is located; larger ones get an index. */
-const SEARCHED_MAP_SIZE = 32;
+/** uniqueKeys: duplicateKeys does the library's check in one pass. */
+const OPTIONS: ComposeOptions = { uniqueKeys: false, prettyErrors: false, strict: true };
 
 export interface Position {
   line: number;
@@ -46,14 +37,17 @@ export interface ParseResult {
 }
 
 export function parseYamlFile(file: string, text: string): ParseResult {
+  // A file without problems is read in parts and keeps only its values' positions; one with problems,
+  // aliases or directives is read whole, as the library reads it.
+  const composed = composeInParts(text, OPTIONS, { maxAliasCount: MAX_ALIAS_COUNT });
+  if (composed) return { source: sourceFile(file, text, composed), problems: [] };
+  return parseWhole(file, text);
+}
+
+function parseWhole(file: string, text: string): ParseResult {
   const lineCounter = new LineCounter();
-  // The library's own duplicate-key check compares each key with every earlier one of its map: a
-  // 100,000-step workflow took minutes. duplicateKeys below does the same in one pass.
-  const doc = parseDocument(text, { lineCounter, uniqueKeys: false, prettyErrors: false, strict: true });
-  const at = (offset: number): Position => {
-    const p = lineCounter.linePos(offset);
-    return { line: p.line, col: p.col };
-  };
+  const doc = parseDocument(text, { ...OPTIONS, lineCounter });
+  const at = (offset: number): Position => lineCounter.linePos(offset);
   const problems: Problem[] = doc.errors.map((e) => {
     const { line, col } = at(e.pos[0]);
     return { file, line, col, message: `YAML: ${firstLine(e.message)}` };
@@ -79,81 +73,32 @@ export function parseYamlFile(file: string, text: string): ParseResult {
         : `cannot read YAML: ${(error as Error).message}`;
     return { problems: [{ file, line: 1, col: 1, message }] };
   }
-
-  // Each map's pairs by key, made when first asked: validation locates a path per step and per problem,
-  // and a search through the pairs each time made a 100,000-step map quadratic.
-  const indexes = new WeakMap<YAMLMap, Map<string, Pair>>();
-  const pairOf = (map: YAMLMap, segment: string | number): Pair | undefined => {
-    // A small map is searched: an index for each of 100,000 steps' maps would cost more than it saves.
-    if (map.items.length <= SEARCHED_MAP_SIZE)
-      return map.items.find((p) => isPair(p) && isScalar(p.key) && String(p.key.value) === String(segment));
-    let index = indexes.get(map);
-    if (!index) {
-      index = new Map();
-      for (const p of map.items)
-        if (isPair(p) && isScalar(p.key) && !index.has(String(p.key.value)))
-          index.set(String(p.key.value), p);
-      indexes.set(map, index);
-    }
-    return index.get(String(segment));
+  return {
+    source: sourceFile(file, text, { value, located: locatedNode(doc.contents), lineCounter }),
+    problems,
   };
-  const nodeAt = (path: Path, key: boolean): Node | undefined => {
-    let node: unknown = doc.contents;
-    let keyNode: unknown;
-    for (const segment of path) {
-      keyNode = undefined;
-      if (isMap(node)) {
-        const pair = pairOf(node as YAMLMap, segment);
-        if (!pair) return node as Node;
-        keyNode = pair.key;
-        node = pair.value ?? pair.key;
-      } else if (isSeq(node) && node.items[Number(segment)] !== undefined && /^\d+$/.test(String(segment))) {
-        // Schema errors name list entries by JSON pointer, so their indexes arrive as strings ("0").
-        node = node.items[Number(segment)];
-      } else {
-        return node as Node | undefined;
-      }
-    }
-    return (key && keyNode ? keyNode : node) as Node | undefined;
-  };
+}
 
-  const source: SourceFile = {
+function sourceFile(
+  file: string,
+  text: string,
+  { value, located, lineCounter }: { value: unknown; located: Located; lineCounter: LineCounter },
+): SourceFile {
+  const at = (offset: number | undefined): Position => {
+    if (offset === undefined) return { line: 1, col: 1 };
+    const p = lineCounter.linePos(offset);
+    return { line: p.line, col: p.col };
+  };
+  return {
     file,
     text,
     value,
-    locate(path, options) {
-      const node = nodeAt(path, options?.key ?? false);
-      return node?.range ? at(node.range[0]) : { line: 1, col: 1 };
-    },
+    locate: (path, options) => at(offsetOf(locatedAt(located, path, options?.key ?? false))),
     scalarAt(path) {
-      const node = nodeAt(path, false);
-      if (!isScalar(node) || !node.range) return undefined;
-      // Only plain and quoted single-line scalars map 1:1 from value offsets to source offsets (after the quote).
-      const inline = node.type === "PLAIN" || node.type === "QUOTE_SINGLE" || node.type === "QUOTE_DOUBLE";
-      const quote = node.type === "PLAIN" ? 0 : 1;
-      return { offset: node.range[0] + (inline ? quote : 0), source: text, inline };
+      const scalar = scalarOf(locatedAt(located, path, false));
+      return scalar && { offset: scalar.offset, source: text, inline: scalar.inline };
     },
   };
-  return { source, problems };
-}
-
-/** Scalar keys that appear a second time in their map (the second one), in one pass over the document. */
-function duplicateKeys(doc: Document): Node[] {
-  const found: Node[] = [];
-  visit(doc, {
-    Map(_key, map) {
-      const seen = new Set<unknown>();
-      for (const pair of map.items) {
-        if (!isScalar(pair.key)) continue;
-        // A merge key (`<<`) may repeat, as the library allows.
-        const value = pair.key.value;
-        if (value === "<<") continue;
-        if (seen.has(value)) found.push(pair.key);
-        else seen.add(value);
-      }
-    },
-  });
-  return found;
 }
 
 /** Turns a source offset into a position, for callers that computed an offset inside a scalar. */

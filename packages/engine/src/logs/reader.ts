@@ -72,6 +72,9 @@ export async function* streamLogLines(
       if (page.length === 0) return;
       startingAfter = Number(page.at(-1)?.first_offset);
       yield linesOfChunks(page);
+      // A short page held every chunk there was when it was read; a chunk stored since is the next
+      // read's (its writer announces it). Reading on cost a live follower two more statements a batch.
+      if (page.length < PAGE_CHUNKS) return;
     }
   }
 

@@ -2,7 +2,7 @@ import { PackedLinesBuilder } from "@gantry/core";
 import type { Stream } from "../runners/types.js";
 import type { ServiceContext } from "../service/context.js";
 import { withUnitOfWork } from "../service/unit-of-work.js";
-import { appendLogChunks, type TaskKey } from "../store/queries/log-chunks.js";
+import { appendLogChunks, appendLogChunksNotifying, type TaskKey } from "../store/queries/log-chunks.js";
 
 export interface LogWriterOptions {
   /** A line waits at most this long before it is stored and announced. */
@@ -151,13 +151,18 @@ export class TaskLogWriter {
       lines_json: lines.encode(),
       created_at,
     }));
+    // On Postgres one statement stores and announces them (see appendLogChunksNotifying).
+    const channel = this.ctx.notifier.databaseChannel?.("logs");
     // A dropped connection must not lose output: a few retries cover a reconnect.
     for (let attempt = 0; ; attempt++) {
       try {
-        await withUnitOfWork(this.ctx, async (tx) => {
-          await appendLogChunks(tx.db, chunks);
-          tx.notify("logs", this.key.run_id);
-        });
+        if (channel !== undefined && this.ctx.database.dialect === "postgres")
+          await appendLogChunksNotifying(this.ctx.database.db, chunks, channel);
+        else
+          await withUnitOfWork(this.ctx, async (tx) => {
+            await appendLogChunks(tx.db, chunks);
+            tx.notify("logs", this.key.run_id);
+          });
         break;
       } catch (error) {
         if (attempt >= 5) throw error;

@@ -10,6 +10,11 @@ import { OptionsResolver, OptionsSourceError } from "./resolve-options.js";
  */
 const OPTION_INPUTS_TTL_MS = 2000;
 const optionInputs = new WeakMap<object, Map<string, { until: number; names: string[] }>>();
+/**
+ * Reads of those lists under way, by workflow: requests that miss the cache while one is read wait for
+ * it (50 API requests arriving as the entry expired each read the row before, 50 statements at once).
+ */
+const optionInputReads = new WeakMap<object, Map<string, Promise<void>>>();
 /** One resolver (and so one cache of lists) per service context, for the starts that are not API requests. */
 const resolvers = new WeakMap<ServiceContext, OptionsResolver>();
 
@@ -71,18 +76,36 @@ export async function optionInputsOf(
     byWorkflow = new Map();
     optionInputs.set(ctx.database, byWorkflow);
   }
+  let reads = optionInputReads.get(ctx.database);
+  if (!reads) {
+    reads = new Map();
+    optionInputReads.set(ctx.database, reads);
+  }
   const now = Date.now();
   const missing = [...new Set(workflows)].filter((w) => !((byWorkflow.get(w)?.until ?? 0) > now));
-  const rows = await getWorkflows(ctx.database.db, missing);
-  for (const name of missing) {
-    const row = rows.find((r) => r.name === name);
-    const schema = row
-      ? (decodeInputSchema(row) as { properties?: Record<string, Record<string, unknown>> })
-      : {};
-    const names = Object.entries(schema.properties ?? {})
-      .filter(([, property]) => property["x-options-from"])
-      .map(([input]) => input);
-    byWorkflow.set(name, { until: now + OPTION_INPUTS_TTL_MS, names });
+  const joined = missing.flatMap((w) => reads.get(w) ?? []);
+  const toRead = missing.filter((w) => !reads.has(w));
+  if (toRead.length > 0) {
+    const read = (async () => {
+      const rows = await getWorkflows(ctx.database.db, toRead);
+      for (const name of toRead) {
+        const row = rows.find((r) => r.name === name);
+        const schema = row
+          ? (decodeInputSchema(row) as { properties?: Record<string, Record<string, unknown>> })
+          : {};
+        const names = Object.entries(schema.properties ?? {})
+          .filter(([, property]) => property["x-options-from"])
+          .map(([input]) => input);
+        byWorkflow.set(name, { until: now + OPTION_INPUTS_TTL_MS, names });
+      }
+    })();
+    for (const name of toRead) reads.set(name, read);
+    joined.push(
+      read.finally(() => {
+        for (const name of toRead) if (reads.get(name) === read) reads.delete(name);
+      }),
+    );
   }
+  await Promise.all(joined);
   return new Map(workflows.map((w) => [w, byWorkflow.get(w)?.names ?? []]));
 }

@@ -18,11 +18,16 @@ import type { Insertable, Selectable } from "kysely";
 import { recordDeployment } from "../gates/deployments.js";
 import { queueRunNotifications } from "../notify/events.js";
 import type { LocalWorkers } from "../queue/local-workers.js";
+import type { NotifierLike } from "../queue/notifier.js";
 import { startedTask } from "../queue/started-task.js";
+import type { Database } from "../store/database.js";
 import { decodeLabels, decodeRunState } from "../store/decode/index.js";
+import { GroupCommit } from "../store/group-commit.js";
+import { type AuditEntry, insertAudit } from "../store/queries/audit-insert.js";
 import { enqueueJobs } from "../store/queries/enqueue-jobs.js";
 import { getRun } from "../store/queries/get-run.js";
 import { getWorkflow } from "../store/queries/get-workflow.js";
+import { insertManyNotifying } from "../store/queries/insert-many.js";
 import { insertRun } from "../store/queries/insert-run.js";
 import { insertRunWithJobs } from "../store/queries/insert-run-with-jobs.js";
 import type { Db } from "../store/queries/types.js";
@@ -259,7 +264,8 @@ export async function createRun(
 ): Promise<{ id: string; status: string }> {
   const resolved = await resolveRun(ctx, tx.db, request);
   if (resolved.group) return admitRunToGroup(ctx, tx, resolved, resolved.group, request.keep);
-  const { id, status, queued, handed } = await insertWithoutGroup(ctx, tx.db, resolved, request.keep);
+  const prepared = startingRows(resolved, ctx.now(), request.keep, ctx.localWorkers);
+  const { id, status, queued, handed } = await insertWithoutGroup(ctx, tx.db, resolved, prepared);
   // A run that handed its only task to a worker here has nothing for other workers.
   if (queued || !handed) tx.notify("jobs");
   if (handed) {
@@ -272,30 +278,98 @@ export async function createRun(
 
 /**
  * Starts one run for a caller that does nothing else in the same transaction (the API, a git event, a
- * sub-workflow step): a run without a concurrency group is one atomic write, which on Postgres needs no
- * BEGIN and COMMIT (two round trips per run started through the API: see insertRunWithJobs); a run
- * with a group is decided by createRun's rules in a unit of work of its own.
+ * sub-workflow step): a run without a concurrency group is one atomic write. On Postgres that write is
+ * grouped with the creations under way at the same time (see runCreations): 50 API requests at once
+ * cost a few statements, each answered once its run is committed. A run with a group is decided by
+ * createRun's rules in a unit of work of its own. With `audit`, the run's audit entry is written with it.
  */
 export async function startRun(
   ctx: ServiceContext,
   request: CreateRunRequest,
   workflows?: WorkflowCache,
+  audit?: AuditOf,
 ): Promise<{ id: string; status: string }> {
   const resolved = await resolveRun(ctx, ctx.database.db, request, workflows);
   const { group } = resolved;
-  if (group) return withUnitOfWork(ctx, (tx) => admitRunToGroup(ctx, tx, resolved, group, request.keep));
-  // On Postgres the insert itself wakes the workers (no NOTIFY round trip of its own).
-  const channel = ctx.notifier.databaseChannel?.("jobs");
-  const { woken, queued, handed, ...run } = await insertWithoutGroup(
-    ctx,
-    ctx.database.db,
-    resolved,
-    request.keep,
-    channel,
-  );
-  handed?.accept();
-  if (!woken && (queued || !handed)) await ctx.notifier.notify("jobs");
+  if (group)
+    return withUnitOfWork(ctx, async (tx) => {
+      const run = await admitRunToGroup(ctx, tx, resolved, group, request.keep);
+      if (audit) await insertAudit(tx.db, audit(run));
+      return run;
+    });
+  const run = { id: resolved.id, status: "queued" };
+  const now = ctx.now();
+  // A worker of this process with a free slot takes the first task in the run's own write.
+  const prepared = startingRows(resolved, now, request.keep, ctx.localWorkers);
+  if (ctx.database.dialect !== "postgres" || prepared.first) {
+    const { queued, handed } = await insertWithoutGroup(ctx, ctx.database.db, resolved, prepared);
+    if (audit) await insertAudit(ctx.database.db, audit(run));
+    handed?.accept();
+    if (queued || !handed) await ctx.notifier.notify("jobs");
+    return run;
+  }
+  await runCreations(ctx.database).add({
+    prepared,
+    notifier: ctx.notifier,
+    ...(audit ? { audit: audit(run) } : {}),
+  });
+  if (notifiesAsCreated(prepared.run)) await notifyCreated(ctx, ctx.database.db, resolved.id, now);
   return run;
+}
+
+/**
+ * The audit entry of a run started for someone (the API's), given the run as its caller will be
+ * answered: written with the run (on Postgres in the same statement), so an answered start is audited.
+ */
+export type AuditOf = (run: { id: string; status: string }) => AuditEntry;
+
+interface Creation {
+  prepared: PreparedRun;
+  /** Whom to wake once it is committed: a notifier that travels through the database in the statement. */
+  notifier: NotifierLike;
+  audit?: AuditEntry;
+}
+
+const creations = new WeakMap<Database, GroupCommit<Creation, void>>();
+
+/**
+ * startRun's creations on one Postgres database: the runs, their step rows, first jobs and audit
+ * entries of every creation in the group go in as one statement (an atomic one, so no BEGIN and
+ * COMMIT), which also wakes the workers (pg_notify, delivered as it commits).
+ */
+function runCreations(database: Database): GroupCommit<Creation, void> {
+  let group = creations.get(database);
+  if (!group) {
+    group = new GroupCommit<Creation, void>(
+      async (items) => {
+        const channels = new Set<string>();
+        const others = new Set<NotifierLike>();
+        for (const { notifier } of items) {
+          const channel = notifier.databaseChannel?.("jobs");
+          if (channel) channels.add(channel);
+          else others.add(notifier);
+        }
+        const runs = items.map((i) => i.prepared);
+        await insertManyNotifying(
+          database.db,
+          [
+            { table: "runs", rows: runs.map((p) => p.run) },
+            { table: "run_steps", rows: runs.flatMap((p) => p.steps) },
+            { table: "jobs", rows: runs.flatMap((p) => p.jobs) },
+            { table: "audit_log", rows: items.flatMap((i) => (i.audit ? [{ ...i.audit }] : [])) },
+          ],
+          [...channels],
+        );
+        for (const notifier of others) await notifier.notify("jobs");
+        return items.map(() => undefined);
+      },
+      // Rows travel as one JSON parameter per table, so a group's size is bounded by what one
+      // statement should hold, not by Postgres' parameter limit.
+      { maxItems: 100, maxInFlight: 2 },
+    );
+    creations.set(database, group);
+  }
+  return group;
 }
 
 /**
@@ -304,24 +378,20 @@ export async function startRun(
  * slot, a first task goes in already leased to it and started, and `handed` gives it to that worker
  * once the write has committed (`accept`), or frees the slot (`decline`): no wake-up, no claim and no
  * start transaction between the run's creation and its first step. The caller wakes the workers for
- * the jobs left `queued`, unless the insert did (`channel`: woken).
+ * the jobs left `queued`.
  */
 async function insertWithoutGroup(
   ctx: ServiceContext,
   db: Db,
   resolved: ResolvedRun,
-  keep: Record<string, StepState> | undefined,
-  channel?: string,
+  prepared: ReturnType<typeof startingRows>,
 ): Promise<{
   id: string;
   status: string;
-  woken: boolean;
   queued: boolean;
   handed?: { accept: () => void; decline: () => void };
 }> {
-  const now = ctx.now();
-  const prepared = startingRows(resolved, now, keep, ctx.localWorkers);
-  const { first } = prepared;
+  const { now, first } = prepared;
   const queued = prepared.jobs.length > 0;
   const write = async (tx: Db) => {
     const written = await insertRunWithJobs(
@@ -330,8 +400,6 @@ async function insertWithoutGroup(
       prepared.run,
       prepared.jobs,
       prepared.steps,
-      // A statement that also takes a task wakes nobody itself (see insertRunWithJobs).
-      first ? undefined : channel,
       first && {
         job: first.job,
         attempt: startedAttempt(first.job, first.offer.workerId, now),
@@ -355,7 +423,7 @@ async function insertWithoutGroup(
     first?.offer.decline(true);
     throw error;
   }
-  const run = { id: resolved.id, status: "queued", woken: written.woken, queued };
+  const run = { id: resolved.id, status: "queued", queued };
   if (!first) return run;
   const { taken } = written;
   if (!taken) {

@@ -2,7 +2,10 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { LocalWorkers } from "../queue/local-workers.js";
 import type { Channel, NotifierLike } from "../queue/notifier.js";
 import type { Database } from "../store/database.js";
+import { withAuthTables } from "../store/queries/auth-tables.js";
 import { getRun } from "../store/queries/get-run.js";
+import { runJobs } from "../store/queries/run-jobs.js";
+import { runStepRows } from "../store/queries/run-steps.js";
 import { type Harness, openHarness } from "../testing/service-harness.js";
 import { waitFor } from "../testing/wait-for.js";
 import { cancelRun } from "./cancel-run.js";
@@ -185,6 +188,56 @@ export function describeUnitOfWork(name: string, open: () => Promise<Database>) 
       ]);
       expect((await getRun(h.database.db, first.id))?.status).toBe("cancelled");
       expect((await getRun(h.database.db, second.id))?.concurrency_group).toBe("replace");
+    });
+
+    it("startRun: the audit entry of each run started for someone is written with it, a group's too", async () => {
+      context();
+      const entry = (run: { id: string; status: string }) => ({
+        at: 1,
+        actor: "key:k",
+        actor_name: "ci",
+        action: "run.start",
+        target: "t",
+        detail_json: JSON.stringify(run),
+        ip: null,
+      });
+      const runs = await Promise.all([
+        ...Array.from({ length: 5 }, () => startRun(ctx, { workflow: "plain" }, undefined, entry)),
+        startRun(ctx, { workflow: "replace" }, undefined, entry),
+      ]);
+      const rows = await withAuthTables(h.database.db)
+        .selectFrom("audit_log")
+        .select(["actor_name", "detail_json"])
+        .execute();
+      expect(
+        rows.map((r) => JSON.parse(r.detail_json ?? "null")).sort((a, b) => a.id.localeCompare(b.id)),
+      ).toEqual(runs.map((r) => ({ id: r.id, status: r.status })).sort((a, b) => a.id.localeCompare(b.id)));
+      expect(rows.every((r) => r.actor_name === "ci")).toBe(true);
+    });
+
+    it("startRun: runs started at the same time (written together on PostgreSQL) each get their own rows", async () => {
+      context();
+      const started = await Promise.allSettled([
+        ...Array.from({ length: 20 }, () => startRun(ctx, { workflow: "plain" })),
+        startRun(ctx, { workflow: "missing" }),
+      ]);
+      const failed = started.filter((s) => s.status === "rejected");
+      expect(failed.map((f) => String(f.reason))).toEqual([
+        expect.stringContaining("unknown workflow 'missing'"),
+      ]);
+      const runs = started.flatMap((s) => (s.status === "fulfilled" ? [s.value] : []));
+      expect(new Set(runs.map((r) => r.id)).size).toBe(20);
+      for (const run of runs) {
+        expect(run.status).toBe("queued");
+        expect((await getRun(h.database.db, run.id))?.status).toBe("queued");
+        expect((await runJobs(h.database.db, run.id)).map((j) => [j.step, j.status])).toEqual([
+          ["a", "queued"],
+        ]);
+        expect((await runStepRows(h.database.db, run.id)).map((s) => s.step)).toEqual(["a"]);
+      }
+      // Every run was committed, and the workers woken, before its caller heard of it.
+      expect(sent.length).toBeGreaterThan(0);
+      expect(sent.every(([channel]) => channel === "jobs")).toBe(true);
     });
   });
 }

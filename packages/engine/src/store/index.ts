@@ -1,5 +1,6 @@
 export * from "./database.js";
 export * from "./decode/index.js";
+export * from "./group-commit.js";
 export * from "./queries/agent-log.js";
 export * from "./queries/artifacts.js";
 export * from "./queries/audit-insert.js";

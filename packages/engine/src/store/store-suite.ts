@@ -10,6 +10,7 @@ import { expiredJobs } from "./queries/expired-jobs.js";
 import { getRun } from "./queries/get-run.js";
 import { getWorkflow } from "./queries/get-workflow.js";
 import { insertRun } from "./queries/insert-run.js";
+import { insertRunWithJobs } from "./queries/insert-run-with-jobs.js";
 import { listRuns, type RunSummaryRow } from "./queries/list-runs.js";
 import { listWorkflows } from "./queries/list-workflows.js";
 import { taskLogChunks } from "./queries/log-chunks.js";
@@ -20,6 +21,7 @@ import { runJobs } from "./queries/run-jobs.js";
 import { updateRun } from "./queries/update-run.js";
 import { upsertWorker } from "./queries/upsert-worker.js";
 import { upsertWorkflow } from "./queries/upsert-workflow.js";
+import { writeStep } from "./queries/write-step.js";
 import type { JobsTable, RunsTable, WorkflowsTable } from "./tables.js";
 
 const NOW = 1_700_000_000_000;
@@ -117,6 +119,25 @@ export function describeStore(name: string, open: () => Promise<Database>): void
 
     const claim = (labels: string[], now = NOW, id = "w1", leaseMs = 30_000) =>
       claimJob(database.db, database.dialect, { id, labels }, now, now + leaseMs);
+
+    it("queues 10,000 jobs at once: a run's first jobs and a step's end (beyond each engine's parameter limit)", async () => {
+      const wide = (prefix: string, runId: string) =>
+        Array.from({ length: 10_000 }, (_, i) => jobRow(`${prefix}${i}`, { run_id: runId }));
+      await upsertWorkflow(database.db, workflowRow("build"));
+      await insertRunWithJobs(database.db, database.dialect, runRow("wide-1"), wide("s", "wide-1"));
+      expect(await queueDepth(database.db)).toBe(10_000);
+      await database.db.transaction().execute((tx) =>
+        writeStep(tx, database.dialect, {
+          runId: "wide-1",
+          run: { status: "running" },
+          attempts: [],
+          enqueue: wide("t", "wide-1"),
+        }),
+      );
+      expect(await queueDepth(database.db)).toBe(20_000);
+      const steps = await database.db.selectFrom("jobs").select("step").where("step", "=", "t9999").execute();
+      expect(steps).toEqual([{ step: "t9999" }]);
+    });
 
     it("migrates idempotently: running the migrations again changes nothing", async () => {
       const applied = () =>

@@ -1,4 +1,4 @@
-import { open } from "node:fs/promises";
+import { readStepFile } from "../runners/output-file.js";
 
 /** GitHub Actions' limit for one step's summary; a larger file is cut there, with a note saying so. */
 export const SUMMARY_LIMIT_BYTES = 1024 * 1024;
@@ -8,26 +8,15 @@ export const SUMMARY_CUT_NOTE = `\n\n*(summary cut at ${SUMMARY_LIMIT_BYTES / 10
 
 /**
  * The first `limit + 1` bytes of a summary file (one more than kept, to tell a cut file from a full
- * one), or undefined when the step wrote nothing or the file is gone. A step may write gigabytes
- * there; only this much is ever read.
+ * one), or undefined when the step wrote nothing, the file is gone or it is no longer a regular file
+ * (a FIFO would stall the read). A step may write gigabytes there; only this much is ever read.
  */
 export async function readSummaryHead(
   file: string,
   limit = SUMMARY_LIMIT_BYTES,
 ): Promise<string | undefined> {
-  let handle: Awaited<ReturnType<typeof open>>;
-  try {
-    handle = await open(file, "r");
-  } catch {
-    return undefined;
-  }
-  try {
-    const buffer = Buffer.alloc(limit + 1);
-    const { bytesRead } = await handle.read(buffer, 0, limit + 1, 0);
-    return bytesRead === 0 ? undefined : buffer.subarray(0, bytesRead).toString("utf8");
-  } finally {
-    await handle.close();
-  }
+  // The summary is a report, not a result: what cannot be read is no summary.
+  return readStepFile(file, limit + 1).catch(() => undefined);
 }
 
 /** A summary as stored: at most the limit (cut on a character, with a note), undefined when blank. */

@@ -158,6 +158,28 @@ describe("API keys, roles, scopes and the audit log", () => {
     expect((await t.app.inject({ url: "/api/v1/audit", headers: bearer(operator) })).statusCode).toBe(403);
   });
 
+  it("audits each of many runs started at the same time (their entries written together) with its own run", async () => {
+    const db = t.service.database.db;
+    const operator = (await createApiKey(db, { name: "burst", role: "operator", createdBy: "t" }, clock)).key;
+    const answers = await Promise.all(
+      Array.from({ length: 12 }, () =>
+        t.app.inject({
+          method: "POST",
+          url: "/api/v1/workflows/hello/runs",
+          headers: bearer(operator),
+          payload: { inputs: {} },
+        }),
+      ),
+    );
+    expect(answers.map((a) => a.statusCode)).toEqual(answers.map(() => 201));
+    const ids = answers.map((a) => a.json().id as string);
+    const entries = (await store.listAudit(db, { limit: 12 })).filter((e) => e.actor_name === "burst");
+    expect(entries.map((e) => [e.action, e.target])).toEqual(ids.map(() => ["run.start", "hello"]));
+    expect(
+      entries.map((e) => (JSON.parse(e.detail_json ?? "{}") as { run_id: string }).run_id).sort(),
+    ).toEqual([...ids].sort());
+  });
+
   it("limits a scoped key to its workflows: lists are filtered, others refused", async () => {
     const db = t.service.database.db;
     const hello = await store.getWorkflow(db, "hello");

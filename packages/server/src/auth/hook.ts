@@ -1,7 +1,7 @@
 import { store } from "@gantry/engine";
 import type { FastifyInstance, FastifyReply, FastifyRequest, FastifySchema } from "fastify";
 import type { ServerContext } from "../context.js";
-import { audit } from "./audit.js";
+import { audit, auditEntry } from "./audit.js";
 import { KEY_PREFIX, verifyApiKey } from "./keys.js";
 import { FailureDelay, RateLimiter } from "./rate-limit.js";
 import { type Rule, ruleFor } from "./rules.js";
@@ -13,6 +13,8 @@ declare module "fastify" {
   interface FastifyRequest {
     /** Who is asking; undefined on a public route called without credentials. */
     principal: Principal | undefined;
+    /** Its audit entry was written with what it did (see auditWith): its answer writes none. */
+    audited: boolean;
   }
 }
 
@@ -68,6 +70,7 @@ export function registerAuthHook(app: FastifyInstance, ctx: ServerContext): Auth
       routes.push({ method, url: route.url, ...(route.schema ? { schema: route.schema } : {}) });
   });
   app.decorateRequest("principal", undefined);
+  app.decorateRequest("audited", false);
 
   const ruleOf = (request: FastifyRequest): Rule | undefined => {
     const url = request.routeOptions.url;
@@ -200,25 +203,52 @@ export function registerAuthHook(app: FastifyInstance, ctx: ServerContext): Auth
 
   app.addHook("onSend", async (request, reply, payload) => {
     const rule = ruleOf(request);
-    if (!rule?.audit || reply.statusCode >= 300) return payload;
-    const params = request.params as Record<string, string>;
+    if (!rule?.audit || reply.statusCode >= 300 || request.audited) return payload;
     let result: Record<string, unknown> = {};
     try {
       if (typeof payload === "string") result = JSON.parse(payload) as Record<string, unknown>;
     } catch {
       // not JSON: the entry records the target only
     }
-    const target = rule.target ? (params[rule.target.param] ?? null) : request.url;
-    const runId = result.run_id ?? result.id;
-    await audit(ctx, request, request.principal, rule.audit, target, {
-      route: `${request.method} ${request.routeOptions.url}`,
-      ...(typeof runId === "string" ? { run_id: runId } : {}),
-      ...(typeof result.status === "string" ? { status: result.status } : {}),
-    });
+    const { target, detail } = auditedAs(request, rule, result);
+    await audit(ctx, request, request.principal, rule.audit, target, detail);
     return payload;
   });
 
   return { options, routes };
+}
+
+/** An audited route's target and detail, given what it answers. */
+function auditedAs(request: FastifyRequest, rule: Rule, result: Record<string, unknown>) {
+  const params = request.params as Record<string, string>;
+  const target = rule.target ? (params[rule.target.param] ?? null) : request.url;
+  const runId = result.run_id ?? result.id;
+  const detail = {
+    route: `${request.method} ${request.routeOptions.url}`,
+    ...(typeof runId === "string" ? { run_id: runId } : {}),
+    ...(typeof result.status === "string" ? { status: result.status } : {}),
+  };
+  return { target, detail };
+}
+
+/**
+ * For a route that starts a run: the audit entry its answer would write, to be written with the run
+ * instead (one statement for both on Postgres, where an entry of its own was a statement per request
+ * before the answer). The answer then writes none. Undefined when the route is not audited.
+ */
+export function auditWith(
+  ctx: ServerContext,
+  request: FastifyRequest,
+): ((result: Record<string, unknown>) => store.AuditEntry) | undefined {
+  const url = request.routeOptions.url;
+  const rule = url === undefined ? undefined : ruleFor(request.method, url);
+  const action = rule?.audit;
+  if (!rule || !action) return undefined;
+  return (result) => {
+    const { target, detail } = auditedAs(request, rule, result);
+    request.audited = true;
+    return auditEntry(ctx, request, request.principal, action, target, detail);
+  };
 }
 
 const LOOPBACK_HOST = /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])$/;

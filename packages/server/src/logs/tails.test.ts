@@ -361,6 +361,69 @@ describe("LogTails", () => {
     }
   });
 
+  it("reads announced lines with one read of chunks and none of the run's status, and leaves the run's end to the poll", async () => {
+    // Statements executed (a subquery is transformed too, but has no result of its own).
+    const statusReads: number[] = [];
+    const chunkReads: number[] = [];
+    const kinds = new Map<unknown, "status" | "chunks">();
+    const recorder: KyselyPlugin = {
+      transformQuery({ node, queryId }) {
+        if (SelectQueryNode.is(node)) {
+          const from = node.from?.froms[0];
+          const table = from && TableNode.is(from) ? from.table.identifier.name : "?";
+          const right =
+            node.where && BinaryOperationNode.is(node.where.where)
+              ? node.where.where.rightOperand
+              : undefined;
+          if (table === "log_chunks") kinds.set(queryId, "chunks");
+          // A read of one run's status; the poll names both followed runs.
+          if (table === "runs" && !(right && PrimitiveValueListNode.is(right) && right.values.length > 1))
+            kinds.set(queryId, "status");
+        }
+        return node;
+      },
+      transformResult: async ({ result, queryId }) => {
+        const kind = kinds.get(queryId);
+        if (kind === "status") statusReads.push(1);
+        if (kind === "chunks") chunkReads.push(1);
+        return result;
+      },
+    };
+    const counted: ServiceContext = {
+      ...service,
+      database: { ...service.database, db: service.database.db.withPlugin(recorder) },
+    };
+    const countedTails = new LogTails(counted, archive);
+    try {
+      const [runId, other] = await Promise.all([insertRun(), insertRun()]);
+      const lines: LogLine[] = [];
+      let ended!: () => void;
+      const end = new Promise<void>((resolve) => {
+        ended = resolve;
+      });
+      countedTails.follow(runId, { after: -1, send: (batch) => lines.push(...batch), end: () => ended() });
+      countedTails.follow(other as string, { after: -1, send: () => {}, end: () => {} });
+      // Each follower's first read looks at its run's status.
+      await waitFor(() => statusReads.length >= 2, { what: "the followers' first reads", intervalMs: 10 });
+      statusReads.length = 0;
+      chunkReads.length = 0;
+      for (let i = 0; i < 5; i++) {
+        await writeLines(service, runId as string, "a", [`line ${i}`]);
+        await waitFor(() => lines.length === i + 1, { what: `announced line ${i}`, intervalMs: 5 });
+      }
+      // Five announcements, five reads of lines, and no read of the status (a poll that happens to look
+      // between a store and its announcement's read asks for it once).
+      expect(statusReads.length).toBeLessThanOrEqual(1);
+      // One statement of chunks each: a short page is the last, and it finds its first chunk itself.
+      expect(chunkReads.length).toBeLessThanOrEqual(6);
+      await finishRun(runId as string);
+      await within(end, 5000, "the poll to end the follower of the finished run");
+      expect(lines.map((l) => l.text)).toEqual([0, 1, 2, 3, 4].map((i) => `line ${i}`));
+    } finally {
+      countedTails.close();
+    }
+  });
+
   it("follows live lines announced on the notifier, and finds unannounced ones by polling", async () => {
     const runId = await insertRun();
     const live = collect(runId, -1, "a");

@@ -1,4 +1,4 @@
-import { chmod, cp, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { chmod, cp, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { parseHealthOptions, parseOutputFile, type ResolvedRunnerSpec, type ServiceSpec } from "@gantry/core";
 import type Docker from "dockerode";
@@ -8,6 +8,7 @@ import { containerEnvironment, envList } from "../container/environment.js";
 import { containerName, stepLabels } from "../container/labels.js";
 import { parseCpus, parseMemory } from "../container/quantity.js";
 import { LineSplitter } from "../lines.js";
+import { readOutputFile } from "../output-file.js";
 import { exitResult, failedResult, stoppedResult } from "../result.js";
 import type { JobSession, JobStart, RunnerResult, RunnerTask } from "../types.js";
 import { Demuxer } from "./demux.js";
@@ -294,7 +295,7 @@ async function runInJob(
     }
     const info = await exec.inspect();
     const exitCode = info.ExitCode ?? null;
-    const output = parseOutputFile(await readFile(path.join(hostDir, "output"), "utf8"));
+    const output = parseOutputFile(await readOutputFile(path.join(hostDir, "output")));
     const summary = await readSummaryHead(path.join(hostDir, "summary"));
     const withSummary = (result: RunnerResult): RunnerResult => (summary ? { ...result, summary } : result);
     const finishedAt = Date.now();

@@ -1,4 +1,4 @@
-import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { chmod, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { parseOutputFile, type ResolvedRunnerSpec } from "@gantry/core";
@@ -9,6 +9,7 @@ import { containerEnvironment, envList } from "../container/environment.js";
 import { containerName, MANAGED_LABEL, stepLabels, WORKER_LABEL } from "../container/labels.js";
 import { parseCpus, parseMemory } from "../container/quantity.js";
 import { LineSplitter } from "../lines.js";
+import { readOutputFile } from "../output-file.js";
 import { exitResult, failedResult, stoppedResult } from "../result.js";
 import type { JobSession, JobStart, RunnerLike, RunnerResult, RunnerTask } from "../types.js";
 import { Demuxer } from "./demux.js";
@@ -125,7 +126,7 @@ export class DockerRunner implements RunnerLike {
         },
       });
       const exit = await this.runContainer(container, runnerTask);
-      const parsed = parseOutputFile(await readFile(path.join(base, "output"), "utf8"));
+      const parsed = parseOutputFile(await readOutputFile(path.join(base, "output")));
       const summary = await readSummaryHead(path.join(base, "summary"));
       const finishedAt = Date.now();
       const withSummary = (result: RunnerResult): RunnerResult => (summary ? { ...result, summary } : result);

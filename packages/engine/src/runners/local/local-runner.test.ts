@@ -5,6 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { bash, testTask } from "../../testing/tasks.js";
 import { tempDir } from "../../testing/temp-dir.js";
 import { waitFor } from "../../testing/wait-for.js";
+import { OUTPUT_NOT_A_FILE } from "../output-file.js";
 import type { RunnerResult, Stream } from "../types.js";
 import { LocalRunner } from "./local-runner.js";
 
@@ -217,6 +218,23 @@ describe.each(["inline", "helper"] as const)("LocalRunner (%s spawner)", (spawne
     const { result } = await run(runner, task(bash('echo "just text" >> "$GANTRY_OUTPUT"')));
     expect(result.status).toBe("failed");
     expect(result.error).toMatch(/invalid \$GANTRY_OUTPUT/);
+  });
+
+  it("fails a step whose output file is over 1 MiB, reading no more than that", async () => {
+    const { result } = await run(
+      runner,
+      task(bash('head -c 3000000 /dev/zero | tr "\\0" x | sed "s/^/big=/" >> "$GANTRY_OUTPUT"')),
+    );
+    expect(result.status).toBe("failed");
+    expect(result.error).toMatch(/invalid \$GANTRY_OUTPUT: larger than 1024 KiB/);
+  });
+
+  it("fails a step that put a FIFO in place of its output file, and the next step still runs", async () => {
+    const { result } = await run(runner, task(bash('rm "$GANTRY_OUTPUT" && mkfifo "$GANTRY_OUTPUT"')));
+    expect(result.status).toBe("failed");
+    expect(result.error).toBe(OUTPUT_NOT_A_FILE);
+    const next = await run(runner, task(bash('echo "x=after" >> "$GANTRY_OUTPUT"')));
+    expect(next.result.outputs).toEqual({ x: "after" });
   });
 });
 

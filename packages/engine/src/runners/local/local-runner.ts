@@ -1,10 +1,11 @@
 import { randomBytes } from "node:crypto";
-import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { parseOutputFile } from "@gantry/core";
+import { OUTPUT_FILE_LIMIT_BYTES, parseOutputFile } from "@gantry/core";
 import { readSummaryHead, SUMMARY_LIMIT_BYTES } from "../../summaries/limits.js";
 import { LineSplitter } from "../lines.js";
+import { readOutputFile } from "../output-file.js";
 import { exitResult, failedResult, stoppedResult } from "../result.js";
 import type { JobSession, JobStart, RunnerLike, RunnerResult, RunnerTask } from "../types.js";
 import { commandFor } from "./command.js";
@@ -97,7 +98,7 @@ export class LocalRunner implements RunnerLike {
           [files.summary, ""],
           ...(command.script ? [[command.script.path, command.script.text] as [string, string]] : []),
         ],
-        collect: files.output,
+        collect: { path: files.output, limit: OUTPUT_FILE_LIMIT_BYTES + 1 },
         summary: { path: files.summary, limit: SUMMARY_LIMIT_BYTES + 1 },
       };
       if (!makes) {
@@ -120,8 +121,9 @@ export class LocalRunner implements RunnerLike {
       );
       if (exit.prepareError) return fail(exit.prepareError);
       if (exit.spawnError) return fail(exit.spawnError);
+      if (exit.collectError) return fail(exit.collectError);
       // Read by the spawner that made the folder (gone by now), or here.
-      const parsed = parseOutputFile(exit.collected ?? (await readFile(files.output, "utf8")));
+      const parsed = parseOutputFile(makes ? (exit.collected ?? "") : await readOutputFile(files.output));
       const summary = makes ? exit.summary : await readSummaryHead(files.summary);
       const finishedAt = Date.now();
       const withSummary = (result: RunnerResult): RunnerResult => (summary ? { ...result, summary } : result);
@@ -201,6 +203,7 @@ export class LocalRunner implements RunnerLike {
           reason,
           message,
           collected: end.collected,
+          collectError: end.collectError,
           summary: end.summary,
         });
       });
@@ -217,6 +220,8 @@ interface ExitInfo {
   prepareError?: string;
   /** The output file's text, when the spawner read it. */
   collected?: string | undefined;
+  /** Why the spawner could not read it. */
+  collectError?: string | undefined;
   /** The head of the summary file, when the spawner read it. */
   summary?: string | undefined;
 }

@@ -5,7 +5,7 @@ import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { waitFor } from "../../testing/wait-for.js";
 import type { Stream } from "../types.js";
-import { HELPER_SOURCE, HelperSpawner, type StepProcess } from "./spawner.js";
+import { HELPER_SOURCE, HelperSpawner, helperNodeArgs, type StepProcess } from "./spawner.js";
 
 const request = (script: string) => ({
   program: "bash",
@@ -77,7 +77,7 @@ describe("HelperSpawner", () => {
         base,
         dirs: [path.join(base, "work")],
         files: [[path.join(base, "output"), ""]],
-        collect: path.join(base, "output"),
+        collect: { path: path.join(base, "output"), limit: 1024 },
       },
     });
     const stepPid = Number(await firstLine(step));
@@ -125,7 +125,7 @@ describe("HelperSpawner", () => {
           [path.join(base, "output"), ""],
           [path.join(base, "note"), "kept"],
         ] as Array<[string, string]>,
-        collect: path.join(base, "output"),
+        collect: { path: path.join(base, "output"), limit: 1024 },
       },
     });
     const steps = () => readdirSync(dir).filter((name) => name.startsWith("gantry-step-"));
@@ -156,6 +156,55 @@ describe("HelperSpawner", () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it("reads back the head of a step's summary: at most the limit, none when the step wrote nothing", async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), "gantry-summary-"));
+    const summaryOf = async (script: string) => {
+      const base = path.join(dir, `step-${Math.random().toString(16).slice(2)}`);
+      const summary = path.join(base, "summary");
+      const step = spawner.spawn({
+        ...request(script),
+        cwd: dir,
+        env: { PATH: process.env.PATH ?? "", SUMMARY: summary },
+        folder: {
+          base,
+          dirs: [],
+          files: [
+            [path.join(base, "output"), ""],
+            [summary, ""],
+          ],
+          collect: { path: path.join(base, "output"), limit: 1024 },
+          summary: { path: summary, limit: 5 },
+        },
+      });
+      const end = await step.ended;
+      expect(end).toMatchObject({ code: 0 });
+      return "summary" in end ? end.summary : "no end";
+    };
+    try {
+      expect(await summaryOf("true")).toBeUndefined();
+      expect(await summaryOf('printf abc >> "$SUMMARY"')).toBe("abc");
+      expect(await summaryOf('printf abcde >> "$SUMMARY"')).toBe("abcde");
+      expect(await summaryOf('printf abcdefghij >> "$SUMMARY"')).toBe("abcde");
+      // Replaced by something that is not a regular file: no summary, and no read that could block.
+      expect(await summaryOf('ln -sf /dev/zero "$SUMMARY"')).toBeUndefined();
+      expect(await summaryOf('rm "$SUMMARY" && mkfifo "$SUMMARY"')).toBeUndefined();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("starts the helper with its own Node flags and those of GANTRY_SPAWNER_NODE_ARGS", async () => {
+    expect(helperNodeArgs({})).toEqual([]);
+    expect(helperNodeArgs({ GANTRY_SPAWNER_NODE_ARGS: " --cpu-prof  --cpu-prof-dir=/tmp/p " })).toEqual([
+      "--cpu-prof",
+      "--cpu-prof-dir=/tmp/p",
+    ]);
+    const step = spawner.spawn(request("true"));
+    await step.ended;
+    const argv = readFileSync(`/proc/${spawner.helperPid}/cmdline`, "utf8").split("\0");
+    expect(argv.slice(1, 3)).toEqual(["--max-semi-space-size=1", "--single-threaded"]);
   });
 
   it("kills a step's whole process group when asked", async () => {

@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { rmSync } from "node:fs";
 import path from "node:path";
+import { OUTPUT_NOT_A_FILE } from "../output-file.js";
 import type { Stream } from "../types.js";
 
 /** A step's process as the local runner drives it, whoever started it. */
@@ -22,6 +23,8 @@ export type ProcessEnd =
       signal: NodeJS.Signals | null;
       /** The text of the step folder's `collect` file, read after the process ended. */
       collected?: string | undefined;
+      /** Why `collect` could not be read (the step replaced it with something that is not a file). */
+      collectError?: string | undefined;
       /** The head of the step folder's `summary` file (see StepFolder.summary). */
       summary?: string | undefined;
     }
@@ -38,7 +41,8 @@ export interface StepFolder {
   base: string;
   dirs: string[];
   files: Array<[path: string, text: string]>;
-  collect: string;
+  /** The step's output file, read back (at most `limit` bytes) after the process ended. */
+  collect: { path: string; limit: number };
   /** A file of which the first `limit` bytes are read back too (the step summary), when it is not empty. */
   summary?: { path: string; limit: number };
 }
@@ -154,6 +158,8 @@ function killGroup(pid: number | undefined, signal: NodeJS.Signals): void {
 export const HELPER_SOURCE = `"use strict";
 const { spawn } = require("node:child_process");
 const fs = require("node:fs");
+const NOT_A_FILE = "not a regular file";
+const OUTPUT_NOT_A_FILE = ${JSON.stringify(OUTPUT_NOT_A_FILE)};
 const children = new Map();
 const folders = new Map();
 // Folders made ahead for coming steps: base -> the empty files made in it.
@@ -170,9 +176,20 @@ const makeSpare = (spare) => {
 let baseEnv = {};
 // Retries: a step's processes killed a moment ago may still be writing in the folder (ENOTEMPTY).
 const remove = (dir) => { try { fs.rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 50 }); } catch {} };
+// At most limit bytes of a regular file, opened without blocking: a step may have put a FIFO in its
+// place, which would stall this process and every later step. Sized to the file, not the limit: a
+// megabyte zeroed for each step was most of this process's work.
 const head = (file, limit) => {
-  const fd = fs.openSync(file, "r");
-  try { const b = Buffer.alloc(limit); const n = fs.readSync(fd, b, 0, limit, 0); return n > 0 ? b.subarray(0, n).toString("utf8") : undefined; }
+  let fd;
+  try { fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK); }
+  catch (error) { if (error.code === "ENOENT") return undefined; throw error; }
+  try {
+    const info = fs.fstatSync(fd);
+    if (!info.isFile()) throw new Error(NOT_A_FILE);
+    const size = Math.min(info.size, limit);
+    if (size === 0) return undefined;
+    const b = Buffer.alloc(size); const n = fs.readSync(fd, b, 0, size, 0); return n > 0 ? b.subarray(0, n).toString("utf8") : undefined;
+  }
   finally { fs.closeSync(fd); }
 };
 // A send to a worker that just died fails (EPIPE): that is the orphaning, not a crash of the helper.
@@ -223,7 +240,10 @@ process.on("message", (m) => {
     children.delete(m.id);
     folders.delete(m.id);
     if (folder) {
-      if (!message.error) try { message.collected = fs.readFileSync(folder.collect, "utf8"); } catch {}
+      if (!message.error) {
+        try { message.collected = head(folder.collect.path, folder.collect.limit) ?? ""; }
+        catch (error) { message.collectError = error.message === NOT_A_FILE ? OUTPUT_NOT_A_FILE : error.message; }
+      }
       if (!message.error && folder.summary) try { message.summary = head(folder.summary.path, folder.summary.limit); } catch {}
       remove(folder.base);
     }
@@ -261,6 +281,7 @@ type HelperMessage =
       code?: number | null;
       signal?: NodeJS.Signals | null;
       collected?: string;
+      collectError?: string;
       summary?: string;
       error?: { code?: string; message: string; prepare?: boolean };
     };
@@ -382,13 +403,17 @@ export class HelperSpawner implements SpawnerLike {
 
   private start(): Helper {
     if (this.helper?.process.connected) return this.helper;
-    const child = spawn(process.execPath, ["-e", HELPER_SOURCE], {
-      stdio: ["ignore", "ignore", "inherit", "ipc"],
-      // Buffers cross as bytes, not as JSON arrays of numbers.
-      serialization: "advanced",
-      // NODE_OPTIONS of the worker (a --require, a --cpu-prof) are not the helper's business.
-      env: { ...process.env, NODE_OPTIONS: "" },
-    });
+    const child = spawn(
+      process.execPath,
+      [...HELPER_FLAGS, ...helperNodeArgs(process.env), "-e", HELPER_SOURCE],
+      {
+        stdio: ["ignore", "ignore", "inherit", "ipc"],
+        // Buffers cross as bytes, not as JSON arrays of numbers.
+        serialization: "advanced",
+        // NODE_OPTIONS of the worker (a --require, a --cpu-prof) are not the helper's business.
+        env: { ...process.env, NODE_OPTIONS: "" },
+      },
+    );
     const helper: Helper = { process: child, pending: new Map(), taken: new Set() };
     child.unref();
     child.channel?.unref();
@@ -435,6 +460,22 @@ function removeAhead(helper: Helper): void {
   helper.taken.clear();
 }
 
+/**
+ * Each step's start forks the helper, and a fork costs the helper in proportion to the memory it has
+ * mapped (page tables copied, pages faulted back after): a young generation of 1 MB and no V8 worker
+ * threads keep it small (a fifth less of its CPU a step, step folders on a tmpfs, measured on a 2-core
+ * machine). The helper's JavaScript is a few small functions a step; it needs neither.
+ */
+const HELPER_FLAGS = ["--max-semi-space-size=1", "--single-threaded"];
+
+/**
+ * Node flags for the helper, space-separated, from GANTRY_SPAWNER_NODE_ARGS (say `--cpu-prof
+ * --cpu-prof-dir=/tmp/prof` to profile it): the worker's own flags and NODE_OPTIONS do not reach it.
+ */
+export function helperNodeArgs(env: NodeJS.ProcessEnv): string[] {
+  return (env.GANTRY_SPAWNER_NODE_ARGS ?? "").split(" ").filter((arg) => arg !== "");
+}
+
 function freshFolder(root: string): string {
   return path.join(root, `gantry-step-${randomBytes(12).toString("hex")}`);
 }
@@ -463,6 +504,7 @@ function received(helper: Helper, message: HelperMessage): void {
           code: message.code ?? null,
           signal: message.signal ?? null,
           collected: message.collected,
+          collectError: message.collectError,
           summary: message.summary,
         },
   );

@@ -42,6 +42,19 @@ export async function insertMany(db: Db, dialect: Dialect, ...inserts: TableRows
   }
 }
 
+/**
+ * Postgres: insertMany's rows in one statement that also sends a notification on each of `channels`
+ * (`pg_notify`, delivered as it commits), for a caller outside any transaction: the one statement is
+ * atomic, and wakes the workers without a round trip of its own.
+ */
+export async function insertManyNotifying(db: Db, inserts: TableRows[], channels: string[]): Promise<void> {
+  const present = inserts.filter((i) => i.rows.length > 0);
+  const withs = present.map((insert, i) => sql`${sql.raw(`i${i}`)} as (${fromJson(insert)})`);
+  const notify = channels.map((channel) => sql`pg_notify(${channel}, '')`);
+  const select = sql`select ${notify.length > 0 ? sql.join(notify) : sql`1`}`;
+  await (withs.length > 0 ? sql`with ${sql.join(withs)} ${select}` : select).execute(db);
+}
+
 function fromJson({ table, rows }: TableRows): RawBuilder<unknown> {
   const columns = columnList(Object.keys(rows[0] as Record<string, unknown>));
   return sql`insert into ${sql.table(table)} (${columns})

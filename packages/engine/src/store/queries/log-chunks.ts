@@ -1,4 +1,4 @@
-import type { Selectable } from "kysely";
+import { type Selectable, sql } from "kysely";
 import type { LogChunksTable } from "../tables.js";
 import type { Db } from "./types.js";
 
@@ -37,6 +37,44 @@ export async function appendLogChunks(
 }
 
 /**
+ * Postgres: appendLogChunks as one statement that also announces the lines (`pg_notify` on `channel`
+ * with the run's id, delivered as it commits), for a writer outside any transaction. The counter's
+ * update and the inserts commit together, with the counter's row locked until then, as in
+ * appendLogChunks; a transaction of its own and the announcement after it cost four round trips more
+ * per batch, each a wait for a connection and a scheduler turn on a busy machine (bench/: load).
+ */
+export async function appendLogChunksNotifying(
+  db: Db,
+  chunks: Array<Omit<LogChunkRow, "first_offset">>,
+  channel: string,
+): Promise<void> {
+  const runId = chunks[0]?.run_id;
+  if (runId === undefined) throw new Error("no chunk to append");
+  if (chunks.some((c) => c.run_id !== runId)) throw new Error("chunks of several runs in one append");
+  const lines = chunks.reduce((n, c) => n + c.line_count, 0);
+  // Each chunk's offset from the start of the append: the counter's new value, less the lines, plus it.
+  let before = 0;
+  const rows = chunks.map((c) => {
+    const row = sql`(${c.step}, ${c.item_index}::int, ${c.attempt}::int, ${before}::bigint, ${c.line_count}::int, ${c.lines_json}, ${c.created_at}::bigint)`;
+    before += c.line_count;
+    return row;
+  });
+  const { rows: found } = await sql<{ appended: number }>`
+    with seq as (
+      update runs set log_seq = log_seq + ${lines}::bigint where id = ${runId} returning log_seq
+    ), inserted as (
+      insert into log_chunks (run_id, first_offset, step, item_index, attempt, line_count, lines_json, created_at)
+      select ${runId}, seq.log_seq - ${lines}::bigint + c.start, c.step, c.item_index, c.attempt, c.line_count,
+        c.lines_json, c.created_at
+      from seq, (values ${sql.join(rows)}) as c(step, item_index, attempt, start, line_count, lines_json, created_at)
+      returning 1
+    )
+    select count(*)::int as appended, pg_notify(${channel}, ${runId}) from inserted
+  `.execute(db);
+  if (Number(found[0]?.appended ?? 0) === 0) throw new Error(`run ${runId} does not exist`);
+}
+
+/**
  * Live chunks of a run ending after `after`, in offset order. `startingAfter` (a chunk's first_offset)
  * and `limit` page through them: a page is at most `limit` chunks of at most 64 KiB each.
  */
@@ -52,15 +90,16 @@ export async function readLogChunks(
     // `after + 1` or a later one. Finding that chunk is one step down the primary key; without this
     // bound the condition below was evaluated on every chunk of the run, reading each one's text: a
     // follower's read of the newest lines of a 50 MB log read all 50 MB, at every notification.
-    const floor = await db
+    // The step is a subquery, computed once before the scan (a round trip of its own before). With no
+    // chunk starting at or before `after + 1`, every chunk starts after it.
+    const floor = db
       .selectFrom("log_chunks")
       .select("first_offset")
       .where("run_id", "=", runId)
       .where("first_offset", "<=", after + 1)
       .orderBy("first_offset", "desc")
-      .limit(1)
-      .executeTakeFirst();
-    if (floor) query = query.where("first_offset", ">=", floor.first_offset);
+      .limit(1);
+    query = query.where("first_offset", ">=", (eb) => eb.fn.coalesce(floor, eb.val(after + 1)));
     query = query.where((eb) => eb(eb("first_offset", "+", eb.ref("line_count")), ">", after + 1));
   }
   // A range on the primary key (run_id, first_offset): each page costs its own rows, not the ones before.

@@ -100,17 +100,14 @@ export function describeQueueQueries(name: string, open: () => Promise<Database>
         ["run-1", [jobRow("b")]],
         ["run-2", []],
       ] as const) {
-        const { woken, taken } = await insertRunWithJobs(
+        const { taken } = await insertRunWithJobs(
           database.db,
           database.dialect,
           runRow(runId, { status: "running", started_at: NOW }),
           queued.map((job) => ({ ...job, run_id: runId })),
           [],
-          // A channel is not used by a write that takes a task: the caller wakes workers for the rest.
-          "jobs",
           { ...take, job: { ...take.job, run_id: runId }, attempt: { ...attempt, run_id: runId } },
         );
-        expect(woken).toBe(false);
         expect(taken).toMatchObject({ run_id: runId, step: "a", status: "running", worker_id: "w1" });
         expect(Number(taken?.lease_until)).toBe(NOW + 1000);
         const jobs = (await runJobs(database.db, runId)).map((j) => [j.step, j.status, j.worker_id]);

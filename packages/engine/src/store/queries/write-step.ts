@@ -2,7 +2,7 @@ import type { Insertable, QueryCreator, Selectable, Updateable } from "kysely";
 import type { Dialect } from "../database.js";
 import type { RunStepRow } from "../decode/runs.js";
 import type { JobsTable, RunsTable, StepAttemptsTable, Tables } from "../tables.js";
-import { enqueueJobs } from "./enqueue-jobs.js";
+import { enqueueJobs, insertJobsPg } from "./enqueue-jobs.js";
 import { attemptUpsert } from "./record-attempt.js";
 import { upsertRunSteps, writeRunSteps } from "./run-steps.js";
 import { takeJob } from "./take-job.js";
@@ -59,7 +59,7 @@ export async function writeStep(
   writes.attempts.forEach((row, i) => {
     chain = add(chain, `attempt_${i}`, (qc) => attemptUpsert(qc, row));
   });
-  if (enqueue.length > 0) chain = add(chain, "queued", (qc) => qc.insertInto("jobs").values(enqueue));
+  if (enqueue.length > 0) chain = add(chain, "queued", (qc) => insertJobsPg(qc, enqueue));
   const { take } = writes;
   if (!take) {
     await chain.updateTable("runs").set(writes.run).where("id", "=", writes.runId).execute();
