@@ -37,7 +37,7 @@ import { cancelRunLocked } from "./cancel-run.js";
 import { admitRun } from "./concurrency-group.js";
 import { InvalidInputError, NotFoundError, type ServiceContext } from "./context.js";
 import { environmentPolicies } from "./environments.js";
-import { jobsFor } from "./jobs.js";
+import { jobsFor, startedAttemptRow } from "./jobs.js";
 import { planStart } from "./plan-start.js";
 import { maskedJson, runInfo, secretMasker, stateRows } from "./run-record.js";
 import { type UnitOfWork, withUnitOfWork } from "./unit-of-work.js";
@@ -402,7 +402,7 @@ async function insertWithoutGroup(
       prepared.steps,
       first && {
         job: first.job,
-        attempt: startedAttempt(first.job, first.offer.workerId, now),
+        attempt: startedAttemptRow(first.job, first.offer.workerId, now),
         workerId: first.offer.workerId,
         leaseUntil: first.offer.leaseUntil,
       },
@@ -457,22 +457,6 @@ async function insertWithoutGroup(
       },
       decline: () => first.offer.decline(true),
     },
-  };
-}
-
-/** The history row of a first task's attempt, started as its run is written. */
-function startedAttempt(job: Insertable<JobsTable>, workerId: string, now: number) {
-  return {
-    run_id: job.run_id,
-    step: job.step,
-    item_index: job.item_index,
-    attempt: job.attempt,
-    status: "running",
-    exit_code: null,
-    worker_id: workerId,
-    error: null,
-    started_at: now,
-    finished_at: null,
   };
 }
 

@@ -1,6 +1,6 @@
 import { type ActionSpec, jobLabels, runnerSpecFor, type Task, type WorkflowSpec } from "@gantry/core";
 import type { Insertable } from "kysely";
-import type { JobsTable } from "../store/tables.js";
+import type { JobsTable, StepAttemptsTable } from "../store/tables.js";
 
 /**
  * Queue rows for planner tasks: labels come from the step's runner (merged with the action's and the
@@ -29,4 +29,24 @@ export function jobsFor(
       created_at: now,
     };
   });
+}
+
+/** The history row of an attempt that starts now (claimed, or handed to a worker as its run is written). */
+export function startedAttemptRow(
+  job: Pick<Insertable<JobsTable>, "run_id" | "step" | "item_index" | "attempt">,
+  workerId: string,
+  now: number,
+): Insertable<StepAttemptsTable> {
+  return {
+    run_id: job.run_id,
+    step: job.step,
+    item_index: job.item_index,
+    attempt: job.attempt,
+    status: "running",
+    exit_code: null,
+    worker_id: workerId,
+    error: null,
+    started_at: now,
+    finished_at: null,
+  };
 }

@@ -11,7 +11,7 @@ import { writeStep } from "../store/queries/write-step.js";
 import type { JobsTable, RunsTable, StepAttemptsTable } from "../store/tables.js";
 import { lockGroupOfRun, startNextInGroup } from "./concurrency-group.js";
 import type { ServiceContext } from "./context.js";
-import { jobsFor } from "./jobs.js";
+import { jobsFor, startedAttemptRow } from "./jobs.js";
 import { keepRunState, runInfo, secretMasker, stateChanges, takeRunState } from "./run-record.js";
 import type { UnitOfWork } from "./unit-of-work.js";
 import type { WorkflowDefinition } from "./workflow-definition.js";
@@ -72,7 +72,7 @@ export async function startTask(
     runId: run.id,
     run: changes.run,
     steps: changes.steps,
-    attempts: [startRow(job, workerId, now)],
+    attempts: [startedAttemptRow(job, workerId, now)],
   });
   keepRunState(ctx, unit, run.id, changes.rev, state);
   await recordDeployment(tx, run, definition, info, state, task, now);
@@ -99,26 +99,6 @@ async function heldBy(tx: Db, job: JobKey, workerId: string, state: RunState): P
     .where("status", "=", "running")
     .executeTakeFirst();
   return row !== undefined;
-}
-
-/** The history row of an attempt that starts now. */
-function startRow(
-  job: Pick<Job, "run_id" | "step" | "item_index" | "attempt">,
-  workerId: string,
-  now: number,
-): Insertable<StepAttemptsTable> {
-  return {
-    run_id: job.run_id,
-    step: job.step,
-    item_index: job.item_index,
-    attempt: job.attempt,
-    status: "running",
-    exit_code: null,
-    worker_id: workerId,
-    error: null,
-    started_at: now,
-    finished_at: null,
-  };
 }
 
 export interface FinishOptions {
@@ -220,7 +200,7 @@ export async function finishTask(
     : -1;
   const task = next[mine];
   const mineRow = take && task && planner.claim(state, task, now) ? rows.splice(mine, 1)[0] : undefined;
-  if (take && mineRow) attempts.push(startRow(mineRow, take.workerId, now));
+  if (take && mineRow) attempts.push(startedAttemptRow(mineRow, take.workerId, now));
   // One statement on Postgres: this step's end, the successor's start, the queued jobs, the run.
   const changes = stateChanges(run, state, now, {
     masker,
