@@ -1,7 +1,7 @@
-import { type KyselyPlugin, SelectQueryNode } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ServiceContext } from "../service/context.js";
 import { sqliteContext, type TestContext } from "../testing/log-fixtures.js";
+import { selectCounter } from "../testing/select-counter.js";
 import { optionInputsOf } from "./start-check.js";
 
 describe("optionInputsOf", () => {
@@ -15,23 +15,16 @@ describe("optionInputsOf", () => {
   });
 
   it("answers requests that miss the cache at the same time with one read", async () => {
-    let reads = 0;
-    const counter: KyselyPlugin = {
-      transformQuery({ node }) {
-        if (SelectQueryNode.is(node)) reads++;
-        return node;
-      },
-      transformResult: async ({ result }) => result,
-    };
+    const counter = selectCounter();
     const ctx: ServiceContext = {
       ...base,
-      database: { ...base.database, db: base.database.db.withPlugin(counter) },
+      database: { ...base.database, db: base.database.db.withPlugin(counter.plugin) },
     };
     const answers = await Promise.all(Array.from({ length: 20 }, () => optionInputsOf(ctx, ["deploy"])));
     expect(answers.map((a) => a.get("deploy"))).toEqual(answers.map(() => []));
-    expect(reads).toBe(1);
+    expect(counter.reads).toBe(1);
     // Within the cache's time, no read at all.
     await optionInputsOf(ctx, ["deploy"]);
-    expect(reads).toBe(1);
+    expect(counter.reads).toBe(1);
   });
 });
