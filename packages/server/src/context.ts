@@ -43,8 +43,9 @@ export interface ServerContext {
    */
   agents?: AgentOperations;
   /**
-   * Told of every request that failed with a 500 (the client gets "internal error" and nothing more), so
-   * the operator sees what went wrong; without it the error is lost.
+   * Told of every request that failed with a 500 (the client gets "internal error" and nothing more) and
+   * of every audit entry that could not be written, so the operator sees what went wrong; the HTTP
+   * layer's own logger is off.
    */
   onInternalError?: (error: Error, where: string) => void;
   /** Computes and caches `options_from` lists; one is made when not given. */

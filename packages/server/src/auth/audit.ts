@@ -41,6 +41,7 @@ export async function audit(
     await writerFor(ctx.service.database).add(auditEntry(ctx, request, principal, action, target, detail));
   } catch (error) {
     request.log.error({ err: error }, "audit log write failed");
+    ctx.onInternalError?.(error as Error, `audit of ${action}`);
   }
 }
 
