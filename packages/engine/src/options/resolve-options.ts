@@ -19,16 +19,9 @@ import { putBundle } from "../store/queries/bundles.js";
 import { getRun } from "../store/queries/get-run.js";
 import { getWorkflow } from "../store/queries/get-workflow.js";
 import { optionsScriptDefinition } from "./script-definition.js";
+import type { OptionListCache, OptionsAnswer } from "./start-check-cache.js";
 
-export interface OptionsAnswer {
-  options: OptionChoice[];
-  /** Inputs it depends on that have no value yet: the list waits for them. */
-  waiting_for: string[];
-  /** When the list was computed (epoch ms): a cached list says how old it is. */
-  computed_at: number;
-  /** The run that computed it (a script or a workflow), for its log. */
-  run_id?: string;
-}
+export type { OptionsAnswer };
 
 export interface OptionsResolverOptions {
   /** How long a script or workflow computing options may take. */
@@ -37,6 +30,8 @@ export interface OptionsResolverOptions {
   maxBytes?: number;
   /** Lists kept at most (the oldest go first). */
   maxEntries?: number;
+  /** Where the lists are kept: a process's StartCheckCache shares them between resolvers; a new map by default. */
+  cache?: OptionListCache;
 }
 
 const DEFAULT_CACHE_MS = 60_000;
@@ -51,7 +46,7 @@ export class OptionsSourceError extends Error {}
  * for the same list share one computation.
  */
 export class OptionsResolver {
-  private readonly cache = new Map<string, { at: number; until: number; answer: Promise<OptionsAnswer> }>();
+  private readonly cache: OptionListCache;
   private readonly timeoutMs: number;
   private readonly maxBytes: number;
   private readonly maxEntries: number;
@@ -63,6 +58,7 @@ export class OptionsResolver {
     this.timeoutMs = options.timeoutMs ?? 120_000;
     this.maxBytes = options.maxBytes ?? 1_048_576;
     this.maxEntries = options.maxEntries ?? 1000;
+    this.cache = options.cache ?? new Map();
   }
 
   async options(workflow: string, input: string, values: Record<string, unknown>): Promise<OptionsAnswer> {

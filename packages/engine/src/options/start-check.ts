@@ -9,14 +9,6 @@ import { OptionsResolver, OptionsSourceError } from "./resolve-options.js";
  * workflow changed since is seen within this time.
  */
 const OPTION_INPUTS_TTL_MS = 2000;
-const optionInputs = new WeakMap<object, Map<string, { until: number; names: string[] }>>();
-/**
- * Reads of those lists under way, by workflow: requests that miss the cache while one is read wait for
- * it (50 API requests arriving as the entry expired each read the row before, 50 statements at once).
- */
-const optionInputReads = new WeakMap<object, Map<string, Promise<void>>>();
-/** One resolver (and so one cache of lists) per service context, for the starts that are not API requests. */
-const resolvers = new WeakMap<ServiceContext, OptionsResolver>();
 
 /**
  * Checks each value given to an `options_from` input against the input's current options, before a
@@ -24,7 +16,7 @@ const resolvers = new WeakMap<ServiceContext, OptionsResolver>();
  * step. Throws InvalidInputError naming each field, its value and the options (or why the options
  * could not be computed: a value that cannot be checked is refused too, so a stale value never starts a
  * run unnoticed). Inputs left out (their default applies) and workflows no source registers (a library
- * workflow) are not checked. `resolver` defaults to one shared by every check on this store.
+ * workflow) are not checked. `resolver` defaults to one keeping its lists in the process's StartCheckCache.
  */
 export async function checkOptionInputs(
   ctx: ServiceContext,
@@ -50,13 +42,9 @@ export async function checkOptionInputs(
   if (errors.length > 0) throw new InvalidInputError(errors);
 }
 
+/** A resolver on this context (its store, maybe a transaction) sharing the process's computed lists. */
 function sharedResolver(ctx: ServiceContext): OptionsResolver {
-  let resolver = resolvers.get(ctx);
-  if (!resolver) {
-    resolver = new OptionsResolver(ctx);
-    resolvers.set(ctx, resolver);
-  }
-  return resolver;
+  return new OptionsResolver(ctx, { cache: ctx.startChecks.lists });
 }
 
 async function optionInputNames(ctx: ServiceContext, workflow: string): Promise<string[]> {
@@ -65,22 +53,14 @@ async function optionInputNames(ctx: ServiceContext, workflow: string): Promise<
 
 /**
  * The `options_from` inputs of each workflow, read in one query for those not seen within the TTL: a
- * scheduler batch of many workflows costs one statement, not one per fire.
+ * scheduler batch of many workflows costs one statement, not one per fire. Requests that miss while one
+ * is read wait for that read (50 API requests arriving as the entry expired would read it 50 times).
  */
 export async function optionInputsOf(
   ctx: ServiceContext,
   workflows: string[],
 ): Promise<Map<string, string[]>> {
-  let byWorkflow = optionInputs.get(ctx.database);
-  if (!byWorkflow) {
-    byWorkflow = new Map();
-    optionInputs.set(ctx.database, byWorkflow);
-  }
-  let reads = optionInputReads.get(ctx.database);
-  if (!reads) {
-    reads = new Map();
-    optionInputReads.set(ctx.database, reads);
-  }
+  const { optionInputs: byWorkflow, optionInputReads: reads } = ctx.startChecks;
   const now = Date.now();
   const missing = [...new Set(workflows)].filter((w) => !((byWorkflow.get(w)?.until ?? 0) > now));
   const joined = missing.flatMap((w) => reads.get(w) ?? []);

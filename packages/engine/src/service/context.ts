@@ -1,6 +1,7 @@
 import type { NodeRecord } from "@gantry/core";
 import type { LogCaptureActivity } from "../logs/capture-activity.js";
 import type { NotifySettings } from "../notify/settings.js";
+import type { StartCheckCache } from "../options/start-check-cache.js";
 import type { LocalWorkers } from "../queue/local-workers.js";
 import type { NotifierLike } from "../queue/notifier.js";
 import type { SecretCache } from "../secrets/cache.js";
@@ -22,6 +23,8 @@ export interface ServiceContext {
   definitions: DefinitionCache;
   /** The states of runs this process planned last (see RunStateCache). */
   runStates: RunStateCache;
+  /** What the checks of `options_from` inputs keep between run starts. */
+  startChecks: StartCheckCache;
   /** This process's workers: a run created here hands its first task to one with a free slot. */
   localWorkers: LocalWorkers;
   /** Wakes this process's scheduler and trigger listeners when their tables change. */

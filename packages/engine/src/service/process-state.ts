@@ -1,4 +1,5 @@
 import { LogCaptureActivity } from "../logs/capture-activity.js";
+import { StartCheckCache } from "../options/start-check-cache.js";
 import { LocalWorkers } from "../queue/local-workers.js";
 import { createSecretCache } from "../secrets/cache.js";
 import { SecretProviders } from "../secrets/registry.js";
@@ -10,13 +11,21 @@ import { RunStateCache } from "./run-states.js";
 /** What the roles of one process share in memory; the roles in packages/cli create it with their store. */
 export type ProcessState = Pick<
   ServiceContext,
-  "definitions" | "runStates" | "localWorkers" | "changes" | "logCapture" | "secretProviders" | "hookSecrets"
+  | "definitions"
+  | "runStates"
+  | "startChecks"
+  | "localWorkers"
+  | "changes"
+  | "logCapture"
+  | "secretProviders"
+  | "hookSecrets"
 >;
 
 export function processState(): ProcessState {
   return {
     definitions: new DefinitionCache(),
     runStates: new RunStateCache(),
+    startChecks: new StartCheckCache(),
     localWorkers: new LocalWorkers(),
     changes: { schedules: new ChangeSignal(), triggers: new ChangeSignal() },
     logCapture: new LogCaptureActivity(),
