@@ -7,6 +7,7 @@ import type { NotifierLike } from "../queue/notifier.js";
 import type { SecretCache } from "../secrets/cache.js";
 import type { SecretProviders } from "../secrets/registry.js";
 import type { Database } from "../store/database.js";
+import type { GroupCommits } from "../store/group-commit.js";
 import type { ChangeSignal } from "./change-signal.js";
 import type { DefinitionCache } from "./definition-cache.js";
 import type { EnvironmentConfig } from "./environments.js";
@@ -23,6 +24,8 @@ export interface ServiceContext {
   definitions: DefinitionCache;
   /** The states of runs this process planned last (see RunStateCache). */
   runStates: RunStateCache;
+  /** Grouped writes and reads of this process (run creations, audit entries, workflow reads). */
+  groupCommits: GroupCommits;
   /** What the checks of `options_from` inputs keep between run starts. */
   startChecks: StartCheckCache;
   /** This process's workers: a run created here hands its first task to one with a free slot. */

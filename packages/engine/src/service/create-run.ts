@@ -20,7 +20,6 @@ import { queueRunNotifications } from "../notify/events.js";
 import type { LocalWorkers } from "../queue/local-workers.js";
 import type { NotifierLike } from "../queue/notifier.js";
 import { startedTask } from "../queue/started-task.js";
-import type { Database } from "../store/database.js";
 import { decodeLabels, decodeRunState } from "../store/decode/index.js";
 import { GroupCommit } from "../store/group-commit.js";
 import { type AuditEntry, insertAudit } from "../store/queries/audit-insert.js";
@@ -308,7 +307,7 @@ export async function startRun(
     if (queued || !handed) await ctx.notifier.notify("jobs");
     return run;
   }
-  await runCreations(ctx.database).add({
+  await runCreations(ctx).add({
     prepared,
     notifier: ctx.notifier,
     ...(audit ? { audit: audit(run) } : {}),
@@ -330,46 +329,45 @@ interface Creation {
   audit?: AuditEntry;
 }
 
-const creations = new WeakMap<Database, GroupCommit<Creation, void>>();
-
 /**
  * startRun's creations on one Postgres database: the runs, their step rows, first jobs and audit
  * entries of every creation in the group go in as one statement (an atomic one, so no BEGIN and
  * COMMIT), which also wakes the workers (pg_notify, delivered as it commits).
  */
-function runCreations(database: Database): GroupCommit<Creation, void> {
-  let group = creations.get(database);
-  if (!group) {
-    group = new GroupCommit<Creation, void>(
-      async (items) => {
-        const channels = new Set<string>();
-        const others = new Set<NotifierLike>();
-        for (const { notifier } of items) {
-          const channel = notifier.databaseChannel?.("jobs");
-          if (channel) channels.add(channel);
-          else others.add(notifier);
-        }
-        const runs = items.map((i) => i.prepared);
-        await insertManyNotifying(
-          database.db,
-          [
-            { table: "runs", rows: runs.map((p) => p.run) },
-            { table: "run_steps", rows: runs.flatMap((p) => p.steps) },
-            { table: "jobs", rows: runs.flatMap((p) => p.jobs) },
-            { table: "audit_log", rows: items.flatMap((i) => (i.audit ? [{ ...i.audit }] : [])) },
-          ],
-          [...channels],
-        );
-        for (const notifier of others) await notifier.notify("jobs");
-        return items.map(() => undefined);
-      },
-      // Rows travel as one JSON parameter per table, so a group's size is bounded by what one
-      // statement should hold, not by Postgres' parameter limit.
-      { maxItems: 100, maxInFlight: 2 },
-    );
-    creations.set(database, group);
-  }
-  return group;
+function runCreations(ctx: ServiceContext): GroupCommit<Creation, void> {
+  const { database } = ctx;
+  return ctx.groupCommits.of(
+    "run-creations",
+    database,
+    () =>
+      new GroupCommit<Creation, void>(
+        async (items) => {
+          const channels = new Set<string>();
+          const others = new Set<NotifierLike>();
+          for (const { notifier } of items) {
+            const channel = notifier.databaseChannel?.("jobs");
+            if (channel) channels.add(channel);
+            else others.add(notifier);
+          }
+          const runs = items.map((i) => i.prepared);
+          await insertManyNotifying(
+            database.db,
+            [
+              { table: "runs", rows: runs.map((p) => p.run) },
+              { table: "run_steps", rows: runs.flatMap((p) => p.steps) },
+              { table: "jobs", rows: runs.flatMap((p) => p.jobs) },
+              { table: "audit_log", rows: items.flatMap((i) => (i.audit ? [{ ...i.audit }] : [])) },
+            ],
+            [...channels],
+          );
+          for (const notifier of others) await notifier.notify("jobs");
+          return items.map(() => undefined);
+        },
+        // Rows travel as one JSON parameter per table, so a group's size is bounded by what one
+        // statement should hold, not by Postgres' parameter limit.
+        { maxItems: 100, maxInFlight: 2 },
+      ),
+  );
 }
 
 /**

@@ -3,6 +3,7 @@ import { StartCheckCache } from "../options/start-check-cache.js";
 import { LocalWorkers } from "../queue/local-workers.js";
 import { createSecretCache } from "../secrets/cache.js";
 import { SecretProviders } from "../secrets/registry.js";
+import { GroupCommits } from "../store/group-commit.js";
 import { ChangeSignal } from "./change-signal.js";
 import type { ServiceContext } from "./context.js";
 import { DefinitionCache } from "./definition-cache.js";
@@ -13,6 +14,7 @@ export type ProcessState = Pick<
   ServiceContext,
   | "definitions"
   | "runStates"
+  | "groupCommits"
   | "startChecks"
   | "localWorkers"
   | "changes"
@@ -25,6 +27,7 @@ export function processState(): ProcessState {
   return {
     definitions: new DefinitionCache(),
     runStates: new RunStateCache(),
+    groupCommits: new GroupCommits(),
     startChecks: new StartCheckCache(),
     localWorkers: new LocalWorkers(),
     changes: { schedules: new ChangeSignal(), triggers: new ChangeSignal() },

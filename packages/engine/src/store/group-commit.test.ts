@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { GroupCommit } from "./group-commit.js";
+import { GroupCommit, GroupCommits } from "./group-commit.js";
 
 /** A write the test finishes by hand: each call waits until the test settles it. */
 function controlledWrite() {
@@ -84,5 +84,17 @@ describe("GroupCommit", () => {
     w.calls[0]?.settle(() => true);
     await expect(only).rejects.toThrow("item 7 refused");
     expect(w.calls).toHaveLength(1);
+  });
+});
+
+describe("GroupCommits", () => {
+  it("makes one group per purpose and database, on first use", () => {
+    const groups = new GroupCommits();
+    const [a, b] = [{}, {}];
+    const make = () => new GroupCommit(async (items: number[]) => items, { maxItems: 10, maxInFlight: 1 });
+    const first = groups.of("runs", a, make);
+    expect(groups.of("runs", a, make)).toBe(first);
+    expect(groups.of("runs", b, make)).not.toBe(first);
+    expect(groups.of("audit", a, make)).not.toBe(first);
   });
 });

@@ -57,3 +57,25 @@ export class GroupCommit<T, R> {
     }
   }
 }
+
+/**
+ * The grouped writers and readers of one process (kept in its ServiceContext), by purpose and database:
+ * each made on first use, so requests of the same kind share one group.
+ */
+export class GroupCommits {
+  private readonly groups = new Map<string, WeakMap<object, GroupCommit<unknown, unknown>>>();
+
+  of<T, R>(purpose: string, database: object, make: () => GroupCommit<T, R>): GroupCommit<T, R> {
+    let byDatabase = this.groups.get(purpose);
+    if (!byDatabase) {
+      byDatabase = new WeakMap();
+      this.groups.set(purpose, byDatabase);
+    }
+    let group = byDatabase.get(database) as GroupCommit<T, R> | undefined;
+    if (!group) {
+      group = make();
+      byDatabase.set(database, group as GroupCommit<unknown, unknown>);
+    }
+    return group;
+  }
+}

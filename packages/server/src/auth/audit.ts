@@ -4,25 +4,24 @@ import type { ServerContext } from "../context.js";
 import type { Principal } from "./types.js";
 
 /**
- * Entries being written, by database: those of requests answered while others are being written go
+ * The process's writer of audit entries: those of requests answered while others are being written go
  * in together (50 runs started at once wrote 50 rows one by one before their answers, each waiting for
  * a connection of the pool the runs' own statements need).
  */
-const writers = new WeakMap<store.Database, store.GroupCommit<store.AuditEntry, void>>();
-
-function writerFor(database: store.Database): store.GroupCommit<store.AuditEntry, void> {
-  let writer = writers.get(database);
-  if (!writer) {
-    writer = new store.GroupCommit(
-      async (entries) => {
-        await store.insertAudits(database.db, entries);
-        return entries.map(() => undefined);
-      },
-      { maxItems: 200, maxInFlight: 2 },
-    );
-    writers.set(database, writer);
-  }
-  return writer;
+function writerFor(ctx: ServerContext): store.GroupCommit<store.AuditEntry, void> {
+  const { database } = ctx.service;
+  return ctx.service.groupCommits.of(
+    "audit-entries",
+    database,
+    () =>
+      new store.GroupCommit<store.AuditEntry, void>(
+        async (entries) => {
+          await store.insertAudits(database.db, entries);
+          return entries.map(() => undefined);
+        },
+        { maxItems: 200, maxInFlight: 2 },
+      ),
+  );
 }
 
 /**
@@ -38,7 +37,7 @@ export async function audit(
   detail?: Record<string, unknown>,
 ): Promise<void> {
   try {
-    await writerFor(ctx.service.database).add(auditEntry(ctx, request, principal, action, target, detail));
+    await writerFor(ctx).add(auditEntry(ctx, request, principal, action, target, detail));
   } catch (error) {
     request.log.error({ err: error }, "audit log write failed");
     ctx.onInternalError?.(error as Error, `audit of ${action}`);

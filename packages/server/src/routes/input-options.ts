@@ -93,7 +93,7 @@ export async function startCheckedRun(
   audit?: AuditOf,
 ) {
   // Read with the other requests' at the same time: 50 runs started at once read the row once or twice.
-  const row = await store.getWorkflowGrouped(ctx.service.database, workflow);
+  const row = await store.getWorkflowGrouped(ctx.service.groupCommits, ctx.service.database, workflow);
   if (!row) throw new NotFoundError(`unknown workflow '${workflow}'`);
   await checkOptionInputs(ctx.service, workflow, inputs, resolver);
   // The row just read serves the run's creation too (one read of it per run started).

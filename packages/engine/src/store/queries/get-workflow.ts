@@ -1,6 +1,6 @@
 import type { Selectable } from "kysely";
 import type { Database } from "../database.js";
-import { GroupCommit } from "../group-commit.js";
+import { GroupCommit, type GroupCommits } from "../group-commit.js";
 import type { WorkflowsTable } from "../tables.js";
 import type { Db } from "./types.js";
 
@@ -10,27 +10,30 @@ export async function getWorkflow(db: Db, name: string): Promise<Selectable<Work
   return db.selectFrom("workflows").selectAll().where("name", "=", name).executeTakeFirst();
 }
 
-const grouped = new WeakMap<Database, GroupCommit<string, WorkflowRow | undefined>>();
-
 /**
  * getWorkflow for callers that each need one row at about the same time (API requests starting runs):
  * those asking while others' reads are under way are answered by one read of them all. A read is sent
  * after its caller asked, so it sees every change committed before.
  */
-export function getWorkflowGrouped(database: Database, name: string): Promise<WorkflowRow | undefined> {
-  let group = grouped.get(database);
-  if (!group) {
-    group = new GroupCommit(
-      async (names: string[]) => {
-        const rows = new Map(
-          (await getWorkflows(database.db, [...new Set(names)])).map((row) => [row.name, row] as const),
-        );
-        return names.map((n) => rows.get(n));
-      },
-      { maxItems: 200, maxInFlight: 2 },
-    );
-    grouped.set(database, group);
-  }
+export function getWorkflowGrouped(
+  groups: GroupCommits,
+  database: Database,
+  name: string,
+): Promise<WorkflowRow | undefined> {
+  const group = groups.of(
+    "workflow-reads",
+    database,
+    () =>
+      new GroupCommit(
+        async (names: string[]) => {
+          const rows = new Map(
+            (await getWorkflows(database.db, [...new Set(names)])).map((row) => [row.name, row] as const),
+          );
+          return names.map((n) => rows.get(n));
+        },
+        { maxItems: 200, maxInFlight: 2 },
+      ),
+  );
   return group.add(name);
 }
 
