@@ -7,6 +7,9 @@
 //   npx tsc -b packages/cli && node bench/statements.mjs
 //   RUNS=300 RATE=50 WORKERS=2 SPAWNER=helper node bench/statements.mjs
 //
+// SPLIT=1: runs are created as a server process would create them (a context of their own, with no
+// workers to hand a first task to and no state cache shared with the workers): the workers then wake on
+// NOTIFY, claim and start, as in the bench's server and worker processes.
 // SPAWNER: inline (steps forked by this process) or helper (the workers' spawner helpers, whose CPU
 // is printed apart). STEP_ROOT: where step folders are made (the OS temporary folder by default, as
 // for the bench's workers); a tmpfs there (/dev/shm) tells the file system's share of the helpers' CPU.
@@ -24,6 +27,7 @@ const RUNS = Number(process.env.RUNS ?? 200);
 const RATE = Number(process.env.RATE ?? 50);
 const WORKERS = Number(process.env.WORKERS ?? 2);
 const SPAWNER = process.env.SPAWNER ?? "helper";
+const SPLIT = process.env.SPLIT === "1";
 
 const unavailable = await postgresUnavailable();
 if (unavailable) {
@@ -64,6 +68,8 @@ try {
     now: () => Date.now(),
     ...E.processState(),
   };
+  // The creating side: the workers' context, or one of its own (SPLIT: a server's).
+  const creator = SPLIT ? { ...ctx, ...E.processState() } : ctx;
   await mkdir(path.join(dir, "workflows"));
   await writeFile(
     path.join(dir, "workflows", "two.yaml"),
@@ -97,7 +103,7 @@ try {
       const wait = start + (i * 1000) / rate - performance.now();
       if (wait >= 1) await new Promise((resolve) => setTimeout(resolve, wait));
       const t0 = Date.now();
-      pending.push(E.startRun(ctx, { workflow: "two" }).then(({ id }) => asked.set(id, t0)));
+      pending.push(E.startRun(creator, { workflow: "two" }).then(({ id }) => asked.set(id, t0)));
     }
     await Promise.all(pending);
     for (;;) {
@@ -130,7 +136,7 @@ try {
   const total = [...counts.values()].reduce((a, b) => a + b, 0);
   const at = (p) => latencies[Math.min(latencies.length - 1, Math.floor((latencies.length * p) / 100))];
   console.log(
-    `${RUNS} runs at ${RATE}/s, ${WORKERS} workers x 8, spawner ${SPAWNER}: ${failed} failed, ` +
+    `${RUNS} runs at ${RATE}/s, ${WORKERS} workers x 8, spawner ${SPAWNER}${SPLIT ? ", split" : ""}: ${failed} failed, ` +
       `completion p50 ${at(50).toFixed(3)} s, p95 ${at(95).toFixed(3)} s`,
   );
   console.log(

@@ -38,15 +38,21 @@ export async function loadRunState(db: Db, row: Selectable<RunsTable>): Promise<
 
 /**
  * loadRunState for a step's start or finish: the state this process committed last for the run when
- * the run's header says nothing was written since (see RunStateCache), else read from the store. The
- * caller gives it back with keepRunState once its changes are committed.
+ * the run's header says nothing was written since (see RunStateCache), else from `steps` (the run's
+ * step rows, when the caller read them with the row) or read from the store. The caller gives it back
+ * with keepRunState once its changes are committed.
  */
 export async function takeRunState(
   ctx: ServiceContext,
   db: Db,
   row: Selectable<RunsTable>,
+  steps?: readonly RunStepRow[],
 ): Promise<RunState> {
-  return ctx.runStates.take(row.id, decodeRunRev(row)) ?? (await loadRunState(db, row));
+  const cached = ctx.runStates.take(row.id, decodeRunRev(row));
+  if (cached) return cached;
+  // Read with the row already (see lockRunForStep).
+  if (steps) return decodeRunState(row, steps)!;
+  return loadRunState(db, row);
 }
 
 /** Gives the state back to the process's cache once the unit of work committed the revision `rev`. */

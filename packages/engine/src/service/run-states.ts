@@ -12,6 +12,11 @@ export class RunStateCache {
 
   constructor(private readonly limit = 64) {}
 
+  /** Whether a state of the run is kept (at some revision): else its step rows are read with its row. */
+  has(runId: string): boolean {
+    return this.runs.has(runId);
+  }
+
   /**
    * The run's state at `rev`, taken out: the caller changes it in its transaction and puts it back
    * after the commit, so a transaction rolled back leaves nothing changed behind.

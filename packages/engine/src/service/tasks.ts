@@ -5,7 +5,7 @@ import { queueRunNotifications } from "../notify/events.js";
 import { addRunMasks, sealRunMasks } from "../secrets/run-masks.js";
 import { decodeLabels } from "../store/decode/index.js";
 import { deleteJob } from "../store/queries/delete-job.js";
-import { lockRun } from "../store/queries/lock-run.js";
+import { lockRunForStep } from "../store/queries/lock-run-for-step.js";
 import type { Db } from "../store/queries/types.js";
 import { writeStep } from "../store/queries/write-step.js";
 import type { JobsTable, RunsTable, StepAttemptsTable } from "../store/tables.js";
@@ -48,7 +48,10 @@ export async function startTask(
   workerId: string,
 ): Promise<ClaimedTask | undefined> {
   const tx = unit.db;
-  const run = await lockRun(tx, ctx.database.dialect, job.run_id);
+  // A run this process did not write last (created by a server): its steps are read with its row.
+  const { run, steps } = await lockRunForStep(tx, ctx.database.dialect, job.run_id, {
+    steps: !ctx.runStates.has(job.run_id),
+  });
   if (!run || run.state_json === "null") {
     await deleteJob(tx, job.id);
     return undefined;
@@ -56,7 +59,7 @@ export async function startTask(
   const definition = await ctx.definitions.at(tx, run.revision);
   const info = runInfo(run, ctx.box);
   const planner = new Planner(definition.workflow, info, ctx.definitions.graph(definition));
-  const state = await takeRunState(ctx, tx, run);
+  const state = await takeRunState(ctx, tx, run, steps);
   const task = taskOf(job);
   const now = ctx.now();
   if (!planner.claim(state, task, now)) {
@@ -140,7 +143,6 @@ export async function finishTask(
   const tx = unit.db;
   // The run may end here and start the next run of its group: lock the group first (see lockGroupOfRun).
   await lockGroupOfRun(unit, job.run_id, options.group);
-  const run = await lockRun(tx, ctx.database.dialect, job.run_id);
   // Gone already: a reaper took this job from a worker it thought lost, or the reverse. First one wins.
   // Fenced by worker and attempt (a job row is one attempt): a late result of a superseded try, or of
   // a job handed to another worker since, changes nothing.
@@ -148,7 +150,11 @@ export async function finishTask(
     ...(workerId !== null ? { workerId } : {}),
     ...(options.expiredBefore !== undefined ? { expiredBefore: options.expiredBefore } : {}),
   };
-  if (!(await deleteJob(tx, job.id, fence))) return undefined;
+  const { run, steps, jobDeleted } = await lockRunForStep(tx, ctx.database.dialect, job.run_id, {
+    steps: !ctx.runStates.has(job.run_id),
+    deleteJob: { id: job.id, fence },
+  });
+  if (!jobDeleted) return undefined;
   if (!run || run.state_json === "null") return undefined;
   const definition = await ctx.definitions.at(tx, run.revision);
   const info = runInfo(run, ctx.box);
@@ -166,7 +172,7 @@ export async function finishTask(
     ...(outcome.error ? { error: masker.mask(outcome.error) } : {}),
   };
   const planner = new Planner(definition.workflow, info, ctx.definitions.graph(definition));
-  const state = await takeRunState(ctx, tx, run);
+  const state = await takeRunState(ctx, tx, run, steps);
   const now = ctx.now();
   const next = planner.finish(state, taskOf(job), safe);
   await queueRunNotifications(ctx, tx, {
