@@ -1,10 +1,12 @@
 import { Planner } from "@gantry/core";
 import type { ServiceContext } from "../service/context.js";
 import { loadRunState, saveState } from "../service/run-record.js";
+import { startClaimedTask } from "../service/start-claimed.js";
 import { finishTask, startTask } from "../service/tasks.js";
 import { withUnitOfWork } from "../service/unit-of-work.js";
 import { cancelRequestedRuns } from "../store/queries/cancel-requested.js";
 import { claimJobs } from "../store/queries/claim-jobs.js";
+import { type ClaimedWithRun, claimJobsWithRuns } from "../store/queries/claim-jobs-with-runs.js";
 import { heldJobs } from "../store/queries/held-jobs.js";
 import { lockRun } from "../store/queries/lock-run.js";
 import { nextAvailableAt } from "../store/queries/next-available.js";
@@ -27,6 +29,8 @@ export function storeQueue(ctx: ServiceContext): WorkerQueue {
   const endParent = async (run: StartedTask["run"]) => {
     if (run.child) await completeParent(ctx, run.id);
   };
+  // Postgres: what a claim read of each job's run, until the job's start takes it (see startClaimedTask).
+  const claimedRuns = new Map<number, ClaimedWithRun>();
   return {
     async register(worker) {
       await upsertWorker(db, {
@@ -49,18 +53,24 @@ export function storeQueue(ctx: ServiceContext): WorkerQueue {
         offLocal();
       };
     },
-    claim: (request) =>
-      claimJobs(
-        db,
-        dialect,
-        { id: request.workerId, labels: request.labels },
-        request.now,
-        request.leaseUntil,
-        request.limit,
-      ),
+    async claim(request) {
+      const worker = { id: request.workerId, labels: request.labels };
+      if (dialect !== "postgres")
+        return claimJobs(db, dialect, worker, request.now, request.leaseUntil, request.limit);
+      const claimed = await claimJobsWithRuns(db, worker, request.now, request.leaseUntil, request.limit);
+      // Bounded: a job claimed and never started here (its worker stopping) leaves no lasting entry.
+      if (claimedRuns.size > 1000) claimedRuns.clear();
+      for (const entry of claimed) claimedRuns.set(entry.job.id, entry);
+      return claimed.map((entry) => entry.job);
+    },
     nextDue: (now) => nextAvailableAt(db, now),
     held: (workerId, leasedBeyond) => heldJobs(db, workerId, leasedBeyond),
     async start(job, workerId) {
+      const read = claimedRuns.get(job.id);
+      claimedRuns.delete(job.id);
+      // Taken only once: a start repeated after a lost answer decides under the run's lock.
+      const unlocked = read && (await startClaimedTask(ctx, read, job, workerId));
+      if (unlocked) return startedTask(ctx, unlocked, job);
       const claimed = await withUnitOfWork(ctx, (tx) => startTask(ctx, tx, job, workerId));
       return claimed ? startedTask(ctx, claimed, job) : undefined;
     },

@@ -18,6 +18,19 @@ export async function claimJobs(
   leaseUntil: number,
   limit: number,
 ): Promise<Selectable<JobsTable>[]> {
+  const jobs = await claimStatement(db, dialect, worker, now, leaseUntil, limit).returningAll().execute();
+  return inQueueOrder(jobs);
+}
+
+/** The claim's UPDATE, without its RETURNING (claimJobsWithRuns returns more). */
+export function claimStatement(
+  db: Db,
+  dialect: Dialect,
+  worker: { id: string; labels: string[] },
+  now: number,
+  leaseUntil: number,
+  limit: number,
+) {
   const labels = JSON.stringify(worker.labels);
   const labelsMatch =
     dialect === "postgres"
@@ -33,12 +46,15 @@ export async function claimJobs(
     .orderBy("available_at")
     .orderBy("id")
     .limit(limit);
-  const jobs = await db
+  return db
     .updateTable("jobs")
     .set({ status: "running", worker_id: worker.id, lease_until: leaseUntil })
-    .where("id", "in", dialect === "postgres" ? next.forUpdate().skipLocked() : next)
-    .returningAll()
-    .execute();
-  // RETURNING gives no order: start them in queue order.
+    .where("id", "in", dialect === "postgres" ? next.forUpdate().skipLocked() : next);
+}
+
+/** RETURNING gives no order: claimed jobs are started in queue order. */
+export function inQueueOrder<J extends Pick<Selectable<JobsTable>, "priority" | "available_at" | "id">>(
+  jobs: J[],
+): J[] {
   return jobs.sort((a, b) => a.priority - b.priority || a.available_at - b.available_at || a.id - b.id);
 }
