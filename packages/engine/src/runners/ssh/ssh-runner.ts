@@ -3,8 +3,8 @@ import { readdir, readFile, stat } from "node:fs/promises";
 import path from "node:path";
 import { type NodeRecord, type PreparedTask, parseOutputFile, type RunnerType } from "@gantry/core";
 import type { Client, ClientChannel } from "ssh2";
-import { SUMMARY_LIMIT_BYTES } from "../../summaries/limits.js";
 import { LineSplitter } from "../lines.js";
+import { readStepFilesScript } from "../remote-step-files.js";
 import { exitResult, failedResult, stoppedResult } from "../result.js";
 import type { JobSession, JobStart, RunnerLike, RunnerResult, RunnerTask } from "../types.js";
 import { connectNode, type SshClientSettings } from "./connect.js";
@@ -171,7 +171,12 @@ export class SshRunner implements RunnerLike {
       const output = await execCollect(
         client,
         shCommand(
-          `cat ${shellQuote(files.output)}; code=$?; printf '\n%s\n' ${separator}; head -c ${SUMMARY_LIMIT_BYTES + 1} ${shellQuote(files.summary)}; rm -rf ${shellQuote(files.dir)}; exit $code`,
+          readStepFilesScript({
+            output: shellQuote(files.output),
+            summary: shellQuote(files.summary),
+            dir: shellQuote(files.dir),
+            separator,
+          }),
         ),
       );
       dir = undefined;
