@@ -51,6 +51,11 @@ const MAKE_JOB_DIR = 'mktemp -d "${TMPDIR:-/tmp}/gantry-job-XXXXXXXXXX"';
 export class SshRunner implements RunnerLike {
   readonly types: readonly RunnerType[] = ["ssh"];
   private readonly killGraceMs: number;
+  /**
+   * Folders on nodes that a lost connection kept this runner from removing (a step's, a job's), by node
+   * name: removed on the next connection to that node.
+   */
+  private readonly leftBehind = new Map<string, Set<string>>();
 
   constructor(private readonly options: SshRunnerOptions = {}) {
     this.killGraceMs = options.killGraceMs ?? 5000;
@@ -102,6 +107,7 @@ export class SshRunner implements RunnerLike {
           try {
             if (connection.lost === undefined)
               await execCollect(connection.client, shCommand(`rm -rf ${shellQuote(workspace)}`));
+            else this.leaveBehind(node, workspace);
           } finally {
             connection.client.end();
           }
@@ -130,7 +136,29 @@ export class SshRunner implements RunnerLike {
     client.on("close", () => {
       connection.lost ??= "the connection closed";
     });
+    await this.removeLeftBehind(connection);
     return connection;
+  }
+
+  private leaveBehind(node: NodeRecord, dir: string): void {
+    const dirs = this.leftBehind.get(node.name) ?? new Set<string>();
+    dirs.add(dir);
+    this.leftBehind.set(node.name, dirs);
+  }
+
+  /** Removes what lost connections left on this connection's node (kept for the next one if this fails). */
+  private async removeLeftBehind({ client, node }: Connection): Promise<void> {
+    const dirs = this.leftBehind.get(node.name);
+    if (!dirs) return;
+    this.leftBehind.delete(node.name);
+    const removed = await execCollect(
+      client,
+      shCommand(`rm -rf ${[...dirs].map(shellQuote).join(" ")}`),
+    ).then(
+      (result) => result.code === 0,
+      () => false,
+    );
+    if (!removed) for (const dir of dirs) this.leaveBehind(node, dir);
   }
 
   /**
@@ -197,7 +225,7 @@ export class SshRunner implements RunnerLike {
     } finally {
       if (dir && connection.lost === undefined) {
         await execCollect(client, shCommand(`rm -rf ${shellQuote(dir)}`)).catch(() => undefined);
-      }
+      } else if (dir) this.leaveBehind(node, dir);
     }
   }
 
