@@ -46,7 +46,7 @@ const MAKE_JOB_DIR = 'mktemp -d "${TMPDIR:-/tmp}/gantry-job-XXXXXXXXXX"';
  * private folder on the node (mktemp, mode 700), copies the script, inputs and the action's files there,
  * runs it with the same contract as a local step (INPUT_*, $GANTRY_INPUTS, $GANTRY_OUTPUT, exit code),
  * streams its output line by line, reads its outputs and removes the folder. Only exec channels and sh,
- * mktemp, tar and head are needed on the node: no SFTP subsystem, no AcceptEnv.
+ * mktemp, tar, cat and head are needed on the node: no SFTP subsystem, no AcceptEnv.
  */
 export class SshRunner implements RunnerLike {
   readonly types: readonly RunnerType[] = ["ssh"];
