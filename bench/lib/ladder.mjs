@@ -17,6 +17,18 @@ export function levelHeld({ rate, sentPerSecond, errors, completed, count, p95 }
   return errors === 0 && completed === count && sentPerSecond >= rate * SENT_SHARE && p95 < P95_LIMIT_SECONDS;
 }
 
+/** levelHeld of a level `offer` drove: `sent` is what offer returned (its rate, errors and count). */
+export function offeredLevelHeld(rate, sent, completed, p95) {
+  return levelHeld({
+    rate,
+    sentPerSecond: sent.sentPerSecond,
+    errors: sent.errors.length,
+    completed,
+    count: sent.count,
+    p95,
+  });
+}
+
 /** The highest level (offered runs a second) a ladder held; 0 if none. Levels run in rising order. */
 export const heldRate = (levels) => levels.filter((l) => l.ok).at(-1)?.rate ?? 0;
 

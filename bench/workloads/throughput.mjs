@@ -8,7 +8,7 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { BenchError } from "../lib/errors.mjs";
-import { heldRate, levelHeld, P95_LIMIT_SECONDS, SENT_SHARE } from "../lib/ladder.mjs";
+import { heldRate, offeredLevelHeld, P95_LIMIT_SECONDS, SENT_SHARE } from "../lib/ladder.mjs";
 import {
   adminClient,
   backendCpuBetween,
@@ -175,17 +175,7 @@ async function runLevel(ctx, cluster, api, stats, rate, seconds) {
   const completed = succeeded + failed;
   const perMinute = completed === 0 ? 0 : (completed / ((lastFinished - sent.firstAsked) / 1000)) * 60;
   const p95 = percentile(latencies, 95);
-  const ok =
-    drained &&
-    failed === 0 &&
-    levelHeld({
-      rate,
-      sentPerSecond: sent.sentPerSecond,
-      errors: sent.errors.length,
-      completed,
-      count: sent.count,
-      p95,
-    });
+  const ok = drained && failed === 0 && offeredLevelHeld(rate, sent, completed, p95);
   const machine =
     cpuBefore.machine && cpuAfter.machine
       ? ((cpuAfter.machine.busy - cpuBefore.machine.busy) /
