@@ -4,7 +4,6 @@ import {
   chooseRunNodes,
   coerceInputs,
   concurrencyGroupOf,
-  environmentName,
   onlyWaiting,
   type RunInfo,
   type RunState,
@@ -39,6 +38,7 @@ import { environmentPolicies } from "./environments.js";
 import { jobsFor, startedAttemptRow } from "./jobs.js";
 import { planStart } from "./plan-start.js";
 import { maskedJson, runInfo, secretMasker, stateRows } from "./run-record.js";
+import { startWritesMore } from "./start-writes.js";
 import { type UnitOfWork, withUnitOfWork } from "./unit-of-work.js";
 import type { WorkflowDefinition } from "./workflow-definition.js";
 
@@ -460,11 +460,7 @@ async function insertWithoutGroup(
 
 /** Whether a first task's start writes more than its run's rows: a deployment, or a `started` message. */
 function firstStartWrites(ctx: ServiceContext, resolved: ResolvedRun, task: Task): boolean {
-  const spec = resolved.spec;
-  return (
-    environmentName(spec.steps[task.step]?.environment) !== undefined ||
-    (ctx.notify?.defaults?.length ?? 0) + (spec.notify?.length ?? 0) > 0
-  );
+  return startWritesMore(ctx, resolved.spec, task.step);
 }
 
 /** What a task's start writes besides its run's rows (as startTask does), for a run's first task. */

@@ -27,7 +27,7 @@ export async function startClaimedTask(
   const definition = await ctx.definitions.at(ctx.database.db, run.revision);
   if (startWritesMore(ctx, definition.workflow, job.step)) return undefined;
   const state = decodeRunState(run, claimed.steps);
-  if (!state || state.status !== "running" || state.cancelRequested) return undefined;
+  if (state?.status !== "running" || state.cancelRequested) return undefined;
   const info = runInfo(run, ctx.box);
   const planner = new Planner(definition.workflow, info, ctx.definitions.graph(definition));
   const task = { step: job.step, index: job.item_index, attempt: job.attempt, delayMs: 0 };

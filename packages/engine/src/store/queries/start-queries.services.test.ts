@@ -1,0 +1,166 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { postgresDatabase } from "../../testing/databases.js";
+import type { Database } from "../database.js";
+import { claimJobsWithRuns } from "./claim-jobs-with-runs.js";
+import { lockRunForStep } from "./lock-run-for-step.js";
+import { writeStartIfUnchanged } from "./write-start-if-unchanged.js";
+
+// The statements of a step's start and finish that replace a locked read on PostgreSQL.
+describe("start and finish queries on PostgreSQL", () => {
+  let database: Database;
+  beforeAll(async () => {
+    database = await postgresDatabase();
+  });
+  afterAll(() => database?.close());
+
+  const header = (rev: number) => `{"status":"running","outputs":{},"rev":${rev}}`;
+  async function runWithJob(id: string) {
+    const db = database.db;
+    await db
+      .insertInto("runs")
+      .values({
+        id,
+        workflow: "w",
+        revision: "r1",
+        status: "queued",
+        trigger_json: '{"type":"manual"}',
+        inputs_json: "{}",
+        secret_inputs: null,
+        info_json: "{}",
+        state_json: header(1),
+        outputs_json: null,
+        error: null,
+        attempt: 1,
+        parent_run_id: null,
+        concurrency_group: null,
+        cancel_requested: 0,
+        created_at: 1,
+        started_at: null,
+        finished_at: null,
+      })
+      .execute();
+    await db
+      .insertInto("run_steps")
+      .values([
+        { run_id: id, step: "b", position: 1, state_json: '{"b":1}' },
+        { run_id: id, step: "a", position: 0, state_json: '{"a":1}' },
+      ])
+      .execute();
+    return db
+      .insertInto("jobs")
+      .values({
+        run_id: id,
+        step: "a",
+        item_index: 0,
+        attempt: 1,
+        status: "queued",
+        priority: 0,
+        available_at: 1,
+        labels_json: '["runner:local"]',
+        worker_id: null,
+        lease_until: null,
+        created_at: 1,
+      })
+      .returning("id")
+      .executeTakeFirstOrThrow();
+  }
+  const attempt = (runId: string) => ({
+    run_id: runId,
+    step: "a",
+    item_index: 0,
+    attempt: 1,
+    status: "running",
+    exit_code: null,
+    worker_id: "w1",
+    error: null,
+    started_at: 5,
+    finished_at: null,
+  });
+
+  it("claims a job with its run's row and step rows, in position order", async () => {
+    const job = await runWithJob("run-claim");
+    const claimed = await claimJobsWithRuns(database.db, { id: "w1", labels: ["runner:local"] }, 10, 99, 8);
+    expect(
+      claimed.map((c) => [c.job.id, c.job.worker_id, c.job.lease_until, c.run?.id, c.run?.state_json]),
+    ).toEqual([[job.id, "w1", 99, "run-claim", header(1)]]);
+    expect(claimed[0]?.steps).toEqual([
+      { step: "a", position: 0, state_json: '{"a":1}' },
+      { step: "b", position: 1, state_json: '{"b":1}' },
+    ]);
+  });
+
+  it("writes a start only while the run's header is the one it was planned from", async () => {
+    await runWithJob("run-guard");
+    const start = (expectHeader: string) =>
+      writeStartIfUnchanged(database.db, {
+        runId: "run-guard",
+        expectHeader,
+        run: { state_json: header(3), status: "running", started_at: 5 },
+        steps: [{ step: "a", position: 0, state_json: '{"a":2}' }],
+        attempt: attempt("run-guard"),
+      });
+    // Another process wrote the run after the claim read it: nothing of the start lands.
+    await database.db
+      .updateTable("runs")
+      .set({ state_json: header(2) })
+      .where("id", "=", "run-guard")
+      .execute();
+    expect(await start(header(1))).toBe(false);
+    const steps = () =>
+      database.db
+        .selectFrom("run_steps")
+        .select(["step", "state_json"])
+        .where("run_id", "=", "run-guard")
+        .orderBy("position")
+        .execute();
+    const attempts = () =>
+      database.db.selectFrom("step_attempts").selectAll().where("run_id", "=", "run-guard").execute();
+    expect(await steps()).toEqual([
+      { step: "a", state_json: '{"a":1}' },
+      { step: "b", state_json: '{"b":1}' },
+    ]);
+    expect(await attempts()).toEqual([]);
+    expect(await start(header(2))).toBe(true);
+    expect(await steps()).toEqual([
+      { step: "a", state_json: '{"a":2}' },
+      { step: "b", state_json: '{"b":1}' },
+    ]);
+    expect((await attempts()).map((a) => [a.step, a.status, a.worker_id])).toEqual([["a", "running", "w1"]]);
+    const run = await database.db
+      .selectFrom("runs")
+      .select(["state_json", "status", "started_at"])
+      .where("id", "=", "run-guard")
+      .executeTakeFirst();
+    expect(run).toEqual({ state_json: header(3), status: "running", started_at: 5 });
+  });
+
+  it("locks a run, reads its steps and deletes a job only when its fence holds", async () => {
+    const job = await runWithJob("run-lock");
+    await database.db
+      .updateTable("jobs")
+      .set({ status: "running", worker_id: "w1", lease_until: 50 })
+      .where("id", "=", job.id)
+      .execute();
+    const locked = (fence: { workerId?: string; expiredBefore?: number }) =>
+      database.db
+        .transaction()
+        .execute((tx) =>
+          lockRunForStep(tx, "postgres", "run-lock", { steps: true, deleteJob: { id: job.id, fence } }),
+        );
+    const other = await locked({ workerId: "w2" });
+    expect([other.run?.id, other.jobDeleted, other.steps?.map((s) => s.step)]).toEqual([
+      "run-lock",
+      false,
+      ["a", "b"],
+    ]);
+    // The reaper's fence: a lease renewed past its time keeps the job.
+    expect((await locked({ expiredBefore: 40 })).jobDeleted).toBe(false);
+    const mine = await locked({ workerId: "w1", expiredBefore: 60 });
+    expect([mine.jobDeleted, mine.run?.state_json]).toEqual([true, header(1)]);
+    expect(await database.db.selectFrom("jobs").select("id").where("id", "=", job.id).execute()).toEqual([]);
+    const gone = await database.db
+      .transaction()
+      .execute((tx) => lockRunForStep(tx, "postgres", "no-such-run", { steps: true }));
+    expect(gone).toEqual({ run: undefined, jobDeleted: false });
+  });
+});
