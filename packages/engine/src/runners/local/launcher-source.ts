@@ -174,7 +174,7 @@ def main():
     # never see it); SIGCHLD only wakes the loop, through the wakeup pipe.
     signal.signal(signal.SIGINT, signal.SIG_DFL)
     signal.signal(signal.SIGCHLD, lambda *_: None)
-    signal.set_wakeup_fd(wake_w)
+    signal.set_wakeup_fd(wake_w, warn_on_full_buffer=False)
     sel.register(wake_r, selectors.EVENT_READ, None)
     sel.register(0, selectors.EVENT_READ, None)
     pending = b""
