@@ -48,6 +48,11 @@ export interface ServerContext {
    * layer's own logger is off.
    */
   onInternalError?: (error: Error, where: string) => void;
+  /**
+   * Told of what the operator should see that is no 500: a failed sign-in, an identity provider that
+   * cannot be reached, a workflow hook that failed (one line each, never a request's body).
+   */
+  onWarning?: (message: string) => void;
   /** Computes and caches `options_from` lists; one is made when not given. */
   options?: OptionsResolver;
 }

@@ -135,6 +135,7 @@ export async function startServerRole(
     metricsOnApiPort: config.metrics === undefined,
     // The stack, not the request: a body may hold secrets.
     onInternalError: (error, where) => log(`${where} failed: ${error.stack ?? error.message}`),
+    onWarning: log,
     nodes,
     agents,
     ...(config.server.webhookBodyLimit !== undefined

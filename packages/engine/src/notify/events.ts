@@ -4,7 +4,7 @@ import type { Insertable, Selectable } from "kysely";
 import type { ServiceContext } from "../service/context.js";
 import { maskedJson, secretMasker } from "../service/run-record.js";
 import { decodeRunTrigger } from "../store/decode/index.js";
-import { insertNotifications } from "../store/queries/notifications.js";
+import { insertNotifications, insertNotificationsNotifying } from "../store/queries/notifications.js";
 import type { NotificationsTable } from "../store/queries/people-tables.js";
 import type { Db } from "../store/queries/types.js";
 import type { RunsTable } from "../store/tables.js";
@@ -77,8 +77,17 @@ export async function queueRunNotifications(ctx: ServiceContext, db: Db, change:
       }
     }
   }
-  // No wake-up: the sender polls every few seconds, and a message a second late costs nobody anything.
-  await insertNotifications(db, rows);
+  if (rows.length === 0) return;
+  // The senders (every server runs one) are woken so the messages go out now; their poll is only a slow
+  // fallback. On SQLite the wake-up is in-process, and the sender's read waits for the one connection
+  // this transaction holds, so it sees the rows.
+  const channel = ctx.notifier.databaseChannel?.("notifications");
+  if (channel !== undefined && ctx.database.dialect === "postgres")
+    await insertNotificationsNotifying(db, rows, channel);
+  else {
+    await insertNotifications(db, rows);
+    await ctx.notifier.notify("notifications");
+  }
 }
 
 /** Where each channel of an entry goes, as people may read it: addresses, or the URL's host only. */

@@ -358,24 +358,4 @@ describe("notifications", () => {
     expect(given.every((n) => n.last_error?.endsWith("answered 503"))).toBe(true);
     expect((await h.waitForRun(id, ["succeeded"])).status).toBe("succeeded");
   });
-  it("runs its poll loop until stopped", async () => {
-    posts.length = 0;
-    await h.worker();
-    sender.start();
-    const { id } = await createRunInUnit(h.ctx, { workflow: "nightly", inputs: { fail: false } });
-    await h.waitForRun(id, ["succeeded"]);
-    await waitFor(
-      async () =>
-        (await runNotifications(h.database.db, id)).every((n) => n.status === "sent") ? true : undefined,
-      {
-        timeoutMs: 20_000,
-        what: "the notifications to be sent",
-      },
-    );
-    await sender.stop();
-    expect(posts.length).toBeGreaterThanOrEqual(2);
-    // A success after a success is no recovery.
-    const events = (await runNotifications(h.database.db, id)).map((n) => n.event).sort();
-    expect(events).toEqual(["started", "success"]);
-  });
 });

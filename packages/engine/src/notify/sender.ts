@@ -21,9 +21,15 @@ export function backoffMs(attempts: number): number {
 const CLAIM_MS = 60_000;
 const LOG_LINES = 20;
 
+/**
+ * The fallback poll: messages are sent when their run queues them (a wake-up, see events.ts) and when
+ * a retry falls due; the poll finds those whose wake-up was lost or whose sender died holding them.
+ */
+const POLL_MS = 30_000;
+
 export interface SenderOptions {
   logArchive: LogArchiveLike;
-  /** The poll: queued messages wait at most this long. */
+  /** The fallback poll (see POLL_MS). */
   pollMs?: number;
   onError?: (error: Error) => void;
 }
@@ -35,8 +41,14 @@ export interface SenderOptions {
  */
 export class NotificationSender {
   private timer: NodeJS.Timeout | undefined;
+  /** When the timer fires (epoch ms). */
+  private timerAt = Number.POSITIVE_INFINITY;
   private running: Promise<void> | undefined;
+  /** The soonest look asked for while one was under way (epoch ms). */
+  private again: number | undefined;
+  private started = false;
   private stopped = false;
+  private unsubscribe: (() => void) | undefined;
 
   constructor(
     private readonly ctx: ServiceContext,
@@ -44,22 +56,47 @@ export class NotificationSender {
   ) {}
 
   start(): void {
-    const tick = () => {
-      if (this.stopped) return;
-      this.running = this.sendDue()
-        .then(() => undefined)
-        .catch((error: Error) => this.options.onError?.(error))
-        .finally(() => {
-          if (!this.stopped) this.timer = setTimeout(tick, this.options.pollMs ?? 2_000);
-        });
-    };
-    tick();
+    this.started = true;
+    this.unsubscribe = this.ctx.notifier.subscribe("notifications", () => this.lookIn(0));
+    this.lookIn(0);
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.unsubscribe?.();
     clearTimeout(this.timer);
     await this.running;
+  }
+
+  /**
+   * Looks for due messages in `delayMs` at the latest; one look at a time, the next after it. Only once
+   * started: a caller of sendDue alone (a test) keeps the only say over when messages go.
+   */
+  private lookIn(delayMs: number): void {
+    if (!this.started || this.stopped) return;
+    const at = Date.now() + delayMs;
+    if (this.running) {
+      this.again = Math.min(this.again ?? at, at);
+      return;
+    }
+    if (this.timer && this.timerAt <= at) return;
+    clearTimeout(this.timer);
+    this.timerAt = at;
+    this.timer = setTimeout(() => this.look(), delayMs);
+  }
+
+  private look(): void {
+    this.timer = undefined;
+    this.timerAt = Number.POSITIVE_INFINITY;
+    this.running = this.sendDue()
+      .then(() => undefined)
+      .catch((error: Error) => this.options.onError?.(error))
+      .finally(() => {
+        this.running = undefined;
+        const again = this.again;
+        this.again = undefined;
+        this.lookIn(again !== undefined ? Math.max(0, again - Date.now()) : (this.options.pollMs ?? POLL_MS));
+      });
   }
 
   /** Sends what is due now; returns how many were sent. */
@@ -104,6 +141,7 @@ export class NotificationSender {
         last_error: (error as Error).message.slice(0, 1000),
         sent_at: null,
       });
+      if (!last) this.lookIn(backoffMs(attempts));
       return false;
     }
   }

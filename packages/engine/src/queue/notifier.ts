@@ -8,7 +8,8 @@ import { EventEmitter } from "node:events";
 export const RECONNECTED = "reconnected";
 
 /** The channels processes wake each other on. */
-export type Channel = "jobs" | "cancel" | "logs";
+export const CHANNELS = ["jobs", "cancel", "logs", "notifications"] as const;
+export type Channel = (typeof CHANNELS)[number];
 
 /**
  * Wakes idle workers and carries cancellations: Postgres LISTEN/NOTIFY between processes, or an

@@ -1,6 +1,6 @@
 import { EventEmitter } from "node:events";
 import type pg from "pg";
-import { type Channel, type NotifierLike, RECONNECTED } from "./notifier.js";
+import { CHANNELS, type Channel, type NotifierLike, RECONNECTED } from "./notifier.js";
 
 const PREFIX = "gantry_";
 
@@ -44,7 +44,7 @@ export class PgNotifier implements NotifierLike {
     client.on("end", () => this.lost(new Error("LISTEN connection ended")));
     try {
       await client.connect();
-      await client.query(`LISTEN ${PREFIX}jobs; LISTEN ${PREFIX}cancel; LISTEN ${PREFIX}logs`);
+      await client.query(CHANNELS.map((channel) => `LISTEN ${PREFIX}${channel}`).join("; "));
     } catch (error) {
       // Never leave a half-open connection behind: the next attempt opens a new one.
       quiet(client);
@@ -60,8 +60,10 @@ export class PgNotifier implements NotifierLike {
     this.client = client;
     this.attempt = 0;
     this.onState("connected");
-    // Anything sent while we were away is lost; waking everyone once makes workers look for it.
+    // Anything sent while we were away is lost; waking everyone once makes workers (and notification
+    // senders) look for it.
     this.emitter.emit("jobs", RECONNECTED);
+    this.emitter.emit("notifications", RECONNECTED);
   }
 
   private lost(error: Error): void {

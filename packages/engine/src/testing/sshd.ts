@@ -20,6 +20,8 @@ export interface TestSshd {
   encryptedKey: string;
   passphrase: string;
   dir: string;
+  /** TMPDIR of the server's sessions: the node's temporary folder, where steps make their folders. */
+  nodeTmp: string;
   stop(): Promise<void>;
 }
 
@@ -62,6 +64,10 @@ export async function startSshd(dir: string): Promise<TestSshd> {
   );
   // sshd checks for its privilege separation folder even when it will not need it.
   if (user === "root" && !existsSync("/run/sshd")) mkdirSync("/run/sshd", { mode: 0o755 });
+  // The node's temporary folder, where steps make theirs: inside the test's folder, so that whatever a
+  // test leaves on the "node" goes with it, and a test can look at what the runner left there.
+  const nodeTmp = path.join(dir, "node-tmp");
+  mkdirSync(nodeTmp);
   const config = path.join(dir, "sshd_config");
   writeFileSync(
     config,
@@ -77,6 +83,7 @@ export async function startSshd(dir: string): Promise<TestSshd> {
       "PermitRootLogin prohibit-password",
       `PidFile ${path.join(dir, "sshd.pid")}`,
       "LogLevel VERBOSE",
+      `SetEnv TMPDIR=${nodeTmp}`,
       "",
     ].join("\n"),
   );
@@ -110,6 +117,7 @@ export async function startSshd(dir: string): Promise<TestSshd> {
     encryptedKey: readFileSync(encryptedFile, "utf8"),
     passphrase,
     dir,
+    nodeTmp,
     async stop() {
       if (running.exitCode !== null) return;
       const exited = new Promise((resolve) => running.once("exit", resolve));

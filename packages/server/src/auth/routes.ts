@@ -52,7 +52,7 @@ export function authRoutes(app: FastifyInstance, ctx: ServerContext, options: Au
       try {
         start = await oidc.start(redirectUri(request));
       } catch (error) {
-        request.log.error({ err: error }, "OIDC discovery failed");
+        ctx.onWarning?.(`OIDC discovery failed: ${(error as Error).message}`);
         return reply.code(502).send({
           error: `the identity provider ${options.oidc?.issuer} cannot be reached: ${(error as Error).message}`,
         });
@@ -86,6 +86,7 @@ export function authRoutes(app: FastifyInstance, ctx: ServerContext, options: Au
       const bound = request.cookies[LOGIN_COOKIE];
       if (!state || !bound || !sameText(bound, state)) {
         return signInFailed(
+          ctx,
           request,
           reply,
           400,
@@ -96,6 +97,7 @@ export function authRoutes(app: FastifyInstance, ctx: ServerContext, options: Au
       const pending = await store.takeLogin(db, state, now);
       if (!pending)
         return signInFailed(
+          ctx,
           request,
           reply,
           400,
@@ -103,6 +105,7 @@ export function authRoutes(app: FastifyInstance, ctx: ServerContext, options: Au
         );
       if (error)
         return signInFailed(
+          ctx,
           request,
           reply,
           401,
@@ -118,7 +121,7 @@ export function authRoutes(app: FastifyInstance, ctx: ServerContext, options: Au
           verifier: pending.code_verifier,
         });
       } catch (err) {
-        return signInFailed(request, reply, 401, (err as Error).message);
+        return signInFailed(ctx, request, reply, 401, (err as Error).message);
       }
       const { claims } = result;
       const subject = String(claims.sub);
@@ -136,6 +139,7 @@ export function authRoutes(app: FastifyInstance, ctx: ServerContext, options: Au
           },
         );
         return signInFailed(
+          ctx,
           request,
           reply,
           403,

@@ -13,10 +13,12 @@ describe("sign-in failures", () => {
   });
 
   it("are a page with the reason and a Sign in again button for a browser, JSON for a script", async () => {
+    const warnings: string[] = [];
     const t = await openTestApp(
       "gantry-signin-",
       {},
       {
+        onWarning: (message) => warnings.push(message),
         auth: {
           ...DEFAULT_AUTH,
           mode: "oidc",
@@ -43,6 +45,15 @@ describe("sign-in failures", () => {
       const json = await t.app.inject({ url: "/auth/callback?state=nope&code=x" });
       expect(json.statusCode).toBe(400);
       expect(json.json().reason).toContain("another browser");
+      // Each failure is a line in the server's log (the HTTP layer's own logger is off).
+      expect(warnings).toEqual([
+        expect.stringMatching(/^sign-in failed \(400\): this sign-in state was not started in this browser/),
+        expect.stringMatching(/^sign-in failed \(400\): this sign-in state was not started in this browser/),
+      ]);
+      // An identity provider that cannot be reached is told too, with the reason.
+      const login = await t.app.inject({ url: "/auth/login" });
+      expect(login.statusCode).toBe(502);
+      expect(warnings[2]).toMatch(/^OIDC discovery failed: /);
     } finally {
       await t.close();
     }

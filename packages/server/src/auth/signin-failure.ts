@@ -1,4 +1,5 @@
 import type { FastifyReply, FastifyRequest } from "fastify";
+import type { ServerContext } from "../context.js";
 
 /** Why a sign-in failed, in plain words, from what the OIDC library or the IdP said. */
 export function plainReason(detail: string): string {
@@ -21,13 +22,14 @@ const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.char
  * browser, the same words as JSON for a script; and a line in the server's log either way.
  */
 export function signInFailed(
+  ctx: Pick<ServerContext, "onWarning">,
   request: FastifyRequest,
   reply: FastifyReply,
   status: number,
   detail: string,
 ): FastifyReply {
   const reason = plainReason(detail);
-  request.log.warn({ status, detail }, `sign-in failed: ${detail}`);
+  ctx.onWarning?.(`sign-in failed (${status}): ${detail}`);
   if (!(request.headers.accept ?? "").includes("text/html"))
     return reply.code(status).send({ error: `sign-in failed: ${detail}`, reason });
   const page = `<!doctype html>

@@ -47,6 +47,7 @@ const signed = (body: string, secret = SECRET, header = "x-gantry-signature-256"
 describe("POST /api/v1/hooks/:workflow/:name (on.webhook)", () => {
   let t: TestApp;
   let worker: Worker;
+  const warnings: string[] = [];
 
   beforeAll(async () => {
     process.env.GANTRY_TEST_HOOK_SECRET = SECRET;
@@ -55,7 +56,7 @@ describe("POST /api/v1/hooks/:workflow/:name (on.webhook)", () => {
     t = await openTestApp(
       "gantry-hooks-",
       { "deploy.yaml": DEPLOY },
-      { auth: { ...DEFAULT_AUTH, mode: "keys" } },
+      { auth: { ...DEFAULT_AUTH, mode: "keys" }, onWarning: (message) => warnings.push(message) },
     );
     worker = await startTestWorker(t.service, t.dir);
   });
@@ -213,6 +214,10 @@ describe("POST /api/v1/hooks/:workflow/:name (on.webhook)", () => {
     const res = await post("/api/v1/hooks/deploy/unresolvable", "{}");
     expect(res.statusCode).toBe(503);
     expect(res.body).not.toContain("GANTRY_TEST_HOOK_NOT_SET");
+    // The operator is told which hook and why, in the server's log.
+    expect(warnings).toContainEqual(
+      expect.stringMatching(/^workflow hook deploy\/unresolvable: .*GANTRY_TEST_HOOK_NOT_SET/),
+    );
   });
 
   it("with ?wait= answers the run's outputs once it ends", async () => {

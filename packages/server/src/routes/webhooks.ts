@@ -99,7 +99,8 @@ export async function webhookRoutes(app: FastifyInstance, ctx: ServerContext): P
           ...(ctx.webhookBodyLimit !== undefined ? { limit: ctx.webhookBodyLimit } : {}),
           signal: abort.signal,
         });
-        if (result.log) request.log.error(result.log);
+        if (result.log)
+          ctx.onWarning?.(`workflow hook ${request.params.workflow}/${request.params.name}: ${result.log}`);
         return reply.code(result.status).send(result.body);
       },
     );

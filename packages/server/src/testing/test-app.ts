@@ -57,6 +57,8 @@ export async function openTestApp(
     database?: Database;
     /** Another log archive than the folder `<dir>/logs` (S3). */
     logArchive?: LogArchiveLike;
+    /** The server's warnings for the operator (ServerContext.onWarning). */
+    onWarning?: (message: string) => void;
   } = {},
 ): Promise<TestApp> {
   const dir = mkdtempSync(path.join(os.tmpdir(), prefix));
@@ -90,6 +92,7 @@ export async function openTestApp(
     ...(options.uiDir ? { uiDir: options.uiDir } : {}),
     ...(options.metricsOnApiPort !== undefined ? { metricsOnApiPort: options.metricsOnApiPort } : {}),
     ...(options.nodes ? { nodes: options.nodes } : {}),
+    ...(options.onWarning ? { onWarning: options.onWarning } : {}),
   });
   return {
     dir,

@@ -3,10 +3,10 @@ import path from "node:path";
 import { Readable, Writable } from "node:stream";
 import { parseOutputFile, type ResolvedRunnerSpec } from "@gantry/core";
 import type * as k8s from "@kubernetes/client-node";
-import { SUMMARY_LIMIT_BYTES } from "../../summaries/limits.js";
 import { CONTAINER_PATHS, containerCommand, jobStepPaths } from "../container/command.js";
 import { containerEnvironment } from "../container/environment.js";
 import { LineSplitter } from "../lines.js";
+import { readStepFilesScript } from "../remote-step-files.js";
 import { exitResult, failedResult, stoppedResult } from "../result.js";
 import { shellQuote } from "../ssh/remote.js";
 import type { JobSession, JobStart, RunnerResult, RunnerTask } from "../types.js";
@@ -189,11 +189,10 @@ async function runInPod(pod: Pod, index: number, runnerTask: RunnerTask): Promis
     const read = await execIn(pod, [
       "sh",
       "-c",
-      'cat "$1/output"; printf "\\n%s\\n" "$2"; head -c "$3" "$1/summary"; rm -rf "$1"',
+      readStepFilesScript({ output: '"$1/output"', summary: '"$1/summary"', dir: '"$1"', separator: '"$2"' }),
       "sh",
       paths.root,
       separator,
-      String(SUMMARY_LIMIT_BYTES + 1),
     ]);
     const [outputText = "", summary = ""] = read.stdout.split(`\n${separator}\n`);
     const output = parseOutputFile(outputText);

@@ -1,6 +1,6 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: the tests hold workflow expressions
 import { execFileSync } from "node:child_process";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { chooseRunNodes, coerceInputs, type NodeRecord, type RunInfo } from "@gantry/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -12,6 +12,7 @@ import { startSshd, type TestSshd } from "../../testing/sshd.js";
 import { tempDir } from "../../testing/temp-dir.js";
 import { waitFor } from "../../testing/wait-for.js";
 import { createRunners } from "../index.js";
+import type { RunnerLike } from "../types.js";
 import type { SshRunnerOptions } from "./ssh-runner.js";
 
 const tmp = tempDir("gantry-ssh-");
@@ -52,6 +53,8 @@ async function run(
     signal?: AbortSignal;
     onEvent?: (e: RunEvent) => void;
     extraFiles?: Record<string, string>;
+    /** The runners to use (one made for this run otherwise): a runner keeps what it left on a node. */
+    runner?: RunnerLike;
   } = {},
 ) {
   const dir = path.join(tmp.dir, `wf-${++files}`);
@@ -75,7 +78,7 @@ async function run(
   };
   const events: RunEvent[] = [];
   const result = await runWorkflow(loaded, {
-    runner: createRunners(["ssh"], { ssh: { killGraceMs: 1000, ...options.ssh } }),
+    runner: options.runner ?? createRunners(["ssh"], { ssh: { killGraceMs: 1000, ...options.ssh } }),
     info,
     parallel: 4,
     ...(options.signal ? { signal: options.signal } : {}),
@@ -135,9 +138,10 @@ steps:
       "to stderr",
     ]);
     expect(lines("hello", 1)).toContain("web-2 on web-2 (127.0.0.1, tags web, rack WEB-2) says hello");
-    // The step's folder on the node is gone afterwards.
+    // The step's folder, in the node's temporary folder ($TMPDIR), is gone afterwards.
     const folder = String(step?.items?.[0]?.outputs.dir);
-    expect(folder).toMatch(/^\/tmp\/gantry-step-/);
+    expect(path.dirname(folder)).toBe(sshd.nodeTmp);
+    expect(path.basename(folder)).toMatch(/^gantry-step-/);
     await waitFor(() => !readDirExists(folder), { what: `${folder} removed` });
   });
 
@@ -374,12 +378,14 @@ steps:
     });
   });
 
-  it("ends the step on the node when the connection is lost, and fails it saying so", async () => {
+  it("ends the step on the node when the connection is lost, fails it saying so, and removes its folder on the next connection", async () => {
     const pidFile = path.join(tmp.dir, "lost.pids");
     let listener = 0;
+    const runner = createRunners(["ssh"], { ssh: { killGraceMs: 1000 } });
     const { report } = await run(
       `steps: {s: {runner: {type: ssh, nodes: "*"}, run: "echo $$ > ${pidFile}; echo started; sleep 300"}}`,
       {
+        runner,
         onEvent: (e) => {
           if (e.type !== "line" || e.line !== "started") return;
           // The sshd process serving this connection is a child of the test's sshd: kill it.
@@ -397,6 +403,11 @@ steps:
     expect(report.steps.s?.error).toMatch(/^the connection to a ended before the step did|^a: /);
     const pid = Number(readFileSync(pidFile, "utf8").trim());
     await waitFor(() => !alive(pid), { what: "the step's shell to end", timeoutMs: 15_000 });
+    // The lost step's folder could not be removed then; the runner's next connection to the node does.
+    expect(readdirSync(sshd.nodeTmp).filter((name) => name.startsWith("gantry-step-"))).toHaveLength(1);
+    const next = await run(`steps: {s: {runner: {type: ssh, nodes: "*"}, run: "true"}}`, { runner });
+    expect(next.report.status).toBe("succeeded");
+    expect(readdirSync(sshd.nodeTmp)).toEqual([]);
   });
 });
 

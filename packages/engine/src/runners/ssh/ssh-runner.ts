@@ -3,8 +3,8 @@ import { readdir, readFile, stat } from "node:fs/promises";
 import path from "node:path";
 import { type NodeRecord, type PreparedTask, parseOutputFile, type RunnerType } from "@gantry/core";
 import type { Client, ClientChannel } from "ssh2";
-import { SUMMARY_LIMIT_BYTES } from "../../summaries/limits.js";
 import { LineSplitter } from "../lines.js";
+import { readStepFilesScript } from "../remote-step-files.js";
 import { exitResult, failedResult, stoppedResult } from "../result.js";
 import type { JobSession, JobStart, RunnerLike, RunnerResult, RunnerTask } from "../types.js";
 import { connectNode, type SshClientSettings } from "./connect.js";
@@ -46,11 +46,16 @@ const MAKE_JOB_DIR = 'mktemp -d "${TMPDIR:-/tmp}/gantry-job-XXXXXXXXXX"';
  * private folder on the node (mktemp, mode 700), copies the script, inputs and the action's files there,
  * runs it with the same contract as a local step (INPUT_*, $GANTRY_INPUTS, $GANTRY_OUTPUT, exit code),
  * streams its output line by line, reads its outputs and removes the folder. Only exec channels and sh,
- * mktemp, tar and cat are needed on the node: no SFTP subsystem, no AcceptEnv.
+ * mktemp, tar, cat and head are needed on the node: no SFTP subsystem, no AcceptEnv.
  */
 export class SshRunner implements RunnerLike {
   readonly types: readonly RunnerType[] = ["ssh"];
   private readonly killGraceMs: number;
+  /**
+   * Folders on nodes that a lost connection kept this runner from removing (a step's, a job's), by node
+   * name: removed on the next connection to that node.
+   */
+  private readonly leftBehind = new Map<string, Set<string>>();
 
   constructor(private readonly options: SshRunnerOptions = {}) {
     this.killGraceMs = options.killGraceMs ?? 5000;
@@ -102,6 +107,7 @@ export class SshRunner implements RunnerLike {
           try {
             if (connection.lost === undefined)
               await execCollect(connection.client, shCommand(`rm -rf ${shellQuote(workspace)}`));
+            else this.leaveBehind(node, workspace);
           } finally {
             connection.client.end();
           }
@@ -130,7 +136,29 @@ export class SshRunner implements RunnerLike {
     client.on("close", () => {
       connection.lost ??= "the connection closed";
     });
+    await this.removeLeftBehind(connection);
     return connection;
+  }
+
+  private leaveBehind(node: NodeRecord, dir: string): void {
+    const dirs = this.leftBehind.get(node.name) ?? new Set<string>();
+    dirs.add(dir);
+    this.leftBehind.set(node.name, dirs);
+  }
+
+  /** Removes what lost connections left on this connection's node (kept for the next one if this fails). */
+  private async removeLeftBehind({ client, node }: Connection): Promise<void> {
+    const dirs = this.leftBehind.get(node.name);
+    if (!dirs) return;
+    this.leftBehind.delete(node.name);
+    const removed = await execCollect(
+      client,
+      shCommand(`rm -rf ${[...dirs].map(shellQuote).join(" ")}`),
+    ).then(
+      (result) => result.code === 0,
+      () => false,
+    );
+    if (!removed) for (const dir of dirs) this.leaveBehind(node, dir);
   }
 
   /**
@@ -171,7 +199,12 @@ export class SshRunner implements RunnerLike {
       const output = await execCollect(
         client,
         shCommand(
-          `cat ${shellQuote(files.output)}; code=$?; printf '\n%s\n' ${separator}; head -c ${SUMMARY_LIMIT_BYTES + 1} ${shellQuote(files.summary)}; rm -rf ${shellQuote(files.dir)}; exit $code`,
+          readStepFilesScript({
+            output: shellQuote(files.output),
+            summary: shellQuote(files.summary),
+            dir: shellQuote(files.dir),
+            separator,
+          }),
         ),
       );
       dir = undefined;
@@ -192,7 +225,7 @@ export class SshRunner implements RunnerLike {
     } finally {
       if (dir && connection.lost === undefined) {
         await execCollect(client, shCommand(`rm -rf ${shellQuote(dir)}`)).catch(() => undefined);
-      }
+      } else if (dir) this.leaveBehind(node, dir);
     }
   }
 

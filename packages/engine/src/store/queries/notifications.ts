@@ -1,9 +1,24 @@
-import type { Insertable } from "kysely";
+import { type Insertable, sql } from "kysely";
 import { type NotificationRow, type NotificationsTable, withPeopleTables } from "./people-tables.js";
 import type { Db } from "./types.js";
 
 export async function insertNotifications(db: Db, rows: Insertable<NotificationsTable>[]): Promise<void> {
   if (rows.length > 0) await withPeopleTables(db).insertInto("notifications").values(rows).execute();
+}
+
+/**
+ * Queues notifications and wakes the senders LISTENing on `channel` in the same statement (Postgres:
+ * the wake-up is delivered at the commit of the caller's transaction, and dropped with its rollback).
+ */
+export async function insertNotificationsNotifying(
+  db: Db,
+  rows: Insertable<NotificationsTable>[],
+  channel: string,
+): Promise<void> {
+  await withPeopleTables(db)
+    .with("queued", (q) => q.insertInto("notifications").values(rows).returning("id"))
+    .selectNoFrom(sql<string>`pg_notify(${channel}, '')`.as("woken"))
+    .execute();
 }
 
 /** Queued notifications that are due, oldest first. */
