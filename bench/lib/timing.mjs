@@ -115,31 +115,65 @@ export async function settled(pids, { share = 0.05, windowMs = 500, timeoutMs = 
 }
 
 /**
- * CPU seconds of the live child processes of `pid` (each one's own, and of the children it reaped):
- * a worker's step spawner helper, whose steps are its children, not the worker's. Zero without /proc.
+ * CPU seconds of the step spawner helpers of the worker `pid` (its live children) and of the step
+ * launcher each may have (a live child of a helper, told from a running step by the marker that
+ * starts its command line): `self` is their own, `children` what they reaped: the steps they started
+ * (with whatever those reaped). A step still running counts once it ended, in its parent's `children`.
+ * Zero without /proc.
  */
 export function childProcessesCpuSeconds(pid) {
   let self = 0;
   let children = 0;
+  const table = processTable();
+  const helpers = new Set();
+  for (const p of table) {
+    if (p.ppid !== pid) continue;
+    helpers.add(p.pid);
+    self += p.self;
+    children += p.children;
+  }
+  for (const p of table) {
+    if (!helpers.has(p.ppid) || !isStepLauncher(p.pid)) continue;
+    self += p.self;
+    children += p.children;
+  }
+  return { self, children };
+}
+
+/** Every process's pid, parent and CPU seconds (own, reaped children's); empty without /proc. */
+function processTable() {
   let entries = [];
   try {
     entries = readdirSync("/proc");
   } catch {
-    return { self, children };
+    return [];
   }
+  const table = [];
   for (const entry of entries) {
     if (!/^\d+$/.test(entry)) continue;
     try {
       const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
       const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      if (Number(fields[1]) !== pid) continue;
-      self += (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
-      children += (Number(fields[13]) + Number(fields[14])) / CLOCK_TICKS;
+      table.push({
+        pid: Number(entry),
+        ppid: Number(fields[1]),
+        self: (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS,
+        children: (Number(fields[13]) + Number(fields[14])) / CLOCK_TICKS,
+      });
     } catch {
       // Gone meanwhile.
     }
   }
-  return { self, children };
+  return table;
+}
+
+/** The Python step launcher's source starts with this comment (engine runners/local/launcher-source.ts). */
+function isStepLauncher(pid) {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("# gantry-step-launcher");
+  } catch {
+    return false;
+  }
 }
 
 /** The whole machine's CPU time so far, busy and total (all CPUs), in seconds; null without /proc. */

@@ -27,13 +27,18 @@ async function run(
   return { result, lines };
 }
 
-// Every behaviour holds whoever starts the processes: this process, or the spawner helper of workers.
-describe.each(["inline", "helper"] as const)("LocalRunner (%s spawner)", (spawner) => {
+// Every behaviour holds whoever starts the processes: this process, or the spawner helper of workers,
+// forking itself or through its Python launcher.
+describe.each([
+  { spawner: "inline", launcher: "node" },
+  { spawner: "helper", launcher: "node" },
+  { spawner: "helper", launcher: "python" },
+] as const)("LocalRunner ($spawner spawner, $launcher launcher)", ({ spawner, launcher }) => {
   let tmp: ReturnType<typeof tempDir>;
   let runner: LocalRunner;
   beforeEach(() => {
     tmp = tempDir();
-    runner = new LocalRunner({ tmpRoot: tmp.dir, killGraceMs: 500, spawner });
+    runner = new LocalRunner({ tmpRoot: tmp.dir, killGraceMs: 500, spawner, launcher });
   });
   afterEach(() => {
     runner.close();

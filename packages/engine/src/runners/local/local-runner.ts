@@ -10,6 +10,7 @@ import { exitResult, failedResult, stoppedResult } from "../result.js";
 import type { JobSession, JobStart, RunnerLike, RunnerResult, RunnerTask } from "../types.js";
 import { commandFor } from "./command.js";
 import { stepEnvironment } from "./environment.js";
+import type { LauncherChoice } from "./launcher-choice.js";
 import {
   HelperSpawner,
   InlineSpawner,
@@ -29,6 +30,11 @@ export interface LocalRunnerOptions {
    * fork of itself for each step; see spawner.ts).
    */
   spawner?: "inline" | "helper";
+  /**
+   * With the helper: whether it starts steps through the Python step launcher (see launcher-choice.ts);
+   * GANTRY_SPAWNER_LAUNCHER by default.
+   */
+  launcher?: LauncherChoice;
 }
 
 /**
@@ -43,7 +49,10 @@ export class LocalRunner implements RunnerLike {
   constructor(options: LocalRunnerOptions = {}) {
     this.tmpRoot = options.tmpRoot ?? os.tmpdir();
     this.killGraceMs = options.killGraceMs ?? 5000;
-    this.spawner = options.spawner === "helper" ? new HelperSpawner() : new InlineSpawner();
+    this.spawner =
+      options.spawner === "helper"
+        ? new HelperSpawner(options.launcher ? { launcher: options.launcher } : {})
+        : new InlineSpawner();
   }
 
   /** Stops the spawner helper, if any (it also exits by itself with this process). */

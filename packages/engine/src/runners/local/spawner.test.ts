@@ -1,11 +1,23 @@
 import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { waitFor } from "../../testing/wait-for.js";
 import type { Stream } from "../types.js";
-import { HELPER_SOURCE, HelperSpawner, helperNodeArgs, type StepProcess } from "./spawner.js";
+import { HELPER_SOURCE } from "./helper-source.js";
+import { findPython, type LauncherChoice, launcherChoice, launcherPython } from "./launcher-choice.js";
+import { LAUNCHER_SOURCE } from "./launcher-source.js";
+import { HelperSpawner, helperNodeArgs, type StepProcess } from "./spawner.js";
 
 const request = (script: string) => ({
   program: "bash",
@@ -42,6 +54,14 @@ function ended(pid: number): boolean {
   }
 }
 
+/** The text a step wrote on one stream. */
+function textOf(chunks: Array<[Stream, string]>, stream: Stream): string {
+  return chunks
+    .filter(([s]) => s === stream)
+    .map(([, c]) => c)
+    .join("");
+}
+
 function killQuietly(pid: number, signal: NodeJS.Signals) {
   try {
     process.kill(pid, signal);
@@ -50,21 +70,119 @@ function killQuietly(pid: number, signal: NodeJS.Signals) {
   }
 }
 
-describe("HelperSpawner", () => {
-  const spawner = new HelperSpawner();
+// Both ways the helper starts a step's process: it forks itself (node), or its Python launcher does.
+describe.each(["node", "python"] as const)("HelperSpawner (%s launcher)", (launcher) => {
+  const spawner = new HelperSpawner({ launcher });
   afterEach(() => spawner.close());
+  /** The process a step's process is the child of. */
+  const starter = () => (launcher === "python" ? spawner.launcherPid : spawner.helperPid);
 
-  it("starts steps in the helper, not in this process, and passes their output and exit code", async () => {
+  it("starts steps in the helper or its launcher, not in this process, and passes their output and exit code", async () => {
     const step = spawner.spawn(request('echo out; echo err >&2; echo "ppid=$PPID"; exit 3'));
     const chunks = collect(step);
     expect(await step.ended).toEqual({ code: 3, signal: null });
-    const text = (stream: Stream) =>
-      chunks
-        .filter(([s]) => s === stream)
-        .map(([, c]) => c)
-        .join("");
-    expect(text("stdout")).toBe(`out\nppid=${spawner.helperPid}\n`);
-    expect(text("stderr")).toBe("err\n");
+    expect(spawner.launcherPid === undefined).toBe(launcher === "node");
+    expect(textOf(chunks, "stdout")).toBe(`out\nppid=${starter()}\n`);
+    expect(textOf(chunks, "stderr")).toBe("err\n");
+  });
+
+  it("reports a signal that ended the step, and an exit code past 128 as a code", async () => {
+    expect(await spawner.spawn(request("kill -USR1 $$")).ended).toEqual({ code: null, signal: "SIGUSR1" });
+    expect(await spawner.spawn(request("exit 200")).ended).toEqual({ code: 200, signal: null });
+  });
+
+  it("fails a step that cannot start with the errno's code, as Node names it", async () => {
+    const missing = spawner.spawn({ ...request(""), program: "no-such-program-gantry", args: [] });
+    expect(await missing.ended).toEqual({
+      error: { code: "ENOENT", message: "spawn no-such-program-gantry ENOENT" },
+    });
+    const noFolder = spawner.spawn({ ...request("true"), cwd: "/nonexistent/gantry" });
+    expect(await noFolder.ended).toMatchObject({ error: { code: "ENOENT" } });
+    const dir = mkdtempSync(path.join(os.tmpdir(), "gantry-eacces-"));
+    try {
+      const notExecutable = path.join(dir, "tool");
+      writeFileSync(notExecutable, "#!/bin/sh\n");
+      chmodSync(notExecutable, 0o644);
+      const denied = spawner.spawn({ ...request(""), program: notExecutable, args: [] });
+      expect(await denied.ended).toEqual({
+        error: { code: "EACCES", message: `spawn ${notExecutable} EACCES` },
+      });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    // The failures cost nothing to the next step.
+    expect(await spawner.spawn(request("exit 0")).ended).toEqual({ code: 0, signal: null });
+  });
+
+  it("gives the step /dev/null as stdin and a session of its own", async () => {
+    const step = spawner.spawn(request('readlink /proc/self/fd/0; ps -o sid= -p $$; echo "$$"'));
+    const chunks = collect(step);
+    expect(await step.ended).toEqual({ code: 0, signal: null });
+    const [stdin, sid, pid] = textOf(chunks, "stdout").trim().split("\n");
+    expect(stdin).toBe("/dev/null");
+    expect(sid?.trim()).toBe(pid);
+  });
+
+  it("passes megabytes of output whole and in order, on both streams at once", async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), "gantry-big-output-"));
+    try {
+      const step = spawner.spawn({
+        ...request("head -c 3145728 /dev/urandom > data; seq 1 200000 >&2 & cat data; wait"),
+        cwd: dir,
+      });
+      const out: Buffer[] = [];
+      let err = "";
+      step.onOutput((stream, chunk) => {
+        if (stream === "stdout") out.push(Buffer.from(chunk));
+        else err += chunk.toString();
+      });
+      expect(await step.ended).toEqual({ code: 0, signal: null });
+      expect(Buffer.concat(out).equals(readFileSync(path.join(dir, "data")))).toBe(true);
+      expect(err).toBe(`${Array.from({ length: 200000 }, (_, i) => i + 1).join("\n")}\n`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("stops reading a paused step's output, so it blocks on a full pipe, and reads the rest after resume", async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), "gantry-pause-"));
+    const size = 4 * 1024 * 1024;
+    try {
+      const step = spawner.spawn({
+        ...request(`echo $$; while [ ! -e go ]; do sleep 0.01; done; exec head -c ${size} /dev/zero`),
+        cwd: dir,
+      });
+      let received = 0;
+      let pid: number | undefined;
+      const started = new Promise<void>((resolve) =>
+        step.onOutput((_stream, chunk) => {
+          if (pid === undefined) {
+            pid = Number(chunk.toString().split("\n")[0]);
+            received += chunk.length - `${pid}\n`.length;
+            resolve();
+          } else received += chunk.length;
+        }),
+      );
+      await started;
+      step.pause();
+      // A step started after the pause was asked ends after it was applied: requests keep their order.
+      expect(await spawner.spawn(request("true")).ended).toEqual({ code: 0, signal: null });
+      writeFileSync(path.join(dir, "go"), "");
+      // Blocked in the kernel writing to a full pipe (the launcher's) or socket (libuv's stdio).
+      await waitFor(
+        () => /pipe_write|sock_alloc_send|unix_stream/.test(readFileSync(`/proc/${pid}/wchan`, "utf8")),
+        {
+          what: "the paused step to block writing its output",
+        },
+      );
+      const whilePaused = received;
+      expect(whilePaused).toBeLessThan(size / 2);
+      step.resume();
+      expect(await step.ended).toEqual({ code: 0, signal: null });
+      expect(received).toBe(size);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("fails the steps it was running when the helper dies, removes their folders, and starts a new helper for the next step", async () => {
@@ -82,6 +200,7 @@ describe("HelperSpawner", () => {
     });
     const stepPid = Number(await firstLine(step));
     const helper = spawner.helperPid as number;
+    const launcherPid = spawner.launcherPid;
     process.kill(helper, "SIGKILL");
     expect(await step.ended).toEqual({
       error: { message: "the step spawner process exited (SIGKILL)" },
@@ -89,6 +208,13 @@ describe("HelperSpawner", () => {
     // The step runs in a session of its own, so the helper's death alone would not end it: the worker
     // ends it, so that a retry never runs beside it.
     await waitFor(() => ended(stepPid), { timeoutMs: 5000, what: `the step ${stepPid} to end` });
+    // The launcher goes with its helper: its stdin ends.
+    if (launcherPid !== undefined)
+      await waitFor(() => ended(launcherPid), {
+        timeoutMs: 5000,
+        what: `the launcher ${launcherPid} to exit`,
+      });
+    expect(launcherPid === undefined).toBe(launcher === "node");
     expect(existsSync(base)).toBe(false);
     rmSync(dir, { recursive: true, force: true });
     const next = spawner.spawn(request("exit 0"));
@@ -215,11 +341,126 @@ describe("HelperSpawner", () => {
     // The background sleep was in the step's group: it is gone too (or a zombie, its parent gone).
     await waitFor(() => ended(child), { timeoutMs: 5000, what: `the background sleep ${child} to end` });
   });
+
+  it("ends what a step left running in its group when the step exits", async () => {
+    const step = spawner.spawn(request("sleep 30 & echo $!"));
+    const child = Number(await firstLine(step));
+    expect(await step.ended).toEqual({ code: 0, signal: null });
+    await waitFor(() => ended(child), { timeoutMs: 5000, what: `the background sleep ${child} to end` });
+  });
+});
+
+describe("the step launcher", () => {
+  const spawners: HelperSpawner[] = [];
+  const make = (launcher: LauncherChoice) => {
+    const spawner = new HelperSpawner({ launcher });
+    spawners.push(spawner);
+    return spawner;
+  };
+  afterEach(() => {
+    for (const spawner of spawners.splice(0)) spawner.close();
+  });
+
+  it("fails the steps it was running when it dies, removes their folders, and the helper starts a new one for the next step", async () => {
+    const spawner = make("python");
+    const dir = mkdtempSync(path.join(os.tmpdir(), "gantry-lost-launcher-"));
+    const base = path.join(dir, "step");
+    try {
+      const step = spawner.spawn({
+        ...request("echo $$; sleep 30 & wait"),
+        cwd: path.join(base, "work"),
+        folder: {
+          base,
+          dirs: [path.join(base, "work")],
+          files: [[path.join(base, "output"), ""]],
+          collect: { path: path.join(base, "output"), limit: 1024 },
+        },
+      });
+      const stepPid = Number(await firstLine(step));
+      const launcherPid = spawner.launcherPid as number;
+      const helper = spawner.helperPid;
+      process.kill(launcherPid, "SIGKILL");
+      expect(await step.ended).toEqual({ error: { message: "the step launcher process exited (SIGKILL)" } });
+      await waitFor(() => ended(stepPid), { timeoutMs: 5000, what: `the step ${stepPid} to end` });
+      expect(existsSync(base)).toBe(false);
+      const next = spawner.spawn(request('echo "ppid=$PPID"'));
+      const out = collect(next);
+      expect(await next.ended).toEqual({ code: 0, signal: null });
+      expect(spawner.helperPid).toBe(helper);
+      expect(spawner.launcherPid).not.toBe(launcherPid);
+      expect(textOf(out, "stdout")).toBe(`ppid=${spawner.launcherPid}\n`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("is given up for the helper's own starts when it cannot run (auto), and its failure is the steps' when it is required", async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), "gantry-no-python-"));
+    const saved = process.env.PATH;
+    try {
+      // A python3 that exits at once, as one before 3.8 does.
+      writeFileSync(path.join(dir, "python3"), "#!/bin/sh\nexit 3\n");
+      chmodSync(path.join(dir, "python3"), 0o755);
+      const printPpid = request('echo "ppid=$PPID"');
+      const succeed = request("true");
+      process.env.PATH = dir;
+      const auto = make("auto");
+      const step = auto.spawn(printPpid);
+      const out = collect(step);
+      expect(await step.ended).toEqual({ code: 0, signal: null });
+      expect(textOf(out, "stdout")).toBe(`ppid=${auto.helperPid}\n`);
+      expect(auto.launcherPid).toBeUndefined();
+      const required = make("python").spawn(succeed);
+      expect(await required.ended).toEqual({
+        error: { message: "the step launcher process exited (code 3)" },
+      });
+    } finally {
+      process.env.PATH = saved;
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("is chosen by GANTRY_SPAWNER_LAUNCHER, on Linux by default, with a python3 that is not a shim", () => {
+    expect(launcherChoice({})).toBe("auto");
+    expect(launcherChoice({ GANTRY_SPAWNER_LAUNCHER: "node" })).toBe("node");
+    expect(launcherChoice({ GANTRY_SPAWNER_LAUNCHER: "python" })).toBe("python");
+    expect(() => launcherChoice({ GANTRY_SPAWNER_LAUNCHER: "perl" })).toThrow(/auto, node or python/);
+    const dir = mkdtempSync(path.join(os.tmpdir(), "gantry-find-python-"));
+    try {
+      const shims = path.join(dir, "shims");
+      const real = path.join(dir, "bin");
+      for (const [folder, text] of [
+        [shims, '#!/bin/sh\nexec python3 "$@"\n'],
+        [real, "\x7fELF"],
+      ] as const) {
+        mkdirSync(folder);
+        writeFileSync(path.join(folder, "python3"), text);
+        chmodSync(path.join(folder, "python3"), 0o755);
+      }
+      expect(findPython(`${shims}:${real}`)).toBe(path.join(real, "python3"));
+      expect(findPython(shims)).toBe(path.join(shims, "python3"));
+      expect(findPython(path.join(dir, "none"))).toBeUndefined();
+      const env = { PATH: `${shims}:${real}` };
+      expect(launcherPython("auto", env, "linux")).toEqual({
+        python: path.join(real, "python3"),
+        required: false,
+      });
+      expect(launcherPython("auto", env, "darwin")).toBeUndefined();
+      expect(launcherPython("python", env, "darwin")).toEqual({
+        python: path.join(real, "python3"),
+        required: true,
+      });
+      expect(launcherPython("node", env, "linux")).toBeUndefined();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
 
 /**
- * A worker in miniature: a process that starts the helper as HelperSpawner does and has it run two
- * steps, each with a background process; one step ignores SIGTERM. Prints the helper's pid when both run.
+ * A worker in miniature: a process that starts the helper as HelperSpawner does (with a launcher when
+ * LAUNCHER says so) and has it run three steps, each with a background process; two ignore SIGTERM.
+ * Prints the pids of the helper and of its launcher (0 without) when all run.
  */
 const FAKE_WORKER = `
 const { spawn } = require("node:child_process");
@@ -228,7 +469,12 @@ const helper = spawn(process.execPath, ["-e", process.env.HELPER], {
   stdio: ["ignore", "ignore", "inherit", "ipc"], serialization: "advanced", env: { PATH: process.env.PATH },
 });
 let started = 0;
-helper.on("message", (m) => { if (m.op === "pid" && ++started === 3) console.log(helper.pid); });
+let launcher = 0;
+helper.on("message", (m) => {
+  if (m.op === "launcher") launcher = m.pid;
+  if (m.op === "pid" && ++started === 3) console.log(helper.pid + " " + launcher);
+});
+if (process.env.LAUNCHER) helper.send(JSON.parse(process.env.LAUNCHER));
 const script = (id, trap) => trap + "sleep 60 & echo $! > " + dir + "/bg-" + id + "; echo $$ > " + dir + "/step-" + id + "; wait";
 helper.send({ op: "spawn", id: 1, program: "bash", args: ["-c", script(1, "")], cwd: dir, env: { PATH: process.env.PATH } });
 helper.send({ op: "spawn", id: 2, program: "bash", args: ["-c", script(2, "trap '' TERM; ")], cwd: dir, env: { PATH: process.env.PATH } });
@@ -237,38 +483,54 @@ helper.send({ op: "spawn", id: 3, program: "bash", args: ["-c", "trap '' TERM; s
   folder: { base, dirs: [base + "/work"], files: [[base + "/output", ""]], collect: base + "/output" } });
 `;
 
-describe("the spawner helper when its worker dies", () => {
-  it("ends every step's process group within 2 s of a SIGKILL of the worker, removes their folders, then exits", async () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), "gantry-orphans-"));
-    const pids: number[] = [];
-    const worker = spawn(process.execPath, ["-e", FAKE_WORKER], {
-      env: { PATH: process.env.PATH ?? "", DIR: dir, HELPER: HELPER_SOURCE },
-      stdio: ["ignore", "pipe", "inherit"],
+describe.each(["node", "python"] as const)(
+  "the spawner helper when its worker dies (%s launcher)",
+  (launcher) => {
+    it("ends every step's process group within 2 s of a SIGKILL of the worker, removes their folders, then exits", async () => {
+      const dir = mkdtempSync(path.join(os.tmpdir(), "gantry-orphans-"));
+      const pids: number[] = [];
+      const python = launcherPython(launcher, process.env);
+      const worker = spawn(process.execPath, ["-e", FAKE_WORKER], {
+        env: {
+          PATH: process.env.PATH ?? "",
+          DIR: dir,
+          HELPER: HELPER_SOURCE,
+          LAUNCHER: python ? JSON.stringify({ op: "launcher", ...python, source: LAUNCHER_SOURCE }) : "",
+        },
+        stdio: ["ignore", "pipe", "inherit"],
+      });
+      try {
+        const [helperPid, launcherPid] = await new Promise<number[]>((resolve, reject) => {
+          worker.stdout.on("data", (d: Buffer) => resolve(d.toString().trim().split(" ").map(Number)));
+          worker.on("exit", (code) => reject(new Error(`the fake worker exited with ${code}`)));
+        });
+        pids.push(helperPid as number);
+        // The helper and its launcher go too.
+        if (launcher === "python") pids.push(launcherPid as number);
+        else expect(launcherPid).toBe(0);
+        const files = ["step-1", "bg-1", "step-2", "bg-2"].map((f) => path.join(dir, f));
+        await waitFor(() => files.every((f) => existsSync(f) && readFileSync(f, "utf8").endsWith("\n")), {
+          what: "both steps and their background processes to start",
+        });
+        pids.push(...files.map((f) => Number(readFileSync(f, "utf8"))));
+        for (const pid of pids) expect(ended(pid), `process ${pid} runs`).toBe(false);
+        const killedAt = Date.now();
+        worker.kill("SIGKILL");
+        await waitFor(() => pids.every(ended), {
+          timeoutMs: 10_000,
+          intervalMs: 20,
+          what: "the steps to end",
+        });
+        expect(Date.now() - killedAt).toBeLessThan(2000);
+        await waitFor(() => !existsSync(path.join(dir, "folder-3")), {
+          timeoutMs: 10_000,
+          what: "the helper to remove the folder of the step it killed",
+        });
+      } finally {
+        worker.kill("SIGKILL");
+        for (const pid of pids) killQuietly(pid, "SIGKILL");
+        rmSync(dir, { recursive: true, force: true });
+      }
     });
-    try {
-      const helperPid = await new Promise<number>((resolve, reject) => {
-        worker.stdout.on("data", (d: Buffer) => resolve(Number(d.toString().trim())));
-        worker.on("exit", (code) => reject(new Error(`the fake worker exited with ${code}`)));
-      });
-      pids.push(helperPid);
-      const files = ["step-1", "bg-1", "step-2", "bg-2"].map((f) => path.join(dir, f));
-      await waitFor(() => files.every((f) => existsSync(f) && readFileSync(f, "utf8").endsWith("\n")), {
-        what: "both steps and their background processes to start",
-      });
-      pids.push(...files.map((f) => Number(readFileSync(f, "utf8"))));
-      for (const pid of pids) expect(ended(pid), `process ${pid} runs`).toBe(false);
-      const killedAt = Date.now();
-      worker.kill("SIGKILL");
-      await waitFor(() => pids.every(ended), { timeoutMs: 10_000, intervalMs: 20, what: "the steps to end" });
-      expect(Date.now() - killedAt).toBeLessThan(2000);
-      await waitFor(() => !existsSync(path.join(dir, "folder-3")), {
-        timeoutMs: 10_000,
-        what: "the helper to remove the folder of the step it killed",
-      });
-    } finally {
-      worker.kill("SIGKILL");
-      for (const pid of pids) killQuietly(pid, "SIGKILL");
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
-});
+  },
+);

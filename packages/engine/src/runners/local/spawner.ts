@@ -2,8 +2,10 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { rmSync } from "node:fs";
 import path from "node:path";
-import { OUTPUT_NOT_A_FILE } from "../output-file.js";
 import type { Stream } from "../types.js";
+import { HELPER_SOURCE } from "./helper-source.js";
+import { type LauncherChoice, launcherChoice, launcherPython } from "./launcher-choice.js";
+import { LAUNCHER_SOURCE } from "./launcher-source.js";
 
 /** A step's process as the local runner drives it, whoever started it. */
 export interface StepProcess {
@@ -140,141 +142,11 @@ function killGroup(pid: number | undefined, signal: NodeJS.Signals): void {
   }
 }
 
-/**
- * The helper: a small Node process (about 40 MB, no modules of its own) that starts steps when asked
- * over its IPC channel and sends their output and exit back. It also makes and removes their folders,
- * with synchronous calls: a dozen small file operations a step that would each cost the worker a trip
- * through libuv's thread pool (about 1 ms a step together, measured on this machine). The next step's
- * folder is made ahead, while a step runs (`spare`), off the path from one step's exit to the next
- * one's start. A step's folder is removed before its end is sent: after it, the removal could race
- * with a caller removing their parent. The environment's common part comes once (`env`); each spawn
- * sends only what differs from it. Plain CommonJS in a string, run with `node -e`, so it needs no file
- * of its own beside the compiled code (nor a build step in tests).
- * When its channel closes (the worker exited, however: SIGKILL and OOM included) or its parent changes
- * (the channel missed it), it ends every step's process group, SIGTERM and SIGKILL half a second later,
- * removes their folders and exits: no step outlives its worker, the try that runs again elsewhere never
- * overlaps it, and no step folder is left behind.
- */
-export const HELPER_SOURCE = `"use strict";
-const { spawn } = require("node:child_process");
-const fs = require("node:fs");
-const NOT_A_FILE = "not a regular file";
-const OUTPUT_NOT_A_FILE = ${JSON.stringify(OUTPUT_NOT_A_FILE)};
-const children = new Map();
-const folders = new Map();
-// Folders made ahead for coming steps: base -> the empty files made in it.
-const premade = new Map();
-// Its direct children only, never a missing parent: a root removed meanwhile stays removed.
-const makeSpare = (spare) => {
-  try {
-    fs.mkdirSync(spare.base);
-    for (const dir of spare.dirs) fs.mkdirSync(dir);
-    for (const file of spare.empty) fs.writeFileSync(file, "");
-    premade.set(spare.base, new Set(spare.empty));
-  } catch { remove(spare.base); }
-};
-let baseEnv = {};
-// Retries: a step's processes killed a moment ago may still be writing in the folder (ENOTEMPTY).
-const remove = (dir) => { try { fs.rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 50 }); } catch {} };
-// At most limit bytes of a regular file, opened without blocking: a step may have put a FIFO in its
-// place, which would stall this process and every later step. Sized to the file, not the limit: a
-// megabyte zeroed for each step was most of this process's work.
-const head = (file, limit) => {
-  let fd;
-  try { fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK); }
-  catch (error) { if (error.code === "ENOENT") return undefined; throw error; }
-  try {
-    const info = fs.fstatSync(fd);
-    if (!info.isFile()) throw new Error(NOT_A_FILE);
-    const size = Math.min(info.size, limit);
-    if (size === 0) return undefined;
-    const b = Buffer.alloc(size); const n = fs.readSync(fd, b, 0, size, 0); return n > 0 ? b.subarray(0, n).toString("utf8") : undefined;
-  }
-  finally { fs.closeSync(fd); }
-};
-// A send to a worker that just died fails (EPIPE): that is the orphaning, not a crash of the helper.
-const send = (message) => { if (process.connected) process.send(message, (error) => { if (error) orphan(); }); };
-const killGroup = (pid, signal) => { if (pid === undefined) return; try { process.kill(-pid, signal); } catch {} };
-const parent = process.ppid;
-let orphaned = false;
-const orphan = () => {
-  if (orphaned) return;
-  orphaned = true;
-  for (const c of children.values()) killGroup(c.pid, "SIGTERM");
-  setTimeout(() => {
-    for (const c of children.values()) killGroup(c.pid, "SIGKILL");
-    for (const dir of folders.values()) remove(dir);
-    for (const dir of premade.keys()) remove(dir);
-    process.exit(0);
-  }, children.size > 0 ? 500 : 0);
-};
-process.on("disconnect", orphan);
-process.on("error", orphan);
-setInterval(() => { if (process.ppid !== parent) orphan(); }, 250).unref();
-process.on("message", (m) => {
-  const child = children.get(m.id);
-  if (m.op === "kill") return child && killGroup(child.pid, m.signal);
-  if (m.op === "pause") return child && (child.stdout.pause(), child.stderr.pause());
-  if (m.op === "resume") return child && (child.stdout.resume(), child.stderr.resume());
-  if (m.op === "env") return void (baseEnv = m.env);
-  if (m.op === "discard") return void (premade.delete(m.base) && remove(m.base));
-  if (m.op !== "spawn") return;
-  const folder = m.folder;
-  if (folder) {
-    folders.set(m.id, folder.base);
-    const made = premade.get(folder.base);
-    premade.delete(folder.base);
-    try {
-      if (!made) fs.mkdirSync(folder.base);
-      for (const dir of folder.dirs) fs.mkdirSync(dir, { recursive: true });
-      for (const [file, text] of folder.files) if (!(text === "" && made && made.has(file))) fs.writeFileSync(file, text);
-    } catch (error) {
-      remove(folder.base);
-      return send({ op: "end", id: m.id, error: { message: error.message, prepare: true } });
-    }
-  }
-  let done = false;
-  const end = (message) => {
-    if (done) return;
-    done = true;
-    children.delete(m.id);
-    folders.delete(m.id);
-    if (folder) {
-      if (!message.error) {
-        try { message.collected = head(folder.collect.path, folder.collect.limit) ?? ""; }
-        catch (error) { message.collectError = error.message === NOT_A_FILE ? OUTPUT_NOT_A_FILE : error.message; }
-      }
-      if (!message.error && folder.summary) try { message.summary = head(folder.summary.path, folder.summary.limit); } catch {}
-      remove(folder.base);
-    }
-    send(message);
-  };
-  let env = m.env;
-  if (!env) {
-    env = { ...baseEnv, ...m.envSet };
-    for (const name of m.envUnset) delete env[name];
-  }
-  let c;
-  try {
-    c = spawn(m.program, m.args, { cwd: m.cwd, env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
-  } catch (error) {
-    return end({ op: "end", id: m.id, error: { code: error.code, message: error.message } });
-  }
-  children.set(m.id, c);
-  send({ op: "pid", id: m.id, pid: c.pid });
-  // The next step's folder, made while this one runs.
-  if (m.spare) makeSpare(m.spare);
-  c.stdout.on("data", (data) => send({ op: "out", id: m.id, fd: 1, data }));
-  c.stderr.on("data", (data) => send({ op: "out", id: m.id, fd: 2, data }));
-  c.on("exit", () => killGroup(c.pid, "SIGKILL"));
-  c.on("error", (error) => end({ op: "end", id: m.id, error: { code: error.code, message: error.message } }));
-  c.on("close", (code, signal) => end({ op: "end", id: m.id, code, signal }));
-});
-`;
-
 type HelperMessage =
   | { op: "out"; id: number; fd: 1 | 2; data: Uint8Array }
   | { op: "pid"; id: number; pid: number | undefined }
+  /** The helper started a step launcher (its pid), or starts steps itself from now on (none). */
+  | { op: "launcher"; id?: undefined; pid: number | undefined }
   | {
       op: "end";
       id: number;
@@ -298,13 +170,22 @@ interface Pending {
 /**
  * Starts steps through the helper process, so the worker never forks itself: its event loop keeps
  * claiming, finishing and streaming logs while steps start (measured in bench/: throughput, the
- * workers' CPU per run). The helper's own fork is of a small process. Started on first use; when it
- * dies, the steps it was running fail (as when a worker loses a step) and the next step starts a new one.
+ * workers' CPU per run). Started on first use; when it dies, the steps it was running fail (as when a
+ * worker loses a step) and the next step starts a new one.
+ * The helper in turn has the step launcher, a Python process, start the steps' processes, where there
+ * is a python3 (`launcher`, by default GANTRY_SPAWNER_LAUNCHER: auto, node or python; see
+ * launcher-choice.ts): a Node process forks itself whole for each, 3–4.5 ms of the helper's CPU a
+ * step, where the launcher's vfork costs about 1 ms (launcher-source.ts). Otherwise the helper forks.
  */
 export class HelperSpawner implements SpawnerLike {
   readonly makesFolders = true;
   private helper: Helper | undefined;
   private nextId = 1;
+  private readonly launcher: LauncherChoice;
+
+  constructor(options: { launcher?: LauncherChoice } = {}) {
+    this.launcher = options.launcher ?? launcherChoice(process.env);
+  }
 
   folderName(root: string): string {
     const helper = this.helper?.process.connected ? this.helper : undefined;
@@ -391,6 +272,11 @@ export class HelperSpawner implements SpawnerLike {
     return this.helper?.process.pid;
   }
 
+  /** The pid of the helper's step launcher, once it said so; none while it starts steps itself. */
+  get launcherPid(): number | undefined {
+    return this.helper?.launcherPid;
+  }
+
   close(): void {
     const helper = this.helper;
     this.helper = undefined;
@@ -418,6 +304,9 @@ export class HelperSpawner implements SpawnerLike {
     child.unref();
     child.channel?.unref();
     child.on("message", (message: HelperMessage) => received(helper, message));
+    // Looked up at each helper's start (a few file system calls): a python3 installed meanwhile counts.
+    const python = launcherPython(this.launcher, process.env);
+    if (python) child.send({ op: "launcher", ...python, source: LAUNCHER_SOURCE });
     // The steps this helper was running are lost with it (a new helper serves the next ones). Their
     // processes run in sessions of their own and would outlive it: they are ended here, so a retry
     // never runs beside them.
@@ -450,6 +339,8 @@ interface Helper {
   spare?: { base: string };
   /** Folders given out by folderName (made ahead) and not spawned or discarded yet. */
   taken: Set<string>;
+  /** Its step launcher's pid, while it has one. */
+  launcherPid?: number | undefined;
 }
 
 /** Removes the folders a helper made ahead that no step has (see HelperSpawner.folderName). */
@@ -481,6 +372,10 @@ function freshFolder(root: string): string {
 }
 
 function received(helper: Helper, message: HelperMessage): void {
+  if (message.op === "launcher") {
+    helper.launcherPid = message.pid;
+    return;
+  }
   const entry = helper.pending.get(message.id);
   if (!entry) return;
   if (message.op === "pid") {
