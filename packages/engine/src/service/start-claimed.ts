@@ -9,7 +9,7 @@ import { startWritesMore } from "./start-writes.js";
 import type { ClaimedTask, JobKey } from "./tasks.js";
 
 /**
- * startTask for a job claimed with its run's rows (claimJobsWithRuns, Postgres): planned from what the
+ * startTask for a job claimed with its run's rows (a run of at most CLAIM_READS_STEPS steps) (claimJobsWithRuns, Postgres): planned from what the
  * claim read and written in one statement that lands only if the run's header is unchanged since
  * (writeStartIfUnchanged), with no transaction and no lock held between statements. Undefined when
  * this shortcut does not apply or the run changed meanwhile: the caller then runs startTask, which

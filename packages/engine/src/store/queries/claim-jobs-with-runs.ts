@@ -4,6 +4,13 @@ import type { JobsTable, RunsTable } from "../tables.js";
 import { claimStatement, inQueueOrder } from "./claim-jobs.js";
 import type { Db } from "./types.js";
 
+/**
+ * The most step rows a claim reads with a job's run: a run of more steps is started under its lock
+ * (startTask), where a worker holding the run's state reads only its header, so a wide fan-out does not
+ * read every step's row with each claim of one of its steps.
+ */
+export const CLAIM_READS_STEPS = 50;
+
 /** A job just claimed, with its run's row and step rows as they were when it was claimed (not locked). */
 export interface ClaimedWithRun {
   job: Selectable<JobsTable>;
@@ -31,14 +38,15 @@ export async function claimJobsWithRuns(
       ),
       sql<
         RunStepRow[]
-      >`(select coalesce(json_agg(json_build_object('step', s.step, 'position', s.position, 'state_json', s.state_json) order by s.position), '[]'::json) from run_steps s where s.run_id = jobs.run_id)`.as(
+      >`(select coalesce(json_agg(json_build_object('step', s.step, 'position', s.position, 'state_json', s.state_json) order by s.position), '[]'::json) from (select step, position, state_json from run_steps where run_id = jobs.run_id order by position limit ${CLAIM_READS_STEPS + 1}) s)`.as(
         "gantry_steps",
       ),
     ])
     .execute();
   return inQueueOrder(rows).map(({ gantry_run, gantry_steps, ...job }) => ({
     job,
-    run: gantry_run ?? undefined,
+    // A run of more steps is started under its lock, where this process's state of it saves the read.
+    run: gantry_steps.length > CLAIM_READS_STEPS ? undefined : (gantry_run ?? undefined),
     steps: gantry_steps,
   }));
 }

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { postgresDatabase } from "../../testing/databases.js";
 import type { Database } from "../database.js";
-import { claimJobsWithRuns } from "./claim-jobs-with-runs.js";
+import { CLAIM_READS_STEPS, claimJobsWithRuns } from "./claim-jobs-with-runs.js";
 import { lockRunForStep } from "./lock-run-for-step.js";
 import { writeStartIfUnchanged } from "./write-start-if-unchanged.js";
 
@@ -87,6 +87,19 @@ describe("start and finish queries on PostgreSQL", () => {
       { step: "a", position: 0, state_json: '{"a":1}' },
       { step: "b", position: 1, state_json: '{"b":1}' },
     ]);
+  });
+
+  it("leaves out the run of a job whose run has more steps than a claim reads", async () => {
+    await runWithJob("run-wide");
+    const more = Array.from({ length: CLAIM_READS_STEPS - 1 }, (_, i) => ({
+      run_id: "run-wide",
+      step: `s${i}`,
+      position: i + 2,
+      state_json: "{}",
+    }));
+    await database.db.insertInto("run_steps").values(more).execute();
+    const [claimed] = await claimJobsWithRuns(database.db, { id: "w1", labels: ["runner:local"] }, 10, 99, 8);
+    expect([claimed?.job.run_id, claimed?.run]).toEqual(["run-wide", undefined]);
   });
 
   it("writes a start only while the run's header is the one it was planned from", async () => {
