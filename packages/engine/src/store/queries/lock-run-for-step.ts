@@ -24,10 +24,13 @@ export interface LockedForStep {
 }
 
 /**
- * lockRun, runStepRows and deleteJob of a step's start or finish. On Postgres one statement: each
- * statement is a socket write and read on both sides, and these were a third of a worker's statements
- * per run (measured in bench/: statements.mjs). The run's row is locked before the job's, as everywhere
- * else (the job's delete waits on the run's lock first), so this order adds no deadlock.
+ * lockRun, deleteJob and runStepRows of a step's start or finish. On Postgres the lock and the delete
+ * are one statement: each statement is a socket write and read on both sides (measured in bench/:
+ * statements.mjs). The run's row is locked before the job's, as everywhere else (the job's delete waits
+ * on the run's lock first), so this order adds no deadlock. The step rows are read by a statement of
+ * their own, after the lock is held: a statement reads with the snapshot it started with, so rows read
+ * by the statement that waited for the lock would miss what the lock's last holder wrote (a fan-in's
+ * finishes each saw the other's step still running, and none queued the join).
  */
 export async function lockRunForStep(
   db: Db,
@@ -54,12 +57,9 @@ export async function lockRunForStep(
       } returning id)`
     : sql``;
   const deleted = job ? sql`, exists (select 1 from gone) as gantry_job_deleted` : sql``;
-  const steps = options.steps
-    ? sql`, (select coalesce(json_agg(json_build_object('step', s.step, 'position', s.position, 'state_json', s.state_json) order by s.position), '[]'::json) from run_steps s where s.run_id = run.id) as gantry_steps`
-    : sql``;
   const result = await sql<
-    Selectable<RunsTable> & { gantry_job_deleted?: boolean; gantry_steps?: RunStepRow[] }
-  >`with run as materialized (select * from runs where id = ${runId} for update)${gone} select run.*${deleted}${steps} from run`.execute(
+    Selectable<RunsTable> & { gantry_job_deleted?: boolean }
+  >`with run as materialized (select * from runs where id = ${runId} for update)${gone} select run.*${deleted} from run`.execute(
     db,
   );
   const row = result.rows[0];
@@ -67,10 +67,7 @@ export async function lockRunForStep(
     // No run: its jobs went with it (or the delete ran regardless; nothing is started from it either way).
     return { run: undefined, jobDeleted: false };
   }
-  const { gantry_job_deleted, gantry_steps, ...run } = row;
-  return {
-    run,
-    jobDeleted: gantry_job_deleted === true,
-    ...(gantry_steps ? { steps: gantry_steps } : {}),
-  };
+  const { gantry_job_deleted, ...run } = row;
+  const steps = options.steps ? await runStepRows(db, runId) : undefined;
+  return { run, jobDeleted: gantry_job_deleted === true, ...(steps ? { steps } : {}) };
 }

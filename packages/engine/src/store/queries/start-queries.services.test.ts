@@ -1,5 +1,7 @@
+import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { postgresDatabase } from "../../testing/databases.js";
+import { waitFor } from "../../testing/wait-for.js";
 import type { Database } from "../database.js";
 import { CLAIM_READS_STEPS, claimJobsWithRuns } from "./claim-jobs-with-runs.js";
 import { lockRunForStep } from "./lock-run-for-step.js";
@@ -175,5 +177,46 @@ describe("start and finish queries on PostgreSQL", () => {
       .transaction()
       .execute((tx) => lockRunForStep(tx, "postgres", "no-such-run", { steps: true }));
     expect(gone).toEqual({ run: undefined, jobDeleted: false });
+  });
+
+  it("reads the steps as the lock's last holder left them, not as they were when it began to wait", async () => {
+    await runWithJob("run-wait");
+    // A finish of another step holds the run's lock and writes its step's row.
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let locked!: () => void;
+    const lockTaken = new Promise<void>((resolve) => {
+      locked = resolve;
+    });
+    const holder = database.db.transaction().execute(async (tx) => {
+      await lockRunForStep(tx, "postgres", "run-wait", { steps: false });
+      locked();
+      await held;
+      await tx
+        .updateTable("run_steps")
+        .set({ state_json: '{"b":2}' })
+        .where("run_id", "=", "run-wait")
+        .where("step", "=", "b")
+        .execute();
+    });
+    await lockTaken;
+    // This one waits for the lock, then must see b's new row: a fan-in's join is queued by what it reads.
+    const waiter = database.db
+      .transaction()
+      .execute((tx) => lockRunForStep(tx, "postgres", "run-wait", { steps: true }));
+    await waitFor(
+      async () => {
+        const { rows } = await sql<{ n: number }>`select count(*)::int as n from pg_stat_activity
+          where datname = current_database() and wait_event_type = 'Lock'`.execute(database.db);
+        return (rows[0]?.n ?? 0) > 0;
+      },
+      { what: "the second lock to wait" },
+    );
+    release();
+    await holder;
+    const { steps } = await waiter;
+    expect(steps?.map((row) => row.state_json)).toEqual(['{"a":1}', '{"b":2}']);
   });
 });
