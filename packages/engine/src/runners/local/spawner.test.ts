@@ -26,6 +26,18 @@ const request = (script: string) => ({
   env: { PATH: process.env.PATH ?? "" },
 });
 
+/** `request`, run in a step folder at `base` that the spawner makes (work/ and an empty output). */
+const inFolder = (base: string, script: string) => ({
+  ...request(script),
+  cwd: path.join(base, "work"),
+  folder: {
+    base,
+    dirs: [path.join(base, "work")],
+    files: [[path.join(base, "output"), ""]] as Array<[string, string]>,
+    collect: { path: path.join(base, "output"), limit: 1024 },
+  },
+});
+
 function collect(step: StepProcess): Array<[Stream, string]> {
   const chunks: Array<[Stream, string]> = [];
   step.onOutput((stream, chunk) => chunks.push([stream, chunk.toString()]));
@@ -188,16 +200,7 @@ describe.each(["node", "python"] as const)("HelperSpawner (%s launcher)", (launc
   it("fails the steps it was running when the helper dies, removes their folders, and starts a new helper for the next step", async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), "gantry-lost-helper-"));
     const base = path.join(dir, "step");
-    const step = spawner.spawn({
-      ...request("echo $$; exec sleep 30"),
-      cwd: path.join(base, "work"),
-      folder: {
-        base,
-        dirs: [path.join(base, "work")],
-        files: [[path.join(base, "output"), ""]],
-        collect: { path: path.join(base, "output"), limit: 1024 },
-      },
-    });
+    const step = spawner.spawn(inFolder(base, "echo $$; exec sleep 30"));
     const stepPid = Number(await firstLine(step));
     const helper = spawner.helperPid as number;
     const launcherPid = spawner.launcherPid;
@@ -366,16 +369,7 @@ describe("the step launcher", () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), "gantry-lost-launcher-"));
     const base = path.join(dir, "step");
     try {
-      const step = spawner.spawn({
-        ...request("echo $$; sleep 30 & wait"),
-        cwd: path.join(base, "work"),
-        folder: {
-          base,
-          dirs: [path.join(base, "work")],
-          files: [[path.join(base, "output"), ""]],
-          collect: { path: path.join(base, "output"), limit: 1024 },
-        },
-      });
+      const step = spawner.spawn(inFolder(base, "echo $$; sleep 30 & wait"));
       const stepPid = Number(await firstLine(step));
       const launcherPid = spawner.launcherPid as number;
       const helper = spawner.helperPid;
