@@ -117,7 +117,9 @@ const launch = (r, step, end) => {
   step.kill = (signal) => { step.signal = signal; tell(l, { op: "kill", id: r.id, signal }); };
   step.pause = () => { step.paused = true; tell(l, { op: "pause", id: r.id }); };
   step.resume = () => { step.paused = false; tell(l, { op: "resume", id: r.id }); };
-  tell(l, { op: "spawn", ...r });
+  // What differs from the common environment, which the launcher holds (sent once, as by the worker).
+  const { env, envDiff, ...rest } = r;
+  tell(l, { op: "spawn", ...rest, ...(envDiff ?? { env }) });
 };
 // Frames: type (1 stdout, 2 stderr, 3 event), step id, length, body (see launcher-source.ts).
 const frames = (l, chunk) => {
@@ -176,6 +178,7 @@ const startLauncher = () => {
     return l;
   }
   l.process.stdin.on("error", () => {});
+  tell(l, { op: "env", env: baseEnv });
   l.process.stdout.on("data", (chunk) => frames(l, chunk));
   l.process.on("error", (error) => lost("failed: " + error.message));
   l.process.on("close", (code, signal) => lost("exited (" + (signal ?? "code " + code) + ")"));
@@ -189,7 +192,11 @@ process.on("message", (m) => {
   if (m.op === "kill") return child && child.kill(m.signal);
   if (m.op === "pause") return child && child.pause();
   if (m.op === "resume") return child && child.resume();
-  if (m.op === "env") return void (baseEnv = m.env);
+  if (m.op === "env") {
+    baseEnv = m.env;
+    if (launcher) tell(launcher, { op: "env", env: baseEnv });
+    return;
+  }
   if (m.op === "discard") return void (premade.delete(m.base) && remove(m.base));
   if (m.op !== "spawn") return;
   const folder = m.folder;
@@ -229,7 +236,9 @@ process.on("message", (m) => {
   }
   const step = { pid: undefined, signal: undefined, paused: false };
   children.set(m.id, step);
-  const request = { id: m.id, program: m.program, args: m.args, cwd: m.cwd, env };
+  // The whole environment (a fork, or a launcher given none) and what differs from the common part.
+  const envDiff = m.env ? undefined : { envSet: m.envSet, envUnset: m.envUnset };
+  const request = { id: m.id, program: m.program, args: m.args, cwd: m.cwd, env, envDiff };
   if (launchWith) launch(request, step, end);
   else fork(request, step, end);
   // The next step's folder, made while this one starts and runs.

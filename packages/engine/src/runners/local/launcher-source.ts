@@ -10,7 +10,9 @@
  * UTF-8 for arguments, paths and the environment, as Node encodes them.
  *
  * Protocol. Helper to launcher, one JSON object a line on stdin:
- *   {op: "spawn", id, program, args, cwd, env}   {op: "kill", id, signal}   {op: "pause"|"resume", id}
+ *   {op: "env", env} (the common part of the steps' environments, once)
+ *   {op: "spawn", id, program, args, cwd, env | envSet and envUnset (what differs from the common part)}
+ *   {op: "kill", id, signal}   {op: "pause"|"resume", id}
  * Launcher to helper, on stdout, frames of a 9-byte header (type u8, id u32 BE, length u32 BE) and a
  * body: type 1 and 2 are a chunk of a step's stdout and stderr, type 3 an event in JSON:
  *   {op: "ready"} (id 0, once started)   {op: "pid", pid}   {op: "end", code, signal}
@@ -37,6 +39,7 @@ by_pid = {}
 out = bytearray()
 devnull = os.open(os.devnull, os.O_RDONLY)
 wake_r, wake_w = os.pipe()
+base_env = {}
 
 
 class Step:
@@ -84,6 +87,12 @@ def finish(step):
 
 def spawn(m):
     ident = m["id"]
+    env = m.get("env")
+    if env is None:
+        env = dict(base_env)
+        env.update(m["envSet"])
+        for name in m["envUnset"]:
+            env.pop(name, None)
     fds = []
     try:
         r1, w1 = os.pipe()
@@ -92,7 +101,7 @@ def spawn(m):
         fds += [r2, w2]
         # vfork and exec (Python 3.10 and later): the cost does not grow with this process's memory.
         proc = subprocess.Popen([m["program"]] + m["args"], stdin=devnull, stdout=w1, stderr=w2,
-                                cwd=m["cwd"], env=m["env"], close_fds=True, start_new_session=True)
+                                cwd=m["cwd"], env=env, close_fds=True, start_new_session=True)
     except Exception as e:
         for fd in fds:
             os.close(fd)
@@ -119,9 +128,13 @@ def spawn(m):
 
 
 def request(m):
+    global base_env
     op = m["op"]
     if op == "spawn":
         return spawn(m)
+    if op == "env":
+        base_env = m["env"]
+        return
     step = steps.get(m["id"])
     if step is None:
         return
