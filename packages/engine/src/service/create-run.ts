@@ -413,7 +413,7 @@ async function insertWithoutGroup(
   try {
     // The deployment or the message of a first task's start goes in with the run, in one transaction.
     written =
-      first && !db.isTransaction && firstStartWrites(ctx, resolved, first.task)
+      first && !db.isTransaction && startWritesMore(ctx, resolved.spec, first.task.step)
         ? await db.transaction().execute(write)
         : await write(db);
   } catch (error) {
@@ -458,11 +458,6 @@ async function insertWithoutGroup(
   };
 }
 
-/** Whether a first task's start writes more than its run's rows: a deployment, or a `started` message. */
-function firstStartWrites(ctx: ServiceContext, resolved: ResolvedRun, task: Task): boolean {
-  return startWritesMore(ctx, resolved.spec, task.step);
-}
-
 /** What a task's start writes besides its run's rows (as startTask does), for a run's first task. */
 async function recordFirstStart(
   ctx: ServiceContext,
@@ -471,7 +466,7 @@ async function recordFirstStart(
   first: FirstTask,
   now: number,
 ): Promise<void> {
-  if (!firstStartWrites(ctx, resolved, first.task)) return;
+  if (!startWritesMore(ctx, resolved.spec, first.task.step)) return;
   const row = await getRun(db, resolved.id);
   if (!row) return;
   const { definition, info } = resolved;
