@@ -27,6 +27,7 @@ import { OUTPUT_NOT_A_FILE } from "../output-file.js";
 export const HELPER_SOURCE = `"use strict";
 const { spawn } = require("node:child_process");
 const fs = require("node:fs");
+const os = require("node:os");
 const path = require("node:path");
 const NOT_A_FILE = "not a regular file";
 const OUTPUT_NOT_A_FILE = ${JSON.stringify(OUTPUT_NOT_A_FILE)};
@@ -91,7 +92,10 @@ const orphan = () => {
   if (orphaned) return;
   orphaned = true;
   for (const c of children.values()) killGroup(c.pid, "SIGTERM");
-  if (launcher) launcher.process.stdin.end();
+  if (launcher) {
+    tell(launcher, { op: "stop" });
+    launcher.process.stdin.end();
+  }
   setTimeout(() => {
     for (const c of children.values()) killGroup(c.pid, "SIGKILL");
     for (const dir of folders.values()) remove(dir);
@@ -141,9 +145,12 @@ const launch = (r, step, end) => {
   const { env, envDiff, ...rest } = r;
   tell(l, { op: "spawn", ...rest, ...(envDiff ?? { env }) });
 };
-// Frames: type (1 stdout, 2 stderr, 3 event), step id, length, body (see launcher-source.ts).
+// Frames: type (1 stdout, 2 stderr, 3 event), step id, length, body (see launcher-source.ts). A
+// step's pid goes to the worker after the chunk's other frames, and not at all when its end came in
+// the same chunk (a short step's usually do): the worker needs it only to end a step still running.
 const frames = (l, chunk) => {
   const buf = l.rest ? Buffer.concat([l.rest, chunk]) : chunk;
+  let pids;
   let at = 0;
   while (buf.length - at >= 9) {
     const length = buf.readUInt32BE(at + 5);
@@ -157,15 +164,36 @@ const frames = (l, chunk) => {
     const e = JSON.parse(body.toString("utf8"));
     const entry = l.steps.get(id);
     if (!entry) continue;
-    if (e.op === "pid") { entry.step.pid = e.pid; send({ op: "pid", id, pid: e.pid }); continue; }
+    if (e.op === "pid") { entry.step.pid = e.pid; (pids ??= new Map()).set(id, e.pid); continue; }
+    pids?.delete(id);
     l.steps.delete(id);
     if (e.op === "end") entry.end({ op: "end", id, code: e.code, signal: e.signal });
     else entry.end({ op: "end", id, error: { code: e.code ?? undefined, message: e.message } });
   }
   l.rest = at < buf.length ? buf.subarray(at) : undefined;
+  if (pids) for (const [id, pid] of pids) send({ op: "pid", id, pid });
+};
+// The pid of a launcher's step that it has not sent (see launcher-source.ts: its pid file).
+const pidFromFile = (l, id) => {
+  if (l.pidFile === undefined) return undefined;
+  const record = Buffer.alloc(8);
+  try {
+    if (fs.readSync(l.pidFile, record, 0, 8, (id % 65536) * 8) !== 8) return undefined;
+  } catch { return undefined; }
+  return record.readUInt32BE(0) === id ? record.readUInt32BE(4) : undefined;
+};
+// The launcher's pid file: unlinked at once, so that nothing is left of it, whoever exits first.
+let pidFiles = 0;
+const openPidFile = () => {
+  const file = path.join(os.tmpdir(), "gantry-launcher-pids-" + process.pid + "-" + ++pidFiles);
+  try {
+    const fd = fs.openSync(file, "wx+", 0o600);
+    try { fs.unlinkSync(file); } catch {}
+    return fd;
+  } catch { return undefined; }
 };
 const startLauncher = () => {
-  const l = { process: undefined, ready: false, steps: new Map(), rest: undefined };
+  const l = { process: undefined, ready: false, steps: new Map(), rest: undefined, pidFile: openPidFile() };
   launcher = l;
   let gone = false;
   const lost = (why) => {
@@ -174,6 +202,8 @@ const startLauncher = () => {
     if (launcher === l) launcher = undefined;
     const entries = [...l.steps.values()];
     l.steps.clear();
+    for (const e of entries) if (e.step.pid === undefined) e.step.pid = pidFromFile(l, e.request.id);
+    if (l.pidFile !== undefined) try { fs.closeSync(l.pidFile); } catch {}
     if (!l.ready && !launchWith.required) {
       // No Python that runs it: this helper starts its steps itself from now on.
       launchWith = undefined;
@@ -189,8 +219,9 @@ const startLauncher = () => {
   };
   try {
     // Its stderr is the worker's, where a Python traceback belongs.
-    l.process = spawn(launchWith.python, ["-I", "-S", "-u", "-X", "utf8", "-c", launchWith.source], {
-      stdio: ["pipe", "pipe", "inherit"],
+    const pidArgs = l.pidFile === undefined ? [] : ["3"];
+    l.process = spawn(launchWith.python, ["-I", "-S", "-u", "-X", "utf8", "-c", launchWith.source, ...pidArgs], {
+      stdio: ["pipe", "pipe", "inherit", ...(l.pidFile === undefined ? [] : [l.pidFile])],
     });
   } catch (error) {
     l.process = { stdin: { writable: false, end: () => {} } };

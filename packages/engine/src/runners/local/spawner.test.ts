@@ -388,6 +388,30 @@ describe("the step launcher", () => {
     }
   });
 
+  // A step that wrote nothing yet: the launcher did not send its pid (see launcher-source.ts).
+  it("has the steps of a launcher or a helper that dies killed even before they wrote anything", async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), "gantry-quiet-step-"));
+    try {
+      for (const victim of ["launcher", "helper"] as const) {
+        const spawner = make("python");
+        const file = path.join(dir, `${victim}-step`);
+        // It ignores SIGTERM: only a SIGKILL ends it, and within the time asked below.
+        const step = spawner.spawn(request(`trap '' TERM; echo $$ > ${file}; sleep 30 & wait`));
+        await waitFor(() => existsSync(file) && readFileSync(file, "utf8").endsWith("\n"), {
+          what: "the step to start",
+        });
+        const stepPid = Number(readFileSync(file, "utf8"));
+        const killedAt = Date.now();
+        process.kill((victim === "launcher" ? spawner.launcherPid : spawner.helperPid) as number, "SIGKILL");
+        expect(await step.ended).toMatchObject({ error: {} });
+        await waitFor(() => ended(stepPid), { timeoutMs: 5000, what: `the step ${stepPid} to end` });
+        expect(Date.now() - killedAt).toBeLessThan(400);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it("is given up for the helper's own starts when it cannot run (auto), and its failure is the steps' when it is required", async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), "gantry-no-python-"));
     const saved = process.env.PATH;
@@ -454,7 +478,8 @@ describe("the step launcher", () => {
 /**
  * A worker in miniature: a process that starts the helper as HelperSpawner does (with a launcher when
  * LAUNCHER says so) and has it run three steps, each with a background process; two ignore SIGTERM.
- * Prints the pids of the helper and of its launcher (0 without) when all run.
+ * Prints the pids of the helper and of its launcher (0 without) when all run (each wrote its pid: a
+ * launcher sends none of a step that has written nothing to its output yet).
  */
 const FAKE_WORKER = `
 const { spawn } = require("node:child_process");
@@ -462,18 +487,23 @@ const dir = process.env.DIR;
 const helper = spawn(process.execPath, ["-e", process.env.HELPER], {
   stdio: ["ignore", "ignore", "inherit", "ipc"], serialization: "advanced", env: { PATH: process.env.PATH },
 });
-let started = 0;
 let launcher = 0;
 helper.on("message", (m) => {
   if (m.op === "launcher") launcher = m.pid;
-  if (m.op === "pid" && ++started === 3) console.log(helper.pid + " " + launcher);
 });
+const started = ["step-1", "step-2", "folder-3/step-3"].map((f) => dir + "/" + f);
+const poll = setInterval(() => {
+  const fs = require("node:fs");
+  if (!started.every((f) => fs.existsSync(f) && fs.readFileSync(f, "utf8").endsWith("\\n"))) return;
+  clearInterval(poll);
+  console.log(helper.pid + " " + launcher);
+}, 20);
 if (process.env.LAUNCHER) helper.send(JSON.parse(process.env.LAUNCHER));
 const script = (id, trap) => trap + "sleep 60 & echo $! > " + dir + "/bg-" + id + "; echo $$ > " + dir + "/step-" + id + "; wait";
 helper.send({ op: "spawn", id: 1, program: "bash", args: ["-c", script(1, "")], cwd: dir, env: { PATH: process.env.PATH } });
 helper.send({ op: "spawn", id: 2, program: "bash", args: ["-c", script(2, "trap '' TERM; ")], cwd: dir, env: { PATH: process.env.PATH } });
 const base = dir + "/folder-3";
-helper.send({ op: "spawn", id: 3, program: "bash", args: ["-c", "trap '' TERM; sleep 60 & wait"], cwd: base + "/work", env: { PATH: process.env.PATH },
+helper.send({ op: "spawn", id: 3, program: "bash", args: ["-c", "trap '' TERM; sleep 60 & echo $$ > ../step-3; wait"], cwd: base + "/work", env: { PATH: process.env.PATH },
   folder: { base, dirs: [base + "/work"], files: [[base + "/output", ""]], collect: base + "/output" } });
 `;
 
