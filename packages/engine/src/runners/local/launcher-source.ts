@@ -35,12 +35,16 @@
  * step); an older one exits with code 3 before `ready`, and the helper then starts steps itself.
  */
 export const LAUNCHER_SOURCE = String.raw`# gantry-step-launcher
-import errno, json, os, selectors, signal, struct, subprocess, sys, time
+import errno, json, os, select, signal, struct, subprocess, sys, time
 if sys.version_info < (3, 8):
     sys.exit(3)
 HEAD = struct.Struct(">BII")
 EVENT = 3
-sel = selectors.DefaultSelector()
+# epoll where there is one (poll elsewhere), without the selectors module's objects for each call.
+poller = select.epoll() if hasattr(select, "epoll") else select.poll()
+READ = select.POLLIN
+# Each polled descriptor's step (None: stdin, the wakeup pipe).
+owners = {}
 steps = {}
 by_pid = {}
 out = bytearray()
@@ -137,7 +141,8 @@ def spawn(m):
     by_pid[proc.pid] = step
     for fd in step.fds:
         os.set_blocking(fd, False)
-        sel.register(fd, selectors.EVENT_READ, step)
+        poller.register(fd, READ)
+        owners[fd] = step
     if pid_file is None:
         event(ident, {"op": "pid", "pid": proc.pid})
         return
@@ -166,11 +171,11 @@ def request(m):
     elif op == "pause" and not step.paused:
         step.paused = True
         for fd in step.fds:
-            sel.unregister(fd)
+            poller.unregister(fd)
     elif op == "resume" and step.paused:
         step.paused = False
         for fd in step.fds:
-            sel.register(fd, selectors.EVENT_READ, step)
+            poller.register(fd, READ)
 
 
 def reap():
@@ -211,8 +216,9 @@ def main():
     signal.signal(signal.SIGINT, signal.SIG_DFL)
     signal.signal(signal.SIGCHLD, lambda *_: None)
     signal.set_wakeup_fd(wake_w, warn_on_full_buffer=False)
-    sel.register(wake_r, selectors.EVENT_READ, None)
-    sel.register(0, selectors.EVENT_READ, None)
+    for fd in (wake_r, 0):
+        poller.register(fd, READ)
+        owners[fd] = None
     pending = b""
     event(0, {"op": "ready"})
     while True:
@@ -224,9 +230,8 @@ def main():
                 flush()
             except OSError:
                 orphaned(signal.SIGKILL)
-        for key, _ in sel.select():
-            fd = key.fd
-            step = key.data
+        for fd, _ in poller.poll():
+            step = owners.get(fd)
             if step is not None:
                 try:
                     data = os.read(fd, 65536)
@@ -236,7 +241,8 @@ def main():
                     out.extend(HEAD.pack(step.fds[fd], step.id, len(data)))
                     out.extend(data)
                     continue
-                sel.unregister(fd)
+                poller.unregister(fd)
+                del owners[fd]
                 os.close(fd)
                 del step.fds[fd]
                 finish(step)
