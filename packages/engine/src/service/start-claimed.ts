@@ -42,6 +42,6 @@ export async function startClaimedTask(
     attempt: startedAttemptRow(job, workerId, now),
   });
   if (!written) return undefined;
-  ctx.runStates.put(run.id, changes.rev, state);
+  ctx.runStates.put(run.id, changes.rev, state, { ...run, ...changes.run } as typeof run);
   return { job, task, run, definition, info, state };
 }

@@ -1,10 +1,12 @@
 import { sql } from "kysely";
+import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { postgresDatabase } from "../../testing/databases.js";
 import { waitFor } from "../../testing/wait-for.js";
 import type { Database } from "../database.js";
 import { CLAIM_READS_STEPS, claimJobsWithRuns } from "./claim-jobs-with-runs.js";
 import { lockRunForStep } from "./lock-run-for-step.js";
+import { type GuardedFinish, writeFinishIfUnchanged } from "./write-finish-if-unchanged.js";
 import { writeStartIfUnchanged } from "./write-start-if-unchanged.js";
 
 // The statements of a step's start and finish that replace a locked read on PostgreSQL.
@@ -218,5 +220,162 @@ describe("start and finish queries on PostgreSQL", () => {
     await holder;
     const { steps } = await waiter;
     expect(steps?.map((row) => row.state_json)).toEqual(['{"a":1}', '{"b":2}']);
+  });
+
+  /** Job a of a run, running on worker w1, and a guarded finish of it that queues b and takes c. */
+  async function runningJob(runId: string) {
+    const job = await runWithJob(runId);
+    await database.db
+      .updateTable("jobs")
+      .set({ status: "running", worker_id: "w1", lease_until: 50 })
+      .where("id", "=", job.id)
+      .execute();
+    await database.db.insertInto("step_attempts").values(attempt(runId)).execute();
+    const queued = (step: string) => ({
+      run_id: runId,
+      step,
+      item_index: 0,
+      attempt: 1,
+      status: "queued",
+      priority: 0,
+      available_at: 7,
+      labels_json: '["runner:local"]',
+      worker_id: null,
+      lease_until: null,
+      created_at: 7,
+    });
+    const finish = (
+      expectHeader: string,
+      workerId = "w1",
+    ): Promise<Awaited<ReturnType<typeof writeFinishIfUnchanged>>> => {
+      const writes: GuardedFinish = {
+        runId,
+        expectHeader,
+        job: { id: job.id, workerId },
+        run: { state_json: header(9), status: "running" },
+        steps: [{ step: "a", position: 0, state_json: '{"a":"done"}' }],
+        attempts: [{ ...attempt(runId), status: "succeeded", exit_code: 0, finished_at: 7 }],
+        enqueue: [queued("b")],
+        take: { job: queued("c"), workerId: "w1", leaseUntil: 90 },
+        wake: { channel: "gantry_test_jobs", payload: "" },
+      };
+      return writeFinishIfUnchanged(database.db, writes);
+    };
+    const seen = async () => ({
+      run: await database.db
+        .selectFrom("runs")
+        .select("state_json")
+        .where("id", "=", runId)
+        .executeTakeFirst(),
+      steps: await database.db
+        .selectFrom("run_steps")
+        .select("state_json")
+        .where("run_id", "=", runId)
+        .orderBy("position")
+        .execute(),
+      jobs: await database.db
+        .selectFrom("jobs")
+        .select(["step", "status", "worker_id"])
+        .where("run_id", "=", runId)
+        .orderBy("step")
+        .execute(),
+      attempts: await database.db
+        .selectFrom("step_attempts")
+        .select(["step", "status", "worker_id"])
+        .where("run_id", "=", runId)
+        .orderBy("step")
+        .execute(),
+    });
+    return { job, finish, seen };
+  }
+
+  it("writes a finish only while the run's header is unchanged and the job is still the worker's", async () => {
+    const { finish, seen } = await runningJob("run-finish");
+    const listener = new pg.Client({ connectionString: database.url });
+    const woken: string[] = [];
+    listener.on("notification", (message) => woken.push(message.channel));
+    await listener.connect();
+    try {
+      await listener.query("listen gantry_test_jobs");
+      const before = await seen();
+      expect(before.jobs).toEqual([{ step: "a", status: "running", worker_id: "w1" }]);
+      // Another process wrote the run since this worker did, or the job is another worker's: nothing lands.
+      await database.db
+        .updateTable("runs")
+        .set({ state_json: header(2) })
+        .where("id", "=", "run-finish")
+        .execute();
+      expect(await finish(header(1))).toEqual({ written: false });
+      expect(await finish(header(2), "w2")).toEqual({ written: false });
+      expect(await seen()).toEqual({ ...before, run: { state_json: header(2) } });
+      const written = await finish(header(2));
+      expect([
+        written.written,
+        written.taken?.step,
+        written.taken?.worker_id,
+        written.taken?.lease_until,
+      ]).toEqual([true, "c", "w1", 90]);
+      expect(await seen()).toEqual({
+        run: { state_json: header(9) },
+        steps: [{ state_json: '{"a":"done"}' }, { state_json: '{"b":1}' }],
+        jobs: [
+          { step: "b", status: "queued", worker_id: null },
+          { step: "c", status: "running", worker_id: "w1" },
+        ],
+        attempts: [{ step: "a", status: "succeeded", worker_id: "w1" }],
+      });
+      await waitFor(() => woken.length > 0, { what: "the wake-up sent with the finish" });
+      // Repeated (its answer lost): the header moved on, so it changes nothing.
+      expect(await finish(header(2))).toEqual({ written: false });
+      expect(woken).toEqual(["gantry_test_jobs"]);
+    } finally {
+      await listener.end();
+    }
+  });
+
+  it("writes nothing when the run's lock holder changes the run while the finish waits for it", async () => {
+    const { job, finish, seen } = await runningJob("run-finish-wait");
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let locked!: () => void;
+    const lockTaken = new Promise<void>((resolve) => {
+      locked = resolve;
+    });
+    // The reaper takes the job from a worker it thinks lost: it deletes the job and writes the run.
+    const reaper = database.db.transaction().execute(async (tx) => {
+      const { jobDeleted } = await lockRunForStep(tx, "postgres", "run-finish-wait", {
+        steps: false,
+        deleteJob: { id: job.id, fence: {} },
+      });
+      locked();
+      await held;
+      await tx
+        .updateTable("runs")
+        .set({ state_json: header(2) })
+        .where("id", "=", "run-finish-wait")
+        .execute();
+      return jobDeleted;
+    });
+    await lockTaken;
+    const finishing = finish(header(1));
+    await waitFor(
+      async () => {
+        const { rows } = await sql<{ n: number }>`select count(*)::int as n from pg_stat_activity
+          where datname = current_database() and wait_event_type = 'Lock'`.execute(database.db);
+        return (rows[0]?.n ?? 0) > 0;
+      },
+      { what: "the finish to wait for the run's lock" },
+    );
+    release();
+    expect(await reaper).toBe(true);
+    expect(await finishing).toEqual({ written: false });
+    const after = await seen();
+    expect([after.run, after.jobs, after.attempts.map((a) => a.status)]).toEqual([
+      { state_json: header(2) },
+      [],
+      ["running"],
+    ]);
   });
 });
