@@ -1,4 +1,4 @@
-import type { Masker, Planner, RunInfo, RunState, Task, TaskOutcome } from "@gantry/core";
+import { type Masker, Planner, type RunInfo, type RunState, type Task, type TaskOutcome } from "@gantry/core";
 import type { Insertable, Selectable } from "kysely";
 import { addRunMasks, sealRunMasks } from "../secrets/run-masks.js";
 import { decodeLabels } from "../store/decode/index.js";
@@ -29,6 +29,23 @@ export interface FinishInput {
   masks?: string[];
   take?: { workerId: string; labels: string[] };
   now: number;
+}
+
+/** The finish's input for a run's row, state and workflow revision, planned at `ctx.now()`. */
+export function finishInput(
+  ctx: Pick<ServiceContext, "definitions" | "now">,
+  of: Pick<FinishInput, "run" | "definition" | "info" | "state" | "job" | "outcome" | "workerId">,
+  options: Pick<FinishInput, "secrets" | "masks" | "take">,
+): FinishInput {
+  const { definition, info } = of;
+  return {
+    ...of,
+    planner: new Planner(definition.workflow, info, ctx.definitions.graph(definition)),
+    ...(options.secrets ? { secrets: options.secrets } : {}),
+    ...(options.masks ? { masks: options.masks } : {}),
+    ...(options.take ? { take: options.take } : {}),
+    now: ctx.now(),
+  };
 }
 
 export interface FinishedInState {

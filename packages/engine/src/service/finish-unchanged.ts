@@ -1,16 +1,16 @@
-import { environmentName, Planner, type TaskOutcome, type WorkflowSpec } from "@gantry/core";
+import { environmentName, type TaskOutcome, type WorkflowSpec } from "@gantry/core";
 import type { Selectable } from "kysely";
 import { writeFinishIfUnchanged } from "../store/queries/write-finish-if-unchanged.js";
 import type { RunsTable } from "../store/tables.js";
 import type { ServiceContext } from "./context.js";
-import { type FinishInput, finishInState, finishWrites } from "./finish-plan.js";
+import { finishInput, finishInState, finishWrites } from "./finish-plan.js";
 import { runInfo } from "./run-record.js";
 import type { ClaimedTask, FinishOptions, JobKey } from "./tasks.js";
 
 /**
  * finishTask for a worker that wrote the run's state last (its start, or its predecessor's finish), on
  * Postgres: planned from the state and row this process kept (RunStateCache) and written in one
- * statement that lands only if the run's header is still the one written then and the job is still
+ * statement that lands only if the run's header (and masks) are still the ones written then and the job is still
  * this worker's (writeFinishIfUnchanged), with no transaction and no lock held between statements.
  * Undefined when this shortcut does not apply or the run changed meanwhile (another step of it ended,
  * a cancel): the caller then runs finishTask, which decides under the run's lock. `{ claimed }` when
@@ -39,21 +39,8 @@ export async function finishUnchanged(
     return undefined;
   }
   const info = runInfo(row, ctx.box);
-  const take = options.take;
-  const input: FinishInput = {
-    run: row,
-    definition,
-    info,
-    planner: new Planner(definition.workflow, info, ctx.definitions.graph(definition)),
-    state,
-    job,
-    outcome,
-    workerId,
-    ...(options.secrets ? { secrets: options.secrets } : {}),
-    ...(options.masks ? { masks: options.masks } : {}),
-    ...(take ? { take } : {}),
-    now: ctx.now(),
-  };
+  const { take } = options;
+  const input = finishInput(ctx, { run: row, definition, info, state, job, outcome, workerId }, options);
   const writes = finishWrites(input, finishInState(ctx, input));
   const channel = ctx.notifier.databaseChannel?.("jobs");
   // A notifier that does not travel through the database (none on Postgres today) is left to finishTask.
@@ -61,6 +48,7 @@ export async function finishUnchanged(
   const result = await writeFinishIfUnchanged(ctx.database.db, {
     runId: row.id,
     expectHeader: row.state_json,
+    expectMasks: row.masked_values ?? null,
     job: { id: job.id, workerId },
     run: writes.changes.run,
     steps: writes.changes.steps,

@@ -9,7 +9,7 @@ import { writeStep } from "../store/queries/write-step.js";
 import type { JobsTable, RunsTable } from "../store/tables.js";
 import { lockGroupOfRun, startNextInGroup } from "./concurrency-group.js";
 import type { ServiceContext } from "./context.js";
-import { type FinishInput, finishInState, finishWrites, type JobKey, taskOf } from "./finish-plan.js";
+import { finishInput, finishInState, finishWrites, type JobKey, taskOf } from "./finish-plan.js";
 import { startedAttemptRow } from "./jobs.js";
 import { keepRunState, runInfo, stateChanges, takeRunState } from "./run-record.js";
 import type { UnitOfWork } from "./unit-of-work.js";
@@ -150,23 +150,9 @@ export async function finishTask(
   if (!run || run.state_json === "null") return undefined;
   const definition = await ctx.definitions.at(tx, run.revision);
   const info = runInfo(run, ctx.box);
-  const planner = new Planner(definition.workflow, info, ctx.definitions.graph(definition));
   const state = await takeRunState(ctx, tx, run, steps);
-  const take = options.take;
-  const input: FinishInput = {
-    run,
-    definition,
-    info,
-    planner,
-    state,
-    job,
-    outcome,
-    workerId,
-    ...(options.secrets ? { secrets: options.secrets } : {}),
-    ...(options.masks ? { masks: options.masks } : {}),
-    ...(take ? { take } : {}),
-    now: ctx.now(),
-  };
+  const { take } = options;
+  const input = finishInput(ctx, { run, definition, info, state, job, outcome, workerId }, options);
   const { now } = input;
   const finished = finishInState(ctx, input);
   await queueRunNotifications(ctx, tx, {

@@ -251,6 +251,7 @@ describe("start and finish queries on PostgreSQL", () => {
       const writes: GuardedFinish = {
         runId,
         expectHeader,
+        expectMasks: null,
         job: { id: job.id, workerId },
         run: { state_json: header(9), status: "running" },
         steps: [{ step: "a", position: 0, state_json: '{"a":"done"}' }],
@@ -308,6 +309,11 @@ describe("start and finish queries on PostgreSQL", () => {
       expect(await finish(header(1))).toEqual({ written: false });
       expect(await finish(header(2), "w2")).toEqual({ written: false });
       expect(await seen()).toEqual({ ...before, run: { state_json: header(2) } });
+      // A running step registered an ::add-mask:: value (the header stays): the finish must mask with it.
+      const masks = () => database.db.updateTable("runs").where("id", "=", "run-finish");
+      await masks().set({ masked_values: "sealed" }).execute();
+      expect(await finish(header(2))).toEqual({ written: false });
+      await masks().set({ masked_values: null }).execute();
       const written = await finish(header(2));
       expect([
         written.written,

@@ -8,6 +8,12 @@ export interface GuardedFinish {
   runId: string;
   /** The run's `state_json` as this process wrote it last: every write of a run's state changes it. */
   expectHeader: string;
+  /**
+   * The run's `masked_values` as this process read them: a step registers an `::add-mask::` value
+   * while it runs without writing the state (secrets/run-mask-watch.ts), and the finish masks with them
+   * and may add its own.
+   */
+  expectMasks: string | null;
   /** The finished job, deleted only if `workerId` still holds it (the finish's fence). */
   job: { id: number; workerId: string };
   run: Updateable<RunsTable>;
@@ -31,7 +37,7 @@ export interface FinishWritten {
 /**
  * Postgres: a step's end as one statement without a transaction around it (writeStep's writes, the
  * job's fenced delete and the wake-up). The run's row is updated only if its header is the one the
- * finish was planned from and the job is still this worker's; every other part reads that update's
+ * finish was planned from (its masks too) and the job is still this worker's; every other part reads that update's
  * RETURNING, so either all of it lands or none. A writer that changed the run meanwhile has changed its
  * header (its revision counts up), and one that took or deleted the job has changed the run's state
  * with it: the update then waits for its lock, sees the new header and writes nothing. `written` false:
@@ -43,7 +49,7 @@ export async function writeFinishIfUnchanged(db: Db, writes: GuardedFinish): Pro
   const sets = Object.entries(writes.run).map(([column, value]) => sql`${sql.ref(column)} = ${value}`);
   const parts: RawBuilder<unknown>[] = [
     sql`run_update as (update runs set ${sql.join(sets)} where id = ${writes.runId}
-      and state_json = ${writes.expectHeader}
+      and state_json = ${writes.expectHeader} and masked_values is not distinct from ${writes.expectMasks}
       and exists (select 1 from jobs where id = ${writes.job.id} and worker_id = ${writes.job.workerId})
       returning id)`,
     sql`gone as (delete from jobs where id = ${writes.job.id} and worker_id = ${writes.job.workerId}
