@@ -1,6 +1,6 @@
 import { environmentName, type TaskOutcome, type WorkflowSpec } from "@gantry/core";
 import type { Selectable } from "kysely";
-import { writeFinishIfUnchanged } from "../store/queries/write-finish-if-unchanged.js";
+import { writeIfUnchanged } from "../store/queries/write-if-unchanged.js";
 import type { RunsTable } from "../store/tables.js";
 import type { ServiceContext } from "./context.js";
 import { finishInput, finishInState, finishWrites } from "./finish-plan.js";
@@ -11,7 +11,7 @@ import type { ClaimedTask, FinishOptions, JobKey } from "./tasks.js";
  * finishTask for a worker that wrote the run's state last (its start, or its predecessor's finish), on
  * Postgres: planned from the state and row this process kept (RunStateCache) and written in one
  * statement that lands only if the run's header (and masks) are still the ones written then and the job is still
- * this worker's (writeFinishIfUnchanged), with no transaction and no lock held between statements.
+ * this worker's (writeIfUnchanged), with no transaction and no lock held between statements.
  * Undefined when this shortcut does not apply or the run changed meanwhile (another step of it ended,
  * a cancel): the caller then runs finishTask, which decides under the run's lock. `{ claimed }` when
  * it was written: the successor taken, if any. Measured on bench/statements.mjs: 4 statements per
@@ -45,7 +45,7 @@ export async function finishUnchanged(
   const channel = ctx.notifier.databaseChannel?.("jobs");
   // A notifier that does not travel through the database (none on Postgres today) is left to finishTask.
   if (writes.wake !== undefined && !channel) return undefined;
-  const result = await writeFinishIfUnchanged(ctx.database.db, {
+  const result = await writeIfUnchanged(ctx.database.db, {
     runId: row.id,
     expectHeader: row.state_json,
     expectMasks: row.masked_values ?? null,

@@ -6,8 +6,7 @@ import { waitFor } from "../../testing/wait-for.js";
 import type { Database } from "../database.js";
 import { CLAIM_READS_STEPS, claimJobsWithRuns } from "./claim-jobs-with-runs.js";
 import { lockRunForStep } from "./lock-run-for-step.js";
-import { type GuardedFinish, writeFinishIfUnchanged } from "./write-finish-if-unchanged.js";
-import { writeStartIfUnchanged } from "./write-start-if-unchanged.js";
+import { type GuardedWrite, writeIfUnchanged } from "./write-if-unchanged.js";
 
 // The statements of a step's start and finish that replace a locked read on PostgreSQL.
 describe("start and finish queries on PostgreSQL", () => {
@@ -109,13 +108,13 @@ describe("start and finish queries on PostgreSQL", () => {
   it("writes a start only while the run's header is the one it was planned from", async () => {
     await runWithJob("run-guard");
     const start = (expectHeader: string) =>
-      writeStartIfUnchanged(database.db, {
+      writeIfUnchanged(database.db, {
         runId: "run-guard",
         expectHeader,
         run: { state_json: header(3), status: "running", started_at: 5 },
         steps: [{ step: "a", position: 0, state_json: '{"a":2}' }],
-        attempt: attempt("run-guard"),
-      });
+        attempts: [attempt("run-guard")],
+      }).then((result) => result.written);
     // Another process wrote the run after the claim read it: nothing of the start lands.
     await database.db
       .updateTable("runs")
@@ -247,8 +246,8 @@ describe("start and finish queries on PostgreSQL", () => {
     const finish = (
       expectHeader: string,
       workerId = "w1",
-    ): Promise<Awaited<ReturnType<typeof writeFinishIfUnchanged>>> => {
-      const writes: GuardedFinish = {
+    ): Promise<Awaited<ReturnType<typeof writeIfUnchanged>>> => {
+      const writes: GuardedWrite = {
         runId,
         expectHeader,
         expectMasks: null,
@@ -260,7 +259,7 @@ describe("start and finish queries on PostgreSQL", () => {
         take: { job: queued("c"), workerId: "w1", leaseUntil: 90 },
         wake: { channel: "gantry_test_jobs", payload: "" },
       };
-      return writeFinishIfUnchanged(database.db, writes);
+      return writeIfUnchanged(database.db, writes);
     };
     const seen = async () => ({
       run: await database.db
