@@ -134,6 +134,22 @@ export function finishWrites(input: FinishInput, finished: FinishedInState): Fin
   };
 }
 
+/** The writes as writeStep and writeIfUnchanged take them, a successor taken leased as `take` says. */
+export function asStepWrites(
+  writes: FinishWrites,
+  take: { workerId: string; leaseUntil: number } | undefined,
+) {
+  return {
+    run: writes.changes.run,
+    steps: writes.changes.steps,
+    attempts: writes.attempts,
+    enqueue: writes.enqueue,
+    ...(take && writes.take
+      ? { take: { job: writes.take.job, workerId: take.workerId, leaseUntil: take.leaseUntil } }
+      : {}),
+  };
+}
+
 export const taskOf = (job: JobKey): Task => ({
   step: job.step,
   index: job.item_index,

@@ -3,7 +3,7 @@ import type { Selectable } from "kysely";
 import { writeIfUnchanged } from "../store/queries/write-if-unchanged.js";
 import type { RunsTable } from "../store/tables.js";
 import type { ServiceContext } from "./context.js";
-import { finishInput, finishInState, finishWrites } from "./finish-plan.js";
+import { asStepWrites, finishInput, finishInState, finishWrites } from "./finish-plan.js";
 import { runInfo } from "./run-record.js";
 import type { ClaimedTask, FinishOptions, JobKey } from "./tasks.js";
 
@@ -50,13 +50,7 @@ export async function finishUnchanged(
     expectHeader: row.state_json,
     expectMasks: row.masked_values ?? null,
     job: { id: job.id, workerId },
-    run: writes.changes.run,
-    steps: writes.changes.steps,
-    attempts: writes.attempts,
-    enqueue: writes.enqueue,
-    ...(take && writes.take
-      ? { take: { job: writes.take.job, workerId: take.workerId, leaseUntil: take.leaseUntil } }
-      : {}),
+    ...asStepWrites(writes, take),
     ...(writes.wake !== undefined && channel ? { wake: { channel, payload: writes.wake } } : {}),
   });
   // The state was changed in planning: it is not kept, and finishTask reads the run's rows.

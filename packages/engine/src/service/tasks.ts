@@ -9,7 +9,14 @@ import { writeStep } from "../store/queries/write-step.js";
 import type { JobsTable, RunsTable } from "../store/tables.js";
 import { lockGroupOfRun, startNextInGroup } from "./concurrency-group.js";
 import type { ServiceContext } from "./context.js";
-import { finishInput, finishInState, finishWrites, type JobKey, taskOf } from "./finish-plan.js";
+import {
+  asStepWrites,
+  finishInput,
+  finishInState,
+  finishWrites,
+  type JobKey,
+  taskOf,
+} from "./finish-plan.js";
 import { startedAttemptRow } from "./jobs.js";
 import { keepRunState, runInfo, stateChanges, takeRunState } from "./run-record.js";
 import type { UnitOfWork } from "./unit-of-work.js";
@@ -167,13 +174,7 @@ export async function finishTask(
   // One statement on Postgres: this step's end, the successor's start, the queued jobs, the run.
   const takenJob = await writeStep(tx, ctx.database.dialect, {
     runId: run.id,
-    run: writes.changes.run,
-    steps: writes.changes.steps,
-    attempts: writes.attempts,
-    enqueue: writes.enqueue,
-    ...(take && writes.take
-      ? { take: { job: writes.take.job, workerId: take.workerId, leaseUntil: take.leaseUntil } }
-      : {}),
+    ...asStepWrites(writes, take),
   });
   // The successor masks what this step registered: it reads the run's masks from this row.
   const runNow = { ...run, ...writes.changes.run } as Selectable<RunsTable>;

@@ -1,9 +1,10 @@
-import { sql } from "kysely";
+import { sql, type Transaction } from "kysely";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { postgresDatabase } from "../../testing/databases.js";
 import { waitFor } from "../../testing/wait-for.js";
 import type { Database } from "../database.js";
+import type { Tables } from "../tables.js";
 import { CLAIM_READS_STEPS, claimJobsWithRuns } from "./claim-jobs-with-runs.js";
 import { lockRunForStep } from "./lock-run-for-step.js";
 import { type GuardedWrite, writeIfUnchanged } from "./write-if-unchanged.js";
@@ -67,6 +68,37 @@ describe("start and finish queries on PostgreSQL", () => {
       .returning("id")
       .executeTakeFirstOrThrow();
   }
+  /** A transaction that takes a run's lock with `lock`, and on `release()` writes with `write` and commits. */
+  function lockHolder<T>(
+    lock: (tx: Transaction<Tables>) => Promise<T>,
+    write: (tx: Transaction<Tables>) => Promise<unknown>,
+  ) {
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let locked!: () => void;
+    const lockTaken = new Promise<void>((resolve) => {
+      locked = resolve;
+    });
+    const done = database.db.transaction().execute(async (tx) => {
+      const result = await lock(tx);
+      locked();
+      await held;
+      await write(tx);
+      return result;
+    });
+    return { lockTaken, release, done };
+  }
+  const aStatementWaitsForALock = (what: string) =>
+    waitFor(
+      async () => {
+        const { rows } = await sql<{ n: number }>`select count(*)::int as n from pg_stat_activity
+          where datname = current_database() and wait_event_type = 'Lock'`.execute(database.db);
+        return (rows[0]?.n ?? 0) > 0;
+      },
+      { what },
+    );
   const attempt = (runId: string) => ({
     run_id: runId,
     step: "a",
@@ -183,40 +215,24 @@ describe("start and finish queries on PostgreSQL", () => {
   it("reads the steps as the lock's last holder left them, not as they were when it began to wait", async () => {
     await runWithJob("run-wait");
     // A finish of another step holds the run's lock and writes its step's row.
-    let release!: () => void;
-    const held = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    let locked!: () => void;
-    const lockTaken = new Promise<void>((resolve) => {
-      locked = resolve;
-    });
-    const holder = database.db.transaction().execute(async (tx) => {
-      await lockRunForStep(tx, "postgres", "run-wait", { steps: false });
-      locked();
-      await held;
-      await tx
-        .updateTable("run_steps")
-        .set({ state_json: '{"b":2}' })
-        .where("run_id", "=", "run-wait")
-        .where("step", "=", "b")
-        .execute();
-    });
-    await lockTaken;
+    const holder = lockHolder(
+      (tx) => lockRunForStep(tx, "postgres", "run-wait", { steps: false }),
+      (tx) =>
+        tx
+          .updateTable("run_steps")
+          .set({ state_json: '{"b":2}' })
+          .where("run_id", "=", "run-wait")
+          .where("step", "=", "b")
+          .execute(),
+    );
+    await holder.lockTaken;
     // This one waits for the lock, then must see b's new row: a fan-in's join is queued by what it reads.
     const waiter = database.db
       .transaction()
       .execute((tx) => lockRunForStep(tx, "postgres", "run-wait", { steps: true }));
-    await waitFor(
-      async () => {
-        const { rows } = await sql<{ n: number }>`select count(*)::int as n from pg_stat_activity
-          where datname = current_database() and wait_event_type = 'Lock'`.execute(database.db);
-        return (rows[0]?.n ?? 0) > 0;
-      },
-      { what: "the second lock to wait" },
-    );
-    release();
-    await holder;
+    await aStatementWaitsForALock("the second lock to wait");
+    holder.release();
+    await holder.done;
     const { steps } = await waiter;
     expect(steps?.map((row) => row.state_json)).toEqual(['{"a":1}', '{"b":2}']);
   });
@@ -340,41 +356,25 @@ describe("start and finish queries on PostgreSQL", () => {
 
   it("writes nothing when the run's lock holder changes the run while the finish waits for it", async () => {
     const { job, finish, seen } = await runningJob("run-finish-wait");
-    let release!: () => void;
-    const held = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    let locked!: () => void;
-    const lockTaken = new Promise<void>((resolve) => {
-      locked = resolve;
-    });
     // The reaper takes the job from a worker it thinks lost: it deletes the job and writes the run.
-    const reaper = database.db.transaction().execute(async (tx) => {
-      const { jobDeleted } = await lockRunForStep(tx, "postgres", "run-finish-wait", {
-        steps: false,
-        deleteJob: { id: job.id, fence: {} },
-      });
-      locked();
-      await held;
-      await tx
-        .updateTable("runs")
-        .set({ state_json: header(2) })
-        .where("id", "=", "run-finish-wait")
-        .execute();
-      return jobDeleted;
-    });
-    await lockTaken;
-    const finishing = finish(header(1));
-    await waitFor(
-      async () => {
-        const { rows } = await sql<{ n: number }>`select count(*)::int as n from pg_stat_activity
-          where datname = current_database() and wait_event_type = 'Lock'`.execute(database.db);
-        return (rows[0]?.n ?? 0) > 0;
-      },
-      { what: "the finish to wait for the run's lock" },
+    const reaper = lockHolder(
+      (tx) =>
+        lockRunForStep(tx, "postgres", "run-finish-wait", {
+          steps: false,
+          deleteJob: { id: job.id, fence: {} },
+        }),
+      (tx) =>
+        tx
+          .updateTable("runs")
+          .set({ state_json: header(2) })
+          .where("id", "=", "run-finish-wait")
+          .execute(),
     );
-    release();
-    expect(await reaper).toBe(true);
+    await reaper.lockTaken;
+    const finishing = finish(header(1));
+    await aStatementWaitsForALock("the finish to wait for the run's lock");
+    reaper.release();
+    expect((await reaper.done).jobDeleted).toBe(true);
     expect(await finishing).toEqual({ written: false });
     const after = await seen();
     expect([after.run, after.jobs, after.attempts.map((a) => a.status)]).toEqual([
