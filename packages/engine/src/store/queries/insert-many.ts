@@ -46,13 +46,44 @@ export async function insertMany(db: Db, dialect: Dialect, ...inserts: TableRows
  * Postgres: insertMany's rows in one statement that also sends a notification on each of `channels`
  * (`pg_notify`, delivered as it commits), for a caller outside any transaction: the one statement is
  * atomic, and wakes the workers without a round trip of its own.
+ *
+ * With `guard` (workflows and the revisions the rows were made for), nothing is written and nobody is
+ * woken unless every one of those workflows still has that revision in the statement's snapshot; the
+ * answer gives the guards that failed (empty when the rows went in).
  */
-export async function insertManyNotifying(db: Db, inserts: TableRows[], channels: string[]): Promise<void> {
+export async function insertManyNotifying(
+  db: Db,
+  inserts: TableRows[],
+  channels: string[],
+  guard: ReadonlyArray<{ workflow: string; revision: string }> = [],
+): Promise<{ stale: Array<{ workflow: string; revision: string }> }> {
   const present = inserts.filter((i) => i.rows.length > 0);
-  const withs = present.map((insert, i) => sql`${sql.raw(`i${i}`)} as (${fromJson(insert)})`);
-  const notify = channels.map((channel) => sql`pg_notify(${channel}, '')`);
-  const select = sql`select ${notify.length > 0 ? sql.join(notify) : sql`1`}`;
-  await (withs.length > 0 ? sql`with ${sql.join(withs)} ${select}` : select).execute(db);
+  const guarded = guard.length > 0;
+  const withs = present.map(
+    (insert, i) =>
+      sql`${sql.raw(`i${i}`)} as (${fromJson(insert)}${guarded ? sql` where not exists (select 1 from stale)` : sql``})`,
+  );
+  if (guarded)
+    withs.unshift(
+      sql`stale as (select g.workflow, g.revision from json_to_recordset(${JSON.stringify(guard)}::json) as g(workflow text, revision text)
+        where not exists (select 1 from workflows w where w.name = g.workflow and w.revision = g.revision))`,
+    );
+  const notify = channels.map((channel) =>
+    guarded
+      ? sql`(select pg_notify(${channel}, '') where not exists (select 1 from stale))`
+      : sql`pg_notify(${channel}, '')`,
+  );
+  const stale = guarded
+    ? sql`(select json_agg(json_build_object('workflow', workflow, 'revision', revision)) from stale)`
+    : sql`null`;
+  const select = sql<{
+    stale: Array<{ workflow: string; revision: string }> | null;
+  }>`select ${stale} as stale${notify.length > 0 ? sql`, ${sql.join(notify)}` : sql``}`;
+  const { rows } = await (withs.length > 0
+    ? sql<{ stale: Array<{ workflow: string; revision: string }> | null }>`with ${sql.join(withs)} ${select}`
+    : select
+  ).execute(db);
+  return { stale: rows[0]?.stale ?? [] };
 }
 
 function fromJson({ table, rows }: TableRows): RawBuilder<unknown> {
