@@ -1,7 +1,8 @@
 // What one run costs the queue, without the HTTP server or separate processes in the way: the
 // two-step trivial workflow of the throughput workload, created with startRun (as the API does) and run
 // by in-process workers on a fresh Postgres database, at a fixed rate. Prints the SQL statements per run (by
-// statement) and this process's CPU milliseconds per run: numbers the machine's load barely moves,
+// statement), this process's CPU milliseconds per run and its database's Postgres backends' (from
+// /proc): numbers the machine's load barely moves,
 // for comparing changes to the queue's queries.
 //
 //   npx tsc -b packages/cli && node bench/statements.mjs
@@ -19,7 +20,13 @@ import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { createDatabase, postgresUnavailable } from "./lib/postgres.mjs";
+import {
+  adminClient,
+  backendCpuBetween,
+  backendCpuSeconds,
+  createDatabase,
+  postgresUnavailable,
+} from "./lib/postgres.mjs";
 import { childProcessesCpuSeconds } from "./lib/timing.mjs";
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
@@ -127,10 +134,14 @@ try {
 
   await offer(20, 10); // warm-up: pools, caches, the JIT
   counting = true;
+  const admin = await adminClient();
+  const pgBefore = await backendCpuSeconds(admin, database.name);
   const cpuBefore = process.cpuUsage();
   const helpersBefore = childProcessesCpuSeconds(process.pid).self;
   const { failed, latencies } = await offer(RUNS, RATE);
   const cpu = process.cpuUsage(cpuBefore);
+  const pgMs = backendCpuBetween(pgBefore, await backendCpuSeconds(admin, database.name)) * 1000;
+  await admin.end();
   const helpersMs = (childProcessesCpuSeconds(process.pid).self - helpersBefore) * 1000;
   counting = false;
   const total = [...counts.values()].reduce((a, b) => a + b, 0);
@@ -142,7 +153,7 @@ try {
   console.log(
     `cpu ms/run of this process: ${((cpu.user + cpu.system) / 1000 / RUNS).toFixed(2)}; ` +
       `${SPAWNER === "helper" ? `spawner helpers: ${(helpersMs / RUNS).toFixed(2)}; ` : ""}` +
-      `statements/run: ${(total / RUNS).toFixed(2)}` +
+      `postgres backends: ${(pgMs / RUNS).toFixed(2)}; statements/run: ${(total / RUNS).toFixed(2)}` +
       (process.env.STEP_ROOT ? ` (step folders in ${process.env.STEP_ROOT})` : ""),
   );
   for (const [sql, n] of [...counts].sort((a, b) => b[1] - a[1])) {

@@ -1,8 +1,9 @@
 import { Planner } from "@gantry/core";
 import type { ServiceContext } from "../service/context.js";
+import { finishUnchanged } from "../service/finish-unchanged.js";
 import { loadRunState, saveState } from "../service/run-record.js";
 import { startClaimedTask } from "../service/start-claimed.js";
-import { finishTask, startTask } from "../service/tasks.js";
+import { type FinishOptions, finishTask, startTask } from "../service/tasks.js";
 import { withUnitOfWork } from "../service/unit-of-work.js";
 import { cancelRequestedRuns } from "../store/queries/cancel-requested.js";
 import { claimJobs } from "../store/queries/claim-jobs.js";
@@ -80,17 +81,26 @@ export function storeQueue(ctx: ServiceContext): WorkerQueue {
       await endParent(started.run);
     },
     async finish(started, outcome, options) {
+      const { workerId } = options;
       const leaseUntil = options.take?.leaseUntil;
-      const taken = await withUnitOfWork(ctx, (tx) =>
-        finishTask(ctx, tx, started.job, outcome, options.workerId, {
-          group: started.run.concurrency_group,
-          ...(options.secrets ? { secrets: options.secrets } : {}),
-          ...(options.masks ? { masks: options.masks } : {}),
-          ...(options.take && options.workerId !== null && leaseUntil !== undefined
-            ? { take: { workerId: options.workerId, labels: options.take.labels, leaseUntil } }
-            : {}),
-        }),
-      );
+      const finishOptions: FinishOptions = {
+        group: started.run.concurrency_group,
+        ...(options.secrets ? { secrets: options.secrets } : {}),
+        ...(options.masks ? { masks: options.masks } : {}),
+        ...(options.take && workerId !== null && leaseUntil !== undefined
+          ? { take: { workerId, labels: options.take.labels, leaseUntil } }
+          : {}),
+      };
+      // One guarded statement when this worker wrote the run last; else under the run's lock.
+      const unchanged =
+        workerId !== null
+          ? await finishUnchanged(ctx, started.job, outcome, workerId, finishOptions)
+          : undefined;
+      const taken = unchanged
+        ? unchanged.claimed
+        : await withUnitOfWork(ctx, (tx) =>
+            finishTask(ctx, tx, started.job, outcome, workerId, finishOptions),
+          );
       await endParent(started.run);
       // Taken in the transaction that finished its predecessor: due and leased from then on.
       return taken

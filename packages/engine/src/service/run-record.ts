@@ -55,15 +55,19 @@ export async function takeRunState(
   return loadRunState(db, row);
 }
 
-/** Gives the state back to the process's cache once the unit of work committed the revision `rev`. */
+/**
+ * Gives the state back to the process's cache once the unit of work committed the revision `rev`, with
+ * the run's row as written (`state_json` is the new header): a finish can then be planned without
+ * reading either (see finishUnchanged).
+ */
 export function keepRunState(
   ctx: ServiceContext,
   unit: UnitOfWork,
-  runId: string,
   rev: number,
   state: RunState,
+  row: Selectable<RunsTable>,
 ) {
-  unit.afterCommit(() => ctx.runStates.put(runId, rev, state));
+  unit.afterCommit(() => ctx.runStates.put(row.id, rev, state, row));
 }
 
 /** The header of a run whose run-level fields alone changed (a reason for a cancel), its count moved on. */

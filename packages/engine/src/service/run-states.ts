@@ -1,4 +1,14 @@
 import type { RunState } from "@gantry/core";
+import type { Selectable } from "kysely";
+import type { RunsTable } from "../store/tables.js";
+
+/** A run's state as this process wrote it last, with the run's row as written then. */
+export interface WrittenRun {
+  rev: number;
+  state: RunState;
+  /** Absent for a run's first revision kept by its creator (its row is not read back). */
+  row?: Selectable<RunsTable>;
+}
 
 /**
  * The states of the runs whose steps this process planned last, each with the revision of the run's
@@ -8,7 +18,7 @@ import type { RunState } from "@gantry/core";
  * revision, and is read from the store.
  */
 export class RunStateCache {
-  private readonly runs = new Map<string, { rev: number; state: RunState }>();
+  private readonly runs = new Map<string, WrittenRun>();
 
   constructor(private readonly limit = 64) {}
 
@@ -28,11 +38,21 @@ export class RunStateCache {
     return entry.rev === rev ? entry.state : undefined;
   }
 
-  /** Keeps a running run's state as committed at `rev`; an ended run's is dropped. */
-  put(runId: string, rev: number, state: RunState): void {
+  /**
+   * The run's state and row as this process wrote them last, taken out whatever the run's revision is
+   * now: for a write guarded by the row's header (see finishUnchanged).
+   */
+  takeWritten(runId: string): WrittenRun | undefined {
+    const entry = this.runs.get(runId);
+    this.runs.delete(runId);
+    return entry;
+  }
+
+  /** Keeps a running run's state and row as committed at `rev`; an ended run's are dropped. */
+  put(runId: string, rev: number, state: RunState, row?: Selectable<RunsTable>): void {
     this.runs.delete(runId);
     if (state.status !== "running") return;
-    this.runs.set(runId, { rev, state });
+    this.runs.set(runId, row ? { rev, state, row } : { rev, state });
     if (this.runs.size > this.limit) this.runs.delete(this.runs.keys().next().value as string);
   }
 }

@@ -1,7 +1,7 @@
 import { Planner } from "@gantry/core";
 import { decodeRunState } from "../store/decode/index.js";
 import type { ClaimedWithRun } from "../store/queries/claim-jobs-with-runs.js";
-import { writeStartIfUnchanged } from "../store/queries/write-start-if-unchanged.js";
+import { writeIfUnchanged } from "../store/queries/write-if-unchanged.js";
 import type { ServiceContext } from "./context.js";
 import { startedAttemptRow } from "./jobs.js";
 import { runInfo, stateChanges } from "./run-record.js";
@@ -11,7 +11,7 @@ import type { ClaimedTask, JobKey } from "./tasks.js";
 /**
  * startTask for a job claimed with its run's rows (a run of at most CLAIM_READS_STEPS steps) (claimJobsWithRuns, Postgres): planned from what the
  * claim read and written in one statement that lands only if the run's header is unchanged since
- * (writeStartIfUnchanged), with no transaction and no lock held between statements. Undefined when
+ * (writeIfUnchanged), with no transaction and no lock held between statements. Undefined when
  * this shortcut does not apply or the run changed meanwhile: the caller then runs startTask, which
  * decides under the run's lock (a run gone or cancelled, a stale task, a deployment or a message to
  * write). Measured on bench/statements.mjs SPLIT=1: 5 statements per start become 1.
@@ -34,14 +34,14 @@ export async function startClaimedTask(
   const now = ctx.now();
   if (!planner.claim(state, task, now)) return undefined;
   const changes = stateChanges(run, state, now, { started: true, steps: planner.touched });
-  const written = await writeStartIfUnchanged(ctx.database.db, {
+  const { written } = await writeIfUnchanged(ctx.database.db, {
     runId: run.id,
     expectHeader: run.state_json,
     run: changes.run,
     steps: changes.steps,
-    attempt: startedAttemptRow(job, workerId, now),
+    attempts: [startedAttemptRow(job, workerId, now)],
   });
   if (!written) return undefined;
-  ctx.runStates.put(run.id, changes.rev, state);
+  ctx.runStates.put(run.id, changes.rev, state, { ...run, ...changes.run } as typeof run);
   return { job, task, run, definition, info, state };
 }

@@ -1,24 +1,30 @@
 import { Planner, type RunInfo, type RunState, stampGates, type Task, type TaskOutcome } from "@gantry/core";
-import type { Insertable, Selectable } from "kysely";
+import type { Selectable } from "kysely";
 import { recordDeployment } from "../gates/deployments.js";
 import { queueRunNotifications } from "../notify/events.js";
-import { addRunMasks, sealRunMasks } from "../secrets/run-masks.js";
-import { decodeLabels } from "../store/decode/index.js";
 import { deleteJob } from "../store/queries/delete-job.js";
 import { lockRunForStep } from "../store/queries/lock-run-for-step.js";
 import type { Db } from "../store/queries/types.js";
 import { writeStep } from "../store/queries/write-step.js";
-import type { JobsTable, RunsTable, StepAttemptsTable } from "../store/tables.js";
+import type { JobsTable, RunsTable } from "../store/tables.js";
 import { lockGroupOfRun, startNextInGroup } from "./concurrency-group.js";
 import type { ServiceContext } from "./context.js";
-import { jobsFor, startedAttemptRow } from "./jobs.js";
-import { keepRunState, runInfo, secretMasker, stateChanges, takeRunState } from "./run-record.js";
+import {
+  asStepWrites,
+  finishInput,
+  finishInState,
+  finishWrites,
+  type JobKey,
+  taskOf,
+} from "./finish-plan.js";
+import { startedAttemptRow } from "./jobs.js";
+import { keepRunState, runInfo, stateChanges, takeRunState } from "./run-record.js";
 import type { UnitOfWork } from "./unit-of-work.js";
 import type { WorkflowDefinition } from "./workflow-definition.js";
 
 export type Job = Selectable<JobsTable>;
 /** What names a job: enough to start or finish its task. */
-export type JobKey = Pick<Job, "id" | "run_id" | "step" | "item_index" | "attempt">;
+export type { JobKey };
 
 /** What a worker needs to run a claimed job. */
 export interface ClaimedTask {
@@ -29,13 +35,6 @@ export interface ClaimedTask {
   info: RunInfo;
   state: RunState;
 }
-
-const taskOf = (job: JobKey): Task => ({
-  step: job.step,
-  index: job.item_index,
-  attempt: job.attempt,
-  delayMs: 0,
-});
 
 /**
  * Marks a claimed job's task as started in the run's state, in the caller's unit of work. Undefined when
@@ -77,7 +76,7 @@ export async function startTask(
     steps: changes.steps,
     attempts: [startedAttemptRow(job, workerId, now)],
   });
-  keepRunState(ctx, unit, run.id, changes.rev, state);
+  keepRunState(ctx, unit, changes.rev, state, { ...run, ...changes.run } as Selectable<RunsTable>);
   await recordDeployment(tx, run, definition, info, state, task, now);
   if (run.started_at === null)
     await queueRunNotifications(ctx, tx, {
@@ -158,23 +157,11 @@ export async function finishTask(
   if (!run || run.state_json === "null") return undefined;
   const definition = await ctx.definitions.at(tx, run.revision);
   const info = runInfo(run, ctx.box);
-  // Outputs that carry a secret are masked before they are stored, as GitHub Actions redacts them.
-  const masker = secretMasker(definition.workflow, info);
-  for (const secret of options.secrets ?? []) masker.add(secret);
-  addRunMasks(masker, run.masked_values, ctx.box);
-  for (const value of options.masks ?? []) masker.add(value);
-  const maskedValues = sealRunMasks(run.masked_values, options.masks ?? [], ctx.box);
-  const safe: TaskOutcome = {
-    ...outcome,
-    outputs: Object.fromEntries(
-      Object.entries(outcome.outputs ?? {}).map(([k, v]) => [k, typeof v === "string" ? masker.mask(v) : v]),
-    ),
-    ...(outcome.error ? { error: masker.mask(outcome.error) } : {}),
-  };
-  const planner = new Planner(definition.workflow, info, ctx.definitions.graph(definition));
   const state = await takeRunState(ctx, tx, run, steps);
-  const now = ctx.now();
-  const next = planner.finish(state, taskOf(job), safe);
+  const { take } = options;
+  const input = finishInput(ctx, { run, definition, info, state, job, outcome, workerId }, options);
+  const { now } = input;
+  const finished = finishInState(ctx, input);
   await queueRunNotifications(ctx, tx, {
     row: run,
     workflow: definition.workflow,
@@ -183,60 +170,23 @@ export async function finishTask(
     now,
     newGates: stampGates(state, now),
   });
-  const attempts: Insertable<StepAttemptsTable>[] = [
-    {
-      run_id: run.id,
-      step: job.step,
-      item_index: job.item_index,
-      attempt: job.attempt,
-      status: outcome.status,
-      exit_code: outcome.exitCode ?? null,
-      worker_id: workerId,
-      error: safe.error ?? null,
-      started_at: outcome.startedAt ?? null,
-      finished_at: outcome.finishedAt ?? now,
-    },
-  ];
-  const rows = jobsFor(run.id, definition.workflow, next, now, definition.actions);
-  const take = options.take;
-  const mine = take
-    ? rows.findIndex(
-        (row, i) => next[i]?.delayMs === 0 && decodeLabels(row).every((label) => take.labels.includes(label)),
-      )
-    : -1;
-  const task = next[mine];
-  const mineRow = take && task && planner.claim(state, task, now) ? rows.splice(mine, 1)[0] : undefined;
-  if (take && mineRow) attempts.push(startedAttemptRow(mineRow, take.workerId, now));
+  const writes = finishWrites(input, finished);
   // One statement on Postgres: this step's end, the successor's start, the queued jobs, the run.
-  const changes = stateChanges(run, state, now, {
-    masker,
-    steps: planner.touched,
-    ...(mineRow ? { started: true } : {}),
-  });
   const takenJob = await writeStep(tx, ctx.database.dialect, {
     runId: run.id,
-    run: { ...changes.run, ...(maskedValues ? { masked_values: maskedValues } : {}) },
-    steps: changes.steps,
-    attempts,
-    enqueue: rows,
-    ...(take && mineRow
-      ? { take: { job: mineRow, workerId: take.workerId, leaseUntil: take.leaseUntil } }
-      : {}),
+    ...asStepWrites(writes, take),
   });
-  keepRunState(ctx, unit, run.id, changes.rev, state);
-  if (mineRow && task) await recordDeployment(tx, run, definition, info, state, task, now);
   // The successor masks what this step registered: it reads the run's masks from this row.
-  const runNow = maskedValues ? { ...run, masked_values: maskedValues } : run;
+  const runNow = { ...run, ...writes.changes.run } as Selectable<RunsTable>;
+  keepRunState(ctx, unit, writes.changes.rev, state, runNow);
+  const task = writes.take?.task;
+  if (task) await recordDeployment(tx, run, definition, info, state, task, now);
   const claimed: ClaimedTask | undefined =
     takenJob && task ? { job: takenJob, task, run: runNow, definition, info, state } : undefined;
-  let notify = rows.length > 0;
-  // A retry waiting out its delay: the notification says when it becomes due, so idle workers wake
-  // then without asking the queue after every notification (see Worker.claimLoop).
-  const due = rows.map((row) => Number(row.available_at)).filter((at) => at > now);
-  const payload = due.length > 0 ? String(Math.min(...due)) : "";
+  let notify = writes.wake !== undefined;
   if (state.status !== "running" && run.concurrency_group) {
     notify = (await startNextInGroup(ctx, tx, run.concurrency_group)) || notify;
   }
-  if (notify) unit.notify("jobs", payload);
+  if (notify) unit.notify("jobs", writes.wake ?? "");
   return claimed;
 }

@@ -17,6 +17,7 @@ import * as childRuns from "./migrations/0015-child-runs.js";
 import * as runMasks from "./migrations/0017-run-masks.js";
 import * as runSteps from "./migrations/0018-run-steps.js";
 import * as agents from "./migrations/0021-agents.js";
+import { nameStatements, StatementNames } from "./named-statements.js";
 import type { Tables } from "./tables.js";
 
 export type { Dialect } from "./dialect.js";
@@ -70,8 +71,10 @@ export async function openDatabase(location: string, options: { poolSize?: numbe
     // statements) that the server terminates (57P01, a restart) emits 'error' with no listener, which
     // ends the process. Each client gets its own listener for its whole life.
     pool.on("error", () => {});
+    const names = process.env.GANTRY_PG_NAMED_STATEMENTS === "0" ? undefined : new StatementNames();
     pool.on("connect", (client) => {
       client.on("error", () => {});
+      if (names) nameStatements(client, names);
     });
     const db = new Kysely<Tables>({ dialect: new PostgresDialect({ pool }) });
     return { db, dialect: "postgres", url: location, pool, close: () => db.destroy() };
