@@ -13,6 +13,7 @@ import type { DefinitionCache } from "./definition-cache.js";
 import type { EnvironmentConfig } from "./environments.js";
 import type { RunStateCache } from "./run-states.js";
 import type { SecretBox } from "./secret-box.js";
+import type { WorkflowRowCache } from "./workflow-rows.js";
 
 /** What the run operations share: the store, the secret box, the wake-up channel and a clock. */
 export interface ServiceContext {
@@ -22,6 +23,8 @@ export interface ServiceContext {
   now: () => number;
   /** Workflow definitions by revision, as this process read them. */
   definitions: DefinitionCache;
+  /** Workflow rows this process read, checked as each run started from one is written (see WorkflowRowCache). */
+  workflowRows: WorkflowRowCache;
   /** The states of runs this process planned last (see RunStateCache). */
   runStates: RunStateCache;
   /** Grouped writes and reads of this process (run creations, audit entries, workflow reads). */

@@ -281,6 +281,8 @@ export async function createRun(
  * grouped with the creations under way at the same time (see runCreations): 50 API requests at once
  * cost a few statements, each answered once its run is committed. A run with a group is decided by
  * createRun's rules in a unit of work of its own. With `audit`, the run's audit entry is written with it.
+ * Without `workflows`, a run of the workflow's current revision starts from this process's row of it,
+ * checked as the run is written (see WorkflowRowCache): no statement reads it per run.
  */
 export async function startRun(
   ctx: ServiceContext,
@@ -288,30 +290,69 @@ export async function startRun(
   workflows?: WorkflowCache,
   audit?: AuditOf,
 ): Promise<{ id: string; status: string }> {
+  const current = !workflows && request.revision === undefined && !request.unregistered;
+  const cached =
+    current && ctx.database.dialect === "postgres" ? ctx.workflowRows.get(request.workflow) : undefined;
+  if (cached) {
+    const run = await startRunOn(ctx, request, new Map([[cached.name, cached]]), audit, cached);
+    if (run) return run;
+    // The workflow changed since this process read it: start from the row as it is now.
+    ctx.workflowRows.forget(request.workflow);
+  }
+  const read: WorkflowCache = workflows ?? new Map();
+  const run = await startRunOn(ctx, request, read, audit);
+  const row = read.get(request.workflow);
+  if (current && row && ctx.database.dialect === "postgres") ctx.workflowRows.set(row);
+  if (!run) throw new Error("a run started from a fresh read of its workflow was refused as stale");
+  return run;
+}
+
+/**
+ * startRun on the workflow rows in `workflows` (read into it when missing). With `cached`, the row came
+ * from this process's cache: undefined, and nothing written, when the workflow no longer has its revision.
+ */
+async function startRunOn(
+  ctx: ServiceContext,
+  request: CreateRunRequest,
+  workflows: WorkflowCache,
+  audit: AuditOf | undefined,
+  cached?: WorkflowRow,
+): Promise<{ id: string; status: string } | undefined> {
   const resolved = await resolveRun(ctx, ctx.database.db, request, workflows);
   const { group } = resolved;
-  if (group)
+  // The writes below check no revision: the row is read again first, as it was before the cache.
+  const stillCurrent = async () =>
+    !cached || (await getWorkflow(ctx.database.db, cached.name))?.revision === cached.revision;
+  if (group) {
+    if (!(await stillCurrent())) return undefined;
     return withUnitOfWork(ctx, async (tx) => {
       const run = await admitRunToGroup(ctx, tx, resolved, group, request.keep);
       if (audit) await insertAudit(tx.db, audit(run));
       return run;
     });
+  }
   const run = { id: resolved.id, status: "queued" };
   const now = ctx.now();
   // A worker of this process with a free slot takes the first task in the run's own write.
   const prepared = startingRows(resolved, now, request.keep, ctx.localWorkers);
   if (ctx.database.dialect !== "postgres" || prepared.first) {
+    if (!(await stillCurrent())) {
+      prepared.first?.offer.decline();
+      return undefined;
+    }
     const { queued, handed } = await insertWithoutGroup(ctx, ctx.database.db, resolved, prepared);
     if (audit) await insertAudit(ctx.database.db, audit(run));
     handed?.accept();
     if (queued || !handed) await ctx.notifier.notify("jobs");
     return run;
   }
-  await runCreations(ctx).add({
+  const written = await runCreations(ctx).add({
     prepared,
     notifier: ctx.notifier,
     ...(audit ? { audit: audit(run) } : {}),
+    ...(cached ? { guard: { workflow: cached.name, revision: cached.revision } } : {}),
   });
+  if (!written) return undefined;
   if (notifiesAsCreated(prepared.run)) await notifyCreated(ctx, ctx.database.db, resolved.id, now);
   return run;
 }
@@ -327,41 +368,64 @@ interface Creation {
   /** Whom to wake once it is committed: a notifier that travels through the database in the statement. */
   notifier: NotifierLike;
   audit?: AuditEntry;
+  /** Write it only if the workflow still has this revision (it came from WorkflowRowCache). */
+  guard?: { workflow: string; revision: string };
 }
 
 /**
  * startRun's creations on one Postgres database: the runs, their step rows, first jobs and audit
  * entries of every creation in the group go in as one statement (an atomic one, so no BEGIN and
- * COMMIT), which also wakes the workers (pg_notify, delivered as it commits).
+ * COMMIT), which also wakes the workers (pg_notify, delivered as it commits). Each is answered
+ * whether it was written: one whose guard found its workflow changed is not, and the statement, which
+ * then wrote nothing, is sent again for the others.
  */
-function runCreations(ctx: ServiceContext): GroupCommit<Creation, void> {
+function runCreations(ctx: ServiceContext): GroupCommit<Creation, boolean> {
   const { database } = ctx;
+  const write = async (items: Creation[]): Promise<string[]> => {
+    const channels = new Set<string>();
+    const others = new Set<NotifierLike>();
+    for (const { notifier } of items) {
+      const channel = notifier.databaseChannel?.("jobs");
+      if (channel) channels.add(channel);
+      else others.add(notifier);
+    }
+    const runs = items.map((i) => i.prepared);
+    const guards = new Map(items.flatMap((i) => (i.guard ? [[guardKey(i.guard), i.guard] as const] : [])));
+    const { stale } = await insertManyNotifying(
+      database.db,
+      [
+        { table: "runs", rows: runs.map((p) => p.run) },
+        { table: "run_steps", rows: runs.flatMap((p) => p.steps) },
+        { table: "jobs", rows: runs.flatMap((p) => p.jobs) },
+        { table: "audit_log", rows: items.flatMap((i) => (i.audit ? [{ ...i.audit }] : [])) },
+      ],
+      [...channels],
+      [...guards.values()],
+      // The wake-up names the jobs: each is claimed at once by one worker (see worker/claim-shares.ts).
+      "jobs",
+    );
+    if (stale.length === 0) for (const notifier of others) await notifier.notify("jobs");
+    return stale.map(guardKey);
+  };
   return ctx.groupCommits.of(
     "run-creations",
     database,
     () =>
-      new GroupCommit<Creation, void>(
+      new GroupCommit<Creation, boolean>(
         async (items) => {
-          const channels = new Set<string>();
-          const others = new Set<NotifierLike>();
-          for (const { notifier } of items) {
-            const channel = notifier.databaseChannel?.("jobs");
-            if (channel) channels.add(channel);
-            else others.add(notifier);
+          const written = items.map(() => true);
+          let left = items.map((_, i) => i);
+          for (;;) {
+            const stale = new Set(await write(left.map((i) => items[i] as Creation)));
+            if (stale.size === 0) return written;
+            // Nothing was written: the creations of a changed workflow are refused, the others sent again.
+            for (const i of left) {
+              const guard = items[i]?.guard;
+              if (guard && stale.has(guardKey(guard))) written[i] = false;
+            }
+            left = left.filter((i) => written[i]);
+            if (left.length === 0) return written;
           }
-          const runs = items.map((i) => i.prepared);
-          await insertManyNotifying(
-            database.db,
-            [
-              { table: "runs", rows: runs.map((p) => p.run) },
-              { table: "run_steps", rows: runs.flatMap((p) => p.steps) },
-              { table: "jobs", rows: runs.flatMap((p) => p.jobs) },
-              { table: "audit_log", rows: items.flatMap((i) => (i.audit ? [{ ...i.audit }] : [])) },
-            ],
-            [...channels],
-          );
-          for (const notifier of others) await notifier.notify("jobs");
-          return items.map(() => undefined);
         },
         // Rows travel as one JSON parameter per table, so a group's size is bounded by what one
         // statement should hold, not by Postgres' parameter limit.
@@ -369,6 +433,9 @@ function runCreations(ctx: ServiceContext): GroupCommit<Creation, void> {
       ),
   );
 }
+
+const guardKey = (guard: { workflow: string; revision: string }) =>
+  JSON.stringify([guard.workflow, guard.revision]);
 
 /**
  * A run without a concurrency group: nothing to decide under a lock, so the run and its first jobs go

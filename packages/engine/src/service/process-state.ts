@@ -8,11 +8,13 @@ import { ChangeSignal } from "./change-signal.js";
 import type { ServiceContext } from "./context.js";
 import { DefinitionCache } from "./definition-cache.js";
 import { RunStateCache } from "./run-states.js";
+import { WorkflowRowCache } from "./workflow-rows.js";
 
 /** What the roles of one process share in memory; the roles in packages/cli create it with their store. */
 export type ProcessState = Pick<
   ServiceContext,
   | "definitions"
+  | "workflowRows"
   | "runStates"
   | "groupCommits"
   | "startChecks"
@@ -26,6 +28,7 @@ export type ProcessState = Pick<
 export function processState(): ProcessState {
   return {
     definitions: new DefinitionCache(),
+    workflowRows: new WorkflowRowCache(),
     runStates: new RunStateCache(),
     groupCommits: new GroupCommits(),
     startChecks: new StartCheckCache(),

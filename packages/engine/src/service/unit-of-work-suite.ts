@@ -11,6 +11,7 @@ import { waitFor } from "../testing/wait-for.js";
 import { cancelRun } from "./cancel-run.js";
 import type { ServiceContext } from "./context.js";
 import { createRun, startRun } from "./create-run.js";
+import { processState } from "./process-state.js";
 import { registerFolder } from "./register-folder.js";
 import { withUnitOfWork } from "./unit-of-work.js";
 
@@ -188,6 +189,52 @@ export function describeUnitOfWork(name: string, open: () => Promise<Database>) 
       ]);
       expect((await getRun(h.database.db, first.id))?.status).toBe("cancelled");
       expect((await getRun(h.database.db, second.id))?.concurrency_group).toBe("replace");
+    });
+
+    it("startRun: a workflow another process changed between two starts: the second starts on the new revision", async () => {
+      // This process (its own cache of workflow rows) and another one sharing the database.
+      const here = { ...h.ctx, ...processState() };
+      const there = { ...h.ctx, ...processState() };
+      const revisionOf = async (id: string) => (await getRun(h.database.db, id))?.revision;
+      const before = await Promise.all([
+        startRun(here, { workflow: "plain" }),
+        startRun(here, { workflow: "replace" }),
+      ]);
+      h.tmp.write("wf/plain.yaml", `name: plain\nsteps:\n  a:\n    run: "echo changed"\n`);
+      h.tmp.write(
+        "wf/replace.yaml",
+        `name: replace\nconcurrency: { group: replace, policy: cancel-running }\nsteps:\n  a:\n    run: sleep 61\n`,
+      );
+      try {
+        expect((await registerFolder(there, `${h.tmp.dir}/wf`)).problems).toEqual([]);
+        const rows = await h.database.db.selectFrom("workflows").select(["name", "revision"]).execute();
+        const current = new Map(rows.map((r) => [r.name, r.revision]));
+        // Ten at once: on PostgreSQL they go in one statement, refused as a whole and sent again.
+        const after = await Promise.all([
+          ...Array.from({ length: 10 }, () => startRun(here, { workflow: "plain" })),
+          startRun(here, { workflow: "replace" }),
+        ]);
+        expect(await revisionOf(before[0].id)).not.toBe(current.get("plain"));
+        expect(await revisionOf(before[1].id)).not.toBe(current.get("replace"));
+        for (const run of after.slice(0, 10)) expect(await revisionOf(run.id)).toBe(current.get("plain"));
+        expect(await revisionOf(after[10]?.id ?? "")).toBe(current.get("replace"));
+        // Every run written once, the refused statement wrote nothing.
+        expect(await h.database.db.selectFrom("runs").select("id").execute()).toHaveLength(13);
+        const plainIds = [before[0].id, ...after.slice(0, 10).map((r) => r.id)];
+        const jobs = await h.database.db
+          .selectFrom("jobs")
+          .select("run_id")
+          .where("run_id", "in", plainIds)
+          .execute();
+        expect(jobs).toHaveLength(11);
+      } finally {
+        h.tmp.write("wf/plain.yaml", `name: plain\nsteps:\n  a:\n    run: "true"\n`);
+        h.tmp.write(
+          "wf/replace.yaml",
+          `name: replace\nconcurrency: { group: replace, policy: cancel-running }\nsteps:\n  a:\n    run: sleep 60\n`,
+        );
+        expect((await registerFolder(h.ctx, `${h.tmp.dir}/wf`)).problems).toEqual([]);
+      }
     });
 
     it("startRun: the audit entry of each run started for someone is written with it, a group's too", async () => {

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { FakeSteps, FakeWorkerQueue } from "../testing/fake-worker-queue.js";
 import { waitFor } from "../testing/wait-for.js";
+import { type ClaimNotices, ClaimShares, labelsKeyOf, OWED_MS } from "./claim-shares.js";
 import { Worker, type WorkerLoopOptions } from "./worker.js";
 
 // The worker's loop and lifecycle against an in-memory queue and step host: no database, no process.
@@ -385,5 +386,139 @@ describe("Worker claim loop", () => {
     await worker.start();
     await waitFor(() => asked.size === 4, { what: "the sweep at start" });
     expect(Object.fromEntries(asked)).toEqual({ fresh: true, stale: false, "never-seen": false, self: true });
+  });
+});
+
+/**
+ * The claims channel of workers sharing one queue: each claim is announced to every
+ * worker as the claim statement announces it on Postgres (after the claim's answer, as a NOTIFY is
+ * delivered after its commit); `notice` delivers one by hand.
+ */
+function claimsChannel(queue: FakeWorkerQueue) {
+  const handlers = new Set<(payload: string) => void>();
+  const left: string[] = [];
+  const notice = (payload: string) => {
+    for (const handler of handlers) handler(payload);
+  };
+  const claim = queue.claim.bind(queue);
+  queue.claim = async (request) => {
+    const jobs = await claim(request);
+    const payload = `${request.limit - jobs.length} ${labelsKeyOf(request.labels)} ${jobs.map((j) => j.id).join(",")} ${request.workerId}`;
+    setImmediate(() => notice(payload));
+    return jobs;
+  };
+  const port: ClaimNotices = {
+    subscribe(handler) {
+      handlers.add(handler);
+      return () => handlers.delete(handler);
+    },
+    async leave(workerId) {
+      left.push(workerId);
+      notice(`leave ${workerId}`);
+    },
+  };
+  return { port, notice, left };
+}
+
+describe("Worker sharing announced jobs (the claims channel)", () => {
+  const KEY = labelsKeyOf(["runner:local"]);
+
+  function worker(queue: FakeWorkerQueue, steps: FakeSteps, claims: ClaimNotices, id: string) {
+    const w = new Worker(
+      { queue, steps, claims },
+      { id, runner: { types: ["local"] }, concurrency: 4, pollMs: 600_000, leaseMs: 60_000, graceMs: 20 },
+    );
+    workers.push(w);
+    return w;
+  }
+
+  /** An id `w1` leaves to `w0` (a worker it heard claim) when announced alone. */
+  function idOfPeer(from: number): number {
+    for (let id = from; ; id++) {
+      const probe = new ClaimShares("w1", KEY);
+      probe.heard({ kind: "claimed", workerId: "w0", labelsKey: KEY, free: 3, jobIds: [] }, Date.now());
+      if (!probe.announced([id], 4, Date.now())) return id;
+    }
+  }
+
+  it("two workers claim each announced job once, not once each, once they have heard of each other", async () => {
+    const queue = new FakeWorkerQueue();
+    const steps = new FakeSteps();
+    const { port } = claimsChannel(queue);
+    const one = worker(queue, steps, port, "w1");
+    const two = worker(queue, steps, port, "w2");
+    await Promise.all([one.start(), two.start()]);
+    const run = async (step: string) => {
+      const job = queue.add(step);
+      queue.wake(`j:${job.id}`);
+      await waitFor(() => steps.running(step), { what: `step ${step}` });
+      steps.end(step);
+      await waitFor(() => queue.finished.some((f) => f.id === job.id), { what: `step ${step}'s finish` });
+    };
+    for (let i = 0; i < 10; i++) await run(`warm-${i}`);
+    const before = queue.count("claim");
+    for (let i = 0; i < 20; i++) await run(`run-${i}`);
+    // Both would claim each (40); an owed job's claim comes only when its claim was not heard in time.
+    expect(queue.count("claim") - before).toBeLessThan(26);
+  });
+
+  it("claims a job of another worker's share itself when no claim takes it: that worker took another", async () => {
+    const queue = new FakeWorkerQueue();
+    const steps = new FakeSteps();
+    const { port, notice } = claimsChannel(queue);
+    const one = worker(queue, steps, port, "w1");
+    await one.start();
+    await waitFor(() => queue.count("claim") === 1, { what: "the first claim" });
+    // w0 (not running here) claims, so w1 leaves it a share of what is announced.
+    notice(`3 ${KEY} 1000 w0`);
+    while (queue.jobs.length + 1 < idOfPeer(1)) queue.add("filler");
+    for (const job of queue.jobs) job.status = "done";
+    const theirs = queue.add("theirs");
+    expect(theirs.id).toBe(idOfPeer(1));
+    const claims = queue.count("claim");
+    const woken = Date.now();
+    queue.wake(`j:${theirs.id}`);
+    // w0 announces a claim of another job: not this one.
+    notice(`2 ${KEY} 999 w0`);
+    await new Promise((resolve) => setTimeout(resolve, OWED_MS / 2));
+    expect(queue.count("claim")).toBe(claims);
+    await waitFor(() => steps.running("theirs"), { what: "the owed job, claimed by w1 itself" });
+    expect(Date.now() - woken).toBeGreaterThanOrEqual(OWED_MS - 5);
+  });
+
+  it("claims nothing for a job of another worker's share once that worker's claim of it is heard", async () => {
+    const queue = new FakeWorkerQueue();
+    const steps = new FakeSteps();
+    const { port, notice } = claimsChannel(queue);
+    const one = worker(queue, steps, port, "w1");
+    await one.start();
+    await waitFor(() => queue.count("claim") === 1, { what: "the first claim" });
+    notice(`3 ${KEY} 1000 w0`);
+    const id = idOfPeer(1);
+    while (queue.jobs.length + 1 < id) queue.add("filler");
+    for (const job of queue.jobs) job.status = "done";
+    const theirs = queue.add("theirs");
+    const claims = queue.count("claim");
+    queue.wake(`j:${theirs.id}`);
+    await queue.claim({
+      workerId: "w0",
+      labels: ["runner:local"],
+      now: Date.now(),
+      leaseUntil: Date.now() + 60_000,
+      limit: 3,
+    });
+    await new Promise((resolve) => setTimeout(resolve, OWED_MS * 3));
+    // The one claim is w0's: w1 sent none.
+    expect(queue.count("claim")).toBe(claims + 1);
+    expect(queue.jobs.find((j) => j.lease.id === theirs.id)?.workerId).toBe("w0");
+  });
+
+  it("says goodbye as it stops, so that the others stop leaving it jobs", async () => {
+    const queue = new FakeWorkerQueue();
+    const { port, left } = claimsChannel(queue);
+    const one = worker(queue, new FakeSteps(), port, "w1");
+    await one.start();
+    await one.stop();
+    expect(left).toEqual(["w1"]);
   });
 });

@@ -1,11 +1,9 @@
 import {
   type AuditOf,
   checkOptionInputs,
-  NotFoundError,
   OptionsResolver,
   OptionsSourceError,
   startRun,
-  store,
 } from "@gantry/engine";
 import type { FastifyInstance } from "fastify";
 import type { ServerContext } from "../context.js";
@@ -92,10 +90,8 @@ export async function startCheckedRun(
   trigger: { type: string } & Record<string, unknown>,
   audit?: AuditOf,
 ) {
-  // Read with the other requests' at the same time: 50 runs started at once read the row once or twice.
-  const row = await store.getWorkflowGrouped(ctx.service.groupCommits, ctx.service.database, workflow);
-  if (!row) throw new NotFoundError(`unknown workflow '${workflow}'`);
   await checkOptionInputs(ctx.service, workflow, inputs, resolver);
-  // The row just read serves the run's creation too (one read of it per run started).
-  return startRun(ctx.service, { workflow, inputs, trigger }, new Map([[workflow, row]]), audit);
+  // The workflow's row comes from the process's cache, checked as the run is written (see startRun):
+  // an unknown workflow is refused there.
+  return startRun(ctx.service, { workflow, inputs, trigger }, undefined, audit);
 }
