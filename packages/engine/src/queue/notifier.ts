@@ -9,12 +9,7 @@ export const RECONNECTED = "reconnected";
 
 /** The channels processes wake each other on. */
 export const CHANNELS = ["jobs", "cancel", "logs", "notifications"] as const;
-/**
- * Channels a process listens on only once something of it subscribes: "claims", what each claim took
- * (see worker/claim-shares.ts), is heard by processes with workers, not by a server without any.
- */
-export const ON_DEMAND_CHANNELS = ["claims"] as const;
-export type Channel = (typeof CHANNELS)[number] | (typeof ON_DEMAND_CHANNELS)[number];
+export type Channel = (typeof CHANNELS)[number];
 
 /**
  * Wakes idle workers and carries cancellations: Postgres LISTEN/NOTIFY between processes, or an

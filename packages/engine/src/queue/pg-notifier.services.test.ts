@@ -1,9 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { Database } from "../store/database.js";
-import { CLAIMS_CHANNEL, claimJobsWithRuns } from "../store/queries/claim-jobs-with-runs.js";
 import { admin, postgresDatabase } from "../testing/databases.js";
 import { waitFor } from "../testing/wait-for.js";
-import { labelsKeyOf, parseClaimNotice } from "../worker/claim-shares.js";
 import { type Channel, RECONNECTED } from "./notifier.js";
 import { PgNotifier } from "./pg-notifier.js";
 
@@ -132,43 +130,5 @@ describe("PgNotifier", () => {
     await notifier.close();
     await waitFor(async () => (await listeners()).length === 0, { what: "the LISTEN connection to close" });
     expect(states).toEqual(["connected"]);
-  });
-
-  it("listens on the claims channel only once something subscribes, and hears what a claim took", async () => {
-    const { notifier } = await start();
-    const heard: string[] = [];
-    // Not listened on yet: a notice sent now reaches nobody here.
-    await notifier.notify("claims", "before");
-    notifier.subscribe("claims", (payload) => heard.push(payload));
-    expect(notifier.databaseChannel("claims")).toBe(CLAIMS_CHANNEL);
-    const now = Date.now();
-    await database.db
-      .insertInto("jobs")
-      .values({
-        run_id: "r",
-        step: "a",
-        item_index: 0,
-        attempt: 1,
-        status: "queued",
-        priority: 0,
-        labels_json: '["runner:local"]',
-        available_at: now,
-        created_at: now,
-      })
-      .execute();
-    const worker = { id: "host 1", labels: ["runner:local"] };
-    const [taken] = await claimJobsWithRuns(database.db, worker, now, now + 1000, 4);
-    expect(await claimJobsWithRuns(database.db, worker, now, now + 1000, 4)).toEqual([]);
-    await waitFor(() => heard.length === 2, { what: "both claims' notices" });
-    expect(heard.map(parseClaimNotice)).toEqual([
-      {
-        kind: "claimed",
-        workerId: "host 1",
-        labelsKey: labelsKeyOf(worker.labels),
-        free: 3,
-        jobIds: [taken?.job.id],
-      },
-      { kind: "claimed", workerId: "host 1", labelsKey: labelsKeyOf(worker.labels), free: 4, jobIds: [] },
-    ]);
   });
 });

@@ -1,6 +1,6 @@
 import { EventEmitter } from "node:events";
 import type pg from "pg";
-import { CHANNELS, type Channel, type NotifierLike, ON_DEMAND_CHANNELS, RECONNECTED } from "./notifier.js";
+import { CHANNELS, type Channel, type NotifierLike, RECONNECTED } from "./notifier.js";
 
 const PREFIX = "gantry_";
 
@@ -14,8 +14,6 @@ export class PgNotifier implements NotifierLike {
   private closed = false;
   private attempt = 0;
   private reconnectTimer: NodeJS.Timeout | undefined;
-  /** On-demand channels something subscribed to: listened on from then on, and after each reconnect. */
-  private readonly wanted = new Set<Channel>();
 
   private constructor(
     private readonly url: string,
@@ -46,9 +44,7 @@ export class PgNotifier implements NotifierLike {
     client.on("end", () => this.lost(new Error("LISTEN connection ended")));
     try {
       await client.connect();
-      await client.query(
-        [...CHANNELS, ...this.wanted].map((channel) => `LISTEN ${PREFIX}${channel}`).join("; "),
-      );
+      await client.query(CHANNELS.map((channel) => `LISTEN ${PREFIX}${channel}`).join("; "));
     } catch (error) {
       // Never leave a half-open connection behind: the next attempt opens a new one.
       quiet(client);
@@ -102,11 +98,6 @@ export class PgNotifier implements NotifierLike {
   }
 
   subscribe(channel: Channel, handler: (payload: string) => void): () => void {
-    if ((ON_DEMAND_CHANNELS as readonly Channel[]).includes(channel) && !this.wanted.has(channel)) {
-      this.wanted.add(channel);
-      // Sent on the connection of the moment; one that drops meanwhile listens to it as it reconnects.
-      this.client?.query(`LISTEN ${PREFIX}${channel}`).catch(() => {});
-    }
     this.emitter.on(channel, handler);
     return () => this.emitter.off(channel, handler);
   }

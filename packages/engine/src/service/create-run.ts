@@ -401,8 +401,6 @@ function runCreations(ctx: ServiceContext): GroupCommit<Creation, boolean> {
       ],
       [...channels],
       [...guards.values()],
-      // The wake-up names the jobs: each is claimed at once by one worker (see worker/claim-shares.ts).
-      "jobs",
     );
     if (stale.length === 0) for (const notifier of others) await notifier.notify("jobs");
     return stale.map(guardKey);

@@ -205,9 +205,6 @@ function slowClaims(ms: number): KyselyPlugin {
       const node = args.node;
       if (node.kind === "UpdateQueryNode" && JSON.stringify(node.updates ?? []).includes('"worker_id"'))
         claims.add(args.queryId);
-      // Postgres: the claim is the update of a statement that also announces it (claimJobsWithRuns).
-      if (node.kind === "RawNode" && node.sqlFragments[0]?.startsWith("with claimed as"))
-        claims.add(args.queryId);
       return args.node;
     },
     async transformResult(args: PluginTransformResultArgs): Promise<QueryResult<UnknownRow>> {
@@ -225,9 +222,6 @@ function lostClaimAnswer(): KyselyPlugin {
     transformQuery(args: PluginTransformQueryArgs) {
       const node = args.node;
       if (node.kind === "UpdateQueryNode" && JSON.stringify(node.updates ?? []).includes('"worker_id"'))
-        claims.add(args.queryId);
-      // Postgres: the claim is the update of a statement that also announces it (claimJobsWithRuns).
-      if (node.kind === "RawNode" && node.sqlFragments[0]?.startsWith("with claimed as"))
         claims.add(args.queryId);
       return args.node;
     },
@@ -250,14 +244,10 @@ function claimedRuns(): { plugin: KyselyPlugin; runs: string[] } {
       const node = args.node;
       if (node.kind === "UpdateQueryNode" && JSON.stringify(node.updates ?? []).includes('"worker_id"'))
         claims.add(args.queryId);
-      // Postgres: the claim is the update of a statement that also announces it (claimJobsWithRuns).
-      if (node.kind === "RawNode" && node.sqlFragments[0]?.startsWith("with claimed as"))
-        claims.add(args.queryId);
       return args.node;
     },
     async transformResult(args: PluginTransformResultArgs): Promise<QueryResult<UnknownRow>> {
-      if (claims.has(args.queryId))
-        for (const row of args.result.rows) if (row.run_id != null) runs.push(String(row.run_id));
+      if (claims.has(args.queryId)) for (const row of args.result.rows) runs.push(String(row.run_id));
       return args.result;
     },
   };

@@ -2,13 +2,6 @@ import os from "node:os";
 import { isSubWorkflowUses, runnerTypeLabel } from "@gantry/core";
 import { RECONNECTED } from "../queue/notifier.js";
 import type { RunnerLike } from "../runners/types.js";
-import {
-  announcedJobs,
-  type ClaimNotices,
-  ClaimShares,
-  labelsKeyOf,
-  parseClaimNotice,
-} from "./claim-shares.js";
 import type { StepHostLike } from "./step-host.js";
 import type { JobLease, SlotOffer, StartedTask, WorkerQueue } from "./worker-queue.js";
 
@@ -125,12 +118,9 @@ export class Worker {
   private offered = 0;
   private leaseWatch: NodeJS.Timeout | undefined;
   private orphanSweep: NodeJS.Timeout | undefined;
-  /** With the claims port: which announced jobs this worker claims, and which it owes (see ClaimShares). */
-  private readonly claims: { notices: ClaimNotices; shares: ClaimShares } | undefined;
-  private owedTimer: NodeJS.Timeout | undefined;
 
   constructor(
-    ports: { queue: WorkerQueue; steps: StepHostLike; claims?: ClaimNotices },
+    ports: { queue: WorkerQueue; steps: StepHostLike },
     private readonly options: WorkerLoopOptions,
   ) {
     this.queue = ports.queue;
@@ -143,8 +133,6 @@ export class Worker {
     this.leaseMs = options.leaseMs ?? 30_000;
     this.pollMs = options.pollMs ?? 5_000;
     this.graceMs = options.graceMs ?? 30_000;
-    if (ports.claims)
-      this.claims = { notices: ports.claims, shares: new ClaimShares(this.id, labelsKeyOf(this.labels)) };
   }
 
   get state(): WorkerState {
@@ -175,16 +163,11 @@ export class Worker {
   private async startUp(): Promise<void> {
     this.startedAt = this.now();
     await this.register();
-    const unsubscribeQueue = this.queue.subscribe({
+    const unsubscribe = this.queue.subscribe({
       jobs: (payload) => this.jobsQueued(payload),
       cancel: (runId) => this.cancelRun(runId),
       offer: (fits) => this.offer(fits),
     });
-    const unsubscribeClaims = this.claims?.notices.subscribe((payload) => this.claimHeard(payload));
-    const unsubscribe = () => {
-      unsubscribeQueue();
-      unsubscribeClaims?.();
-    };
     this.heartbeat = setInterval(() => void this.beat(), Math.max(50, Math.floor(this.leaseMs / 3)));
     this.leaseWatch = setInterval(() => this.watchLeases(), Math.max(25, Math.floor(this.leaseMs / 20)));
     if (this.options.runner.removeOrphans) {
@@ -230,10 +213,6 @@ export class Worker {
     // Synchronous up to here: the caller sets `draining` before the loop wakes and looks.
     this.wakeUp();
     await running.loop;
-    if (this.owedTimer) clearTimeout(this.owedTimer);
-    // The others stop leaving jobs to this worker now, not when they stop hearing of it.
-    if (this.claims)
-      await this.claims.notices.leave(this.id).catch((error: Error) => this.options.onError?.(error));
     const deadline = new Promise<void>((resolve) => setTimeout(resolve, this.graceMs).unref());
     await Promise.race([Promise.all([...this.active.values()].map((a) => a.done)), deadline]);
     for (const active of this.active.values()) {
@@ -357,43 +336,10 @@ export class Worker {
    * RECONNECTED when wake-ups may have been lost.
    */
   private jobsQueued(payload: string): void {
-    const announced = this.claims && announcedJobs(payload);
-    if (announced && this.claims && !this.claims.shares.announced(announced, this.free, this.now())) {
-      // Jobs of other workers' shares: claimed by this one only if no claim takes them soon.
-      this.armOwed();
-      return;
-    }
     if (payload === RECONNECTED) this.askNextDue = true;
     const due = payload === "" ? Number.NaN : Number(payload);
     if (Number.isFinite(due)) this.nextDue = Math.min(this.nextDue, due);
     this.wakeUp();
-  }
-
-  /** A claim was announced (any worker's): the jobs it took are owed no more. */
-  private claimHeard(payload: string): void {
-    const notice = parseClaimNotice(payload);
-    if (!notice || !this.claims) return;
-    this.claims.shares.heard(notice, this.now());
-    if (this.claims.shares.nextDue() === undefined && this.owedTimer) {
-      clearTimeout(this.owedTimer);
-      this.owedTimer = undefined;
-    }
-  }
-
-  /** Wakes the loop when the soonest owed job is due for a claim of this worker's own. */
-  private armOwed(): void {
-    if (this.owedTimer || !this.claims) return;
-    const due = this.claims.shares.nextDue();
-    if (due === undefined) return;
-    this.owedTimer = setTimeout(
-      () => {
-        this.owedTimer = undefined;
-        if (!this.claims) return;
-        if (this.claims.shares.takeDue(this.now())) this.wakeUp();
-        this.armOwed();
-      },
-      Math.max(0, due - this.now()),
-    );
   }
 
   /** Slots that neither a running step nor an offer holds. */
@@ -452,7 +398,6 @@ export class Worker {
           // Every free slot at once: fewer jobs than asked means the queue is empty for now, with no
           // second claim to find that out.
           const free = this.free;
-          const owed = this.claims?.shares.owedNow() ?? [];
           const jobs = await this.queue
             .claim({
               workerId: this.id,
@@ -471,8 +416,6 @@ export class Worker {
           }
           filled = jobs.length === free;
           if (!filled) {
-            // The queue held nothing more for this worker: the jobs it owed are taken (or not its to take).
-            this.claims?.shares.settled(owed);
             // A retry waiting out its delay was announced when it was queued, not when it becomes due:
             // wake for it then, not at the next fallback poll (5 s by default, far beyond most delays).
             // Its notification carried that time; the queue is asked only at start and after the

@@ -19,16 +19,9 @@ export interface ClaimedWithRun {
 }
 
 /**
- * The channel each claim announces what it took on (PgNotifier's name for "claims"): the other workers
- * then know those jobs need no claim of theirs (see worker/claim-shares.ts).
- */
-export const CLAIMS_CHANNEL = "gantry_claims";
-
-/**
- * claimJobs on Postgres, returning with each job its run's row and step rows (read in the claim's
- * snapshot): the worker can start the task with one guarded write (see startClaimedTask) instead of a
- * transaction that reads them again under the run's lock. Each claim also announces what it took on
- * CLAIMS_CHANNEL, delivered as it commits (see worker/claim-shares.ts): no round trip of its own.
+ * claimJobs on Postgres, returning with each job its run's row and step rows (subqueries of its
+ * RETURNING, read in the claim's snapshot): the worker can start the task with one guarded write (see
+ * startClaimedTask) instead of a transaction that reads them again under the run's lock.
  */
 export async function claimJobsWithRuns(
   db: Db,
@@ -37,23 +30,23 @@ export async function claimJobsWithRuns(
   leaseUntil: number,
   limit: number,
 ): Promise<ClaimedWithRun[]> {
-  const claim = claimStatement(db, "postgres", worker, now, leaseUntil, limit).returningAll();
-  const notice = sql`${limit}::int - count(*) || ' ' || md5(${JSON.stringify(worker.labels)}) || ' ' || coalesce(string_agg(c.id::text, ','), '') || ' ' || ${worker.id}::text`;
-  // The notice is sent by a one-row aggregate the claimed rows are joined to: a claim that took nothing
-  // announces itself too (the others learn it is there to share with), and answers one row of nulls.
-  const { rows } = await sql<
-    Selectable<JobsTable> & { gantry_run: Selectable<RunsTable> | null; gantry_steps: RunStepRow[] | null }
-  >`with claimed as (${claim}),
-    noticed as (select pg_notify(${CLAIMS_CHANNEL}, case when length(${notice}) <= 7900 then ${notice} else '' end) from claimed c)
-    select claimed.*,
-      (select row_to_json(r) from runs r where r.id = claimed.run_id) as gantry_run,
-      (select coalesce(json_agg(json_build_object('step', s.step, 'position', s.position, 'state_json', s.state_json) order by s.position), '[]'::json) from (select step, position, state_json from run_steps where run_id = claimed.run_id order by position limit ${CLAIM_READS_STEPS + 1}) s) as gantry_steps
-    from noticed left join claimed on true`.execute(db);
-  const taken = rows.filter((row) => row.id !== null);
-  return inQueueOrder(taken).map(({ gantry_run, gantry_steps, ...job }) => ({
+  const rows = await claimStatement(db, "postgres", worker, now, leaseUntil, limit)
+    .returningAll()
+    .returning([
+      sql<Selectable<RunsTable> | null>`(select row_to_json(r) from runs r where r.id = jobs.run_id)`.as(
+        "gantry_run",
+      ),
+      sql<
+        RunStepRow[]
+      >`(select coalesce(json_agg(json_build_object('step', s.step, 'position', s.position, 'state_json', s.state_json) order by s.position), '[]'::json) from (select step, position, state_json from run_steps where run_id = jobs.run_id order by position limit ${CLAIM_READS_STEPS + 1}) s)`.as(
+        "gantry_steps",
+      ),
+    ])
+    .execute();
+  return inQueueOrder(rows).map(({ gantry_run, gantry_steps, ...job }) => ({
     job,
     // A run of more steps is started under its lock, where this process's state of it saves the read.
-    run: (gantry_steps ?? []).length > CLAIM_READS_STEPS ? undefined : (gantry_run ?? undefined),
-    steps: gantry_steps ?? [],
+    run: gantry_steps.length > CLAIM_READS_STEPS ? undefined : (gantry_run ?? undefined),
+    steps: gantry_steps,
   }));
 }

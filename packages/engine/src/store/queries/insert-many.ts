@@ -49,15 +49,13 @@ export async function insertMany(db: Db, dialect: Dialect, ...inserts: TableRows
  *
  * With `guard` (workflows and the revisions the rows were made for), nothing is written and nobody is
  * woken unless every one of those workflows still has that revision in the statement's snapshot; the
- * answer gives the guards that failed (empty when the rows went in). With `announce` (a table), the
- * notifications carry the ids of the rows inserted in it, as `j:<id>,<id>…` (see worker/claim-shares.ts).
+ * answer gives the guards that failed (empty when the rows went in).
  */
 export async function insertManyNotifying(
   db: Db,
   inserts: TableRows[],
   channels: string[],
   guard: ReadonlyArray<{ workflow: string; revision: string }> = [],
-  announce?: string,
 ): Promise<{ stale: Array<{ workflow: string; revision: string }> }> {
   const present = inserts.filter((i) => i.rows.length > 0);
   const guarded = guard.length > 0;
@@ -66,7 +64,6 @@ export async function insertManyNotifying(
     present.map((i, n) => ({ table: i.table, columns: columns[n] as string[] })),
     channels.length,
     guarded,
-    announce,
   );
   const parameters = [
     ...(guarded ? [JSON.stringify(guard)] : []),
@@ -89,9 +86,8 @@ function notifyingText(
   tables: Array<{ table: string; columns: string[] }>,
   channels: number,
   guarded: boolean,
-  announce: string | undefined,
 ) {
-  const shape = JSON.stringify([tables, channels, guarded, announce]);
+  const shape = JSON.stringify([tables, channels, guarded]);
   const known = TEXTS.get(shape);
   if (known) return known;
   let n = 0;
@@ -106,19 +102,13 @@ function notifyingText(
     const name = quoteIdentifier(table);
     withs.push(
       `i${i} as (insert into ${name} (${list}) select ${list} from json_populate_recordset(null::${name}, $${++n}::json)` +
-        `${guarded ? " where not exists (select 1 from stale)" : ""}${table === announce ? " returning id" : ""})`,
+        `${guarded ? " where not exists (select 1 from stale)" : ""})`,
     );
   }
-  // The new rows' ids, as `j:<id>,<id>…` (empty past Postgres' 8000-byte limit of a payload).
-  const announced = tables.findIndex((t) => t.table === announce);
-  const payload =
-    announced < 0
-      ? "''"
-      : `(select coalesce(case when sum(length(id::text) + 1) < 7900 then 'j:' || string_agg(id::text, ',') end, '') from i${announced})`;
   const notify = Array.from({ length: channels }, () =>
     guarded
-      ? `(select pg_notify($${++n}, ${payload}) where not exists (select 1 from stale))`
-      : `pg_notify($${++n}, ${payload})`,
+      ? `(select pg_notify($${++n}, '') where not exists (select 1 from stale))`
+      : `pg_notify($${++n}, '')`,
   );
   const stale = guarded
     ? "(select json_agg(json_build_object('workflow', workflow, 'revision', revision)) from stale)"
