@@ -9,6 +9,7 @@ import { createSecretCache, findSecretRefs, resolveSecretRef } from "../secrets/
 import { registerRunMasks } from "../secrets/run-mask-watch.js";
 import { openRunMasks } from "../secrets/run-masks.js";
 import { ConflictError, type ServiceContext } from "../service/context.js";
+import { taskOf } from "../service/finish-plan.js";
 import { runInfo } from "../service/run-record.js";
 import { decodeRunState } from "../store/decode/index.js";
 import {
@@ -316,7 +317,7 @@ export class AgentOperations {
     const info = runInfo(run, this.ctx.box);
     return {
       job: leaseOf(row),
-      task: { step: row.step, index: row.item_index, attempt: row.attempt, delayMs: 0 },
+      task: taskOf(row),
       run: {
         id: run.id,
         workflow: run.workflow,

@@ -150,6 +150,7 @@ export function asStepWrites(
   };
 }
 
+/** The task a job is one attempt of, due now (a start or a finish names it so to the planner). */
 export const taskOf = (job: JobKey): Task => ({
   step: job.step,
   index: job.item_index,

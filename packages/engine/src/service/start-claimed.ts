@@ -3,6 +3,7 @@ import { decodeRunState } from "../store/decode/index.js";
 import type { ClaimedWithRun } from "../store/queries/claim-jobs-with-runs.js";
 import { writeIfUnchanged } from "../store/queries/write-if-unchanged.js";
 import type { ServiceContext } from "./context.js";
+import { taskOf } from "./finish-plan.js";
 import { startedAttemptRow } from "./jobs.js";
 import { runInfo, stateChanges } from "./run-record.js";
 import { startWritesMore } from "./start-writes.js";
@@ -30,7 +31,7 @@ export async function startClaimedTask(
   if (state?.status !== "running" || state.cancelRequested) return undefined;
   const info = runInfo(run, ctx.box);
   const planner = new Planner(definition.workflow, info, ctx.definitions.graph(definition));
-  const task = { step: job.step, index: job.item_index, attempt: job.attempt, delayMs: 0 };
+  const task = taskOf(job);
   const now = ctx.now();
   if (!planner.claim(state, task, now)) return undefined;
   const changes = stateChanges(run, state, now, { started: true, steps: planner.touched });
