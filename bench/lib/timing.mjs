@@ -115,11 +115,11 @@ export async function settled(pids, { share = 0.05, windowMs = 500, timeoutMs = 
 }
 
 /**
- * CPU seconds of the step spawner helpers of the worker `pid` (its live children) and of the step
- * launcher each may have (a live child of a helper, told from a running step by the marker that
- * starts its command line): `self` is their own, `children` what they reaped: the steps they started
- * (with whatever those reaped). A step still running counts once it ended, in its parent's `children`.
- * Zero without /proc.
+ * CPU seconds of the step starters of the worker `pid` (its live children: its Python step launcher
+ * or Node helper) and of a launcher a helper may have (a build before the worker started the
+ * launcher itself; told from a running step by the marker that starts its command line): `self` is
+ * their own, `children` what they reaped: the steps they started (with whatever those reaped). A step
+ * still running counts once it ended, in its parent's `children`. Zero without /proc.
  */
 export function childProcessesCpuSeconds(pid) {
   let self = 0;

@@ -2,11 +2,11 @@ import { accessSync, closeSync, constants, openSync, readSync, statSync } from "
 import path from "node:path";
 
 /**
- * Whether a worker's spawner helper starts steps through the Python step launcher (launcher-source.ts)
- * or forks itself for each, from GANTRY_SPAWNER_LAUNCHER:
+ * Whether a worker starts steps through the Python step launcher (launcher-source.ts) or the Node helper,
+ * which forks itself for each (helper-source.ts), from GANTRY_SPAWNER_LAUNCHER:
  * - `auto` (the default): the launcher on Linux when a `python3` is on the worker's PATH; the helper
- *   forks itself elsewhere (macOS's libuv does not fork the whole process), without a python3, and
- *   when the launcher does not start (a Python before 3.8 refuses to).
+ *   elsewhere (macOS's libuv does not fork the whole process), without a python3, and when the
+ *   launcher does not start (a Python before 3.8 refuses to).
  * - `python`: the launcher, required: when it cannot start, the steps fail with its reason.
  * - `node`: never the launcher (the way to opt out).
  */

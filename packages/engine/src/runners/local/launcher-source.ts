@@ -1,47 +1,63 @@
 /**
- * The step launcher: a small Python program that the spawner helper (helper-source.ts) starts once and
- * asks to start each step's process, because Node cannot start a process cheaply on Linux: libuv forks
- * the whole calling process, which cost the helper 3–4.5 ms of CPU a step on this 2-core machine
- * (page tables copied, then faulted back), where Python's subprocess uses vfork and costs the launcher
- * about 1 ms a step, the helper's own share falling to 0.3–0.7 ms (bench in the commit that added it).
- * The helper keeps everything else (its channel with the worker, the step folders, orphan handling).
+ * The step launcher: a small Python program that a worker starts once (spawner.ts) to start its steps'
+ * processes, because Node cannot start a process cheaply on Linux: libuv forks the whole calling
+ * process (page tables copied, then faulted back: 3–5 ms of CPU a start on a 2-core VM), where Python's
+ * subprocess uses vfork. It also makes and removes the steps' folders, with plain system calls that
+ * would each cost the worker a trip through libuv's thread pool. Where there is no Python 3.8, the worker
+ * starts the Node helper instead (helper-source.ts), which speaks the same protocol and forks itself.
  *
- * Run as `python3 -I -S -u -X utf8 -c <source> [pid file descriptor]`: no site, no user site, no PYTHON* variables, and
- * UTF-8 for arguments, paths and the environment, as Node encodes them.
+ * Run as `python3 -I -S -u -X utf8 -c <source> [pid file descriptor]`: no site, no user site, no PYTHON*
+ * variables, and UTF-8 for arguments, paths and the environment, as Node encodes them.
  *
- * Protocol. Helper to launcher, one JSON object a line on stdin:
+ * Protocol (both starters). Worker to starter, one JSON object a line on stdin:
  *   {op: "env", env} (the common part of the steps' environments, once)
- *   {op: "spawn", id, program, args, cwd, env | envSet and envUnset (what differs from the common part)}
- *   {op: "kill", id, signal}   {op: "pause"|"resume", id}   {op: "stop"} (the worker is gone: see below)
- * Launcher to helper, on stdout, frames of a 9-byte header (type u8, id u32 BE, length u32 BE) and a
- * body: type 1 and 2 are a chunk of a step's stdout and stderr, type 3 an event in JSON:
- *   {op: "ready"} (id 0, once started)   {op: "pid", pid}   {op: "end", code, signal}
- *   {op: "error", code, message} (the process could not start: code is the errno's name, as Node's)
- * A step's pid is written at once to the pid file, the helper's file on fd 3 when it gave one: 8 bytes
- * (id, pid; u32 BE) at offset 8 * (id % 65536), read only if this process dies (its steps must then
- * be killed by someone else). Its pid event waits for the next frames written for another reason
- * (output, an end), and is not sent for a step that ended by then: a write wakes the helper, which
- * wakes the worker, each costing both sides CPU (about 0.1 ms a step together, measured here), and
- * neither needs the pid of a step that ended. Without a pid file, pid events go at once.
+ *   {op: "spawn", id, program, args, cwd, env | envSet and envUnset (what differs from the common part),
+ *    folder?, spare?}   {op: "kill", id, signal}   {op: "pause"|"resume", id}   {op: "discard", base}
+ * `folder` ({base, dirs, files: [path, text][], collect: {path, limit}, summary?: {path, limit}}) is
+ * made before the step starts (`base` must not exist, unless it was made ahead as a `spare`), and
+ * removed after it ended, once the heads of `collect` and `summary` were read: before its end is
+ * sent, so the removal never races with a caller removing their parent. `spare` ({base, dirs, empty})
+ * is the next step's folder, made ahead while this one runs; `discard` removes one never used.
+ * Starter to worker, on stdout, frames of a 9-byte header (type u8, id u32 BE, length u32 BE) and a
+ * body: type 1 and 2 are a chunk of a step's stdout and stderr, 4 and 5 the heads of its `collect` and
+ * `summary` files (sent only when not empty, before its end), 3 an event in JSON:
+ *   {op: "ready"} (id 0, once started)   {op: "pid", pid}
+ *   {op: "end", code, signal, collectError?} (collectError: NOT_A_FILE, or why `collect` was unreadable)
+ *   {op: "error", code, message, prepare?} (the process could not start: code is the errno's name, as
+ *   Node's; prepare: its folder could not be made)
+ * A step's pid is written at once to the pid file, the worker's file on fd 3 when it gave one: 8 bytes
+ * (id, pid; u32 BE) at offset 8 * (id % 65536), read only if this process dies (its steps must then be
+ * killed by the worker). Its pid event waits for the next frames written for another reason (output,
+ * an end), and is not sent for a step that ended by then: a write wakes the worker, and it needs the
+ * pid only to end a step still running. Without a pid file, pid events go at once.
  * A step's end comes once its process was reaped and both its pipes reached their end. When the
  * process exits, its group is killed first (SIGKILL, while its zombie still holds the group's id):
  * background processes it left would otherwise hold its output open. Pause and resume stop and restart
  * the reading of a step's pipes, so a step that writes faster than the worker can store blocks on a
- * full pipe. On `stop` (the helper's worker is gone), every step's group gets SIGTERM, SIGKILL half a
- * second later, and the launcher exits. When stdin ends without it (the helper died, however), every
- * step's group gets SIGKILL at once, as the worker would have done: it may not know their pids.
+ * full pipe. When stdin ends (the worker exited, however: SIGKILL and OOM included, or closed it) or the
+ * parent changes, every step's process group gets SIGTERM, SIGKILL half a second later, their folders
+ * and those made ahead are removed, and the launcher exits: no step outlives its worker, and the try
+ * that runs again elsewhere never overlaps it.
  *
  * Python 3.8 or later (the marker comment on the first line is how bench/lib/timing.mjs tells it from a
- * step); an older one exits with code 3 before `ready`, and the helper then starts steps itself.
+ * step); an older one exits with code 3 before `ready`, and the worker then starts the Node helper.
  */
 export const LAUNCHER_SOURCE = String.raw`# gantry-step-launcher
-import errno, json, os, select, signal, struct, subprocess, sys, time
+import errno, json, os, select, shutil, signal, stat, struct, subprocess, sys, time
 if sys.version_info < (3, 8):
     sys.exit(3)
 HEAD = struct.Struct(">BII")
 EVENT = 3
+COLLECTED = 4
+SUMMARY = 5
+NOT_A_FILE = "not a regular file"
 # epoll where there is one (poll elsewhere), without the selectors module's objects for each call.
-poller = select.epoll() if hasattr(select, "epoll") else select.poll()
+if hasattr(select, "epoll"):
+    poller = select.epoll()
+    wait = lambda: poller.poll(0.25)
+else:
+    poller = select.poll()
+    wait = lambda: poller.poll(250)
 READ = select.POLLIN
 # Each polled descriptor's step (None: stdin, the wakeup pipe).
 owners = {}
@@ -55,18 +71,29 @@ PID_RECORD = struct.Struct(">II")
 PID_SLOTS = 65536
 # Steps whose pid event waits for the next frames written (see above), by id.
 held = {}
-# The pid file's descriptor, when the helper gave one (its argument).
+# The pid file's descriptor, when the worker gave one (its argument).
 pid_file = int(sys.argv[1]) if len(sys.argv) > 1 else None
+# Folders made ahead for coming steps: base -> the folders and empty files made in it.
+premade = {}
+parent = os.getppid()
+WRITE = os.O_WRONLY | os.O_CREAT | os.O_TRUNC
 
 
 class Step:
-    __slots__ = ("id", "pid", "proc", "fds", "paused", "status")
+    __slots__ = ("id", "pid", "proc", "fds", "paused", "status", "folder")
+
+
+class NotAFile(Exception):
+    pass
+
+
+def frame(kind, ident, body):
+    out.extend(HEAD.pack(kind, ident, len(body)))
+    out.extend(body)
 
 
 def event(ident, fields):
-    body = json.dumps(fields).encode()
-    out.extend(HEAD.pack(EVENT, ident, len(body)))
-    out.extend(body)
+    frame(EVENT, ident, json.dumps(fields).encode())
 
 
 def flush():
@@ -87,6 +114,106 @@ def group(step, sig):
         pass
 
 
+def write_file(path, text):
+    fd = os.open(path, WRITE, 0o666)
+    try:
+        data = text.encode()
+        done = 0
+        while done < len(data):
+            done += os.write(fd, data[done:])
+    finally:
+        os.close(fd)
+
+
+def remove_tree(base):
+    # Retries: a step's processes killed a moment ago may still be writing in the folder.
+    for attempt in range(10):
+        try:
+            if not stat.S_ISDIR(os.lstat(base).st_mode):
+                os.unlink(base)
+                return
+            shutil.rmtree(base)
+            return
+        except FileNotFoundError:
+            return
+        except OSError:
+            time.sleep(0.05)
+
+
+def make_folder(folder):
+    base = folder["base"]
+    made = premade.pop(base, None)
+    if made is None:
+        os.mkdir(base)
+        made = ()
+    for path in folder["dirs"]:
+        if path not in made:
+            os.makedirs(path, exist_ok=True)
+    for path, text in folder["files"]:
+        if not (text == "" and path in made):
+            write_file(path, text)
+
+
+def make_spare(spare):
+    base = spare["base"]
+    try:
+        os.mkdir(base)
+        for path in spare["dirs"]:
+            os.mkdir(path)
+        for path in spare["empty"]:
+            os.close(os.open(path, WRITE, 0o666))
+        premade[base] = set(spare["dirs"]) | set(spare["empty"])
+    except OSError:
+        remove_tree(base)
+
+
+# A step's folder as it was made (the files and folders made in it, last made first): a call each,
+# where a tree walk costs about three times as many. Anything else in it (what the step left, a file it
+# replaced) sends it to the walk. Its base is checked not to be a symbolic link first: the names below
+# it would resolve elsewhere.
+def remove_folder(folder):
+    base = folder["base"]
+    inside = base + os.sep
+    try:
+        if not stat.S_ISDIR(os.lstat(base).st_mode):
+            raise OSError("not a folder")
+        for path, _ in folder["files"]:
+            if path.startswith(inside):
+                os.unlink(path)
+        for path in reversed(folder["dirs"]):
+            if path.startswith(inside):
+                os.rmdir(path)
+        os.rmdir(base)
+    except OSError:
+        remove_tree(base)
+
+
+# At most limit bytes of a regular file, opened without blocking: a step may have put a FIFO in its
+# place, which would stall this process and every later step. Most steps write no output nor summary:
+# a stat tells an empty file (or a missing one, or something else) in one call.
+def head(path, limit):
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        return None
+    if not stat.S_ISREG(info.st_mode):
+        raise NotAFile()
+    if info.st_size == 0:
+        return None
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    except FileNotFoundError:
+        return None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise NotAFile()
+        size = min(info.st_size, limit)
+        return os.pread(fd, size, 0) if size > 0 else None
+    finally:
+        os.close(fd)
+
+
 def finish(step):
     if step.fds or step.status is None:
         return
@@ -98,13 +225,42 @@ def finish(step):
             name = signal.Signals(os.WTERMSIG(status)).name
         except ValueError:
             name = None
-        event(step.id, {"op": "end", "code": None, "signal": name})
+        end = {"op": "end", "code": None, "signal": name}
     else:
-        event(step.id, {"op": "end", "code": os.WEXITSTATUS(status), "signal": None})
+        end = {"op": "end", "code": os.WEXITSTATUS(status), "signal": None}
+    folder = step.folder
+    if folder is not None:
+        collect = folder["collect"]
+        try:
+            data = head(collect["path"], collect["limit"])
+            if data:
+                frame(COLLECTED, step.id, data)
+        except NotAFile:
+            end["collectError"] = NOT_A_FILE
+        except OSError as e:
+            end["collectError"] = str(e)
+        summary = folder.get("summary")
+        if summary is not None:
+            try:
+                data = head(summary["path"], summary["limit"])
+                if data:
+                    frame(SUMMARY, step.id, data)
+            except (NotAFile, OSError):
+                pass
+        remove_folder(folder)
+    event(step.id, end)
 
 
 def spawn(m):
     ident = m["id"]
+    folder = m.get("folder")
+    if folder is not None:
+        try:
+            make_folder(folder)
+        except OSError as e:
+            remove_tree(folder["base"])
+            event(ident, {"op": "error", "code": None, "message": str(e), "prepare": True})
+            return
     env = m.get("env")
     if env is None:
         env = dict(base_env)
@@ -123,6 +279,8 @@ def spawn(m):
     except Exception as e:
         for fd in fds:
             os.close(fd)
+        if folder is not None:
+            remove_folder(folder)
         code = errno.errorcode.get(e.errno) if isinstance(e, OSError) and e.errno else None
         # Node's wording, which the worker's messages expect.
         message = "spawn %s %s" % (m["program"], code) if code else str(e)
@@ -137,6 +295,7 @@ def spawn(m):
     step.fds = {r1: 1, r2: 2}
     step.paused = False
     step.status = None
+    step.folder = folder
     steps[ident] = step
     by_pid[proc.pid] = step
     for fd in step.fds:
@@ -157,12 +316,18 @@ def request(m):
     global base_env
     op = m["op"]
     if op == "spawn":
-        return spawn(m)
+        spawn(m)
+        # The next step's folder, made while this one runs.
+        if m.get("spare") is not None:
+            make_spare(m["spare"])
+        return
     if op == "env":
         base_env = m["env"]
         return
-    if op == "stop":
-        orphaned(signal.SIGTERM)
+    if op == "discard":
+        if premade.pop(m["base"], None) is not None:
+            remove_tree(m["base"])
+        return
     step = steps.get(m["id"])
     if step is None:
         return
@@ -197,13 +362,18 @@ def reap():
             finish(step)
 
 
-def orphaned(first):
+def orphaned():
     for step in steps.values():
-        group(step, first)
-    if steps and first != signal.SIGKILL:
+        group(step, signal.SIGTERM)
+    if steps:
         time.sleep(0.5)
         for step in steps.values():
             group(step, signal.SIGKILL)
+    for step in steps.values():
+        if step.folder is not None:
+            remove_tree(step.folder["base"])
+    for base in premade:
+        remove_tree(base)
     os._exit(0)
 
 
@@ -211,7 +381,7 @@ def main():
     os.set_blocking(1, True)
     os.set_blocking(wake_r, False)
     os.set_blocking(wake_w, False)
-    # Ctrl-C in a terminal ends it silently, as it does the helper (and steps, in sessions of their own,
+    # Ctrl-C in a terminal ends it silently, as it does the worker (and steps, in sessions of their own,
     # never see it); SIGCHLD only wakes the loop, through the wakeup pipe.
     signal.signal(signal.SIGINT, signal.SIG_DFL)
     signal.signal(signal.SIGCHLD, lambda *_: None)
@@ -229,8 +399,12 @@ def main():
             try:
                 flush()
             except OSError:
-                orphaned(signal.SIGKILL)
-        for fd, _ in poller.poll():
+                orphaned()
+        ready = wait()
+        # The worker is gone and its end of stdin was kept open by someone else.
+        if os.getppid() != parent:
+            orphaned()
+        for fd, _ in ready:
             step = owners.get(fd)
             if step is not None:
                 try:
@@ -238,8 +412,7 @@ def main():
                 except BlockingIOError:
                     continue
                 if data:
-                    out.extend(HEAD.pack(step.fds[fd], step.id, len(data)))
-                    out.extend(data)
+                    frame(step.fds[fd], step.id, data)
                     continue
                 poller.unregister(fd)
                 del owners[fd]
@@ -249,7 +422,7 @@ def main():
             elif fd == 0:
                 data = os.read(0, 65536)
                 if not data:
-                    orphaned(signal.SIGKILL)
+                    orphaned()
                 lines = (pending + data).split(b"\n")
                 pending = lines.pop()
                 for line in lines:

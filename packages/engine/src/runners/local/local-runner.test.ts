@@ -27,8 +27,8 @@ async function run(
   return { result, lines };
 }
 
-// Every behaviour holds whoever starts the processes: this process, or the spawner helper of workers,
-// forking itself or through its Python launcher.
+// Every behaviour holds whoever starts the processes: this process, or for workers the Node helper,
+// forking itself, or the Python launcher.
 describe.each([
   { spawner: "inline", launcher: "node" },
   { spawner: "helper", launcher: "node" },

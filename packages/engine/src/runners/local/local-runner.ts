@@ -26,13 +26,13 @@ export interface LocalRunnerOptions {
   killGraceMs?: number;
   /**
    * Who starts the steps' processes: this process (`inline`, the default: nothing more to start, right
-   * for `gantry run`), or a small helper process (`helper`: a worker's event loop is not blocked by a
-   * fork of itself for each step; see spawner.ts).
+   * for `gantry run`), or a small process of its own (`helper`: a worker's event loop is not blocked by
+   * a fork of itself for each step; see spawner.ts).
    */
   spawner?: "inline" | "helper";
   /**
-   * With the helper: whether it starts steps through the Python step launcher (see launcher-choice.ts);
-   * GANTRY_SPAWNER_LAUNCHER by default.
+   * With `helper`: whether that process is the Python step launcher or the Node helper (see
+   * launcher-choice.ts); GANTRY_SPAWNER_LAUNCHER by default.
    */
   launcher?: LauncherChoice;
 }
@@ -55,7 +55,7 @@ export class LocalRunner implements RunnerLike {
         : new InlineSpawner();
   }
 
-  /** Stops the spawner helper, if any (it also exits by itself with this process). */
+  /** Stops the step launcher or helper, if any (it also exits by itself with this process). */
   close(): void {
     this.spawner.close();
   }

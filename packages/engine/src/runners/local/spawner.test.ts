@@ -82,14 +82,15 @@ function killQuietly(pid: number, signal: NodeJS.Signals) {
   }
 }
 
-// Both ways the helper starts a step's process: it forks itself (node), or its Python launcher does.
+// Both starters, which speak one protocol: the Node helper forks itself (node), the Python launcher vforks.
 describe.each(["node", "python"] as const)("HelperSpawner (%s launcher)", (launcher) => {
   const spawner = new HelperSpawner({ launcher });
   afterEach(() => spawner.close());
   /** The process a step's process is the child of. */
-  const starter = () => (launcher === "python" ? spawner.launcherPid : spawner.helperPid);
+  const starter = () => spawner.helperPid;
+  const starterName = launcher === "python" ? "the step launcher process" : "the step spawner process";
 
-  it("starts steps in the helper or its launcher, not in this process, and passes their output and exit code", async () => {
+  it("starts steps in the helper or the launcher, not in this process, and passes their output and exit code", async () => {
     const step = spawner.spawn(request('echo out; echo err >&2; echo "ppid=$PPID"; exit 3'));
     const chunks = collect(step);
     expect(await step.ended).toEqual({ code: 3, signal: null });
@@ -197,27 +198,17 @@ describe.each(["node", "python"] as const)("HelperSpawner (%s launcher)", (launc
     }
   });
 
-  it("fails the steps it was running when the helper dies, removes their folders, and starts a new helper for the next step", async () => {
+  it("fails the steps it was running when the starter dies, removes their folders, and starts a new one for the next step", async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), "gantry-lost-helper-"));
     const base = path.join(dir, "step");
-    const step = spawner.spawn(inFolder(base, "echo $$; exec sleep 30"));
+    const step = spawner.spawn(inFolder(base, "echo $$; sleep 30 & wait"));
     const stepPid = Number(await firstLine(step));
     const helper = spawner.helperPid as number;
-    const launcherPid = spawner.launcherPid;
     process.kill(helper, "SIGKILL");
-    expect(await step.ended).toEqual({
-      error: { message: "the step spawner process exited (SIGKILL)" },
-    });
-    // The step runs in a session of its own, so the helper's death alone would not end it: the worker
+    expect(await step.ended).toEqual({ error: { message: `${starterName} exited (SIGKILL)` } });
+    // The step runs in a session of its own, so the starter's death alone would not end it: the worker
     // ends it, so that a retry never runs beside it.
     await waitFor(() => ended(stepPid), { timeoutMs: 5000, what: `the step ${stepPid} to end` });
-    // The launcher goes with its helper: its stdin ends.
-    if (launcherPid !== undefined)
-      await waitFor(() => ended(launcherPid), {
-        timeoutMs: 5000,
-        what: `the launcher ${launcherPid} to exit`,
-      });
-    expect(launcherPid === undefined).toBe(launcher === "node");
     expect(existsSync(base)).toBe(false);
     rmSync(dir, { recursive: true, force: true });
     const next = spawner.spawn(request("exit 0"));
@@ -324,7 +315,7 @@ describe.each(["node", "python"] as const)("HelperSpawner (%s launcher)", (launc
     }
   });
 
-  it("starts the helper with its own Node flags and those of GANTRY_SPAWNER_NODE_ARGS", async () => {
+  it("starts the helper with its own Node flags and those of GANTRY_SPAWNER_NODE_ARGS, the launcher isolated", async () => {
     expect(helperNodeArgs({})).toEqual([]);
     expect(helperNodeArgs({ GANTRY_SPAWNER_NODE_ARGS: " --cpu-prof  --cpu-prof-dir=/tmp/p " })).toEqual([
       "--cpu-prof",
@@ -333,7 +324,9 @@ describe.each(["node", "python"] as const)("HelperSpawner (%s launcher)", (launc
     const step = spawner.spawn(request("true"));
     await step.ended;
     const argv = readFileSync(`/proc/${spawner.helperPid}/cmdline`, "utf8").split("\0");
-    expect(argv.slice(1, 3)).toEqual(["--max-semi-space-size=1", "--single-threaded"]);
+    if (launcher === "node")
+      expect(argv.slice(1, 3)).toEqual(["--max-semi-space-size=1", "--single-threaded"]);
+    else expect(argv.slice(1, 7)).toEqual(["-I", "-S", "-u", "-X", "utf8", "-c"]);
   });
 
   it("kills a step's whole process group when asked", async () => {
@@ -364,36 +357,12 @@ describe("the step launcher", () => {
     for (const spawner of spawners.splice(0)) spawner.close();
   });
 
-  it("fails the steps it was running when it dies, removes their folders, and the helper starts a new one for the next step", async () => {
-    const spawner = make("python");
-    const dir = mkdtempSync(path.join(os.tmpdir(), "gantry-lost-launcher-"));
-    const base = path.join(dir, "step");
-    try {
-      const step = spawner.spawn(inFolder(base, "echo $$; sleep 30 & wait"));
-      const stepPid = Number(await firstLine(step));
-      const launcherPid = spawner.launcherPid as number;
-      const helper = spawner.helperPid;
-      process.kill(launcherPid, "SIGKILL");
-      expect(await step.ended).toEqual({ error: { message: "the step launcher process exited (SIGKILL)" } });
-      await waitFor(() => ended(stepPid), { timeoutMs: 5000, what: `the step ${stepPid} to end` });
-      expect(existsSync(base)).toBe(false);
-      const next = spawner.spawn(request('echo "ppid=$PPID"'));
-      const out = collect(next);
-      expect(await next.ended).toEqual({ code: 0, signal: null });
-      expect(spawner.helperPid).toBe(helper);
-      expect(spawner.launcherPid).not.toBe(launcherPid);
-      expect(textOf(out, "stdout")).toBe(`ppid=${spawner.launcherPid}\n`);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
-
   // A step that wrote nothing yet: the launcher did not send its pid (see launcher-source.ts).
   it("has the steps of a launcher or a helper that dies killed even before they wrote anything", async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), "gantry-quiet-step-"));
     try {
-      for (const victim of ["launcher", "helper"] as const) {
-        const spawner = make("python");
+      for (const victim of ["python", "node"] as const) {
+        const spawner = make(victim);
         const file = path.join(dir, `${victim}-step`);
         // It ignores SIGTERM: only a SIGKILL ends it, and within the time asked below.
         const step = spawner.spawn(request(`trap '' TERM; echo $$ > ${file}; sleep 30 & wait`));
@@ -402,7 +371,8 @@ describe("the step launcher", () => {
         });
         const stepPid = Number(readFileSync(file, "utf8"));
         const killedAt = Date.now();
-        process.kill((victim === "launcher" ? spawner.launcherPid : spawner.helperPid) as number, "SIGKILL");
+        expect(spawner.launcherPid === undefined).toBe(victim === "node");
+        process.kill(spawner.helperPid as number, "SIGKILL");
         expect(await step.ended).toMatchObject({ error: {} });
         await waitFor(() => ended(stepPid), { timeoutMs: 5000, what: `the step ${stepPid} to end` });
         expect(Date.now() - killedAt).toBeLessThan(400);
@@ -476,62 +446,57 @@ describe("the step launcher", () => {
 });
 
 /**
- * A worker in miniature: a process that starts the helper as HelperSpawner does (with a launcher when
- * LAUNCHER says so) and has it run three steps, each with a background process; two ignore SIGTERM.
- * Prints the pids of the helper and of its launcher (0 without) when all run (each wrote its pid: a
- * launcher sends none of a step that has written nothing to its output yet).
+ * A worker in miniature: a process that starts a starter as HelperSpawner does (the Node helper, or the
+ * Python launcher when PYTHON names one) and has it run three steps, each with a background process; two
+ * ignore SIGTERM. Prints the starter's pid when all run (each wrote its pid).
  */
 const FAKE_WORKER = `
 const { spawn } = require("node:child_process");
+const fs = require("node:fs");
 const dir = process.env.DIR;
-const helper = spawn(process.execPath, ["-e", process.env.HELPER], {
-  stdio: ["ignore", "ignore", "inherit", "ipc"], serialization: "advanced", env: { PATH: process.env.PATH },
-});
-let launcher = 0;
-helper.on("message", (m) => {
-  if (m.op === "launcher") launcher = m.pid;
-});
+const starter = process.env.PYTHON
+  ? spawn(process.env.PYTHON, ["-I", "-S", "-u", "-X", "utf8", "-c", process.env.SOURCE], { stdio: ["pipe", "ignore", "inherit"], env: { PATH: process.env.PATH } })
+  : spawn(process.execPath, ["-e", process.env.SOURCE], { stdio: ["pipe", "ignore", "inherit"], env: { PATH: process.env.PATH } });
+const send = (m) => starter.stdin.write(JSON.stringify(m) + "\\n");
 const started = ["step-1", "step-2", "folder-3/step-3"].map((f) => dir + "/" + f);
 const poll = setInterval(() => {
-  const fs = require("node:fs");
   if (!started.every((f) => fs.existsSync(f) && fs.readFileSync(f, "utf8").endsWith("\\n"))) return;
   clearInterval(poll);
-  console.log(helper.pid + " " + launcher);
+  console.log(String(starter.pid));
 }, 20);
-if (process.env.LAUNCHER) helper.send(JSON.parse(process.env.LAUNCHER));
 const script = (id, trap) => trap + "sleep 60 & echo $! > " + dir + "/bg-" + id + "; echo $$ > " + dir + "/step-" + id + "; wait";
-helper.send({ op: "spawn", id: 1, program: "bash", args: ["-c", script(1, "")], cwd: dir, env: { PATH: process.env.PATH } });
-helper.send({ op: "spawn", id: 2, program: "bash", args: ["-c", script(2, "trap '' TERM; ")], cwd: dir, env: { PATH: process.env.PATH } });
+const env = { PATH: process.env.PATH };
+send({ op: "spawn", id: 1, program: "bash", args: ["-c", script(1, "")], cwd: dir, env });
+send({ op: "spawn", id: 2, program: "bash", args: ["-c", script(2, "trap '' TERM; ")], cwd: dir, env });
 const base = dir + "/folder-3";
-helper.send({ op: "spawn", id: 3, program: "bash", args: ["-c", "trap '' TERM; sleep 60 & echo $$ > ../step-3; wait"], cwd: base + "/work", env: { PATH: process.env.PATH },
-  folder: { base, dirs: [base + "/work"], files: [[base + "/output", ""]], collect: base + "/output" } });
+send({ op: "spawn", id: 3, program: "bash", args: ["-c", "trap '' TERM; sleep 60 & echo $$ > ../step-3; wait"], cwd: base + "/work", env,
+  folder: { base, dirs: [base + "/work"], files: [[base + "/output", ""]], collect: { path: base + "/output", limit: 1024 } } });
 `;
 
 describe.each(["node", "python"] as const)(
-  "the spawner helper when its worker dies (%s launcher)",
+  "the step starter when its worker dies (%s launcher)",
   (launcher) => {
     it("ends every step's process group within 2 s of a SIGKILL of the worker, removes their folders, then exits", async () => {
       const dir = mkdtempSync(path.join(os.tmpdir(), "gantry-orphans-"));
       const pids: number[] = [];
       const python = launcherPython(launcher, process.env);
+      expect(python === undefined).toBe(launcher === "node");
       const worker = spawn(process.execPath, ["-e", FAKE_WORKER], {
         env: {
           PATH: process.env.PATH ?? "",
           DIR: dir,
-          HELPER: HELPER_SOURCE,
-          LAUNCHER: python ? JSON.stringify({ op: "launcher", ...python, source: LAUNCHER_SOURCE }) : "",
+          SOURCE: python ? LAUNCHER_SOURCE : HELPER_SOURCE,
+          PYTHON: python?.python ?? "",
         },
         stdio: ["ignore", "pipe", "inherit"],
       });
       try {
-        const [helperPid, launcherPid] = await new Promise<number[]>((resolve, reject) => {
-          worker.stdout.on("data", (d: Buffer) => resolve(d.toString().trim().split(" ").map(Number)));
+        const starterPid = await new Promise<number>((resolve, reject) => {
+          worker.stdout.on("data", (d: Buffer) => resolve(Number(d.toString().trim())));
           worker.on("exit", (code) => reject(new Error(`the fake worker exited with ${code}`)));
         });
-        pids.push(helperPid as number);
-        // The helper and its launcher go too.
-        if (launcher === "python") pids.push(launcherPid as number);
-        else expect(launcherPid).toBe(0);
+        // The starter goes too.
+        pids.push(starterPid);
         const files = ["step-1", "bg-1", "step-2", "bg-2"].map((f) => path.join(dir, f));
         await waitFor(() => files.every((f) => existsSync(f) && readFileSync(f, "utf8").endsWith("\n")), {
           what: "both steps and their background processes to start",
@@ -548,7 +513,7 @@ describe.each(["node", "python"] as const)(
         expect(Date.now() - killedAt).toBeLessThan(2000);
         await waitFor(() => !existsSync(path.join(dir, "folder-3")), {
           timeoutMs: 10_000,
-          what: "the helper to remove the folder of the step it killed",
+          what: "the starter to remove the folder of the step it killed",
         });
       } finally {
         worker.kill("SIGKILL");
