@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { chmodSync, readdirSync } from "node:fs";
+import http from "node:http";
 import path from "node:path";
 import type { PreparedTask, Program, ResolvedRunnerSpec } from "@gantry/core";
 import Docker from "dockerode";
@@ -225,6 +226,56 @@ describe("DockerRunner against Podman's Docker API", () => {
         .getImage(tag)
         .remove({ force: true })
         .catch(() => undefined);
+    }
+  });
+
+  it("ends a step whose log follow and wait the engine never answers, with its code and every line", async () => {
+    // Podman's API, with each `logs?follow` and `wait` left unanswered, as Podman does at times for a
+    // container that has just exited (podman#6627, #11461).
+    const engine = (process.env.DOCKER_HOST ?? "").replace(/^unix:\/\//, "");
+    const held: http.ServerResponse[] = [];
+    const proxy = http.createServer((req, res) => {
+      const url = req.url ?? "";
+      if (/\/containers\/[^/]+\/wait/.test(url) || (/\/logs\?/.test(url) && /follow=(1|true)/.test(url))) {
+        held.push(res);
+        return;
+      }
+      const upstream = http.request(
+        { socketPath: engine, path: url, method: req.method, headers: req.headers },
+        (answer) => {
+          res.writeHead(answer.statusCode ?? 502, answer.headers);
+          answer.pipe(res);
+        },
+      );
+      upstream.on("error", (error) => res.destroy(error));
+      req.pipe(upstream);
+    });
+    const socket = path.join(tmp.dir, "engine.sock");
+    await new Promise<void>((resolve) => proxy.listen(socket, resolve));
+    try {
+      const stalled = new DockerRunner({
+        docker: new Docker({ socketPath: socket }),
+        tmpRoot: tmp.dir,
+        killGraceSeconds: 1,
+        workerId: "test-worker",
+      });
+      const lines: Array<[Stream, string]> = [];
+      const result = await stalled.run({
+        task: task(bash("echo one; echo two >&2; exit 3")),
+        runId: randomUUID(),
+        onLine: (stream, line) => lines.push([stream, line]),
+        signal: new AbortController().signal,
+      });
+      expect(held.length).toBeGreaterThanOrEqual(2);
+      expect([result.status, result.exitCode]).toEqual(["failed", 3]);
+      expect(lines).toEqual([
+        ["stdout", "one"],
+        ["stderr", "two"],
+      ]);
+    } finally {
+      for (const res of held) res.destroy();
+      proxy.closeAllConnections();
+      await new Promise((resolve) => proxy.close(resolve));
     }
   });
 

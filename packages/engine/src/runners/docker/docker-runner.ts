@@ -39,6 +39,8 @@ export interface DockerRunnerOptions {
 const INNER_SOCKET = "/var/run/docker.sock";
 /** How long the log stream may lag the container's exit before it is cut. */
 const LOG_DRAIN_MS = 5_000;
+/** How often a running container is inspected, in case its wait is never answered. */
+const EXIT_POLL_MS = 2_000;
 
 /**
  * Runs each task in a container through the Docker Engine API (Docker, Podman, a remote engine). The
@@ -268,7 +270,6 @@ export class DockerRunner implements RunnerLike {
       await container.start();
       if (task.timeoutMs !== undefined) timer = setTimeout(() => stop("timed_out"), task.timeoutMs);
       if (signal.aborted) stop("cancelled");
-      const logs = await container.logs({ follow: true, stdout: true, stderr: true });
       const splitters = {
         stdout: new LineSplitter((line) => onLine("stdout", line)),
         stderr: new LineSplitter((line) => onLine("stderr", line)),
@@ -279,32 +280,85 @@ export class DockerRunner implements RunnerLike {
         seen[stream] += payload.length;
         splitters[stream].write(payload);
       });
-      const drained = new Promise<void>((resolve) => {
-        logs.on("data", (chunk: Buffer) => {
-          demux.write(chunk);
-          // When the log store falls behind, stop reading: the engine buffers, not this process.
-          if (flow?.full) {
-            logs.pause();
-            void flow.waitForRoom().then(() => logs.resume());
-          }
-        });
-        logs.on("end", resolve);
-        logs.on("close", resolve);
-        logs.on("error", () => resolve());
-      });
-      const result = (await container.wait()) as { StatusCode?: number };
+      // The exit is waited for beside the log's follow, not after its answer: Podman may never answer
+      // a follow of a container that has just exited (podman#6627, #11461), which left the step running
+      // forever. The follow gets LOG_DRAIN_MS after the exit; what it missed is read again below.
+      const follow = new AbortController();
+      let logs: NodeJS.ReadableStream | undefined;
+      // dockerode passes abortSignal on for logs too; its types leave it out.
+      const following: Docker.ContainerLogsOptions & { follow: true; abortSignal: AbortSignal } = {
+        follow: true,
+        stdout: true,
+        stderr: true,
+        abortSignal: follow.signal,
+      };
+      const drained = container
+        .logs(following)
+        .then(
+          (stream) =>
+            new Promise<void>((resolve) => {
+              logs = stream;
+              stream.on("data", (chunk: Buffer) => {
+                demux.write(chunk);
+                // When the log store falls behind, stop reading: the engine buffers, not this process.
+                if (flow?.full) {
+                  stream.pause();
+                  void flow.waitForRoom().then(() => stream.resume());
+                }
+              });
+              stream.on("end", resolve);
+              stream.on("close", resolve);
+              stream.on("error", () => resolve());
+            }),
+        )
+        .catch(() => undefined);
+      const code = await exitCodeOf(container);
       await Promise.race([drained, new Promise((r) => setTimeout(r, LOG_DRAIN_MS).unref())]);
-      (logs as unknown as { destroy?: () => void }).destroy?.();
+      follow.abort();
+      (logs as { destroy?: () => void } | undefined)?.destroy?.();
       await emitMissedLogs(this.docker, container, seen, (stream, payload) =>
         splitters[stream].write(payload),
       );
       splitters.stdout.end();
       splitters.stderr.end();
-      return { code: result.StatusCode ?? null, ...(reason ? { reason } : {}) };
+      return { code, ...(reason ? { reason } : {}) };
     } finally {
       if (timer) clearTimeout(timer);
       signal.removeEventListener("abort", onAbort);
     }
+  }
+}
+
+/**
+ * The exit code of a started container: its wait's answer, or what an inspect every EXIT_POLL_MS sees
+ * once it stopped (a wait Podman left unanswered must not leave the step running forever).
+ */
+async function exitCodeOf(container: Docker.Container): Promise<number | null> {
+  const abort = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  const polled = new Promise<number | null>((resolve) => {
+    const check = async () => {
+      const state = await container.inspect().then(
+        (info) => info.State,
+        () => undefined,
+      );
+      if (abort.signal.aborted) return;
+      if (state && !state.Running && (state.Status === "exited" || state.Status === "dead"))
+        resolve(state.ExitCode ?? null);
+      else timer = setTimeout(check, EXIT_POLL_MS);
+    };
+    timer = setTimeout(check, EXIT_POLL_MS);
+  });
+  const waited = (container.wait({ abortSignal: abort.signal }) as Promise<{ StatusCode?: number }>).then(
+    (result) => result.StatusCode ?? null,
+  );
+  try {
+    return await Promise.race([waited, polled]);
+  } finally {
+    abort.abort();
+    clearTimeout(timer);
+    // The wait, answered or cut short: its end is no longer anyone's business.
+    waited.catch(() => undefined);
   }
 }
 
