@@ -114,10 +114,18 @@ def group(step, sig):
         pass
 
 
+def encode(text):
+    try:
+        return text.encode()
+    except UnicodeEncodeError:
+        # A lone surrogate (JSON can carry one, UTF-8 cannot) becomes U+FFFD, as Node writes it.
+        return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace").encode()
+
+
 def write_file(path, text):
+    data = encode(text)
     fd = os.open(path, WRITE, 0o666)
     try:
-        data = text.encode()
         done = 0
         while done < len(data):
             done += os.write(fd, data[done:])
@@ -257,7 +265,7 @@ def spawn(m):
     if folder is not None:
         try:
             make_folder(folder)
-        except OSError as e:
+        except Exception as e:
             remove_tree(folder["base"])
             event(ident, {"op": "error", "code": None, "message": str(e), "prepare": True})
             return

@@ -315,6 +315,50 @@ describe.each(["node", "python"] as const)("HelperSpawner (%s launcher)", (launc
     }
   });
 
+  it("writes a step's files as UTF-8, a lone surrogate as U+FFFD, as Node writes it", async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), "gantry-surrogate-"));
+    const base = path.join(dir, "step");
+    try {
+      const step = spawner.spawn({
+        ...request("cat ../inputs.json"),
+        cwd: path.join(base, "work"),
+        folder: {
+          base,
+          dirs: [path.join(base, "work")],
+          files: [
+            [path.join(base, "inputs.json"), JSON.stringify({ name: "é\ud800x" })],
+            [path.join(base, "output"), ""],
+          ],
+          collect: { path: path.join(base, "output"), limit: 1024 },
+        },
+      });
+      const out: Buffer[] = [];
+      step.onOutput((_stream, chunk) => out.push(Buffer.from(chunk)));
+      expect(await step.ended).toMatchObject({ code: 0 });
+      expect(Buffer.concat(out).toString("utf8")).toBe('{"name":"é\\ud800x"}');
+      const raw = spawner.spawn({
+        ...request("cat ../note"),
+        cwd: path.join(base, "work"),
+        folder: {
+          base,
+          dirs: [path.join(base, "work")],
+          files: [
+            [path.join(base, "note"), "é\ud800x"],
+            [path.join(base, "output"), ""],
+          ],
+          collect: { path: path.join(base, "output"), limit: 1024 },
+        },
+      });
+      const text: Buffer[] = [];
+      raw.onOutput((_stream, chunk) => text.push(Buffer.from(chunk)));
+      expect(await raw.ended).toMatchObject({ code: 0 });
+      expect(Buffer.concat(text).toString("utf8")).toBe("é\ufffdx");
+      expect(existsSync(base)).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it("starts the helper with its own Node flags and those of GANTRY_SPAWNER_NODE_ARGS, the launcher isolated", async () => {
     expect(helperNodeArgs({})).toEqual([]);
     expect(helperNodeArgs({ GANTRY_SPAWNER_NODE_ARGS: " --cpu-prof  --cpu-prof-dir=/tmp/p " })).toEqual([
