@@ -389,7 +389,15 @@ export class HelperSpawner implements SpawnerLike {
       const body = buf.subarray(at + 9, at + 9 + length);
       at += 9 + length;
       if (type === 3) {
-        received(starter, id, JSON.parse(body.toString("utf8")) as StarterEvent);
+        let event: StarterEvent;
+        try {
+          event = JSON.parse(body.toString("utf8")) as StarterEvent;
+        } catch {
+          // Not its protocol: what else it says cannot be trusted either. Its end fails its steps.
+          starter.process.kill("SIGKILL");
+          return;
+        }
+        received(starter, id, event);
         continue;
       }
       const entry = starter.pending.get(id);
