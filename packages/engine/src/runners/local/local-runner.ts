@@ -10,14 +10,10 @@ import { exitResult, failedResult, stoppedResult } from "../result.js";
 import type { JobSession, JobStart, RunnerLike, RunnerResult, RunnerTask } from "../types.js";
 import { commandFor } from "./command.js";
 import { stepEnvironment } from "./environment.js";
+import { InlineSpawner } from "./inline-spawner.js";
 import type { LauncherChoice } from "./launcher-choice.js";
-import {
-  HelperSpawner,
-  InlineSpawner,
-  type SpawnerLike,
-  type StepFolder,
-  type StepProcess,
-} from "./spawner.js";
+import { HelperSpawner } from "./spawner.js";
+import type { SpawnerLike, StepFolder, StepProcess } from "./step-process.js";
 
 export interface LocalRunnerOptions {
   /** Where step folders are made; the OS temporary folder by default. */

@@ -17,7 +17,8 @@ import type { Stream } from "../types.js";
 import { HELPER_SOURCE } from "./helper-source.js";
 import { findPython, type LauncherChoice, launcherChoice, launcherPython } from "./launcher-choice.js";
 import { LAUNCHER_SOURCE } from "./launcher-source.js";
-import { HelperSpawner, helperNodeArgs, type StepProcess } from "./spawner.js";
+import { HelperSpawner, helperNodeArgs } from "./spawner.js";
+import type { StepProcess } from "./step-process.js";
 
 const request = (script: string) => ({
   program: "bash",
