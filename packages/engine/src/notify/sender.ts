@@ -82,7 +82,21 @@ export class NotificationSender {
     if (this.timer && this.timerAt <= at) return;
     clearTimeout(this.timer);
     this.timerAt = at;
-    this.timer = setTimeout(() => this.look(), delayMs);
+    this.timer = setTimeout(() => this.fire(), delayMs);
+  }
+
+  /**
+   * A timer may fire a few milliseconds early against Date.now() (libuv counts from the time its loop
+   * iteration began): a retry looked for then finds its message not due yet, and would wait for the
+   * poll. It waits out the rest instead.
+   */
+  private fire(): void {
+    const early = this.timerAt - Date.now();
+    if (early > 0) {
+      this.timer = setTimeout(() => this.fire(), early);
+      return;
+    }
+    this.look();
   }
 
   private look(): void {
