@@ -1,4 +1,4 @@
-import type { Stream } from "../types.js";
+import type { RunnerTask, Stream } from "../types.js";
 
 /**
  * Splits the Docker API's multiplexed stream (a container without a TTY): each frame is an 8-byte
@@ -22,4 +22,27 @@ export class Demuxer {
       this.emit(kind === 2 ? "stderr" : "stdout", payload);
     }
   }
+}
+
+/**
+ * Reads a multiplexed stream into `demux` until it ends (or fails: what came is kept). When the log
+ * store falls behind (`flow`), it stops reading: the engine buffers, not this process.
+ */
+export function readDemuxed(
+  stream: NodeJS.ReadableStream,
+  demux: Demuxer,
+  flow: RunnerTask["flow"],
+): Promise<void> {
+  return new Promise((resolve) => {
+    stream.on("data", (chunk: Buffer) => {
+      demux.write(chunk);
+      if (flow?.full) {
+        stream.pause();
+        void flow.waitForRoom().then(() => stream.resume());
+      }
+    });
+    stream.on("end", resolve);
+    stream.on("close", resolve);
+    stream.on("error", () => resolve());
+  });
 }

@@ -11,7 +11,7 @@ import { LineSplitter } from "../lines.js";
 import { readOutputFile } from "../output-file.js";
 import { exitResult, failedResult, stoppedResult } from "../result.js";
 import type { JobSession, JobStart, RunnerResult, RunnerTask } from "../types.js";
-import { Demuxer } from "./demux.js";
+import { Demuxer, readDemuxed } from "./demux.js";
 
 export interface DockerJobOptions {
   docker: Docker;
@@ -274,18 +274,7 @@ async function runInJob(
         stderr: new LineSplitter((line) => onLine("stderr", line)),
       };
       const demux = new Demuxer((s, payload) => splitters[s].write(payload));
-      await new Promise<void>((resolve) => {
-        stream.on("data", (chunk: Buffer) => {
-          demux.write(chunk);
-          if (flow?.full) {
-            stream.pause();
-            void flow.waitForRoom().then(() => stream.resume());
-          }
-        });
-        stream.on("end", resolve);
-        stream.on("close", resolve);
-        stream.on("error", () => resolve());
-      });
+      await readDemuxed(stream, demux, flow);
       splitters.stdout.end();
       splitters.stderr.end();
     } finally {

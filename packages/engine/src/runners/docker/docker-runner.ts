@@ -12,7 +12,7 @@ import { LineSplitter } from "../lines.js";
 import { readOutputFile } from "../output-file.js";
 import { exitResult, failedResult, stoppedResult } from "../result.js";
 import type { JobSession, JobStart, RunnerLike, RunnerResult, RunnerTask } from "../types.js";
-import { Demuxer } from "./demux.js";
+import { Demuxer, readDemuxed } from "./demux.js";
 import { openDockerJob } from "./docker-job.js";
 import { emitMissedLogs } from "./missed-logs.js";
 
@@ -294,23 +294,10 @@ export class DockerRunner implements RunnerLike {
       };
       const drained = container
         .logs(following)
-        .then(
-          (stream) =>
-            new Promise<void>((resolve) => {
-              logs = stream;
-              stream.on("data", (chunk: Buffer) => {
-                demux.write(chunk);
-                // When the log store falls behind, stop reading: the engine buffers, not this process.
-                if (flow?.full) {
-                  stream.pause();
-                  void flow.waitForRoom().then(() => stream.resume());
-                }
-              });
-              stream.on("end", resolve);
-              stream.on("close", resolve);
-              stream.on("error", () => resolve());
-            }),
-        )
+        .then((stream) => {
+          logs = stream;
+          return readDemuxed(stream, demux, flow);
+        })
         .catch(() => undefined);
       const code = await exitCodeOf(container);
       await Promise.race([drained, new Promise((r) => setTimeout(r, LOG_DRAIN_MS).unref())]);
