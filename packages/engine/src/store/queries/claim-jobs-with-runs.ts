@@ -1,4 +1,4 @@
-import { CompiledQuery, type Selectable, sql } from "kysely";
+import { type Selectable, sql } from "kysely";
 import type { RunStepRow } from "../decode/runs.js";
 import type { JobsTable, RunsTable } from "../tables.js";
 import { claimStatement, inQueueOrder } from "./claim-jobs.js";
@@ -30,51 +30,7 @@ export async function claimJobsWithRuns(
   leaseUntil: number,
   limit: number,
 ): Promise<ClaimedWithRun[]> {
-  const parameters = [
-    "running",
-    worker.id,
-    leaseUntil,
-    "queued",
-    now,
-    JSON.stringify(worker.labels),
-    limit,
-    CLAIM_READS_STEPS + 1,
-  ];
-  const { rows } = await db.executeQuery<ClaimRow>(
-    claimText !== undefined
-      ? CompiledQuery.raw(claimText, parameters)
-      : compileClaim(db, worker, now, leaseUntil, limit, parameters),
-  );
-  return inQueueOrder(rows).map(({ gantry_run, gantry_steps, ...job }) => ({
-    job,
-    // A run of more steps is started under its lock, where this process's state of it saves the read.
-    run: gantry_steps.length > CLAIM_READS_STEPS ? undefined : (gantry_run ?? undefined),
-    steps: gantry_steps,
-  }));
-}
-
-type ClaimRow = Selectable<JobsTable> & {
-  gantry_run: Selectable<RunsTable> | null;
-  gantry_steps: RunStepRow[];
-};
-
-/**
- * The claim's SQL text, compiled by Kysely once and kept: only its parameters change from one claim to
- * the next, and compiling it (some forty nodes visited and frozen) cost more than the rest of a claim
- * in this process.
- */
-let claimText: string | undefined;
-
-/** Compiles the claim; keeps its text when its parameters are `expected`, in that order. */
-function compileClaim(
-  db: Db,
-  worker: { id: string; labels: string[] },
-  now: number,
-  leaseUntil: number,
-  limit: number,
-  expected: unknown[],
-): CompiledQuery<ClaimRow> {
-  const compiled = claimStatement(db, "postgres", worker, now, leaseUntil, limit)
+  const rows = await claimStatement(db, "postgres", worker, now, leaseUntil, limit)
     .returningAll()
     .returning([
       sql<Selectable<RunsTable> | null>`(select row_to_json(r) from runs r where r.id = jobs.run_id)`.as(
@@ -86,16 +42,11 @@ function compileClaim(
         "gantry_steps",
       ),
     ])
-    .compile();
-  // Another order (a Kysely that compiles it otherwise) keeps nothing: each claim is compiled then.
-  const same =
-    compiled.parameters.length === expected.length &&
-    compiled.parameters.every((value, i) => value === expected[i]);
-  if (same) claimText = compiled.sql;
-  return compiled;
-}
-
-/** Whether the claim's text is kept (for tests: a Kysely that ordered its parameters otherwise). */
-export function claimTextKept(): boolean {
-  return claimText !== undefined;
+    .execute();
+  return inQueueOrder(rows).map(({ gantry_run, gantry_steps, ...job }) => ({
+    job,
+    // A run of more steps is started under its lock, where this process's state of it saves the read.
+    run: gantry_steps.length > CLAIM_READS_STEPS ? undefined : (gantry_run ?? undefined),
+    steps: gantry_steps,
+  }));
 }

@@ -5,7 +5,7 @@ import { postgresDatabase } from "../../testing/databases.js";
 import { waitFor } from "../../testing/wait-for.js";
 import type { Database } from "../database.js";
 import type { Tables } from "../tables.js";
-import { CLAIM_READS_STEPS, claimJobsWithRuns, claimTextKept } from "./claim-jobs-with-runs.js";
+import { CLAIM_READS_STEPS, claimJobsWithRuns } from "./claim-jobs-with-runs.js";
 import { lockRunForStep } from "./lock-run-for-step.js";
 import { type GuardedWrite, writeIfUnchanged } from "./write-if-unchanged.js";
 
@@ -135,23 +135,6 @@ describe("start and finish queries on PostgreSQL", () => {
     await database.db.insertInto("run_steps").values(more).execute();
     const [claimed] = await claimJobsWithRuns(database.db, { id: "w1", labels: ["runner:local"] }, 10, 99, 8);
     expect([claimed?.job.run_id, claimed?.run]).toEqual(["run-wide", undefined]);
-  });
-
-  it("claims with the text compiled once, each claim with its own worker, labels, time and limit", async () => {
-    const first = await runWithJob("run-kept-1");
-    const second = await runWithJob("run-kept-2");
-    // A worker without the label finds nothing; one due before the jobs are available neither.
-    expect(await claimJobsWithRuns(database.db, { id: "w2", labels: ["runner:docker"] }, 10, 99, 8)).toEqual(
-      [],
-    );
-    expect(claimTextKept()).toBe(true);
-    expect(await claimJobsWithRuns(database.db, { id: "w2", labels: ["runner:local"] }, 0, 99, 8)).toEqual(
-      [],
-    );
-    const one = await claimJobsWithRuns(database.db, { id: "w3", labels: ["runner:local"] }, 10, 77, 1);
-    expect(one.map((c) => [c.job.id, c.job.worker_id, c.job.lease_until])).toEqual([[first.id, "w3", 77]]);
-    const next = await claimJobsWithRuns(database.db, { id: "w4", labels: ["runner:local"] }, 10, 55, 8);
-    expect(next.map((c) => [c.job.id, c.job.worker_id, c.job.lease_until])).toEqual([[second.id, "w4", 55]]);
   });
 
   it("writes a start only while the run's header is the one it was planned from", async () => {
