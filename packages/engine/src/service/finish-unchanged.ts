@@ -1,10 +1,8 @@
 import { environmentName, type TaskOutcome, type WorkflowSpec } from "@gantry/core";
-import type { Selectable } from "kysely";
 import { writeIfUnchanged } from "../store/queries/write-if-unchanged.js";
-import type { RunsTable } from "../store/tables.js";
 import type { ServiceContext } from "./context.js";
 import { asStepWrites, finishInput, finishInState, finishWrites } from "./finish-plan.js";
-import { runInfo } from "./run-record.js";
+import { rowWritten, runInfo } from "./run-record.js";
 import type { ClaimedTask, FinishOptions, JobKey } from "./tasks.js";
 
 /**
@@ -55,7 +53,7 @@ export async function finishUnchanged(
   });
   // The state was changed in planning: it is not kept, and finishTask reads the run's rows.
   if (!result.written) return undefined;
-  const runNow = { ...row, ...writes.changes.run } as Selectable<RunsTable>;
+  const runNow = rowWritten(row, writes.changes.run);
   ctx.runStates.put(row.id, writes.changes.rev, state, runNow);
   const task = writes.take?.task;
   return {

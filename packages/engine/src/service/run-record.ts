@@ -70,6 +70,14 @@ export function keepRunState(
   unit.afterCommit(() => ctx.runStates.put(row.id, rev, state, row));
 }
 
+/** A run's row as `changes` (stateChanges' `run`) left it once written: what RunStateCache keeps. */
+export function rowWritten(
+  row: Selectable<RunsTable>,
+  changes: Updateable<RunsTable>,
+): Selectable<RunsTable> {
+  return { ...row, ...changes } as Selectable<RunsTable>;
+}
+
 /** The header of a run whose run-level fields alone changed (a reason for a cancel), its count moved on. */
 export function headerOnly(row: Selectable<RunsTable>, state: RunState): string {
   const rev = decodeRunRev(row) + 1;

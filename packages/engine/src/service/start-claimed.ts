@@ -5,7 +5,7 @@ import { writeIfUnchanged } from "../store/queries/write-if-unchanged.js";
 import type { ServiceContext } from "./context.js";
 import { taskOf } from "./finish-plan.js";
 import { startedAttemptRow } from "./jobs.js";
-import { runInfo, stateChanges } from "./run-record.js";
+import { rowWritten, runInfo, stateChanges } from "./run-record.js";
 import { startWritesMore } from "./start-writes.js";
 import type { ClaimedTask, JobKey } from "./tasks.js";
 
@@ -43,6 +43,6 @@ export async function startClaimedTask(
     attempts: [startedAttemptRow(job, workerId, now)],
   });
   if (!written) return undefined;
-  ctx.runStates.put(run.id, changes.rev, state, { ...run, ...changes.run } as typeof run);
+  ctx.runStates.put(run.id, changes.rev, state, rowWritten(run, changes.run));
   return { job, task, run, definition, info, state };
 }

@@ -18,7 +18,7 @@ import {
   taskOf,
 } from "./finish-plan.js";
 import { startedAttemptRow } from "./jobs.js";
-import { keepRunState, runInfo, stateChanges, takeRunState } from "./run-record.js";
+import { keepRunState, rowWritten, runInfo, stateChanges, takeRunState } from "./run-record.js";
 import type { UnitOfWork } from "./unit-of-work.js";
 import type { WorkflowDefinition } from "./workflow-definition.js";
 
@@ -76,7 +76,7 @@ export async function startTask(
     steps: changes.steps,
     attempts: [startedAttemptRow(job, workerId, now)],
   });
-  keepRunState(ctx, unit, changes.rev, state, { ...run, ...changes.run } as Selectable<RunsTable>);
+  keepRunState(ctx, unit, changes.rev, state, rowWritten(run, changes.run));
   await recordDeployment(tx, run, definition, info, state, task, now);
   if (run.started_at === null)
     await queueRunNotifications(ctx, tx, {
@@ -177,7 +177,7 @@ export async function finishTask(
     ...asStepWrites(writes, take),
   });
   // The successor masks what this step registered: it reads the run's masks from this row.
-  const runNow = { ...run, ...writes.changes.run } as Selectable<RunsTable>;
+  const runNow = rowWritten(run, writes.changes.run);
   keepRunState(ctx, unit, writes.changes.rev, state, runNow);
   const task = writes.take?.task;
   if (task) await recordDeployment(tx, run, definition, info, state, task, now);

@@ -25,7 +25,7 @@ export interface TableRows {
 export async function insertMany(db: Db, dialect: Dialect, ...inserts: TableRows[]): Promise<void> {
   const present = inserts.filter((i) => i.rows.length > 0);
   if (dialect === "postgres") {
-    const statements = present.map(fromJson);
+    const statements = present.map((insert) => fromJson(insert));
     const last = statements.pop();
     if (!last) return;
     const withs = statements.map((s, i) => sql`${sql.raw(`i${i}`)} as (${s})`);
@@ -125,10 +125,16 @@ const TEXTS = new Map<string, string>();
 
 const quoteIdentifier = (name: string) => `"${name.replaceAll('"', '""')}"`;
 
-function fromJson({ table, rows }: TableRows): RawBuilder<unknown> {
+/**
+ * Postgres: an INSERT of `rows` travelling as one JSON parameter, turned into rows of the table's own
+ * column types; with `where`, it inserts nothing unless that holds.
+ */
+export function fromJson({ table, rows }: TableRows, where?: RawBuilder<unknown>): RawBuilder<unknown> {
   const columns = columnList(Object.keys(rows[0] as Record<string, unknown>));
   return sql`insert into ${sql.table(table)} (${columns})
-    select ${columns} from json_populate_recordset(null::${sql.table(table)}, ${JSON.stringify(rows)}::json)`;
+    select ${columns} from json_populate_recordset(null::${sql.table(table)}, ${JSON.stringify(rows)}::json)${
+      where ? sql` where ${where}` : sql``
+    }`;
 }
 
 const columnList = (columns: string[]) => sql.join(columns.map((c) => sql.ref(c)));

@@ -1,6 +1,7 @@
 import { type Insertable, type RawBuilder, type Selectable, sql, type Updateable } from "kysely";
 import type { RunStepRow } from "../decode/runs.js";
 import type { JobsTable, RunsTable, StepAttemptsTable } from "../tables.js";
+import { fromJson } from "./insert-many.js";
 import type { Db } from "./types.js";
 
 /** A step's start or end, written only if the run is still as it was planned from (see writeIfUnchanged). */
@@ -62,19 +63,19 @@ export async function writeIfUnchanged(db: Db, writes: GuardedWrite): Promise<Wr
       and ${landed} returning id)`);
   const steps = writes.steps.map((s) => ({ ...s, run_id: writes.runId }));
   if (steps.length > 0)
-    parts.push(sql`steps as (${insertLanded("run_steps", steps, landed)}
+    parts.push(sql`steps as (${fromJson({ table: "run_steps", rows: steps }, landed)}
       on conflict (run_id, step) do update set state_json = excluded.state_json)`);
   if (writes.attempts.length > 0)
-    parts.push(sql`attempts as (${insertLanded("step_attempts", writes.attempts, landed)}
+    parts.push(sql`attempts as (${fromJson({ table: "step_attempts", rows: writes.attempts }, landed)}
       on conflict (run_id, step, item_index, attempt) do update set status = excluded.status,
       exit_code = excluded.exit_code, error = excluded.error, finished_at = excluded.finished_at,
       worker_id = excluded.worker_id)`);
   const enqueue = writes.enqueue ?? [];
-  if (enqueue.length > 0) parts.push(sql`queued as (${insertLanded("jobs", enqueue, landed)})`);
+  if (enqueue.length > 0) parts.push(sql`queued as (${fromJson({ table: "jobs", rows: enqueue }, landed)})`);
   const { take, wake } = writes;
   if (take) {
     const row = { ...take.job, status: "running", worker_id: take.workerId, lease_until: take.leaseUntil };
-    parts.push(sql`taken as (${insertLanded("jobs", [row], landed)} returning *)`);
+    parts.push(sql`taken as (${fromJson({ table: "jobs", rows: [row] }, landed)} returning *)`);
   }
   // A WITH that only selects runs when it is read: the final select counts it.
   parts.push(
@@ -95,12 +96,4 @@ export async function writeIfUnchanged(db: Db, writes: GuardedWrite): Promise<Wr
   if (!take) return { written: true };
   const { gantry_written: _written, gantry_woken: _woken, ...taken } = row;
   return { written: true, taken };
-}
-
-/** An INSERT of `rows` (one JSON parameter, as insertMany) that inserts nothing unless `landed` holds. */
-function insertLanded(table: string, rows: ReadonlyArray<object>, landed: RawBuilder<unknown>) {
-  const columns = sql.join(Object.keys(rows[0] as object).map((c) => sql.ref(c)));
-  return sql`insert into ${sql.table(table)} (${columns})
-    select ${columns} from json_populate_recordset(null::${sql.table(table)}, ${JSON.stringify(rows)}::json)
-    where ${landed}`;
 }
